@@ -1,0 +1,139 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { scopeIdSchema } from "@loadmgr/shared";
+
+const tokenSchema = z.string().min(16, "tokens must be at least 16 characters");
+
+const scopedTokenSchema = z.strictObject({
+  name: z.string().min(1),
+  token: tokenSchema,
+  role: z.enum(["viewer", "editor"]),
+  accountId: scopeIdSchema,
+  orgId: scopeIdSchema.optional(),
+  projectId: scopeIdSchema.optional(),
+});
+export type ScopedTokenConfig = z.infer<typeof scopedTokenSchema>;
+
+const locustClusterSchema = z.strictObject({
+  id: scopeIdSchema,
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  authToken: z.string().min(1),
+  accountId: scopeIdSchema,
+  orgId: scopeIdSchema,
+  projectId: scopeIdSchema,
+  envId: scopeIdSchema.optional(),
+});
+export type LocustClusterConfig = z.infer<typeof locustClusterSchema>;
+
+const targetAllowListSchema = z.strictObject({
+  accountId: scopeIdSchema,
+  orgId: scopeIdSchema,
+  projectId: scopeIdSchema,
+  hosts: z.array(z.string().min(1)).min(1).describe("host names; '*.example.com' matches subdomains"),
+});
+export type TargetAllowList = z.infer<typeof targetAllowListSchema>;
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().default("127.0.0.1"),
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      maxBodyBytes: z.number().int().positive().default(2 * 1024 * 1024),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      dataDir: z.string().default("./data"),
+      sqlitePath: z.string().optional().describe("defaults to <dataDir>/loadmgr.sqlite"),
+    })
+    .prefault({}),
+  mongodb: z
+    .strictObject({
+      uri: z.string().optional(),
+      database: z.string().default("loadmgr"),
+    })
+    .prefault({}),
+  redis: z.strictObject({ url: z.string().optional() }).prefault({}),
+  security: z
+    .strictObject({
+      apiToken: tokenSchema.optional(),
+      locustCallbackToken: tokenSchema.optional(),
+      tokens: z.array(scopedTokenSchema).default([]),
+      targetAllowLists: z.array(targetAllowListSchema).default([]),
+    })
+    .prefault({}),
+  locustClusters: z.array(locustClusterSchema).default([]),
+  runner: z
+    .strictObject({
+      local: z
+        .strictObject({
+          locustCommand: z.string().default("locust"),
+          workers: z.number().int().min(0).optional().describe("defaults to the number of cores"),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") }).prefault({}),
+});
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Environment variables and the config keys they set. */
+const ENV_KEYS: Record<string, string[]> = {
+  HOST: ["server", "host"],
+  PORT: ["server", "port"],
+  LOADMGR_DATA_DIR: ["storage", "dataDir"],
+  LOADMGR_SQLITE_PATH: ["storage", "sqlitePath"],
+  MONGODB_URI: ["mongodb", "uri"],
+  MONGODB_DATABASE: ["mongodb", "database"],
+  REDIS_URL: ["redis", "url"],
+  LOADMGR_API_TOKEN: ["security", "apiToken"],
+  LOADMGR_LOCUST_CALLBACK_TOKEN: ["security", "locustCallbackToken"],
+  LOG_LEVEL: ["log", "level"],
+};
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const child = node[key];
+    if (typeof child !== "object" || child === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  const last = path.at(-1);
+  if (last !== undefined) node[last] = value;
+}
+
+/**
+ * Reads the YAML file (when there is one), overlays the environment, and validates the result.
+ * Throws ConfigError naming the offending key.
+ */
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? (existsSync("config/config.yaml") ? "config/config.yaml" : undefined);
+  let raw: Record<string, unknown> = {};
+  if (file !== undefined) {
+    const path = resolve(file);
+    if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
+    const parsed: unknown = parseYaml(readFileSync(path, "utf-8"));
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== "object" || Array.isArray(parsed)) throw new ConfigError(`${path}: expected a mapping`);
+      raw = parsed as Record<string, unknown>;
+    }
+  }
+  for (const [name, path] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") setPath(raw, path, value);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = issue?.path.join(".") || "(root)";
+    throw new ConfigError(`invalid config: ${key}: ${issue?.message ?? "invalid"}`);
+  }
+  return result.data;
+}

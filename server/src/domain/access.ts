@@ -1,0 +1,29 @@
+import type { LoadTest, LoadTestRun } from "@loadmgr/shared";
+import { inScope, type Principal, type Scoped } from "../auth.js";
+import type { Context } from "../context.js";
+import { AppError, notFound } from "../errors.js";
+
+type AuthedContext = Context & { principal: Principal };
+
+/** The test, if it exists and the caller's scope contains it; otherwise 404 (never "exists but not yours"). */
+export async function loadTestInScope(ctx: AuthedContext, id: string): Promise<LoadTest> {
+  const test = await ctx.store.getLoadTest(id);
+  if (test === undefined || !inScope(ctx.principal, test)) throw notFound("LOAD_TEST", id);
+  return test;
+}
+
+export async function runInScope(ctx: AuthedContext, id: string): Promise<LoadTestRun> {
+  const run = await ctx.store.getRun(id);
+  if (run === undefined || !inScope(ctx.principal, run)) throw notFound("RUN", id);
+  return run;
+}
+
+/** Creating something in a scope the token does not cover is refused with 403, naming the field. */
+export function checkWritableScope(principal: Principal, target: Scoped): void {
+  for (const key of ["accountId", "orgId", "projectId"] as const) {
+    const fixed = principal[key];
+    if (fixed !== undefined && fixed !== target[key]) {
+      throw new AppError("OUT_OF_SCOPE", `token "${principal.name}" may only write in ${key} ${fixed}`, key);
+    }
+  }
+}

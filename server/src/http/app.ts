@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
+import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
+import { createAuthenticator } from "../auth.js";
+import type { Context, Services } from "../context.js";
+import { appRouter } from "../routers/index.js";
+import { DOCS_HTML, docsAsset } from "./docsPage.js";
+import { buildOpenApiDocument, toYaml } from "./openapi.js";
+import { rewriteRestErrors } from "./restErrors.js";
+
+/** Procedures whose REST form answers 201 Created. */
+const CREATES = new Set(["loadTests.create", "scripts.update", "runs.create"]);
+
+export interface App {
+  server: Server;
+  /** Starts listening; resolves with the bound address (port 0 picks a free one). */
+  listen(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+  res.end(body);
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown): void =>
+  send(res, status, "application/json", JSON.stringify(body));
+
+/** One HTTP server for everything: /trpc, /v1 (REST), /openapi.*, /docs, /healthz, /readyz. */
+export function createApp(services: Services, adminToken: string): App {
+  const authenticate = createAuthenticator(services.config, adminToken);
+  const createContext = ({ req }: { req: IncomingMessage }): Context => ({
+    ...services,
+    principal: authenticate(req.headers.authorization),
+  });
+  const maxBodySize = services.config.server.maxBodyBytes;
+  const onError = ({ error, path }: { error: Error & { code?: string }; path?: string | undefined }): void => {
+    if (error.code === "INTERNAL_SERVER_ERROR") services.logger.error({ err: error, path }, "procedure failed");
+  };
+
+  const rest = createOpenApiNodeHttpHandler({
+    router: appRouter,
+    createContext,
+    maxBodySize,
+    onError,
+    responseMeta: ({ paths, errors }) =>
+      errors.length === 0 && paths?.length === 1 && CREATES.has(paths[0] ?? "") ? { status: 201 } : {},
+  });
+
+  let documents: { json: string; yaml: string } | undefined;
+  const publicDocument = (req: IncomingMessage): { json: string; yaml: string } => {
+    if (documents === undefined) {
+      const host = req.headers.host ?? `${services.config.server.host}:${services.config.server.port}`;
+      const document = buildOpenApiDocument({ baseUrl: `http://${host}` });
+      documents = { json: JSON.stringify(document), yaml: toYaml(document) };
+    }
+    return documents;
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    if (path.startsWith("/trpc/") || path === "/trpc") {
+      await nodeHTTPRequestHandler({
+        router: appRouter,
+        req,
+        res,
+        path: path.slice("/trpc/".length),
+        createContext,
+        maxBodySize,
+        onError,
+      });
+      return;
+    }
+    if (path.startsWith("/v1/")) {
+      // The OpenAPI layer parses bodies only for an exact `application/json`; charset suffixes are common.
+      const type = req.headers["content-type"];
+      if (type?.toLowerCase().startsWith("application/json")) req.headers["content-type"] = "application/json";
+      rewriteRestErrors(res);
+      await rest(req, res);
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      sendJson(res, 404, { code: "NOT_FOUND", message: `no route for ${req.method ?? ""} ${path}` });
+      return;
+    }
+    switch (path) {
+      case "/healthz":
+        sendJson(res, 200, { status: "ok" });
+        return;
+      case "/readyz":
+        try {
+          await services.store.ping();
+          sendJson(res, 200, { status: "ready", store: services.store.kind });
+        } catch (error) {
+          sendJson(res, 503, { status: "unavailable", store: services.store.kind, reason: String(error) });
+        }
+        return;
+      case "/openapi.json":
+        send(res, 200, "application/json", publicDocument(req).json);
+        return;
+      case "/openapi.yaml":
+        send(res, 200, "application/yaml", publicDocument(req).yaml);
+        return;
+      case "/docs":
+      case "/docs/":
+        send(res, 200, "text/html; charset=utf-8", DOCS_HTML);
+        return;
+    }
+    if (path.startsWith("/docs/")) {
+      const asset = await docsAsset(path.slice("/docs/".length));
+      if (asset !== undefined) {
+        send(res, 200, asset.type, asset.body);
+        return;
+      }
+    }
+    sendJson(res, 404, { code: "NOT_FOUND", message: `no route for GET ${path}` });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      services.logger.error({ err: error, url: req.url }, "request failed");
+      if (!res.headersSent) sendJson(res, 500, { code: "INTERNAL", message: "internal error" });
+      else res.end();
+    });
+  });
+
+  return {
+    server,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(services.config.server.port, services.config.server.host, () => {
+          server.off("error", reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,13 @@
+import { router } from "../trpc.js";
+import { loadTestsRouter } from "./loadTests.js";
+import { runsRouter } from "./runs.js";
+import { scriptsRouter } from "./scripts.js";
+
+export const appRouter = router({
+  loadTests: loadTestsRouter,
+  scripts: scriptsRouter,
+  runs: runsRouter,
+});
+
+/** The whole API's type; the client package imports only this. */
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import {
+  createLoadTestInputSchema,
+  entityIdSchema,
+  listLoadTestsInputSchema,
+  loadTestSchema,
+  pageSchema,
+  updateLoadTestInputSchema,
+  type LoadTest,
+  type ScriptRevision,
+} from "@loadmgr/shared";
+import { scopeFilter } from "../auth.js";
+import { checkWritableScope, loadTestInScope } from "../domain/access.js";
+import { checkCluster, checkDurations, checkTarget } from "../domain/rules.js";
+import { AppError, notFound } from "../errors.js";
+import { authedProcedure, editorProcedure, router } from "../trpc.js";
+
+const TAGS = ["load-tests"];
+
+export const loadTestsRouter = router({
+  create: editorProcedure
+    .meta({ openapi: { method: "POST", path: "/v1/load-tests", tags: TAGS, summary: "Create a load test and its revision 1" } })
+    .input(createLoadTestInputSchema)
+    .output(loadTestSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { scriptContent, scriptDescription, createdBy, ...fields } = input;
+      const actor = createdBy ?? ctx.principal.name;
+      const now = ctx.now();
+      const revision: ScriptRevision = {
+        id: randomUUID(),
+        loadTestId: randomUUID(),
+        revisionNumber: 1,
+        scriptContent: scriptContent.replace(/\s+/g, ""),
+        description: scriptDescription,
+        createdAt: now,
+        createdBy: actor,
+      };
+      const test: LoadTest = {
+        ...fields,
+        id: revision.loadTestId,
+        envId: fields.envId ?? null,
+        locustClusterId: fields.locustClusterId ?? null,
+        scenarioId: fields.scenarioId ?? null,
+        latestRevisionId: revision.id,
+        latestRevisionNumber: 1,
+        recentRuns: [],
+        createdAt: now,
+        createdBy: actor,
+        updatedAt: now,
+        updatedBy: actor,
+      };
+      checkWritableScope(ctx.principal, test);
+      checkDurations(test, "defaultDurationSec");
+      checkCluster(ctx.config, test);
+      checkTarget(ctx.config, test);
+      await ctx.store.createLoadTest(test, revision);
+      ctx.logger.info({ loadTestId: test.id, actor }, "load test created");
+      return test;
+    }),
+
+  get: authedProcedure
+    .meta({ openapi: { method: "GET", path: "/v1/load-tests/{id}", tags: TAGS, summary: "Get a load test" } })
+    .input(z.strictObject({ id: entityIdSchema }))
+    .output(loadTestSchema)
+    .query(({ ctx, input }) => loadTestInScope(ctx, input.id)),
+
+  list: authedProcedure
+    .meta({
+      openapi: { method: "GET", path: "/v1/load-tests", tags: TAGS, summary: "List load tests, newest first" },
+    })
+    .input(listLoadTestsInputSchema)
+    .output(pageSchema(loadTestSchema))
+    .query(async ({ ctx, input }) => {
+      const { limit, cursor, offset, ...filter } = input;
+      const scoped = scopeFilter(ctx.principal, filter);
+      if (scoped === undefined) return { items: [] };
+      return ctx.store.listLoadTests(scoped, { limit, cursor, offset });
+    }),
+
+  update: editorProcedure
+    .meta({
+      openapi: {
+        method: "PUT",
+        path: "/v1/load-tests/{id}",
+        tags: TAGS,
+        summary: "Change a load test's fields (those sent; the script has its own endpoint)",
+      },
+    })
+    .input(updateLoadTestInputSchema)
+    .output(loadTestSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { id, updatedBy, ...changes } = input;
+      const test = await loadTestInScope(ctx, id);
+      const merged: LoadTest = { ...test, ...changes };
+      checkDurations(merged, changes.defaultDurationSec !== undefined ? "defaultDurationSec" : "maxDurationSec");
+      checkCluster(ctx.config, merged);
+      checkTarget(ctx.config, merged);
+      const updated = await ctx.store.updateLoadTest(id, {
+        ...changes,
+        updatedAt: ctx.now(),
+        updatedBy: updatedBy ?? ctx.principal.name,
+      });
+      if (updated === undefined) throw notFound("LOAD_TEST", id);
+      return updated;
+    }),
+
+  delete: editorProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/v1/load-tests/{id}",
+        tags: TAGS,
+        summary: "Delete a load test with its revisions, runs and metrics",
+      },
+    })
+    .input(z.strictObject({ id: entityIdSchema }))
+    .output(z.object({ id: entityIdSchema, deleted: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await loadTestInScope(ctx, input.id);
+      const active = await ctx.store.countActiveRuns(input.id);
+      if (active > 0) {
+        throw new AppError(
+          "LOAD_TEST_HAS_ACTIVE_RUNS",
+          `load test ${input.id} has ${active} active run(s); stop them first`,
+          "id",
+        );
+      }
+      if (!(await ctx.store.deleteLoadTest(input.id))) throw notFound("LOAD_TEST", input.id);
+      ctx.logger.info({ loadTestId: input.id, actor: ctx.principal.name }, "load test deleted");
+      return { id: input.id, deleted: true as const };
+    }),
+});

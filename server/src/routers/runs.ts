@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import {
+  createRunInputSchema,
+  entityIdSchema,
+  isTerminal,
+  listRunsInputSchema,
+  listTestRunsInputSchema,
+  loadTestRunSchema,
+  pageSchema,
+  stopRunInputSchema,
+  type LoadTestRun,
+} from "@loadmgr/shared";
+import { scopeFilter } from "../auth.js";
+import { loadTestInScope, runInScope } from "../domain/access.js";
+import { AppError, notFound } from "../errors.js";
+import { authedProcedure, editorProcedure, router } from "../trpc.js";
+
+const TAGS = ["runs"];
+
+export const runsRouter = router({
+  create: editorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/load-tests/{id}/runs",
+        tags: TAGS,
+        summary: "Start a run of the test's latest script revision (overrides fall back to the test's defaults)",
+      },
+    })
+    .input(createRunInputSchema)
+    .output(loadTestRunSchema)
+    .mutation(async ({ ctx, input }) => {
+      const test = await loadTestInScope(ctx, input.id);
+      const durationSeconds = input.durationSeconds ?? test.defaultDurationSec;
+      if (durationSeconds > test.maxDurationSec) {
+        throw new AppError(
+          "DURATION_ABOVE_MAX",
+          `durationSeconds (${durationSeconds}) is above the test's maxDurationSec (${test.maxDurationSec})`,
+          "durationSeconds",
+        );
+      }
+      const now = ctx.now();
+      const actor = input.createdBy ?? ctx.principal.name;
+      const run: LoadTestRun = {
+        id: randomUUID(),
+        loadTestId: test.id,
+        name: input.name ?? `${test.name} ${new Date(now).toISOString()}`,
+        accountId: test.accountId,
+        orgId: test.orgId,
+        projectId: test.projectId,
+        envId: test.envId,
+        scriptRevisionId: test.latestRevisionId,
+        targetUsers: input.targetUsers ?? test.defaultUsers,
+        spawnRate: input.spawnRate ?? test.defaultSpawnRate,
+        durationSeconds,
+        status: "Pending",
+        startedAt: null,
+        finishedAt: null,
+        failureReason: null,
+        lastMetrics: null,
+        metadata: input.metadata,
+        createdAt: now,
+        createdBy: actor,
+        updatedAt: now,
+        updatedBy: actor,
+      };
+      if (!(await ctx.store.createRun(run))) throw notFound("LOAD_TEST", test.id);
+      ctx.logger.info({ runId: run.id, loadTestId: test.id, revisionId: run.scriptRevisionId }, "run created");
+      return run;
+    }),
+
+  get: authedProcedure
+    .meta({ openapi: { method: "GET", path: "/v1/runs/{id}", tags: TAGS, summary: "Get a run" } })
+    .input(z.strictObject({ id: entityIdSchema }))
+    .output(loadTestRunSchema)
+    .query(({ ctx, input }) => runInScope(ctx, input.id)),
+
+  listForTest: authedProcedure
+    .meta({
+      openapi: { method: "GET", path: "/v1/load-tests/{id}/runs", tags: TAGS, summary: "List a test's runs, newest first" },
+    })
+    .input(listTestRunsInputSchema)
+    .output(pageSchema(loadTestRunSchema))
+    .query(async ({ ctx, input }) => {
+      const { id, limit, cursor, offset, status } = input;
+      await loadTestInScope(ctx, id);
+      return ctx.store.listRuns({ loadTestId: id, status }, { limit, cursor, offset });
+    }),
+
+  list: authedProcedure
+    .meta({
+      openapi: { method: "GET", path: "/v1/runs", tags: TAGS, summary: "List runs across tests, newest first" },
+    })
+    .input(listRunsInputSchema)
+    .output(pageSchema(loadTestRunSchema))
+    .query(async ({ ctx, input }) => {
+      const { limit, cursor, offset, ...filter } = input;
+      const scoped = scopeFilter(ctx.principal, filter);
+      if (scoped === undefined) return { items: [] };
+      return ctx.store.listRuns(scoped, { limit, cursor, offset });
+    }),
+
+  stop: editorProcedure
+    .meta({ openapi: { method: "POST", path: "/v1/runs/{id}/stop", tags: TAGS, summary: "Stop a run" } })
+    .input(stopRunInputSchema)
+    .output(loadTestRunSchema)
+    .mutation(async ({ ctx, input }) => {
+      const run = await runInScope(ctx, input.id);
+      if (run.status === "Stopping") return run;
+      const now = ctx.now();
+      const changes = { updatedAt: now, updatedBy: input.updatedBy ?? ctx.principal.name };
+      // A run that never started has nothing to wind down: it ends at once.
+      const stopped =
+        run.status === "Pending"
+          ? await ctx.store.transitionRun(run.id, "Stopped", { ...changes, finishedAt: now })
+          : await ctx.store.transitionRun(run.id, "Stopping", changes);
+      if (stopped !== undefined) {
+        ctx.logger.info({ runId: run.id, status: stopped.status }, "run stop requested");
+        return stopped;
+      }
+      const current = (await ctx.store.getRun(run.id)) ?? run;
+      throw new AppError(
+        "INVALID_TRANSITION",
+        isTerminal(current.status)
+          ? `run ${run.id} is already ${current.status}; it cannot be stopped`
+          : `run ${run.id} changed to ${current.status} meanwhile; try again`,
+        "id",
+      );
+    }),
+});

@@ -1,0 +1,103 @@
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { RecentRun, RunMetricsSummary, RunStatus } from "@loadmgr/shared";
+
+type Json = Record<string, unknown>;
+
+export const loadTests = sqliteTable(
+  "load_tests",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    description: text("description").notNull(),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    accountId: text("account_id").notNull(),
+    orgId: text("org_id").notNull(),
+    projectId: text("project_id").notNull(),
+    envId: text("env_id"),
+    locustClusterId: text("locust_cluster_id"),
+    targetUrl: text("target_url").notNull(),
+    latestRevisionId: text("latest_revision_id").notNull(),
+    latestRevisionNumber: integer("latest_revision_number").notNull(),
+    scenarioId: text("scenario_id"),
+    defaultUsers: integer("default_users").notNull(),
+    defaultSpawnRate: real("default_spawn_rate").notNull(),
+    defaultDurationSec: integer("default_duration_sec").notNull(),
+    maxDurationSec: integer("max_duration_sec").notNull(),
+    recentRuns: text("recent_runs", { mode: "json" }).$type<RecentRun[]>().notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Json>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    updatedBy: text("updated_by").notNull(),
+  },
+  (t) => [
+    index("load_tests_created_idx").on(t.createdAt, t.id),
+    index("load_tests_scope_idx").on(t.accountId, t.orgId, t.projectId, t.createdAt),
+  ],
+);
+
+export const scriptRevisions = sqliteTable(
+  "script_revisions",
+  {
+    id: text("id").primaryKey(),
+    loadTestId: text("load_test_id").notNull(),
+    revisionNumber: integer("revision_number").notNull(),
+    scriptContent: text("script_content").notNull(),
+    description: text("description").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [uniqueIndex("script_revisions_number_idx").on(t.loadTestId, t.revisionNumber)],
+);
+
+export const loadTestRuns = sqliteTable(
+  "load_test_runs",
+  {
+    id: text("id").primaryKey(),
+    loadTestId: text("load_test_id").notNull(),
+    name: text("name").notNull(),
+    accountId: text("account_id").notNull(),
+    orgId: text("org_id").notNull(),
+    projectId: text("project_id").notNull(),
+    envId: text("env_id"),
+    scriptRevisionId: text("script_revision_id").notNull(),
+    targetUsers: integer("target_users").notNull(),
+    spawnRate: real("spawn_rate").notNull(),
+    durationSeconds: integer("duration_seconds").notNull(),
+    status: text("status").$type<RunStatus>().notNull(),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    failureReason: text("failure_reason"),
+    lastMetrics: text("last_metrics", { mode: "json" }).$type<RunMetricsSummary>(),
+    metadata: text("metadata", { mode: "json" }).$type<Json>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    updatedBy: text("updated_by").notNull(),
+  },
+  (t) => [
+    index("runs_test_idx").on(t.loadTestId, t.createdAt),
+    index("runs_created_idx").on(t.createdAt, t.id),
+    index("runs_scope_idx").on(t.accountId, t.orgId, t.projectId, t.createdAt),
+    index("runs_status_idx").on(t.status),
+  ],
+);
+
+export const metricsTimeseries = sqliteTable(
+  "metrics_timeseries",
+  {
+    loadTestRunId: text("load_test_run_id").notNull(),
+    seq: integer("seq").notNull(),
+    timestamp: integer("timestamp").notNull(),
+    loadTestId: text("load_test_id").notNull(),
+    accountId: text("account_id").notNull(),
+    orgId: text("org_id").notNull(),
+    projectId: text("project_id").notNull(),
+    envId: text("env_id"),
+    snapshot: text("snapshot", { mode: "json" }).$type<Json>().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.loadTestRunId, t.seq] }),
+    index("metrics_run_time_idx").on(t.loadTestRunId, t.timestamp),
+  ],
+);

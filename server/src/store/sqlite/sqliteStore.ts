@@ -1,0 +1,271 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import {
+  ACTIVE_STATUSES,
+  predecessorsOf,
+  type LoadTest,
+  type LoadTestFilter,
+  type LoadTestRun,
+  type Page,
+  type RunFilter,
+  type RunStatus,
+  type ScriptRevision,
+} from "@loadmgr/shared";
+import { checkPaging, decodeCursor, encodeCursor } from "../cursor.js";
+import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
+import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
+import * as schema from "./schema.js";
+import { loadTestRuns, loadTests, metricsTimeseries, scriptRevisions } from "./schema.js";
+
+const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../drizzle");
+
+type Db = BetterSQLite3Database<typeof schema>;
+type SortedTable = typeof loadTests | typeof loadTestRuns;
+
+function afterCursor(table: SortedTable, cursor: string | undefined): SQL | undefined {
+  if (cursor === undefined) return undefined;
+  const key = decodeCursor(cursor);
+  return or(lt(table.createdAt, key.k), and(eq(table.createdAt, key.k), lt(table.id, key.id)));
+}
+
+function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => { k: number; id: string }): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  const last = items.at(-1) as T;
+  return { items, nextCursor: encodeCursor(keyOf(last)) };
+}
+
+/** The embedded store: one SQLite file through drizzle-orm. Every write is one synchronous transaction. */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  private readonly sqlite: Database.Database;
+  private readonly db: Db;
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+    this.sqlite = new Database(path);
+    this.sqlite.pragma("journal_mode = WAL");
+    this.sqlite.pragma("synchronous = NORMAL");
+    this.sqlite.pragma("busy_timeout = 5000");
+    this.db = drizzle(this.sqlite, { schema });
+  }
+
+  init(): Promise<void> {
+    migrate(this.db, { migrationsFolder: MIGRATIONS });
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (this.sqlite.open) this.sqlite.close();
+    return Promise.resolve();
+  }
+
+  ping(): Promise<void> {
+    this.sqlite.prepare("select 1").get();
+    return Promise.resolve();
+  }
+
+  createLoadTest(test: LoadTest, firstRevision: ScriptRevision): Promise<void> {
+    this.db.transaction(
+      (tx) => {
+        tx.insert(scriptRevisions).values(firstRevision).run();
+        tx.insert(loadTests).values(test).run();
+      },
+      { behavior: "immediate" },
+    );
+    return Promise.resolve();
+  }
+
+  getLoadTest(id: string): Promise<LoadTest | undefined> {
+    return Promise.resolve(this.db.select().from(loadTests).where(eq(loadTests.id, id)).get());
+  }
+
+  listLoadTests(filter: LoadTestFilter, page: PageRequest): Promise<Page<LoadTest>> {
+    checkPaging(page);
+    const where = and(
+      filter.accountId !== undefined ? eq(loadTests.accountId, filter.accountId) : undefined,
+      filter.orgId !== undefined ? eq(loadTests.orgId, filter.orgId) : undefined,
+      filter.projectId !== undefined ? eq(loadTests.projectId, filter.projectId) : undefined,
+      filter.envId !== undefined ? eq(loadTests.envId, filter.envId) : undefined,
+      filter.tags !== undefined && filter.tags.length > 0
+        ? sql`exists (select 1 from json_each(${loadTests.tags}) where json_each.value in (${sql.join(
+            filter.tags.map((t) => sql`${t}`),
+            sql`, `,
+          )}))`
+        : undefined,
+      afterCursor(loadTests, page.cursor),
+    );
+    const rows = this.db
+      .select()
+      .from(loadTests)
+      .where(where)
+      .orderBy(desc(loadTests.createdAt), desc(loadTests.id))
+      .limit(page.limit + 1)
+      .offset(page.offset ?? 0)
+      .all();
+    return Promise.resolve(toPage(rows, page.limit, (t) => ({ k: t.createdAt, id: t.id })));
+  }
+
+  updateLoadTest(id: string, changes: LoadTestChanges): Promise<LoadTest | undefined> {
+    return Promise.resolve(this.db.update(loadTests).set(changes).where(eq(loadTests.id, id)).returning().get());
+  }
+
+  deleteLoadTest(id: string): Promise<boolean> {
+    const deleted = this.db.transaction(
+      (tx) => {
+        const removed = tx.delete(loadTests).where(eq(loadTests.id, id)).run().changes > 0;
+        tx.delete(scriptRevisions).where(eq(scriptRevisions.loadTestId, id)).run();
+        tx.delete(loadTestRuns).where(eq(loadTestRuns.loadTestId, id)).run();
+        tx.delete(metricsTimeseries).where(eq(metricsTimeseries.loadTestId, id)).run();
+        return removed;
+      },
+      { behavior: "immediate" },
+    );
+    return Promise.resolve(deleted);
+  }
+
+  addScriptRevision(revision: NewScriptRevision): Promise<ScriptRevision | undefined> {
+    const stored = this.db.transaction(
+      (tx) => {
+        const test = tx
+          .select({ latest: loadTests.latestRevisionNumber })
+          .from(loadTests)
+          .where(eq(loadTests.id, revision.loadTestId))
+          .get();
+        if (test === undefined) return undefined;
+        const row: ScriptRevision = { ...revision, revisionNumber: test.latest + 1 };
+        tx.insert(scriptRevisions).values(row).run();
+        tx.update(loadTests)
+          .set({
+            latestRevisionId: row.id,
+            latestRevisionNumber: row.revisionNumber,
+            updatedAt: row.createdAt,
+            updatedBy: row.createdBy,
+          })
+          .where(eq(loadTests.id, revision.loadTestId))
+          .run();
+        return row;
+      },
+      { behavior: "immediate" },
+    );
+    return Promise.resolve(stored);
+  }
+
+  getScriptRevision(loadTestId: string, revisionId: string): Promise<ScriptRevision | undefined> {
+    return Promise.resolve(
+      this.db
+        .select()
+        .from(scriptRevisions)
+        .where(and(eq(scriptRevisions.loadTestId, loadTestId), eq(scriptRevisions.id, revisionId)))
+        .get(),
+    );
+  }
+
+  listScriptRevisions(loadTestId: string, page: PageRequest): Promise<Page<ScriptRevision>> {
+    checkPaging(page);
+    const before = page.cursor !== undefined ? decodeCursor(page.cursor).k : undefined;
+    const rows = this.db
+      .select()
+      .from(scriptRevisions)
+      .where(
+        and(
+          eq(scriptRevisions.loadTestId, loadTestId),
+          before !== undefined ? lt(scriptRevisions.revisionNumber, before) : undefined,
+        ),
+      )
+      .orderBy(desc(scriptRevisions.revisionNumber))
+      .limit(page.limit + 1)
+      .offset(page.offset ?? 0)
+      .all();
+    return Promise.resolve(toPage(rows, page.limit, (r) => ({ k: r.revisionNumber, id: r.id })));
+  }
+
+  createRun(run: LoadTestRun): Promise<boolean> {
+    const created = this.db.transaction(
+      (tx) => {
+        const test = tx
+          .select({ recentRuns: loadTests.recentRuns })
+          .from(loadTests)
+          .where(eq(loadTests.id, run.loadTestId))
+          .get();
+        if (test === undefined) return false;
+        tx.insert(loadTestRuns).values(run).run();
+        tx.update(loadTests)
+          .set({ recentRuns: mergeRecentRun(test.recentRuns, toRecentRun(run)) })
+          .where(eq(loadTests.id, run.loadTestId))
+          .run();
+        return true;
+      },
+      { behavior: "immediate" },
+    );
+    return Promise.resolve(created);
+  }
+
+  getRun(id: string): Promise<LoadTestRun | undefined> {
+    return Promise.resolve(this.db.select().from(loadTestRuns).where(eq(loadTestRuns.id, id)).get());
+  }
+
+  listRuns(filter: RunFilter, page: PageRequest): Promise<Page<LoadTestRun>> {
+    checkPaging(page);
+    const where = and(
+      filter.loadTestId !== undefined ? eq(loadTestRuns.loadTestId, filter.loadTestId) : undefined,
+      filter.accountId !== undefined ? eq(loadTestRuns.accountId, filter.accountId) : undefined,
+      filter.orgId !== undefined ? eq(loadTestRuns.orgId, filter.orgId) : undefined,
+      filter.projectId !== undefined ? eq(loadTestRuns.projectId, filter.projectId) : undefined,
+      filter.envId !== undefined ? eq(loadTestRuns.envId, filter.envId) : undefined,
+      filter.status !== undefined ? eq(loadTestRuns.status, filter.status) : undefined,
+      afterCursor(loadTestRuns, page.cursor),
+    );
+    const rows = this.db
+      .select()
+      .from(loadTestRuns)
+      .where(where)
+      .orderBy(desc(loadTestRuns.createdAt), desc(loadTestRuns.id))
+      .limit(page.limit + 1)
+      .offset(page.offset ?? 0)
+      .all();
+    return Promise.resolve(toPage(rows, page.limit, (r) => ({ k: r.createdAt, id: r.id })));
+  }
+
+  countActiveRuns(loadTestId: string): Promise<number> {
+    const row = this.db
+      .select({ n: count() })
+      .from(loadTestRuns)
+      .where(and(eq(loadTestRuns.loadTestId, loadTestId), inArray(loadTestRuns.status, [...ACTIVE_STATUSES])))
+      .get();
+    return Promise.resolve(row?.n ?? 0);
+  }
+
+  transitionRun(id: string, to: RunStatus, changes: RunChanges): Promise<LoadTestRun | undefined> {
+    const updated = this.db.transaction(
+      (tx) => {
+        const run = tx
+          .update(loadTestRuns)
+          .set({ ...changes, status: to })
+          .where(and(eq(loadTestRuns.id, id), inArray(loadTestRuns.status, predecessorsOf(to))))
+          .returning()
+          .get();
+        if (run === undefined) return undefined;
+        const test = tx
+          .select({ recentRuns: loadTests.recentRuns })
+          .from(loadTests)
+          .where(eq(loadTests.id, run.loadTestId))
+          .get();
+        if (test !== undefined) {
+          tx.update(loadTests)
+            .set({ recentRuns: mergeRecentRun(test.recentRuns, toRecentRun(run)) })
+            .where(eq(loadTests.id, run.loadTestId))
+            .run();
+        }
+        return run;
+      },
+      { behavior: "immediate" },
+    );
+    return Promise.resolve(updated);
+  }
+}

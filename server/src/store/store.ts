@@ -1,0 +1,83 @@
+import type {
+  LoadTest,
+  LoadTestFilter,
+  LoadTestRun,
+  Page,
+  RunFilter,
+  RunStatus,
+  ScriptRevision,
+} from "@loadmgr/shared";
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+  offset?: number | undefined;
+}
+
+/** Fields of a test that `updateLoadTest` may change. */
+export type LoadTestChanges = Partial<
+  Pick<
+    LoadTest,
+    | "name"
+    | "description"
+    | "tags"
+    | "envId"
+    | "locustClusterId"
+    | "targetUrl"
+    | "scenarioId"
+    | "defaultUsers"
+    | "defaultSpawnRate"
+    | "defaultDurationSec"
+    | "maxDurationSec"
+    | "metadata"
+  >
+> &
+  Pick<LoadTest, "updatedAt" | "updatedBy">;
+
+export type NewScriptRevision = Omit<ScriptRevision, "revisionNumber">;
+
+export type RunChanges = Partial<Pick<LoadTestRun, "startedAt" | "finishedAt" | "failureReason">> &
+  Pick<LoadTestRun, "updatedAt" | "updatedBy">;
+
+/**
+ * The persistence contract. SqliteStore and MongoStore both implement it and pass one contract
+ * suite (store.contract.ts). Every method is safe under concurrent callers.
+ */
+export interface Store {
+  readonly kind: "sqlite" | "mongodb";
+  /** Creates tables/collections and indexes. Idempotent. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when the backing database cannot be reached. */
+  ping(): Promise<void>;
+
+  /** Stores a new test together with its revision 1. */
+  createLoadTest(test: LoadTest, firstRevision: ScriptRevision): Promise<void>;
+  getLoadTest(id: string): Promise<LoadTest | undefined>;
+  /** Newest first (createdAt, then id), filtered; `tags` matches any of them. */
+  listLoadTests(filter: LoadTestFilter, page: PageRequest): Promise<Page<LoadTest>>;
+  updateLoadTest(id: string, changes: LoadTestChanges): Promise<LoadTest | undefined>;
+  /** Deletes a test with its revisions, runs and metric snapshots. False when it did not exist. */
+  deleteLoadTest(id: string): Promise<boolean>;
+
+  /**
+   * Appends the next revision (numbers are 1, 2, 3… per test, gapless and never reused, also under
+   * concurrent callers) and moves the test's latestRevisionId to it. Undefined when the test is gone.
+   */
+  addScriptRevision(revision: NewScriptRevision): Promise<ScriptRevision | undefined>;
+  getScriptRevision(loadTestId: string, revisionId: string): Promise<ScriptRevision | undefined>;
+  /** Newest first. */
+  listScriptRevisions(loadTestId: string, page: PageRequest): Promise<Page<ScriptRevision>>;
+
+  /** Stores a Pending run and puts it at the front of its test's recentRuns. False when the test is gone. */
+  createRun(run: LoadTestRun): Promise<boolean>;
+  getRun(id: string): Promise<LoadTestRun | undefined>;
+  /** Newest first (createdAt, then id), filtered. */
+  listRuns(filter: RunFilter, page: PageRequest): Promise<Page<LoadTestRun>>;
+  countActiveRuns(loadTestId: string): Promise<number>;
+  /**
+   * Moves a run to `to` only if its current status may move there (runStatus.ts), applies the
+   * changes, and updates its recentRuns entry in place. Undefined when the guard did not hold.
+   */
+  transitionRun(id: string, to: RunStatus, changes: RunChanges): Promise<LoadTestRun | undefined>;
+}

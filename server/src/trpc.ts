@@ -1,0 +1,43 @@
+import { initTRPC } from "@trpc/server";
+import superjson from "superjson";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import type { Context } from "./context.js";
+import { AppError, describeError } from "./errors.js";
+
+const t = initTRPC
+  .context<Context>()
+  .meta<OpenApiMeta>()
+  .create({
+    transformer: superjson,
+    errorFormatter({ shape, error }) {
+      const { appCode, field, issues } = describeError(error);
+      const { stack: _stack, ...data } = shape.data;
+      return {
+        ...shape,
+        message: describeError(error).message,
+        data: { ...data, appCode, ...(field !== undefined ? { field } : {}), ...(issues ? { issues } : {}) },
+      };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** No token needed (health checks, ingest has its own). */
+export const publicProcedure = t.procedure;
+
+/** Any valid token; `ctx.principal` is set. */
+export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+  if (ctx.principal === undefined) {
+    throw new AppError("UNAUTHORIZED", "missing or invalid bearer token (Authorization: Bearer <token>)");
+  }
+  return next({ ctx: { ...ctx, principal: ctx.principal } });
+});
+
+/** A token that may write: admin or editor. */
+export const editorProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.principal.role === "viewer") {
+    throw new AppError("READ_ONLY_TOKEN", `token "${ctx.principal.name}" is read-only (viewer)`);
+  }
+  return next();
+});

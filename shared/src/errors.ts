@@ -1,0 +1,36 @@
+/**
+ * Stable error codes that every API error carries in `code`. Clients branch on these; the HTTP
+ * status says the class (400, 401, 403, 404, 409, 413), the code says exactly what went wrong.
+ */
+export const ERROR_CODES = {
+  INVALID_INPUT: 400,
+  SCRIPT_NOT_BASE64: 400,
+  SCRIPT_EMPTY: 400,
+  SCRIPT_NOT_UTF8: 400,
+  SCRIPT_TOO_LARGE: 400,
+  DURATION_ABOVE_MAX: 400,
+  UNKNOWN_CLUSTER: 400,
+  CLUSTER_OUT_OF_SCOPE: 400,
+  TARGET_NOT_ALLOWED: 400,
+  UNAUTHORIZED: 401,
+  READ_ONLY_TOKEN: 403,
+  OUT_OF_SCOPE: 403,
+  LOAD_TEST_NOT_FOUND: 404,
+  REVISION_NOT_FOUND: 404,
+  RUN_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  LOAD_TEST_HAS_ACTIVE_RUNS: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The JSON body of every REST error response. */
+export interface ApiErrorBody {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+  issues?: { path: string; message: string; code?: ErrorCode }[];
+}

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import { pageInputShape } from "./paging.js";
+import { recentRunSchema } from "./run.js";
+import { scriptContentSchema } from "./script.js";
+import {
+  actorSchema,
+  durationSchema,
+  entityIdSchema,
+  metadataSchema,
+  scopeIdSchema,
+  spawnRateSchema,
+  targetUrlSchema,
+  timestampSchema,
+  usersSchema,
+} from "./fields.js";
+
+export const loadTestSchema = z.object({
+  id: entityIdSchema,
+  name: z.string(),
+  description: z.string(),
+  tags: z.array(z.string()),
+  accountId: scopeIdSchema,
+  orgId: scopeIdSchema,
+  projectId: scopeIdSchema,
+  envId: scopeIdSchema.nullable(),
+  locustClusterId: scopeIdSchema.nullable().describe("null: the local runner"),
+  targetUrl: z.string(),
+  latestRevisionId: entityIdSchema,
+  latestRevisionNumber: z.number().int(),
+  scenarioId: z.string().nullable(),
+  defaultUsers: z.number().int(),
+  defaultSpawnRate: z.number(),
+  defaultDurationSec: z.number().int(),
+  maxDurationSec: z.number().int(),
+  recentRuns: z.array(recentRunSchema).describe("at most 10, newest first, one entry per run"),
+  metadata: metadataSchema,
+  createdAt: timestampSchema,
+  createdBy: z.string(),
+  updatedAt: timestampSchema,
+  updatedBy: z.string(),
+});
+export type LoadTest = z.infer<typeof loadTestSchema>;
+
+const tagsSchema = z.array(z.string().trim().min(1).max(64)).max(50);
+
+/** Fields a user may set on a test, shared by create and update. */
+const editableShape = {
+  name: z.string().trim().min(1, "must not be empty").max(200),
+  description: z.string().max(10_000),
+  tags: tagsSchema,
+  envId: scopeIdSchema.nullable(),
+  locustClusterId: scopeIdSchema.nullable(),
+  targetUrl: targetUrlSchema,
+  scenarioId: z.string().max(128).nullable(),
+  defaultUsers: usersSchema,
+  defaultSpawnRate: spawnRateSchema,
+  defaultDurationSec: durationSchema,
+  maxDurationSec: durationSchema,
+  metadata: metadataSchema,
+};
+
+export const createLoadTestInputSchema = z.strictObject({
+  name: editableShape.name,
+  description: editableShape.description.default(""),
+  tags: tagsSchema.default([]),
+  accountId: scopeIdSchema,
+  orgId: scopeIdSchema,
+  projectId: scopeIdSchema,
+  envId: editableShape.envId.optional(),
+  locustClusterId: editableShape.locustClusterId.optional(),
+  targetUrl: editableShape.targetUrl,
+  scenarioId: editableShape.scenarioId.optional(),
+  defaultUsers: usersSchema.default(10),
+  defaultSpawnRate: spawnRateSchema.default(2),
+  defaultDurationSec: durationSchema.default(60),
+  maxDurationSec: durationSchema.default(3600),
+  metadata: metadataSchema.default({}),
+  scriptContent: scriptContentSchema.describe("base64 of the locustfile; becomes revision 1"),
+  scriptDescription: z.string().max(1000).default("Initial revision"),
+  createdBy: actorSchema.optional().describe("defaults to the token's name"),
+});
+export type CreateLoadTestInput = z.infer<typeof createLoadTestInputSchema>;
+
+/** Partial update: the fields sent are changed, the rest stay. Scope ids and the script are not edited here. */
+export const updateLoadTestInputSchema = z.strictObject({
+  id: entityIdSchema,
+  name: editableShape.name.optional(),
+  description: editableShape.description.optional(),
+  tags: tagsSchema.optional(),
+  envId: editableShape.envId.optional(),
+  locustClusterId: editableShape.locustClusterId.optional(),
+  targetUrl: editableShape.targetUrl.optional(),
+  scenarioId: editableShape.scenarioId.optional(),
+  defaultUsers: usersSchema.optional(),
+  defaultSpawnRate: spawnRateSchema.optional(),
+  defaultDurationSec: durationSchema.optional(),
+  maxDurationSec: durationSchema.optional(),
+  metadata: metadataSchema.optional(),
+  updatedBy: actorSchema.optional(),
+});
+export type UpdateLoadTestInput = z.infer<typeof updateLoadTestInputSchema>;
+
+/** Query strings carry `tags=a,b` or `tags=a&tags=b`; both mean any of a, b. */
+const tagFilterSchema = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((t) => t.split(",")).map((t) => t.trim()).filter(Boolean));
+
+export const listLoadTestsInputSchema = z.strictObject({
+  accountId: scopeIdSchema.optional(),
+  orgId: scopeIdSchema.optional(),
+  projectId: scopeIdSchema.optional(),
+  envId: scopeIdSchema.optional(),
+  tags: tagFilterSchema.optional().describe("any of these tags (comma-separated or repeated)"),
+  ...pageInputShape,
+});
+export type ListLoadTestsInput = z.infer<typeof listLoadTestsInputSchema>;
+
+export type LoadTestFilter = Pick<ListLoadTestsInput, "accountId" | "orgId" | "projectId" | "envId" | "tags">;

@@ -1,0 +1,105 @@
+import { z } from "zod";
+import {
+  actorSchema,
+  durationSchema,
+  entityIdSchema,
+  metadataSchema,
+  scopeIdSchema,
+  spawnRateSchema,
+  timestampSchema,
+  usersSchema,
+} from "./fields.js";
+import { pageInputShape } from "./paging.js";
+import { runStatusSchema } from "./runStatus.js";
+
+/** The newest figures of a run, kept on the run so lists show them without reading the time series. */
+export const runMetricsSummarySchema = z.object({
+  timestamp: timestampSchema,
+  users: z.number().int(),
+  requestsPerSec: z.number(),
+  failuresPerSec: z.number(),
+  totalRequests: z.number().int(),
+  totalFailures: z.number().int(),
+  avgResponseMs: z.number(),
+});
+export type RunMetricsSummary = z.infer<typeof runMetricsSummarySchema>;
+
+export const loadTestRunSchema = z.object({
+  id: entityIdSchema,
+  loadTestId: entityIdSchema,
+  name: z.string(),
+  accountId: scopeIdSchema,
+  orgId: scopeIdSchema,
+  projectId: scopeIdSchema,
+  envId: scopeIdSchema.nullable(),
+  scriptRevisionId: entityIdSchema,
+  targetUsers: z.number().int(),
+  spawnRate: z.number(),
+  durationSeconds: z.number().int(),
+  status: runStatusSchema,
+  startedAt: timestampSchema.nullable(),
+  finishedAt: timestampSchema.nullable(),
+  failureReason: z.string().nullable(),
+  lastMetrics: runMetricsSummarySchema.nullable(),
+  metadata: metadataSchema,
+  createdAt: timestampSchema,
+  createdBy: z.string(),
+  updatedAt: timestampSchema,
+  updatedBy: z.string(),
+});
+export type LoadTestRun = z.infer<typeof loadTestRunSchema>;
+
+export const recentRunSchema = loadTestRunSchema.pick({
+  id: true,
+  name: true,
+  status: true,
+  scriptRevisionId: true,
+  targetUsers: true,
+  spawnRate: true,
+  durationSeconds: true,
+  startedAt: true,
+  finishedAt: true,
+  createdAt: true,
+  createdBy: true,
+});
+export type RecentRun = z.infer<typeof recentRunSchema>;
+
+export const MAX_RECENT_RUNS = 10;
+
+export const createRunInputSchema = z.strictObject({
+  id: entityIdSchema.describe("load test id"),
+  name: z.string().trim().min(1, "must not be empty").max(200).optional(),
+  targetUsers: usersSchema.optional().describe("defaults to the test's defaultUsers"),
+  spawnRate: spawnRateSchema.optional().describe("defaults to the test's defaultSpawnRate"),
+  durationSeconds: durationSchema.optional().describe("defaults to the test's defaultDurationSec; at most maxDurationSec"),
+  metadata: metadataSchema.default({}),
+  createdBy: actorSchema.optional().describe("defaults to the token's name"),
+});
+export type CreateRunInput = z.infer<typeof createRunInputSchema>;
+
+const runFilterShape = {
+  accountId: scopeIdSchema.optional(),
+  orgId: scopeIdSchema.optional(),
+  projectId: scopeIdSchema.optional(),
+  envId: scopeIdSchema.optional(),
+  status: runStatusSchema.optional(),
+};
+
+export const listRunsInputSchema = z.strictObject({
+  loadTestId: entityIdSchema.optional(),
+  ...runFilterShape,
+  ...pageInputShape,
+});
+
+export const listTestRunsInputSchema = z.strictObject({
+  id: entityIdSchema.describe("load test id"),
+  status: runStatusSchema.optional(),
+  ...pageInputShape,
+});
+
+export type RunFilter = Pick<z.infer<typeof listRunsInputSchema>, keyof typeof runFilterShape | "loadTestId">;
+
+export const stopRunInputSchema = z.strictObject({
+  id: entityIdSchema.describe("run id"),
+  updatedBy: actorSchema.optional(),
+});

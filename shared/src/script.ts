@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+export const MAX_SCRIPT_BYTES = 1024 * 1024;
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export type ScriptProblem = "SCRIPT_NOT_BASE64" | "SCRIPT_EMPTY" | "SCRIPT_NOT_UTF8" | "SCRIPT_TOO_LARGE";
+
+/** Decodes a base64 locustfile, or says which rule it breaks. */
+export function decodeScript(
+  base64: string,
+): { ok: true; text: string } | { ok: false; problem: ScriptProblem; message: string } {
+  const compact = base64.replace(/\s+/g, "");
+  if (!BASE64.test(compact)) {
+    return { ok: false, problem: "SCRIPT_NOT_BASE64", message: "scriptContent is not valid base64" };
+  }
+  // Checked on the encoded length first so a huge payload is never decoded.
+  if ((compact.length / 4) * 3 - (compact.match(/=+$/)?.[0].length ?? 0) > MAX_SCRIPT_BYTES) {
+    return { ok: false, problem: "SCRIPT_TOO_LARGE", message: `the script is over ${MAX_SCRIPT_BYTES} bytes (1 MiB)` };
+  }
+  const bytes = Buffer.from(compact, "base64");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, problem: "SCRIPT_NOT_UTF8", message: "the script is not UTF-8 text" };
+  }
+  if (text.trim() === "") {
+    return { ok: false, problem: "SCRIPT_EMPTY", message: "the script is empty" };
+  }
+  return { ok: true, text };
+}
+
+/** base64 of a locustfile: valid base64 of non-empty UTF-8 text of at most 1 MiB. */
+export const scriptContentSchema = z.string().superRefine((value, ctx) => {
+  const decoded = decodeScript(value);
+  if (!decoded.ok) ctx.addIssue({ code: "custom", message: decoded.message, params: { code: decoded.problem } });
+});
+
+export function encodeScript(text: string): string {
+  return Buffer.from(text, "utf-8").toString("base64");
+}
