@@ -9,7 +9,11 @@ export const ADMIN_TOKEN_FILE = "admin-token";
  * The admin token: `security.apiToken` / LOADMGR_API_TOKEN when set, otherwise the one kept in the
  * data directory, generated on first start.
  */
-export function resolveAdminToken(config: Config): { token: string; source: "config" | "file" | "generated"; path?: string } {
+export function resolveAdminToken(config: Config): {
+  token: string;
+  source: "config" | "file" | "generated";
+  path?: string;
+} {
   if (config.security.apiToken !== undefined) return { token: config.security.apiToken, source: "config" };
   const path = join(config.storage.dataDir, ADMIN_TOKEN_FILE);
   if (existsSync(path)) {

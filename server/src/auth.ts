@@ -25,7 +25,10 @@ function tokensEqual(a: string, b: string): boolean {
 }
 
 /** Builds the function that turns a bearer token into a principal (or undefined for none / a wrong one). */
-export function createAuthenticator(config: Config, adminToken: string): (header: string | undefined) => Principal | undefined {
+export function createAuthenticator(
+  config: Config,
+  adminToken: string,
+): (header: string | undefined) => Principal | undefined {
   const scoped = config.security.tokens;
   return (header) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");

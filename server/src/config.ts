@@ -40,7 +40,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default("127.0.0.1"),
       port: z.coerce.number().int().min(0).max(65535).default(8080),
-      maxBodyBytes: z.number().int().positive().default(2 * 1024 * 1024),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(2 * 1024 * 1024),
     })
     .prefault({}),
   storage: z

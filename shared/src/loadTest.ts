@@ -101,9 +101,12 @@ export const updateLoadTestInputSchema = z.strictObject({
 export type UpdateLoadTestInput = z.infer<typeof updateLoadTestInputSchema>;
 
 /** Query strings carry `tags=a,b` or `tags=a&tags=b`; both mean any of a, b. */
-const tagFilterSchema = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((t) => t.split(",")).map((t) => t.trim()).filter(Boolean));
+const tagFilterSchema = z.union([z.string(), z.array(z.string())]).transform((v) =>
+  (Array.isArray(v) ? v : [v])
+    .flatMap((t) => t.split(","))
+    .map((t) => t.trim())
+    .filter(Boolean),
+);
 
 export const listLoadTestsInputSchema = z.strictObject({
   accountId: scopeIdSchema.optional(),

@@ -71,7 +71,9 @@ export const createRunInputSchema = z.strictObject({
   name: z.string().trim().min(1, "must not be empty").max(200).optional(),
   targetUsers: usersSchema.optional().describe("defaults to the test's defaultUsers"),
   spawnRate: spawnRateSchema.optional().describe("defaults to the test's defaultSpawnRate"),
-  durationSeconds: durationSchema.optional().describe("defaults to the test's defaultDurationSec; at most maxDurationSec"),
+  durationSeconds: durationSchema
+    .optional()
+    .describe("defaults to the test's defaultDurationSec; at most maxDurationSec"),
   metadata: metadataSchema.default({}),
   createdBy: actorSchema.optional().describe("defaults to the token's name"),
 });

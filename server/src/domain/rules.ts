@@ -9,7 +9,11 @@ export function checkCluster(config: Config, test: TestPlacement): void {
   if (test.locustClusterId === null) return;
   const cluster = config.locustClusters.find((c) => c.id === test.locustClusterId);
   if (cluster === undefined) {
-    throw new AppError("UNKNOWN_CLUSTER", `no Locust cluster "${test.locustClusterId}" is configured`, "locustClusterId");
+    throw new AppError(
+      "UNKNOWN_CLUSTER",
+      `no Locust cluster "${test.locustClusterId}" is configured`,
+      "locustClusterId",
+    );
   }
   const sameScope =
     cluster.accountId === test.accountId && cluster.orgId === test.orgId && cluster.projectId === test.projectId;
@@ -28,7 +32,10 @@ function hostMatches(host: string, pattern: string): boolean {
 }
 
 /** When the test's project has a target allow-list, the target's host must be on it. */
-export function checkTarget(config: Config, test: Pick<LoadTest, "accountId" | "orgId" | "projectId" | "targetUrl">): void {
+export function checkTarget(
+  config: Config,
+  test: Pick<LoadTest, "accountId" | "orgId" | "projectId" | "targetUrl">,
+): void {
   const lists = config.security.targetAllowLists.filter(
     (l) => l.accountId === test.accountId && l.orgId === test.orgId && l.projectId === test.projectId,
   );

@@ -20,7 +20,9 @@ const TAGS = ["load-tests"];
 
 export const loadTestsRouter = router({
   create: editorProcedure
-    .meta({ openapi: { method: "POST", path: "/v1/load-tests", tags: TAGS, summary: "Create a load test and its revision 1" } })
+    .meta({
+      openapi: { method: "POST", path: "/v1/load-tests", tags: TAGS, summary: "Create a load test and its revision 1" },
+    })
     .input(createLoadTestInputSchema)
     .output(loadTestSchema)
     .mutation(async ({ ctx, input }) => {

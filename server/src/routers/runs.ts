@@ -78,7 +78,12 @@ export const runsRouter = router({
 
   listForTest: authedProcedure
     .meta({
-      openapi: { method: "GET", path: "/v1/load-tests/{id}/runs", tags: TAGS, summary: "List a test's runs, newest first" },
+      openapi: {
+        method: "GET",
+        path: "/v1/load-tests/{id}/runs",
+        tags: TAGS,
+        summary: "List a test's runs, newest first",
+      },
     })
     .input(listTestRunsInputSchema)
     .output(pageSchema(loadTestRunSchema))

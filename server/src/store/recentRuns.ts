@@ -3,7 +3,19 @@ import { MAX_RECENT_RUNS, type LoadTestRun, type RecentRun } from "@loadmgr/shar
 export function toRecentRun(run: LoadTestRun): RecentRun {
   const { id, name, status, scriptRevisionId, targetUsers, spawnRate, durationSeconds } = run;
   const { startedAt, finishedAt, createdAt, createdBy } = run;
-  return { id, name, status, scriptRevisionId, targetUsers, spawnRate, durationSeconds, startedAt, finishedAt, createdAt, createdBy };
+  return {
+    id,
+    name,
+    status,
+    scriptRevisionId,
+    targetUsers,
+    spawnRate,
+    durationSeconds,
+    startedAt,
+    finishedAt,
+    createdAt,
+    createdBy,
+  };
 }
 
 /**

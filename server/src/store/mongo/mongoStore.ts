@@ -1,5 +1,14 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { MongoClient, MongoServerError, type Collection, type Db, type Filter, type Document } from "mongodb";
+import {
+  MongoClient,
+  MongoServerError,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  type IndexDescription,
+} from "mongodb";
 import {
   ACTIVE_STATUSES,
   predecessorsOf,
@@ -15,16 +24,47 @@ import { checkPaging, decodeCursor, encodeCursor } from "../cursor.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
 import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 
-/** Documents keep the entity's `id` as `_id` too; `_rv` versions recentRuns for optimistic updates. */
-type LoadTestDoc = LoadTest & { _id: string; _rv: number };
+/** Documents keep the entity's `id` as `_id` too. */
+type LoadTestDoc = LoadTest & { _id: string };
 type RevisionDoc = ScriptRevision & { _id: string };
 type RunDoc = LoadTestRun & { _id: string };
+interface LockDoc {
+  _id: string;
+  owner: string;
+  expiresAt: number;
+}
 
-const HIDDEN = { projection: { _id: 0, _rv: 0 } } as const;
-const MAX_ATTEMPTS = 200;
+const HIDDEN = { projection: { _id: 0 } } as const;
+/** A lock holder that died is taken over after this long; every locked section is a few queries. */
+const LOCK_LEASE_MS = 10_000;
+const LOCK_WAIT_MS = 15_000;
 
 const isDuplicateKey = (error: unknown): boolean => error instanceof MongoServerError && error.code === 11000;
 const backoff = (attempt: number): Promise<void> => sleep(Math.min(20, 1 + attempt) * Math.random());
+
+function withoutId<T extends { _id: string }>(doc: T | null): Omit<T, "_id"> | undefined {
+  if (doc === null) return undefined;
+  const { _id, ...rest } = doc;
+  return rest;
+}
+
+/**
+ * Creates the indexes that are not there yet. Asking again for an existing index is legal in
+ * MongoDB but crashes FerretDB 1.24's connection, so existing names are skipped.
+ */
+async function ensureIndexes<T extends Document>(
+  collection: Collection<T>,
+  indexes: (IndexDescription & { name: string })[],
+): Promise<void> {
+  let existing: string[] = [];
+  try {
+    existing = (await collection.listIndexes().toArray()).map((i) => String(i.name));
+  } catch (error) {
+    if (!(error instanceof MongoServerError && error.code === 26)) throw error; // 26: no such collection yet
+  }
+  const missing = indexes.filter((i) => !existing.includes(i.name));
+  if (missing.length > 0) await collection.createIndexes(missing);
+}
 
 function cursorFilter(cursor: string | undefined): Document {
   if (cursor === undefined) return {};
@@ -43,9 +83,10 @@ function defined<T extends object>(filter: T): Document {
 }
 
 /**
- * The production store on the official MongoDB driver. It uses no multi-document transactions
- * (FerretDB 1.x has none): revision numbers come from a unique index with retry, recentRuns from a
- * versioned compare-and-set.
+ * The production store on the official MongoDB driver. It needs no multi-document transactions nor
+ * atomic conditional updates (FerretDB 1.x, the test server, has neither): every read-modify-write
+ * runs under a lease lock whose acquisition is a unique-key insert, and revision numbers are also
+ * guarded by a unique index.
  */
 export class MongoStore implements Store {
   readonly kind = "mongodb";
@@ -55,6 +96,7 @@ export class MongoStore implements Store {
   private readonly revisions: Collection<RevisionDoc>;
   private readonly runs: Collection<RunDoc>;
   private readonly metrics: Collection<Document>;
+  private readonly locks: Collection<LockDoc>;
 
   constructor(uri: string, database: string) {
     this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
@@ -63,25 +105,26 @@ export class MongoStore implements Store {
     this.revisions = this.db.collection("script_revisions");
     this.runs = this.db.collection("load_test_runs");
     this.metrics = this.db.collection("metrics_timeseries");
+    this.locks = this.db.collection("locks");
   }
 
   async init(): Promise<void> {
     await this.client.connect();
-    await this.loadTests.createIndexes([
+    await ensureIndexes(this.loadTests, [
       { key: { createdAt: -1, _id: -1 }, name: "created_idx" },
       { key: { accountId: 1, orgId: 1, projectId: 1, createdAt: -1 }, name: "scope_idx" },
       { key: { tags: 1 }, name: "tags_idx" },
     ]);
-    await this.revisions.createIndexes([
+    await ensureIndexes(this.revisions, [
       { key: { loadTestId: 1, revisionNumber: -1 }, name: "number_idx", unique: true },
     ]);
-    await this.runs.createIndexes([
+    await ensureIndexes(this.runs, [
       { key: { loadTestId: 1, createdAt: -1 }, name: "test_idx" },
       { key: { createdAt: -1, _id: -1 }, name: "created_idx" },
       { key: { accountId: 1, orgId: 1, projectId: 1, status: 1, createdAt: -1 }, name: "scope_status_idx" },
       { key: { status: 1 }, name: "status_idx" },
     ]);
-    await this.metrics.createIndexes([
+    await ensureIndexes(this.metrics, [
       { key: { loadTestRunId: 1, seq: 1 }, name: "run_seq_idx", unique: true },
       { key: { loadTestRunId: 1, timestamp: 1 }, name: "run_time_idx" },
     ]);
@@ -99,7 +142,7 @@ export class MongoStore implements Store {
     // The revision first: a test never points at a revision that is not there.
     await this.revisions.insertOne({ _id: firstRevision.id, ...firstRevision });
     try {
-      await this.loadTests.insertOne({ _id: test.id, ...test, _rv: 0 });
+      await this.loadTests.insertOne({ _id: test.id, ...test });
     } catch (error) {
       await this.revisions.deleteOne({ _id: firstRevision.id });
       throw error;
@@ -113,7 +156,12 @@ export class MongoStore implements Store {
   async listLoadTests(filter: LoadTestFilter, page: PageRequest): Promise<Page<LoadTest>> {
     checkPaging(page);
     const query: Filter<LoadTestDoc> = {
-      ...defined({ accountId: filter.accountId, orgId: filter.orgId, projectId: filter.projectId, envId: filter.envId }),
+      ...defined({
+        accountId: filter.accountId,
+        orgId: filter.orgId,
+        projectId: filter.projectId,
+        envId: filter.envId,
+      }),
       ...(filter.tags !== undefined && filter.tags.length > 0 ? { tags: { $in: filter.tags } } : {}),
       ...cursorFilter(page.cursor),
     };
@@ -127,13 +175,10 @@ export class MongoStore implements Store {
   }
 
   async updateLoadTest(id: string, changes: LoadTestChanges): Promise<LoadTest | undefined> {
-    return (
-      (await this.loadTests.findOneAndUpdate(
-        { _id: id },
-        { $set: changes },
-        { ...HIDDEN, returnDocument: "after" },
-      )) ?? undefined
-    );
+    return this.withLock(`load-test:${id}`, async () => {
+      const { matchedCount } = await this.loadTests.updateOne({ _id: id }, { $set: changes });
+      return matchedCount === 0 ? undefined : this.getLoadTest(id);
+    });
   }
 
   async deleteLoadTest(id: string): Promise<boolean> {
@@ -145,23 +190,17 @@ export class MongoStore implements Store {
   }
 
   async addScriptRevision(revision: NewScriptRevision): Promise<ScriptRevision | undefined> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return this.withLock(`load-test:${revision.loadTestId}`, async () => {
+      const test = await this.loadTests.findOne({ _id: revision.loadTestId });
+      if (test === null) return undefined;
       const top = await this.revisions.findOne(
         { loadTestId: revision.loadTestId },
         { sort: { revisionNumber: -1 }, projection: { revisionNumber: 1 } },
       );
-      if (top === null) return undefined;
-      const row: ScriptRevision = { ...revision, revisionNumber: top.revisionNumber + 1 };
-      try {
-        await this.revisions.insertOne({ _id: row.id, ...row });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        await backoff(attempt);
-        continue;
-      }
-      // Only ever forward: a slower writer of an older number does not move latest back.
+      const row: ScriptRevision = { ...revision, revisionNumber: (top?.revisionNumber ?? 0) + 1 };
+      await this.revisions.insertOne({ _id: row.id, ...row });
       await this.loadTests.updateOne(
-        { _id: row.loadTestId, latestRevisionNumber: { $lt: row.revisionNumber } },
+        { _id: row.loadTestId },
         {
           $set: {
             latestRevisionId: row.id,
@@ -171,13 +210,8 @@ export class MongoStore implements Store {
           },
         },
       );
-      if ((await this.loadTests.countDocuments({ _id: row.loadTestId }, { limit: 1 })) === 0) {
-        await this.revisions.deleteOne({ _id: row.id });
-        return undefined;
-      }
       return row;
-    }
-    throw new Error(`could not allocate a revision number for ${revision.loadTestId}`);
+    });
   }
 
   async getScriptRevision(loadTestId: string, revisionId: string): Promise<ScriptRevision | undefined> {
@@ -197,10 +231,16 @@ export class MongoStore implements Store {
   }
 
   async createRun(run: LoadTestRun): Promise<boolean> {
-    await this.runs.insertOne({ _id: run.id, ...run });
-    if (await this.refreshRecentRun(run.loadTestId, run.id)) return true;
-    await this.runs.deleteOne({ _id: run.id });
-    return false;
+    return this.withLock(`load-test:${run.loadTestId}`, async () => {
+      const test = await this.loadTests.findOne({ _id: run.loadTestId }, { projection: { recentRuns: 1 } });
+      if (test === null) return false;
+      await this.runs.insertOne({ _id: run.id, ...run });
+      await this.loadTests.updateOne(
+        { _id: run.loadTestId },
+        { $set: { recentRuns: mergeRecentRun(test.recentRuns, toRecentRun(run)) } },
+      );
+      return true;
+    });
   }
 
   async getRun(id: string): Promise<LoadTestRun | undefined> {
@@ -223,33 +263,45 @@ export class MongoStore implements Store {
   }
 
   async transitionRun(id: string, to: RunStatus, changes: RunChanges): Promise<LoadTestRun | undefined> {
-    const run = await this.runs.findOneAndUpdate(
-      { _id: id, status: { $in: predecessorsOf(to) } },
-      { $set: { ...changes, status: to } },
-      { ...HIDDEN, returnDocument: "after" },
-    );
-    if (run === null) return undefined;
-    await this.refreshRecentRun(run.loadTestId, run.id);
+    const run = await this.withLock(`run:${id}`, async () => {
+      const current = await this.runs.findOne({ _id: id });
+      if (current === null || !predecessorsOf(to).includes(current.status)) return undefined;
+      await this.runs.updateOne({ _id: id }, { $set: { ...changes, status: to } });
+      return withoutId({ ...current, ...changes, status: to });
+    });
+    if (run === undefined) return undefined;
+    await this.withLock(`load-test:${run.loadTestId}`, async () => {
+      const test = await this.loadTests.findOne({ _id: run.loadTestId }, { projection: { recentRuns: 1 } });
+      // Read the run again inside the test's lock: a later transition may already have been written.
+      const latest = await this.getRun(id);
+      if (test === null || latest === undefined) return;
+      await this.loadTests.updateOne(
+        { _id: run.loadTestId },
+        { $set: { recentRuns: mergeRecentRun(test.recentRuns, toRecentRun(latest)) } },
+      );
+    });
     return run;
   }
 
-  /**
-   * Writes the run's current state into its test's recentRuns with a compare-and-set on `_rv`.
-   * The version is read before the run, so a lost race always retries with a newer run state.
-   */
-  private async refreshRecentRun(loadTestId: string, runId: string): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const test = await this.loadTests.findOne({ _id: loadTestId }, { projection: { recentRuns: 1, _rv: 1 } });
-      if (test === null) return false;
-      const run = await this.getRun(runId);
-      if (run === undefined) return true;
-      const { modifiedCount } = await this.loadTests.updateOne(
-        { _id: loadTestId, _rv: test._rv },
-        { $set: { recentRuns: mergeRecentRun(test.recentRuns, toRecentRun(run)) }, $inc: { _rv: 1 } },
-      );
-      if (modifiedCount === 1) return true;
-      await backoff(attempt);
+  /** Runs `section` while holding the named lock (a document whose unique `_id` only one writer can insert). */
+  private async withLock<T>(name: string, section: () => Promise<T>): Promise<T> {
+    const owner = randomUUID();
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.locks.insertOne({ _id: name, owner, expiresAt: Date.now() + LOCK_LEASE_MS });
+        break;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        await this.locks.deleteOne({ _id: name, expiresAt: { $lt: Date.now() } });
+        if (Date.now() > deadline) throw new Error(`lock ${name} still held after ${LOCK_WAIT_MS} ms`);
+        await backoff(attempt);
+      }
     }
-    throw new Error(`could not update recent runs of ${loadTestId}`);
+    try {
+      return await section();
+    } finally {
+      await this.locks.deleteOne({ _id: name, owner });
+    }
   }
 }

@@ -40,6 +40,9 @@ function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => { k: number; id:
   return { items, nextCursor: encodeCursor(keyOf(last)) };
 }
 
+/* eslint-disable @typescript-eslint/require-await --
+   better-sqlite3 is synchronous; the methods stay async so failures reach callers as rejections. */
+
 /** The embedded store: one SQLite file through drizzle-orm. Every write is one synchronous transaction. */
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -55,22 +58,19 @@ export class SqliteStore implements Store {
     this.db = drizzle(this.sqlite, { schema });
   }
 
-  init(): Promise<void> {
+  async init(): Promise<void> {
     migrate(this.db, { migrationsFolder: MIGRATIONS });
-    return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     if (this.sqlite.open) this.sqlite.close();
-    return Promise.resolve();
   }
 
-  ping(): Promise<void> {
+  async ping(): Promise<void> {
     this.sqlite.prepare("select 1").get();
-    return Promise.resolve();
   }
 
-  createLoadTest(test: LoadTest, firstRevision: ScriptRevision): Promise<void> {
+  async createLoadTest(test: LoadTest, firstRevision: ScriptRevision): Promise<void> {
     this.db.transaction(
       (tx) => {
         tx.insert(scriptRevisions).values(firstRevision).run();
@@ -78,14 +78,13 @@ export class SqliteStore implements Store {
       },
       { behavior: "immediate" },
     );
-    return Promise.resolve();
   }
 
-  getLoadTest(id: string): Promise<LoadTest | undefined> {
-    return Promise.resolve(this.db.select().from(loadTests).where(eq(loadTests.id, id)).get());
+  async getLoadTest(id: string): Promise<LoadTest | undefined> {
+    return this.db.select().from(loadTests).where(eq(loadTests.id, id)).get();
   }
 
-  listLoadTests(filter: LoadTestFilter, page: PageRequest): Promise<Page<LoadTest>> {
+  async listLoadTests(filter: LoadTestFilter, page: PageRequest): Promise<Page<LoadTest>> {
     checkPaging(page);
     const where = and(
       filter.accountId !== undefined ? eq(loadTests.accountId, filter.accountId) : undefined,
@@ -108,14 +107,14 @@ export class SqliteStore implements Store {
       .limit(page.limit + 1)
       .offset(page.offset ?? 0)
       .all();
-    return Promise.resolve(toPage(rows, page.limit, (t) => ({ k: t.createdAt, id: t.id })));
+    return toPage(rows, page.limit, (t) => ({ k: t.createdAt, id: t.id }));
   }
 
-  updateLoadTest(id: string, changes: LoadTestChanges): Promise<LoadTest | undefined> {
-    return Promise.resolve(this.db.update(loadTests).set(changes).where(eq(loadTests.id, id)).returning().get());
+  async updateLoadTest(id: string, changes: LoadTestChanges): Promise<LoadTest | undefined> {
+    return this.db.update(loadTests).set(changes).where(eq(loadTests.id, id)).returning().get();
   }
 
-  deleteLoadTest(id: string): Promise<boolean> {
+  async deleteLoadTest(id: string): Promise<boolean> {
     const deleted = this.db.transaction(
       (tx) => {
         const removed = tx.delete(loadTests).where(eq(loadTests.id, id)).run().changes > 0;
@@ -126,10 +125,10 @@ export class SqliteStore implements Store {
       },
       { behavior: "immediate" },
     );
-    return Promise.resolve(deleted);
+    return deleted;
   }
 
-  addScriptRevision(revision: NewScriptRevision): Promise<ScriptRevision | undefined> {
+  async addScriptRevision(revision: NewScriptRevision): Promise<ScriptRevision | undefined> {
     const stored = this.db.transaction(
       (tx) => {
         const test = tx
@@ -153,20 +152,18 @@ export class SqliteStore implements Store {
       },
       { behavior: "immediate" },
     );
-    return Promise.resolve(stored);
+    return stored;
   }
 
-  getScriptRevision(loadTestId: string, revisionId: string): Promise<ScriptRevision | undefined> {
-    return Promise.resolve(
-      this.db
-        .select()
-        .from(scriptRevisions)
-        .where(and(eq(scriptRevisions.loadTestId, loadTestId), eq(scriptRevisions.id, revisionId)))
-        .get(),
-    );
+  async getScriptRevision(loadTestId: string, revisionId: string): Promise<ScriptRevision | undefined> {
+    return this.db
+      .select()
+      .from(scriptRevisions)
+      .where(and(eq(scriptRevisions.loadTestId, loadTestId), eq(scriptRevisions.id, revisionId)))
+      .get();
   }
 
-  listScriptRevisions(loadTestId: string, page: PageRequest): Promise<Page<ScriptRevision>> {
+  async listScriptRevisions(loadTestId: string, page: PageRequest): Promise<Page<ScriptRevision>> {
     checkPaging(page);
     const before = page.cursor !== undefined ? decodeCursor(page.cursor).k : undefined;
     const rows = this.db
@@ -182,10 +179,10 @@ export class SqliteStore implements Store {
       .limit(page.limit + 1)
       .offset(page.offset ?? 0)
       .all();
-    return Promise.resolve(toPage(rows, page.limit, (r) => ({ k: r.revisionNumber, id: r.id })));
+    return toPage(rows, page.limit, (r) => ({ k: r.revisionNumber, id: r.id }));
   }
 
-  createRun(run: LoadTestRun): Promise<boolean> {
+  async createRun(run: LoadTestRun): Promise<boolean> {
     const created = this.db.transaction(
       (tx) => {
         const test = tx
@@ -203,14 +200,14 @@ export class SqliteStore implements Store {
       },
       { behavior: "immediate" },
     );
-    return Promise.resolve(created);
+    return created;
   }
 
-  getRun(id: string): Promise<LoadTestRun | undefined> {
-    return Promise.resolve(this.db.select().from(loadTestRuns).where(eq(loadTestRuns.id, id)).get());
+  async getRun(id: string): Promise<LoadTestRun | undefined> {
+    return this.db.select().from(loadTestRuns).where(eq(loadTestRuns.id, id)).get();
   }
 
-  listRuns(filter: RunFilter, page: PageRequest): Promise<Page<LoadTestRun>> {
+  async listRuns(filter: RunFilter, page: PageRequest): Promise<Page<LoadTestRun>> {
     checkPaging(page);
     const where = and(
       filter.loadTestId !== undefined ? eq(loadTestRuns.loadTestId, filter.loadTestId) : undefined,
@@ -229,19 +226,19 @@ export class SqliteStore implements Store {
       .limit(page.limit + 1)
       .offset(page.offset ?? 0)
       .all();
-    return Promise.resolve(toPage(rows, page.limit, (r) => ({ k: r.createdAt, id: r.id })));
+    return toPage(rows, page.limit, (r) => ({ k: r.createdAt, id: r.id }));
   }
 
-  countActiveRuns(loadTestId: string): Promise<number> {
+  async countActiveRuns(loadTestId: string): Promise<number> {
     const row = this.db
       .select({ n: count() })
       .from(loadTestRuns)
       .where(and(eq(loadTestRuns.loadTestId, loadTestId), inArray(loadTestRuns.status, [...ACTIVE_STATUSES])))
       .get();
-    return Promise.resolve(row?.n ?? 0);
+    return row?.n ?? 0;
   }
 
-  transitionRun(id: string, to: RunStatus, changes: RunChanges): Promise<LoadTestRun | undefined> {
+  async transitionRun(id: string, to: RunStatus, changes: RunChanges): Promise<LoadTestRun | undefined> {
     const updated = this.db.transaction(
       (tx) => {
         const run = tx
@@ -266,6 +263,6 @@ export class SqliteStore implements Store {
       },
       { behavior: "immediate" },
     );
-    return Promise.resolve(updated);
+    return updated;
   }
 }

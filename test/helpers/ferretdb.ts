@@ -1,0 +1,42 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+
+export const FERRETDB_HELPER = resolve(import.meta.dirname, "../ferretdb/ferretdb-helper");
+
+/**
+ * A real MongoDB wire-protocol server for tests: MONGODB_URI when given, otherwise FerretDB
+ * (SQLite backend) from the Go helper that `scripts/setup-test.sh` builds.
+ */
+export async function startMongoWireServer(): Promise<{ uri: string; stop: () => Promise<void> }> {
+  const external = process.env.MONGODB_URI;
+  if (external !== undefined && external !== "") return { uri: external, stop: () => Promise.resolve() };
+  if (!existsSync(FERRETDB_HELPER)) {
+    throw new Error(`${FERRETDB_HELPER} is missing: run \`bash scripts/setup-test.sh\` (npm test does)`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "loadmgr-ferretdb-"));
+  const child = spawn(FERRETDB_HELPER, ["--listen", "127.0.0.1:0", "--dir", dir], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const uri = await new Promise<string>((resolveUri, reject) => {
+    const timer = setTimeout(() => reject(new Error("FerretDB helper did not start within 20 s")), 20_000);
+    child.once("exit", (code) => reject(new Error(`FerretDB helper exited with ${code}`)));
+    createInterface({ input: child.stdout }).once("line", (line) => {
+      clearTimeout(timer);
+      resolveUri(line.trim());
+    });
+  });
+  return {
+    uri,
+    stop: () =>
+      new Promise((done) => {
+        child.once("exit", () => {
+          rmSync(dir, { recursive: true, force: true });
+          done();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+}

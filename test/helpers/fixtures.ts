@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import { encodeScript, type LoadTest, type LoadTestRun, type ScriptRevision } from "@loadmgr/shared";
+
+export const SAMPLE_LOCUSTFILE = `from locust import HttpUser, task
+
+
+class WebsiteUser(HttpUser):
+    @task
+    def index(self):
+        self.client.get("/")
+`;
+
+export const SAMPLE_SCRIPT_B64 = encodeScript(SAMPLE_LOCUSTFILE);
+
+/** A test and its revision 1, as the API would build them. */
+export function makeLoadTest(overrides: Partial<LoadTest> = {}): { test: LoadTest; revision: ScriptRevision } {
+  const id = overrides.id ?? randomUUID();
+  const createdAt = overrides.createdAt ?? Date.now();
+  const revision: ScriptRevision = {
+    id: randomUUID(),
+    loadTestId: id,
+    revisionNumber: 1,
+    scriptContent: SAMPLE_SCRIPT_B64,
+    description: "Initial revision",
+    createdAt,
+    createdBy: "tester",
+  };
+  const test: LoadTest = {
+    id,
+    name: "checkout flow",
+    description: "",
+    tags: [],
+    accountId: "acc",
+    orgId: "org",
+    projectId: "proj",
+    envId: null,
+    locustClusterId: null,
+    targetUrl: "http://127.0.0.1:9000",
+    latestRevisionId: revision.id,
+    latestRevisionNumber: 1,
+    scenarioId: null,
+    defaultUsers: 10,
+    defaultSpawnRate: 2,
+    defaultDurationSec: 60,
+    maxDurationSec: 3600,
+    recentRuns: [],
+    metadata: {},
+    createdAt,
+    createdBy: "tester",
+    updatedAt: createdAt,
+    updatedBy: "tester",
+    ...overrides,
+  };
+  return { test, revision };
+}
+
+export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): LoadTestRun {
+  const createdAt = overrides.createdAt ?? Date.now();
+  return {
+    id: randomUUID(),
+    loadTestId: test.id,
+    name: "run",
+    accountId: test.accountId,
+    orgId: test.orgId,
+    projectId: test.projectId,
+    envId: test.envId,
+    scriptRevisionId: test.latestRevisionId,
+    targetUsers: test.defaultUsers,
+    spawnRate: test.defaultSpawnRate,
+    durationSeconds: test.defaultDurationSec,
+    status: "Pending",
+    startedAt: null,
+    finishedAt: null,
+    failureReason: null,
+    lastMetrics: null,
+    metadata: {},
+    createdAt,
+    createdBy: "tester",
+    updatedAt: createdAt,
+    updatedBy: "tester",
+    ...overrides,
+  };
+}
