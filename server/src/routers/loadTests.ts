@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { newId } from "../ids.js";
 import { z } from "zod";
 import {
   createLoadTestInputSchema,
@@ -30,8 +30,8 @@ export const loadTestsRouter = router({
       const actor = createdBy ?? ctx.principal.name;
       const now = ctx.now();
       const revision: ScriptRevision = {
-        id: randomUUID(),
-        loadTestId: randomUUID(),
+        id: newId(now),
+        loadTestId: newId(now),
         revisionNumber: 1,
         scriptContent: scriptContent.replace(/\s+/g, ""),
         description: scriptDescription,

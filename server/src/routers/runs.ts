@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { newId } from "../ids.js";
 import { z } from "zod";
 import {
   createRunInputSchema,
@@ -43,7 +43,7 @@ export const runsRouter = router({
       const now = ctx.now();
       const actor = input.createdBy ?? ctx.principal.name;
       const run: LoadTestRun = {
-        id: randomUUID(),
+        id: newId(now),
         loadTestId: test.id,
         name: input.name ?? `${test.name} ${new Date(now).toISOString()}`,
         accountId: test.accountId,

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { newId } from "../ids.js";
 import {
   entityIdSchema,
   getRevisionInputSchema,
@@ -28,12 +28,13 @@ export const scriptsRouter = router({
     .output(scriptRevisionSchema)
     .mutation(async ({ ctx, input }) => {
       await loadTestInScope(ctx, input.id);
+      const now = ctx.now();
       const revision = await ctx.store.addScriptRevision({
-        id: randomUUID(),
+        id: newId(now),
         loadTestId: input.id,
         scriptContent: input.scriptContent.replace(/\s+/g, ""),
         description: input.description,
-        createdAt: ctx.now(),
+        createdAt: now,
         createdBy: input.updatedBy ?? ctx.principal.name,
       });
       if (revision === undefined) throw notFound("LOAD_TEST", input.id);

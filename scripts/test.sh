@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, then lint, format check, type check and every test.
+source "$(dirname "$0")/lib.sh"
+bash scripts/setup.sh
+bash scripts/setup-test.sh
+
+log "lint (eslint) and format (prettier)…"
+npx eslint --max-warnings=0 .
+npx prettier --check --log-level=warn .
+log "type check (tsc)…"
+npx tsc -p tsconfig.json --noEmit
+
+mapfile -t files < <(find shared server client test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+log "running ${#files[@]} test files…"
+exec node --import tsx --test --test-concurrency=2 "${files[@]}"
