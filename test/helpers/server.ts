@@ -47,10 +47,10 @@ export interface ApiResponse<T = unknown> {
 }
 
 /** A REST caller as curl would be: JSON in, JSON out, bearer token. */
-export function restClient(baseUrl: string, token: string | undefined = ADMIN_TOKEN) {
+export function restClient(baseUrl: string, token: string | null = ADMIN_TOKEN) {
   async function call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = {};
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     const res = await fetch(`${baseUrl}${path}`, {
       method,

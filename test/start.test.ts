@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, describe, it } from "node:test";
+
+const ROOT = resolve(import.meta.dirname, "..");
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+/** Starts the real server process the way `npm start` does (after its install step). */
+function startServer(env: Record<string, string>, args: string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, ["--import", "tsx", "server/src/main.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  return new Promise((resolveStart, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start:\n${output}`));
+    }, 20_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /Load Manager is up at (http:\/\/\S+)/.exec(output) ?? /"url":"(http:\/\/[^"]+)"/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolveStart({ child, url: match[1], output: () => output });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error(`server exited with ${code}:\n${output}`), { code, output }));
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((done) => {
+    child.removeAllListeners("exit");
+    child.once("exit", (code) => done(code));
+    child.kill("SIGTERM");
+  });
+}
+
+describe("the server process", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "loadmgr-start-"));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("generates an admin token on first start, keeps it in the data directory, prints it, and reuses it", async () => {
+    const first = await startServer({ LOADMGR_DATA_DIR: dataDir });
+    const tokenFile = join(dataDir, "admin-token");
+    const token = readFileSync(tokenFile, "utf-8").trim();
+    assert.ok(token.length >= 16);
+    assert.equal(statSync(tokenFile).mode & 0o077, 0, "the token file is readable by its owner only");
+    assert.ok(first.output().includes(token), "the token is printed");
+    const res = await fetch(`${first.url}/v1/load-tests`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    assert.equal(await stop(first.child), 0, "SIGTERM shuts down cleanly");
+
+    const second = await startServer({ LOADMGR_DATA_DIR: dataDir });
+    assert.equal(readFileSync(tokenFile, "utf-8").trim(), token);
+    const again = await fetch(`${second.url}/v1/load-tests`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(again.status, 200);
+    await stop(second.child);
+  });
+
+  it("uses LOADMGR_API_TOKEN when set and keeps data across restarts", async () => {
+    const apiToken = "configured-admin-token-123456";
+    const headers = { authorization: `Bearer ${apiToken}`, "content-type": "application/json" };
+    const first = await startServer({ LOADMGR_DATA_DIR: dataDir, LOADMGR_API_TOKEN: apiToken });
+    const created = await fetch(`${first.url}/v1/load-tests`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        name: "persisted",
+        accountId: "a",
+        orgId: "o",
+        projectId: "p",
+        targetUrl: "http://127.0.0.1:9",
+        scriptContent: Buffer.from("print(1)\n").toString("base64"),
+      }),
+    });
+    assert.equal(created.status, 201);
+    const { id } = (await created.json()) as { id: string };
+    await stop(first.child);
+    const second = await startServer({ LOADMGR_DATA_DIR: dataDir, LOADMGR_API_TOKEN: apiToken });
+    assert.equal((await fetch(`${second.url}/v1/load-tests/${id}`, { headers })).status, 200);
+    await stop(second.child);
+  });
+
+  it("refuses to start on a bad config, naming the key", async () => {
+    await assert.rejects(startServer({ LOADMGR_DATA_DIR: dataDir, PORT: "not-a-port" }), (error: Error & { code?: number }) => {
+      assert.equal(error.code, 2);
+      assert.match(error.message, /server\.port/);
+      return true;
+    });
+    const file = join(dataDir, "bad.yaml");
+    writeFileSync(file, "locustClusters:\n  - id: c1\n    baseUrl: ftp://x\n");
+    await assert.rejects(startServer({ LOADMGR_DATA_DIR: dataDir }, ["--config", file]), /locustClusters\.0\./);
+  });
+});
