@@ -24,11 +24,12 @@ async function main(): Promise<void> {
   const app = createApp({ config, store, logger, now: Date.now }, admin.token);
   const address = await app.listen();
   const url = `http://${address.address}:${address.port}`;
-  logger.info({ url, store: store.kind }, "Load Manager listening");
   if (admin.source !== "config") {
     // Printed for the person who ran `npm start`; the same token is in the data directory.
-    process.stderr.write(`\nLoad Manager is up at ${url}\nAdmin token (kept in ${admin.path}): ${admin.token}\n\n`);
+    process.stderr.write(`\nAdmin token (kept in ${admin.path}): ${admin.token}\nLoad Manager is up at ${url}\n\n`);
   }
+  logger.info({ url, store: store.kind }, "Load Manager listening");
+
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { it } from "node:test";
+import { ConfigError, loadConfig } from "./config.js";
+
+const dir = mkdtempSync(join(tmpdir(), "loadmgr-config-"));
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+it("has embedded defaults", () => {
+  const config = loadConfig({ env: {} });
+  assert.equal(config.server.host, "127.0.0.1");
+  assert.equal(config.server.port, 8080);
+  assert.equal(config.storage.dataDir, "./data");
+  assert.equal(config.mongodb.uri, undefined);
+  assert.deepEqual(config.locustClusters, []);
+});
+
+it("reads YAML and lets the environment override it", () => {
+  const path = file("ok.yaml", "server:\n  port: 9000\nmongodb:\n  uri: mongodb://a\n  database: x\n");
+  const config = loadConfig({ file: path, env: { PORT: "9100", MONGODB_DATABASE: "y", REDIS_URL: "redis://r" } });
+  assert.equal(config.server.port, 9100);
+  assert.equal(config.mongodb.uri, "mongodb://a");
+  assert.equal(config.mongodb.database, "y");
+  assert.equal(config.redis.url, "redis://r");
+});
+
+it("names the offending key", () => {
+  const cases: [string, RegExp][] = [
+    ["server:\n  port: -1\n", /server\.port/],
+    ["security:\n  apiToken: short\n", /security\.apiToken/],
+    ["security:\n  tokens:\n    - { name: x, token: 0123456789abcdefg, role: owner, accountId: a }\n", /security\.tokens\.0\.role/],
+    ["locustClusters:\n  - { id: c, baseUrl: 'http://h', authToken: t, accountId: a, orgId: o }\n", /locustClusters\.0\.projectId/],
+    ["servr:\n  port: 1\n", /servr|root|Unrecognized/i],
+    ["- a list\n", /expected a mapping/],
+  ];
+  for (const [text, pattern] of cases) {
+    assert.throws(() => loadConfig({ file: file("bad.yaml", text), env: {} }), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, pattern);
+      return true;
+    });
+  }
+  assert.throws(() => loadConfig({ file: join(dir, "missing.yaml"), env: {} }), /does not exist/);
+});
