@@ -55,7 +55,11 @@ describe("REST: load tests, scripts and runs", () => {
   });
 
   it("fills defaults and names the token as the author when none is given", async () => {
-    const res = await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Defaults", scriptContent: SAMPLE_SCRIPT_B64 });
+    const res = await api.post<LoadTest>("/v1/load-tests", {
+      ...BASE,
+      name: "Defaults",
+      scriptContent: SAMPLE_SCRIPT_B64,
+    });
     assert.equal(res.status, 201);
     assert.equal(res.body.defaultUsers, 10);
     assert.equal(res.body.defaultDurationSec, 60);
@@ -65,7 +69,13 @@ describe("REST: load tests, scripts and runs", () => {
 
   it("lists with filters (hierarchy, env, any-of tags) and pages newest first", async () => {
     const make = (name: string, extra: Record<string, unknown>) =>
-      api.post<LoadTest>("/v1/load-tests", { ...BASE, accountId: "list-acc", name, scriptContent: SAMPLE_SCRIPT_B64, ...extra });
+      api.post<LoadTest>("/v1/load-tests", {
+        ...BASE,
+        accountId: "list-acc",
+        name,
+        scriptContent: SAMPLE_SCRIPT_B64,
+        ...extra,
+      });
     const a = (await make("a", { tags: ["red"] })).body;
     const b = (await make("b", { tags: ["blue"], envId: "prod" })).body;
     const c = (await make("c", { tags: ["red", "green"], projectId: "other" })).body;
@@ -99,8 +109,9 @@ describe("REST: load tests, scripts and runs", () => {
   });
 
   it("updates only the fields sent", async () => {
-    const test = (await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Before", scriptContent: SAMPLE_SCRIPT_B64 }))
-      .body;
+    const test = (
+      await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Before", scriptContent: SAMPLE_SCRIPT_B64 })
+    ).body;
     const res = await api.put<LoadTest>(`/v1/load-tests/${test.id}`, {
       name: "After",
       defaultUsers: 99,
@@ -120,8 +131,9 @@ describe("REST: load tests, scripts and runs", () => {
   });
 
   it("keeps every script edit as a new revision and lists them newest first", async () => {
-    const test = (await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Scripts", scriptContent: SAMPLE_SCRIPT_B64 }))
-      .body;
+    const test = (
+      await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Scripts", scriptContent: SAMPLE_SCRIPT_B64 })
+    ).body;
     const v2 = encodeScript("from locust import HttpUser\n# v2\n");
     const put = await api.put<ScriptRevision>(`/v1/load-tests/${test.id}/script`, {
       scriptContent: v2,
@@ -150,8 +162,9 @@ describe("REST: load tests, scripts and runs", () => {
   });
 
   it("gives concurrent script edits through the API distinct, gapless numbers", async () => {
-    const test = (await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Race", scriptContent: SAMPLE_SCRIPT_B64 }))
-      .body;
+    const test = (
+      await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Race", scriptContent: SAMPLE_SCRIPT_B64 })
+    ).body;
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         api.put<ScriptRevision>(`/v1/load-tests/${test.id}/script`, { scriptContent: encodeScript(`print(${i})\n`) }),
@@ -229,8 +242,9 @@ describe("REST: load tests, scripts and runs", () => {
   });
 
   it("stops runs along the lifecycle, updating recentRuns in place, and refuses illegal moves with 409", async () => {
-    const test = (await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Stop", scriptContent: SAMPLE_SCRIPT_B64 }))
-      .body;
+    const test = (
+      await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Stop", scriptContent: SAMPLE_SCRIPT_B64 })
+    ).body;
     const pending = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).body;
     const stopped = await api.post<LoadTestRun>(`/v1/runs/${pending.id}/stop`, { updatedBy: "dave" });
     assert.equal(stopped.status, 200);
@@ -245,7 +259,11 @@ describe("REST: load tests, scripts and runs", () => {
 
     // A run the runner has started (issue 3 starts them; here the store moves it as the runner would).
     const running = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).body;
-    await server.store.transitionRun(running.id, "Running", { startedAt: Date.now(), updatedAt: Date.now(), updatedBy: "runner" });
+    await server.store.transitionRun(running.id, "Running", {
+      startedAt: Date.now(),
+      updatedAt: Date.now(),
+      updatedBy: "runner",
+    });
     const stopping = await api.post<LoadTestRun>(`/v1/runs/${running.id}/stop`);
     assert.equal(stopping.body.status, "Stopping");
     assert.equal((await api.post<LoadTestRun>(`/v1/runs/${running.id}/stop`)).body.status, "Stopping");
@@ -261,8 +279,9 @@ describe("REST: load tests, scripts and runs", () => {
   });
 
   it("deletes a test with its revisions and runs, but not while a run is active", async () => {
-    const test = (await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Delete", scriptContent: SAMPLE_SCRIPT_B64 }))
-      .body;
+    const test = (
+      await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Delete", scriptContent: SAMPLE_SCRIPT_B64 })
+    ).body;
     const run = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).body;
     const refused = await api.del(`/v1/load-tests/${test.id}`);
     assert.equal(refused.status, 409);

@@ -33,8 +33,22 @@ describe("auth and scope", () => {
     server = await startTestServer({
       security: {
         tokens: [
-          { name: "shop-ci", token: TOKENS.shopEditor, role: "editor", accountId: "acme", orgId: "web", projectId: "shop" },
-          { name: "shop-dash", token: TOKENS.shopViewer, role: "viewer", accountId: "acme", orgId: "web", projectId: "shop" },
+          {
+            name: "shop-ci",
+            token: TOKENS.shopEditor,
+            role: "editor",
+            accountId: "acme",
+            orgId: "web",
+            projectId: "shop",
+          },
+          {
+            name: "shop-dash",
+            token: TOKENS.shopViewer,
+            role: "viewer",
+            accountId: "acme",
+            orgId: "web",
+            projectId: "shop",
+          },
           { name: "acme-lead", token: TOKENS.acmeEditor, role: "editor", accountId: "acme" },
           { name: "other", token: TOKENS.otherEditor, role: "editor", accountId: "globex" },
         ],
@@ -61,7 +75,9 @@ describe("auth and scope", () => {
 
   it("lets a scoped token list only its own scope", async () => {
     const names = async (token: string, query = "") =>
-      (await restClient(server.url, token).get<Page<LoadTest>>(`/v1/load-tests${query}`)).body.items.map((t) => t.name).sort();
+      (await restClient(server.url, token).get<Page<LoadTest>>(`/v1/load-tests${query}`)).body.items
+        .map((t) => t.name)
+        .sort();
     assert.deepEqual(await names(TOKENS.shopViewer), ["shop"]);
     assert.deepEqual(await names(TOKENS.acmeEditor), ["blog", "shop"]);
     assert.deepEqual(await names(TOKENS.otherEditor), ["globex"]);

@@ -98,11 +98,14 @@ describe("the server process", () => {
   });
 
   it("refuses to start on a bad config, naming the key", async () => {
-    await assert.rejects(startServer({ LOADMGR_DATA_DIR: dataDir, PORT: "not-a-port" }), (error: Error & { code?: number }) => {
-      assert.equal(error.code, 2);
-      assert.match(error.message, /server\.port/);
-      return true;
-    });
+    await assert.rejects(
+      startServer({ LOADMGR_DATA_DIR: dataDir, PORT: "not-a-port" }),
+      (error: Error & { code?: number }) => {
+        assert.equal(error.code, 2);
+        assert.match(error.message, /server\.port/);
+        return true;
+      },
+    );
     const file = join(dataDir, "bad.yaml");
     writeFileSync(file, "locustClusters:\n  - id: c1\n    baseUrl: ftp://x\n");
     await assert.rejects(startServer({ LOADMGR_DATA_DIR: dataDir }, ["--config", file]), /locustClusters\.0\./);

@@ -15,7 +15,9 @@ describe("typed tRPC procedures (the same ones REST serves)", () => {
 
   const client = (token: string) =>
     createTRPCClient<AppRouter>({
-      links: [httpLink({ url: `${server.url}/trpc`, transformer: superjson, headers: { authorization: `Bearer ${token}` } })],
+      links: [
+        httpLink({ url: `${server.url}/trpc`, transformer: superjson, headers: { authorization: `Bearer ${token}` } }),
+      ],
     });
 
   it("creates and reads through tRPC what REST then serves", async () => {
@@ -31,9 +33,9 @@ describe("typed tRPC procedures (the same ones REST serves)", () => {
     const run = await trpc.runs.create.mutate({ id: test.id, targetUsers: 3 });
     assert.equal(run.targetUsers, 3);
     assert.equal((await trpc.loadTests.get.query({ id: test.id })).recentRuns[0]?.id, run.id);
-    const rest = (await (
+    const rest = await (
       await fetch(`${server.url}/v1/runs/${run.id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
-    ).json()) as unknown;
+    ).json();
     assert.deepEqual(rest, run);
   });
 

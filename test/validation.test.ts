@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { MAX_SCRIPT_BYTES, encodeScript, type LoadTest, type LoadTestRun, type Page, type ScriptRevision } from "@loadmgr/shared";
+import {
+  MAX_SCRIPT_BYTES,
+  encodeScript,
+  type LoadTest,
+  type LoadTestRun,
+  type Page,
+  type ScriptRevision,
+} from "@loadmgr/shared";
 import { SAMPLE_SCRIPT_B64 } from "./helpers/fixtures.js";
 import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
@@ -14,9 +21,31 @@ const VALID = {
 };
 
 const CLUSTERS = [
-  { id: "shop-cluster", baseUrl: "http://127.0.0.1:9100", authToken: "t", accountId: "acme", orgId: "web", projectId: "shop" },
-  { id: "prod-only", baseUrl: "http://127.0.0.1:9101", authToken: "t", accountId: "acme", orgId: "web", projectId: "shop", envId: "prod" },
-  { id: "other-cluster", baseUrl: "http://127.0.0.1:9102", authToken: "t", accountId: "other", orgId: "web", projectId: "shop" },
+  {
+    id: "shop-cluster",
+    baseUrl: "http://127.0.0.1:9100",
+    authToken: "t",
+    accountId: "acme",
+    orgId: "web",
+    projectId: "shop",
+  },
+  {
+    id: "prod-only",
+    baseUrl: "http://127.0.0.1:9101",
+    authToken: "t",
+    accountId: "acme",
+    orgId: "web",
+    projectId: "shop",
+    envId: "prod",
+  },
+  {
+    id: "other-cluster",
+    baseUrl: "http://127.0.0.1:9102",
+    authToken: "t",
+    accountId: "other",
+    orgId: "web",
+    projectId: "shop",
+  },
 ];
 
 interface ErrorBody {
@@ -33,10 +62,15 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
   before(async () => {
     server = await startTestServer({
       locustClusters: CLUSTERS,
-      security: { targetAllowLists: [{ accountId: "acme", orgId: "web", projectId: "locked", hosts: ["127.0.0.1", "*.internal.test"] }] },
+      security: {
+        targetAllowLists: [
+          { accountId: "acme", orgId: "web", projectId: "locked", hosts: ["127.0.0.1", "*.internal.test"] },
+        ],
+      },
     });
     api = restClient(server.url);
-    existing = (await api.post<LoadTest>("/v1/load-tests", { ...VALID, maxDurationSec: 300, defaultDurationSec: 60 })).body;
+    existing = (await api.post<LoadTest>("/v1/load-tests", { ...VALID, maxDurationSec: 300, defaultDurationSec: 60 }))
+      .body;
   });
   after(() => server.close());
 
@@ -67,7 +101,8 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
 
   it("rejects a script that is not base64", () =>
     expectRejected(create({ scriptContent: "not base64!!" }), 400, "SCRIPT_NOT_BASE64", "scriptContent"));
-  it("rejects an empty script", () => expectRejected(create({ scriptContent: "" }), 400, "SCRIPT_EMPTY", "scriptContent"));
+  it("rejects an empty script", () =>
+    expectRejected(create({ scriptContent: "" }), 400, "SCRIPT_EMPTY", "scriptContent"));
   it("rejects a whitespace-only script", () =>
     expectRejected(create({ scriptContent: encodeScript("  \n\t\n") }), 400, "SCRIPT_EMPTY", "scriptContent"));
   it("rejects a script that is not UTF-8", () =>
@@ -100,57 +135,109 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
   }
   it("rejects an empty name", () => expectRejected(create({ name: "  " }), 400, "INVALID_INPUT", "name"));
   it("rejects users below 1", () => expectRejected(create({ defaultUsers: 0 }), 400, "INVALID_INPUT", "defaultUsers"));
-  it("rejects fractional users", () => expectRejected(create({ defaultUsers: 1.5 }), 400, "INVALID_INPUT", "defaultUsers"));
+  it("rejects fractional users", () =>
+    expectRejected(create({ defaultUsers: 1.5 }), 400, "INVALID_INPUT", "defaultUsers"));
   it("rejects a spawn rate of 0", () =>
     expectRejected(create({ defaultSpawnRate: 0 }), 400, "INVALID_INPUT", "defaultSpawnRate"));
   it("rejects a negative spawn rate", () =>
     expectRejected(create({ defaultSpawnRate: -2 }), 400, "INVALID_INPUT", "defaultSpawnRate"));
   it("rejects a duration of 0", () =>
     expectRejected(create({ defaultDurationSec: 0 }), 400, "INVALID_INPUT", "defaultDurationSec"));
-  it("rejects a max duration of 0", () => expectRejected(create({ maxDurationSec: 0 }), 400, "INVALID_INPUT", "maxDurationSec"));
+  it("rejects a max duration of 0", () =>
+    expectRejected(create({ maxDurationSec: 0 }), 400, "INVALID_INPUT", "maxDurationSec"));
   it("rejects a default duration above the max", () =>
-    expectRejected(create({ defaultDurationSec: 601, maxDurationSec: 600 }), 400, "DURATION_ABOVE_MAX", "defaultDurationSec"));
+    expectRejected(
+      create({ defaultDurationSec: 601, maxDurationSec: 600 }),
+      400,
+      "DURATION_ABOVE_MAX",
+      "defaultDurationSec",
+    ));
   it("rejects a target that is not http(s)", () =>
     expectRejected(create({ targetUrl: "ftp://127.0.0.1/" }), 400, "INVALID_INPUT", "targetUrl"));
   it("rejects a target that is not a URL", () =>
     expectRejected(create({ targetUrl: "localhost:8080" }), 400, "INVALID_INPUT", "targetUrl"));
   it("rejects an unknown field rather than ignoring it", () =>
     expectRejected(create({ defaultUser: 5 }), 400, "INVALID_INPUT"));
-  it("rejects a body that is not JSON", () => expectRejected(() => api.post("/v1/load-tests", "{name:"), 400, "INVALID_INPUT"));
+  it("rejects a body that is not JSON", () =>
+    expectRejected(() => api.post("/v1/load-tests", "{name:"), 400, "INVALID_INPUT"));
   it("rejects a cluster that is not configured", () =>
     expectRejected(create({ locustClusterId: "nope" }), 400, "UNKNOWN_CLUSTER", "locustClusterId"));
   it("rejects a cluster of another account", () =>
     expectRejected(create({ locustClusterId: "other-cluster" }), 400, "CLUSTER_OUT_OF_SCOPE", "locustClusterId"));
   it("rejects a cluster of another env", () =>
-    expectRejected(create({ locustClusterId: "prod-only", envId: "staging" }), 400, "CLUSTER_OUT_OF_SCOPE", "locustClusterId"));
+    expectRejected(
+      create({ locustClusterId: "prod-only", envId: "staging" }),
+      400,
+      "CLUSTER_OUT_OF_SCOPE",
+      "locustClusterId",
+    ));
   it("accepts a cluster of the test's own scope", async () => {
-    const res = await api.post<LoadTest>("/v1/load-tests", { ...VALID, accountId: "acme", locustClusterId: "prod-only", envId: "prod" });
+    const res = await api.post<LoadTest>("/v1/load-tests", {
+      ...VALID,
+      accountId: "acme",
+      locustClusterId: "prod-only",
+      envId: "prod",
+    });
     assert.equal(res.status, 201);
     assert.equal(res.body.locustClusterId, "prod-only");
     await api.del(`/v1/load-tests/${res.body.id}`);
   });
   it("rejects a target off the project's allow-list", () =>
-    expectRejected(create({ projectId: "locked", targetUrl: "http://127.0.0.2/" }), 400, "TARGET_NOT_ALLOWED", "targetUrl"));
+    expectRejected(
+      create({ projectId: "locked", targetUrl: "http://127.0.0.2/" }),
+      400,
+      "TARGET_NOT_ALLOWED",
+      "targetUrl",
+    ));
   it("accepts a target on the project's allow-list", async () => {
-    const res = await api.post<LoadTest>("/v1/load-tests", { ...VALID, projectId: "locked", targetUrl: "https://api.internal.test/" });
+    const res = await api.post<LoadTest>("/v1/load-tests", {
+      ...VALID,
+      projectId: "locked",
+      targetUrl: "https://api.internal.test/",
+    });
     assert.equal(res.status, 201);
     await api.del(`/v1/load-tests/${res.body.id}`);
   });
 
   it("rejects an update that puts the default duration above the max", () =>
-    expectRejected(() => api.put(`/v1/load-tests/${existing.id}`, { maxDurationSec: 30 }), 400, "DURATION_ABOVE_MAX", "maxDurationSec"));
+    expectRejected(
+      () => api.put(`/v1/load-tests/${existing.id}`, { maxDurationSec: 30 }),
+      400,
+      "DURATION_ABOVE_MAX",
+      "maxDurationSec",
+    ));
   it("rejects an update with an empty name", () =>
     expectRejected(() => api.put(`/v1/load-tests/${existing.id}`, { name: "" }), 400, "INVALID_INPUT", "name"));
   it("rejects an update of the scope ids or the script", () =>
     expectRejected(() => api.put(`/v1/load-tests/${existing.id}`, { accountId: "x" }), 400, "INVALID_INPUT"));
   it("rejects an update to an unknown cluster", () =>
-    expectRejected(() => api.put(`/v1/load-tests/${existing.id}`, { locustClusterId: "nope" }), 400, "UNKNOWN_CLUSTER", "locustClusterId"));
+    expectRejected(
+      () => api.put(`/v1/load-tests/${existing.id}`, { locustClusterId: "nope" }),
+      400,
+      "UNKNOWN_CLUSTER",
+      "locustClusterId",
+    ));
   it("rejects a bad script edit", () =>
-    expectRejected(() => api.put(`/v1/load-tests/${existing.id}/script`, { scriptContent: "%%%" }), 400, "SCRIPT_NOT_BASE64", "scriptContent"));
+    expectRejected(
+      () => api.put(`/v1/load-tests/${existing.id}/script`, { scriptContent: "%%%" }),
+      400,
+      "SCRIPT_NOT_BASE64",
+      "scriptContent",
+    ));
 
   it("rejects run overrides that are not positive", async () => {
-    await expectRejected(() => api.post(`/v1/load-tests/${existing.id}/runs`, { targetUsers: 0 }), 400, "INVALID_INPUT", "targetUsers");
-    await expectRejected(() => api.post(`/v1/load-tests/${existing.id}/runs`, { spawnRate: 0 }), 400, "INVALID_INPUT", "spawnRate");
+    await expectRejected(
+      () => api.post(`/v1/load-tests/${existing.id}/runs`, { targetUsers: 0 }),
+      400,
+      "INVALID_INPUT",
+      "targetUsers",
+    );
+    await expectRejected(
+      () => api.post(`/v1/load-tests/${existing.id}/runs`, { spawnRate: 0 }),
+      400,
+      "INVALID_INPUT",
+      "spawnRate",
+    );
     await expectRejected(
       () => api.post(`/v1/load-tests/${existing.id}/runs`, { durationSeconds: -5 }),
       400,
@@ -171,7 +258,11 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
     await expectRejected(() => api.put("/v1/load-tests/missing", { name: "x" }), 404, "LOAD_TEST_NOT_FOUND", "id");
     await expectRejected(() => api.del("/v1/load-tests/missing"), 404, "LOAD_TEST_NOT_FOUND", "id");
     await expectRejected(() => api.get("/v1/load-tests/missing/script"), 404, "LOAD_TEST_NOT_FOUND", "id");
-    await expectRejected(() => api.put("/v1/load-tests/missing/script", { scriptContent: SAMPLE_SCRIPT_B64 }), 404, "LOAD_TEST_NOT_FOUND");
+    await expectRejected(
+      () => api.put("/v1/load-tests/missing/script", { scriptContent: SAMPLE_SCRIPT_B64 }),
+      404,
+      "LOAD_TEST_NOT_FOUND",
+    );
     await expectRejected(
       () => api.get(`/v1/load-tests/${existing.id}/script/revisions/missing`),
       404,
@@ -185,7 +276,11 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
 
   it("refuses an illegal status transition with 409", async () => {
     const run = (await api.post<LoadTestRun>(`/v1/load-tests/${existing.id}/runs`, {})).body;
-    await server.store.transitionRun(run.id, "Failed", { finishedAt: Date.now(), updatedAt: Date.now(), updatedBy: "runner" });
+    await server.store.transitionRun(run.id, "Failed", {
+      finishedAt: Date.now(),
+      updatedAt: Date.now(),
+      updatedBy: "runner",
+    });
     await expectRejected(() => api.post(`/v1/runs/${run.id}/stop`), 409, "INVALID_TRANSITION", "id");
   });
 

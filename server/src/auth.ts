@@ -69,7 +69,7 @@ export function scopeFilter<F extends { accountId?: string; orgId?: string; proj
     const fixed = principal[key];
     if (fixed === undefined) continue;
     if (narrowed[key] !== undefined && narrowed[key] !== fixed) return undefined;
-    narrowed[key] = fixed as F[typeof key];
+    narrowed[key] = fixed;
   }
   return narrowed;
 }

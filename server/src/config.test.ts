@@ -34,17 +34,26 @@ it("names the offending key", () => {
   const cases: [string, RegExp][] = [
     ["server:\n  port: -1\n", /server\.port/],
     ["security:\n  apiToken: short\n", /security\.apiToken/],
-    ["security:\n  tokens:\n    - { name: x, token: 0123456789abcdefg, role: owner, accountId: a }\n", /security\.tokens\.0\.role/],
-    ["locustClusters:\n  - { id: c, baseUrl: 'http://h', authToken: t, accountId: a, orgId: o }\n", /locustClusters\.0\.projectId/],
+    [
+      "security:\n  tokens:\n    - { name: x, token: 0123456789abcdefg, role: owner, accountId: a }\n",
+      /security\.tokens\.0\.role/,
+    ],
+    [
+      "locustClusters:\n  - { id: c, baseUrl: 'http://h', authToken: t, accountId: a, orgId: o }\n",
+      /locustClusters\.0\.projectId/,
+    ],
     ["servr:\n  port: 1\n", /servr|root|Unrecognized/i],
     ["- a list\n", /expected a mapping/],
   ];
   for (const [text, pattern] of cases) {
-    assert.throws(() => loadConfig({ file: file("bad.yaml", text), env: {} }), (e: Error) => {
-      assert.ok(e instanceof ConfigError);
-      assert.match(e.message, pattern);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ file: file("bad.yaml", text), env: {} }),
+      (e: Error) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, pattern);
+        return true;
+      },
+    );
   }
   assert.throws(() => loadConfig({ file: join(dir, "missing.yaml"), env: {} }), /does not exist/);
 });

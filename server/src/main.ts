@@ -30,7 +30,6 @@ async function main(): Promise<void> {
   }
   logger.info({ url, store: store.kind }, "Load Manager listening");
 
-
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

@@ -48,7 +48,11 @@ export interface ApiResponse<T = unknown> {
 
 /** A REST caller as curl would be: JSON in, JSON out, bearer token. */
 export function restClient(baseUrl: string, token: string | null = ADMIN_TOKEN) {
-  async function call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+  async function call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = {};
     if (token !== null) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers["content-type"] = "application/json";

@@ -145,7 +145,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(rest.nextCursor, undefined);
       assert.equal(await store.getScriptRevision(randomUUID(), second?.id ?? ""), undefined);
       assert.equal(
-        await store.addScriptRevision({ ...(second ?? test), id: randomUUID(), loadTestId: randomUUID() } as never),
+        await store.addScriptRevision({ ...(second ?? test), id: randomUUID(), loadTestId: randomUUID() }),
         undefined,
       );
     });

@@ -58,7 +58,7 @@ async function ensureIndexes<T extends Document>(
 ): Promise<void> {
   let existing: string[] = [];
   try {
-    existing = (await collection.listIndexes().toArray()).map((i) => String(i.name));
+    existing = (await collection.listIndexes().toArray()).map((i: { name?: unknown }) => String(i.name));
   } catch (error) {
     if (!(error instanceof MongoServerError && error.code === 26)) throw error; // 26: no such collection yet
   }
