@@ -10,11 +10,11 @@ const t = initTRPC
   .create({
     transformer: superjson,
     errorFormatter({ shape, error }) {
-      const { appCode, field, issues } = describeError(error);
+      const { appCode, message, field, issues } = describeError(error);
       const { stack: _stack, ...data } = shape.data;
       return {
         ...shape,
-        message: describeError(error).message,
+        message,
         data: { ...data, appCode, ...(field !== undefined ? { field } : {}), ...(issues ? { issues } : {}) },
       };
     },

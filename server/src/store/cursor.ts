@@ -1,3 +1,4 @@
+import type { Page } from "@loadmgr/shared";
 import { AppError } from "../errors.js";
 
 /** Position after the last item of a page: the sort key of that item. */
@@ -26,4 +27,11 @@ export function checkPaging(page: { cursor?: string | undefined; offset?: number
   if (page.cursor !== undefined && page.offset !== undefined) {
     throw new AppError("INVALID_INPUT", "give either cursor or offset, not both", "offset");
   }
+}
+
+/** The first `limit` rows (the query asked for one more) and, when there are more, the cursor after them. */
+export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => CursorKey): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: encodeCursor(keyOf(items.at(-1) as T)) };
 }

@@ -20,7 +20,7 @@ import {
   type RunStatus,
   type ScriptRevision,
 } from "@loadmgr/shared";
-import { checkPaging, decodeCursor, encodeCursor } from "../cursor.js";
+import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
 import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 
@@ -70,12 +70,6 @@ function cursorFilter(cursor: string | undefined): Document {
   if (cursor === undefined) return {};
   const key = decodeCursor(cursor);
   return { $or: [{ createdAt: { $lt: key.k } }, { createdAt: key.k, _id: { $lt: key.id } }] };
-}
-
-function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => { k: number; id: string }): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, nextCursor: encodeCursor(keyOf(items.at(-1) as T)) };
 }
 
 function defined<T extends object>(filter: T): Document {

@@ -16,7 +16,7 @@ import {
   type RunStatus,
   type ScriptRevision,
 } from "@loadmgr/shared";
-import { checkPaging, decodeCursor, encodeCursor } from "../cursor.js";
+import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
 import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 import * as schema from "./schema.js";
@@ -31,13 +31,6 @@ function afterCursor(table: SortedTable, cursor: string | undefined): SQL | unde
   if (cursor === undefined) return undefined;
   const key = decodeCursor(cursor);
   return or(lt(table.createdAt, key.k), and(eq(table.createdAt, key.k), lt(table.id, key.id)));
-}
-
-function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => { k: number; id: string }): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  const last = items.at(-1) as T;
-  return { items, nextCursor: encodeCursor(keyOf(last)) };
 }
 
 /* eslint-disable @typescript-eslint/require-await --
