@@ -130,6 +130,15 @@ describe("REST: load tests, scripts and runs", () => {
     assert.equal(cleared.body.envId, null);
   });
 
+  it("accepts base64 wrapped across lines and stores it as one line", async () => {
+    const wrapped = SAMPLE_SCRIPT_B64.replace(/(.{76})/g, "$1\n");
+    assert.notEqual(wrapped, SAMPLE_SCRIPT_B64);
+    const test = (await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Wrapped", scriptContent: wrapped }))
+      .body;
+    const script = await api.get<ScriptRevision>(`/v1/load-tests/${test.id}/script`);
+    assert.equal(script.body.scriptContent, SAMPLE_SCRIPT_B64);
+  });
+
   it("keeps every script edit as a new revision and lists them newest first", async () => {
     const test = (
       await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Scripts", scriptContent: SAMPLE_SCRIPT_B64 })

@@ -14,8 +14,10 @@ describe("OpenAPI document, API reference page and health endpoints", () => {
     const json = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, unknown>;
+      servers?: { url: string }[];
     };
     assert.match(json.openapi, /^3\./);
+    assert.deepEqual(json.servers, [{ url: "/" }], "a relative server URL, whoever asked first");
     assert.ok(json.paths["/v1/load-tests"]);
     assert.ok(!Object.keys(json.paths).some((p) => p.startsWith("/v1/internal")));
     const yamlRes = await fetch(`${server.url}/openapi.yaml`);

@@ -54,6 +54,11 @@ export interface ErrorDetails {
   issues?: ErrorIssue[];
 }
 
+/** How one input issue reads in a message: `field: what is wrong`. */
+export function issueMessage(issue: Pick<ErrorIssue, "path" | "message">): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+}
+
 export function describeError(error: TRPCError): ErrorDetails {
   if (error instanceof AppError) {
     return { appCode: error.appCode, message: error.message, ...(error.field ? { field: error.field } : {}) };
@@ -68,7 +73,7 @@ export function describeError(error: TRPCError): ErrorDetails {
     const first = issues[0] as ErrorIssue;
     return {
       appCode: first.code ?? "INVALID_INPUT",
-      message: first.path ? `${first.path}: ${first.message}` : first.message,
+      message: issueMessage(first),
       ...(first.path ? { field: first.path } : {}),
       issues,
     };

@@ -31,11 +31,17 @@ export function decodeScript(
   return { ok: true, text };
 }
 
-/** base64 of a locustfile: valid base64 of non-empty UTF-8 text of at most 1 MiB. */
-export const scriptContentSchema = z.string().superRefine((value, ctx) => {
-  const decoded = decodeScript(value);
-  if (!decoded.ok) ctx.addIssue({ code: "custom", message: decoded.message, params: { code: decoded.problem } });
-});
+/**
+ * base64 of a locustfile: valid base64 of non-empty UTF-8 text of at most 1 MiB. Line breaks
+ * (as `base64` wraps its output) are accepted and removed, so the stored form is one line.
+ */
+export const scriptContentSchema = z
+  .string()
+  .transform((value) => value.replace(/\s+/g, ""))
+  .superRefine((value, ctx) => {
+    const decoded = decodeScript(value);
+    if (!decoded.ok) ctx.addIssue({ code: "custom", message: decoded.message, params: { code: decoded.problem } });
+  });
 
 export function encodeScript(text: string): string {
   return Buffer.from(text, "utf-8").toString("base64");

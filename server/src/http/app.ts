@@ -48,11 +48,11 @@ export function createApp(services: Services, adminToken: string): App {
       errors.length === 0 && paths?.length === 1 && CREATES.has(paths[0] ?? "") ? { status: 201 } : {},
   });
 
+  // A relative server URL: clients resolve it against wherever they fetched the document from.
   let documents: { json: string; yaml: string } | undefined;
-  const publicDocument = (req: IncomingMessage): { json: string; yaml: string } => {
+  const publicDocument = (): { json: string; yaml: string } => {
     if (documents === undefined) {
-      const host = req.headers.host ?? `${services.config.server.host}:${services.config.server.port}`;
-      const document = buildOpenApiDocument({ baseUrl: `http://${host}` });
+      const document = buildOpenApiDocument({ baseUrl: "/" });
       documents = { json: JSON.stringify(document), yaml: toYaml(document) };
     }
     return documents;
@@ -98,10 +98,10 @@ export function createApp(services: Services, adminToken: string): App {
         }
         return;
       case "/openapi.json":
-        send(res, 200, "application/json", publicDocument(req).json);
+        send(res, 200, "application/json", publicDocument().json);
         return;
       case "/openapi.yaml":
-        send(res, 200, "application/yaml", publicDocument(req).yaml);
+        send(res, 200, "application/yaml", publicDocument().yaml);
         return;
       case "/docs":
       case "/docs/":

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { ApiErrorBody, ErrorCode } from "@loadmgr/shared";
-import type { ErrorIssue } from "../errors.js";
+import { issueMessage, type ErrorIssue } from "../errors.js";
 
 interface ShapedError {
   message?: string;
@@ -12,7 +12,8 @@ interface ShapedError {
 export function toApiErrorBody(raw: ShapedError): ApiErrorBody {
   const data = raw.data ?? {};
   const first = data.issues?.[0];
-  const message = first ? (first.path ? `${first.path}: ${first.message}` : first.message) : (raw.message ?? "error");
+  // The OpenAPI layer replaces the message of input errors with a generic one; rebuild it from the issues.
+  const message = first ? issueMessage(first) : (raw.message ?? "error");
   return {
     code: data.appCode ?? "INTERNAL",
     message,

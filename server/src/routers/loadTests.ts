@@ -33,7 +33,7 @@ export const loadTestsRouter = router({
         id: newId(now),
         loadTestId: newId(now),
         revisionNumber: 1,
-        scriptContent: scriptContent.replace(/\s+/g, ""),
+        scriptContent,
         description: scriptDescription,
         createdAt: now,
         createdBy: actor,

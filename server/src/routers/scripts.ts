@@ -32,7 +32,7 @@ export const scriptsRouter = router({
       const revision = await ctx.store.addScriptRevision({
         id: newId(now),
         loadTestId: input.id,
-        scriptContent: input.scriptContent.replace(/\s+/g, ""),
+        scriptContent: input.scriptContent,
         description: input.description,
         createdAt: now,
         createdBy: input.updatedBy ?? ctx.principal.name,

@@ -176,11 +176,14 @@ export class MongoStore implements Store {
   }
 
   async deleteLoadTest(id: string): Promise<boolean> {
-    const { deletedCount } = await this.loadTests.deleteOne({ _id: id });
-    await this.revisions.deleteMany({ loadTestId: id });
-    await this.runs.deleteMany({ loadTestId: id });
-    await this.metrics.deleteMany({ loadTestId: id });
-    return deletedCount > 0;
+    // Under the test's lock, so a revision or run added at the same moment is not left behind.
+    return this.withLock(`load-test:${id}`, async () => {
+      const { deletedCount } = await this.loadTests.deleteOne({ _id: id });
+      await this.revisions.deleteMany({ loadTestId: id });
+      await this.runs.deleteMany({ loadTestId: id });
+      await this.metrics.deleteMany({ loadTestId: id });
+      return deletedCount > 0;
+    });
   }
 
   async addScriptRevision(revision: NewScriptRevision): Promise<ScriptRevision | undefined> {
