@@ -1,0 +1,110 @@
+"""Ordered, bounded, retried delivery of ingest calls to the Load Manager server."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from typing import Any, Callable, Deque, Dict, Optional, Tuple
+
+import requests
+
+logger = logging.getLogger("loadmgr")
+
+RETRYABLE_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+
+
+class Delivery:
+    """Keeps calls that could not be delivered (at most `max_pending`) and resends them in order.
+
+    A call the server refuses for good (a 4xx other than 408/425/429) is dropped and logged; when the
+    server answers that the run has already ended, everything pending is dropped and `run_over` is set.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        max_pending: int = 1000,
+        timeout: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.max_pending = max_pending
+        self.timeout = timeout
+        self.dropped = 0
+        self.run_over = False
+        self._sleep = sleep
+        self._pending: Deque[Tuple[str, Dict[str, Any]]] = deque()
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {token}"
+        self._session.headers["Content-Type"] = "application/json"
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def enqueue(self, path: str, payload: Dict[str, Any]) -> None:
+        if self.run_over:
+            return
+        if len(self._pending) >= self.max_pending:
+            # Drop the oldest interval snapshot, never a start or stop call.
+            for i, (queued_path, _) in enumerate(self._pending):
+                if queued_path.endswith("/metrics"):
+                    del self._pending[i]
+                    self.dropped += 1
+                    logger.warning("loadmgr: %d undelivered snapshot(s) dropped (buffer full)", self.dropped)
+                    break
+        self._pending.append((path, payload))
+
+    def flush(self) -> bool:
+        """Sends what is pending, oldest first; stops at the first failure. True when nothing is left."""
+        while self._pending and not self.run_over:
+            path, payload = self._pending[0]
+            outcome = self._send(path, payload)
+            if outcome == "retry":
+                return False
+            self._pending.popleft()
+        if self.run_over:
+            self._pending.clear()
+        return True
+
+    def deliver_all(self, timeout_s: float, first_backoff: float = 0.2) -> bool:
+        """Blocks until everything pending is acknowledged or `timeout_s` passes."""
+        deadline = time.monotonic() + timeout_s
+        backoff = first_backoff
+        while True:
+            if self.flush():
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                logger.error("loadmgr: gave up delivering %d call(s) after %.0fs", len(self._pending), timeout_s)
+                return False
+            self._sleep(min(backoff, left))
+            backoff = min(backoff * 2, 2.0)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _send(self, path: str, payload: Dict[str, Any]) -> str:
+        try:
+            response = self._session.post(self.base_url + path, json=payload, timeout=self.timeout)
+        except requests.RequestException as error:
+            logger.debug("loadmgr: %s failed: %s", path, error)
+            return "retry"
+        if response.status_code < 300:
+            return "ok"
+        if response.status_code in RETRYABLE_STATUSES:
+            return "retry"
+        body: Optional[Dict[str, Any]] = None
+        try:
+            body = response.json()
+        except ValueError:
+            pass
+        code = (body or {}).get("code")
+        if code == "RUN_FINISHED":
+            logger.info("loadmgr: the server says the run has already ended")
+            self.run_over = True
+        else:
+            logger.error("loadmgr: %s refused (%s): %s", path, response.status_code, (body or {}).get("message", response.text[:300]))
+        return "drop"

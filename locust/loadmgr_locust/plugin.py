@@ -1,0 +1,226 @@
+"""The Locust plugin: importing this module registers it with Locust's events.
+
+On the master (or a single process) it pushes a snapshot of the last interval every
+`--loadmgr-interval` seconds, announces test start and stop, and delivers its final snapshot
+synchronously before Locust exits. It does nothing on workers and when `--loadmgr-url` is unset.
+The ingest token comes from the LOADMGR_INGEST_TOKEN environment variable only, so it never shows
+in Locust's web UI or in a process list.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from typing import Any, Dict, Optional
+
+import gevent
+import locust
+from locust import events
+from locust.runners import STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRunner
+
+from .delivery import Delivery
+from .intervals import CumulativeDiffer, Interval
+
+logger = logging.getLogger("loadmgr")
+
+INGEST = "/v1/internal/locust"
+
+
+@events.init_command_line_parser.add_listener
+def _add_arguments(parser: Any, **_kwargs: Any) -> None:
+    group = parser.add_argument_group("Load Manager")
+    group.add_argument("--loadmgr-url", type=str, env_var="LOADMGR_URL", default="", help="Load Manager server URL")
+    group.add_argument("--loadmgr-run-id", type=str, env_var="LOADMGR_RUN_ID", default="", help="run id to report as")
+    group.add_argument(
+        "--loadmgr-interval", type=float, env_var="LOADMGR_INTERVAL", default=2.0, help="seconds between snapshots"
+    )
+    group.add_argument(
+        "--loadmgr-final-timeout",
+        type=float,
+        env_var="LOADMGR_FINAL_TIMEOUT",
+        default=30.0,
+        help="seconds to keep retrying the final snapshot and stop call",
+    )
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Reporter:
+    def __init__(self, environment: Any, url: str, run_id: str, interval: float, final_timeout: float, token: str) -> None:
+        self.environment = environment
+        self.run_id = run_id
+        self.interval = interval
+        self.final_timeout = final_timeout
+        self.delivery = Delivery(url, token)
+        self.distributed = isinstance(environment.runner, MasterRunner)
+        self.current = Interval()
+        self.differ = CumulativeDiffer()
+        self.seq = 0
+        self.started_at: Optional[float] = None
+        self.last_snapshot_at = time.time()
+        self.stop_reason: Optional[str] = None
+        self.stop_message: Optional[str] = None
+        self.quitting = False
+        self.finished = False
+        self._pusher: Optional[gevent.Greenlet] = None
+        events_ = environment.events
+        events_.test_start.add_listener(self.on_test_start)
+        events_.test_stop.add_listener(self.on_test_stop)
+        events_.quitting.add_listener(self.on_quitting)
+        if self.distributed:
+            events_.worker_report.add_listener(self.on_worker_report)
+
+    def on_test_start(self, **_kwargs: Any) -> None:
+        if self.started_at is not None:
+            return
+        self.started_at = time.time()
+        self.last_snapshot_at = self.started_at
+        self.differ.reset()
+        runner = self.environment.runner
+        self.delivery.enqueue(
+            f"{INGEST}/test-start",
+            {
+                "runId": self.run_id,
+                "timestamp": _now_ms(),
+                "locustVersion": locust.__version__,
+                "workers": runner.worker_count if self.distributed else 0,
+                "host": socket.gethostname()[:200],
+            },
+        )
+        self._pusher = gevent.spawn(self._push_loop)
+
+    def on_worker_report(self, client_id: str, data: Dict[str, Any], **_kwargs: Any) -> None:
+        self.current.add_worker_stats(data.get("stats") or [])
+        self.current.add_worker_errors(data.get("errors") or {})
+
+    def on_test_stop(self, **_kwargs: Any) -> None:
+        if self.stop_reason is None:
+            self.stop_reason, self.stop_message = self._classify_stop()
+        if not self.quitting and self.stop_reason != "duration":
+            # Stopped from Locust's own web UI: the process would otherwise stay up; end it so the
+            # final snapshot is delivered and the run ends as Stopped.
+            gevent.spawn_later(0.2, self._quit_locust)
+
+    def on_quitting(self, **_kwargs: Any) -> None:
+        if self.finished:
+            return
+        self.quitting = True
+        runner = self.environment.runner
+        if runner is not None and runner.state not in (STATE_STOPPED, STATE_STOPPING):
+            # SIGTERM or Ctrl-C: Locust fires `quitting` before stopping the runner. Stop it now so
+            # the workers' last reports arrive before the final snapshot.
+            if self.stop_reason is None:
+                self.stop_reason, self.stop_message = "stopped", "Locust was asked to shut down"
+            runner.quit()
+        self.finish()
+
+    def finish(self) -> None:
+        """Delivers the final snapshot and the stop call, blocking until acknowledged or timed out."""
+        if self.finished:
+            return
+        self.finished = True
+        if self._pusher is not None:
+            self._pusher.kill(block=True)
+        if self.started_at is None:
+            self.on_test_start()
+            if self._pusher is not None:
+                self._pusher.kill(block=True)
+        self._snapshot(final=True)
+        reason = self.stop_reason or "stopped"
+        body: Dict[str, Any] = {"runId": self.run_id, "timestamp": _now_ms(), "reason": reason, "lastSeq": self.seq}
+        if self.stop_message:
+            body["message"] = self.stop_message[:2000]
+        self.delivery.enqueue(f"{INGEST}/test-stop", body)
+        delivered = self.delivery.deliver_all(self.final_timeout)
+        logger.info("loadmgr: final snapshot %s (seq %d, reason %s)", "delivered" if delivered else "NOT delivered", self.seq, reason)
+        self.delivery.close()
+
+    def _classify_stop(self) -> tuple:
+        from locust import log
+
+        options = self.environment.parsed_options
+        run_time = getattr(options, "run_time", None) if options is not None else None
+        elapsed = time.time() - (self.started_at or time.time())
+        if getattr(log, "unhandled_greenlet_exception", False):
+            return "error", "Locust hit an unhandled exception (see its log)"
+        if self.distributed and self.environment.runner.worker_count == 0 and (not run_time or elapsed < run_time - 1):
+            return "error", "every Locust worker went missing"
+        if run_time and elapsed >= run_time - 1:
+            return "duration", None
+        return "stopped", None
+
+    def _quit_locust(self) -> None:
+        runner = self.environment.runner
+        if runner is not None:
+            runner.quit()
+        web_ui = getattr(self.environment, "web_ui", None)
+        if web_ui is not None:
+            web_ui.stop()
+
+    def _push_loop(self) -> None:
+        while True:
+            gevent.sleep(self.interval)
+            self._snapshot(final=False)
+            if self.delivery.run_over and not self.quitting:
+                logger.warning("loadmgr: run %s has ended on the server; stopping Locust", self.run_id)
+                self.stop_reason = self.stop_reason or "stopped"
+                self._quit_locust()
+                return
+
+    def _snapshot(self, final: bool) -> None:
+        runner = self.environment.runner
+        stats = runner.stats
+        if not self.distributed:
+            for entry in list(stats.entries.values()):
+                self.differ.feed_entry(
+                    self.current,
+                    entry.method or "",
+                    entry.name,
+                    entry.num_requests,
+                    entry.num_failures,
+                    entry.total_response_time,
+                    entry.response_times,
+                )
+            for error in list(stats.errors.values()):
+                data = error.serialize()
+                self.differ.feed_error(self.current, data["method"] or "", data["name"], str(data["error"]), data["occurrences"])
+        endpoints, errors = self.current.take()
+        now = time.time()
+        self.seq += 1
+        self.delivery.enqueue(
+            f"{INGEST}/metrics",
+            {
+                "runId": self.run_id,
+                "seq": self.seq,
+                "timestamp": int(now * 1000),
+                "intervalMs": max(1, int((now - self.last_snapshot_at) * 1000)),
+                "final": final,
+                "users": int(runner.user_count or 0),
+                "totalRequests": int(stats.total.num_requests),
+                "totalFailures": int(stats.total.num_failures),
+                "endpoints": endpoints,
+                "errors": errors,
+            },
+        )
+        self.last_snapshot_at = now
+        if not final:
+            self.delivery.flush()
+
+
+@events.init.add_listener
+def _on_init(environment: Any, runner: Any = None, **_kwargs: Any) -> None:
+    options = environment.parsed_options
+    if options is None or not getattr(options, "loadmgr_url", "") or isinstance(environment.runner, WorkerRunner):
+        return
+    if not options.loadmgr_run_id:
+        logger.error("loadmgr: --loadmgr-url is set but --loadmgr-run-id is not; not reporting")
+        return
+    token = os.environ.get("LOADMGR_INGEST_TOKEN", "")
+    environment.loadmgr_reporter = Reporter(
+        environment, options.loadmgr_url, options.loadmgr_run_id, options.loadmgr_interval, options.loadmgr_final_timeout, token
+    )
+    logger.info("loadmgr: reporting run %s to %s every %ss", options.loadmgr_run_id, options.loadmgr_url, options.loadmgr_interval)

@@ -1,0 +1,145 @@
+"""Real Locust runs started by the supervisor, reporting to a recording ingest server."""
+
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+LOCUSTFILE = b"""
+from locust import FastHttpUser, constant, task
+
+class Shopper(FastHttpUser):
+    wait_time = constant(0.05)
+
+    @task(4)
+    def home(self):
+        self.client.get("/")
+
+    @task(1)
+    def broken(self):
+        self.client.get("/fail")
+"""
+
+TOKEN = "run-token-0123456789"
+
+
+def start(tmp_path, ingest, target, **overrides):
+    spec = {
+        "runId": "0196d1c2-0000-7000-8000-000000000001",
+        "scriptContent": base64.b64encode(LOCUSTFILE).decode(),
+        "targetUrl": target,
+        "users": 4,
+        "spawnRate": 4,
+        "durationSeconds": 4,
+        "ingestUrl": ingest.url,
+        "intervalSec": 1,
+        "workers": 0,
+        **overrides,
+    }
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    log = open(tmp_path / "locust.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loadmgr_locust", "run-dir", str(tmp_path)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, LOADMGR_INGEST_TOKEN=TOKEN),
+        start_new_session=True,
+    )
+    return process
+
+
+def wait(process, tmp_path, timeout=40):
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError((tmp_path / "locust.log").read_text()[-3000:])
+
+
+def locust_printed_totals(tmp_path):
+    """The request and failure counts of the last stats table Locust printed as it shut down."""
+    rows = re.findall(r"Aggregated\s+(\d+)\s+(\d+)\(", (tmp_path / "locust.log").read_text())
+    return int(rows[-1][0]), int(rows[-1][1])
+
+
+def check_report(ingest, tmp_path, reason):
+    snapshots = ingest.bodies("/metrics")
+    seqs = [s["seq"] for s in snapshots]
+    assert seqs == list(range(1, len(seqs) + 1)), seqs
+    assert snapshots[-1]["final"] is True and not any(s["final"] for s in snapshots[:-1])
+    final = snapshots[-1]
+    assert sum(e["requests"] for s in snapshots for e in s["endpoints"]) == final["totalRequests"] > 0
+    assert sum(e["failures"] for s in snapshots for e in s["endpoints"]) == final["totalFailures"] > 0
+    for s in snapshots:
+        for e in s["endpoints"]:
+            assert sum(count for _, count in e["histogram"]) == e["requests"]
+    assert (final["totalRequests"], final["totalFailures"]) == locust_printed_totals(tmp_path)
+    errors = [e for s in snapshots for e in s["errors"]]
+    assert sum(e["occurrences"] for e in errors) == final["totalFailures"]
+    assert {e["name"] for e in errors} == {"/fail"}
+    paths = ingest.paths()
+    assert paths[0].endswith("/test-start") and paths[-1].endswith("/test-stop")
+    stop = ingest.bodies("/test-stop")[0]
+    assert stop["reason"] == reason and stop["lastSeq"] == final["seq"]
+    assert {auth for _, _, auth in ingest.calls} == {"Bearer " + TOKEN}
+
+
+def test_single_process_run_reports_every_interval_and_its_totals(tmp_path, ingest, target):
+    started = time.monotonic()
+    assert wait(start(tmp_path, ingest, target), tmp_path) in (0, 1)
+    assert time.monotonic() - started < 15
+    check_report(ingest, tmp_path, "duration")
+    assert len(ingest.bodies("/metrics")) >= 3
+
+
+def test_distributed_run_builds_intervals_from_worker_reports(tmp_path, ingest, target):
+    assert wait(start(tmp_path, ingest, target, workers=2), tmp_path) in (0, 1)
+    check_report(ingest, tmp_path, "duration")
+    assert ingest.bodies("/test-start")[0]["workers"] == 2
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_sigterm_ends_with_reason_stopped_and_a_final_snapshot(tmp_path, ingest, target, workers):
+    process = start(tmp_path, ingest, target, durationSeconds=60, workers=workers)
+    deadline = time.monotonic() + 30
+    while len(ingest.bodies("/metrics")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    wait(process, tmp_path)
+    check_report(ingest, tmp_path, "stopped")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_stop_from_locusts_web_ui_ends_the_process_as_stopped(tmp_path, ingest, target):
+    port = free_port()
+    process = start(tmp_path, ingest, target, durationSeconds=60, webPort=port)
+    deadline = time.monotonic() + 30
+    while len(ingest.bodies("/metrics")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    try:  # newer Locust versions take a POST, older ones a GET
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/stop", data=b"", timeout=5).read()
+    except urllib.error.HTTPError as error:
+        assert error.code in (405, 500), error  # 2.20 answers a POST with 500
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/stop", timeout=5).read()
+    wait(process, tmp_path)
+    check_report(ingest, tmp_path, "stopped")
+
+
+def test_pushes_refused_for_a_while_are_resent_in_order(tmp_path, ingest, target):
+    ingest.fail_next = 4
+    wait(start(tmp_path, ingest, target), tmp_path)
+    check_report(ingest, tmp_path, "duration")
