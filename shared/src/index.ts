@@ -6,3 +6,4 @@ export * from "./run.js";
 export * from "./runStatus.js";
 export * from "./script.js";
 export * from "./scriptRevision.js";
+export * from "./ingest.js";

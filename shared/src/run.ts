@@ -15,6 +15,7 @@ import { runStatusSchema } from "./runStatus.js";
 /** The newest figures of a run, kept on the run so lists show them without reading the time series. */
 export const runMetricsSummarySchema = z.object({
   timestamp: timestampSchema,
+  seq: z.number().int(),
   users: z.number().int(),
   requestsPerSec: z.number(),
   failuresPerSec: z.number(),
@@ -33,6 +34,7 @@ export const loadTestRunSchema = z.object({
   projectId: scopeIdSchema,
   envId: scopeIdSchema.nullable(),
   scriptRevisionId: entityIdSchema,
+  locustClusterId: scopeIdSchema.nullable().describe("the cluster that runs it; null: the server's local runner"),
   targetUsers: z.number().int(),
   spawnRate: z.number(),
   durationSeconds: z.number().int(),

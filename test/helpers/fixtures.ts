@@ -65,6 +65,7 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     projectId: test.projectId,
     envId: test.envId,
     scriptRevisionId: test.latestRevisionId,
+    locustClusterId: test.locustClusterId,
     targetUsers: test.defaultUsers,
     spawnRate: test.defaultSpawnRate,
     durationSeconds: test.defaultDurationSec,

@@ -51,6 +51,7 @@ export const runsRouter = router({
         projectId: test.projectId,
         envId: test.envId,
         scriptRevisionId: test.latestRevisionId,
+        locustClusterId: test.locustClusterId ?? null,
         targetUsers: input.targetUsers ?? test.defaultUsers,
         spawnRate: input.spawnRate ?? test.defaultSpawnRate,
         durationSeconds,

@@ -1,5 +1,7 @@
 import type {
   LoadTest,
+  MetricSnapshot,
+  RunMetricsSummary,
   LoadTestFilter,
   LoadTestRun,
   Page,
@@ -80,4 +82,14 @@ export interface Store {
    * changes, and updates its recentRuns entry in place. Undefined when the guard did not hold.
    */
   transitionRun(id: string, to: RunStatus, changes: RunChanges): Promise<LoadTestRun | undefined>;
+  /** Runs that are Pending, Running or Stopping, oldest first: what the sweep and reconciliation look at. */
+  listActiveRuns(): Promise<LoadTestRun[]>;
+
+  /**
+   * Stores a snapshot once per (run, seq): a resend of a stored seq changes nothing and answers
+   * "duplicate". A stored snapshot moves the run's lastMetrics to `summary` unless a newer one is there.
+   */
+  addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate">;
+  /** A run's snapshots in seq order. */
+  listMetricSnapshots(runId: string): Promise<MetricSnapshot[]>;
 }

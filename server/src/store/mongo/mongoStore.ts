@@ -15,7 +15,9 @@ import {
   type LoadTest,
   type LoadTestFilter,
   type LoadTestRun,
+  type MetricSnapshot,
   type Page,
+  type RunMetricsSummary,
   type RunFilter,
   type RunStatus,
   type ScriptRevision,
@@ -278,6 +280,45 @@ export class MongoStore implements Store {
       );
     });
     return run;
+  }
+
+  async listActiveRuns(): Promise<LoadTestRun[]> {
+    return this.runs
+      .find({ status: { $in: [...ACTIVE_STATUSES] } }, HIDDEN)
+      .sort({ createdAt: 1, _id: 1 })
+      .toArray();
+  }
+
+  async addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate"> {
+    try {
+      // The (run, seq) pair is the _id, so a resend is refused by the one uniqueness FerretDB enforces.
+      await this.metrics.insertOne({
+        _id: `${snapshot.runId}~${snapshot.seq}`,
+        loadTestRunId: snapshot.runId,
+        seq: snapshot.seq,
+        timestamp: snapshot.timestamp,
+        loadTestId: snapshot.loadTestId,
+        accountId: snapshot.accountId,
+        orgId: snapshot.orgId,
+        projectId: snapshot.projectId,
+        envId: snapshot.envId,
+        snapshot,
+      } as Document);
+    } catch (error) {
+      if (isDuplicateKey(error)) return "duplicate";
+      throw error;
+    }
+    await this.withLock(`run:${snapshot.runId}`, async () => {
+      const run = await this.runs.findOne({ _id: snapshot.runId }, { projection: { lastMetrics: 1 } });
+      if (run === null || (run.lastMetrics !== null && run.lastMetrics.timestamp > summary.timestamp)) return;
+      await this.runs.updateOne({ _id: snapshot.runId }, { $set: { lastMetrics: summary } });
+    });
+    return "added";
+  }
+
+  async listMetricSnapshots(runId: string): Promise<MetricSnapshot[]> {
+    const rows = await this.metrics.find({ loadTestRunId: runId }).sort({ seq: 1 }).toArray();
+    return rows.map((row) => row.snapshot as MetricSnapshot);
   }
 
   /** Runs `section` while holding the named lock (a document whose unique `_id` only one writer can insert). */

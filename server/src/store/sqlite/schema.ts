@@ -61,6 +61,7 @@ export const loadTestRuns = sqliteTable(
     projectId: text("project_id").notNull(),
     envId: text("env_id"),
     scriptRevisionId: text("script_revision_id").notNull(),
+    locustClusterId: text("locust_cluster_id"),
     targetUsers: integer("target_users").notNull(),
     spawnRate: real("spawn_rate").notNull(),
     durationSeconds: integer("duration_seconds").notNull(),

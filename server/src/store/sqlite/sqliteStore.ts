@@ -11,7 +11,9 @@ import {
   type LoadTest,
   type LoadTestFilter,
   type LoadTestRun,
+  type MetricSnapshot,
   type Page,
+  type RunMetricsSummary,
   type RunFilter,
   type RunStatus,
   type ScriptRevision,
@@ -257,5 +259,61 @@ export class SqliteStore implements Store {
       { behavior: "immediate" },
     );
     return updated;
+  }
+
+  async listActiveRuns(): Promise<LoadTestRun[]> {
+    return this.db
+      .select()
+      .from(loadTestRuns)
+      .where(inArray(loadTestRuns.status, [...ACTIVE_STATUSES]))
+      .orderBy(loadTestRuns.createdAt, loadTestRuns.id)
+      .all();
+  }
+
+  async addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate"> {
+    return this.db.transaction(
+      (tx) => {
+        const inserted = tx
+          .insert(metricsTimeseries)
+          .values({
+            loadTestRunId: snapshot.runId,
+            seq: snapshot.seq,
+            timestamp: snapshot.timestamp,
+            loadTestId: snapshot.loadTestId,
+            accountId: snapshot.accountId,
+            orgId: snapshot.orgId,
+            projectId: snapshot.projectId,
+            envId: snapshot.envId,
+            snapshot,
+          })
+          .onConflictDoNothing()
+          .run();
+        if (inserted.changes === 0) return "duplicate";
+        tx.update(loadTestRuns)
+          .set({ lastMetrics: summary })
+          .where(
+            and(
+              eq(loadTestRuns.id, snapshot.runId),
+              or(
+                sql`${loadTestRuns.lastMetrics} is null`,
+                sql`json_extract(${loadTestRuns.lastMetrics}, '$.timestamp') <= ${summary.timestamp}`,
+              ),
+            ),
+          )
+          .run();
+        return "added";
+      },
+      { behavior: "immediate" },
+    );
+  }
+
+  async listMetricSnapshots(runId: string): Promise<MetricSnapshot[]> {
+    return this.db
+      .select({ snapshot: metricsTimeseries.snapshot })
+      .from(metricsTimeseries)
+      .where(eq(metricsTimeseries.loadTestRunId, runId))
+      .orderBy(metricsTimeseries.seq)
+      .all()
+      .map((row) => row.snapshot as MetricSnapshot);
   }
 }

@@ -1,0 +1,86 @@
+import { Queue, Worker, type ConnectionOptions } from "bullmq";
+import { Redis } from "ioredis";
+import type { Logger } from "../logger.js";
+import {
+  QUEUE_DEFAULTS,
+  type AddOptions,
+  type JobData,
+  type JobName,
+  type JobQueue,
+  type Processor,
+  type QueueOptions,
+} from "./queue.js";
+
+export interface BullMqOptions extends QueueOptions {
+  redisUrl: string;
+  /** The queue's name in Redis; every process of one deployment uses the same one. */
+  name?: string;
+  /** How long a worker holds a job before it counts as stalled (a dead worker's job is redelivered after it). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/** Jobs in Redis via BullMQ: they survive restarts and any number of worker processes share them. */
+export class BullMqQueue implements JobQueue {
+  readonly kind = "bullmq";
+  private readonly queue: Queue;
+  private readonly connections: Redis[] = [];
+  private worker: Worker | undefined;
+  private readonly options: Required<QueueOptions>;
+
+  constructor(
+    private readonly settings: BullMqOptions,
+    private readonly logger: Logger,
+  ) {
+    this.options = { ...QUEUE_DEFAULTS, ...settings };
+    this.queue = new Queue(settings.name ?? "loadmgr-runs", { connection: this.connect() });
+    this.queue.on("error", (error) => this.logger.error({ err: error }, "job queue connection error"));
+  }
+
+  async add(name: JobName, data: JobData, options: AddOptions = {}): Promise<void> {
+    await this.queue.add(name, data, {
+      ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
+      ...(options.delayMs !== undefined ? { delay: options.delayMs } : {}),
+      attempts: this.options.attempts,
+      backoff: { type: "exponential", delay: this.options.backoffMs },
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    });
+  }
+
+  async every(name: JobName, everyMs: number): Promise<void> {
+    await this.queue.upsertJobScheduler(`every-${name}`, { every: everyMs }, { name, data: {} });
+  }
+
+  async work(processor: Processor): Promise<void> {
+    this.worker = new Worker(
+      this.queue.name,
+      async (job) => processor({ name: job.name as JobName, data: job.data as JobData, attempt: job.attemptsMade + 1 }),
+      {
+        connection: this.connect(),
+        concurrency: this.options.concurrency,
+        lockDuration: this.settings.lockDurationMs ?? 30_000,
+        stalledInterval: this.settings.stalledIntervalMs ?? 15_000,
+        maxStalledCount: 3,
+      },
+    );
+    this.worker.on("error", (error) => this.logger.error({ err: error }, "job worker error"));
+    this.worker.on("failed", (job, error) =>
+      this.logger.warn({ err: error, job: job?.name, runId: (job?.data as JobData | undefined)?.runId }, "job failed"),
+    );
+    await this.worker.waitUntilReady();
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+
+  private connect(): ConnectionOptions {
+    // Workers block on Redis; BullMQ requires maxRetriesPerRequest: null on their connections.
+    const connection = new Redis(this.settings.redisUrl, { maxRetriesPerRequest: null });
+    this.connections.push(connection);
+    return connection;
+  }
+}

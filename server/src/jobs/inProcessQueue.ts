@@ -1,0 +1,113 @@
+import type { Logger } from "../logger.js";
+import {
+  QUEUE_DEFAULTS,
+  type AddOptions,
+  type Job,
+  type JobData,
+  type JobName,
+  type JobQueue,
+  type Processor,
+  type QueueOptions,
+} from "./queue.js";
+
+interface Entry {
+  job: Job;
+  id: string | undefined;
+}
+
+/** The zero-setup queue: jobs live in this process's memory (they do not survive a restart). */
+export class InProcessQueue implements JobQueue {
+  readonly kind = "in-process";
+  private readonly options: Required<QueueOptions>;
+  private readonly ready: Entry[] = [];
+  private readonly known = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private processor: Processor | undefined;
+  private running = 0;
+  private closed = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(
+    private readonly logger: Logger,
+    options: QueueOptions = {},
+  ) {
+    this.options = { ...QUEUE_DEFAULTS, ...options };
+  }
+
+  add(name: JobName, data: JobData, options: AddOptions = {}): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (options.jobId !== undefined) {
+      if (this.known.has(options.jobId)) return Promise.resolve();
+      this.known.add(options.jobId);
+    }
+    this.schedule({ job: { name, data, attempt: 1 }, id: options.jobId }, options.delayMs ?? 0);
+    return Promise.resolve();
+  }
+
+  every(name: JobName, everyMs: number): Promise<void> {
+    const timer = setInterval(() => void this.add(name, {}, { jobId: `every-${name}` }), everyMs);
+    timer.unref();
+    this.timers.add(timer);
+    return Promise.resolve();
+  }
+
+  work(processor: Processor): Promise<void> {
+    this.processor = processor;
+    this.pump();
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.ready.length = 0;
+    if (this.running > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  private schedule(entry: Entry, delayMs: number): void {
+    if (delayMs <= 0) {
+      this.ready.push(entry);
+      this.pump();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.ready.push(entry);
+      this.pump();
+    }, delayMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private pump(): void {
+    const processor = this.processor;
+    while (processor !== undefined && !this.closed && this.running < this.options.concurrency) {
+      const entry = this.ready.shift();
+      if (entry === undefined) return;
+      this.running++;
+      void this.run(processor, entry);
+    }
+  }
+
+  private async run(processor: Processor, entry: Entry): Promise<void> {
+    let retry = false;
+    try {
+      await processor(entry.job);
+    } catch (error) {
+      const { job } = entry;
+      retry = job.attempt < this.options.attempts && !this.closed;
+      this.logger.warn({ err: error, job: job.name, runId: job.data.runId, attempt: job.attempt, retry }, "job failed");
+      if (retry) {
+        const delay = this.options.backoffMs * 2 ** (job.attempt - 1);
+        this.schedule({ ...entry, job: { ...job, attempt: job.attempt + 1 } }, delay);
+      }
+    } finally {
+      if (!retry && entry.id !== undefined) this.known.delete(entry.id);
+      this.running--;
+      if (this.running === 0) for (const resolve of this.idle) resolve();
+      this.idle.clear();
+      this.pump();
+    }
+  }
+}

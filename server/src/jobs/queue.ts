@@ -1,0 +1,49 @@
+/** The jobs of a run's life. Every processor is idempotent: delivery is at least once. */
+export type JobName = "run.start" | "run.stop" | "run.guard" | "runs.sweep";
+
+export interface JobData {
+  runId?: string;
+}
+
+export interface Job {
+  name: JobName;
+  data: JobData;
+  /** 1 on the first delivery, 2 on the first retry… */
+  attempt: number;
+}
+
+export interface AddOptions {
+  /** Another add with the same id while the first is still queued, delayed or running is ignored. No `:`. */
+  jobId?: string;
+  delayMs?: number;
+}
+
+export type Processor = (job: Job) => Promise<void>;
+
+/**
+ * One queue interface, two backends: InProcessQueue (no setup) and BullMqQueue (Redis). Both pass
+ * queue.contract.ts. A failed job is retried (up to `attempts`, with backoff); a job whose worker
+ * died is delivered again.
+ */
+export interface JobQueue {
+  readonly kind: "in-process" | "bullmq";
+  add(name: JobName, data: JobData, options?: AddOptions): Promise<void>;
+  /** Adds `name` every `everyMs`, once across every process sharing the queue. */
+  every(name: JobName, everyMs: number): Promise<void>;
+  /** Starts processing jobs in this process. */
+  work(processor: Processor): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface QueueOptions {
+  attempts?: number;
+  backoffMs?: number;
+  concurrency?: number;
+}
+
+export const QUEUE_DEFAULTS = { attempts: 5, backoffMs: 500, concurrency: 8 } as const;
+
+/** Job ids are also BullMQ keys, which must not hold `:`. */
+export function jobId(...parts: string[]): string {
+  return parts.join("-").replaceAll(":", "_");
+}

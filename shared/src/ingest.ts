@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { entityIdSchema, timestampSchema } from "./fields.js";
+import { runStatusSchema } from "./runStatus.js";
+
+/** What the Locust plugin sends to /v1/internal/locust/*. Limits keep one snapshot well under 1 MiB. */
+export const MAX_ENDPOINTS_PER_SNAPSHOT = 1000;
+export const MAX_BUCKETS_PER_ENDPOINT = 2000;
+export const MAX_ERRORS_PER_SNAPSHOT = 500;
+
+const countSchema = z.number().int().min(0).max(1e12);
+/** Milliseconds of response time: up to a day. */
+const responseMsSchema = z.number().min(0).max(86_400_000);
+
+export const endpointIntervalSchema = z.strictObject({
+  method: z.string().max(32),
+  name: z.string().min(1).max(2000),
+  requests: countSchema,
+  failures: countSchema,
+  sumResponseMs: z.number().min(0).max(1e15),
+  minResponseMs: responseMsSchema,
+  maxResponseMs: responseMsSchema,
+  histogram: z
+    .array(z.tuple([z.number().int().min(0).max(86_400_000), z.number().int().min(1).max(1e12)]))
+    .max(MAX_BUCKETS_PER_ENDPOINT)
+    .describe("Locust's response-time buckets for this interval: [bucket ms, count] pairs"),
+});
+export type EndpointInterval = z.infer<typeof endpointIntervalSchema>;
+
+export const intervalErrorSchema = z.strictObject({
+  method: z.string().max(32),
+  name: z.string().min(1).max(2000),
+  error: z.string().max(2000),
+  occurrences: countSchema.min(1),
+});
+
+export const metricSnapshotInputSchema = z.strictObject({
+  runId: entityIdSchema,
+  seq: z.number().int().min(1).max(1e9).describe("1, 2, 3… per run; a resend keeps its number"),
+  timestamp: timestampSchema,
+  intervalMs: z.number().int().min(1).max(86_400_000).describe("how long the interval lasted"),
+  final: z.boolean().default(false),
+  users: z.number().int().min(0).max(1e8),
+  totalRequests: countSchema.describe("cumulative since the run started"),
+  totalFailures: countSchema,
+  endpoints: z.array(endpointIntervalSchema).max(MAX_ENDPOINTS_PER_SNAPSHOT),
+  errors: z.array(intervalErrorSchema).max(MAX_ERRORS_PER_SNAPSHOT).default([]),
+});
+export type MetricSnapshotInput = z.infer<typeof metricSnapshotInputSchema>;
+
+/** A stored snapshot: what the plugin sent, plus the run's place in the hierarchy. */
+export type MetricSnapshot = MetricSnapshotInput & {
+  loadTestId: string;
+  accountId: string;
+  orgId: string;
+  projectId: string;
+  envId: string | null;
+};
+
+export const testStartInputSchema = z.strictObject({
+  runId: entityIdSchema,
+  timestamp: timestampSchema,
+  locustVersion: z.string().max(64).optional(),
+  workers: z.number().int().min(0).max(100_000).optional(),
+  host: z.string().max(256).optional(),
+});
+
+export const STOP_REASONS = ["duration", "stopped", "error"] as const;
+
+export const testStopInputSchema = z.strictObject({
+  runId: entityIdSchema,
+  timestamp: timestampSchema,
+  reason: z.enum(STOP_REASONS).describe("duration elapsed (→ Finished), stopped (→ Stopped), error (→ Failed)"),
+  message: z.string().max(2000).optional(),
+  lastSeq: z.number().int().min(0).max(1e9).optional(),
+});
+
+export const ingestAckSchema = z.object({
+  ok: z.literal(true),
+  status: runStatusSchema,
+  duplicate: z.boolean().optional().describe("true when this snapshot's seq was stored before"),
+});
+export type IngestAck = z.infer<typeof ingestAckSchema>;
