@@ -86,7 +86,8 @@ def supervise(run_dir: str) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     code = master.wait()
-    deadline = time.monotonic() + WORKER_GRACE_S
+    # A master that exited on its own has told its workers to quit; a killed one could not.
+    deadline = time.monotonic() + (WORKER_GRACE_S if code >= 0 else 0)
     for worker in workers:
         try:
             worker.wait(timeout=max(0.1, deadline - time.monotonic()))

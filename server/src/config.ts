@@ -45,6 +45,10 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(2 * 1024 * 1024),
+      publicUrl: z
+        .url({ protocol: /^https?$/ })
+        .optional()
+        .describe("the URL Locust pushes metrics to; defaults to http://<host>:<port>"),
     })
     .prefault({}),
   storage: z
@@ -64,6 +68,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       apiToken: tokenSchema.optional(),
       locustCallbackToken: tokenSchema.optional(),
+      runTokenSecret: tokenSchema
+        .optional()
+        .describe("signs per-run ingest tokens; defaults to a secret kept in the data directory"),
       tokens: z.array(scopedTokenSchema).default([]),
       targetAllowLists: z.array(targetAllowListSchema).default([]),
     })
@@ -73,10 +80,17 @@ export const configSchema = z.strictObject({
     .strictObject({
       local: z
         .strictObject({
-          locustCommand: z.string().default("locust"),
-          workers: z.number().int().min(0).optional().describe("defaults to the number of cores"),
+          command: z
+            .string()
+            .optional()
+            .describe("the loadmgr-locust command; defaults to .venv/locust/bin/loadmgr-locust"),
+          workers: z.coerce.number().int().min(0).optional().describe("defaults to the number of cores"),
+          runsDir: z.string().optional().describe("defaults to <dataDir>/runs"),
         })
         .prefault({}),
+      metricsIntervalSec: z.coerce.number().min(0.2).max(60).default(2),
+      guardGraceSec: z.coerce.number().min(1).default(30),
+      stopTimeoutSec: z.coerce.number().min(1).default(30),
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") }).prefault({}),
@@ -98,6 +112,9 @@ const ENV_KEYS: Record<string, string[]> = {
   REDIS_URL: ["redis", "url"],
   LOADMGR_API_TOKEN: ["security", "apiToken"],
   LOADMGR_LOCUST_CALLBACK_TOKEN: ["security", "locustCallbackToken"],
+  LOADMGR_RUN_TOKEN_SECRET: ["security", "runTokenSecret"],
+  LOADMGR_PUBLIC_URL: ["server", "publicUrl"],
+  LOADMGR_LOCAL_WORKERS: ["runner", "local", "workers"],
   LOG_LEVEL: ["log", "level"],
 };
 

@@ -1,6 +1,8 @@
 import type { Config } from "./config.js";
 import type { Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
+import type { JobQueue } from "./jobs/queue.js";
+import type { RunTokens } from "./runs/runTokens.js";
 import type { Store } from "./store/index.js";
 
 /** What the server hands every procedure: its services, and the caller (undefined: no valid token). */
@@ -9,8 +11,12 @@ export interface Services {
   store: Store;
   logger: Logger;
   now: () => number;
+  queue: JobQueue;
+  runTokens: RunTokens;
 }
 
 export interface Context extends Services {
   principal: Principal | undefined;
+  /** The raw bearer token, for procedures with their own tokens (ingest). */
+  bearerToken: string | undefined;
 }

@@ -1,14 +1,16 @@
 import { parseArgs } from "node:util";
 import { resolveAdminToken } from "./adminToken.js";
+import { boot, type Role } from "./boot.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { createApp } from "./http/app.js";
 import { createLogger } from "./logger.js";
-import { createStore } from "./store/index.js";
+
+const ROLES: readonly Role[] = ["all", "api", "worker"];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { config: { type: "string" } } });
+  const { values } = parseArgs({ options: { config: { type: "string" }, role: { type: "string", default: "all" } } });
   let config;
   try {
+    if (!ROLES.includes(values.role as Role)) throw new ConfigError(`--role must be one of ${ROLES.join(", ")}`);
     config = loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}) });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -17,28 +19,38 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.log.level);
-  const store = createStore(config);
-  await store.init();
-  const admin = resolveAdminToken(config);
-  const app = createApp({ config, store, logger, now: Date.now }, admin.token);
-  const address = await app.listen();
-  const url = `http://${address.address}:${address.port}`;
-  if (admin.source !== "config") {
-    // Printed for the person who ran `npm start`; the same token is in the data directory.
-    process.stderr.write(`\nAdmin token (kept in ${admin.path}): ${admin.token}\nLoad Manager is up at ${url}\n\n`);
+  const role = values.role as Role;
+  if (role !== "all" && config.redis.url === undefined) {
+    process.stderr.write(`loadmgr: --role ${role} needs a queue shared between processes: set REDIS_URL (redis.url)\n`);
+    process.exit(2);
   }
-  logger.info({ url, store: store.kind }, "Load Manager listening");
+  const logger = createLogger(config.log.level);
+  const admin = resolveAdminToken(config);
+  const running = await boot(config, { role, logger, adminToken: admin.token });
+  if (running.address !== undefined) {
+    const url = `http://${running.address.address}:${running.address.port}`;
+    if (admin.source !== "config") {
+      // Printed for the person who ran `npm start`; the same token is in the data directory.
+      process.stderr.write(`\nAdmin token (kept in ${admin.path}): ${admin.token}\nLoad Manager is up at ${url}\n\n`);
+    }
+    logger.info(
+      { url, role, store: running.services.store.kind, queue: running.services.queue.kind },
+      "Load Manager listening",
+    );
+  } else {
+    logger.info(
+      { role, store: running.services.store.kind, queue: running.services.queue.kind },
+      "Load Manager worker running",
+    );
+  }
 
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    // Locust runs are left running: they keep pushing (and retrying) and the next start adopts them.
     logger.info({ signal }, "shutting down");
-    void app
-      .close()
-      .then(() => store.close())
-      .then(() => process.exit(0));
+    void running.close().then(() => process.exit(0));
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));

@@ -41,3 +41,13 @@ export const editorProcedure = authedProcedure.use(({ ctx, next }) => {
   }
   return next();
 });
+
+/** Locust's ingest calls: the run's own token (or the deployment's Locust callback token) for the `runId` in the body. */
+export const ingestProcedure = t.procedure.use(async ({ ctx, getRawInput, next }) => {
+  const raw = await getRawInput();
+  const runId = typeof raw === "object" && raw !== null && "runId" in raw ? raw.runId : undefined;
+  if (typeof runId === "string" && !ctx.runTokens.allows(runId, ctx.bearerToken)) {
+    throw new AppError("UNAUTHORIZED", `missing or wrong ingest token for run ${runId}`);
+  }
+  return next();
+});

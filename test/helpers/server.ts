@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { boot, type Role, type Running } from "../../server/src/boot.js";
 import { configSchema, type Config } from "../../server/src/config.js";
-import { createApp } from "../../server/src/http/app.js";
 import { createLogger } from "../../server/src/logger.js";
-import { SqliteStore } from "../../server/src/store/sqlite/sqliteStore.js";
 import type { Store } from "../../server/src/store/store.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -13,30 +12,43 @@ export interface TestServer {
   url: string;
   store: Store;
   config: Config;
+  running: Running;
+  dataDir: string;
   close: () => Promise<void>;
 }
 
-/** A real server on a free loopback port, over a fresh SQLite file. */
-export async function startTestServer(configInput: Record<string, unknown> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), "loadmgr-api-"));
+/**
+ * A real server (the same boot as `npm start`) on a free loopback port, over a fresh SQLite file
+ * unless the config names another store. Pass `dataDir` to reuse one (a restart). The default role
+ * is "api": runs are created but no job worker starts Locust (API tests must not generate load);
+ * lifecycle tests pass role "all".
+ */
+export async function startTestServer(
+  configInput: Record<string, unknown> = {},
+  options: { role?: Role; dataDir?: string; keepData?: boolean } = {},
+): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "loadmgr-api-"));
+  const input = configInput as { server?: Record<string, unknown>; log?: { level?: string } };
   const config = configSchema.parse({
     ...configInput,
-    server: { host: "127.0.0.1", port: 0 },
+    server: { host: "127.0.0.1", port: 0, ...input.server },
     storage: { dataDir },
-    log: { level: "silent" },
+    log: { level: process.env.TEST_LOG_LEVEL ?? input.log?.level ?? "silent" },
   });
-  const store = new SqliteStore(join(dataDir, "loadmgr.sqlite"));
-  await store.init();
-  const app = createApp({ config, store, logger: createLogger("silent"), now: Date.now }, ADMIN_TOKEN);
-  const address = await app.listen();
+  const running = await boot(config, {
+    role: options.role ?? "api",
+    logger: createLogger(config.log.level),
+    adminToken: ADMIN_TOKEN,
+  });
   return {
-    url: `http://127.0.0.1:${address.port}`,
-    store,
+    url: `http://127.0.0.1:${running.address?.port ?? 0}`,
+    store: running.services.store,
     config,
+    running,
+    dataDir,
     close: async () => {
-      await app.close();
-      await store.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await running.close();
+      if (options.dataDir === undefined && options.keepData !== true) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -33,6 +33,7 @@ export function createApp(services: Services, adminToken: string): App {
   const createContext = ({ req }: { req: IncomingMessage }): Context => ({
     ...services,
     principal: authenticate(req.headers.authorization),
+    bearerToken: /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1],
   });
   const maxBodySize = services.config.server.maxBodyBytes;
   const onError = ({ error, path }: { error: Error & { code?: string }; path?: string | undefined }): void => {

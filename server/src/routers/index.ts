@@ -1,4 +1,5 @@
 import { router } from "../trpc.js";
+import { ingestRouter } from "./ingest.js";
 import { loadTestsRouter } from "./loadTests.js";
 import { runsRouter } from "./runs.js";
 import { scriptsRouter } from "./scripts.js";
@@ -7,6 +8,7 @@ export const appRouter = router({
   loadTests: loadTestsRouter,
   scripts: scriptsRouter,
   runs: runsRouter,
+  ingest: ingestRouter,
 });
 
 /** The whole API's type; the client package imports only this. */

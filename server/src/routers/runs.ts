@@ -1,4 +1,5 @@
 import { newId } from "../ids.js";
+import { jobId } from "../jobs/queue.js";
 import { z } from "zod";
 import {
   createRunInputSchema,
@@ -68,6 +69,7 @@ export const runsRouter = router({
       };
       if (!(await ctx.store.createRun(run))) throw notFound("LOAD_TEST", test.id);
       ctx.logger.info({ runId: run.id, loadTestId: test.id, revisionId: run.scriptRevisionId }, "run created");
+      await ctx.queue.add("run.start", { runId: run.id }, { jobId: jobId("start", run.id) });
       return run;
     }),
 
@@ -123,6 +125,8 @@ export const runsRouter = router({
           : await ctx.store.transitionRun(run.id, "Stopping", changes);
       if (stopped !== undefined) {
         ctx.logger.info({ runId: run.id, status: stopped.status }, "run stop requested");
+        if (stopped.status === "Stopping")
+          await ctx.queue.add("run.stop", { runId: run.id }, { jobId: jobId("stop", run.id) });
         return stopped;
       }
       const current = (await ctx.store.getRun(run.id)) ?? run;

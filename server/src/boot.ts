@@ -1,0 +1,93 @@
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config.js";
+import type { Services } from "./context.js";
+import { createApp, type App } from "./http/app.js";
+import { BullMqQueue } from "./jobs/bullmqQueue.js";
+import { InProcessQueue } from "./jobs/inProcessQueue.js";
+import type { JobQueue } from "./jobs/queue.js";
+import type { Logger } from "./logger.js";
+import { LocalRunner } from "./runners/localRunner.js";
+import { RunLifecycle } from "./runs/lifecycle.js";
+import { RunTokens } from "./runs/runTokens.js";
+import { createStore } from "./store/index.js";
+import type { Store } from "./store/store.js";
+
+/** api: HTTP only; worker: jobs only; all (the default): both in one process. */
+export type Role = "all" | "api" | "worker";
+
+export interface Running {
+  services: Services;
+  lifecycle: RunLifecycle;
+  localRunner: LocalRunner;
+  address: AddressInfo | undefined;
+  close(): Promise<void>;
+}
+
+const SWEEP_EVERY_MS = 2000;
+
+export function createQueue(config: Config, logger: Logger): JobQueue {
+  return config.redis.url !== undefined
+    ? new BullMqQueue({ redisUrl: config.redis.url }, logger)
+    : new InProcessQueue(logger);
+}
+
+/** Builds and starts one server process: the store, the queue, the runners, HTTP and/or job workers. */
+export async function boot(
+  config: Config,
+  options: { role: Role; logger: Logger; adminToken: string; store?: Store; now?: () => number },
+): Promise<Running> {
+  const { role, logger } = options;
+  const store = options.store ?? createStore(config);
+  await store.init();
+  const queue = createQueue(config, logger);
+  const runTokens = RunTokens.fromConfig(config);
+  const services: Services = { config, store, logger, now: options.now ?? Date.now, queue, runTokens };
+
+  let app: App | undefined;
+  let address: AddressInfo | undefined;
+  if (role !== "worker") {
+    app = createApp(services, options.adminToken);
+    address = await app.listen();
+  }
+  const { host, port, publicUrl } = config.server;
+  const ingestUrl =
+    publicUrl ?? `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${address?.port ?? port}`;
+
+  const localRunner = new LocalRunner(
+    {
+      command: config.runner.local.command,
+      runsDir: config.runner.local.runsDir ?? join(config.storage.dataDir, "runs"),
+      workers: config.runner.local.workers,
+      onExit: (runId) => lifecycle.onLocalExit(runId),
+    },
+    logger,
+  );
+  const lifecycle = new RunLifecycle({
+    config,
+    store,
+    logger,
+    queue,
+    tokens: runTokens,
+    localRunner,
+    ingestUrl: () => ingestUrl,
+    now: services.now,
+  });
+  if (role !== "api") {
+    await queue.work(lifecycle.process);
+    await queue.every("runs.sweep", SWEEP_EVERY_MS);
+    await lifecycle.reconcile();
+  }
+  return {
+    services,
+    lifecycle,
+    localRunner,
+    address,
+    close: async () => {
+      lifecycle.close();
+      await app?.close();
+      await queue.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import {
+  ingestAckSchema,
+  isTerminal,
+  metricSnapshotInputSchema,
+  testStartInputSchema,
+  testStopInputSchema,
+  type IngestAck,
+  type LoadTestRun,
+  type MetricSnapshotInput,
+  type RunMetricsSummary,
+  type RunStatus,
+} from "@loadmgr/shared";
+import type { Context } from "../context.js";
+import { AppError, notFound } from "../errors.js";
+import { ingestProcedure, router } from "../trpc.js";
+
+const TAGS = ["internal: Locust ingest"];
+const LOCUST = "locust";
+
+/** The run, if it may still take reports; a run that has ended answers RUN_FINISHED (the plugin then stops sending). */
+async function openRun(ctx: Context, runId: string): Promise<LoadTestRun> {
+  const run = await ctx.store.getRun(runId);
+  if (run === undefined) throw notFound("RUN", runId, "runId");
+  if (isTerminal(run.status))
+    throw new AppError("RUN_FINISHED", `run ${runId} has already ended (${run.status})`, "runId");
+  return run;
+}
+
+/** A report from Locust proves it is running: a run still Pending moves to Running. */
+async function markRunning(ctx: Context, run: LoadTestRun, startedAt: number): Promise<RunStatus> {
+  if (run.status !== "Pending") return run.status;
+  const moved = await ctx.store.transitionRun(run.id, "Running", {
+    startedAt,
+    updatedAt: ctx.now(),
+    updatedBy: LOCUST,
+  });
+  return moved?.status ?? (await ctx.store.getRun(run.id))?.status ?? run.status;
+}
+
+export function summarize(snapshot: MetricSnapshotInput): RunMetricsSummary {
+  let requests = 0;
+  let failures = 0;
+  let sumMs = 0;
+  for (const endpoint of snapshot.endpoints) {
+    requests += endpoint.requests;
+    failures += endpoint.failures;
+    sumMs += endpoint.sumResponseMs;
+  }
+  const seconds = snapshot.intervalMs / 1000;
+  return {
+    timestamp: snapshot.timestamp,
+    seq: snapshot.seq,
+    users: snapshot.users,
+    requestsPerSec: requests / seconds,
+    failuresPerSec: failures / seconds,
+    totalRequests: snapshot.totalRequests,
+    totalFailures: snapshot.totalFailures,
+    avgResponseMs: requests > 0 ? sumMs / requests : 0,
+  };
+}
+
+const STATUS_BY_REASON = { duration: "Finished", stopped: "Stopped", error: "Failed" } as const;
+
+export const ingestRouter = router({
+  testStart: ingestProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/internal/locust/test-start",
+        tags: TAGS,
+        protect: false,
+        summary: "Locust has started the run's load",
+      },
+    })
+    .input(testStartInputSchema)
+    .output(ingestAckSchema)
+    .mutation(async ({ ctx, input }): Promise<IngestAck> => {
+      const run = await openRun(ctx, input.runId);
+      const status = await markRunning(ctx, run, input.timestamp);
+      ctx.logger.info(
+        { runId: run.id, locust: input.locustVersion, workers: input.workers },
+        "Locust reported test start",
+      );
+      return { ok: true, status };
+    }),
+
+  metrics: ingestProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/internal/locust/metrics",
+        tags: TAGS,
+        protect: false,
+        summary: "One interval's snapshot; idempotent on (runId, seq)",
+      },
+    })
+    .input(metricSnapshotInputSchema)
+    .output(ingestAckSchema)
+    .mutation(async ({ ctx, input }): Promise<IngestAck> => {
+      const run = await openRun(ctx, input.runId);
+      const status = await markRunning(ctx, run, input.timestamp - input.intervalMs);
+      const outcome = await ctx.store.addMetricSnapshot(
+        {
+          ...input,
+          loadTestId: run.loadTestId,
+          accountId: run.accountId,
+          orgId: run.orgId,
+          projectId: run.projectId,
+          envId: run.envId,
+        },
+        summarize(input),
+      );
+      return { ok: true, status, duplicate: outcome === "duplicate" };
+    }),
+
+  testStop: ingestProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/internal/locust/test-stop",
+        tags: TAGS,
+        protect: false,
+        summary: "Locust has stopped: duration elapsed (Finished), stopped (Stopped) or error (Failed)",
+      },
+    })
+    .input(testStopInputSchema)
+    .output(ingestAckSchema)
+    .mutation(async ({ ctx, input }): Promise<IngestAck> => {
+      const run = await openRun(ctx, input.runId);
+      // A stop that someone asked for ends as Stopped even if the duration ran out meanwhile.
+      const to = run.status === "Stopping" && input.reason !== "error" ? "Stopped" : STATUS_BY_REASON[input.reason];
+      const now = ctx.now();
+      const ended = await ctx.store.transitionRun(run.id, to, {
+        finishedAt: now,
+        updatedAt: now,
+        updatedBy: LOCUST,
+        ...(to === "Failed" ? { failureReason: input.message ?? "Locust reported an error" } : {}),
+      });
+      if (ended === undefined) {
+        const current = await openRun(ctx, run.id);
+        throw new AppError(
+          "INVALID_TRANSITION",
+          `run ${run.id} is ${current.status}; it cannot become ${to}`,
+          "reason",
+        );
+      }
+      ctx.logger.info(
+        { runId: run.id, status: to, reason: input.reason, lastSeq: input.lastSeq },
+        "Locust reported test stop",
+      );
+      return { ok: true, status: to };
+    }),
+});

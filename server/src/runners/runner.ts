@@ -1,0 +1,48 @@
+/** Everything a runner needs to start one run's Locust processes. */
+export interface RunSpec {
+  runId: string;
+  /** Base64 of the exact script revision recorded on the run. */
+  scriptContent: string;
+  targetUrl: string;
+  users: number;
+  spawnRate: number;
+  durationSeconds: number;
+  /** Where the plugin pushes (the server's public URL). */
+  ingestUrl: string;
+  ingestToken: string;
+  intervalSec: number;
+  /** Worker processes beside the master; 0 or 1 means a single Locust process. Runners fill in their default. */
+  workers?: number;
+}
+
+export type RunnerState =
+  | { state: "running" }
+  | { state: "exited"; exitCode: number | null; signal: string | null; logTail: string }
+  /** The runner has no record of the run (its host lost it, or it never started there). */
+  | { state: "unknown" }
+  /** The runner could not be asked (an agent that does not answer). */
+  | { state: "unreachable"; error: string };
+
+/**
+ * Starts and stops the Locust processes of runs. LocalRunner runs them on this host; ClusterRunner
+ * asks a `loadmgr-locust agent` on a load-generator host. Both start them with the same supervisor.
+ */
+export interface Runner {
+  /** Starts the run; starting a run that is already there does nothing. */
+  start(spec: RunSpec): Promise<void>;
+  /** Asks Locust to stop gracefully (it delivers its final snapshot); a second call does nothing. */
+  stop(runId: string): Promise<void>;
+  /** Kills every process of the run at once. */
+  kill(runId: string): Promise<void>;
+  inspect(runId: string): Promise<RunnerState>;
+}
+
+/** The end of a Locust log, for a failure reason a person can act on. */
+export function failureText(logTail: string, maxChars = 1500): string {
+  const lines = logTail
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l.length > 0);
+  const text = lines.slice(-20).join("\n");
+  return text.length > maxChars ? `…${text.slice(-maxChars)}` : text;
+}

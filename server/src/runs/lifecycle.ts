@@ -1,0 +1,269 @@
+import { isTerminal, type LoadTestRun, type RunStatus } from "@loadmgr/shared";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import { jobId, type Job, type JobQueue } from "../jobs/queue.js";
+import { ClusterRunner } from "../runners/clusterRunner.js";
+import { failureText, type Runner, type RunnerState } from "../runners/runner.js";
+import type { Store } from "../store/store.js";
+import type { RunTokens } from "./runTokens.js";
+
+const SYSTEM = "loadmgr";
+/** A Pending run whose start job has not run for this long is failed. */
+const PENDING_LIMIT_MS = 120_000;
+/** How long an agent may stay unreachable before its runs are failed. */
+const UNREACHABLE_LIMIT_MS = 10_000;
+/** After Locust exits, how long its final test-stop call has to arrive before the server decides. */
+export const EXIT_GRACE_MS = 1500;
+
+export interface LifecycleDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  queue: JobQueue;
+  tokens: RunTokens;
+  localRunner: Runner;
+  ingestUrl: () => string;
+  now: () => number;
+}
+
+/**
+ * Moves runs through their life on the server's side: the start, stop and guard jobs, the sweep
+ * that notices dead or silent generators, and reconciliation after a restart. Every method is
+ * idempotent, because jobs are delivered at least once.
+ */
+export class RunLifecycle {
+  private readonly clusters = new Map<string, ClusterRunner>();
+  private readonly unreachableSince = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    for (const cluster of deps.config.locustClusters) {
+      this.clusters.set(cluster.id, new ClusterRunner(cluster, deps.logger));
+    }
+  }
+
+  /** The queue's processor. */
+  readonly process = async (job: Job): Promise<void> => {
+    const runId = job.data.runId;
+    switch (job.name) {
+      case "run.start":
+        if (runId !== undefined) await this.start(runId);
+        return;
+      case "run.stop":
+        if (runId !== undefined) await this.stop(runId);
+        return;
+      case "run.guard":
+        if (runId !== undefined) await this.check(runId);
+        return;
+      case "runs.sweep":
+        await this.sweep();
+        return;
+    }
+  };
+
+  /** Called by the local runner when a Locust supervisor it started exits. */
+  readonly onLocalExit = (runId: string): void => {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.check(runId).catch((error: unknown) => this.logError(runId, error));
+    }, EXIT_GRACE_MS);
+    this.timers.add(timer);
+  };
+
+  /** Stops reacting to exits (the server is shutting down; the next start reconciles). */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  async start(runId: string): Promise<void> {
+    const { store, logger } = this.deps;
+    const run = await store.getRun(runId);
+    if (run === undefined || run.status !== "Pending") return;
+    const runner = this.runnerFor(run);
+    if (runner === undefined) {
+      await this.finish(run, "Failed", `Locust cluster "${run.locustClusterId ?? ""}" is no longer configured`);
+      return;
+    }
+    const revision = await store.getScriptRevision(run.loadTestId, run.scriptRevisionId);
+    const test = await store.getLoadTest(run.loadTestId);
+    if (revision === undefined || test === undefined) {
+      await this.finish(run, "Failed", `script revision ${run.scriptRevisionId} is gone`);
+      return;
+    }
+    const { runner: runnerConfig } = this.deps.config;
+    try {
+      await runner.start({
+        runId,
+        scriptContent: revision.scriptContent,
+        targetUrl: test.targetUrl,
+        users: run.targetUsers,
+        spawnRate: run.spawnRate,
+        durationSeconds: run.durationSeconds,
+        ingestUrl: this.deps.ingestUrl(),
+        ingestToken: this.deps.tokens.issue(runId),
+        intervalSec: runnerConfig.metricsIntervalSec,
+      });
+    } catch (error) {
+      await this.finish(
+        run,
+        "Failed",
+        `could not start Locust: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return;
+    }
+    const now = this.deps.now();
+    const started = await store.transitionRun(runId, "Running", { startedAt: now, updatedAt: now, updatedBy: SYSTEM });
+    if (started === undefined) {
+      // Stopped while it was starting: wind the processes down again.
+      await runner.stop(runId);
+      return;
+    }
+    logger.info({ runId, revisionId: run.scriptRevisionId, cluster: run.locustClusterId }, "run started");
+    await this.deps.queue.add(
+      "run.guard",
+      { runId },
+      { jobId: jobId("guard", runId), delayMs: this.deadline(started) - now },
+    );
+  }
+
+  async stop(runId: string): Promise<void> {
+    const run = await this.deps.store.getRun(runId);
+    if (run?.status !== "Stopping") return;
+    await this.runnerFor(run)?.stop(runId);
+  }
+
+  /** Every active run, checked; also what a restarted server does first. */
+  async sweep(): Promise<void> {
+    for (const run of await this.deps.store.listActiveRuns()) {
+      await this.checkRun(run).catch((error: unknown) => this.logError(run.id, error));
+    }
+  }
+
+  /** On start: runs left Pending get their start job again (the in-process queue forgets), then a sweep. */
+  async reconcile(): Promise<void> {
+    const active = await this.deps.store.listActiveRuns();
+    for (const run of active) {
+      if (run.status === "Pending")
+        await this.deps.queue.add("run.start", { runId: run.id }, { jobId: jobId("start", run.id) });
+    }
+    this.deps.logger.info({ active: active.length }, "reconciling active runs");
+    await this.sweep();
+  }
+
+  async check(runId: string): Promise<void> {
+    const run = await this.deps.store.getRun(runId);
+    if (run !== undefined && !isTerminal(run.status)) await this.checkRun(run);
+  }
+
+  private async checkRun(run: LoadTestRun): Promise<void> {
+    const now = this.deps.now();
+    if (run.status === "Pending") {
+      if (now - run.createdAt > PENDING_LIMIT_MS)
+        await this.finish(run, "Failed", "the run was never started (no job worker?)");
+      return;
+    }
+    const runner = this.runnerFor(run);
+    if (runner === undefined) {
+      await this.finish(run, "Failed", `Locust cluster "${run.locustClusterId ?? ""}" is no longer configured`);
+      return;
+    }
+    const state = await runner.inspect(run.id);
+    if (state.state === "unreachable") {
+      const since = this.unreachableSince.get(run.id) ?? now;
+      this.unreachableSince.set(run.id, since);
+      if (now - since >= UNREACHABLE_LIMIT_MS) {
+        await this.finish(
+          run,
+          "Failed",
+          `the Locust agent has been unreachable for ${Math.round((now - since) / 1000)} s: ${state.error}`,
+        );
+      }
+      return;
+    }
+    this.unreachableSince.delete(run.id);
+    if (state.state !== "running") {
+      await this.settleGone(run, state);
+      return;
+    }
+    const { metricsIntervalSec, stopTimeoutSec } = this.deps.config.runner;
+    if (now > this.deadline(run)) {
+      await runner.kill(run.id);
+      await this.finish(
+        run,
+        "Failed",
+        `the server's guard stopped the run: it ran past its ${this.limitSec(run)} s limit plus grace`,
+      );
+      return;
+    }
+    if (run.status === "Stopping" && now - run.updatedAt > stopTimeoutSec * 1000) {
+      await runner.kill(run.id);
+      await this.finish(run, "Stopped", `Locust did not stop within ${stopTimeoutSec} s and was killed`);
+      return;
+    }
+    const lastSeen = Math.max(run.startedAt ?? run.createdAt, run.lastMetrics?.timestamp ?? 0);
+    const silenceLimit = 3 * metricsIntervalSec * 1000 + 10_000;
+    if (run.status === "Running" && now - lastSeen > silenceLimit) {
+      await runner.kill(run.id);
+      await this.finish(
+        run,
+        "Failed",
+        `no metrics from Locust for ${Math.round((now - lastSeen) / 1000)} s; its processes were killed`,
+      );
+    }
+  }
+
+  /** Locust is gone, and its final test-stop call did not settle the run. */
+  private async settleGone(run: LoadTestRun, state: RunnerState): Promise<void> {
+    if (run.status === "Stopping") {
+      await this.finish(run, "Stopped", null);
+      return;
+    }
+    if (state.state === "unknown") {
+      await this.finish(run, "Failed", "the run's Locust processes are gone (not found on their host)");
+      return;
+    }
+    if (state.state !== "exited") return;
+    const ranFor = this.deps.now() - (run.startedAt ?? run.createdAt);
+    const how = state.signal !== null ? `was killed (${state.signal})` : `exited with code ${String(state.exitCode)}`;
+    if (state.signal === null && ranFor >= run.durationSeconds * 1000 - 1000) {
+      // It ran its full duration and exited on its own; only its report was missing.
+      await this.finish(run, "Finished", null);
+      return;
+    }
+    const text = failureText(state.logTail);
+    await this.finish(run, "Failed", `Locust ${how} before the run ended${text ? `:\n${text}` : ""}`);
+  }
+
+  private async finish(run: LoadTestRun, to: RunStatus, failureReason: string | null): Promise<void> {
+    const now = this.deps.now();
+    const done = await this.deps.store.transitionRun(run.id, to, {
+      finishedAt: now,
+      updatedAt: now,
+      updatedBy: SYSTEM,
+      ...(failureReason !== null ? { failureReason } : {}),
+    });
+    if (done !== undefined)
+      this.deps.logger.warn({ runId: run.id, status: to, failureReason }, "run ended by the server");
+  }
+
+  private limitSec(run: LoadTestRun): number {
+    return run.durationSeconds;
+  }
+
+  /** When the guard steps in: the run's duration (never above the test's max) plus the grace period. */
+  private deadline(run: LoadTestRun): number {
+    return (run.startedAt ?? run.createdAt) + (this.limitSec(run) + this.deps.config.runner.guardGraceSec) * 1000;
+  }
+
+  private runnerFor(run: LoadTestRun): Runner | undefined {
+    return run.locustClusterId === null ? this.deps.localRunner : this.clusters.get(run.locustClusterId);
+  }
+
+  private logError(runId: string, error: unknown): void {
+    this.deps.logger.error({ runId, err: error }, "run check failed");
+  }
+}

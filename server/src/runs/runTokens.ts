@@ -1,0 +1,42 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config.js";
+
+const digest = (s: string): Buffer => createHmac("sha256", "compare").update(s).digest();
+
+/**
+ * Per-run ingest tokens: an HMAC of the run id, so a token opens one run only and nothing has to be
+ * stored. Every server instance of a deployment must share the secret (`security.runTokenSecret`).
+ */
+export class RunTokens {
+  constructor(
+    private readonly secret: string,
+    private readonly callbackToken: string | undefined,
+  ) {}
+
+  static fromConfig(config: Config): RunTokens {
+    let secret = config.security.runTokenSecret;
+    if (secret === undefined) {
+      const path = join(config.storage.dataDir, "run-token-secret");
+      if (existsSync(path)) secret = readFileSync(path, "utf-8").trim();
+      if (secret === undefined || secret.length < 16) {
+        mkdirSync(config.storage.dataDir, { recursive: true });
+        secret = randomBytes(32).toString("base64url");
+        writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+      }
+    }
+    return new RunTokens(secret, config.security.locustCallbackToken);
+  }
+
+  issue(runId: string): string {
+    return `lmr_${createHmac("sha256", this.secret).update(`run:${runId}`).digest("base64url")}`;
+  }
+
+  /** True for this run's own token, or for the deployment-wide Locust callback token. */
+  allows(runId: string, token: string | undefined): boolean {
+    if (token === undefined) return false;
+    const equal = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));
+    return equal(token, this.issue(runId)) || (this.callbackToken !== undefined && equal(token, this.callbackToken));
+  }
+}

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { encodeScript, isTerminal, type LoadTest, type LoadTestRun, type RunStatus } from "@loadmgr/shared";
+import type { restClient } from "./server.js";
+
+type Api = ReturnType<typeof restClient>;
+
+export const SCOPE = { accountId: "acme", orgId: "web", projectId: "shop" };
+
+export async function createTest(
+  api: Api,
+  targetUrl: string,
+  script: string,
+  extra: Record<string, unknown> = {},
+): Promise<LoadTest> {
+  const res = await api.post<LoadTest>("/v1/load-tests", {
+    ...SCOPE,
+    name: "lifecycle",
+    targetUrl,
+    scriptContent: encodeScript(script),
+    defaultUsers: 4,
+    defaultSpawnRate: 4,
+    defaultDurationSec: 4,
+    maxDurationSec: 600,
+    ...extra,
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body;
+}
+
+export async function startRun(
+  api: Api,
+  testId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<LoadTestRun> {
+  const res = await api.post<LoadTestRun>(`/v1/load-tests/${testId}/runs`, overrides);
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body;
+}
+
+/** Polls the run over REST until `done` holds; fails with the last state after `ms`. */
+export async function waitForRun(
+  api: Api,
+  runId: string,
+  done: (run: LoadTestRun) => boolean,
+  ms = 45_000,
+): Promise<LoadTestRun> {
+  const deadline = Date.now() + ms;
+  let run: LoadTestRun | undefined;
+  while (Date.now() < deadline) {
+    run = (await api.get<LoadTestRun>(`/v1/runs/${runId}`)).body;
+    if (done(run)) return run;
+    await sleep(200);
+  }
+  assert.fail(`run ${runId} did not get there in ${ms} ms; last: ${JSON.stringify(run)}`);
+}
+
+export const ended = (run: LoadTestRun): boolean => isTerminal(run.status);
+export const hasStatus =
+  (status: RunStatus) =>
+  (run: LoadTestRun): boolean =>
+    run.status === status;
+export const reporting = (run: LoadTestRun): boolean => run.status === "Running" && run.lastMetrics !== null;
+
+/** The request and failure counts of the last stats table Locust printed as it shut down. */
+export function locustPrintedTotals(runDir: string): { requests: number; failures: number } {
+  const rows = [...readFileSync(join(runDir, "locust.log"), "utf-8").matchAll(/Aggregated\s+(\d+)\s+(\d+)\(/g)];
+  const last = rows.at(-1);
+  assert.ok(last, "Locust printed no final stats table");
+  return { requests: Number(last[1]), failures: Number(last[2]) };
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of the processes whose command line mentions `needle` (a run directory). */
+export function processesMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSafe("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf-8");
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf-8");
+      if (cmdline.includes(needle) && !/\) Z /.test(stat)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { encodeScript, type LoadTest, type LoadTestRun, type ScriptRevision } from "@loadmgr/shared";
+import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
+import { freePort } from "./helpers/redis.js";
+import {
+  createTest,
+  ended,
+  locustPrintedTotals,
+  processesMentioning,
+  reporting,
+  startRun,
+  waitForRun,
+} from "./helpers/runs.js";
+import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
+
+const RUNNER = { metricsIntervalSec: 1, guardGraceSec: 30, local: { workers: 0 } };
+
+describe("run lifecycle on real Locust (local runner)", () => {
+  let target: TargetApp;
+  let server: TestServer;
+  let api: ReturnType<typeof restClient>;
+  const runDir = (runId: string): string => server.running.localRunner.runDir(runId);
+
+  before(async () => {
+    target = await startTargetApp();
+    server = await startTestServer({ runner: RUNNER }, { role: "all" });
+    api = restClient(server.url);
+  });
+  after(async () => {
+    await server.close();
+    await target.close();
+  });
+
+  it("runs the exact revision to its duration: Finished, on time, with Locust's own totals", async () => {
+    const test = await createTest(api, target.url, locustScript("/revision-one"));
+    const edit = await api.put<ScriptRevision>(`/v1/load-tests/${test.id}/script`, {
+      scriptContent: encodeScript(locustScript("/revision-two")),
+      description: "second revision",
+    });
+    assert.equal(edit.status, 201);
+    const created = await startRun(api, test.id, { durationSeconds: 4 });
+    assert.equal(created.status, "Pending");
+    assert.equal(created.scriptRevisionId, edit.body.id);
+
+    const run = await waitForRun(api, created.id, ended);
+    assert.equal(run.status, "Finished", run.failureReason ?? "");
+    const took = (run.finishedAt ?? 0) - (run.startedAt ?? 0);
+    assert.ok(took >= 3000 && took <= 6500, `finishedAt − startedAt = ${took} ms for a 4 s run`);
+
+    assert.equal(target.hits.get("/revision-one") ?? 0, 0, "revision 1 must not have run");
+    assert.ok((target.hits.get("/revision-two") ?? 0) > 0, "revision 2 ran");
+    const snapshots = await server.store.listMetricSnapshots(run.id);
+    assert.deepEqual(
+      snapshots.map((s) => s.seq),
+      snapshots.map((_, i) => i + 1),
+    );
+    assert.equal(snapshots.at(-1)?.final, true);
+    const intervalSum = snapshots.flatMap((s) => s.endpoints).reduce((n, e) => n + e.requests, 0);
+    const printed = locustPrintedTotals(runDir(run.id));
+    assert.equal(run.lastMetrics?.totalRequests, printed.requests);
+    assert.equal(run.lastMetrics?.totalFailures, printed.failures);
+    assert.equal(intervalSum, printed.requests);
+    assert.ok(printed.failures > 0, "the /fail task was counted as failures");
+
+    const after = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body;
+    assert.deepEqual(
+      after.recentRuns.map((r) => [r.id, r.status]),
+      [[run.id, "Finished"]],
+    );
+  });
+
+  it("stops on request: Stopping at once, then Stopped with a final snapshot", async () => {
+    const test = await createTest(api, target.url, locustScript("/stop-me"));
+    const run = await startRun(api, test.id, { durationSeconds: 120 });
+    await waitForRun(api, run.id, reporting);
+    const stop = await api.post<LoadTestRun>(`/v1/runs/${run.id}/stop`);
+    assert.equal(stop.status, 200);
+    assert.equal(stop.body.status, "Stopping");
+    const stopped = await waitForRun(api, run.id, ended, 20_000);
+    assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
+    const snapshots = await server.store.listMetricSnapshots(run.id);
+    assert.equal(snapshots.at(-1)?.final, true);
+    assert.equal(stopped.lastMetrics?.totalRequests, locustPrintedTotals(runDir(run.id)).requests);
+    assert.deepEqual(processesMentioning(runDir(run.id)), []);
+  });
+
+  it("ends as Stopped when the Locust master gets SIGTERM", async () => {
+    const test = await createTest(api, target.url, locustScript("/sigterm"));
+    const run = await startRun(api, test.id, { durationSeconds: 120 });
+    await waitForRun(api, run.id, reporting);
+    process.kill(Number(readFileSync(join(runDir(run.id), "master.pid"), "utf-8")), "SIGTERM");
+    const stopped = await waitForRun(api, run.id, ended, 20_000);
+    assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
+  });
+
+  it("fails a run whose Locust master is killed with SIGKILL and cleans up its workers", async () => {
+    // A second server whose runs use one master and two workers.
+    const distributed = await startTestServer({ runner: { ...RUNNER, local: { workers: 2 } } }, { role: "all" });
+    try {
+      const client = restClient(distributed.url);
+      const test = await createTest(client, target.url, locustScript("/sigkill"));
+      const run = await startRun(client, test.id, { durationSeconds: 120 });
+      await waitForRun(client, run.id, reporting);
+      const dir = distributed.running.localRunner.runDir(run.id);
+      assert.equal(processesMentioning(dir).length, 4, "supervisor, master and two workers");
+      process.kill(Number(readFileSync(join(dir, "master.pid"), "utf-8")), "SIGKILL");
+      const failed = await waitForRun(client, run.id, ended, 30_000);
+      assert.equal(failed.status, "Failed");
+      assert.match(failed.failureReason ?? "", /killed \(SIGKILL\)/);
+      await sleep(500);
+      assert.deepEqual(processesMentioning(dir), []);
+    } finally {
+      await distributed.close();
+    }
+  });
+
+  for (const [what, script, expected] of [
+    ["a missing module", "import no_such_module_here\n" + locustScript("/x"), /ModuleNotFoundError/],
+    ["a syntax error", "from locust import HttpUser\n\nclass Broken(HttpUser:\n    pass\n", /SyntaxError/],
+  ] as const) {
+    it(`fails within seconds, with Locust's error text, when the script has ${what}`, async () => {
+      const test = await createTest(api, target.url, script);
+      const run = await startRun(api, test.id, { durationSeconds: 60 });
+      const started = Date.now();
+      const failed = await waitForRun(api, run.id, ended, 20_000);
+      assert.equal(failed.status, "Failed");
+      assert.match(failed.failureReason ?? "", expected);
+      assert.ok(Date.now() - started < 15_000);
+    });
+  }
+
+  it("keeps each of two concurrent runs of one test in its own recentRuns entry", async () => {
+    const test = await createTest(api, target.url, locustScript("/concurrent"));
+    const [a, b] = await Promise.all([
+      startRun(api, test.id, { durationSeconds: 3 }),
+      startRun(api, test.id, { durationSeconds: 3 }),
+    ]);
+    const runs = await Promise.all([a, b].map((r) => waitForRun(api, r.id, ended)));
+    assert.deepEqual(
+      runs.map((r) => r.status),
+      ["Finished", "Finished"],
+    );
+    const recent = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body.recentRuns;
+    assert.deepEqual(recent.map((r) => [r.id, r.status]).sort(), runs.map((r) => [r.id, "Finished"]).sort());
+  });
+});
+
+describe("the server's own guards (Locust cannot reach the server)", () => {
+  let target: TargetApp;
+  let server: TestServer;
+  let api: ReturnType<typeof restClient>;
+
+  before(async () => {
+    target = await startTargetApp();
+    // Locust pushes to a port where nothing listens: the plugin is as good as silent.
+    const deadPort = await freePort();
+    server = await startTestServer(
+      { server: { publicUrl: `http://127.0.0.1:${deadPort}` }, runner: { ...RUNNER, guardGraceSec: 2 } },
+      { role: "all" },
+    );
+    api = restClient(server.url);
+  });
+  after(async () => {
+    await server.close();
+    await target.close();
+  });
+
+  it("fails a run that passes its duration plus grace, and kills its processes", async () => {
+    const test = await createTest(api, target.url, locustScript("/guard"));
+    const run = await startRun(api, test.id, { durationSeconds: 2 });
+    const failed = await waitForRun(api, run.id, ended, 20_000);
+    assert.equal(failed.status, "Failed");
+    assert.match(failed.failureReason ?? "", /guard/);
+    await sleep(500);
+    assert.deepEqual(processesMentioning(server.running.localRunner.runDir(run.id)), []);
+  });
+
+  it("fails a run that sends no snapshot for 3 intervals + 10 s", async () => {
+    const test = await createTest(api, target.url, locustScript("/silent"));
+    const run = await startRun(api, test.id, { durationSeconds: 120 });
+    const failed = await waitForRun(api, run.id, ended, 30_000);
+    assert.equal(failed.status, "Failed");
+    assert.match(failed.failureReason ?? "", /no metrics from Locust/);
+    await sleep(500);
+    assert.deepEqual(processesMentioning(server.running.localRunner.runDir(run.id)), []);
+  });
+});
