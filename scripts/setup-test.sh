@@ -11,3 +11,15 @@ if [ -z "${MONGODB_URI:-}" ]; then
     (cd test/ferretdb && go build -trimpath -o ferretdb-helper .)
   fi
 fi
+
+# Redis for the BullMQ queue tests: Debian's redis-server, started by the tests on free loopback ports.
+if ! command -v redis-server >/dev/null; then
+  log "installing redis-server (Debian package)…"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq redis-server >/dev/null
+  # The package starts a system instance on 6379; the tests do not use it.
+  (service redis-server stop || true) >/dev/null 2>&1
+fi
+
+# Locust: the newest supported version (what runs use) and the oldest (the plugin's tests run on both).
+bash scripts/setup-python.sh --oldest

@@ -127,6 +127,8 @@ export const ingestRouter = router({
     .output(ingestAckSchema)
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
       const run = await openRun(ctx, input.runId);
+      // Locust has evidently run even if its test-start never arrived.
+      if (run.status === "Pending") run.status = await markRunning(ctx, run, input.timestamp);
       // A stop that someone asked for ends as Stopped even if the duration ran out meanwhile.
       const to = run.status === "Stopping" && input.reason !== "error" ? "Stopped" : STATUS_BY_REASON[input.reason];
       const now = ctx.now();
