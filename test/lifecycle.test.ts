@@ -88,6 +88,21 @@ describe("run lifecycle on real Locust (local runner)", () => {
     assert.deepEqual(processesMentioning(runDir(run.id)), []);
   });
 
+  it("starts one Locust for a start delivered three times, and stops once for a stop delivered twice", async () => {
+    const test = await createTest(api, target.url, locustScript("/twice"));
+    const run = await startRun(api, test.id, { durationSeconds: 120 });
+    const { lifecycle } = server.running;
+    await Promise.all([lifecycle.start(run.id), lifecycle.start(run.id)]);
+    await waitForRun(api, run.id, reporting);
+    assert.equal(processesMentioning(runDir(run.id)).length, 2, "one supervisor and one Locust process");
+    assert.equal((await api.post<LoadTestRun>(`/v1/runs/${run.id}/stop`)).body.status, "Stopping");
+    await Promise.all([lifecycle.stop(run.id), lifecycle.stop(run.id)]);
+    const stopped = await waitForRun(api, run.id, ended, 20_000);
+    assert.equal(stopped.status, "Stopped");
+    const log = readFileSync(join(runDir(run.id), "locust.log"), "utf-8");
+    assert.equal(log.match(/Got SIGTERM signal/g)?.length, 1, "Locust was told to stop once");
+  });
+
   it("ends as Stopped when the Locust master gets SIGTERM", async () => {
     const test = await createTest(api, target.url, locustScript("/sigterm"));
     const run = await startRun(api, test.id, { durationSeconds: 120 });
