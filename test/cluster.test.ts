@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_LOCAL_COMMAND } from "../server/src/runners/localRunner.js";
-import { eventually } from "../server/src/jobs/queue.contract.js";
+import { eventually } from "./helpers/wait.js";
 import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
-import { freePort } from "./helpers/redis.js";
+import { freePort } from "./helpers/ports.js";
 import { createTest, ended, processesMentioning, reporting, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
 import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
 

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeScript, type LoadTest, type LoadTestRun, type ScriptRevision } from "@loadmgr/shared";
 import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
-import { freePort } from "./helpers/redis.js";
+import { freePort } from "./helpers/ports.js";
 import {
   createTest,
   ended,
@@ -89,18 +89,26 @@ describe("run lifecycle on real Locust (local runner)", () => {
   });
 
   it("starts one Locust for a start delivered three times, and stops once for a stop delivered twice", async () => {
-    const test = await createTest(api, target.url, locustScript("/twice"));
-    const run = await startRun(api, test.id, { durationSeconds: 120 });
-    const { lifecycle } = server.running;
-    await Promise.all([lifecycle.start(run.id), lifecycle.start(run.id)]);
-    await waitForRun(api, run.id, reporting);
-    assert.equal(processesMentioning(runDir(run.id)).length, 2, "one supervisor and one Locust process");
-    assert.equal((await api.post<LoadTestRun>(`/v1/runs/${run.id}/stop`)).body.status, "Stopping");
-    await Promise.all([lifecycle.stop(run.id), lifecycle.stop(run.id)]);
-    const stopped = await waitForRun(api, run.id, ended, 20_000);
-    assert.equal(stopped.status, "Stopped");
-    const log = readFileSync(join(runDir(run.id), "locust.log"), "utf-8");
-    assert.equal(log.match(/Got SIGTERM signal/g)?.length, 1, "Locust was told to stop once");
+    // A server that works no jobs itself: the test delivers them, concurrently, as a redelivery would.
+    const apiOnly = await startTestServer({ runner: RUNNER }, { role: "api" });
+    try {
+      const client = restClient(apiOnly.url);
+      const { lifecycle, localRunner } = apiOnly.running;
+      const test = await createTest(client, target.url, locustScript("/twice"));
+      const run = await startRun(client, test.id, { durationSeconds: 120 });
+      await Promise.all([lifecycle.start(run.id), lifecycle.start(run.id), lifecycle.start(run.id)]);
+      await waitForRun(client, run.id, reporting);
+      const dir = localRunner.runDir(run.id);
+      assert.equal(processesMentioning(dir).length, 2, "one supervisor and one Locust process");
+      assert.equal((await client.post<LoadTestRun>(`/v1/runs/${run.id}/stop`)).body.status, "Stopping");
+      await Promise.all([lifecycle.stop(run.id), lifecycle.stop(run.id)]);
+      const stopped = await waitForRun(client, run.id, ended, 20_000);
+      assert.equal(stopped.status, "Stopped");
+      const log = readFileSync(join(dir, "locust.log"), "utf-8");
+      assert.equal(log.match(/Got SIGTERM signal/g)?.length, 1, "Locust was told to stop once");
+    } finally {
+      await apiOnly.close();
+    }
   });
 
   it("ends as Stopped when the Locust master gets SIGTERM", async () => {

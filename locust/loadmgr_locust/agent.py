@@ -174,7 +174,10 @@ def make_handler(agent: Agent, token: str) -> type:
                 return self._error(404, "NOT_FOUND", "no such path")
             if run_id not in agent.processes:
                 return self._error(404, "RUN_NOT_FOUND", f"run {run_id} is not known to this agent", "runId")
-            agent.stop(run_id) if action == "stop" else agent.kill(run_id)
+            if action == "stop":
+                agent.stop(run_id)
+            else:
+                agent.kill(run_id)
             self._reply(202, agent.describe(run_id))
 
     return Handler

@@ -47,12 +47,11 @@ class Interval:
         entry.requests += requests
         entry.failures += failures
         entry.total_ms += total_ms
-        keys = [int(k) for k, count in histogram.items() if count > 0]
-        for key, count in histogram.items():
-            if count > 0:
-                entry.histogram[int(key)] = entry.histogram.get(int(key), 0) + int(count)
-        low = min_ms if min_ms is not None else (min(keys) if keys else None)
-        high = max_ms if max_ms is not None else (max(keys) if keys else 0)
+        buckets = {int(key): int(count) for key, count in histogram.items() if count > 0}
+        for key, count in buckets.items():
+            entry.histogram[key] = entry.histogram.get(key, 0) + count
+        low = min_ms if min_ms is not None else min(buckets, default=None)
+        high = max_ms if max_ms is not None else max(buckets, default=0)
         if low is not None:
             entry.min_ms = low if entry.min_ms is None else min(entry.min_ms, low)
         entry.max_ms = max(entry.max_ms, high or 0)

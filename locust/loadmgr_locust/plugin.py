@@ -77,6 +77,10 @@ class Reporter:
     def on_test_start(self, **_kwargs: Any) -> None:
         if self.started_at is not None:
             return
+        self._announce_start()
+        self._pusher = gevent.spawn(self._push_loop)
+
+    def _announce_start(self) -> None:
         self.started_at = time.time()
         self.last_snapshot_at = self.started_at
         self.differ.reset()
@@ -91,7 +95,6 @@ class Reporter:
                 "host": socket.gethostname()[:200],
             },
         )
-        self._pusher = gevent.spawn(self._push_loop)
 
     def on_worker_report(self, client_id: str, data: Dict[str, Any], **_kwargs: Any) -> None:
         self.current.add_worker_stats(data.get("stats") or [])
@@ -126,9 +129,7 @@ class Reporter:
         if self._pusher is not None:
             self._pusher.kill(block=True)
         if self.started_at is None:
-            self.on_test_start()
-            if self._pusher is not None:
-                self._pusher.kill(block=True)
+            self._announce_start()
         self._snapshot(final=True)
         reason = self.stop_reason or "stopped"
         body: Dict[str, Any] = {"runId": self.run_id, "timestamp": _now_ms(), "reason": reason, "lastSeq": self.seq}

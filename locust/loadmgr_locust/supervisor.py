@@ -73,18 +73,25 @@ def supervise(run_dir: str) -> int:
         handle.write(base64.b64decode(spec["scriptContent"]))
     commands = build_commands(spec, run_dir)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    master = subprocess.Popen(commands[0], cwd=run_dir, env=env)
-    workers = [subprocess.Popen(command, cwd=run_dir, env=env) for command in commands[1:]]
-    with open(os.path.join(run_dir, "master.pid"), "w", encoding="utf-8") as handle:
-        handle.write(str(master.pid))
+    processes: List[subprocess.Popen] = []
+    stop_requests: List[int] = []
 
     def forward(signum: int, _frame: Any) -> None:
         # Only the master is told: it stops its workers itself and delivers the final snapshot.
-        if master.poll() is None:
-            master.send_signal(signum)
+        stop_requests.append(signum)
+        if processes and processes[0].poll() is None:
+            processes[0].send_signal(signum)
 
+    # Installed before anything starts, so a stop that arrives early is passed on, not fatal to this process.
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    master = subprocess.Popen(commands[0], cwd=run_dir, env=env)
+    processes.append(master)
+    with open(os.path.join(run_dir, "master.pid"), "w", encoding="utf-8") as handle:
+        handle.write(str(master.pid))
+    if stop_requests:
+        master.send_signal(stop_requests[0])
+    workers = [subprocess.Popen(command, cwd=run_dir, env=env) for command in commands[1:]]
     code = master.wait()
     # A master that exited on its own has told its workers to quit; a killed one could not.
     deadline = time.monotonic() + (WORKER_GRACE_S if code >= 0 else 0)

@@ -12,13 +12,18 @@ def test_failed_pushes_are_kept_and_resent_in_order(ingest):
     assert ingest.calls[0][2] == "Bearer " + "t" * 20
 
 
-def test_the_buffer_is_bounded_and_keeps_start_and_stop(ingest):
+def test_the_buffer_is_bounded_and_drops_the_oldest_snapshots_not_start_or_stop(ingest):
     delivery = Delivery("http://127.0.0.1:9", "t" * 20, max_pending=3, timeout=0.2)
     delivery.enqueue("/v1/internal/locust/test-start", {"n": 0})
     for seq in range(1, 5):
         delivery.enqueue("/v1/internal/locust/metrics", {"seq": seq})
-    assert delivery.pending == 3 and delivery.dropped == 2
+    delivery.enqueue("/v1/internal/locust/test-stop", {"n": 9})
+    assert delivery.pending == 3 and delivery.dropped == 3
     assert delivery.flush() is False
+    delivery.base_url = ingest.url  # the server is reachable now
+    assert delivery.deliver_all(5)
+    assert ingest.paths() == ["/v1/internal/locust/test-start", "/v1/internal/locust/metrics", "/v1/internal/locust/test-stop"]
+    assert ingest.bodies("/metrics") == [{"seq": 4}]
 
 
 def test_final_delivery_gives_up_after_its_timeout():

@@ -3,7 +3,7 @@
 // ratio of the medians (with / without).
 //   node --import tsx scripts/bench/plugin-overhead.ts [rounds=5] [seconds=15] [users=20]
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,3 +73,4 @@ console.log(`median with plugin:    ${median(withPlugin).toFixed(0)} req/s (${pu
 console.log(`RPS ratio (with / without): ${ratio.toFixed(4)}`);
 ingest.close();
 await target.close();
+rmSync(dir, { recursive: true, force: true });

@@ -20,8 +20,14 @@ export interface Scoped {
 
 const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
 
-function tokensEqual(a: string, b: string): boolean {
+/** Compares two secrets in constant time (of their digests, so lengths need not match). */
+export function tokensEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
+}
+
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
 }
 
 /** Builds the function that turns a bearer token into a principal (or undefined for none / a wrong one). */
@@ -31,8 +37,7 @@ export function createAuthenticator(
 ): (header: string | undefined) => Principal | undefined {
   const scoped = config.security.tokens;
   return (header) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-    const token = match?.[1];
+    const token = bearerToken(header);
     if (token === undefined) return undefined;
     if (tokensEqual(token, adminToken)) return { name: "admin", role: "admin" };
     const entry = scoped.find((t) => tokensEqual(token, t.token));

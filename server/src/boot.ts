@@ -26,7 +26,7 @@ export interface Running {
 
 const SWEEP_EVERY_MS = 2000;
 
-export function createQueue(config: Config, logger: Logger): JobQueue {
+function createQueue(config: Config, logger: Logger): JobQueue {
   return config.redis.url !== undefined
     ? new BullMqQueue({ redisUrl: config.redis.url }, logger)
     : new InProcessQueue(logger);

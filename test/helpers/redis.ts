@@ -1,20 +1,9 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "./ports.js";
 
 export interface RedisServer {
   url: string;
   stop: () => Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
 }
 
 /** A real redis-server (Debian's package, installed by scripts/setup-test.sh) on a free loopback port. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { encodeScript, isTerminal, type LoadTest, type LoadTestRun, type RunStatus } from "@loadmgr/shared";
+import { encodeScript, isTerminal, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
 import type { restClient } from "./server.js";
 
 type Api = ReturnType<typeof restClient>;
@@ -58,10 +58,6 @@ export async function waitForRun(
 }
 
 export const ended = (run: LoadTestRun): boolean => isTerminal(run.status);
-export const hasStatus =
-  (status: RunStatus) =>
-  (run: LoadTestRun): boolean =>
-    run.status === status;
 export const reporting = (run: LoadTestRun): boolean => run.status === "Running" && run.lastMetrics !== null;
 
 /** The request and failure counts of the last stats table Locust printed as it shut down. */
@@ -70,15 +66,6 @@ export function locustPrintedTotals(runDir: string): { requests: number; failure
   const last = rows.at(-1);
   assert.ok(last, "Locust printed no final stats table");
   return { requests: Number(last[1]), failures: Number(last[2]) };
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Pids of the processes whose command line mentions `needle` (a run directory). */

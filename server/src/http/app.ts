@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
-import { createAuthenticator } from "../auth.js";
+import { bearerToken, createAuthenticator } from "../auth.js";
 import type { Context, Services } from "../context.js";
 import { appRouter } from "../routers/index.js";
 import { DOCS_HTML, docsAsset } from "./docsPage.js";
@@ -33,7 +33,7 @@ export function createApp(services: Services, adminToken: string): App {
   const createContext = ({ req }: { req: IncomingMessage }): Context => ({
     ...services,
     principal: authenticate(req.headers.authorization),
-    bearerToken: /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1],
+    bearerToken: bearerToken(req.headers.authorization),
   });
   const maxBodySize = services.config.server.maxBodyBytes;
   const onError = ({ error, path }: { error: Error & { code?: string }; path?: string | undefined }): void => {

@@ -5,7 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { startRedis, type RedisServer } from "../../../test/helpers/redis.js";
 import { createLogger } from "../logger.js";
 import { BullMqQueue } from "./bullmqQueue.js";
-import { eventually, queueContract } from "./queue.contract.js";
+import { eventually } from "../../../test/helpers/wait.js";
+import { queueContract } from "./queue.contract.js";
 import type { Job } from "./queue.js";
 
 queueContract("BullMQ", async () => {

@@ -105,8 +105,10 @@ export class InProcessQueue implements JobQueue {
     } finally {
       if (!retry && entry.id !== undefined) this.known.delete(entry.id);
       this.running--;
-      if (this.running === 0) for (const resolve of this.idle) resolve();
-      this.idle.clear();
+      if (this.running === 0) {
+        for (const resolve of this.idle) resolve();
+        this.idle.clear();
+      }
       this.pump();
     }
   }

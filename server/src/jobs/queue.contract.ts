@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { eventually } from "../../../test/helpers/wait.js";
 import type { Job, JobQueue } from "./queue.js";
-
-/** Waits until `check` holds, polling; fails after `ms`. */
-export async function eventually(check: () => boolean, ms = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** The behaviour every JobQueue promises; run against each backend by its own test file. */
 export function queueContract(

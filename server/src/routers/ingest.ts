@@ -37,7 +37,7 @@ async function markRunning(ctx: Context, run: LoadTestRun, startedAt: number): P
   return moved?.status ?? (await ctx.store.getRun(run.id))?.status ?? run.status;
 }
 
-export function summarize(snapshot: MetricSnapshotInput): RunMetricsSummary {
+function summarize(snapshot: MetricSnapshotInput): RunMetricsSummary {
   let requests = 0;
   let failures = 0;
   let sumMs = 0;
@@ -128,9 +128,9 @@ export const ingestRouter = router({
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
       const run = await openRun(ctx, input.runId);
       // Locust has evidently run even if its test-start never arrived.
-      if (run.status === "Pending") run.status = await markRunning(ctx, run, input.timestamp);
+      const status = await markRunning(ctx, run, input.timestamp);
       // A stop that someone asked for ends as Stopped even if the duration ran out meanwhile.
-      const to = run.status === "Stopping" && input.reason !== "error" ? "Stopped" : STATUS_BY_REASON[input.reason];
+      const to = status === "Stopping" && input.reason !== "error" ? "Stopped" : STATUS_BY_REASON[input.reason];
       const now = ctx.now();
       const ended = await ctx.store.transitionRun(run.id, to, {
         finishedAt: now,

@@ -60,7 +60,8 @@ export class LocalRunner implements Runner {
     }
     mkdirSync(dir, { recursive: true });
     const { ingestToken, ...rest } = spec;
-    writeFileSync(join(dir, "spec.json"), JSON.stringify({ workers: this.workers, ...rest }), { mode: 0o600 });
+    // Worker processes beside the master; 0 or 1 means a single Locust process.
+    writeFileSync(join(dir, "spec.json"), JSON.stringify({ ...rest, workers: this.workers }), { mode: 0o600 });
     const log = openSync(join(dir, "locust.log"), "a");
     try {
       const child = spawn(this.command, ["run-dir", dir], {

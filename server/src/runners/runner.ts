@@ -11,8 +11,6 @@ export interface RunSpec {
   ingestUrl: string;
   ingestToken: string;
   intervalSec: number;
-  /** Worker processes beside the master; 0 or 1 means a single Locust process. Runners fill in their default. */
-  workers?: number;
 }
 
 export type RunnerState =

@@ -13,7 +13,7 @@ const PENDING_LIMIT_MS = 120_000;
 /** How long an agent may stay unreachable before its runs are failed. */
 const UNREACHABLE_LIMIT_MS = 10_000;
 /** After Locust exits, how long its final test-stop call has to arrive before the server decides. */
-export const EXIT_GRACE_MS = 1500;
+const EXIT_GRACE_MS = 1500;
 
 export interface LifecycleDeps {
   config: Config;
@@ -118,8 +118,10 @@ export class RunLifecycle {
     const now = this.deps.now();
     const started = await store.transitionRun(runId, "Running", { startedAt: now, updatedAt: now, updatedBy: SYSTEM });
     if (started === undefined) {
-      // Stopped while it was starting: wind the processes down again.
-      await runner.stop(runId);
+      // Another delivery of this job won the race (the runner started Locust once): nothing to do.
+      // A run stopped while it was starting: wind the processes down again.
+      const current = await store.getRun(runId);
+      if (current === undefined || isTerminal(current.status)) await runner.stop(runId);
       return;
     }
     logger.info({ runId, revisionId: run.scriptRevisionId, cluster: run.locustClusterId }, "run started");
@@ -186,6 +188,8 @@ export class RunLifecycle {
     }
     this.unreachableSince.delete(run.id);
     if (state.state !== "running") {
+      // Whatever of the run is left (workers of a killed master, say) goes too.
+      await runner.kill(run.id);
       await this.settleGone(run, state);
       return;
     }
@@ -195,7 +199,7 @@ export class RunLifecycle {
       await this.finish(
         run,
         "Failed",
-        `the server's guard stopped the run: it ran past its ${this.limitSec(run)} s limit plus grace`,
+        `the server's guard stopped the run: it ran past its ${run.durationSeconds} s limit plus grace`,
       );
       return;
     }
@@ -250,13 +254,9 @@ export class RunLifecycle {
       this.deps.logger.warn({ runId: run.id, status: to, failureReason }, "run ended by the server");
   }
 
-  private limitSec(run: LoadTestRun): number {
-    return run.durationSeconds;
-  }
-
-  /** When the guard steps in: the run's duration (never above the test's max) plus the grace period. */
+  /** When the guard steps in: the run's duration (capped at the test's maxDurationSec when created) plus grace. */
   private deadline(run: LoadTestRun): number {
-    return (run.startedAt ?? run.createdAt) + (this.limitSec(run) + this.deps.config.runner.guardGraceSec) * 1000;
+    return (run.startedAt ?? run.createdAt) + (run.durationSeconds + this.deps.config.runner.guardGraceSec) * 1000;
   }
 
   private runnerFor(run: LoadTestRun): Runner | undefined {

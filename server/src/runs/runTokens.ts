@@ -1,9 +1,8 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tokensEqual } from "../auth.js";
 import type { Config } from "../config.js";
-
-const digest = (s: string): Buffer => createHmac("sha256", "compare").update(s).digest();
 
 /**
  * Per-run ingest tokens: an HMAC of the run id, so a token opens one run only and nothing has to be
@@ -36,7 +35,9 @@ export class RunTokens {
   /** True for this run's own token, or for the deployment-wide Locust callback token. */
   allows(runId: string, token: string | undefined): boolean {
     if (token === undefined) return false;
-    const equal = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));
-    return equal(token, this.issue(runId)) || (this.callbackToken !== undefined && equal(token, this.callbackToken));
+    return (
+      tokensEqual(token, this.issue(runId)) ||
+      (this.callbackToken !== undefined && tokensEqual(token, this.callbackToken))
+    );
   }
 }

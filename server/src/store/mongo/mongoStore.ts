@@ -24,12 +24,15 @@ import {
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
+import { snapshotRecord } from "../snapshotRecord.js";
 import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 
 /** Documents keep the entity's `id` as `_id` too. */
 type LoadTestDoc = LoadTest & { _id: string };
 type RevisionDoc = ScriptRevision & { _id: string };
 type RunDoc = LoadTestRun & { _id: string };
+/** Keyed by `<runId>~<seq>`: a resend is refused by the one uniqueness FerretDB enforces. */
+type SnapshotDoc = ReturnType<typeof snapshotRecord> & { _id: string };
 interface LockDoc {
   _id: string;
   owner: string;
@@ -91,7 +94,7 @@ export class MongoStore implements Store {
   private readonly loadTests: Collection<LoadTestDoc>;
   private readonly revisions: Collection<RevisionDoc>;
   private readonly runs: Collection<RunDoc>;
-  private readonly metrics: Collection<Document>;
+  private readonly metrics: Collection<SnapshotDoc>;
   private readonly locks: Collection<LockDoc>;
 
   constructor(uri: string, database: string) {
@@ -291,19 +294,7 @@ export class MongoStore implements Store {
 
   async addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate"> {
     try {
-      // The (run, seq) pair is the _id, so a resend is refused by the one uniqueness FerretDB enforces.
-      await this.metrics.insertOne({
-        _id: `${snapshot.runId}~${snapshot.seq}`,
-        loadTestRunId: snapshot.runId,
-        seq: snapshot.seq,
-        timestamp: snapshot.timestamp,
-        loadTestId: snapshot.loadTestId,
-        accountId: snapshot.accountId,
-        orgId: snapshot.orgId,
-        projectId: snapshot.projectId,
-        envId: snapshot.envId,
-        snapshot,
-      } as Document);
+      await this.metrics.insertOne({ _id: `${snapshot.runId}~${snapshot.seq}`, ...snapshotRecord(snapshot) });
     } catch (error) {
       if (isDuplicateKey(error)) return "duplicate";
       throw error;
@@ -318,7 +309,7 @@ export class MongoStore implements Store {
 
   async listMetricSnapshots(runId: string): Promise<MetricSnapshot[]> {
     const rows = await this.metrics.find({ loadTestRunId: runId }).sort({ seq: 1 }).toArray();
-    return rows.map((row) => row.snapshot as MetricSnapshot);
+    return rows.map((row) => row.snapshot);
   }
 
   /** Runs `section` while holding the named lock (a document whose unique `_id` only one writer can insert). */

@@ -20,6 +20,7 @@ import {
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
+import { snapshotRecord } from "../snapshotRecord.js";
 import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 import * as schema from "./schema.js";
 import { loadTestRuns, loadTests, metricsTimeseries, scriptRevisions } from "./schema.js";
@@ -273,21 +274,7 @@ export class SqliteStore implements Store {
   async addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate"> {
     return this.db.transaction(
       (tx) => {
-        const inserted = tx
-          .insert(metricsTimeseries)
-          .values({
-            loadTestRunId: snapshot.runId,
-            seq: snapshot.seq,
-            timestamp: snapshot.timestamp,
-            loadTestId: snapshot.loadTestId,
-            accountId: snapshot.accountId,
-            orgId: snapshot.orgId,
-            projectId: snapshot.projectId,
-            envId: snapshot.envId,
-            snapshot,
-          })
-          .onConflictDoNothing()
-          .run();
+        const inserted = tx.insert(metricsTimeseries).values(snapshotRecord(snapshot)).onConflictDoNothing().run();
         if (inserted.changes === 0) return "duplicate";
         tx.update(loadTestRuns)
           .set({ lastMetrics: summary })
