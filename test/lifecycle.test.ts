@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { encodeScript, type LoadTest, type LoadTestRun, type ScriptRevision } from "@loadmgr/shared";
 import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
 import { freePort } from "./helpers/ports.js";
 import {
   createTest,
   ended,
+  locustGone,
   locustPrintedTotals,
   processesMentioning,
   reporting,
@@ -60,7 +60,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
     );
     assert.equal(snapshots.at(-1)?.final, true);
     const intervalSum = snapshots.flatMap((s) => s.endpoints).reduce((n, e) => n + e.requests, 0);
-    const printed = locustPrintedTotals(runDir(run.id));
+    const printed = await locustPrintedTotals(runDir(run.id));
     assert.equal(run.lastMetrics?.totalRequests, printed.requests);
     assert.equal(run.lastMetrics?.totalFailures, printed.failures);
     assert.equal(intervalSum, printed.requests);
@@ -84,8 +84,8 @@ describe("run lifecycle on real Locust (local runner)", () => {
     assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
     const snapshots = await server.store.listMetricSnapshots(run.id);
     assert.equal(snapshots.at(-1)?.final, true);
-    assert.equal(stopped.lastMetrics?.totalRequests, locustPrintedTotals(runDir(run.id)).requests);
-    assert.deepEqual(processesMentioning(runDir(run.id)), []);
+    // (locustPrintedTotals also waits for every process of the run to be gone.)
+    assert.equal(stopped.lastMetrics?.totalRequests, (await locustPrintedTotals(runDir(run.id))).requests);
   });
 
   it("starts one Locust for a start delivered three times, and stops once for a stop delivered twice", async () => {
@@ -134,8 +134,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
       const failed = await waitForRun(client, run.id, ended, 30_000);
       assert.equal(failed.status, "Failed");
       assert.match(failed.failureReason ?? "", /killed \(SIGKILL\)/);
-      await sleep(500);
-      assert.deepEqual(processesMentioning(dir), []);
+      await locustGone(dir);
     } finally {
       await distributed.close();
     }
@@ -198,8 +197,7 @@ describe("the server's own guards (Locust cannot reach the server)", () => {
     const failed = await waitForRun(api, run.id, ended, 20_000);
     assert.equal(failed.status, "Failed");
     assert.match(failed.failureReason ?? "", /guard/);
-    await sleep(500);
-    assert.deepEqual(processesMentioning(server.running.localRunner.runDir(run.id)), []);
+    await locustGone(server.running.localRunner.runDir(run.id));
   });
 
   it("fails a run that sends no snapshot for 3 intervals + 10 s", async () => {
@@ -208,7 +206,6 @@ describe("the server's own guards (Locust cannot reach the server)", () => {
     const failed = await waitForRun(api, run.id, ended, 30_000);
     assert.equal(failed.status, "Failed");
     assert.match(failed.failureReason ?? "", /no metrics from Locust/);
-    await sleep(500);
-    assert.deepEqual(processesMentioning(server.running.localRunner.runDir(run.id)), []);
+    await locustGone(server.running.localRunner.runDir(run.id));
   });
 });

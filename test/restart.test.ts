@@ -34,7 +34,7 @@ describe("a server restart in the middle of a run", () => {
       );
       assert.equal(
         done.lastMetrics?.totalRequests,
-        locustPrintedTotals(second.running.localRunner.runDir(run.id)).requests,
+        (await locustPrintedTotals(second.running.localRunner.runDir(run.id))).requests,
       );
     } finally {
       await second.close();

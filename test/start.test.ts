@@ -1,55 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
-
-const ROOT = resolve(import.meta.dirname, "..");
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-/** Starts the real server process the way `npm start` does (after its install step). */
-function startServer(env: Record<string, string>, args: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/src/main.ts", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  return new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`server did not start:\n${output}`));
-    }, 20_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /Load Manager is up at (http:\/\/\S+)/.exec(output) ?? /"url":"(http:\/\/[^"]+)"/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolveStart({ child, url: match[1], output: () => output });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(Object.assign(new Error(`server exited with ${code}:\n${output}`), { code, output }));
-    });
-  });
-}
-
-function stop(child: ChildProcess): Promise<number | null> {
-  return new Promise((done) => {
-    child.removeAllListeners("exit");
-    child.once("exit", (code) => done(code));
-    child.kill("SIGTERM");
-  });
-}
+import { startServerProcess as startServer, stopServerProcess as stop } from "./helpers/serverProcess.js";
 
 describe("the server process", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "loadmgr-start-"));

@@ -24,6 +24,11 @@ async function main(): Promise<void> {
     process.stderr.write(`loadmgr: --role ${role} needs a queue shared between processes: set REDIS_URL (redis.url)\n`);
     process.exit(2);
   }
+  if (role === "worker" && config.server.publicUrl === undefined && config.server.port === 0) {
+    // Locust started by this worker must push to the API servers, whose address it cannot guess.
+    process.stderr.write("loadmgr: --role worker needs server.publicUrl (LOADMGR_PUBLIC_URL) or a fixed server.port\n");
+    process.exit(2);
+  }
   const logger = createLogger(config.log.level);
   const admin = resolveAdminToken(config);
   const running = await boot(config, { role, logger, adminToken: admin.token });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeScript, isTerminal, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
 import type { restClient } from "./server.js";
+import { eventually } from "./wait.js";
 
 type Api = ReturnType<typeof restClient>;
 
@@ -60,8 +61,17 @@ export async function waitForRun(
 export const ended = (run: LoadTestRun): boolean => isTerminal(run.status);
 export const reporting = (run: LoadTestRun): boolean => run.status === "Running" && run.lastMetrics !== null;
 
-/** The request and failure counts of the last stats table Locust printed as it shut down. */
-export function locustPrintedTotals(runDir: string): { requests: number; failures: number } {
+/** Waits until none of the run's processes is left; after that, Locust's log is complete. */
+export async function locustGone(runDir: string, ms = 15_000): Promise<void> {
+  await eventually(() => processesMentioning(runDir).length === 0, ms, `the processes of ${runDir} to exit`);
+}
+
+/**
+ * The request and failure counts of the last stats table Locust printed as it shut down (it prints
+ * it after delivering the final snapshot, so this waits for Locust to exit first).
+ */
+export async function locustPrintedTotals(runDir: string): Promise<{ requests: number; failures: number }> {
+  await locustGone(runDir);
   const rows = [...readFileSync(join(runDir, "locust.log"), "utf-8").matchAll(/Aggregated\s+(\d+)\s+(\d+)\(/g)];
   const last = rows.at(-1);
   assert.ok(last, "Locust printed no final stats table");
