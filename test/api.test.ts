@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { encodeScript, type LoadTest, type LoadTestRun, type Page, type ScriptRevision } from "@loadmgr/shared";
 import { SAMPLE_SCRIPT_B64 } from "./helpers/fixtures.js";
-import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
 const BASE = { accountId: "acme", orgId: "web", projectId: "shop", targetUrl: "http://127.0.0.1:8089" };
 
@@ -285,6 +286,26 @@ describe("REST: load tests, scripts and runs", () => {
         [pending.id, "Stopped"],
       ],
     );
+  });
+
+  it("takes a bodiless POST without a content type, as `curl -X POST …/stop` sends it", async () => {
+    const test = (
+      await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "bare", scriptContent: SAMPLE_SCRIPT_B64 })
+    ).body;
+    for (const framing of ["no Content-Length (curl)", "Content-Length: 0"]) {
+      const run = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).body;
+      const { port } = new URL(server.url);
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.end(
+        `POST /v1/runs/${run.id}/stop HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\n` +
+          `${framing.startsWith("Content-Length") ? "Content-Length: 0\r\n" : ""}Connection: close\r\n\r\n`,
+      );
+      const chunks: Buffer[] = [];
+      for await (const chunk of socket) chunks.push(chunk as Buffer);
+      const response = Buffer.concat(chunks).toString();
+      assert.match(response, /^HTTP\/1\.1 200 /, `${framing}: ${response}`);
+      assert.match(response, /"status":"Stopped"/);
+    }
   });
 
   it("deletes a test with its revisions and runs, but not while a run is active", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { encodeScript, type LoadTest, type LoadTestRun, type ScriptRevision } from "@loadmgr/shared";
 import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
@@ -23,16 +24,23 @@ describe("run lifecycle on real Locust (local runner)", () => {
   let target: TargetApp;
   let server: TestServer;
   let api: ReturnType<typeof restClient>;
+  let runsDir: string;
   const runDir = (runId: string): string => server.running.localRunner.runDir(runId);
 
   before(async () => {
     target = await startTargetApp();
-    server = await startTestServer({ runner: RUNNER }, { role: "all" });
+    // A relative runs directory, as the default ./data/runs is.
+    runsDir = mkdtempSync(join(tmpdir(), "loadmgr-runs-"));
+    server = await startTestServer(
+      { runner: { ...RUNNER, local: { ...RUNNER.local, runsDir: relative(process.cwd(), runsDir) } } },
+      { role: "all" },
+    );
     api = restClient(server.url);
   });
   after(async () => {
     await server.close();
     await target.close();
+    rmSync(runsDir, { recursive: true, force: true });
   });
 
   it("runs the exact revision to its duration: Finished, on time, with Locust's own totals", async () => {

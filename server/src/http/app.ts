@@ -75,8 +75,16 @@ export function createApp(services: Services, adminToken: string): App {
       return;
     }
     if (path.startsWith("/v1/")) {
-      // The OpenAPI layer parses bodies only for an exact `application/json`; charset suffixes are common.
-      const type = req.headers["content-type"];
+      // A bodiless POST (`curl -X POST …/stop`) has no content type; it means an empty JSON object.
+      // The OpenAPI layer takes a body already on the request as parsed.
+      const bodiless =
+        req.method === "POST" &&
+        req.headers["content-type"] === undefined &&
+        (req.headers["content-length"] ?? "0") === "0" &&
+        req.headers["transfer-encoding"] === undefined;
+      if (bodiless) Object.assign(req, { body: {} });
+      const type = bodiless ? "application/json" : req.headers["content-type"];
+      // It also parses bodies only for an exact `application/json`; charset suffixes are common.
       if (type?.toLowerCase().startsWith("application/json")) req.headers["content-type"] = "application/json";
       rewriteRestErrors(res);
       await rest(req, res);

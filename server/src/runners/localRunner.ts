@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../logger.js";
 import { readTail } from "./logTail.js";
@@ -46,8 +46,9 @@ export class LocalRunner implements Runner {
     this.workers = options.workers ?? cpus().length;
   }
 
+  /** Absolute: the supervisor runs with the run directory as its working directory. */
   runDir(runId: string): string {
-    return join(this.options.runsDir, runId);
+    return resolve(this.options.runsDir, runId);
   }
 
   start(spec: RunSpec): Promise<void> {
@@ -112,7 +113,7 @@ export class LocalRunner implements Runner {
     try {
       exit = JSON.parse(readFileSync(join(dir, "exit.json"), "utf-8")) as typeof exit;
     } catch {
-      exit = { exitCode: null, signal: "the supervisor itself was killed" };
+      exit = { exitCode: null, signal: null }; // the supervisor itself died before it could record one
     }
     return Promise.resolve({ state: "exited", ...exit, logTail: readTail(join(dir, "locust.log")) });
   }

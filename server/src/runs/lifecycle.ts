@@ -232,7 +232,12 @@ export class RunLifecycle {
     }
     if (state.state !== "exited") return;
     const ranFor = this.deps.now() - (run.startedAt ?? run.createdAt);
-    const how = state.signal !== null ? `was killed (${state.signal})` : `exited with code ${String(state.exitCode)}`;
+    const how =
+      state.signal !== null
+        ? `was killed (${state.signal})`
+        : state.exitCode !== null
+          ? `exited with code ${state.exitCode}`
+          : "ended without recording an exit status";
     if (state.signal === null && ranFor >= run.durationSeconds * 1000 - 1000) {
       // It ran its full duration and exited on its own; only its report was missing.
       await this.finish(run, "Finished", null);
