@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import type { LoadTestRun, MetricSnapshotInput } from "@loadmgr/shared";
+import type { LoadTestRun, MetricSnapshotPush } from "@loadmgr/shared";
 import { createTest, startRun } from "./helpers/runs.js";
 import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
 const CALLBACK_TOKEN = "locust-callback-token-0123456789";
 
-function snapshot(runId: string, seq: number, overrides: Partial<MetricSnapshotInput> = {}): MetricSnapshotInput {
+function snapshot(runId: string, seq: number, overrides: Partial<MetricSnapshotPush> = {}): MetricSnapshotPush {
   return {
     runId,
     seq,

@@ -7,3 +7,6 @@ export * from "./runStatus.js";
 export * from "./script.js";
 export * from "./scriptRevision.js";
 export * from "./ingest.js";
+export * from "./histogram.js";
+export * from "./windowStats.js";
+export * from "./analytics.js";

@@ -6,6 +6,8 @@ import { runStatusSchema } from "./runStatus.js";
 export const MAX_ENDPOINTS_PER_SNAPSHOT = 1000;
 export const MAX_BUCKETS_PER_ENDPOINT = 2000;
 export const MAX_ERRORS_PER_SNAPSHOT = 500;
+/** Request samples per snapshot for the live request log: every failure, a few successes. */
+export const MAX_REQUEST_SAMPLES_PER_SNAPSHOT = 5000;
 
 const countSchema = z.number().int().min(0).max(1e12);
 /** Milliseconds of response time: up to a day. */
@@ -33,6 +35,17 @@ export const intervalErrorSchema = z.strictObject({
   occurrences: countSchema.min(1),
 });
 
+export const requestSampleSchema = z.strictObject({
+  timestamp: timestampSchema.describe("when the request started"),
+  method: z.string().max(32),
+  name: z.string().min(1).max(2000),
+  url: z.string().max(2000).optional().describe("the full URL, when Locust had one"),
+  responseMs: responseMsSchema,
+  success: z.boolean(),
+  error: z.string().max(2000).optional(),
+});
+export type RequestSample = z.infer<typeof requestSampleSchema>;
+
 export const metricSnapshotInputSchema = z.strictObject({
   runId: entityIdSchema,
   seq: z.number().int().min(1).max(1e9).describe("1, 2, 3… per run; a resend keeps its number"),
@@ -44,11 +57,18 @@ export const metricSnapshotInputSchema = z.strictObject({
   totalFailures: countSchema,
   endpoints: z.array(endpointIntervalSchema).max(MAX_ENDPOINTS_PER_SNAPSHOT),
   errors: z.array(intervalErrorSchema).max(MAX_ERRORS_PER_SNAPSHOT).default([]),
+  requestSamples: z
+    .array(requestSampleSchema)
+    .max(MAX_REQUEST_SAMPLES_PER_SNAPSHOT)
+    .default([])
+    .describe("individual requests of the interval for the live request log; not stored"),
 });
 export type MetricSnapshotInput = z.infer<typeof metricSnapshotInputSchema>;
+/** What a pusher sends (defaults may be left out). */
+export type MetricSnapshotPush = z.input<typeof metricSnapshotInputSchema>;
 
-/** A stored snapshot: what the plugin sent, plus the run's place in the hierarchy. */
-export type MetricSnapshot = MetricSnapshotInput & {
+/** A stored snapshot: what the plugin sent (less its request samples), plus the run's place in the hierarchy. */
+export type MetricSnapshot = Omit<MetricSnapshotInput, "requestSamples"> & {
   loadTestId: string;
   accountId: string;
   orgId: string;

@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { encodeScript, type LoadTest, type LoadTestRun, type ScriptRevision } from "@loadmgr/shared";
+import {
+  encodeScript,
+  type LoadTest,
+  type LoadTestRun,
+  type MetricSnapshot,
+  type ScriptRevision,
+} from "@loadmgr/shared";
 
 export const SAMPLE_LOCUSTFILE = `from locust import HttpUser, task
 
@@ -79,6 +85,57 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     createdBy: "tester",
     updatedAt: createdAt,
     updatedBy: "tester",
+    ...overrides,
+  };
+}
+
+/** A stored snapshot of `run`: two endpoints, Locust-style histograms, one error. */
+export function makeSnapshot(run: LoadTestRun, seq: number, overrides: Partial<MetricSnapshot> = {}): MetricSnapshot {
+  return {
+    runId: run.id,
+    seq,
+    timestamp: 1_700_000_000_000 + seq * 2000,
+    intervalMs: 2000,
+    final: false,
+    users: 10,
+    totalRequests: 30 * seq,
+    totalFailures: seq,
+    endpoints: [
+      {
+        method: "GET",
+        name: "/",
+        requests: 20,
+        failures: 1,
+        sumResponseMs: 20 * 40 + seq,
+        minResponseMs: 3.2,
+        maxResponseMs: 180 + seq,
+        histogram: [
+          [3, 5],
+          [40, 10],
+          [120, 4],
+          [180 + seq - ((180 + seq) % 10), 1],
+        ],
+      },
+      {
+        method: "POST",
+        name: "/cart",
+        requests: 10,
+        failures: 0,
+        sumResponseMs: 10 * 300,
+        minResponseMs: 200.5,
+        maxResponseMs: 410,
+        histogram: [
+          [200, 6],
+          [410, 4],
+        ],
+      },
+    ],
+    errors: [{ method: "GET", name: "/", error: "HTTPError('500 Server Error')", occurrences: 1 }],
+    loadTestId: run.loadTestId,
+    accountId: run.accountId,
+    orgId: run.orgId,
+    projectId: run.projectId,
+    envId: run.envId,
     ...overrides,
   };
 }

@@ -1,7 +1,65 @@
-import type { MetricSnapshot } from "@loadmgr/shared";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { Histogram, packHistogram, type MetricSnapshot } from "@loadmgr/shared";
 
-/** How both stores keep a snapshot: the fields it is looked up by, beside the snapshot itself. */
-export function snapshotRecord(snapshot: MetricSnapshot) {
+/** What charts read per snapshot: its figures over all endpoints, without the per-endpoint detail. */
+export interface SnapshotPoint {
+  seq: number;
+  timestamp: number;
+  intervalMs: number;
+  users: number;
+  requests: number;
+  failures: number;
+  sumResponseMs: number;
+  minResponseMs: number;
+  maxResponseMs: number;
+  /** The all-endpoint histogram, packed (Histogram.addPacked reads it). */
+  histogram: Uint8Array;
+}
+
+/** Which snapshots of a run to read; every bound is optional and inclusive except `afterSeq`. */
+export interface SnapshotWindow {
+  from?: number | undefined;
+  to?: number | undefined;
+  afterSeq?: number | undefined;
+}
+
+/** The per-endpoint detail, kept compressed: most of a snapshot's bytes, read only for windowed detail. */
+type SnapshotBody = Pick<MetricSnapshot, "final" | "totalRequests" | "totalFailures" | "endpoints" | "errors">;
+
+/** How both stores keep a snapshot: the fields it is looked up by, its chart figures, and its compressed detail. */
+export interface SnapshotRecord extends SnapshotPoint {
+  loadTestRunId: string;
+  loadTestId: string;
+  accountId: string;
+  orgId: string;
+  projectId: string;
+  envId: string | null;
+  histogram: Buffer;
+  body: Buffer;
+}
+
+export function snapshotRecord(snapshot: MetricSnapshot): SnapshotRecord {
+  let requests = 0;
+  let failures = 0;
+  let sumResponseMs = 0;
+  let minResponseMs = Number.POSITIVE_INFINITY;
+  let maxResponseMs = 0;
+  const histogram = new Histogram();
+  for (const endpoint of snapshot.endpoints) {
+    requests += endpoint.requests;
+    failures += endpoint.failures;
+    sumResponseMs += endpoint.sumResponseMs;
+    if (endpoint.requests > 0) minResponseMs = Math.min(minResponseMs, endpoint.minResponseMs);
+    maxResponseMs = Math.max(maxResponseMs, endpoint.maxResponseMs);
+    histogram.addPairs(endpoint.histogram);
+  }
+  const body: SnapshotBody = {
+    final: snapshot.final,
+    totalRequests: snapshot.totalRequests,
+    totalFailures: snapshot.totalFailures,
+    endpoints: snapshot.endpoints,
+    errors: snapshot.errors,
+  };
   return {
     loadTestRunId: snapshot.runId,
     seq: snapshot.seq,
@@ -11,6 +69,31 @@ export function snapshotRecord(snapshot: MetricSnapshot) {
     orgId: snapshot.orgId,
     projectId: snapshot.projectId,
     envId: snapshot.envId,
-    snapshot,
+    intervalMs: snapshot.intervalMs,
+    users: snapshot.users,
+    requests,
+    failures,
+    sumResponseMs,
+    minResponseMs: requests > 0 ? minResponseMs : 0,
+    maxResponseMs,
+    histogram: Buffer.from(packHistogram(histogram.toPairs())),
+    body: deflateRawSync(JSON.stringify(body)),
+  };
+}
+
+export function snapshotFromRecord(record: SnapshotRecord): MetricSnapshot {
+  const body = JSON.parse(inflateRawSync(record.body).toString("utf8")) as SnapshotBody;
+  return {
+    runId: record.loadTestRunId,
+    seq: record.seq,
+    timestamp: record.timestamp,
+    intervalMs: record.intervalMs,
+    users: record.users,
+    ...body,
+    loadTestId: record.loadTestId,
+    accountId: record.accountId,
+    orgId: record.orgId,
+    projectId: record.projectId,
+    envId: record.envId,
   };
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { MAX_RECENT_RUNS, type LoadTest } from "@loadmgr/shared";
-import { makeLoadTest, makeRun } from "../../../test/helpers/fixtures.js";
+import { Histogram, MAX_RECENT_RUNS, WindowStats, type LoadTest, type RunMetricsSummary } from "@loadmgr/shared";
+import { makeLoadTest, makeRun, makeSnapshot } from "../../../test/helpers/fixtures.js";
 import type { Store } from "./store.js";
 
 const PAGE = { limit: 50 };
@@ -299,13 +299,84 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(await store.countActiveRuns(test.id), 1);
     });
 
-    it("deletes a test with its revisions and runs", async () => {
+    const summaryOf = (seq: number, timestamp: number): RunMetricsSummary => ({
+      timestamp,
+      seq,
+      users: 10,
+      requestsPerSec: 15,
+      failuresPerSec: 0.5,
+      totalRequests: 30 * seq,
+      totalFailures: seq,
+      avgResponseMs: 126,
+    });
+
+    it("stores each snapshot once, keeps whole-run stats and chart points, and reads windows", async () => {
       const test = await newTest();
       const run = makeRun(test);
       await store.createRun(run);
+      const snapshots = [1, 2, 3, 4].map((seq) => makeSnapshot(run, seq));
+      // Out of order and with a resend: each is stored and counted once.
+      const outcomes = [];
+      for (const seq of [2, 1, 3, 2, 4, 4, 1]) {
+        const snapshot = snapshots[seq - 1];
+        assert.ok(snapshot);
+        outcomes.push(await store.addMetricSnapshot(snapshot, summaryOf(seq, snapshot.timestamp)));
+      }
+      assert.deepEqual(outcomes, ["added", "added", "added", "duplicate", "added", "duplicate", "duplicate"]);
+      assert.deepEqual(await store.listMetricSnapshots(run.id), snapshots);
+      assert.equal((await store.getRun(run.id))?.lastMetrics?.seq, 4);
+
+      const expected = new WindowStats();
+      for (const snapshot of snapshots) expected.addSnapshot(snapshot);
+      assert.deepEqual(await store.getRunStats(run.id), expected.toRecord());
+      assert.equal(expected.toRecord().endpoints[0]?.requests, 80);
+
+      const [first, second, third] = snapshots;
+      assert.ok(first && second && third);
+      const window = await store.listMetricSnapshots(run.id, { from: second.timestamp, to: third.timestamp });
+      assert.deepEqual(
+        window.map((s) => s.seq),
+        [2, 3],
+      );
+      assert.deepEqual(
+        (await store.listMetricSnapshots(run.id, { afterSeq: 3 })).map((s) => s.seq),
+        [4],
+      );
+      const points = await store.listSnapshotPoints(run.id, { to: second.timestamp });
+      assert.deepEqual(
+        points.map(({ seq, requests, failures, users, intervalMs }) => ({ seq, requests, failures, users, intervalMs })),
+        [
+          { seq: 1, requests: 30, failures: 1, users: 10, intervalMs: 2000 },
+          { seq: 2, requests: 30, failures: 1, users: 10, intervalMs: 2000 },
+        ],
+      );
+      const merged = new Histogram();
+      merged.addPacked(points[0]?.histogram ?? new Uint8Array());
+      assert.deepEqual(merged.toPairs(), [
+        [3, 5],
+        [40, 10],
+        [120, 4],
+        [180, 1],
+        [200, 6],
+        [410, 4],
+      ]);
+      assert.equal(points[0]?.minResponseMs, 3.2);
+      assert.equal(points[0]?.maxResponseMs, 410);
+      assert.equal(points[0]?.sumResponseMs, 20 * 40 + 1 + 3000);
+      assert.deepEqual(await store.listSnapshotPoints(run.id, { from: third.timestamp + 1, to: third.timestamp + 2 }), []);
+      assert.equal(await store.getRunStats("no-such-run"), undefined);
+    });
+
+    it("deletes a test with its revisions, runs, snapshots and stats", async () => {
+      const test = await newTest();
+      const run = makeRun(test);
+      await store.createRun(run);
+      await store.addMetricSnapshot(makeSnapshot(run, 1), summaryOf(1, 1));
       assert.equal(await store.deleteLoadTest(test.id), true);
       assert.equal(await store.getLoadTest(test.id), undefined);
       assert.equal(await store.getRun(run.id), undefined);
+      assert.deepEqual(await store.listMetricSnapshots(run.id), []);
+      assert.equal(await store.getRunStats(run.id), undefined);
       assert.deepEqual((await store.listScriptRevisions(test.id, PAGE)).items, []);
       assert.equal(await store.deleteLoadTest(test.id), false);
     });

@@ -8,7 +8,9 @@ import type {
   RunFilter,
   RunStatus,
   ScriptRevision,
+  WindowStatsRecord,
 } from "@loadmgr/shared";
+import type { SnapshotPoint, SnapshotWindow } from "./snapshotRecord.js";
 
 export interface PageRequest {
   limit: number;
@@ -87,9 +89,14 @@ export interface Store {
 
   /**
    * Stores a snapshot once per (run, seq): a resend of a stored seq changes nothing and answers
-   * "duplicate". A stored snapshot moves the run's lastMetrics to `summary` unless a newer one is there.
+   * "duplicate". A stored snapshot is added to the run's whole-run stats, and moves the run's
+   * lastMetrics to `summary` unless a newer one is there.
    */
   addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate">;
   /** A run's snapshots in seq order. */
-  listMetricSnapshots(runId: string): Promise<MetricSnapshot[]>;
+  listMetricSnapshots(runId: string, window?: SnapshotWindow): Promise<MetricSnapshot[]>;
+  /** A run's snapshots' all-endpoint figures in seq order: what charts read, without the per-endpoint detail. */
+  listSnapshotPoints(runId: string, window?: SnapshotWindow): Promise<SnapshotPoint[]>;
+  /** Every stored snapshot of the run merged; undefined before its first snapshot. */
+  getRunStats(runId: string): Promise<WindowStatsRecord | undefined>;
 }

@@ -21,10 +21,18 @@ import {
   type RunFilter,
   type RunStatus,
   type ScriptRevision,
+  type WindowStatsRecord,
+  WindowStats,
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
-import { snapshotRecord } from "../snapshotRecord.js";
+import {
+  snapshotFromRecord,
+  snapshotRecord,
+  type SnapshotPoint,
+  type SnapshotRecord,
+  type SnapshotWindow,
+} from "../snapshotRecord.js";
 import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 
 /** Documents keep the entity's `id` as `_id` too. */
@@ -32,7 +40,18 @@ type LoadTestDoc = LoadTest & { _id: string };
 type RevisionDoc = ScriptRevision & { _id: string };
 type RunDoc = LoadTestRun & { _id: string };
 /** Keyed by `<runId>~<seq>`: a resend is refused by the one uniqueness FerretDB enforces. */
-type SnapshotDoc = ReturnType<typeof snapshotRecord> & { _id: string };
+type SnapshotDoc = SnapshotRecord & { _id: string };
+/** Per run, every stored snapshot merged; `lastSeq` lets a resend finish a merge a crash cut short. */
+interface RunStatsDoc {
+  _id: string;
+  loadTestId: string;
+  stats: string;
+}
+/** Snapshots stored before the chart columns existed: the whole snapshot in one field. */
+interface V1SnapshotDoc {
+  _id: string;
+  snapshot: MetricSnapshot;
+}
 interface LockDoc {
   _id: string;
   owner: string;
@@ -95,6 +114,7 @@ export class MongoStore implements Store {
   private readonly revisions: Collection<RevisionDoc>;
   private readonly runs: Collection<RunDoc>;
   private readonly metrics: Collection<SnapshotDoc>;
+  private readonly runStats: Collection<RunStatsDoc>;
   private readonly locks: Collection<LockDoc>;
 
   constructor(uri: string, database: string) {
@@ -104,6 +124,7 @@ export class MongoStore implements Store {
     this.revisions = this.db.collection("script_revisions");
     this.runs = this.db.collection("load_test_runs");
     this.metrics = this.db.collection("metrics_timeseries");
+    this.runStats = this.db.collection("run_stats");
     this.locks = this.db.collection("locks");
   }
 
@@ -127,6 +148,44 @@ export class MongoStore implements Store {
       { key: { loadTestRunId: 1, seq: 1 }, name: "run_seq_idx", unique: true },
       { key: { loadTestRunId: 1, timestamp: 1 }, name: "run_time_idx" },
     ]);
+    await ensureIndexes(this.runStats, [{ key: { loadTestId: 1 }, name: "test_idx" }]);
+    await this.convertV1Snapshots();
+  }
+
+  private async convertV1Snapshots(): Promise<void> {
+    const legacy = this.db.collection<V1SnapshotDoc>("metrics_timeseries");
+    for await (const doc of legacy.find({ body: { $exists: false } }).sort({ seq: 1 })) {
+      await this.metrics.replaceOne({ _id: doc._id }, snapshotRecord(doc.snapshot));
+      await this.mergeStats(doc.snapshot, "added");
+    }
+  }
+
+  /** Inserts the snapshot unless its (run, seq) is there, and merges it into the run's stats. */
+  private async storeSnapshot(snapshot: MetricSnapshot): Promise<"added" | "duplicate"> {
+    let outcome: "added" | "duplicate" = "added";
+    try {
+      await this.metrics.insertOne({ _id: `${snapshot.runId}~${snapshot.seq}`, ...snapshotRecord(snapshot) });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      outcome = "duplicate";
+    }
+    await this.mergeStats(snapshot, outcome);
+    return outcome;
+  }
+
+  private async mergeStats(snapshot: MetricSnapshot, outcome: "added" | "duplicate"): Promise<void> {
+    await this.withLock(`run:${snapshot.runId}`, async () => {
+      const doc = await this.runStats.findOne({ _id: snapshot.runId });
+      const stats = doc === null ? new WindowStats() : WindowStats.fromRecord(JSON.parse(doc.stats) as WindowStatsRecord);
+      // Snapshots arrive in seq order; a resend of one newer than the stats is a merge a crash cut short.
+      if (outcome === "duplicate" && stats.lastSeq >= snapshot.seq) return;
+      stats.addSnapshot(snapshot);
+      await this.runStats.replaceOne(
+        { _id: snapshot.runId },
+        { loadTestId: snapshot.loadTestId, stats: JSON.stringify(stats.toRecord()) },
+        { upsert: true },
+      );
+    });
   }
 
   async close(): Promise<void> {
@@ -187,6 +246,7 @@ export class MongoStore implements Store {
       await this.revisions.deleteMany({ loadTestId: id });
       await this.runs.deleteMany({ loadTestId: id });
       await this.metrics.deleteMany({ loadTestId: id });
+      await this.runStats.deleteMany({ loadTestId: id });
       return deletedCount > 0;
     });
   }
@@ -293,12 +353,7 @@ export class MongoStore implements Store {
   }
 
   async addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate"> {
-    try {
-      await this.metrics.insertOne({ _id: `${snapshot.runId}~${snapshot.seq}`, ...snapshotRecord(snapshot) });
-    } catch (error) {
-      if (isDuplicateKey(error)) return "duplicate";
-      throw error;
-    }
+    if ((await this.storeSnapshot(snapshot)) === "duplicate") return "duplicate";
     await this.withLock(`run:${snapshot.runId}`, async () => {
       const run = await this.runs.findOne({ _id: snapshot.runId }, { projection: { lastMetrics: 1 } });
       if (run === null || (run.lastMetrics !== null && run.lastMetrics.timestamp > summary.timestamp)) return;
@@ -307,9 +362,48 @@ export class MongoStore implements Store {
     return "added";
   }
 
-  async listMetricSnapshots(runId: string): Promise<MetricSnapshot[]> {
-    const rows = await this.metrics.find({ loadTestRunId: runId }).sort({ seq: 1 }).toArray();
-    return rows.map((row) => row.snapshot);
+  private windowFilter(runId: string, window: SnapshotWindow): Filter<SnapshotDoc> {
+    const timestamp = defined({ $gte: window.from, $lte: window.to });
+    return {
+      loadTestRunId: runId,
+      ...(Object.keys(timestamp).length > 0 ? { timestamp } : {}),
+      ...(window.afterSeq !== undefined ? { seq: { $gt: window.afterSeq } } : {}),
+    };
+  }
+
+  async listMetricSnapshots(runId: string, window: SnapshotWindow = {}): Promise<MetricSnapshot[]> {
+    const rows = await this.metrics
+      .find(this.windowFilter(runId, window), { promoteBuffers: true })
+      .sort({ seq: 1 })
+      .toArray();
+    return rows.map((row) => snapshotFromRecord(row));
+  }
+
+  async listSnapshotPoints(runId: string, window: SnapshotWindow = {}): Promise<SnapshotPoint[]> {
+    return this.metrics
+      .find(this.windowFilter(runId, window), {
+        promoteBuffers: true,
+        projection: {
+          _id: 0,
+          seq: 1,
+          timestamp: 1,
+          intervalMs: 1,
+          users: 1,
+          requests: 1,
+          failures: 1,
+          sumResponseMs: 1,
+          minResponseMs: 1,
+          maxResponseMs: 1,
+          histogram: 1,
+        },
+      })
+      .sort({ seq: 1 })
+      .toArray() as Promise<SnapshotPoint[]>;
+  }
+
+  async getRunStats(runId: string): Promise<WindowStatsRecord | undefined> {
+    const doc = await this.runStats.findOne({ _id: runId });
+    return doc === null ? undefined : (JSON.parse(doc.stats) as WindowStatsRecord);
   }
 
   /** Runs `section` while holding the named lock (a document whose unique `_id` only one writer can insert). */

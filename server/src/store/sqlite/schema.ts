@@ -1,5 +1,5 @@
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { RecentRun, RunMetricsSummary, RunStatus } from "@loadmgr/shared";
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { RecentRun, RunMetricsSummary, RunStatus, WindowStatsRecord } from "@loadmgr/shared";
 
 type Json = Record<string, unknown>;
 
@@ -95,10 +95,29 @@ export const metricsTimeseries = sqliteTable(
     orgId: text("org_id").notNull(),
     projectId: text("project_id").notNull(),
     envId: text("env_id"),
-    snapshot: text("snapshot", { mode: "json" }).$type<Json>().notNull(),
+    intervalMs: integer("interval_ms").notNull(),
+    users: integer("users").notNull(),
+    requests: integer("requests").notNull(),
+    failures: integer("failures").notNull(),
+    sumResponseMs: real("sum_response_ms").notNull(),
+    minResponseMs: real("min_response_ms").notNull(),
+    maxResponseMs: real("max_response_ms").notNull(),
+    histogram: blob("histogram", { mode: "buffer" }).notNull(),
+    body: blob("body", { mode: "buffer" }).notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.loadTestRunId, t.seq] }),
     index("metrics_run_time_idx").on(t.loadTestRunId, t.timestamp),
   ],
+);
+
+/** Per run, every stored snapshot merged: whole-run figures without scanning the time series. */
+export const runStats = sqliteTable(
+  "run_stats",
+  {
+    loadTestRunId: text("load_test_run_id").primaryKey(),
+    loadTestId: text("load_test_id").notNull(),
+    stats: text("stats", { mode: "json" }).$type<WindowStatsRecord>().notNull(),
+  },
+  (t) => [index("run_stats_test_idx").on(t.loadTestId)],
 );

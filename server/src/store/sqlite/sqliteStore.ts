@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import {
@@ -17,13 +17,21 @@ import {
   type RunFilter,
   type RunStatus,
   type ScriptRevision,
+  type WindowStatsRecord,
+  WindowStats,
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
-import { snapshotRecord } from "../snapshotRecord.js";
+import {
+  snapshotFromRecord,
+  snapshotRecord,
+  type SnapshotPoint,
+  type SnapshotRecord,
+  type SnapshotWindow,
+} from "../snapshotRecord.js";
 import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 import * as schema from "./schema.js";
-import { loadTestRuns, loadTests, metricsTimeseries, scriptRevisions } from "./schema.js";
+import { loadTestRuns, loadTests, metricsTimeseries, runStats, scriptRevisions } from "./schema.js";
 
 const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../drizzle");
 
@@ -56,6 +64,43 @@ export class SqliteStore implements Store {
 
   async init(): Promise<void> {
     migrate(this.db, { migrationsFolder: MIGRATIONS });
+    this.convertV1Snapshots();
+  }
+
+  /** Snapshots stored before migration 0002 kept one JSON column; they move to the current form once. */
+  private convertV1Snapshots(): void {
+    const legacy = this.sqlite
+      .prepare("select name from sqlite_master where type = 'table' and name = 'metrics_timeseries_v1'")
+      .get();
+    if (legacy === undefined) return;
+    const rows = this.sqlite.prepare("select snapshot from metrics_timeseries_v1 order by seq").all() as {
+      snapshot: string;
+    }[];
+    this.db.transaction(
+      (tx) => {
+        for (const row of rows) this.insertSnapshot(tx, JSON.parse(row.snapshot) as MetricSnapshot);
+        tx.run(sql`drop table metrics_timeseries_v1`);
+      },
+      { behavior: "immediate" },
+    );
+  }
+
+  /** Inserts a snapshot unless its (run, seq) is stored, and merges it into the run's stats. */
+  private insertSnapshot(tx: Pick<Db, "insert" | "select" | "update">, snapshot: MetricSnapshot): boolean {
+    const inserted = tx.insert(metricsTimeseries).values(snapshotRecord(snapshot)).onConflictDoNothing().run();
+    if (inserted.changes === 0) return false;
+    const row = tx
+      .select({ stats: runStats.stats })
+      .from(runStats)
+      .where(eq(runStats.loadTestRunId, snapshot.runId))
+      .get();
+    const stats = row === undefined ? new WindowStats() : WindowStats.fromRecord(row.stats);
+    stats.addSnapshot(snapshot);
+    tx.insert(runStats)
+      .values({ loadTestRunId: snapshot.runId, loadTestId: snapshot.loadTestId, stats: stats.toRecord() })
+      .onConflictDoUpdate({ target: runStats.loadTestRunId, set: { stats: stats.toRecord() } })
+      .run();
+    return true;
   }
 
   async close(): Promise<void> {
@@ -117,6 +162,7 @@ export class SqliteStore implements Store {
         tx.delete(scriptRevisions).where(eq(scriptRevisions.loadTestId, id)).run();
         tx.delete(loadTestRuns).where(eq(loadTestRuns.loadTestId, id)).run();
         tx.delete(metricsTimeseries).where(eq(metricsTimeseries.loadTestId, id)).run();
+        tx.delete(runStats).where(eq(runStats.loadTestId, id)).run();
         return removed;
       },
       { behavior: "immediate" },
@@ -274,8 +320,7 @@ export class SqliteStore implements Store {
   async addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate"> {
     return this.db.transaction(
       (tx) => {
-        const inserted = tx.insert(metricsTimeseries).values(snapshotRecord(snapshot)).onConflictDoNothing().run();
-        if (inserted.changes === 0) return "duplicate";
+        if (!this.insertSnapshot(tx, snapshot)) return "duplicate";
         tx.update(loadTestRuns)
           .set({ lastMetrics: summary })
           .where(
@@ -294,13 +339,48 @@ export class SqliteStore implements Store {
     );
   }
 
-  async listMetricSnapshots(runId: string): Promise<MetricSnapshot[]> {
+  private windowWhere(runId: string, window: SnapshotWindow): SQL | undefined {
+    return and(
+      eq(metricsTimeseries.loadTestRunId, runId),
+      window.from !== undefined ? gte(metricsTimeseries.timestamp, window.from) : undefined,
+      window.to !== undefined ? lte(metricsTimeseries.timestamp, window.to) : undefined,
+      window.afterSeq !== undefined ? gt(metricsTimeseries.seq, window.afterSeq) : undefined,
+    );
+  }
+
+  async listMetricSnapshots(runId: string, window: SnapshotWindow = {}): Promise<MetricSnapshot[]> {
     return this.db
-      .select({ snapshot: metricsTimeseries.snapshot })
+      .select()
       .from(metricsTimeseries)
-      .where(eq(metricsTimeseries.loadTestRunId, runId))
+      .where(this.windowWhere(runId, window))
       .orderBy(metricsTimeseries.seq)
       .all()
-      .map((row) => row.snapshot as MetricSnapshot);
+      .map((row: SnapshotRecord) => snapshotFromRecord(row));
+  }
+
+  async listSnapshotPoints(runId: string, window: SnapshotWindow = {}): Promise<SnapshotPoint[]> {
+    const m = metricsTimeseries;
+    return this.db
+      .select({
+        seq: m.seq,
+        timestamp: m.timestamp,
+        intervalMs: m.intervalMs,
+        users: m.users,
+        requests: m.requests,
+        failures: m.failures,
+        sumResponseMs: m.sumResponseMs,
+        minResponseMs: m.minResponseMs,
+        maxResponseMs: m.maxResponseMs,
+        histogram: m.histogram,
+      })
+      .from(m)
+      .where(this.windowWhere(runId, window))
+      .orderBy(m.seq)
+      .all();
+  }
+
+  async getRunStats(runId: string): Promise<WindowStatsRecord | undefined> {
+    return this.db.select({ stats: runStats.stats }).from(runStats).where(eq(runStats.loadTestRunId, runId)).get()
+      ?.stats;
   }
 }

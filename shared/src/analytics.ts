@@ -1,0 +1,251 @@
+import { z } from "zod";
+import { entityIdSchema, timestampSchema } from "./fields.js";
+import { runStatusSchema } from "./runStatus.js";
+import type { EndpointTotals } from "./windowStats.js";
+
+export const DEFAULT_GRAPH_POINTS = 500;
+export const MAX_GRAPH_POINTS = 10_000;
+export const DEFAULT_SCATTER_COLUMNS = 200;
+export const DEFAULT_TREND_RUNS = 50;
+export const MAX_TREND_RUNS = 200;
+
+const queryTimestamp = z.coerce.number().pipe(timestampSchema);
+
+/** A time window over a run's snapshots, by snapshot timestamp (unix ms), both ends included. */
+const windowShape = {
+  id: entityIdSchema.describe("run id"),
+  from: queryTimestamp.optional().describe("only snapshots at or after this time (unix ms)"),
+  to: queryTimestamp.optional().describe("only snapshots at or before this time (unix ms)"),
+};
+
+function checkWindow(input: { from?: number | undefined; to?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (input.from !== undefined && input.to !== undefined && input.from > input.to) {
+    ctx.addIssue({ code: "custom", path: ["from"], message: `from (${input.from}) is after to (${input.to})` });
+  }
+}
+
+const nameFilter = z.string().min(1).max(2000).optional().describe("only the endpoint(s) with this name");
+
+export const runIdInputSchema = z.strictObject({ id: entityIdSchema.describe("run id") });
+
+export const graphInputSchema = z
+  .strictObject({
+    ...windowShape,
+    maxPoints: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_GRAPH_POINTS)
+      .default(DEFAULT_GRAPH_POINTS)
+      .describe("at most this many points; adjacent intervals are merged to fit, never dropped"),
+  })
+  .superRefine(checkWindow);
+
+export const windowInputSchema = z.strictObject({ ...windowShape, name: nameFilter }).superRefine(checkWindow);
+
+export const scatterInputSchema = z
+  .strictObject({
+    ...windowShape,
+    name: nameFilter,
+    maxColumns: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_GRAPH_POINTS)
+      .default(DEFAULT_SCATTER_COLUMNS)
+      .describe("at most this many time columns; adjacent intervals are merged to fit"),
+  })
+  .superRefine(checkWindow);
+
+export const trendInputSchema = z.strictObject({
+  id: entityIdSchema.describe("load test id"),
+  limit: z.coerce.number().int().min(1).max(MAX_TREND_RUNS).default(DEFAULT_TREND_RUNS).describe("newest runs to include"),
+});
+
+export const graphPointSchema = z.object({
+  timestamp: timestampSchema.describe("end of the merged intervals"),
+  users: z.number().int().describe("users at the end of the merged intervals"),
+  requestsPerSec: z.number(),
+  errorsPerSec: z.number(),
+  avgResponseMs: z.number(),
+  p95ResponseMs: z.number(),
+});
+export type GraphPoint = z.infer<typeof graphPointSchema>;
+
+export const graphSchema = z.object({
+  runId: entityIdSchema,
+  intervalsPerPoint: z.number().int().describe("snapshots merged into each point (the last point may have fewer)"),
+  lastSeq: z.number().int().describe("seq of the newest snapshot included: pass as lastEventId to runs.onMetrics"),
+  points: z.array(graphPointSchema),
+});
+export type Graph = z.infer<typeof graphSchema>;
+
+export const requestStatsRowSchema = z.object({
+  method: z.string(),
+  name: z.string(),
+  numRequests: z.number().int(),
+  numFailures: z.number().int(),
+  requestsPerSec: z.number(),
+  failuresPerSec: z.number(),
+  avgResponseMs: z.number(),
+  minResponseMs: z.number(),
+  maxResponseMs: z.number(),
+  p50ResponseMs: z.number(),
+  p90ResponseMs: z.number(),
+  p95ResponseMs: z.number(),
+  p99ResponseMs: z.number(),
+});
+export type RequestStatsRow = z.infer<typeof requestStatsRowSchema>;
+
+export const errorCountSchema = z.object({
+  method: z.string(),
+  name: z.string(),
+  error: z.string(),
+  occurrences: z.number().int(),
+});
+
+export const requestStatsSchema = z.object({
+  runId: entityIdSchema,
+  endpoints: z.array(
+    requestStatsRowSchema.extend({
+      failureMessages: z.array(z.object({ error: z.string(), occurrences: z.number().int() })),
+    }),
+  ),
+  total: requestStatsRowSchema.describe('all endpoints together (Locust\'s "Aggregated" row)'),
+});
+export type RequestStats = z.infer<typeof requestStatsSchema>;
+
+export const runSummarySchema = z.object({
+  runId: entityIdSchema,
+  loadTestId: entityIdSchema,
+  name: z.string(),
+  status: runStatusSchema,
+  failureReason: z.string().nullable(),
+  scriptRevisionId: entityIdSchema,
+  revisionNumber: z.number().int().nullable(),
+  targetUsers: z.number().int(),
+  spawnRate: z.number(),
+  durationSeconds: z.number().int().describe("the run's configured duration"),
+  startedAt: timestampSchema.nullable(),
+  finishedAt: timestampSchema.nullable(),
+  elapsedSeconds: z.number().describe("time covered by the run's snapshots"),
+  users: z.number().int().describe("users in the newest snapshot"),
+  maxUsers: z.number().int(),
+  totalRequests: z.number().int(),
+  totalFailures: z.number().int(),
+  requestsPerSec: z.number().describe("whole-run average"),
+  currentRequestsPerSec: z.number().describe("in the newest snapshot's interval"),
+  errorRatePercent: z.number().describe("failures per 100 requests (0–100)"),
+  avgResponseMs: z.number(),
+  minResponseMs: z.number(),
+  maxResponseMs: z.number(),
+  p50ResponseMs: z.number(),
+  p95ResponseMs: z.number(),
+  p99ResponseMs: z.number(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+export const timeseriesPointSchema = z.object({
+  seq: z.number().int(),
+  timestamp: timestampSchema,
+  intervalMs: z.number().int(),
+  users: z.number().int(),
+  requests: z.number().int(),
+  failures: z.number().int(),
+  requestsPerSec: z.number(),
+  failuresPerSec: z.number(),
+  avgResponseMs: z.number(),
+  minResponseMs: z.number(),
+  maxResponseMs: z.number(),
+  p50ResponseMs: z.number(),
+  p95ResponseMs: z.number(),
+  p99ResponseMs: z.number(),
+});
+export type TimeseriesPoint = z.infer<typeof timeseriesPointSchema>;
+
+export const timeseriesSchema = z.object({
+  runId: entityIdSchema,
+  name: z.string().nullable().describe("the endpoint name filter, if any"),
+  points: z.array(timeseriesPointSchema),
+});
+export type Timeseries = z.infer<typeof timeseriesSchema>;
+
+export const scatterSchema = z.object({
+  runId: entityIdSchema,
+  name: z.string().nullable(),
+  intervalsPerColumn: z.number().int(),
+  distribution: z
+    .array(z.object({ responseMs: z.number(), count: z.number().int() }))
+    .describe("the window's response-time histogram (Locust's buckets)"),
+  points: z
+    .array(z.object({ timestamp: timestampSchema, responseMs: z.number(), count: z.number().int() }))
+    .describe("per time column, how many requests took each bucket's time"),
+});
+export type Scatter = z.infer<typeof scatterSchema>;
+
+export const aggregateSchema = z.object({
+  runId: entityIdSchema,
+  name: z.string().nullable(),
+  from: timestampSchema.nullable().describe("start of the first interval in the window"),
+  to: timestampSchema.nullable().describe("end of the last interval in the window"),
+  snapshots: z.number().int(),
+  measuredSeconds: z.number().describe("sum of the intervals' lengths"),
+  users: z.number().int(),
+  maxUsers: z.number().int(),
+  total: requestStatsRowSchema,
+  endpoints: z.array(requestStatsRowSchema),
+  errors: z.array(errorCountSchema),
+});
+export type Aggregate = z.infer<typeof aggregateSchema>;
+
+export const trendRunSchema = z.object({
+  runId: entityIdSchema,
+  name: z.string(),
+  status: runStatusSchema,
+  createdAt: timestampSchema,
+  startedAt: timestampSchema.nullable(),
+  finishedAt: timestampSchema.nullable(),
+  scriptRevisionId: entityIdSchema,
+  revisionNumber: z.number().int().nullable(),
+  targetUsers: z.number().int(),
+  maxUsers: z.number().int(),
+  totalRequests: z.number().int(),
+  requestsPerSec: z.number(),
+  errorRatePercent: z.number(),
+  avgResponseMs: z.number(),
+  p50ResponseMs: z.number(),
+  p95ResponseMs: z.number(),
+  p99ResponseMs: z.number(),
+});
+export const trendSchema = z.object({
+  loadTestId: entityIdSchema,
+  runs: z.array(trendRunSchema).describe("oldest first, so it plots left to right"),
+});
+export type Trend = z.infer<typeof trendSchema>;
+
+export const PERCENTS = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 } as const;
+
+const perSecond = (count: number, seconds: number): number => (seconds > 0 ? count / seconds : 0);
+
+/** One row of figures for an endpoint (or all of them) over `seconds` of measured time. */
+export function requestStatsRow(totals: EndpointTotals, seconds: number): RequestStatsRow {
+  const p = totals.histogram.percentiles(totals.requests, PERCENTS);
+  return {
+    method: totals.method,
+    name: totals.name,
+    numRequests: totals.requests,
+    numFailures: totals.failures,
+    requestsPerSec: perSecond(totals.requests, seconds),
+    failuresPerSec: perSecond(totals.failures, seconds),
+    avgResponseMs: totals.requests > 0 ? totals.sumResponseMs / totals.requests : 0,
+    minResponseMs: totals.requests > 0 ? totals.minResponseMs : 0,
+    maxResponseMs: totals.maxResponseMs,
+    p50ResponseMs: p.p50,
+    p90ResponseMs: p.p90,
+    p95ResponseMs: p.p95,
+    p99ResponseMs: p.p99,
+  };
+}
+
+export const errorRatePercent = (requests: number, failures: number): number =>
+  requests > 0 ? (100 * failures) / requests : 0;
