@@ -59,7 +59,13 @@ export const scatterInputSchema = z
 
 export const trendInputSchema = z.strictObject({
   id: entityIdSchema.describe("load test id"),
-  limit: z.coerce.number().int().min(1).max(MAX_TREND_RUNS).default(DEFAULT_TREND_RUNS).describe("newest runs to include"),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TREND_RUNS)
+    .default(DEFAULT_TREND_RUNS)
+    .describe("newest runs to include"),
 });
 
 export const graphPointSchema = z.object({

@@ -6,6 +6,7 @@ import { bearerToken, createAuthenticator } from "../auth.js";
 import type { Context, Services } from "../context.js";
 import { appRouter } from "../routers/index.js";
 import { DOCS_HTML, docsAsset } from "./docsPage.js";
+import { serveCsvExport } from "./csvExport.js";
 import { buildOpenApiDocument, toYaml } from "./openapi.js";
 import { rewriteRestErrors } from "./restErrors.js";
 
@@ -74,6 +75,7 @@ export function createApp(services: Services, adminToken: string): App {
       });
       return;
     }
+    if (req.method === "GET" && (await serveCsvExport(path, url.searchParams, createContext({ req }), res))) return;
     if (path.startsWith("/v1/")) {
       // A bodiless POST (`curl -X POST …/stop`) has no content type; it means an empty JSON object.
       // The OpenAPI layer takes a body already on the request as parsed.

@@ -17,6 +17,15 @@ const PUBLIC_OPERATIONS = [
   "get /v1/runs",
   "get /v1/runs/{id}",
   "post /v1/runs/{id}/stop",
+  "get /v1/runs/{id}/graph",
+  "get /v1/runs/{id}/summary",
+  "get /v1/runs/{id}/requests",
+  "get /v1/runs/{id}/requests.csv",
+  "get /v1/runs/{id}/metrics/timeseries",
+  "get /v1/runs/{id}/metrics/timeseries.csv",
+  "get /v1/runs/{id}/metrics/scatter",
+  "get /v1/runs/{id}/metrics/aggregate",
+  "get /v1/load-tests/{id}/trend",
 ];
 
 it("builds the public document with every management path and bearer auth, and no internal path", () => {

@@ -1,4 +1,5 @@
 import { router } from "../trpc.js";
+import { analyticsRouter } from "./analytics.js";
 import { ingestRouter } from "./ingest.js";
 import { loadTestsRouter } from "./loadTests.js";
 import { runsRouter } from "./runs.js";
@@ -8,6 +9,7 @@ export const appRouter = router({
   loadTests: loadTestsRouter,
   scripts: scriptsRouter,
   runs: runsRouter,
+  analytics: analyticsRouter,
   ingest: ingestRouter,
 });
 

@@ -344,7 +344,13 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       );
       const points = await store.listSnapshotPoints(run.id, { to: second.timestamp });
       assert.deepEqual(
-        points.map(({ seq, requests, failures, users, intervalMs }) => ({ seq, requests, failures, users, intervalMs })),
+        points.map(({ seq, requests, failures, users, intervalMs }) => ({
+          seq,
+          requests,
+          failures,
+          users,
+          intervalMs,
+        })),
         [
           { seq: 1, requests: 30, failures: 1, users: 10, intervalMs: 2000 },
           { seq: 2, requests: 30, failures: 1, users: 10, intervalMs: 2000 },
@@ -363,7 +369,10 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(points[0]?.minResponseMs, 3.2);
       assert.equal(points[0]?.maxResponseMs, 410);
       assert.equal(points[0]?.sumResponseMs, 20 * 40 + 1 + 3000);
-      assert.deepEqual(await store.listSnapshotPoints(run.id, { from: third.timestamp + 1, to: third.timestamp + 2 }), []);
+      assert.deepEqual(
+        await store.listSnapshotPoints(run.id, { from: third.timestamp + 1, to: third.timestamp + 2 }),
+        [],
+      );
       assert.equal(await store.getRunStats("no-such-run"), undefined);
     });
 

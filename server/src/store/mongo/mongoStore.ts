@@ -176,7 +176,8 @@ export class MongoStore implements Store {
   private async mergeStats(snapshot: MetricSnapshot, outcome: "added" | "duplicate"): Promise<void> {
     await this.withLock(`run:${snapshot.runId}`, async () => {
       const doc = await this.runStats.findOne({ _id: snapshot.runId });
-      const stats = doc === null ? new WindowStats() : WindowStats.fromRecord(JSON.parse(doc.stats) as WindowStatsRecord);
+      const stats =
+        doc === null ? new WindowStats() : WindowStats.fromRecord(JSON.parse(doc.stats) as WindowStatsRecord);
       // Snapshots arrive in seq order; a resend of one newer than the stats is a merge a crash cut short.
       if (outcome === "duplicate" && stats.lastSeq >= snapshot.seq) return;
       stats.addSnapshot(snapshot);
@@ -398,7 +399,7 @@ export class MongoStore implements Store {
         },
       })
       .sort({ seq: 1 })
-      .toArray() as Promise<SnapshotPoint[]>;
+      .toArray();
   }
 
   async getRunStats(runId: string): Promise<WindowStatsRecord | undefined> {
