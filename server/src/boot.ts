@@ -6,6 +6,10 @@ import { createApp, type App } from "./http/app.js";
 import { BullMqQueue } from "./jobs/bullmqQueue.js";
 import { InProcessQueue } from "./jobs/inProcessQueue.js";
 import type { JobQueue } from "./jobs/queue.js";
+import { InProcessBus } from "./live/inProcessBus.js";
+import type { LiveBus } from "./live/liveBus.js";
+import { publishingStore } from "./live/publishingStore.js";
+import { RedisBus } from "./live/redisBus.js";
 import type { Logger } from "./logger.js";
 import { LocalRunner } from "./runners/localRunner.js";
 import { RunLifecycle } from "./runs/lifecycle.js";
@@ -32,17 +36,23 @@ function createQueue(config: Config, logger: Logger): JobQueue {
     : new InProcessQueue(logger);
 }
 
+function createLiveBus(config: Config, logger: Logger): LiveBus {
+  return config.redis.url !== undefined ? new RedisBus(config.redis.url, logger) : new InProcessBus();
+}
+
 /** Builds and starts one server process: the store, the queue, the runners, HTTP and/or job workers. */
 export async function boot(
   config: Config,
   options: { role: Role; logger: Logger; adminToken: string; store?: Store; now?: () => number },
 ): Promise<Running> {
   const { role, logger } = options;
-  const store = options.store ?? createStore(config);
-  await store.init();
+  const records = options.store ?? createStore(config);
+  await records.init();
+  const live = createLiveBus(config, logger);
+  const store = publishingStore(records, live, logger);
   const queue = createQueue(config, logger);
   const runTokens = RunTokens.fromConfig(config);
-  const services: Services = { config, store, logger, now: options.now ?? Date.now, queue, runTokens };
+  const services: Services = { config, store, logger, now: options.now ?? Date.now, queue, runTokens, live };
 
   let app: App | undefined;
   let address: AddressInfo | undefined;
@@ -87,6 +97,7 @@ export async function boot(
       lifecycle.close();
       await app?.close();
       await queue.close();
+      await live.close();
       await store.close();
     },
   };

@@ -2,6 +2,7 @@ import type { Config } from "./config.js";
 import type { Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
 import type { JobQueue } from "./jobs/queue.js";
+import type { LiveBus } from "./live/liveBus.js";
 import type { RunTokens } from "./runs/runTokens.js";
 import type { Store } from "./store/index.js";
 
@@ -13,6 +14,7 @@ export interface Services {
   now: () => number;
   queue: JobQueue;
   runTokens: RunTokens;
+  live: LiveBus;
 }
 
 export interface Context extends Services {

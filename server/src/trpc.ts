@@ -9,6 +9,8 @@ const t = initTRPC
   .meta<OpenApiMeta>()
   .create({
     transformer: superjson,
+    // Proxies drop quiet connections; a comment line every 15 s keeps SSE subscriptions open.
+    sse: { ping: { enabled: true, intervalMs: 15_000 } },
     errorFormatter({ shape, error }) {
       const { appCode, message, field, issues } = describeError(error);
       const { stack: _stack, ...data } = shape.data;

@@ -1,6 +1,6 @@
 /**
  * Stable error codes that every API error carries in `code`. Clients branch on these; the HTTP
- * status says the class (400, 401, 403, 404, 409, 413), the code says exactly what went wrong.
+ * status says the class (400, 401, 403, 404, 409, 413, 429), the code says exactly what went wrong.
  */
 export const ERROR_CODES = {
   INVALID_INPUT: 400,
@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   RUN_FINISHED: 409,
   LOAD_TEST_HAS_ACTIVE_RUNS: 409,
   PAYLOAD_TOO_LARGE: 413,
+  SUBSCRIBER_TOO_SLOW: 429,
   INTERNAL: 500,
 } as const;
 

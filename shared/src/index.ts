@@ -10,3 +10,4 @@ export * from "./ingest.js";
 export * from "./histogram.js";
 export * from "./windowStats.js";
 export * from "./analytics.js";
+export * from "./live.js";

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
+import { applyWSSHandler } from "@trpc/server/adapters/ws";
+import { WebSocketServer } from "ws";
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import { bearerToken, createAuthenticator } from "../auth.js";
 import type { Context, Services } from "../context.js";
@@ -28,14 +30,24 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 const sendJson = (res: ServerResponse, status: number, body: unknown): void =>
   send(res, status, "application/json", JSON.stringify(body));
 
-/** One HTTP server for everything: /trpc, /v1 (REST), /openapi.*, /docs, /healthz, /readyz. */
+/** What tRPC's adapters pass besides the request: the client's connection params (WebSocket, SSE). */
+interface RequestInfo {
+  connectionParams: Record<string, string | undefined> | null;
+}
+
+/** One HTTP server for everything: /trpc (with WebSocket upgrade and SSE), /v1 (REST), /openapi.*, /docs, /healthz, /readyz. */
 export function createApp(services: Services, adminToken: string): App {
   const authenticate = createAuthenticator(services.config, adminToken);
-  const createContext = ({ req }: { req: IncomingMessage }): Context => ({
-    ...services,
-    principal: authenticate(req.headers.authorization),
-    bearerToken: bearerToken(req.headers.authorization),
-  });
+  // Browsers cannot set headers on a WebSocket or an EventSource: those send the token as a connection param.
+  const createContext = ({ req, info }: { req: IncomingMessage; info?: RequestInfo }): Context => {
+    const param = info?.connectionParams?.token;
+    const authorization = req.headers.authorization ?? (param !== undefined ? `Bearer ${param}` : undefined);
+    return {
+      ...services,
+      principal: authenticate(authorization),
+      bearerToken: bearerToken(authorization),
+    };
+  };
   const maxBodySize = services.config.server.maxBodyBytes;
   const onError = ({ error, path }: { error: Error & { code?: string }; path?: string | undefined }): void => {
     if (error.code === "INTERNAL_SERVER_ERROR") services.logger.error({ err: error, path }, "procedure failed");
@@ -137,6 +149,23 @@ export function createApp(services: Services, adminToken: string): App {
     });
   });
 
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodySize });
+  const websockets = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext,
+    onError,
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+  });
+  server.on("upgrade", (req, socket, head) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path !== "/trpc" && path !== "/trpc/") {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (client) => wss.emit("connection", client, req));
+  });
+
   return {
     server,
     listen: () =>
@@ -149,6 +178,9 @@ export function createApp(services: Services, adminToken: string): App {
       }),
     close: () =>
       new Promise((resolve) => {
+        websockets.broadcastReconnectNotification();
+        for (const client of wss.clients) client.terminate();
+        wss.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

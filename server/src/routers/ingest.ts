@@ -1,6 +1,7 @@
 import {
   ingestAckSchema,
   isTerminal,
+  REQUEST_LOG_WINDOW,
   metricSnapshotInputSchema,
   testStartInputSchema,
   testStopInputSchema,
@@ -12,6 +13,7 @@ import {
 } from "@loadmgr/shared";
 import type { Context } from "../context.js";
 import { AppError, notFound } from "../errors.js";
+import { requestLogChannel, requestLogWindow } from "../live/liveBus.js";
 import { ingestProcedure, router } from "../trpc.js";
 
 const TAGS = ["internal: Locust ingest"];
@@ -99,9 +101,10 @@ export const ingestRouter = router({
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
       const run = await openRun(ctx, input.runId);
       const status = await markRunning(ctx, run, input.timestamp - input.intervalMs);
+      const { requestSamples, ...snapshot } = input;
       const outcome = await ctx.store.addMetricSnapshot(
         {
-          ...input,
+          ...snapshot,
           loadTestId: run.loadTestId,
           accountId: run.accountId,
           orgId: run.orgId,
@@ -110,6 +113,11 @@ export const ingestRouter = router({
         },
         summarize(input),
       );
+      if (outcome === "added" && requestSamples.length > 0) {
+        // Not stored: a bounded recent window for late subscribers, and the live fan-out.
+        await ctx.live.remember(requestLogWindow(run.id), requestSamples, REQUEST_LOG_WINDOW);
+        await ctx.live.publish(requestLogChannel(run.id), requestSamples);
+      }
       return { ok: true, status, duplicate: outcome === "duplicate" };
     }),
 

@@ -16,6 +16,7 @@ import { scopeFilter } from "../auth.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
+import { liveProcedures } from "./live.js";
 
 const TAGS = ["runs"];
 
@@ -138,4 +139,5 @@ export const runsRouter = router({
         "id",
       );
     }),
+  ...liveProcedures,
 });

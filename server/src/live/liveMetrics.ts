@@ -1,0 +1,29 @@
+import { PERCENTS, requestStatsRow, WindowStats, type LiveMetrics, type MetricSnapshot } from "@loadmgr/shared";
+
+/** A snapshot as live subscribers get it (the same whether it was just ingested or replayed from the store). */
+export function liveMetricsOf(snapshot: MetricSnapshot): LiveMetrics {
+  const interval = new WindowStats();
+  interval.addSnapshot(snapshot);
+  const seconds = snapshot.intervalMs / 1000;
+  const total = interval.total();
+  const row = requestStatsRow(total, seconds);
+  const p = total.histogram.percentiles(total.requests, PERCENTS);
+  return {
+    runId: snapshot.runId,
+    seq: snapshot.seq,
+    timestamp: snapshot.timestamp,
+    intervalMs: snapshot.intervalMs,
+    final: snapshot.final,
+    users: snapshot.users,
+    requestsPerSec: row.requestsPerSec,
+    errorsPerSec: row.failuresPerSec,
+    avgResponseMs: row.avgResponseMs,
+    p50ResponseMs: p.p50,
+    p95ResponseMs: p.p95,
+    p99ResponseMs: p.p99,
+    totalRequests: snapshot.totalRequests,
+    totalFailures: snapshot.totalFailures,
+    endpoints: interval.sortedEndpoints().map((totals) => requestStatsRow(totals, seconds)),
+    errors: [...interval.errors.values()],
+  };
+}

@@ -1,0 +1,121 @@
+import { tracked } from "@trpc/server";
+import {
+  isTerminal,
+  onMetricsInputSchema,
+  onRequestLogInputSchema,
+  onStatusInputSchema,
+  type LoadTestRun,
+  type RequestLogBatch,
+} from "@loadmgr/shared";
+import { inScope } from "../auth.js";
+import type { Context } from "../context.js";
+import { runInScope } from "../domain/access.js";
+import { AppError } from "../errors.js";
+import { EventBuffer } from "../live/eventBuffer.js";
+import { liveMetricsOf } from "../live/liveMetrics.js";
+import {
+  requestLogChannel,
+  requestLogWindow,
+  runMetricsChannel,
+  runStatusChannel,
+  type Channel,
+  type Unsubscribe,
+} from "../live/liveBus.js";
+import { authedProcedure } from "../trpc.js";
+
+type Item<T> = { kind: "event"; event: T } | { kind: "ended" };
+
+/**
+ * Subscribes `buffer` to a run's channel and to its end, before the caller reads any backlog, so
+ * nothing published meanwhile is missed. The buffer gets `ended` once the run has ended.
+ */
+async function followRun<T>(
+  ctx: Context,
+  run: LoadTestRun,
+  channel: Channel<T>,
+): Promise<{ buffer: EventBuffer<Item<T>>; stop: () => Promise<void> }> {
+  const buffer = new EventBuffer<Item<T>>();
+  const stops: Unsubscribe[] = [
+    await ctx.live.subscribe(channel, (event) => buffer.push({ kind: "event", event })),
+    await ctx.live.subscribe(runStatusChannel, (changed) => {
+      if (changed.id === run.id && isTerminal(changed.status)) buffer.push({ kind: "ended" });
+    }),
+  ];
+  const current = await ctx.store.getRun(run.id);
+  if (current === undefined || isTerminal(current.status)) buffer.push({ kind: "ended" });
+  return { buffer, stop: async () => void (await Promise.all(stops.map((stop) => stop()))) };
+}
+
+export const liveProcedures = {
+  onMetrics: authedProcedure.input(onMetricsInputSchema).subscription(async function* ({ ctx, input, signal }) {
+    const run = await runInScope(ctx, input.runId);
+    const { buffer, stop } = await followRun(ctx, run, runMetricsChannel(run.id));
+    try {
+      let lastSeq = input.lastEventId !== undefined && input.lastEventId !== null ? Number(input.lastEventId) : -1;
+      /** Snapshots stored after `lastSeq`: the backlog of a resumed subscription, and what a run's end may leave. */
+      const replay = async function* () {
+        if (lastSeq < 0) return;
+        for (const snapshot of await ctx.store.listMetricSnapshots(run.id, { afterSeq: lastSeq })) {
+          lastSeq = snapshot.seq;
+          yield tracked(String(snapshot.seq), liveMetricsOf(snapshot));
+        }
+      };
+      yield* replay();
+      for await (const item of buffer.drain(signal)) {
+        if (item.kind === "ended") {
+          yield* replay();
+          return;
+        }
+        if (item.event.seq <= lastSeq) continue;
+        lastSeq = item.event.seq;
+        yield tracked(String(item.event.seq), item.event);
+      }
+      if (buffer.overflowed) {
+        throw new AppError("SUBSCRIBER_TOO_SLOW", "fell too far behind; resubscribe with lastEventId", "runId");
+      }
+    } finally {
+      await stop();
+    }
+  }),
+
+  onStatus: authedProcedure.input(onStatusInputSchema).subscription(async function* ({ ctx, input, signal }) {
+    const buffer = new EventBuffer<LoadTestRun>();
+    const matches = (run: LoadTestRun): boolean =>
+      inScope(ctx.principal, run) &&
+      (input.accountId === undefined || input.accountId === run.accountId) &&
+      (input.orgId === undefined || input.orgId === run.orgId) &&
+      (input.projectId === undefined || input.projectId === run.projectId) &&
+      (input.loadTestId === undefined || input.loadTestId === run.loadTestId);
+    const stop = await ctx.live.subscribe(runStatusChannel, (run) => {
+      if (matches(run)) buffer.push(run);
+    });
+    try {
+      for await (const run of buffer.drain(signal)) yield run;
+      if (buffer.overflowed) throw new AppError("SUBSCRIBER_TOO_SLOW", "fell too far behind; resubscribe");
+    } finally {
+      await stop();
+    }
+  }),
+
+  onRequestLog: authedProcedure.input(onRequestLogInputSchema).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }): AsyncGenerator<RequestLogBatch> {
+    const run = await runInScope(ctx, input.runId);
+    const { buffer, stop } = await followRun(ctx, run, requestLogChannel(run.id));
+    try {
+      const recent = await ctx.live.recent(requestLogWindow(run.id));
+      // A batch that arrived while the window was read is in both; send its samples once.
+      const seen = new Set(recent.map((sample) => JSON.stringify(sample)));
+      if (recent.length > 0) yield { runId: run.id, samples: recent };
+      for await (const item of buffer.drain(signal)) {
+        if (item.kind === "ended") return;
+        const samples = item.event.filter((sample) => !seen.has(JSON.stringify(sample)));
+        if (samples.length > 0) yield { runId: run.id, samples };
+      }
+    } finally {
+      await stop();
+    }
+  }),
+};

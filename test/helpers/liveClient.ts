@@ -1,0 +1,58 @@
+import { createTRPCClient, createWSClient, wsLink, type TRPCClient } from "@trpc/client";
+import superjson from "superjson";
+import { WebSocket } from "ws";
+import type { AppRouter } from "../../server/src/routers/index.js";
+
+export interface LiveClient {
+  trpc: TRPCClient<AppRouter>;
+  close: () => Promise<void>;
+}
+
+/** A typed tRPC client over one WebSocket to `/trpc`, the token sent as a connection param (as a browser must). */
+export function liveClient(httpUrl: string, token: string | null): LiveClient {
+  const ws = createWSClient({
+    url: `${httpUrl.replace(/^http/, "ws")}/trpc`,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: token === null ? null : { token },
+    retryDelayMs: () => 100,
+  });
+  return {
+    trpc: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] }),
+    close: () => ws.close(),
+  };
+}
+
+/** What a subscription has delivered so far. */
+export interface Received<T> {
+  events: { id: string | undefined; data: T }[];
+  errors: Error[];
+  completed: boolean;
+  stop: () => void;
+}
+
+interface Subscribable {
+  subscribe(
+    input: never,
+    handlers: { onData(value: unknown): void; onError(error: unknown): void; onComplete(): void },
+  ): { unsubscribe(): void };
+}
+
+/** Subscribes and records every event (with its tracked id, if any), error and completion. */
+export function collect<D>(procedure: Subscribable, input: object): Received<D> {
+  const received: Received<D> = { events: [], errors: [], completed: false, stop: () => undefined };
+  // The client is a proxy of paths: call `subscribe` on it directly (no bind, no destructuring).
+  const subscription = procedure.subscribe(input as never, {
+    onData: (value) => {
+      const tracked = typeof value === "object" && value !== null && "id" in value && "data" in value;
+      received.events.push(
+        tracked
+          ? { id: String((value as { id: unknown }).id), data: (value as { data: D }).data }
+          : { id: undefined, data: value as D },
+      );
+    },
+    onError: (error) => received.errors.push(error as Error),
+    onComplete: () => (received.completed = true),
+  });
+  received.stop = () => subscription.unsubscribe();
+  return received;
+}
