@@ -56,9 +56,10 @@ export class SqliteStore implements Store {
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
     this.sqlite = new Database(path);
+    // First, so that a second process opening the same file waits for the first instead of failing.
+    this.sqlite.pragma("busy_timeout = 5000");
     this.sqlite.pragma("journal_mode = WAL");
     this.sqlite.pragma("synchronous = NORMAL");
-    this.sqlite.pragma("busy_timeout = 5000");
     this.db = drizzle(this.sqlite, { schema });
   }
 
