@@ -10,6 +10,7 @@ in Locust's web UI or in a process list.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import time
@@ -22,10 +23,13 @@ from locust.runners import STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRu
 
 from .delivery import Delivery
 from .intervals import CumulativeDiffer, Interval
+from .samples import RequestSampler, make_sample
 
 logger = logging.getLogger("loadmgr")
 
 INGEST = "/v1/internal/locust"
+#: Locust workers report to their master every this many seconds (locust.runners.WORKER_REPORT_INTERVAL).
+WORKER_REPORT_SECONDS = 3.0
 
 
 @events.init_command_line_parser.add_listener
@@ -35,6 +39,13 @@ def _add_arguments(parser: Any, **_kwargs: Any) -> None:
     group.add_argument("--loadmgr-run-id", type=str, env_var="LOADMGR_RUN_ID", default="", help="run id to report as")
     group.add_argument(
         "--loadmgr-interval", type=float, env_var="LOADMGR_INTERVAL", default=2.0, help="seconds between snapshots"
+    )
+    group.add_argument(
+        "--loadmgr-sample-rate",
+        type=float,
+        env_var="LOADMGR_SAMPLE_RATE",
+        default=20.0,
+        help="successful requests per second sampled for the live request log (every failure is sent)",
     )
     group.add_argument(
         "--loadmgr-final-timeout",
@@ -49,8 +60,30 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _sample_requests(environment: Any, sampler: RequestSampler) -> None:
+    """Feeds every request this process makes to `sampler`."""
+
+    def on_request(request_type: str, name: str, response_time: Any, response_length: Any = 0, exception: Any = None, url: Any = None, **_kwargs: Any) -> None:
+        sampler.add(make_sample(request_type, name, response_time, exception, time.time(), url))
+
+    environment.events.request.add_listener(on_request)
+
+
+def _sample_on_worker(environment: Any, rate: float) -> None:
+    """A worker sends its samples with each report; the master samples again across workers."""
+    sampler = RequestSampler(math.ceil(rate * WORKER_REPORT_SECONDS))
+    _sample_requests(environment, sampler)
+
+    def on_report(client_id: str, data: Dict[str, Any], **_kwargs: Any) -> None:
+        data["loadmgr_samples"] = sampler.take()
+
+    environment.events.report_to_master.add_listener(on_report)
+
+
 class Reporter:
-    def __init__(self, environment: Any, url: str, run_id: str, interval: float, final_timeout: float, token: str) -> None:
+    def __init__(
+        self, environment: Any, url: str, run_id: str, interval: float, final_timeout: float, token: str, sample_rate: float
+    ) -> None:
         self.environment = environment
         self.run_id = run_id
         self.interval = interval
@@ -59,6 +92,7 @@ class Reporter:
         self.distributed = isinstance(environment.runner, MasterRunner)
         self.current = Interval()
         self.differ = CumulativeDiffer()
+        self.sampler = RequestSampler(math.ceil(sample_rate * interval))
         self.seq = 0
         self.started_at: Optional[float] = None
         self.last_snapshot_at = time.time()
@@ -73,6 +107,8 @@ class Reporter:
         events_.quitting.add_listener(self.on_quitting)
         if self.distributed:
             events_.worker_report.add_listener(self.on_worker_report)
+        else:
+            _sample_requests(environment, self.sampler)
 
     def on_test_start(self, **_kwargs: Any) -> None:
         if self.started_at is not None:
@@ -99,6 +135,7 @@ class Reporter:
     def on_worker_report(self, client_id: str, data: Dict[str, Any], **_kwargs: Any) -> None:
         self.current.add_worker_stats(data.get("stats") or [])
         self.current.add_worker_errors(data.get("errors") or {})
+        self.sampler.add_all(data.get("loadmgr_samples") or [])
 
     def on_test_stop(self, **_kwargs: Any) -> None:
         if self.stop_reason is None:
@@ -205,6 +242,7 @@ class Reporter:
                 "totalFailures": int(stats.total.num_failures),
                 "endpoints": endpoints,
                 "errors": errors,
+                "requestSamples": self.sampler.take(),
             },
         )
         self.last_snapshot_at = now
@@ -215,13 +253,25 @@ class Reporter:
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_kwargs: Any) -> None:
     options = environment.parsed_options
-    if options is None or not getattr(options, "loadmgr_url", "") or isinstance(environment.runner, WorkerRunner):
+    if options is None:
+        return
+    if isinstance(environment.runner, WorkerRunner):
+        # Workers are not told the server's URL; they sample anyway, and their master decides.
+        _sample_on_worker(environment, float(getattr(options, "loadmgr_sample_rate", 20.0)))
+        return
+    if not getattr(options, "loadmgr_url", ""):
         return
     if not options.loadmgr_run_id:
         logger.error("loadmgr: --loadmgr-url is set but --loadmgr-run-id is not; not reporting")
         return
     token = os.environ.get("LOADMGR_INGEST_TOKEN", "")
     environment.loadmgr_reporter = Reporter(
-        environment, options.loadmgr_url, options.loadmgr_run_id, options.loadmgr_interval, options.loadmgr_final_timeout, token
+        environment,
+        options.loadmgr_url,
+        options.loadmgr_run_id,
+        options.loadmgr_interval,
+        options.loadmgr_final_timeout,
+        token,
+        options.loadmgr_sample_rate,
     )
     logger.info("loadmgr: reporting run %s to %s every %ss", options.loadmgr_run_id, options.loadmgr_url, options.loadmgr_interval)

@@ -86,6 +86,16 @@ def check_report(ingest, tmp_path, reason):
     errors = [e for s in snapshots for e in s["errors"]]
     assert sum(e["occurrences"] for e in errors) == final["totalFailures"]
     assert {e["name"] for e in errors} == {"/fail"}
+    # The live request log: every failure, and at most 20 successes per second of interval.
+    samples = [sample for s in snapshots for sample in s["requestSamples"]]
+    failed = [sample for sample in samples if not sample["success"]]
+    assert len(failed) == final["totalFailures"]
+    assert all(sample["name"] == "/fail" and "500" in sample["error"] for sample in failed)
+    for s in snapshots:
+        successes = [sample for sample in s["requestSamples"] if sample["success"]]
+        assert len(successes) <= 20, len(successes)
+        assert all(sample["name"] == "/" and sample["responseMs"] >= 0 for sample in successes)
+    assert any(sample["success"] for sample in samples)
     paths = ingest.paths()
     assert paths[0].endswith("/test-start") and paths[-1].endswith("/test-stop")
     stop = ingest.bodies("/test-stop")[0]

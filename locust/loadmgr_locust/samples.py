@@ -1,0 +1,79 @@
+"""Request samples for the live request log: every failure, and a bounded random sample of successes.
+
+Pure logic (no Locust import). Workers sample what they see between reports; the master (or a single
+process) samples again across workers, so a run sends at most `successes_per_sec` successes per
+second of interval, however many workers it has.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Dict, Iterable, List, Optional
+
+#: Failures kept per interval beyond which they are only counted (a run failing every request
+#: must not turn the log into a per-request firehose).
+MAX_FAILURES_PER_INTERVAL = 2000
+#: What the server accepts per snapshot.
+MAX_SAMPLES_PER_SNAPSHOT = 5000
+
+Sample = Dict[str, Any]
+
+
+def make_sample(
+    method: str,
+    name: str,
+    response_ms: Optional[float],
+    exception: Any,
+    ended_at: float,
+    url: Optional[str] = None,
+) -> Sample:
+    """One request as the ingest API takes it: started at `ended_at` less its response time."""
+    ms = float(response_ms or 0)
+    sample: Sample = {
+        "timestamp": int(ended_at * 1000 - ms),
+        "method": (method or "")[:32],
+        "name": (name or "?")[:2000],
+        "responseMs": round(min(max(ms, 0.0), 86_400_000.0), 3),
+        "success": exception is None,
+    }
+    if url:
+        sample["url"] = str(url)[:2000]
+    if exception is not None:
+        sample["error"] = repr(exception)[:2000]
+    return sample
+
+
+class RequestSampler:
+    """Keeps every failure (up to a cap) and a uniform reservoir of `capacity` successes until `take`."""
+
+    def __init__(self, capacity: int, max_failures: int = MAX_FAILURES_PER_INTERVAL, rng: Optional[random.Random] = None) -> None:
+        self.capacity = max(0, capacity)
+        self.max_failures = max_failures
+        self.rng = rng or random.Random()
+        self._successes: List[Sample] = []
+        self._failures: List[Sample] = []
+        self._seen = 0
+
+    def add(self, sample: Sample) -> None:
+        if not sample.get("success", True):
+            # The snapshot's error counts stay complete; only the log's copies are capped.
+            if len(self._failures) < self.max_failures:
+                self._failures.append(sample)
+            return
+        self._seen += 1
+        if len(self._successes) < self.capacity:
+            self._successes.append(sample)
+        else:
+            slot = self.rng.randrange(self._seen)
+            if slot < self.capacity:
+                self._successes[slot] = sample
+
+    def add_all(self, samples: Iterable[Sample]) -> None:
+        for sample in samples:
+            self.add(sample)
+
+    def take(self) -> List[Sample]:
+        """Everything kept since the last take, oldest first, and starts over."""
+        kept = sorted(self._failures + self._successes, key=lambda s: s["timestamp"])
+        self._successes, self._failures, self._seen = [], [], 0
+        return kept[-MAX_SAMPLES_PER_SNAPSHOT:]
