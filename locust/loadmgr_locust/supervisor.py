@@ -55,6 +55,9 @@ def build_commands(spec: Dict[str, Any], run_dir: str) -> List[List[str]]:
         spec["runId"],
         "--loadmgr-interval",
         str(spec.get("intervalSec", 2)),
+        # Locust's own end-of-run figures beside the run (locust_stats.csv …), to compare with ours.
+        "--csv",
+        os.path.join(run_dir, "locust"),
     ]
     workers = int(spec.get("workers") or 0)
     if workers <= 1:
@@ -93,9 +96,15 @@ def supervise(run_dir: str) -> int:
         master.send_signal(stop_requests[0])
     workers = [subprocess.Popen(command, cwd=run_dir, env=env) for command in commands[1:]]
     code = master.wait()
-    # A master that exited on its own has told its workers to quit; a killed one could not.
+    # A master only tells the workers it knows of to quit: one still waiting out --stop-timeout after a
+    # stop (Locust re-registers it only then) is not told, and would wait for a master that is gone.
+    # So workers left a moment after the master are asked to quit, then killed after a grace period.
     deadline = time.monotonic() + (WORKER_GRACE_S if code >= 0 else 0)
     for worker in workers:
+        try:
+            worker.wait(timeout=1 if code >= 0 else 0.1)
+        except subprocess.TimeoutExpired:
+            worker.terminate()
         try:
             worker.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
