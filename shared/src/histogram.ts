@@ -34,27 +34,7 @@ export class Histogram {
 
   /** Adds a histogram packed by `packHistogram`, without building pairs. */
   addPacked(packed: Uint8Array): void {
-    let offset = 0;
-    let bucketMs = 0;
-    while (offset < packed.length) {
-      let delta = 0;
-      let scale = 1;
-      let byte: number;
-      do {
-        byte = packed[offset++] ?? 0;
-        delta += (byte & 0x7f) * scale;
-        scale *= 128;
-      } while (byte >= 0x80);
-      let count = 0;
-      scale = 1;
-      do {
-        byte = packed[offset++] ?? 0;
-        count += (byte & 0x7f) * scale;
-        scale *= 128;
-      } while (byte >= 0x80);
-      bucketMs += delta;
-      this.add(bucketMs, count);
-    }
+    forEachPacked(packed, (bucketMs, count) => this.add(bucketMs, count));
   }
 
   toPairs(): HistogramPairs {
@@ -86,7 +66,51 @@ export class Histogram {
   }
 }
 
-function writeVarint(out: number[], value: number): void {
+function forEachPacked(packed: Uint8Array, visit: (bucketMs: number, count: number) => void): void {
+  const reader = new VarintReader(packed);
+  let bucketMs = 0;
+  while (!reader.done) {
+    bucketMs += reader.next();
+    visit(bucketMs, reader.next());
+  }
+}
+
+/** The pairs of a histogram packed by `packHistogram`. */
+export function unpackHistogram(packed: Uint8Array): HistogramPairs {
+  const pairs: HistogramPairs = [];
+  forEachPacked(packed, (bucketMs, count) => pairs.push([bucketMs, count]));
+  return pairs;
+}
+
+/** Reads unsigned LEB128 varints (7 bits a byte, low first; exact up to 2^53). */
+export class VarintReader {
+  offset = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  get done(): boolean {
+    return this.offset >= this.bytes.length;
+  }
+
+  next(): number {
+    let value = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      byte = this.bytes[this.offset++] ?? 0;
+      value += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte >= 0x80);
+    return value;
+  }
+
+  take(length: number): Uint8Array {
+    const slice = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return slice;
+  }
+}
+
+export function writeVarint(out: number[], value: number): void {
   let rest = value;
   while (rest >= 0x80) {
     out.push((rest % 0x80) | 0x80);

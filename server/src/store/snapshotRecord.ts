@@ -1,5 +1,13 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
-import { Histogram, packHistogram, type MetricSnapshot } from "@loadmgr/shared";
+import {
+  Histogram,
+  packHistogram,
+  unpackHistogram,
+  VarintReader,
+  writeVarint,
+  type EndpointInterval,
+  type MetricSnapshot,
+} from "@loadmgr/shared";
 
 /** What charts read per snapshot: its figures over all endpoints, without the per-endpoint detail. */
 export interface SnapshotPoint {
@@ -25,6 +33,36 @@ export interface SnapshotWindow {
 
 /** The per-endpoint detail, kept compressed: most of a snapshot's bytes, read only for windowed detail. */
 type SnapshotBody = Pick<MetricSnapshot, "final" | "totalRequests" | "totalFailures" | "endpoints" | "errors">;
+type BodyHeader = Omit<SnapshotBody, "endpoints"> & { endpoints: Omit<EndpointInterval, "histogram">[] };
+
+/**
+ * The body's bytes, deflated: a JSON header (everything but the histograms), then each endpoint's
+ * histogram packed (varints); each part prefixed by its length. A quarter of the size of JSON pairs.
+ */
+function encodeBody(body: SnapshotBody): Buffer {
+  const header: BodyHeader = { ...body, endpoints: body.endpoints.map(({ histogram: _h, ...rest }) => rest) };
+  const json = Buffer.from(JSON.stringify(header), "utf8");
+  const lengths: number[] = [];
+  writeVarint(lengths, json.length);
+  const parts: Uint8Array[] = [Uint8Array.from(lengths), json];
+  for (const endpoint of body.endpoints) {
+    const packed = packHistogram(endpoint.histogram);
+    const prefix: number[] = [];
+    writeVarint(prefix, packed.length);
+    parts.push(Uint8Array.from(prefix), packed);
+  }
+  return deflateRawSync(Buffer.concat(parts));
+}
+
+function decodeBody(bytes: Uint8Array): SnapshotBody {
+  const reader = new VarintReader(inflateRawSync(bytes));
+  const header = JSON.parse(Buffer.from(reader.take(reader.next())).toString("utf8")) as BodyHeader;
+  const endpoints = header.endpoints.map((endpoint) => ({
+    ...endpoint,
+    histogram: unpackHistogram(reader.take(reader.next())),
+  }));
+  return { ...header, endpoints };
+}
 
 /** How both stores keep a snapshot: the fields it is looked up by, its chart figures, and its compressed detail. */
 export interface SnapshotRecord extends SnapshotPoint {
@@ -77,12 +115,12 @@ export function snapshotRecord(snapshot: MetricSnapshot): SnapshotRecord {
     minResponseMs: requests > 0 ? minResponseMs : 0,
     maxResponseMs,
     histogram: Buffer.from(packHistogram(histogram.toPairs())),
-    body: deflateRawSync(JSON.stringify(body)),
+    body: encodeBody(body),
   };
 }
 
 export function snapshotFromRecord(record: SnapshotRecord): MetricSnapshot {
-  const body = JSON.parse(inflateRawSync(record.body).toString("utf8")) as SnapshotBody;
+  const body = decodeBody(record.body);
   return {
     runId: record.loadTestRunId,
     seq: record.seq,
