@@ -165,6 +165,44 @@ describe("ingest: /v1/internal/locust/*", () => {
       (id) => ({ ...snapshot(id, 1), endpoints: [{ ...snapshot(id, 1).endpoints[0], maxResponseMs: 1e12 }] }),
       "endpoints.0.maxResponseMs",
     ],
+    ...(
+      [
+        ["a histogram bucket that is not a pair", [[5, 4], [20]]],
+        [
+          "a histogram count of 0",
+          [
+            [5, 4],
+            [20, 0],
+          ],
+        ],
+        [
+          "a fractional histogram bucket",
+          [
+            [5, 4],
+            [20.5, 1],
+          ],
+        ],
+        ["a negative histogram bucket", [[-1, 4]]],
+        ["a histogram bucket over a day", [[86_400_001, 4]]],
+      ] as const
+    ).map(([what, histogram]): [string, (id: string) => unknown, string] => [
+      what,
+      (id) => ({ ...snapshot(id, 1), endpoints: [{ ...snapshot(id, 1).endpoints[0], histogram }] }),
+      `endpoints.0.histogram.${histogram.length - 1}`,
+    ]),
+    [
+      "a histogram that is not a list",
+      (id) => ({ ...snapshot(id, 1), endpoints: [{ ...snapshot(id, 1).endpoints[0], histogram: { 5: 4 } }] }),
+      "endpoints.0.histogram",
+    ],
+    [
+      "a request sample without a name",
+      (id) => ({
+        ...snapshot(id, 1),
+        requestSamples: [{ timestamp: 1, method: "GET", name: "", responseMs: 1, success: true }],
+      }),
+      "requestSamples.0.name",
+    ],
     ["an unknown field", (id) => ({ ...snapshot(id, 1), extra: 1 }), ""],
     ["a stop reason outside the list", (id) => ({ runId: id, timestamp: 1, reason: "bored" }), "reason"],
   ];

@@ -13,6 +13,55 @@ const countSchema = z.number().int().min(0).max(1e12);
 /** Milliseconds of response time: up to a day. */
 const responseMsSchema = z.number().min(0).max(86_400_000);
 
+const MAX_BUCKET_MS = 86_400_000;
+const MAX_COUNT = 1e12;
+
+/**
+ * Locust's response-time buckets for an interval: [bucket ms, count] pairs. Checked by one loop
+ * rather than a zod tuple per pair: a snapshot carries thousands of them, and ingest is the hot path.
+ */
+const histogramSchema = z
+  .array(z.unknown())
+  .max(MAX_BUCKETS_PER_ENDPOINT)
+  .check((ctx) => {
+    const pairs = ctx.value;
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i];
+      const ok =
+        Array.isArray(pair) &&
+        pair.length === 2 &&
+        Number.isInteger(pair[0]) &&
+        (pair[0] as number) >= 0 &&
+        (pair[0] as number) <= MAX_BUCKET_MS &&
+        Number.isInteger(pair[1]) &&
+        (pair[1] as number) >= 1 &&
+        (pair[1] as number) <= MAX_COUNT;
+      if (!ok) {
+        ctx.issues.push({
+          code: "custom",
+          input: pair,
+          path: [i],
+          message: `must be [bucket ms (integer 0–${MAX_BUCKET_MS}), count (integer ≥ 1)]`,
+        });
+        return;
+      }
+    }
+  })
+  .meta({
+    description: "Locust's response-time buckets for this interval: [bucket ms, count] pairs",
+    override: {
+      type: "array",
+      maxItems: MAX_BUCKETS_PER_ENDPOINT,
+      items: {
+        type: "array",
+        minItems: 2,
+        maxItems: 2,
+        items: { type: "integer", minimum: 0 },
+        description: "[bucket ms (0–86400000), count (≥ 1)]",
+      },
+    },
+  }) as unknown as z.ZodType<[number, number][]>;
+
 export const endpointIntervalSchema = z.strictObject({
   method: z.string().max(32),
   name: z.string().min(1).max(2000),
@@ -21,10 +70,7 @@ export const endpointIntervalSchema = z.strictObject({
   sumResponseMs: z.number().min(0).max(1e15),
   minResponseMs: responseMsSchema,
   maxResponseMs: responseMsSchema,
-  histogram: z
-    .array(z.tuple([z.number().int().min(0).max(86_400_000), z.number().int().min(1).max(1e12)]))
-    .max(MAX_BUCKETS_PER_ENDPOINT)
-    .describe("Locust's response-time buckets for this interval: [bucket ms, count] pairs"),
+  histogram: histogramSchema,
 });
 export type EndpointInterval = z.infer<typeof endpointIntervalSchema>;
 

@@ -1,10 +1,11 @@
-import type { LiveMetrics, LoadTestRun, RequestSample } from "@loadmgr/shared";
+import type { LoadTestRun, MetricSnapshot, RequestSample } from "@loadmgr/shared";
 
 /** A channel name that carries messages of type T (JSON-serialisable). */
 export type Channel<T> = string & { readonly __message?: T };
 
 export const runStatusChannel = "status" as Channel<LoadTestRun>;
-export const runMetricsChannel = (runId: string) => `metrics.${runId}` as Channel<LiveMetrics>;
+/** Stored snapshots as stored; subscribers turn them into LiveMetrics (only where someone watches). */
+export const runMetricsChannel = (runId: string) => `metrics.${runId}` as Channel<MetricSnapshot>;
 /** Batches of request samples as ingested. */
 export const requestLogChannel = (runId: string) => `requests.${runId}` as Channel<RequestSample[]>;
 /** The recent window of request samples, one item per sample. */

@@ -1,6 +1,5 @@
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
-import { liveMetricsOf } from "./liveMetrics.js";
 import { runMetricsChannel, runStatusChannel, type LiveBus } from "./liveBus.js";
 
 /**
@@ -28,9 +27,7 @@ export function publishingStore(store: Store, live: LiveBus, logger: Logger): St
       const outcome = await store.addMetricSnapshot(...args);
       const [snapshot] = args;
       if (outcome === "added") {
-        publish("snapshot", snapshot.runId, () =>
-          live.publish(runMetricsChannel(snapshot.runId), liveMetricsOf(snapshot)),
-        );
+        publish("snapshot", snapshot.runId, () => live.publish(runMetricsChannel(snapshot.runId), snapshot));
       }
       return outcome;
     },

@@ -68,7 +68,7 @@ export const liveProcedures = {
         }
         if (item.event.seq <= lastSeq) continue;
         lastSeq = item.event.seq;
-        yield tracked(String(item.event.seq), item.event);
+        yield tracked(String(item.event.seq), liveMetricsOf(item.event));
       }
       if (buffer.overflowed) {
         throw new AppError("SUBSCRIBER_TOO_SLOW", "fell too far behind; resubscribe with lastEventId", "runId");

@@ -376,6 +376,19 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(await store.getRunStats("no-such-run"), undefined);
     });
 
+    it("keeps whole-run stats exact across many snapshots, read at any point", async () => {
+      const test = await newTest();
+      const run = makeRun(test);
+      await store.createRun(run);
+      const expected = new WindowStats();
+      for (let seq = 1; seq <= 150; seq++) {
+        const snapshot = makeSnapshot(run, seq);
+        await store.addMetricSnapshot(snapshot, summaryOf(seq, snapshot.timestamp));
+        expected.addSnapshot(snapshot);
+        if (seq === 37 || seq === 150) assert.deepEqual(await store.getRunStats(run.id), expected.toRecord());
+      }
+    });
+
     it("deletes a test with its revisions, runs, snapshots and stats", async () => {
       const test = await newTest();
       const run = makeRun(test);

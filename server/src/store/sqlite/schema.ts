@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { RecentRun, RunMetricsSummary, RunStatus, WindowStatsRecord } from "@loadmgr/shared";
 
@@ -104,10 +105,15 @@ export const metricsTimeseries = sqliteTable(
     maxResponseMs: real("max_response_ms").notNull(),
     histogram: blob("histogram", { mode: "buffer" }).notNull(),
     body: blob("body", { mode: "buffer" }).notNull(),
+    /** 1 once the snapshot is in its run's run_stats row; new snapshots are merged in batches. */
+    merged: integer("merged").notNull().default(1),
   },
   (t) => [
     primaryKey({ columns: [t.loadTestRunId, t.seq] }),
     index("metrics_run_time_idx").on(t.loadTestRunId, t.timestamp),
+    index("metrics_unmerged_idx")
+      .on(t.loadTestRunId, t.seq)
+      .where(sql`merged = 0`),
   ],
 );
 

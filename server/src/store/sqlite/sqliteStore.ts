@@ -33,6 +33,15 @@ import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store
 import * as schema from "./schema.js";
 import { loadTestRuns, loadTests, metricsTimeseries, runStats, scriptRevisions } from "./schema.js";
 
+/** New snapshots are added to their run's run_stats row this many at a time (and whenever it is read). */
+const MERGE_BATCH = 128;
+
+/** A value built on first use (prepared statements need the tables that init() creates). */
+function lazy<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}
+
 const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../drizzle");
 
 type Db = BetterSQLite3Database<typeof schema>;
@@ -52,6 +61,8 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite";
   private readonly sqlite: Database.Database;
   private readonly db: Db;
+  private statements:
+    Record<"insertSnapshot" | "countUnmerged" | "updateLastMetrics", Database.Statement<unknown[]>> | undefined;
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -81,30 +92,85 @@ export class SqliteStore implements Store {
     }[];
     this.db.transaction(
       (tx) => {
-        for (const row of rows) this.insertSnapshot(tx, JSON.parse(row.snapshot) as MetricSnapshot);
+        for (const row of rows) this.insertSnapshot(JSON.parse(row.snapshot) as MetricSnapshot);
         tx.run(sql`drop table metrics_timeseries_v1`);
       },
       { behavior: "immediate" },
     );
   }
 
-  /** Inserts a snapshot unless its (run, seq) is stored, and merges it into the run's stats. */
-  private insertSnapshot(tx: Pick<Db, "insert" | "select" | "update">, snapshot: MetricSnapshot): boolean {
-    const inserted = tx.insert(metricsTimeseries).values(snapshotRecord(snapshot)).onConflictDoNothing().run();
+  /** Inserts a snapshot unless its (run, seq) is stored; merges the run's new snapshots in batches. */
+  private insertSnapshot(snapshot: MetricSnapshot): boolean {
+    const statements = this.hot();
+    const r = snapshotRecord(snapshot);
+    const inserted = statements.insertSnapshot.run(
+      r.loadTestRunId,
+      r.seq,
+      r.timestamp,
+      r.loadTestId,
+      r.accountId,
+      r.orgId,
+      r.projectId,
+      r.envId,
+      r.intervalMs,
+      r.users,
+      r.requests,
+      r.failures,
+      r.sumResponseMs,
+      r.minResponseMs,
+      r.maxResponseMs,
+      r.histogram,
+      r.body,
+    );
     if (inserted.changes === 0) return false;
-    const row = tx
-      .select({ stats: runStats.stats })
-      .from(runStats)
-      .where(eq(runStats.loadTestRunId, snapshot.runId))
-      .get();
-    const stats = row === undefined ? new WindowStats() : WindowStats.fromRecord(row.stats);
-    stats.addSnapshot(snapshot);
-    tx.insert(runStats)
-      .values({ loadTestRunId: snapshot.runId, loadTestId: snapshot.loadTestId, stats: stats.toRecord() })
-      .onConflictDoUpdate({ target: runStats.loadTestRunId, set: { stats: stats.toRecord() } })
-      .run();
+    const { pending } = statements.countUnmerged.get(snapshot.runId) as { pending: number };
+    if (pending >= MERGE_BATCH) this.mergePending(snapshot.runId);
     return true;
   }
+
+  /** Adds the run's not-yet-merged snapshots to its run_stats row. Call inside a write transaction. */
+  private mergePending(runId: string): WindowStatsRecord | undefined {
+    const row = this.db.select().from(runStats).where(eq(runStats.loadTestRunId, runId)).get();
+    const pending = this.db
+      .select()
+      .from(metricsTimeseries)
+      .where(and(eq(metricsTimeseries.loadTestRunId, runId), eq(metricsTimeseries.merged, 0)))
+      .orderBy(metricsTimeseries.seq)
+      .all();
+    if (pending.length === 0) return row?.stats;
+    const first = pending[0] as SnapshotRecord;
+    const stats = row === undefined ? new WindowStats() : WindowStats.fromRecord(row.stats);
+    for (const record of pending) stats.addSnapshot(snapshotFromRecord(record));
+    const record = stats.toRecord();
+    this.db
+      .insert(runStats)
+      .values({ loadTestRunId: runId, loadTestId: first.loadTestId, stats: record })
+      .onConflictDoUpdate({ target: runStats.loadTestRunId, set: { stats: record } })
+      .run();
+    this.db
+      .update(metricsTimeseries)
+      .set({ merged: 1 })
+      .where(and(eq(metricsTimeseries.loadTestRunId, runId), eq(metricsTimeseries.merged, 0)))
+      .run();
+    return record;
+  }
+
+  /** Ingest's statements, prepared once: building them through the query builder costs more than running them. */
+  private readonly hot = lazy(() => ({
+    insertSnapshot: this.sqlite.prepare(
+      `insert into metrics_timeseries (load_test_run_id, seq, timestamp, load_test_id, account_id, org_id,
+           project_id, env_id, interval_ms, users, requests, failures, sum_response_ms, min_response_ms,
+           max_response_ms, histogram, body, merged)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) on conflict do nothing`,
+    ),
+    countUnmerged: this.sqlite.prepare(
+      "select count(*) as pending from metrics_timeseries where load_test_run_id = ? and merged = 0",
+    ),
+    updateLastMetrics: this.sqlite.prepare(
+      `update load_test_runs set last_metrics = ?
+         where id = ? and (last_metrics is null or json_extract(last_metrics, '$.timestamp') <= ?)`,
+    ),
+  }));
 
   async close(): Promise<void> {
     if (this.sqlite.open) this.sqlite.close();
@@ -248,8 +314,17 @@ export class SqliteStore implements Store {
     return created;
   }
 
+  /** Prepared once: ingest reads the run on every push. */
+  private readonly runById = lazy(() =>
+    this.db
+      .select()
+      .from(loadTestRuns)
+      .where(eq(loadTestRuns.id, sql.placeholder("id")))
+      .prepare(),
+  );
+
   async getRun(id: string): Promise<LoadTestRun | undefined> {
-    return this.db.select().from(loadTestRuns).where(eq(loadTestRuns.id, id)).get();
+    return this.runById().get({ id });
   }
 
   async listRuns(filter: RunFilter, page: PageRequest): Promise<Page<LoadTestRun>> {
@@ -321,25 +396,13 @@ export class SqliteStore implements Store {
   }
 
   async addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate"> {
-    return this.db.transaction(
-      (tx) => {
-        if (!this.insertSnapshot(tx, snapshot)) return "duplicate";
-        tx.update(loadTestRuns)
-          .set({ lastMetrics: summary })
-          .where(
-            and(
-              eq(loadTestRuns.id, snapshot.runId),
-              or(
-                sql`${loadTestRuns.lastMetrics} is null`,
-                sql`json_extract(${loadTestRuns.lastMetrics}, '$.timestamp') <= ${summary.timestamp}`,
-              ),
-            ),
-          )
-          .run();
+    return this.sqlite
+      .transaction(() => {
+        if (!this.insertSnapshot(snapshot)) return "duplicate";
+        this.hot().updateLastMetrics.run(JSON.stringify(summary), snapshot.runId, summary.timestamp);
         return "added";
-      },
-      { behavior: "immediate" },
-    );
+      })
+      .immediate();
   }
 
   private windowWhere(runId: string, window: SnapshotWindow): SQL | undefined {
@@ -383,7 +446,6 @@ export class SqliteStore implements Store {
   }
 
   async getRunStats(runId: string): Promise<WindowStatsRecord | undefined> {
-    return this.db.select({ stats: runStats.stats }).from(runStats).where(eq(runStats.loadTestRunId, runId)).get()
-      ?.stats;
+    return this.sqlite.transaction(() => this.mergePending(runId)).immediate();
   }
 }

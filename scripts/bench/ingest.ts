@@ -1,0 +1,211 @@
+// Ingest throughput: concurrent Locust-like pushers (one run each, one push in flight per run, seq
+// 1, 2, 3…) send realistic snapshots (20 endpoints, log-normal histograms, request samples) to a
+// server process for a fixed time per concurrency level. Prints pushes/s and latency percentiles per
+// level for: the server on the embedded store, on the MongoDB wire server (FerretDB), and a bare
+// Node HTTP server that only parses the same JSON. Every loop is bounded by time; loopback only.
+//   node --import tsx scripts/bench/ingest.ts [seconds=10] [levels=1,2,4,8,16] [targets=sqlite,mongodb,bare]
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { encodeScript, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
+import { startMongoWireServer } from "../../test/helpers/ferretdb.js";
+import { ADMIN_TOKEN } from "../../test/helpers/server.js";
+import { stopServerProcess, type ServerProcess } from "../../test/helpers/serverProcess.js";
+import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+
+const seconds = Number(process.argv[2] ?? 10);
+const levels = (process.argv[3] ?? "1,2,4,8,16").split(",").map(Number);
+const targets = (process.argv[4] ?? "sqlite,mongodb,bare").split(",");
+const CALLBACK = "bench-callback-token-0123456789";
+const P99_LIMIT_MS = 50;
+
+/** A pool of distinct snapshot bodies; each push patches in its run id and seq. */
+const random = seededRandom(3);
+const templates = Array.from({ length: 20 }, (_, i) =>
+  JSON.stringify(syntheticSnapshot("RUN_ID", i + 1, random, DEFAULT_SHAPE, Date.now())),
+);
+const body = (runId: string, seq: number): string =>
+  (templates[seq % templates.length] ?? "")
+    .replace('"RUN_ID"', JSON.stringify(runId))
+    .replace(/"seq":\d+/, `"seq":${seq}`);
+
+function post(agent: Agent, url: URL, path: string, payload: string, token: string): Promise<number> {
+  return new Promise((done, fail) => {
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(payload),
+          authorization: `Bearer ${token}`,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => done(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", fail);
+    req.end(payload);
+  });
+}
+
+/** Starts `script` (a server entry) as its own process and resolves with the URL it prints. */
+async function startProcess(script: string, env: Record<string, string>): Promise<ServerProcess> {
+  const profile =
+    process.env.BENCH_CPU_PROF !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", resolve(import.meta.dirname, script)], {
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  const url = await new Promise<string>((done, fail) => {
+    child.once("exit", (code) => fail(new Error(`${script} exited with ${code}: ${output}`)));
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Load Manager is up at (http:\/\/\S+)/.exec(output);
+      if (match?.[1] !== undefined) done(match[1]);
+    });
+  });
+  child.removeAllListeners("exit");
+  return { child, url, output: () => output };
+}
+
+async function createRuns(baseUrl: string, count: number): Promise<string[]> {
+  const call = async <T>(path: string, payload: unknown): Promise<T> => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify(payload),
+    });
+    if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const test = await call<LoadTest>("/v1/load-tests", {
+    name: "ingest bench",
+    accountId: "bench",
+    orgId: "bench",
+    projectId: "bench",
+    targetUrl: "http://127.0.0.1:9",
+    scriptContent: encodeScript("print('not run')\n"),
+    maxDurationSec: 86_400,
+    defaultDurationSec: 86_400,
+  });
+  const runs: string[] = [];
+  for (let i = 0; i < count; i++) runs.push((await call<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).id);
+  return runs;
+}
+
+interface Level {
+  concurrency: number;
+  pushesPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function measure(baseUrl: string, runIds: string[], concurrency: number, seq: { next: number }): Promise<Level> {
+  const url = new URL(baseUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    runIds.slice(0, concurrency).map(async (runId) => {
+      while (performance.now() < deadline) {
+        const payload = body(runId, seq.next++);
+        const began = performance.now();
+        const status = await post(agent, url, "/v1/internal/locust/metrics", payload, CALLBACK);
+        latencies.push(performance.now() - began);
+        if (status !== 200) errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return { concurrency, pushesPerSec: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors };
+}
+
+async function bench(name: string, server: ServerProcess, runIds: string[]): Promise<Level | undefined> {
+  console.log(`\n${name}`);
+  console.log("concurrency   pushes/s    p50 ms    p99 ms   non-200");
+  const seq = { next: 1 };
+  let best: Level | undefined;
+  for (const concurrency of levels) {
+    const level = await measure(server.url, runIds, concurrency, seq);
+    console.log(
+      `${String(concurrency).padStart(11)} ${level.pushesPerSec.toFixed(0).padStart(10)} ${level.p50.toFixed(1).padStart(9)} ${level.p99.toFixed(1).padStart(9)} ${String(level.errors).padStart(9)}`,
+    );
+    if (level.p99 < P99_LIMIT_MS && level.errors === 0 && level.pushesPerSec > (best?.pushesPerSec ?? 0)) best = level;
+  }
+  await stopServerProcess(server.child);
+  if (best !== undefined) {
+    console.log(
+      `best at p99 < ${P99_LIMIT_MS} ms: ${best.pushesPerSec.toFixed(0)} pushes/s (concurrency ${best.concurrency})`,
+    );
+  }
+  return best;
+}
+
+const maxRuns = Math.max(...levels);
+const env = { LOADMGR_API_TOKEN: ADMIN_TOKEN, LOADMGR_LOCUST_CALLBACK_TOKEN: CALLBACK, LOG_LEVEL: "warn" };
+const results = new Map<string, Level | undefined>();
+console.log(
+  `snapshot body: ${(Buffer.byteLength(body("0", 1)) / 1024).toFixed(1)} KiB (${DEFAULT_SHAPE.endpoints} endpoints); ${seconds} s per level`,
+);
+for (const target of targets) {
+  const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-ingest-"));
+  try {
+    if (target === "bare") {
+      const server = await startProcess("bareJsonServer.ts", {});
+      const runIds = Array.from({ length: maxRuns }, (_, i) => `bare-${i}`);
+      results.set(target, await bench("bare Node HTTP server parsing the same JSON", server, runIds));
+    } else if (target === "sqlite") {
+      const server = await startProcess("apiOnlyServer.ts", { ...env, LOADMGR_DATA_DIR: dir });
+      results.set(
+        target,
+        await bench("Load Manager, embedded store (SQLite)", server, await createRuns(server.url, maxRuns)),
+      );
+    } else if (target === "mongodb") {
+      const mongo = await startMongoWireServer();
+      try {
+        const server = await startProcess("apiOnlyServer.ts", {
+          ...env,
+          LOADMGR_DATA_DIR: dir,
+          MONGODB_URI: mongo.uri,
+        });
+        results.set(
+          target,
+          await bench(
+            "Load Manager, MongoDB wire server (FerretDB 1.24, SQLite backend)",
+            server,
+            await createRuns(server.url, maxRuns),
+          ),
+        );
+      } finally {
+        await mongo.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const bare = results.get("bare");
+if (bare !== undefined) {
+  for (const [target, best] of results) {
+    if (target !== "bare" && best !== undefined) {
+      console.log(
+        `${target}: ${((100 * best.pushesPerSec) / bare.pushesPerSec).toFixed(1)} % of the bare server's throughput`,
+      );
+    }
+  }
+}

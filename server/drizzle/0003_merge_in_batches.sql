@@ -1,0 +1,2 @@
+ALTER TABLE `metrics_timeseries` ADD `merged` integer DEFAULT 1 NOT NULL;--> statement-breakpoint
+CREATE INDEX `metrics_unmerged_idx` ON `metrics_timeseries` (`load_test_run_id`,`seq`) WHERE merged = 0;
