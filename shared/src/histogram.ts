@@ -7,8 +7,28 @@
 /** [bucket ms, count] pairs, ascending by bucket. */
 export type HistogramPairs = [number, number][];
 
+/** Dense slots for Locust's own buckets up to 1,000 s; any other value is kept in a map. */
+const DENSE_SLOTS = 1271;
+
+/** The dense slot of a Locust bucket (ms < 100, tens < 1,000, hundreds < 10,000, thousands after), or -1. */
+function slotOf(ms: number): number {
+  if (ms < 100) return ms;
+  if (ms < 1000) return ms % 10 === 0 ? 90 + ms / 10 : -1;
+  if (ms < 10_000) return ms % 100 === 0 ? 180 + ms / 100 : -1;
+  return ms % 1000 === 0 && ms <= 1_000_000 ? 270 + ms / 1000 : -1;
+}
+
+function msOf(slot: number): number {
+  if (slot < 100) return slot;
+  if (slot < 190) return (slot - 90) * 10;
+  if (slot < 280) return (slot - 180) * 100;
+  return (slot - 270) * 1000;
+}
+
 export class Histogram {
-  private readonly counts = new Map<number, number>();
+  /** Counts in Locust's buckets, allocated on first use; merging thousands of intervals is array adds. */
+  private dense: Float64Array | undefined;
+  private readonly sparse = new Map<number, number>();
 
   static of(pairs: Iterable<readonly [number, number]>): Histogram {
     const histogram = new Histogram();
@@ -17,11 +37,20 @@ export class Histogram {
   }
 
   get size(): number {
-    return this.counts.size;
+    let size = this.sparse.size;
+    if (this.dense !== undefined) for (const count of this.dense) if (count > 0) size++;
+    return size;
   }
 
   add(bucketMs: number, count: number): void {
-    if (count > 0) this.counts.set(bucketMs, (this.counts.get(bucketMs) ?? 0) + count);
+    if (count <= 0) return;
+    const slot = Number.isInteger(bucketMs) ? slotOf(bucketMs) : -1;
+    if (slot >= 0) {
+      this.dense ??= new Float64Array(DENSE_SLOTS);
+      this.dense[slot] = (this.dense[slot] ?? 0) + count;
+    } else {
+      this.sparse.set(bucketMs, (this.sparse.get(bucketMs) ?? 0) + count);
+    }
   }
 
   addPairs(pairs: Iterable<readonly [number, number]>): void {
@@ -29,33 +58,65 @@ export class Histogram {
   }
 
   merge(other: Histogram): void {
-    for (const [bucketMs, count] of other.counts) this.add(bucketMs, count);
+    if (other.dense !== undefined) {
+      const dense = (this.dense ??= new Float64Array(DENSE_SLOTS));
+      for (let slot = 0; slot < DENSE_SLOTS; slot++) dense[slot] = (dense[slot] ?? 0) + (other.dense[slot] ?? 0);
+    }
+    for (const [bucketMs, count] of other.sparse) this.add(bucketMs, count);
   }
 
-  /** Adds a histogram packed by `packHistogram`, without building pairs. */
+  /** Adds a histogram packed by `packHistogram`, without building pairs (the graph's inner loop). */
   addPacked(packed: Uint8Array): void {
-    forEachPacked(packed, (bucketMs, count) => this.add(bucketMs, count));
+    const dense = (this.dense ??= new Float64Array(DENSE_SLOTS));
+    const length = packed.length;
+    let offset = 0;
+    let bucketMs = 0;
+    while (offset < length) {
+      let byte = packed[offset++] as number;
+      let delta = byte & 0x7f;
+      for (let scale = 128; byte >= 0x80; scale *= 128) {
+        byte = packed[offset++] as number;
+        delta += (byte & 0x7f) * scale;
+      }
+      byte = packed[offset++] as number;
+      let count = byte & 0x7f;
+      for (let scale = 128; byte >= 0x80; scale *= 128) {
+        byte = packed[offset++] as number;
+        count += (byte & 0x7f) * scale;
+      }
+      bucketMs += delta;
+      const slot = slotOf(bucketMs);
+      if (slot >= 0) dense[slot] = (dense[slot] as number) + count;
+      else if (count > 0) this.sparse.set(bucketMs, (this.sparse.get(bucketMs) ?? 0) + count);
+    }
   }
 
   toPairs(): HistogramPairs {
-    return [...this.counts].sort((a, b) => a[0] - b[0]);
+    const pairs: HistogramPairs = [...this.sparse];
+    if (this.dense !== undefined) {
+      for (let slot = 0; slot < DENSE_SLOTS; slot++) {
+        const count = this.dense[slot] ?? 0;
+        if (count > 0) pairs.push([msOf(slot), count]);
+      }
+    }
+    return pairs.sort((a, b) => a[0] - b[0]);
   }
 
   /**
-   * Locust's `calculate_response_time_percentile`, for several percents with one sort: walking down
+   * Locust's `calculate_response_time_percentile`, for several percents at once: walking down
    * from the slowest bucket, the first bucket at which no more than `numRequests * percent` requests
    * remain. `numRequests` is the entry's request count (Locust's num_requests), which is what makes
    * the result equal Locust's.
    */
   percentiles<K extends string>(numRequests: number, percents: Record<K, number>): Record<K, number> {
-    const buckets = [...this.counts.keys()].sort((a, b) => b - a);
+    const descending = this.toPairs().reverse();
     const result = {} as Record<K, number>;
     for (const key of Object.keys(percents) as K[]) {
       const wanted = Math.trunc(numRequests * percents[key]);
       let processed = 0;
       result[key] = 0;
-      for (const bucketMs of buckets) {
-        processed += this.counts.get(bucketMs) ?? 0;
+      for (const [bucketMs, count] of descending) {
+        processed += count;
         if (numRequests - processed <= wanted) {
           result[key] = bucketMs;
           break;

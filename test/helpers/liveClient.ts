@@ -24,7 +24,8 @@ export function liveClient(httpUrl: string, token: string | null): LiveClient {
 
 /** What a subscription has delivered so far. */
 export interface Received<T> {
-  events: { id: string | undefined; data: T }[];
+  /** Each with its tracked id (if any) and when it arrived (performance.now()). */
+  events: { id: string | undefined; data: T; at: number }[];
   errors: Error[];
   completed: boolean;
   stop: () => void;
@@ -46,8 +47,8 @@ export function collect<D>(procedure: Subscribable, input: object): Received<D> 
       const tracked = typeof value === "object" && value !== null && "id" in value && "data" in value;
       received.events.push(
         tracked
-          ? { id: String((value as { id: unknown }).id), data: (value as { data: D }).data }
-          : { id: undefined, data: value as D },
+          ? { id: String((value as { id: unknown }).id), data: (value as { data: D }).data, at: performance.now() }
+          : { id: undefined, data: value as D, at: performance.now() },
       );
     },
     onError: (error) => received.errors.push(error as Error),

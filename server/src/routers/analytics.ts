@@ -26,6 +26,7 @@ import {
 import { graphPoints, intervalsPerPoint, namedPoint, scatterOf, timeseriesPoints } from "../analytics/series.js";
 import type { Context } from "../context.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
+import { BLOCK_SEQS } from "../store/pointGroups.js";
 import type { SnapshotPoint, SnapshotWindow } from "../store/snapshotRecord.js";
 import { authedProcedure, router } from "../trpc.js";
 
@@ -89,12 +90,20 @@ export const analyticsRouter = router({
     .output(graphSchema)
     .query(async ({ ctx, input }): Promise<Graph> => {
       const run = await runInScope(ctx, input.id);
-      const points = await ctx.store.listSnapshotPoints(run.id, input);
+      const { from, to, maxPoints } = input;
+      // A whole run is merged by seq ranges, in multiples of BLOCK_SEQS once that many are needed
+      // (the store answers those from pre-merged blocks); a window is merged after reading it.
+      let groupSeqs = 1;
+      if (from === undefined && to === undefined) {
+        groupSeqs = intervalsPerPoint(run.lastMetrics?.seq ?? 0, maxPoints);
+        if (groupSeqs >= BLOCK_SEQS) groupSeqs = Math.ceil(groupSeqs / BLOCK_SEQS) * BLOCK_SEQS;
+      }
+      const points = await ctx.store.listSnapshotPoints(run.id, { from, to }, groupSeqs);
       return {
         runId: run.id,
-        intervalsPerPoint: intervalsPerPoint(points.length, input.maxPoints),
+        intervalsPerPoint: groupSeqs * intervalsPerPoint(points.length, maxPoints),
         lastSeq: points.at(-1)?.seq ?? 0,
-        points: graphPoints(points, input.maxPoints),
+        points: graphPoints(points, maxPoints),
       };
     }),
 

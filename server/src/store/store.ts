@@ -95,8 +95,11 @@ export interface Store {
   addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate">;
   /** A run's snapshots in seq order. */
   listMetricSnapshots(runId: string, window?: SnapshotWindow): Promise<MetricSnapshot[]>;
-  /** A run's snapshots' all-endpoint figures in seq order: what charts read, without the per-endpoint detail. */
-  listSnapshotPoints(runId: string, window?: SnapshotWindow): Promise<SnapshotPoint[]>;
+  /**
+   * A run's snapshots' all-endpoint figures in seq order: what charts read, without the per-endpoint
+   * detail. With `groupSeqs` > 1, merged per range of that many consecutive seqs (groupBySeq).
+   */
+  listSnapshotPoints(runId: string, window?: SnapshotWindow, groupSeqs?: number): Promise<SnapshotPoint[]>;
   /** Every stored snapshot of the run merged; undefined before its first snapshot. */
   getRunStats(runId: string): Promise<WindowStatsRecord | undefined>;
 }

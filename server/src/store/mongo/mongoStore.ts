@@ -25,6 +25,7 @@ import {
   WindowStats,
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
+import { groupBySeq } from "../pointGroups.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
 import {
   snapshotFromRecord,
@@ -380,8 +381,8 @@ export class MongoStore implements Store {
     return rows.map((row) => snapshotFromRecord(row));
   }
 
-  async listSnapshotPoints(runId: string, window: SnapshotWindow = {}): Promise<SnapshotPoint[]> {
-    return this.metrics
+  async listSnapshotPoints(runId: string, window: SnapshotWindow = {}, groupSeqs = 1): Promise<SnapshotPoint[]> {
+    const points = await this.metrics
       .find(this.windowFilter(runId, window), {
         promoteBuffers: true,
         projection: {
@@ -400,6 +401,7 @@ export class MongoStore implements Store {
       })
       .sort({ seq: 1 })
       .toArray();
+    return groupBySeq(points, groupSeqs);
   }
 
   async getRunStats(runId: string): Promise<WindowStatsRecord | undefined> {

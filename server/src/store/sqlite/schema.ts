@@ -104,7 +104,6 @@ export const metricsTimeseries = sqliteTable(
     minResponseMs: real("min_response_ms").notNull(),
     maxResponseMs: real("max_response_ms").notNull(),
     histogram: blob("histogram", { mode: "buffer" }).notNull(),
-    body: blob("body", { mode: "buffer" }).notNull(),
     /** 1 once the snapshot is in its run's run_stats row; new snapshots are merged in batches. */
     merged: integer("merged").notNull().default(1),
   },
@@ -115,6 +114,45 @@ export const metricsTimeseries = sqliteTable(
       .on(t.loadTestRunId, t.seq)
       .where(sql`merged = 0`),
   ],
+);
+
+/**
+ * Each snapshot's compressed per-endpoint detail, apart from its chart figures so that charts over
+ * tens of thousands of snapshots read narrow rows. Both tables are WITHOUT ROWID (see 0004), so rows
+ * sit in (run, seq) order.
+ */
+export const metricsBodies = sqliteTable(
+  "metrics_bodies",
+  {
+    loadTestRunId: text("load_test_run_id").notNull(),
+    seq: integer("seq").notNull(),
+    body: blob("body", { mode: "buffer" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.loadTestRunId, t.seq] })],
+);
+
+/**
+ * Per run, its chart figures merged per block of BLOCK_SEQS consecutive seqs (block b: seqs
+ * b·16+1 … (b+1)·16), so a day's chart merges 2,700 blocks rather than 43,200 snapshots.
+ */
+export const metricsBlocks = sqliteTable(
+  "metrics_blocks",
+  {
+    loadTestRunId: text("load_test_run_id").notNull(),
+    block: integer("block").notNull(),
+    snapshots: integer("snapshots").notNull(),
+    seq: integer("seq").notNull(),
+    timestamp: integer("timestamp").notNull(),
+    intervalMs: integer("interval_ms").notNull(),
+    users: integer("users").notNull(),
+    requests: integer("requests").notNull(),
+    failures: integer("failures").notNull(),
+    sumResponseMs: real("sum_response_ms").notNull(),
+    minResponseMs: real("min_response_ms").notNull(),
+    maxResponseMs: real("max_response_ms").notNull(),
+    histogram: blob("histogram", { mode: "buffer" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.loadTestRunId, t.block] })],
 );
 
 /** Per run, every stored snapshot merged: whole-run figures without scanning the time series. */

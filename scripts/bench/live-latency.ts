@@ -1,0 +1,115 @@
+// Live latency: from the moment a snapshot push leaves Locust's side to the moment a dashboard's
+// WebSocket subscription (runs.onMetrics) delivers it. Several subscribers watch one run; pushes go
+// out at a steady rate. Measured with one server process (in-process fan-out) and with two server
+// processes sharing one Redis (push to one, subscribers on the other). Loopback only; bounded count.
+//   node --import tsx scripts/bench/live-latency.ts [pushes=300] [perSecond=20] [subscribers=10]
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { encodeScript, type LiveMetrics, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
+import { collect, liveClient, type LiveClient } from "../../test/helpers/liveClient.js";
+import { startRedis } from "../../test/helpers/redis.js";
+import { ADMIN_TOKEN } from "../../test/helpers/server.js";
+import { stopServerProcess, type ServerProcess } from "../../test/helpers/serverProcess.js";
+import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+
+const [pushes = 300, perSecond = 20, subscribers = 10] = process.argv.slice(2).map(Number);
+const CALLBACK = "bench-callback-token-0123456789";
+
+async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "apiOnlyServer.ts")], {
+    env: {
+      ...process.env,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "warn",
+      LOADMGR_API_TOKEN: ADMIN_TOKEN,
+      LOADMGR_LOCUST_CALLBACK_TOKEN: CALLBACK,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((done, fail) => {
+    child.once("exit", (code) => fail(new Error(`server exited with ${code}`)));
+    child.stdout.on("data", (chunk: Buffer) => {
+      const match = /Load Manager is up at (http:\/\/\S+)/.exec(chunk.toString());
+      if (match?.[1] !== undefined) done(match[1]);
+    });
+  });
+  child.removeAllListeners("exit");
+  return { child, url, output: () => "" };
+}
+
+async function post<T>(url: string, path: string, token: string, body: unknown): Promise<T> {
+  const res = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function measure(name: string, ingestUrl: string, watchUrl: string): Promise<void> {
+  const test = await post<LoadTest>(ingestUrl, "/v1/load-tests", ADMIN_TOKEN, {
+    name: "live latency bench",
+    accountId: "bench",
+    orgId: "bench",
+    projectId: "bench",
+    targetUrl: "http://127.0.0.1:9",
+    scriptContent: encodeScript("print('not run')\n"),
+    maxDurationSec: 86_400,
+    defaultDurationSec: 86_400,
+  });
+  const run = await post<LoadTestRun>(ingestUrl, `/v1/load-tests/${test.id}/runs`, ADMIN_TOKEN, {});
+  const clients: LiveClient[] = Array.from({ length: subscribers }, () => liveClient(watchUrl, ADMIN_TOKEN));
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  const received = clients.map((client) => collect<LiveMetrics>(client.trpc.runs.onMetrics, { runId: run.id }));
+  await sleep(500); // every subscription in place
+  const random = seededRandom(5);
+  const shape = { ...DEFAULT_SHAPE, samples: false };
+  const bodies = Array.from({ length: pushes }, (_, i) => syntheticSnapshot(run.id, i + 1, random, shape));
+  const started = performance.now();
+  for (const [i, body] of bodies.entries()) {
+    const due = started + (i * 1000) / perSecond;
+    if (due > performance.now()) await sleep(due - performance.now());
+    sentAt.set(i + 1, performance.now());
+    await post(ingestUrl, "/v1/internal/locust/metrics", CALLBACK, body);
+  }
+  const deadline = Date.now() + 10_000;
+  const delivered = (): number => received.reduce((n, r) => n + r.events.length, 0);
+  while (delivered() < pushes * subscribers && Date.now() < deadline) await sleep(20);
+  for (const r of received) {
+    for (const event of r.events) latencies.push(event.at - (sentAt.get(event.data.seq) ?? Number.NaN));
+  }
+  for (const r of received) r.stop();
+  await Promise.all(clients.map((client) => client.close()));
+  latencies.sort((a, b) => a - b);
+  const at = (p: number): string => (latencies[Math.floor((latencies.length - 1) * p)] ?? NaN).toFixed(1);
+  console.log(
+    `${name.padEnd(44)} ${String(latencies.length).padStart(9)}/${pushes * subscribers} ${at(0.5).padStart(8)} ${at(0.99).padStart(8)} ${at(1).padStart(8)}`,
+  );
+}
+
+console.log(`${pushes} snapshots at ${perSecond}/s to one run, ${subscribers} WebSocket subscribers (ms from push sent)`);
+console.log("setup                                          delivered      p50      p99      max");
+{
+  const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-live-"));
+  const server = await startServer({ LOADMGR_DATA_DIR: dir });
+  await measure("one process (in-process fan-out)", server.url, server.url);
+  await stopServerProcess(server.child);
+  rmSync(dir, { recursive: true, force: true });
+}
+{
+  const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-live-"));
+  const redis = await startRedis();
+  const env = { LOADMGR_DATA_DIR: dir, REDIS_URL: redis.url };
+  const [a, b] = await Promise.all([startServer(env), startServer(env)]);
+  await measure("two processes via Redis (push A, watch B)", a.url, b.url);
+  await Promise.all([stopServerProcess(a.child), stopServerProcess(b.child)]);
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
