@@ -94,7 +94,9 @@ async function measure(name: string, ingestUrl: string, watchUrl: string): Promi
   );
 }
 
-console.log(`${pushes} snapshots at ${perSecond}/s to one run, ${subscribers} WebSocket subscribers (ms from push sent)`);
+console.log(
+  `${pushes} snapshots at ${perSecond}/s to one run, ${subscribers} WebSocket subscribers (ms from push sent)`,
+);
 console.log("setup                                          delivered      p50      p99      max");
 {
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-live-"));
