@@ -1,7 +1,19 @@
 import { PERCENTS, requestStatsRow, WindowStats, type LiveMetrics, type MetricSnapshot } from "@loadmgr/shared";
 
+/** Every subscriber of a run gets the same message object: the figures are worked out once per snapshot. */
+const computed = new WeakMap<MetricSnapshot, LiveMetrics>();
+
 /** A snapshot as live subscribers get it (the same whether it was just ingested or replayed from the store). */
 export function liveMetricsOf(snapshot: MetricSnapshot): LiveMetrics {
+  let live = computed.get(snapshot);
+  if (live === undefined) {
+    live = compute(snapshot);
+    computed.set(snapshot, live);
+  }
+  return live;
+}
+
+function compute(snapshot: MetricSnapshot): LiveMetrics {
   const interval = new WindowStats();
   interval.addSnapshot(snapshot);
   const seconds = snapshot.intervalMs / 1000;
