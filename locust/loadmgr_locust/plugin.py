@@ -23,7 +23,7 @@ from locust.runners import STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRu
 
 from .delivery import Delivery
 from .intervals import CumulativeDiffer, Interval
-from .samples import RequestSampler, make_sample
+from .samples import RequestSampler
 
 logger = logging.getLogger("loadmgr")
 
@@ -64,7 +64,7 @@ def _sample_requests(environment: Any, sampler: RequestSampler) -> None:
     """Feeds every request this process makes to `sampler`."""
 
     def on_request(request_type: str, name: str, response_time: Any, response_length: Any = 0, exception: Any = None, url: Any = None, **_kwargs: Any) -> None:
-        sampler.add(make_sample(request_type, name, response_time, exception, time.time(), url))
+        sampler.offer(request_type, name, response_time, exception, url)
 
     environment.events.request.add_listener(on_request)
 

@@ -8,6 +8,7 @@ second of interval, however many workers it has.
 from __future__ import annotations
 
 import random
+import time
 from typing import Any, Dict, Iterable, List, Optional
 
 #: Failures kept per interval beyond which they are only counted (a run failing every request
@@ -67,6 +68,20 @@ class RequestSampler:
             slot = self.rng.randrange(self._seen)
             if slot < self.capacity:
                 self._successes[slot] = sample
+
+    def offer(self, method: str, name: str, response_ms: Optional[float], exception: Any, url: Optional[str] = None) -> None:
+        """`add` for a request as it happens: decides first, so a success not kept costs one random draw."""
+        if exception is None:
+            self._seen += 1
+            if len(self._successes) >= self.capacity:
+                slot = int(self.rng.random() * self._seen)
+                if slot >= self.capacity:
+                    return
+                self._successes[slot] = make_sample(method, name, response_ms, None, time.time(), url)
+                return
+            self._successes.append(make_sample(method, name, response_ms, None, time.time(), url))
+        elif len(self._failures) < self.max_failures:
+            self._failures.append(make_sample(method, name, response_ms, exception, time.time(), url))
 
     def add_all(self, samples: Iterable[Sample]) -> None:
         for sample in samples:

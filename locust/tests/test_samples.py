@@ -52,3 +52,13 @@ def test_sample_fields_match_the_ingest_schema():
     assert s == {"timestamp": 1987, "method": "POST", "name": "/cart", "responseMs": 12.346, "success": True,
                  "url": "http://127.0.0.1/cart"}
     assert make_sample("GET", "", None, ValueError("x"), ended_at=1.0)["name"] == "?"
+
+
+def test_offer_keeps_what_add_would_without_building_the_rest():
+    sampler = RequestSampler(capacity=5, rng=random.Random(3))
+    for i in range(1000):
+        sampler.offer("GET", "/items", float(i), None if i % 250 else ValueError("bad"), url=f"http://h/items/{i}")
+    kept = sampler.take()
+    assert len([s for s in kept if s["success"]]) == 5
+    assert sorted(s["responseMs"] for s in kept if not s["success"]) == [0.0, 250.0, 500.0, 750.0]
+    assert all(s["url"].startswith("http://h/items/") for s in kept)
