@@ -96,13 +96,13 @@ for (let seq = 1; seq <= snapshots; seq++) {
 await store.close();
 perRequest.close();
 
-const ours = tableBytes(storePath, ["metrics_timeseries", "metrics_bodies", "run_stats"]);
+const ours = tableBytes(storePath, ["metrics_timeseries", "metrics_bodies", "metrics_blocks", "run_stats"]);
 const rows = tableBytes(perRequestPath, ["request_log"]);
 const perMinute = (bytes: number): string => `${Math.round(bytes / minutes).toLocaleString("en-US")} B/run-minute`;
 console.log(
   `${minutes} min at ${shape.requestsPerSec} req/s over ${shape.endpoints} endpoints: ${requests.toLocaleString("en-US")} requests, ${snapshots} snapshots`,
 );
-console.log(`Load Manager (metrics_timeseries + metrics_bodies + run_stats, indexes): ${perMinute(ours)}`);
+console.log(`Load Manager (snapshots, bodies, blocks, run stats; with indexes):      ${perMinute(ours)}`);
 console.log(`one row per request (request_log + index):                              ${perMinute(rows)}`);
 console.log(`ratio: ${((100 * ours) / rows).toFixed(2)} %`);
 if (process.env.KEEP === "1") console.log(dir);
