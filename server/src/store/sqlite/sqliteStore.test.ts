@@ -49,3 +49,50 @@ describe("SQLite store upgrade", () => {
     }
   });
 });
+
+describe("SQLite chart blocks", () => {
+  it("are rebuilt on start for snapshots merged before blocks existed, and charts read the same", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loadmgr-sqlite-blocks-"));
+    const path = join(dir, "loadmgr.sqlite");
+    try {
+      const store = new SqliteStore(path);
+      await store.init();
+      const { test, revision } = makeLoadTest();
+      await store.createLoadTest(test, revision);
+      const run = makeRun(test);
+      await store.createRun(run);
+      for (let seq = 1; seq <= 70; seq++) {
+        const snapshot = makeSnapshot(run, seq);
+        await store.addMetricSnapshot(snapshot, { ...summary, seq, timestamp: snapshot.timestamp });
+      }
+      await store.getRunStats(run.id); // merges: blocks are built
+      const before = await store.listSnapshotPoints(run.id, {}, 32);
+      await store.close();
+      const raw = new Database(path);
+      assert.equal((raw.prepare("select count(*) as n from metrics_blocks").get() as { n: number }).n, 5);
+      raw.exec("delete from metrics_blocks"); // as a database migrated to 0005 has them
+      raw.close();
+
+      const reopened = new SqliteStore(path);
+      await reopened.init();
+      assert.deepEqual(await reopened.listSnapshotPoints(run.id, {}, 32), before);
+      assert.equal(before.length, 3);
+      assert.equal(
+        before.reduce((n, p) => n + p.requests, 0),
+        70 * 30,
+      );
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const summary = {
+  users: 10,
+  requestsPerSec: 15,
+  failuresPerSec: 0.5,
+  totalRequests: 0,
+  totalFailures: 0,
+  avgResponseMs: 1,
+};
