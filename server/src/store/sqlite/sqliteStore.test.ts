@@ -81,6 +81,18 @@ describe("SQLite chart blocks", () => {
         before.reduce((n, p) => n + p.requests, 0),
         70 * 30,
       );
+      // New snapshots after the upgrade get blocks of their own; the old ones must not drop out.
+      for (let seq = 71; seq <= 80; seq++) {
+        const snapshot = makeSnapshot(run, seq);
+        await reopened.addMetricSnapshot(snapshot, { ...summary, seq, timestamp: snapshot.timestamp });
+      }
+      await reopened.getRunStats(run.id);
+      const after = await reopened.listSnapshotPoints(run.id, {}, 32);
+      assert.equal(after.length, 3);
+      assert.equal(
+        after.reduce((n, p) => n + p.requests, 0),
+        80 * 30,
+      );
       await reopened.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
