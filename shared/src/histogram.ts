@@ -109,22 +109,31 @@ export class Histogram {
    * the result equal Locust's.
    */
   percentiles<K extends string>(numRequests: number, percents: Record<K, number>): Record<K, number> {
-    const descending = this.toPairs().reverse();
-    const result = {} as Record<K, number>;
-    for (const key of Object.keys(percents) as K[]) {
-      const wanted = Math.trunc(numRequests * percents[key]);
-      let processed = 0;
-      result[key] = 0;
-      for (const [bucketMs, count] of descending) {
-        processed += count;
-        if (numRequests - processed <= wanted) {
-          result[key] = bucketMs;
-          break;
-        }
+    return percentilesOf(this.toPairs(), numRequests, percents);
+  }
+}
+
+/** `Histogram.percentiles` over ascending pairs (a packed histogram unpacks to those). */
+export function percentilesOf<K extends string>(
+  ascending: HistogramPairs,
+  numRequests: number,
+  percents: Record<K, number>,
+): Record<K, number> {
+  const result = {} as Record<K, number>;
+  for (const key of Object.keys(percents) as K[]) {
+    const wanted = Math.trunc(numRequests * percents[key]);
+    let processed = 0;
+    result[key] = 0;
+    for (let i = ascending.length - 1; i >= 0; i--) {
+      const [bucketMs, count] = ascending[i] as [number, number];
+      processed += count;
+      if (numRequests - processed <= wanted) {
+        result[key] = bucketMs;
+        break;
       }
     }
-    return result;
   }
+  return result;
 }
 
 function forEachPacked(packed: Uint8Array, visit: (bucketMs: number, count: number) => void): void {

@@ -2,6 +2,8 @@ import {
   Histogram,
   PERCENTS,
   packHistogram,
+  percentilesOf,
+  unpackHistogram,
   type GraphPoint,
   type MetricSnapshot,
   type Scatter,
@@ -70,21 +72,23 @@ export function graphPoints(points: SnapshotPoint[], maxPoints: number): GraphPo
   }));
 }
 
+/** Every interval on its own: percentiles straight from each packed histogram (no merging needed). */
 export function timeseriesPoints(points: SnapshotPoint[]): TimeseriesPoint[] {
-  return mergeGroups(points, 1).map((group) => {
-    const p = group.histogram.percentiles(group.requests, PERCENTS);
+  return points.map((point) => {
+    const p = percentilesOf(unpackHistogram(point.histogram), point.requests, PERCENTS);
+    const perSecond = (count: number): number => (point.intervalMs > 0 ? (count * 1000) / point.intervalMs : 0);
     return {
-      seq: group.seq,
-      timestamp: group.timestamp,
-      intervalMs: group.intervalMs,
-      users: group.users,
-      requests: group.requests,
-      failures: group.failures,
-      requestsPerSec: group.perSecond(group.requests),
-      failuresPerSec: group.perSecond(group.failures),
-      avgResponseMs: group.avgResponseMs,
-      minResponseMs: group.requests > 0 ? group.minResponseMs : 0,
-      maxResponseMs: group.maxResponseMs,
+      seq: point.seq,
+      timestamp: point.timestamp,
+      intervalMs: point.intervalMs,
+      users: point.users,
+      requests: point.requests,
+      failures: point.failures,
+      requestsPerSec: perSecond(point.requests),
+      failuresPerSec: perSecond(point.failures),
+      avgResponseMs: point.requests > 0 ? point.sumResponseMs / point.requests : 0,
+      minResponseMs: point.requests > 0 ? point.minResponseMs : 0,
+      maxResponseMs: point.maxResponseMs,
       p50ResponseMs: p.p50,
       p95ResponseMs: p.p95,
       p99ResponseMs: p.p99,
