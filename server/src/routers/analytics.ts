@@ -23,11 +23,11 @@ import {
   type Timeseries,
   type Trend,
 } from "@loadmgr/shared";
-import { graphPoints, intervalsPerPoint, namedPoint, scatterOf, timeseriesPoints } from "../analytics/series.js";
+import { graphPoints, intervalsPerPoint, scatterOf, timeseriesPoints } from "../analytics/series.js";
 import type { Context } from "../context.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
 import { BLOCK_SEQS } from "../store/pointGroups.js";
-import type { SnapshotPoint, SnapshotWindow } from "../store/snapshotRecord.js";
+import { pointOf, type SnapshotPoint, type SnapshotWindow } from "../store/snapshotRecord.js";
 import { authedProcedure, router } from "../trpc.js";
 
 const TAGS = ["analytics"];
@@ -42,7 +42,7 @@ async function runStats(ctx: Context, runId: string): Promise<WindowStats> {
 async function pointsOf(ctx: Context, runId: string, window: SnapshotWindow, name?: string): Promise<SnapshotPoint[]> {
   if (name === undefined) return ctx.store.listSnapshotPoints(runId, window);
   const snapshots = await ctx.store.listMetricSnapshots(runId, window);
-  return snapshots.map((snapshot) => namedPoint(snapshot, name));
+  return snapshots.map((snapshot) => pointOf(snapshot, name));
 }
 
 async function revisionNumber(ctx: Context, run: LoadTestRun): Promise<number | null> {

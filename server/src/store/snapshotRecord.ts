@@ -76,7 +76,8 @@ export interface SnapshotRecord extends SnapshotPoint {
   body: Buffer;
 }
 
-export function snapshotRecord(snapshot: MetricSnapshot): SnapshotRecord {
+/** A snapshot's chart figures over all its endpoints, or only those named `name`. */
+export function pointOf(snapshot: MetricSnapshot, name?: string): SnapshotPoint & { histogram: Buffer } {
   let requests = 0;
   let failures = 0;
   let sumResponseMs = 0;
@@ -84,6 +85,7 @@ export function snapshotRecord(snapshot: MetricSnapshot): SnapshotRecord {
   let maxResponseMs = 0;
   const histogram = new Histogram();
   for (const endpoint of snapshot.endpoints) {
+    if (name !== undefined && endpoint.name !== name) continue;
     requests += endpoint.requests;
     failures += endpoint.failures;
     sumResponseMs += endpoint.sumResponseMs;
@@ -91,22 +93,9 @@ export function snapshotRecord(snapshot: MetricSnapshot): SnapshotRecord {
     maxResponseMs = Math.max(maxResponseMs, endpoint.maxResponseMs);
     histogram.addPairs(endpoint.histogram);
   }
-  const body: SnapshotBody = {
-    final: snapshot.final,
-    totalRequests: snapshot.totalRequests,
-    totalFailures: snapshot.totalFailures,
-    endpoints: snapshot.endpoints,
-    errors: snapshot.errors,
-  };
   return {
-    loadTestRunId: snapshot.runId,
     seq: snapshot.seq,
     timestamp: snapshot.timestamp,
-    loadTestId: snapshot.loadTestId,
-    accountId: snapshot.accountId,
-    orgId: snapshot.orgId,
-    projectId: snapshot.projectId,
-    envId: snapshot.envId,
     intervalMs: snapshot.intervalMs,
     users: snapshot.users,
     requests,
@@ -115,6 +104,25 @@ export function snapshotRecord(snapshot: MetricSnapshot): SnapshotRecord {
     minResponseMs: requests > 0 ? minResponseMs : 0,
     maxResponseMs,
     histogram: Buffer.from(packHistogram(histogram.toPairs())),
+  };
+}
+
+export function snapshotRecord(snapshot: MetricSnapshot): SnapshotRecord {
+  const body: SnapshotBody = {
+    final: snapshot.final,
+    totalRequests: snapshot.totalRequests,
+    totalFailures: snapshot.totalFailures,
+    endpoints: snapshot.endpoints,
+    errors: snapshot.errors,
+  };
+  return {
+    ...pointOf(snapshot),
+    loadTestRunId: snapshot.runId,
+    loadTestId: snapshot.loadTestId,
+    accountId: snapshot.accountId,
+    orgId: snapshot.orgId,
+    projectId: snapshot.projectId,
+    envId: snapshot.envId,
     body: encodeBody(body),
   };
 }
