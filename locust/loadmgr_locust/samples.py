@@ -7,6 +7,7 @@ second of interval, however many workers it has.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from typing import Any, Dict, Iterable, List, Optional
@@ -53,7 +54,38 @@ class RequestSampler:
         self.rng = rng or random.Random()
         self._successes: List[Sample] = []
         self._failures: List[Sample] = []
-        self._seen = 0
+        self._skip = 0
+        self._w = 1.0
+
+    def _success_slot(self) -> int:
+        """Where the next success goes in the reservoir, or -1 to leave it out.
+
+        Li's Algorithm L: once the reservoir is full, how many successes to pass over is drawn once
+        per replacement, so most requests cost a counter decrement rather than a random draw.
+        """
+        filled = len(self._successes)
+        if filled < self.capacity:
+            if filled + 1 == self.capacity:
+                self._w = math.exp(math.log(1.0 - self.rng.random()) / self.capacity)
+                self._skip = self._draw_skip()
+            return filled
+        if self._skip > 0 or self.capacity == 0:
+            self._skip -= 1
+            return -1
+        self._w *= math.exp(math.log(1.0 - self.rng.random()) / self.capacity)
+        self._skip = self._draw_skip()
+        return self.rng.randrange(self.capacity)
+
+    def _draw_skip(self) -> int:
+        if self._w >= 1.0:
+            return 0
+        return int(math.floor(math.log(1.0 - self.rng.random()) / math.log(1.0 - self._w)))
+
+    def _keep_success(self, slot: int, sample: Sample) -> None:
+        if slot == len(self._successes):
+            self._successes.append(sample)
+        else:
+            self._successes[slot] = sample
 
     def add(self, sample: Sample) -> None:
         if not sample.get("success", True):
@@ -61,25 +93,16 @@ class RequestSampler:
             if len(self._failures) < self.max_failures:
                 self._failures.append(sample)
             return
-        self._seen += 1
-        if len(self._successes) < self.capacity:
-            self._successes.append(sample)
-        else:
-            slot = self.rng.randrange(self._seen)
-            if slot < self.capacity:
-                self._successes[slot] = sample
+        slot = self._success_slot()
+        if slot >= 0:
+            self._keep_success(slot, sample)
 
     def offer(self, method: str, name: str, response_ms: Optional[float], exception: Any, url: Optional[str] = None) -> None:
-        """`add` for a request as it happens: decides first, so a success not kept costs one random draw."""
+        """`add` for a request as it happens: decides first, so a success left out costs next to nothing."""
         if exception is None:
-            self._seen += 1
-            if len(self._successes) >= self.capacity:
-                slot = int(self.rng.random() * self._seen)
-                if slot >= self.capacity:
-                    return
-                self._successes[slot] = make_sample(method, name, response_ms, None, time.time(), url)
-                return
-            self._successes.append(make_sample(method, name, response_ms, None, time.time(), url))
+            slot = self._success_slot()
+            if slot >= 0:
+                self._keep_success(slot, make_sample(method, name, response_ms, None, time.time(), url))
         elif len(self._failures) < self.max_failures:
             self._failures.append(make_sample(method, name, response_ms, exception, time.time(), url))
 
@@ -90,5 +113,5 @@ class RequestSampler:
     def take(self) -> List[Sample]:
         """Everything kept since the last take, oldest first, and starts over."""
         kept = sorted(self._failures + self._successes, key=lambda s: s["timestamp"])
-        self._successes, self._failures, self._seen = [], [], 0
+        self._successes, self._failures, self._skip, self._w = [], [], 0, 1.0
         return kept[-MAX_SAMPLES_PER_SNAPSHOT:]
