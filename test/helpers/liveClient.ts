@@ -1,24 +1,19 @@
-import { createTRPCClient, createWSClient, wsLink, type TRPCClient } from "@trpc/client";
-import superjson from "superjson";
 import { WebSocket } from "ws";
-import type { AppRouter } from "../../server/src/routers/index.js";
+import { createLoadManagerClient, type LoadManagerClient } from "@loadmgr/client";
 
 export interface LiveClient {
-  trpc: TRPCClient<AppRouter>;
+  trpc: LoadManagerClient;
   close: () => Promise<void>;
 }
 
-/** A typed tRPC client over one WebSocket to `/trpc`, the token sent as a connection param (as a browser must). */
+/**
+ * The typed client package's client (WebSocket to `/trpc`, token as a connection param, as a browser
+ * must send it), reconnecting quickly. Its WebSocket closes a second after the last subscription ends.
+ */
 export function liveClient(httpUrl: string, token: string | null): LiveClient {
-  const ws = createWSClient({
-    url: `${httpUrl.replace(/^http/, "ws")}/trpc`,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    connectionParams: token === null ? null : { token },
-    retryDelayMs: () => 100,
-  });
   return {
-    trpc: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] }),
-    close: () => ws.close(),
+    trpc: createLoadManagerClient({ url: httpUrl, token: token ?? "", WebSocket, retryDelayMs: () => 100 }),
+    close: () => Promise.resolve(),
   };
 }
 

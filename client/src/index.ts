@@ -1,0 +1,81 @@
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  wsLink,
+  type TRPCClient,
+} from "@trpc/client";
+import superjson from "superjson";
+import type { AppRouter } from "../../server/src/routers/index.js";
+
+// Types only: nothing of the server's runtime is imported by this package.
+export type { AppRouter };
+export type * from "@loadmgr/shared";
+
+export type LoadManagerClient = TRPCClient<AppRouter>;
+
+export interface LoadManagerClientOptions {
+  /** The server, e.g. http://127.0.0.1:8080 (the client adds /trpc). */
+  url: string;
+  /** A bearer token: the admin token or a scoped one. */
+  token: string;
+  /**
+   * The WebSocket class for subscriptions where the runtime has none (Node 20: `import { WebSocket } from
+   * "ws"`). Without one, subscriptions use server-sent events (SSE).
+   */
+  WebSocket?: new (url: string, protocols?: string | string[]) => unknown;
+  /** The EventSource class for SSE subscriptions where the runtime has none (Node 20: the `eventsource` package). */
+  EventSource?: new (url: string, init?: { withCredentials?: boolean }) => unknown;
+  /** Wait before reconnecting a dropped subscription; it resumes after the last event it got. */
+  retryDelayMs?: (attempt: number) => number;
+}
+
+/**
+ * The typed client: queries and mutations over HTTP (batched), subscriptions over a WebSocket (or SSE
+ * when there is no WebSocket), superjson on both. A dropped subscription reconnects and resumes after
+ * the last tracked event (`lastEventId`), so a watcher misses nothing and sees nothing twice. The
+ * WebSocket opens with the first subscription and closes a second after the last one ends.
+ */
+export function createLoadManagerClient(options: LoadManagerClientOptions): LoadManagerClient {
+  const base = options.url.replace(/\/+$/, "");
+  const trpcUrl = `${base}/trpc`;
+  const retryDelayMs = options.retryDelayMs ?? ((attempt: number) => Math.min(500 * 2 ** attempt, 10_000));
+  // The `ws` package's class works as the browser's does for tRPC; their type declarations differ.
+  const WebSocketClass = (options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) as
+    typeof globalThis.WebSocket | undefined;
+  const subscriptions =
+    WebSocketClass !== undefined
+      ? wsLink<AppRouter>({
+          client: createWSClient({
+            url: trpcUrl.replace(/^http/, "ws"),
+            WebSocket: WebSocketClass,
+            connectionParams: { token: options.token },
+            lazy: { enabled: true, closeMs: 1000 },
+            retryDelayMs,
+          }),
+          transformer: superjson,
+        })
+      : httpSubscriptionLink<AppRouter, typeof globalThis.EventSource>({
+          url: trpcUrl,
+          connectionParams: { token: options.token },
+          transformer: superjson,
+          ...(options.EventSource !== undefined
+            ? { EventSource: options.EventSource as unknown as typeof globalThis.EventSource }
+            : {}),
+        });
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: subscriptions,
+        false: httpBatchLink({
+          url: trpcUrl,
+          transformer: superjson,
+          headers: { authorization: `Bearer ${options.token}` },
+        }),
+      }),
+    ],
+  });
+}
