@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -107,10 +107,14 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
       env,
     );
     assert.equal(res.code, 0, res.stdout + res.stderr);
-    assert.match(res.stdout, /^seq 1 {2}users \d+ {2}rps [\d.]+ {2}errors [\d.]+% {2}p95 \d+ ms/m);
-    assert.match(res.stdout, /Finished/);
-    assert.match(res.stdout, /✓ error_rate<50% {2}\(measured [\d.]+\)/);
-    assert.match(res.stdout, /✓ GET \/:p99<5000/);
+    assert.match(
+      res.stdout,
+      /^seq 1 {2}users \d+ {2}rps [\d.]+ {2}errors [\d.]+% {2}p95 \d+ ms/m,
+      res.stdout + res.stderr,
+    );
+    assert.match(res.stdout, /Finished/, res.stdout + res.stderr);
+    assert.match(res.stdout, /✓ error_rate<50% {2}\(measured [\d.]+\)/, res.stdout);
+    assert.match(res.stdout, /✓ GET \/:p99<5000/, res.stdout);
     assert.ok((target.hits.get("/") ?? 0) > 0);
   });
 
@@ -143,6 +147,68 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
     assert.equal(res.code, 0, res.stderr);
     const show = await cli(["runs", "show", res.stdout.trim(), "--json"], env);
     assert.equal((JSON.parse(show.stdout) as LoadTestRun).durationSeconds, 2);
+  });
+
+  it("edits the script, lists revisions and diffs two of them", async () => {
+    const test = await createTest();
+    const edited = join(configDir, "edited.py");
+    writeFileSync(edited, readFileSync(LOCUSTFILE, "utf-8").replace("wait_time", "# slower\n    wait_time"));
+    const edit = await cli(["tests", "edit-script", test.id, "-f", edited, "-m", "slower users"], env);
+    assert.equal(edit.code, 0, edit.stderr);
+    assert.match(edit.stdout, /^revision 2 /);
+    const revisions = await cli(["tests", "revisions", test.id], env);
+    assert.match(revisions.stdout, /^2\s+\S+\s+\S+\s+\S+\s+slower users$/m);
+    const diff = await cli(["tests", "diff", test.id, "1", "2"], env);
+    assert.equal(diff.code, 0, diff.stderr);
+    assert.match(diff.stdout, /^--- revision 1\n\+\+\+ revision 2\n@@ /);
+    assert.match(diff.stdout, /^\+ {4}# slower$/m);
+    const missing = await cli(["tests", "diff", test.id, "1", "7"], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /has no revision 7/);
+  });
+
+  it("compares two runs per endpoint and exports one as CSV and JSON", async () => {
+    const test = await createTest();
+    const first = await cli(["run", test.id, "--wait", "--json"], env);
+    const second = await cli(["run", test.id, "--wait", "--json"], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(second.code, 0, second.stderr);
+    const idOf = (res: Result) =>
+      (JSON.parse(res.stdout.trim().split("\n").at(-1) ?? "{}") as { run: LoadTestRun }).run.id;
+    const [a, b] = [idOf(first), idOf(second)];
+    const compare = await cli(["runs", "compare", a, b], env);
+    assert.equal(compare.code, 0, compare.stderr);
+    assert.match(compare.stdout, /^endpoint\s+rps\s+error %\s+p50\s+p95\s+p99/);
+    assert.match(compare.stdout, /^GET \/\s+[\d.]+ → [\d.]+/m);
+    assert.match(compare.stdout, /^Aggregated\s/m);
+    const json = await cli(["runs", "compare", a, b, "--json"], env);
+    const rows = JSON.parse(json.stdout) as { endpoint: string; regression: boolean }[];
+    assert.ok(rows.some((row) => row.endpoint === "Aggregated"));
+
+    const csv = await cli(["runs", "export", a], env);
+    assert.equal(csv.code, 0, csv.stderr);
+    const lines = csv.stdout.trim().split("\r\n");
+    assert.equal(lines[0]?.split(",")[2], "numRequests");
+    assert.match(lines.at(-1) ?? "", /^,Aggregated,\d+/);
+    const exported = await cli(["runs", "export", a, "--format", "json"], env);
+    const body = JSON.parse(exported.stdout) as {
+      requests: { total: { numRequests: number } };
+      timeseries: { points: unknown[] };
+    };
+    assert.equal(body.requests.total.numRequests, Number(lines.at(-1)?.split(",")[2]));
+    assert.ok(body.timeseries.points.length > 0);
+    const bad = await cli(["runs", "export", a, "--format", "xml"], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--format must be csv or json/);
+  });
+
+  it("deletes a test", async () => {
+    const test = await createTest();
+    const res = await cli(["tests", "delete", test.id], env);
+    assert.equal(res.code, 0, res.stderr);
+    const show = await cli(["tests", "show", test.id], env);
+    assert.equal(show.code, 1);
+    assert.match(show.stderr, /LOAD_TEST_NOT_FOUND/);
   });
 
   it("refuses bad input with one line and a non-zero exit, creating nothing", async () => {

@@ -3,8 +3,9 @@ import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { TRPCClientError } from "@trpc/client";
 import { WebSocket } from "ws";
-import { createLoadManagerClient, type LoadManagerClient } from "../index.js";
+import { createLoadManagerClient, type LoadManagerClient, type RequestStats } from "../index.js";
 import { readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
+import { unifiedDiff } from "./diff.js";
 import { evaluate, parseThreshold, ThresholdError, type Figures, type Threshold } from "./thresholds.js";
 
 /** Exit codes a CI pipeline can branch on. */
@@ -15,10 +16,12 @@ const HELP = `loadmgr — the Load Manager CLI
   loadmgr login [--url URL] --token TOKEN
   loadmgr tests create -f locustfile.py --name NAME --target URL [--account A --org O --project P]
                        [--env E --users N --spawn-rate R --duration S --max-duration S --tag T… --cluster C]
-  loadmgr tests list | tests show <id>
+  loadmgr tests list | tests show <id> | tests delete <id>
+  loadmgr tests edit-script <id> -f new.py [-m "why"] | tests revisions <id> | tests diff <id> <revA> <revB>
   loadmgr run <testId> [--users N --spawn-rate R --duration S --name NAME] [--wait | --watch]
                        [--threshold "p95<300"]…
   loadmgr runs list | runs show <id> | runs stop <id>
+  loadmgr runs compare <runA> <runB> | runs export <id> [--format csv|json]
 
   --json       print what the API returns, as JSON
   --url/--token   override LOADMGR_URL / LOADMGR_TOKEN / the saved profile
@@ -53,6 +56,8 @@ const OPTIONS = {
   wait: { type: "boolean", default: false },
   watch: { type: "boolean", default: false },
   threshold: { type: "string", multiple: true },
+  message: { type: "string", short: "m" },
+  format: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -70,8 +75,13 @@ function table(rows: Record<string, string | number>[], io: Io): void {
   if (rows.length === 0) return io.out("(none)");
   const columns = Object.keys(rows[0] ?? {});
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  io.out(columns.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  "));
-  for (const row of rows) io.out(columns.map((c, i) => String(row[c]).padEnd(widths[i] ?? 0)).join("  "));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  io.out(line(columns));
+  for (const row of rows) io.out(line(columns.map((c) => String(row[c]))));
 }
 
 function figuresOf(row: {
@@ -95,6 +105,56 @@ function figuresOf(row: {
     rps: row.requestsPerSec,
     error_rate: row.numRequests > 0 ? (100 * row.numFailures) / row.numRequests : 0,
   };
+}
+
+/** The locustfile named by -f, checked before anything is sent. */
+function readScript(file: string | undefined): string {
+  if (file === undefined) throw new UsageError("this needs -f <locustfile.py>");
+  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  if (!file.endsWith(".py")) throw new UsageError(`${file} is not a Python file (a locustfile ends in .py)`);
+  return file;
+}
+
+interface Change {
+  before: number | null;
+  after: number | null;
+}
+
+/** Per endpoint (and in total), B against A: requests/s, error rate and percentiles, regressions marked. */
+export function compareRuns(a: RequestStats, b: RequestStats) {
+  const key = (row: { method: string; name: string }) => `${row.method} ${row.name}`.trim();
+  const before = new Map([...a.endpoints, a.total].map((row) => [key(row), figuresOf(row)]));
+  const after = new Map([...b.endpoints, b.total].map((row) => [key(row), figuresOf(row)]));
+  const names = [...new Set([...before.keys(), ...after.keys()])].sort((x, y) =>
+    x === "Aggregated" ? 1 : y === "Aggregated" ? -1 : x.localeCompare(y),
+  );
+  return names.map((endpoint) => {
+    const x = before.get(endpoint);
+    const y = after.get(endpoint);
+    const change = (metric: keyof Figures): Change => ({ before: x?.[metric] ?? null, after: y?.[metric] ?? null });
+    const worse = (metric: keyof Figures, factor: number) =>
+      x !== undefined && y !== undefined && y[metric] > x[metric] * factor && y[metric] - x[metric] >= 1;
+    return {
+      endpoint,
+      rps: change("rps"),
+      errorRate: change("error_rate"),
+      p50: change("p50"),
+      p95: change("p95"),
+      p99: change("p99"),
+      // Slower by more than 10 % at p95 or p99, or an error rate up by a point or more.
+      regression:
+        worse("p95", 1.1) ||
+        worse("p99", 1.1) ||
+        (x !== undefined && y !== undefined && y.error_rate - x.error_rate >= 1),
+    };
+  });
+}
+
+function delta(change: Change): string {
+  if (change.before === null || change.after === null) return change.after === null ? "gone" : "new";
+  const diff = change.after - change.before;
+  const percent = change.before !== 0 ? ` (${diff >= 0 ? "+" : ""}${((100 * diff) / change.before).toFixed(0)} %)` : "";
+  return `${change.before.toFixed(1)} → ${change.after.toFixed(1)}${percent}`;
 }
 
 /** Follows a run to its end: one line per snapshot, or (on a terminal) one refreshing line with a progress bar. */
@@ -226,10 +286,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const print = (value: unknown, human: () => void): void => (values.json ? io.out(JSON.stringify(value)) : human());
 
     if (command === "tests" && sub === "create") {
-      const file = values.file;
-      if (file === undefined) throw new UsageError("tests create needs -f <locustfile.py>");
-      if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-      if (!file.endsWith(".py")) throw new UsageError(`${file} is not a Python file (a locustfile ends in .py)`);
+      const file = readScript(values.file);
       const accountId = values.account ?? profile.accountId;
       const orgId = values.org ?? profile.orgId;
       const projectId = values.project ?? profile.projectId;
@@ -277,7 +334,102 @@ export async function main(argv: string[], io: Io): Promise<number> {
       print(test, () => io.out(JSON.stringify(test, null, 2)));
       return EXIT.ok;
     }
+    if (command === "tests" && sub === "delete" && id !== undefined) {
+      const deleted = await client.loadTests.delete.mutate({ id });
+      print(deleted, () => io.out(`deleted ${id}`));
+      return EXIT.ok;
+    }
+    if (command === "tests" && sub === "edit-script" && id !== undefined) {
+      const file = readScript(values.file);
+      const revision = await client.scripts.update.mutate({
+        id,
+        scriptContent: readFileSync(file).toString("base64"),
+        ...(values.message !== undefined ? { description: values.message } : {}),
+      });
+      print(revision, () => io.out(`revision ${revision.revisionNumber} (${revision.id})`));
+      return EXIT.ok;
+    }
+    if (command === "tests" && sub === "revisions" && id !== undefined) {
+      const page = await client.scripts.revisions.query({ id, limit: 200 });
+      print(page, () =>
+        table(
+          page.items.map((r) => ({
+            revision: r.revisionNumber,
+            id: r.id,
+            created: new Date(r.createdAt).toISOString(),
+            by: r.createdBy,
+            description: r.description,
+          })),
+          io,
+        ),
+      );
+      return EXIT.ok;
+    }
+    if (command === "tests" && sub === "diff" && id !== undefined) {
+      const [, , , revA, revB] = positionals;
+      if (revA === undefined || revB === undefined) throw new UsageError("tests diff needs <id> <revA> <revB>");
+      const { items } = await client.scripts.revisions.query({ id, limit: 200 });
+      const find = (ref: string) => {
+        const found = items.find((r) => r.id === ref || String(r.revisionNumber) === ref);
+        if (found === undefined)
+          throw new UsageError(`test ${id} has no revision ${ref} (see \`loadmgr tests revisions ${id}\`)`);
+        return found;
+      };
+      const [a, b] = [find(revA), find(revB)];
+      const text = (content: string) => Buffer.from(content, "base64").toString("utf8");
+      const diff = unifiedDiff(text(a.scriptContent), text(b.scriptContent), [
+        `revision ${a.revisionNumber}`,
+        `revision ${b.revisionNumber}`,
+      ]);
+      print({ from: a.revisionNumber, to: b.revisionNumber, diff }, () => process.stdout.write(diff));
+      return EXIT.ok;
+    }
     if (command === "run" && sub !== undefined) return await runCommand(client, sub, values, io);
+    if (command === "runs" && sub === "compare" && id !== undefined) {
+      const other = positionals[3];
+      if (other === undefined) throw new UsageError("runs compare needs <runA> <runB>");
+      const [a, b] = await Promise.all([
+        client.analytics.requests.query({ id }),
+        client.analytics.requests.query({ id: other }),
+      ]);
+      const rows = compareRuns(a, b);
+      print(rows, () =>
+        table(
+          rows.map((row) => ({
+            endpoint: row.endpoint,
+            rps: delta(row.rps),
+            "error %": delta(row.errorRate),
+            p50: delta(row.p50),
+            p95: delta(row.p95),
+            p99: delta(row.p99),
+            "": row.regression ? "▲ regression" : "",
+          })),
+          io,
+        ),
+      );
+      return EXIT.ok;
+    }
+    if (command === "runs" && sub === "export" && id !== undefined) {
+      const format = values.format ?? "csv";
+      if (format !== "csv" && format !== "json") throw new UsageError(`--format must be csv or json, not "${format}"`);
+      if (format === "json") {
+        const [requests, timeseries] = await Promise.all([
+          client.analytics.requests.query({ id }),
+          client.analytics.timeseries.query({ id }),
+        ]);
+        io.out(JSON.stringify({ requests, timeseries }));
+      } else {
+        await client.runs.get.query({ id }); // a clear error for an unknown run before the CSV request
+        const res = await fetch(
+          `${connection.url.replace(/\/+$/, "")}/v1/runs/${encodeURIComponent(id)}/requests.csv`,
+          {
+            headers: { authorization: `Bearer ${connection.token}` },
+          },
+        );
+        process.stdout.write(await res.text());
+      }
+      return EXIT.ok;
+    }
     if (command === "runs" && sub === "list") {
       const page = await client.runs.list.query({});
       print(page, () =>
