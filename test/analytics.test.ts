@@ -12,6 +12,7 @@ import type {
   Timeseries,
   Trend,
 } from "@loadmgr/shared";
+import { locustBucket, referencePercentile } from "./helpers/locustReference.js";
 import { createTest, startRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
@@ -23,20 +24,12 @@ interface Sample {
   ok: boolean;
 }
 
-/** Locust's buckets: whole ms below 100, then tens, hundreds, thousands. */
-function bucket(ms: number): number {
-  if (ms < 100) return Math.round(ms);
-  if (ms < 1000) return Math.round(ms / 10) * 10;
-  if (ms < 10_000) return Math.round(ms / 100) * 100;
-  return Math.round(ms / 1000) * 1000;
-}
-
-/** Locust's percentile restated on raw samples (independent of the server's histogram code). */
-function percentile(samples: Sample[], percent: number): number {
-  const sorted = samples.map((s) => bucket(s.ms)).sort((a, b) => a - b);
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(Math.trunc(sorted.length * percent), sorted.length - 1)] ?? 0;
-}
+/** Locust's percentile of these samples, computed without the server's histogram code. */
+const percentile = (samples: Sample[], percent: number): number =>
+  referencePercentile(
+    samples.map((s) => locustBucket(s.ms)),
+    percent,
+  );
 
 const ENDPOINTS = [
   ["GET", "/"],
@@ -66,7 +59,7 @@ function snapshotOf(runId: string, seq: number, samples: Sample[], totals: { req
   const endpoints = ENDPOINTS.map(([method, name]) => {
     const mine = samples.filter((s) => s.method === method && s.name === name);
     const histogram = new Map<number, number>();
-    for (const s of mine) histogram.set(bucket(s.ms), (histogram.get(bucket(s.ms)) ?? 0) + 1);
+    for (const s of mine) histogram.set(locustBucket(s.ms), (histogram.get(locustBucket(s.ms)) ?? 0) + 1);
     return {
       method,
       name,

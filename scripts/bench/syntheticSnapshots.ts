@@ -1,6 +1,7 @@
 // Realistic snapshots for the benchmarks: N endpoints sharing a load, response times drawn from a
 // log-normal distribution per endpoint (median 20–400 ms), bucketed the way Locust buckets them.
 import type { MetricSnapshotPush, RequestSample } from "@loadmgr/shared";
+import { locustBucket } from "../../test/helpers/locustReference.js";
 
 /** A small seeded generator, so every bench run measures the same data. */
 export function seededRandom(seed: number): () => number {
@@ -11,14 +12,6 @@ export function seededRandom(seed: number): () => number {
     state ^= state << 5;
     return (state >>> 0) / 2 ** 32;
   };
-}
-
-/** Locust's buckets: whole ms below 100, then tens, hundreds, thousands. */
-export function locustBucket(ms: number): number {
-  if (ms < 100) return Math.round(ms);
-  if (ms < 1000) return Math.round(ms / 10) * 10;
-  if (ms < 10_000) return Math.round(ms / 100) * 100;
-  return Math.round(ms / 1000) * 1000;
 }
 
 export interface LoadShape {

@@ -1,20 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { locustBucket, referencePercentile } from "../../test/helpers/locustReference.js";
 import { Histogram, packHistogram } from "./histogram.js";
-
-/** Locust's percentile restated on the raw samples: the value at index floor(n * p) of the sorted samples. */
-function referencePercentile(samples: number[], percent: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(Math.trunc(sorted.length * percent), sorted.length - 1)] ?? 0;
-}
-
-/** Locust's buckets: whole ms below 100, then tens, hundreds, thousands. */
-function bucket(ms: number): number {
-  if (ms < 100) return Math.round(ms);
-  if (ms < 1000) return Math.round(ms / 10) * 10;
-  if (ms < 10_000) return Math.round(ms / 100) * 100;
-  return Math.round(ms / 1000) * 1000;
-}
 
 describe("Histogram", () => {
   it("reads percentiles the way Locust does", () => {
@@ -43,7 +30,7 @@ describe("Histogram", () => {
     };
     for (let round = 0; round < 50; round++) {
       const intervals = Array.from({ length: 1 + Math.floor(random() * 8) }, () =>
-        Array.from({ length: Math.floor(random() * 200) }, () => bucket(Math.exp(random() * 9))),
+        Array.from({ length: Math.floor(random() * 200) }, () => locustBucket(Math.exp(random() * 9))),
       );
       const merged = new Histogram();
       for (const samples of intervals) {

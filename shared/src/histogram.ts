@@ -36,12 +36,6 @@ export class Histogram {
     return histogram;
   }
 
-  get size(): number {
-    let size = this.sparse.size;
-    if (this.dense !== undefined) for (const count of this.dense) if (count > 0) size++;
-    return size;
-  }
-
   add(bucketMs: number, count: number): void {
     if (count <= 0) return;
     const slot = Number.isInteger(bucketMs) ? slotOf(bucketMs) : -1;
