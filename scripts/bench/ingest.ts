@@ -4,15 +4,15 @@
 // level for: the server on the embedded store, on the MongoDB wire server (FerretDB), and a bare
 // Node HTTP server that only parses the same JSON. Every loop is bounded by time; loopback only.
 //   node --import tsx scripts/bench/ingest.ts [seconds=10] [levels=1,2,4,8,16] [targets=sqlite,mongodb,bare]
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { encodeScript, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
 import { startMongoWireServer } from "../../test/helpers/ferretdb.js";
 import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess, type ServerProcess } from "../../test/helpers/serverProcess.js";
+import { startBenchProcess } from "./benchProcess.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -54,27 +54,6 @@ function post(agent: Agent, url: URL, path: string, payload: string, token: stri
     req.on("error", fail);
     req.end(payload);
   });
-}
-
-/** Starts `script` (a server entry) as its own process and resolves with the URL it prints. */
-async function startProcess(script: string, env: Record<string, string>): Promise<ServerProcess> {
-  const profile =
-    process.env.BENCH_CPU_PROF !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", resolve(import.meta.dirname, script)], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let output = "";
-  const url = await new Promise<string>((done, fail) => {
-    child.once("exit", (code) => fail(new Error(`${script} exited with ${code}: ${output}`)));
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Load Manager is up at (http:\/\/\S+)/.exec(output);
-      if (match?.[1] !== undefined) done(match[1]);
-    });
-  });
-  child.removeAllListeners("exit");
-  return { child, url, output: () => output };
 }
 
 async function createRuns(baseUrl: string, count: number): Promise<string[]> {
@@ -166,11 +145,11 @@ for (const target of targets) {
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-ingest-"));
   try {
     if (target === "bare") {
-      const server = await startProcess("bareJsonServer.ts", {});
+      const server = await startBenchProcess("bareJsonServer.ts", {});
       const runIds = Array.from({ length: maxRuns }, (_, i) => `bare-${i}`);
       results.set(target, await bench("bare Node HTTP server parsing the same JSON", server, runIds));
     } else if (target === "sqlite") {
-      const server = await startProcess("apiOnlyServer.ts", { ...env, LOADMGR_DATA_DIR: dir });
+      const server = await startBenchProcess("apiOnlyServer.ts", { ...env, LOADMGR_DATA_DIR: dir });
       results.set(
         target,
         await bench("Load Manager, embedded store (SQLite)", server, await createRuns(server.url, maxRuns)),
@@ -178,7 +157,7 @@ for (const target of targets) {
     } else if (target === "mongodb") {
       const mongo = await startMongoWireServer();
       try {
-        const server = await startProcess("apiOnlyServer.ts", {
+        const server = await startBenchProcess("apiOnlyServer.ts", {
           ...env,
           LOADMGR_DATA_DIR: dir,
           MONGODB_URI: mongo.uri,

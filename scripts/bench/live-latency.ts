@@ -3,44 +3,28 @@
 // out at a steady rate. Measured with one server process (in-process fan-out) and with two server
 // processes sharing one Redis (push to one, subscribers on the other). Loopback only; bounded count.
 //   node --import tsx scripts/bench/live-latency.ts [pushes=300] [perSecond=20] [subscribers=10]
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeScript, type LiveMetrics, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
 import { collect, liveClient, type LiveClient } from "../../test/helpers/liveClient.js";
 import { startRedis } from "../../test/helpers/redis.js";
 import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess, type ServerProcess } from "../../test/helpers/serverProcess.js";
+import { startBenchProcess } from "./benchProcess.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
 
 const [pushes = 300, perSecond = 20, subscribers = 10] = process.argv.slice(2).map(Number);
 const CALLBACK = "bench-callback-token-0123456789";
 
-async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "apiOnlyServer.ts")], {
-    env: {
-      ...process.env,
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "warn",
-      LOADMGR_API_TOKEN: ADMIN_TOKEN,
-      LOADMGR_LOCUST_CALLBACK_TOKEN: CALLBACK,
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+const startServer = (env: Record<string, string>): Promise<ServerProcess> =>
+  startBenchProcess("apiOnlyServer.ts", {
+    LOG_LEVEL: "warn",
+    LOADMGR_API_TOKEN: ADMIN_TOKEN,
+    LOADMGR_LOCUST_CALLBACK_TOKEN: CALLBACK,
+    ...env,
   });
-  const url = await new Promise<string>((done, fail) => {
-    child.once("exit", (code) => fail(new Error(`server exited with ${code}`)));
-    child.stdout.on("data", (chunk: Buffer) => {
-      const match = /Load Manager is up at (http:\/\/\S+)/.exec(chunk.toString());
-      if (match?.[1] !== undefined) done(match[1]);
-    });
-  });
-  child.removeAllListeners("exit");
-  return { child, url, output: () => "" };
-}
 
 async function post<T>(url: string, path: string, token: string, body: unknown): Promise<T> {
   const res = await fetch(`${url}${path}`, {
