@@ -9,7 +9,8 @@ import type {
   RequestSample,
 } from "@loadmgr/shared";
 import { freePort } from "./helpers/ports.js";
-import { collect, liveClient, type LiveClient } from "./helpers/liveClient.js";
+import { collect, liveClient } from "./helpers/liveClient.js";
+import type { LoadManagerClient } from "@loadmgr/client";
 import { createTest, startRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 import { eventually } from "./helpers/wait.js";
@@ -66,7 +67,7 @@ const seqs = (events: { data: { seq: number } }[]): number[] => events.map((e) =
 describe("live subscriptions over WebSocket", () => {
   let server: TestServer;
   let test: LoadTest;
-  let ws: LiveClient;
+  let ws: LoadManagerClient;
   const api = () => restClient(server.url);
 
   before(async () => {
@@ -74,15 +75,12 @@ describe("live subscriptions over WebSocket", () => {
     test = await createTest(api(), "http://127.0.0.1:9", "print('not run')\n");
     ws = liveClient(server.url, ADMIN_TOKEN);
   });
-  after(async () => {
-    await ws.close();
-    await server.close();
-  });
+  after(() => server.close());
 
   it("streams every snapshot as it is ingested, with its seq as the tracked id, and ends with the run", async () => {
     const run = await startRun(api(), test.id);
     const push = pusher(server, run.id);
-    const live = collect<LiveMetrics>(ws.trpc.runs.onMetrics, { runId: run.id });
+    const live = collect<LiveMetrics>(ws.runs.onMetrics, { runId: run.id });
     await push.metrics(1); // may land before the subscription is in place: without lastEventId it need not arrive
     await new Promise((resolve) => setTimeout(resolve, 200));
     const before = live.events.length;
@@ -113,7 +111,7 @@ describe("live subscriptions over WebSocket", () => {
     const run = await startRun(api(), test.id);
     const push = pusher(server, run.id);
     for (const seq of [1, 2, 3]) await push.metrics(seq);
-    const resumed = collect<LiveMetrics>(ws.trpc.runs.onMetrics, { runId: run.id, lastEventId: "1" });
+    const resumed = collect<LiveMetrics>(ws.runs.onMetrics, { runId: run.id, lastEventId: "1" });
     // Pushes race the replay: each must arrive once, in order.
     for (let seq = 4; seq <= 30; seq++) await push.metrics(seq);
     await eventually(() => resumed.events.length === 29, 5000, "snapshots 2..30");
@@ -126,39 +124,35 @@ describe("live subscriptions over WebSocket", () => {
     // A dashboard that reconnects later, after the run ended, gets the rest and the end.
     for (const seq of [31, 32]) await push.metrics(seq);
     await push.stop();
-    const late = collect<LiveMetrics>(ws.trpc.runs.onMetrics, { runId: run.id, lastEventId: "30" });
+    const late = collect<LiveMetrics>(ws.runs.onMetrics, { runId: run.id, lastEventId: "30" });
     await eventually(() => late.completed, 5000, "the replay of an ended run to complete");
     assert.deepEqual(seqs(late.events), [31, 32]);
   });
 
   it("tells status changes in scope, and nothing outside a token's scope", async () => {
     const outsider = liveClient(server.url, OUTSIDER);
-    try {
-      const mine = collect<LoadTestRun>(ws.trpc.runs.onStatus, { projectId: "shop", loadTestId: test.id });
-      const theirs = collect<LoadTestRun>(outsider.trpc.runs.onStatus, {});
-      const otherProject = collect<LoadTestRun>(ws.trpc.runs.onStatus, { projectId: "blog" });
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const run = await startRun(api(), test.id);
-      const push = pusher(server, run.id);
-      await push.metrics(1);
-      const stop = await api().post<LoadTestRun>(`/v1/runs/${run.id}/stop`);
-      assert.equal(stop.status, 200);
-      await push.stop();
-      await eventually(
-        () => mine.events.filter((e) => e.data.id === run.id).length === 4,
-        5000,
-        "Pending, Running, Stopping, Stopped",
-      );
-      assert.deepEqual(
-        mine.events.filter((e) => e.data.id === run.id).map((e) => e.data.status),
-        ["Pending", "Running", "Stopping", "Stopped"],
-      );
-      assert.deepEqual(theirs.events, []);
-      assert.deepEqual(otherProject.events, []);
-      for (const r of [mine, theirs, otherProject]) r.stop();
-    } finally {
-      await outsider.close();
-    }
+    const mine = collect<LoadTestRun>(ws.runs.onStatus, { projectId: "shop", loadTestId: test.id });
+    const theirs = collect<LoadTestRun>(outsider.runs.onStatus, {});
+    const otherProject = collect<LoadTestRun>(ws.runs.onStatus, { projectId: "blog" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const run = await startRun(api(), test.id);
+    const push = pusher(server, run.id);
+    await push.metrics(1);
+    const stop = await api().post<LoadTestRun>(`/v1/runs/${run.id}/stop`);
+    assert.equal(stop.status, 200);
+    await push.stop();
+    await eventually(
+      () => mine.events.filter((e) => e.data.id === run.id).length === 4,
+      5000,
+      "Pending, Running, Stopping, Stopped",
+    );
+    assert.deepEqual(
+      mine.events.filter((e) => e.data.id === run.id).map((e) => e.data.status),
+      ["Pending", "Running", "Stopping", "Stopped"],
+    );
+    assert.deepEqual(theirs.events, []);
+    assert.deepEqual(otherProject.events, []);
+    for (const r of [mine, theirs, otherProject]) r.stop();
   });
 
   it("streams request samples live, and a late subscriber gets the recent window first", async () => {
@@ -173,7 +167,7 @@ describe("live subscriptions over WebSocket", () => {
       success,
       ...(success ? {} : { error: "HTTPError('500')" }),
     });
-    const early = collect<RequestLogBatch>(ws.trpc.runs.onRequestLog, { runId: run.id });
+    const early = collect<RequestLogBatch>(ws.runs.onRequestLog, { runId: run.id });
     await new Promise((resolve) => setTimeout(resolve, 300));
     await push.metrics(1, { requestSamples: [sample(1), sample(2, false)] });
     await eventually(() => early.events.length === 1, 5000, "the first batch");
@@ -181,7 +175,7 @@ describe("live subscriptions over WebSocket", () => {
 
     // Over the window (500), only the newest are kept.
     await push.metrics(2, { requestSamples: Array.from({ length: 600 }, (_, i) => sample(100 + i)) });
-    const late = collect<RequestLogBatch>(ws.trpc.runs.onRequestLog, { runId: run.id });
+    const late = collect<RequestLogBatch>(ws.runs.onRequestLog, { runId: run.id });
     await eventually(() => late.events.length === 1, 5000, "the recent window");
     const window = late.events[0]?.data.samples ?? [];
     assert.equal(window.length, 500);
@@ -202,32 +196,28 @@ describe("live subscriptions over WebSocket", () => {
     const anonymous = liveClient(server.url, null);
     const wrong = liveClient(server.url, "not-a-real-token-000000000");
     const outsider = liveClient(server.url, OUTSIDER);
-    try {
-      const cases = [
-        [anonymous, "UNAUTHORIZED"],
-        [wrong, "UNAUTHORIZED"],
-        [outsider, "NOT_FOUND"],
-      ] as const;
-      for (const [client, code] of cases) {
-        for (const received of [
-          collect(client.trpc.runs.onMetrics, { runId: run.id }),
-          collect(client.trpc.runs.onRequestLog, { runId: run.id }),
-        ]) {
-          await eventually(() => received.errors.length === 1, 5000, `a ${code} error`);
-          const error = received.errors[0] as Error & { data?: { code?: string } };
-          assert.equal(error.data?.code, code);
-          assert.deepEqual(received.events, []);
-        }
+    const cases = [
+      [anonymous, "UNAUTHORIZED"],
+      [wrong, "UNAUTHORIZED"],
+      [outsider, "NOT_FOUND"],
+    ] as const;
+    for (const [client, code] of cases) {
+      for (const received of [
+        collect(client.runs.onMetrics, { runId: run.id }),
+        collect(client.runs.onRequestLog, { runId: run.id }),
+      ]) {
+        await eventually(() => received.errors.length === 1, 5000, `a ${code} error`);
+        const error = received.errors[0] as Error & { data?: { code?: string } };
+        assert.equal(error.data?.code, code);
+        assert.deepEqual(received.events, []);
       }
-      const bad = collect<LiveMetrics>(ws.trpc.runs.onMetrics, { runId: run.id, lastEventId: "abc" });
-      await eventually(() => bad.errors.length === 1);
-      assert.equal((bad.errors[0] as Error & { data?: { code?: string } }).data?.code, "BAD_REQUEST");
-      const unknown = collect<LiveMetrics>(ws.trpc.runs.onMetrics, { runId: "no-such-run" });
-      await eventually(() => unknown.errors.length === 1);
-      assert.match(unknown.errors[0]?.message ?? "", /run no-such-run not found/);
-    } finally {
-      await Promise.all([anonymous.close(), wrong.close(), outsider.close()]);
     }
+    const bad = collect<LiveMetrics>(ws.runs.onMetrics, { runId: run.id, lastEventId: "abc" });
+    await eventually(() => bad.errors.length === 1);
+    assert.equal((bad.errors[0] as Error & { data?: { code?: string } }).data?.code, "BAD_REQUEST");
+    const unknown = collect<LiveMetrics>(ws.runs.onMetrics, { runId: "no-such-run" });
+    await eventually(() => unknown.errors.length === 1);
+    assert.match(unknown.errors[0]?.message ?? "", /run no-such-run not found/);
   });
 });
 
@@ -241,7 +231,7 @@ describe("a dashboard riding out a server restart", () => {
     const client = liveClient(first.url, ADMIN_TOKEN);
     let second: TestServer | undefined;
     try {
-      const live = collect<LiveMetrics>(client.trpc.runs.onMetrics, { runId: run.id, lastEventId: "0" });
+      const live = collect<LiveMetrics>(client.runs.onMetrics, { runId: run.id, lastEventId: "0" });
       for (const seq of [1, 2]) await pusher(first, run.id).metrics(seq);
       await eventually(() => live.events.length === 2, 5000);
       await first.close();
@@ -258,7 +248,6 @@ describe("a dashboard riding out a server restart", () => {
       assert.deepEqual(live.errors, []);
       live.stop();
     } finally {
-      await client.close();
       await second?.close();
     }
   });

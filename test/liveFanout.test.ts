@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { LiveMetrics, LoadTestRun, MetricSnapshotPush, RequestLogBatch } from "@loadmgr/shared";
-import { collect, liveClient, type LiveClient } from "./helpers/liveClient.js";
+import { collect, liveClient } from "./helpers/liveClient.js";
+import type { LoadManagerClient } from "@loadmgr/client";
 import { startRedis, type RedisServer } from "./helpers/redis.js";
 import { createTest, startRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient } from "./helpers/server.js";
@@ -18,8 +19,7 @@ describe("live fan-out across two server processes sharing one Redis", () => {
   let dataDir: string;
   let a: ServerProcess;
   let b: ServerProcess;
-  let wsA: LiveClient;
-  let wsB: LiveClient;
+  let wsB: LoadManagerClient;
 
   before(async () => {
     redis = await startRedis();
@@ -36,11 +36,9 @@ describe("live fan-out across two server processes sharing one Redis", () => {
       startServerProcess(env, ["--role", "api"]),
     ]);
     assert.notEqual(a.url, b.url);
-    wsA = liveClient(a.url, ADMIN_TOKEN);
     wsB = liveClient(b.url, ADMIN_TOKEN);
   });
   after(async () => {
-    await Promise.all([wsA.close(), wsB.close()]);
     await Promise.all([stopServerProcess(a.child), stopServerProcess(b.child)]);
     await redis.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -48,11 +46,11 @@ describe("live fan-out across two server processes sharing one Redis", () => {
 
   it("delivers snapshots, status changes and request samples ingested by one instance to subscribers of the other", async () => {
     const test = await createTest(restClient(a.url), "http://127.0.0.1:9", "print('not run')\n");
-    const statusOnB = collect<LoadTestRun>(wsB.trpc.runs.onStatus, { loadTestId: test.id });
+    const statusOnB = collect<LoadTestRun>(wsB.runs.onStatus, { loadTestId: test.id });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const run = await startRun(restClient(a.url), test.id);
-    const metricsOnB = collect<LiveMetrics>(wsB.trpc.runs.onMetrics, { runId: run.id, lastEventId: "0" });
-    const logOnB = collect<RequestLogBatch>(wsB.trpc.runs.onRequestLog, { runId: run.id });
+    const metricsOnB = collect<LiveMetrics>(wsB.runs.onMetrics, { runId: run.id, lastEventId: "0" });
+    const logOnB = collect<RequestLogBatch>(wsB.runs.onRequestLog, { runId: run.id });
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     const locustToA = restClient(a.url, CALLBACK_TOKEN);
@@ -96,7 +94,7 @@ describe("live fan-out across two server processes sharing one Redis", () => {
     );
 
     // The recent window that A's ingest kept in Redis reaches a late subscriber on B.
-    const lateOnB = collect<RequestLogBatch>(wsB.trpc.runs.onRequestLog, { runId: run.id });
+    const lateOnB = collect<RequestLogBatch>(wsB.runs.onRequestLog, { runId: run.id });
     await eventually(() => lateOnB.events.length === 1, 5000, "the shared recent window");
     assert.equal(lateOnB.events[0]?.data.samples.length, 3);
 

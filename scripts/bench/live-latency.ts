@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeScript, type LiveMetrics, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
-import { collect, liveClient, type LiveClient } from "../../test/helpers/liveClient.js";
+import { collect, liveClient } from "../../test/helpers/liveClient.js";
+import type { LoadManagerClient } from "@loadmgr/client";
 import { startRedis } from "../../test/helpers/redis.js";
 import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess, type ServerProcess } from "../../test/helpers/serverProcess.js";
@@ -48,10 +49,10 @@ async function measure(name: string, ingestUrl: string, watchUrl: string): Promi
     defaultDurationSec: 86_400,
   });
   const run = await post<LoadTestRun>(ingestUrl, `/v1/load-tests/${test.id}/runs`, ADMIN_TOKEN, {});
-  const clients: LiveClient[] = Array.from({ length: subscribers }, () => liveClient(watchUrl, ADMIN_TOKEN));
+  const clients: LoadManagerClient[] = Array.from({ length: subscribers }, () => liveClient(watchUrl, ADMIN_TOKEN));
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
-  const received = clients.map((client) => collect<LiveMetrics>(client.trpc.runs.onMetrics, { runId: run.id }));
+  const received = clients.map((client) => collect<LiveMetrics>(client.runs.onMetrics, { runId: run.id }));
   await sleep(500); // every subscription in place
   const random = seededRandom(5);
   const shape = { ...DEFAULT_SHAPE, samples: false };
@@ -70,7 +71,6 @@ async function measure(name: string, ingestUrl: string, watchUrl: string): Promi
     for (const event of r.events) latencies.push(event.at - (sentAt.get(event.data.seq) ?? Number.NaN));
   }
   for (const r of received) r.stop();
-  await Promise.all(clients.map((client) => client.close()));
   latencies.sort((a, b) => a - b);
   const at = (p: number): string => (latencies[Math.floor((latencies.length - 1) * p)] ?? NaN).toFixed(1);
   console.log(

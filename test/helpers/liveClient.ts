@@ -1,20 +1,12 @@
 import { WebSocket } from "ws";
 import { createLoadManagerClient, type LoadManagerClient } from "@loadmgr/client";
 
-export interface LiveClient {
-  trpc: LoadManagerClient;
-  close: () => Promise<void>;
-}
-
 /**
  * The typed client package's client (WebSocket to `/trpc`, token as a connection param, as a browser
  * must send it), reconnecting quickly. Its WebSocket closes a second after the last subscription ends.
  */
-export function liveClient(httpUrl: string, token: string | null): LiveClient {
-  return {
-    trpc: createLoadManagerClient({ url: httpUrl, token: token ?? "", WebSocket, retryDelayMs: () => 100 }),
-    close: () => Promise.resolve(),
-  };
+export function liveClient(httpUrl: string, token: string | null): LoadManagerClient {
+  return createLoadManagerClient({ url: httpUrl, token: token ?? "", WebSocket, retryDelayMs: () => 100 });
 }
 
 /** What a subscription has delivered so far. */
