@@ -4,7 +4,8 @@ import { parseArgs } from "node:util";
 import { TRPCClientError } from "@trpc/client";
 import { WebSocket } from "ws";
 import { createLoadManagerClient, type LoadManagerClient, type RequestStats } from "../index.js";
-import { readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
+import { errorRatePercent } from "@loadmgr/shared";
+import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
 import { unifiedDiff } from "./diff.js";
 import { evaluate, parseThreshold, ThresholdError, type Figures, type Threshold } from "./thresholds.js";
 
@@ -103,7 +104,7 @@ function figuresOf(row: {
     avg: row.avgResponseMs,
     max: row.maxResponseMs,
     rps: row.requestsPerSec,
-    error_rate: row.numRequests > 0 ? (100 * row.numFailures) / row.numRequests : 0,
+    error_rate: errorRatePercent(row.numRequests, row.numFailures),
   };
 }
 
@@ -165,7 +166,7 @@ async function follow(client: LoadManagerClient, runId: string, durationSeconds:
       { runId, lastEventId: "0" },
       {
         onData: ({ data }) => {
-          const errorRate = data.totalRequests > 0 ? (100 * data.totalFailures) / data.totalRequests : 0;
+          const errorRate = errorRatePercent(data.totalRequests, data.totalFailures);
           const line = `users ${data.users}  rps ${data.requestsPerSec.toFixed(1)}  errors ${errorRate.toFixed(2)}%  p95 ${data.p95ResponseMs} ms  requests ${data.totalRequests}`;
           if (io.isTTY) {
             const done = Math.min(1, (Date.now() - started) / 1000 / durationSeconds);
@@ -266,7 +267,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (command === "login") {
       const token = values.token ?? io.env.LOADMGR_TOKEN;
       if (token === undefined) throw new UsageError("login needs --token (or LOADMGR_TOKEN)");
-      const connection = { url: values.url ?? io.env.LOADMGR_URL ?? "http://127.0.0.1:8080", token };
+      const connection = { url: values.url ?? io.env.LOADMGR_URL ?? DEFAULT_URL, token };
       url = connection.url;
       await createLoadManagerClient({ ...connection, WebSocket }).loadTests.list.query({ limit: 1 });
       const path = writeProfile(io.env, {

@@ -5,6 +5,7 @@ export class InProcessBus implements LiveBus {
   readonly kind = "in-process";
   private readonly listeners = new Map<string, Set<(message: unknown) => void>>();
   private readonly windows = new Map<string, { items: unknown[]; touchedAt: number }>();
+  private prunedAt = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -31,8 +32,12 @@ export class InProcessBus implements LiveBus {
 
   async remember<T>(channel: Channel<T>, items: T[], keep: number): Promise<void> {
     const now = this.now();
-    for (const [name, window] of this.windows) {
-      if (now - window.touchedAt > RECENT_WINDOW_TTL_MS) this.windows.delete(name);
+    // Forgetting old windows walks all of them: once a minute, not on every ingest.
+    if (now - this.prunedAt > 60_000) {
+      this.prunedAt = now;
+      for (const [name, window] of this.windows) {
+        if (now - window.touchedAt > RECENT_WINDOW_TTL_MS) this.windows.delete(name);
+      }
     }
     const window = this.windows.get(channel) ?? { items: [], touchedAt: now };
     window.items.push(...items);
