@@ -85,25 +85,30 @@ export const loadTestRuns = sqliteTable(
   ],
 );
 
+/** A snapshot's (or a block of snapshots') figures over all endpoints: SnapshotPoint's columns, less seq. */
+const chartFigures = () => ({
+  timestamp: integer("timestamp").notNull(),
+  intervalMs: integer("interval_ms").notNull(),
+  users: integer("users").notNull(),
+  requests: integer("requests").notNull(),
+  failures: integer("failures").notNull(),
+  sumResponseMs: real("sum_response_ms").notNull(),
+  minResponseMs: real("min_response_ms").notNull(),
+  maxResponseMs: real("max_response_ms").notNull(),
+  histogram: blob("histogram", { mode: "buffer" }).notNull(),
+});
+
 export const metricsTimeseries = sqliteTable(
   "metrics_timeseries",
   {
     loadTestRunId: text("load_test_run_id").notNull(),
     seq: integer("seq").notNull(),
-    timestamp: integer("timestamp").notNull(),
     loadTestId: text("load_test_id").notNull(),
     accountId: text("account_id").notNull(),
     orgId: text("org_id").notNull(),
     projectId: text("project_id").notNull(),
     envId: text("env_id"),
-    intervalMs: integer("interval_ms").notNull(),
-    users: integer("users").notNull(),
-    requests: integer("requests").notNull(),
-    failures: integer("failures").notNull(),
-    sumResponseMs: real("sum_response_ms").notNull(),
-    minResponseMs: real("min_response_ms").notNull(),
-    maxResponseMs: real("max_response_ms").notNull(),
-    histogram: blob("histogram", { mode: "buffer" }).notNull(),
+    ...chartFigures(),
     /** 1 once the snapshot is in its run's run_stats row; new snapshots are merged in batches. */
     merged: integer("merged").notNull().default(1),
   },
@@ -141,16 +146,9 @@ export const metricsBlocks = sqliteTable(
     loadTestRunId: text("load_test_run_id").notNull(),
     block: integer("block").notNull(),
     snapshots: integer("snapshots").notNull(),
+    /** The block's last stored seq. */
     seq: integer("seq").notNull(),
-    timestamp: integer("timestamp").notNull(),
-    intervalMs: integer("interval_ms").notNull(),
-    users: integer("users").notNull(),
-    requests: integer("requests").notNull(),
-    failures: integer("failures").notNull(),
-    sumResponseMs: real("sum_response_ms").notNull(),
-    minResponseMs: real("min_response_ms").notNull(),
-    maxResponseMs: real("max_response_ms").notNull(),
-    histogram: blob("histogram", { mode: "buffer" }).notNull(),
+    ...chartFigures(),
   },
   (t) => [primaryKey({ columns: [t.loadTestRunId, t.block] })],
 );
