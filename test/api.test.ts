@@ -223,8 +223,12 @@ describe("REST: load tests, scripts and runs", () => {
       spawnRate: 10,
       durationSeconds: 120,
       metadata: { build: "1.2.3" },
+      thresholds: [" p95<300", "GET /api/products:p99<500"],
     });
     assert.equal(custom.status, 201);
+    assert.deepEqual(custom.body.thresholds, ["p95<300", "GET /api/products:p99<500"]);
+    assert.equal(custom.body.verdict, null);
+    assert.deepEqual(defaults.body.thresholds, []);
     assert.equal(custom.body.name, "peak");
     assert.equal(custom.body.targetUsers, 100);
     assert.equal(custom.body.durationSeconds, 120);
@@ -255,12 +259,19 @@ describe("REST: load tests, scripts and runs", () => {
     const test = (
       await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Stop", scriptContent: SAMPLE_SCRIPT_B64 })
     ).body;
-    const pending = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).body;
+    const pending = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { thresholds: ["p95<300"] })).body;
     const stopped = await api.post<LoadTestRun>(`/v1/runs/${pending.id}/stop`, { updatedBy: "dave" });
     assert.equal(stopped.status, 200);
     assert.equal(stopped.body.status, "Stopped");
     assert.equal(stopped.body.updatedBy, "dave");
     assert.ok(Number.isInteger(stopped.body.finishedAt));
+    // Stopped before it sent a request: nothing was measured, so its threshold did not hold.
+    assert.deepEqual(stopped.body.verdict, {
+      passed: false,
+      checkedAt: stopped.body.finishedAt,
+      checks: [{ threshold: "p95<300", measured: null, passed: false }],
+    });
+    assert.deepEqual((await api.get<LoadTestRun>(`/v1/runs/${pending.id}`)).body.verdict, stopped.body.verdict);
 
     const again = await api.post(`/v1/runs/${pending.id}/stop`);
     assert.equal(again.status, 409);

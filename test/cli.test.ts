@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { LoadTest, LoadTestRun, Page } from "@loadmgr/shared";
+import type { LoadTest, LoadTestRun, Page, RequestStats } from "@loadmgr/shared";
 import { startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { freePort } from "./helpers/ports.js";
-import { ADMIN_TOKEN, startTestServer, type TestServer } from "./helpers/server.js";
+import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const BIN = join(ROOT, "client/bin/loadmgr.js");
@@ -39,6 +39,65 @@ function cli(args: string[], env: Record<string, string>): Promise<Result> {
   });
 }
 
+/** Python's pty module: runs the command on a pseudo-terminal, relaying our stdin to it and its output to us. */
+const PTY_RELAY = "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)";
+
+interface Terminal {
+  type: (keys: string) => void;
+  /** Resolves with everything shown so far once `pattern` appears in it; rejects after `ms`. */
+  waitFor: (pattern: RegExp, ms?: number) => Promise<string>;
+  exited: Promise<Result>;
+}
+
+/** Terminals still open: a failed test leaves none behind. */
+const terminals = new Set<ChildProcess>();
+
+/** Runs the real `loadmgr` binary on a pseudo-terminal, as a person at a terminal would, bounded to 90 s. */
+function cliOnTerminal(args: string[], env: Record<string, string>): Terminal {
+  const child = spawn("python3", ["-c", PTY_RELAY, process.execPath, BIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", TERM: "xterm", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  terminals.add(child);
+  let shown = "";
+  let stderr = "";
+  const waiters = new Set<() => void>();
+  child.stdout.on("data", (chunk: Buffer) => {
+    shown += chunk.toString();
+    for (const check of waiters) check();
+  });
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+  const exited = new Promise<Result>((done) =>
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      terminals.delete(child);
+      child.stdin.end();
+      done({ code, stdout: shown, stderr });
+    }),
+  );
+  return {
+    type: (keys) => child.stdin.write(keys),
+    waitFor: (pattern, ms = 30_000) =>
+      new Promise((found, fail) => {
+        const check = (): void => {
+          if (!pattern.test(shown)) return;
+          waiters.delete(check);
+          clearTimeout(timeout);
+          found(shown);
+        };
+        const timeout = setTimeout(() => {
+          waiters.delete(check);
+          fail(new Error(`${pattern} did not appear within ${ms} ms; the terminal shows:\n${shown}${stderr}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      }),
+    exited,
+  };
+}
+
 describe("the loadmgr CLI against a real server and real Locust", () => {
   let target: TargetApp;
   let server: TestServer;
@@ -53,6 +112,7 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
     env = { LOADMGR_URL: server.url, LOADMGR_TOKEN: ADMIN_TOKEN, LOADMGR_CONFIG_DIR: configDir };
   });
   after(async () => {
+    for (const child of terminals) child.kill("SIGKILL");
     await server.close();
     await target.close();
     rmSync(configDir, { recursive: true, force: true });
@@ -127,18 +187,59 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
     assert.equal(res.code, 99, res.stderr);
     const out = JSON.parse(res.stdout.trim().split("\n").at(-1) ?? "{}") as {
       run: LoadTestRun;
-      thresholds: { passed: boolean; verdicts: { threshold: string; measured: number | null; passed: boolean }[] };
+      requests: RequestStats;
     };
     assert.equal(out.run.status, "Finished");
-    assert.equal(out.thresholds.passed, false);
-    assert.deepEqual(
-      out.thresholds.verdicts.map((v) => [v.threshold, v.passed]),
-      [
-        ["p95<0", false],
-        ["POST /nowhere:p99<10", false],
-      ],
+    assert.equal(out.run.verdict?.passed, false);
+    assert.deepEqual(out.run.verdict.checks, [
+      { threshold: "p95<0", measured: out.requests.total.p95ResponseMs, passed: false },
+      { threshold: "POST /nowhere:p99<10", measured: null, passed: false },
+    ]);
+    assert.ok(out.requests.total.numRequests > 0);
+    // The verdict is the server's, stored on the run: anyone who looks at the run later sees it.
+    const show = await cli(["runs", "show", out.run.id, "--json"], env);
+    assert.deepEqual((JSON.parse(show.stdout) as LoadTestRun).verdict, out.run.verdict);
+  });
+
+  it("watches a run on a terminal: a progress bar with a refreshing line, and Ctrl-C asks before stopping", async () => {
+    const test = await createTest();
+    const api = restClient(server.url);
+    // A line redrawn in place: carriage return, erase line, bar, percent, figures.
+    const redraw = new RegExp(
+      String.raw`\r\x1b\[2K\[([#.]{24})\] +(\d+)% {2}users \d+ {2}rps [\d.]+ {2}errors [\d.]+% {2}p95 \d+ ms {2}requests \d+`,
+      "g",
     );
-    assert.equal(out.thresholds.verdicts[1]?.measured, null);
+
+    // Ctrl-C, then "no": the run goes on, and the CLI stops watching.
+    const kept = cliOnTerminal(["run", test.id, "--watch", "--duration", "60"], env);
+    const [, runId] = /run (\S+) started \(60 s\)/.exec(await kept.waitFor(/run \S+ started/)) ?? [];
+    assert.ok(runId !== undefined);
+    // The bar moves on between redraws as the duration passes.
+    const percents = [...(await kept.waitFor(/\] +([5-9]|\d\d)% {2}users/)).matchAll(redraw)].map((m) => Number(m[2]));
+    assert.ok(percents.length >= 2, "redrawn more than once");
+    assert.ok((percents.at(-1) ?? 0) > (percents[0] ?? 0), `the bar advanced: ${percents.join(", ")}`);
+    kept.type("\x03");
+    await kept.waitFor(/Stop the run\? \[y\/N\] /);
+    kept.type("n\r");
+    const detached = await kept.exited;
+    assert.equal(detached.code, 0, detached.stdout + detached.stderr);
+    assert.match(detached.stdout, new RegExp(`run ${runId} goes on; see it with \`loadmgr runs show ${runId}\``));
+    assert.equal((await api.get<LoadTestRun>(`/v1/runs/${runId}`)).body.status, "Running");
+    assert.equal((await cli(["runs", "stop", runId], env)).code, 0);
+
+    // Ctrl-C, then "yes": the run is stopped, and the CLI shows it to its end with the per-endpoint table.
+    const stopped = cliOnTerminal(["run", test.id, "--watch", "--duration", "60"], env);
+    const [, stoppedId] = /run (\S+) started/.exec(await stopped.waitFor(/run \S+ started/)) ?? [];
+    await stopped.waitFor(/% {2}users \d+/);
+    stopped.type("\x03");
+    await stopped.waitFor(/Stop the run\? \[y\/N\] /);
+    stopped.type("y\r");
+    const result = await stopped.exited;
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, new RegExp(`run ${stoppedId} Stopped`));
+    assert.match(result.stdout, /endpoint +requests +failures +rps +p50 +p95 +p99\r?\nGET \/ +\d+/);
+    assert.match(result.stdout, /\nAggregated +\d+/);
+    assert.equal((await api.get<LoadTestRun>(`/v1/runs/${stoppedId}`)).body.status, "Stopped");
   });
 
   it("starts a run and prints its id at once without --wait", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { encodeScript, type LoadTest, type LoadTestRun, type ScriptRevision } from "@loadmgr/shared";
+import { encodeScript, type LoadTest, type LoadTestRun, type RequestStats, type ScriptRevision } from "@loadmgr/shared";
 import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
 import { freePort } from "./helpers/ports.js";
 import {
@@ -134,14 +134,22 @@ describe("run lifecycle on real Locust (local runner)", () => {
     try {
       const client = restClient(distributed.url);
       const test = await createTest(client, target.url, locustScript("/sigkill"));
-      const run = await startRun(client, test.id, { durationSeconds: 120 });
-      await waitForRun(client, run.id, reporting);
+      const run = await startRun(client, test.id, { durationSeconds: 120, thresholds: ["rps>0", "p95<0"] });
+      await waitForRun(client, run.id, (r) => reporting(r) && (r.lastMetrics?.totalRequests ?? 0) > 0);
       const dir = distributed.running.localRunner.runDir(run.id);
       assert.equal(processesMentioning(dir).length, 4, "supervisor, master and two workers");
       process.kill(Number(readFileSync(join(dir, "master.pid"), "utf-8")), "SIGKILL");
       const failed = await waitForRun(client, run.id, ended, 30_000);
       assert.equal(failed.status, "Failed");
       assert.match(failed.failureReason ?? "", /killed \(SIGKILL\)/);
+      // The server ended it, and judged its thresholds on what Locust had sent until then.
+      const requests = (await client.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
+      assert.ok(requests.total.numRequests > 0);
+      assert.deepEqual(failed.verdict?.checks, [
+        { threshold: "rps>0", measured: requests.total.requestsPerSec, passed: true },
+        { threshold: "p95<0", measured: requests.total.p95ResponseMs, passed: false },
+      ]);
+      assert.equal(failed.verdict?.passed, false);
       await locustGone(dir);
     } finally {
       await distributed.close();

@@ -245,6 +245,18 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
       "durationSeconds",
     );
   });
+  it("rejects a run with a threshold that does not parse, naming which one and why", async () => {
+    const run = (thresholds: unknown) => () => api.post(`/v1/load-tests/${existing.id}/runs`, { thresholds });
+    await expectRejected(run(["p95<300", "p95 is fast"]), 400, "INVALID_INPUT", "thresholds.1");
+    await expectRejected(run(["p97<300"]), 400, "INVALID_INPUT", "thresholds.0");
+    await expectRejected(run(["rps<5%"]), 400, "INVALID_INPUT", "thresholds.0");
+    await expectRejected(run(["error_rate<5ms"]), 400, "INVALID_INPUT", "thresholds.0");
+    await expectRejected(run([""]), 400, "INVALID_INPUT", "thresholds.0");
+    await expectRejected(run("p95<300"), 400, "INVALID_INPUT", "thresholds");
+    await expectRejected(run(Array.from({ length: 51 }, () => "p95<300")), 400, "INVALID_INPUT", "thresholds");
+    const res = await run(["p97<300"])();
+    assert.match(String(res.body.message), /unknown metric "p97"/);
+  });
   it("rejects a run longer than the test's max duration", () =>
     expectRejected(
       () => api.post(`/v1/load-tests/${existing.id}/runs`, { durationSeconds: 301 }),

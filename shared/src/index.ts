@@ -10,4 +10,5 @@ export * from "./ingest.js";
 export * from "./histogram.js";
 export * from "./windowStats.js";
 export * from "./analytics.js";
+export * from "./thresholds.js";
 export * from "./live.js";

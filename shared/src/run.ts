@@ -11,6 +11,7 @@ import {
 } from "./fields.js";
 import { pageInputShape } from "./paging.js";
 import { runStatusSchema } from "./runStatus.js";
+import { MAX_THRESHOLDS, runVerdictSchema, thresholdExpressionSchema } from "./thresholds.js";
 
 /** The newest figures of a run, kept on the run so lists show them without reading the time series. */
 export const runMetricsSummarySchema = z.object({
@@ -43,6 +44,12 @@ export const loadTestRunSchema = z.object({
   finishedAt: timestampSchema.nullable(),
   failureReason: z.string().nullable(),
   lastMetrics: runMetricsSummarySchema.nullable(),
+  thresholds: z
+    .array(z.string())
+    .describe('pass/fail criteria, k6-style: "p95<300", "error_rate<1%", "GET /api:p99<500"'),
+  verdict: runVerdictSchema
+    .nullable()
+    .describe("each threshold with its measured value, judged when the run ended; null: no thresholds, or not ended"),
   metadata: metadataSchema,
   createdAt: timestampSchema,
   createdBy: z.string(),
@@ -76,6 +83,11 @@ export const createRunInputSchema = z.strictObject({
   durationSeconds: durationSchema
     .optional()
     .describe("defaults to the test's defaultDurationSec; at most maxDurationSec"),
+  thresholds: z
+    .array(thresholdExpressionSchema)
+    .max(MAX_THRESHOLDS)
+    .default([])
+    .describe("judged against the run's results when it ends; the verdict is stored on the run"),
   metadata: metadataSchema.default({}),
   createdBy: actorSchema.optional().describe("defaults to the token's name"),
 });

@@ -80,6 +80,8 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     finishedAt: null,
     failureReason: null,
     lastMetrics: null,
+    thresholds: [],
+    verdict: null,
     metadata: {},
     createdAt,
     createdBy: "tester",

@@ -5,6 +5,7 @@ const code = await main(process.argv.slice(2), {
   err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
   cwd: process.cwd(),
-  isTTY: process.stdout.isTTY,
+  // The live view redraws stdout and asks on stdin: both must be a terminal.
+  isTTY: process.stdout.isTTY && process.stdin.isTTY,
 });
 process.exit(code);

@@ -4,10 +4,9 @@ import { parseArgs } from "node:util";
 import { TRPCClientError } from "@trpc/client";
 import { WebSocket } from "ws";
 import { createLoadManagerClient, type LoadManagerClient, type RequestStats } from "../index.js";
-import { errorRatePercent } from "@loadmgr/shared";
+import { errorRatePercent, figuresOf, type Figures } from "@loadmgr/shared";
 import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
 import { unifiedDiff } from "./diff.js";
-import { evaluate, parseThreshold, ThresholdError, type Figures, type Threshold } from "./thresholds.js";
 
 /** Exit codes a CI pipeline can branch on. */
 export const EXIT = { ok: 0, usage: 1, runFailed: 3, unreachable: 4, thresholdsBreached: 99 } as const;
@@ -85,29 +84,6 @@ function table(rows: Record<string, string | number>[], io: Io): void {
   for (const row of rows) io.out(line(columns.map((c) => String(row[c]))));
 }
 
-function figuresOf(row: {
-  p50ResponseMs: number;
-  p90ResponseMs: number;
-  p95ResponseMs: number;
-  p99ResponseMs: number;
-  avgResponseMs: number;
-  maxResponseMs: number;
-  requestsPerSec: number;
-  numRequests: number;
-  numFailures: number;
-}): Figures {
-  return {
-    p50: row.p50ResponseMs,
-    p90: row.p90ResponseMs,
-    p95: row.p95ResponseMs,
-    p99: row.p99ResponseMs,
-    avg: row.avgResponseMs,
-    max: row.maxResponseMs,
-    rps: row.requestsPerSec,
-    error_rate: errorRatePercent(row.numRequests, row.numFailures),
-  };
-}
-
 /** The locustfile named by -f, checked before anything is sent. */
 function readScript(file: string | undefined): string {
   if (file === undefined) throw new UsageError("this needs -f <locustfile.py>");
@@ -158,51 +134,99 @@ function delta(change: Change): string {
   return `${change.before.toFixed(1)} → ${change.after.toFixed(1)}${percent}`;
 }
 
-/** Follows a run to its end: one line per snapshot, or (on a terminal) one refreshing line with a progress bar. */
-async function follow(client: LoadManagerClient, runId: string, durationSeconds: number, io: Io): Promise<void> {
-  const started = Date.now();
-  await new Promise<void>((resolve, reject) => {
+/** Asks on the terminal; a second Ctrl-C or Ctrl-D counts as no. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const abort = new AbortController();
+  rl.once("SIGINT", () => abort.abort());
+  rl.once("close", () => abort.abort());
+  try {
+    return /^y/i.test(await rl.question(question, { signal: abort.signal }));
+  } catch {
+    return false;
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * Follows a run until it ends: one line per snapshot, or on a terminal a progress bar over the
+ * duration with a line of figures, redrawn every second. There Ctrl-C asks whether to stop the run;
+ * "no" leaves it running and stops watching ("detached").
+ */
+async function follow(
+  client: LoadManagerClient,
+  runId: string,
+  durationSeconds: number,
+  io: Io,
+): Promise<"ended" | "detached"> {
+  let firstData: number | undefined;
+  let figures = "waiting for Locust to start…";
+  let asking = false;
+  const draw = (): void => {
+    if (asking) return;
+    const done = firstData === undefined ? 0 : Math.min(1, (Date.now() - firstData) / 1000 / durationSeconds);
+    const bar = "#".repeat(Math.round(done * 24)).padEnd(24, ".");
+    process.stdout.write(`\r\x1b[2K[${bar}] ${String(Math.round(done * 100)).padStart(3)}%  ${figures}`);
+  };
+  return new Promise((resolve, reject) => {
+    const timer = io.isTTY ? setInterval(draw, 1000) : undefined;
+    let settled = false;
+    const settle = (how: "ended" | "detached"): void => {
+      if (settled) return;
+      settled = true;
+      clearInterval(timer);
+      process.off("SIGINT", onInterrupt);
+      if (io.isTTY) process.stdout.write("\n");
+      resolve(how);
+    };
     const subscription = client.runs.onMetrics.subscribe(
       { runId, lastEventId: "0" },
       {
         onData: ({ data }) => {
+          firstData ??= Date.now() - data.intervalMs;
           const errorRate = errorRatePercent(data.totalRequests, data.totalFailures);
-          const line = `users ${data.users}  rps ${data.requestsPerSec.toFixed(1)}  errors ${errorRate.toFixed(2)}%  p95 ${data.p95ResponseMs} ms  requests ${data.totalRequests}`;
-          if (io.isTTY) {
-            const done = Math.min(1, (Date.now() - started) / 1000 / durationSeconds);
-            const bar = "#".repeat(Math.round(done * 20)).padEnd(20, ".");
-            process.stdout.write(`\r[${bar}] ${line}   `);
-          } else {
-            io.out(`seq ${data.seq}  ${line}`);
-          }
+          figures = `users ${data.users}  rps ${data.requestsPerSec.toFixed(1)}  errors ${errorRate.toFixed(2)}%  p95 ${data.p95ResponseMs} ms  requests ${data.totalRequests}`;
+          if (io.isTTY) draw();
+          else io.out(`seq ${data.seq}  ${figures}`);
         },
-        onError: reject,
-        onComplete: () => {
-          if (io.isTTY) process.stdout.write("\n");
-          resolve();
+        onError: (error) => {
+          clearInterval(timer);
+          reject(error);
         },
+        onComplete: () => settle("ended"),
       },
     );
-    if (io.isTTY) {
-      process.once("SIGINT", () => {
-        const rl = createInterface({ input: process.stdin, output: process.stdout });
-        rl.question("\nStop the run? [y/N] ")
-          .then(async (answer) => {
-            rl.close();
-            if (/^y/i.test(answer)) await client.runs.stop.mutate({ id: runId });
-            else subscription.unsubscribe();
-            if (!/^y/i.test(answer)) resolve();
-          })
-          .catch(reject);
-      });
-    }
+    const onInterrupt = (): void => {
+      if (asking) return;
+      asking = true;
+      confirm("\nStop the run? [y/N] ")
+        .then(async (stop) => {
+          asking = false;
+          if (!stop) {
+            settle("detached"); // first: unsubscribing completes the subscription
+            subscription.unsubscribe();
+            return;
+          }
+          figures = "stopping…";
+          draw();
+          await client.runs.stop.mutate({ id: runId });
+        })
+        .catch((error: unknown) => {
+          clearInterval(timer);
+          subscription.unsubscribe();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        });
+    };
+    if (io.isTTY) process.on("SIGINT", onInterrupt);
   });
 }
 
 async function runCommand(client: LoadManagerClient, testId: string, values: Values, io: Io): Promise<number> {
-  const thresholds: Threshold[] = (values.threshold ?? []).map(parseThreshold);
+  const thresholds = values.threshold ?? [];
   const created = await client.runs.create.mutate({
     id: testId,
+    thresholds,
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(values.users !== undefined ? { targetUsers: number(values, "users") } : {}),
     ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
@@ -214,15 +238,20 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
     return EXIT.ok;
   }
   if (!values.json) io.out(`run ${created.id} started (${created.durationSeconds} s)`);
-  await follow(client, created.id, created.durationSeconds, { ...io, isTTY: io.isTTY && values.watch });
+  const how = await follow(client, created.id, created.durationSeconds, { ...io, isTTY: io.isTTY && values.watch });
+  if (how === "detached") {
+    io.out(
+      `run ${created.id} goes on; see it with \`loadmgr runs show ${created.id}\` or stop it with \`loadmgr runs stop ${created.id}\``,
+    );
+    return EXIT.ok;
+  }
+  // The server judged the thresholds when the run ended, and stored the verdict on it.
   const [run, requests] = await Promise.all([
     client.runs.get.query({ id: created.id }),
     client.analytics.requests.query({ id: created.id }),
   ]);
-  const endpoints = new Map(requests.endpoints.map((row) => [`${row.method} ${row.name}`, figuresOf(row)]));
-  const verdict = evaluate(thresholds, figuresOf(requests.total), endpoints);
   if (values.json) {
-    io.out(JSON.stringify({ run, requests, thresholds: verdict }));
+    io.out(JSON.stringify({ run, requests }));
   } else {
     io.out(`run ${run.id} ${run.status}${run.failureReason !== null ? `: ${run.failureReason}` : ""}`);
     table(
@@ -237,14 +266,13 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
       })),
       io,
     );
-    for (const v of verdict.verdicts) {
-      io.out(
-        `${v.passed ? "✓" : "✗"} ${v.threshold}  (measured ${v.measured === null ? "nothing" : v.measured.toFixed(2)})`,
-      );
+    for (const check of run.verdict?.checks ?? []) {
+      const measured = check.measured === null ? "nothing" : check.measured.toFixed(2);
+      io.out(`${check.passed ? "✓" : "✗"} ${check.threshold}  (measured ${measured})`);
     }
   }
   if (run.status === "Failed") return EXIT.runFailed;
-  return verdict.passed ? EXIT.ok : EXIT.thresholdsBreached;
+  return run.verdict === null || run.verdict.passed ? EXIT.ok : EXIT.thresholdsBreached;
 }
 
 /** Runs one CLI invocation; returns the exit code. */
@@ -454,7 +482,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     throw new UsageError(`unknown command "${positionals.join(" ")}" (loadmgr --help)`);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ThresholdError) {
+    if (error instanceof UsageError) {
       io.err(`loadmgr: ${error.message}`);
       return EXIT.usage;
     }

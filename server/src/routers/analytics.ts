@@ -23,6 +23,7 @@ import {
   type Timeseries,
   type Trend,
 } from "@loadmgr/shared";
+import { runStats } from "../analytics/runStats.js";
 import { graphPoints, intervalsPerPoint, scatterOf, timeseriesPoints } from "../analytics/series.js";
 import type { Context } from "../context.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
@@ -31,12 +32,6 @@ import { pointOf, type SnapshotPoint, type SnapshotWindow } from "../store/snaps
 import { authedProcedure, router } from "../trpc.js";
 
 const TAGS = ["analytics"];
-
-/** The run's stats over every stored snapshot (empty before the first one). */
-async function runStats(ctx: Context, runId: string): Promise<WindowStats> {
-  const record = await ctx.store.getRunStats(runId);
-  return record === undefined ? new WindowStats() : WindowStats.fromRecord(record);
-}
 
 /** Chart figures for the window, over all endpoints or only those named `name`. */
 async function pointsOf(ctx: Context, runId: string, window: SnapshotWindow, name?: string): Promise<SnapshotPoint[]> {
@@ -120,7 +115,7 @@ export const analyticsRouter = router({
     .output(runSummarySchema)
     .query(async ({ ctx, input }): Promise<RunSummary> => {
       const run = await runInScope(ctx, input.id);
-      const stats = await runStats(ctx, run.id);
+      const stats = await runStats(ctx.store, run.id);
       const seconds = stats.activeMs / 1000;
       const total = requestStatsRow(stats.total(), seconds);
       return {
@@ -166,7 +161,7 @@ export const analyticsRouter = router({
     .output(requestStatsSchema)
     .query(async ({ ctx, input }): Promise<RequestStats> => {
       const run = await runInScope(ctx, input.id);
-      const stats = await runStats(ctx, run.id);
+      const stats = await runStats(ctx.store, run.id);
       const seconds = stats.activeMs / 1000;
       const errors = [...stats.errors.values()].sort((a, b) => b.occurrences - a.occurrences);
       return {
@@ -233,7 +228,7 @@ export const analyticsRouter = router({
       const run = await runInScope(ctx, input.id);
       const { from, to, name } = input;
       if (from === undefined && to === undefined) {
-        const stats = await runStats(ctx, run.id);
+        const stats = await runStats(ctx.store, run.id);
         return aggregateOf(run.id, name, name === undefined ? stats : onlyNamed(stats, name));
       }
       const stats = new WindowStats(name);
@@ -259,7 +254,7 @@ export const analyticsRouter = router({
       const runs = [];
       for (const run of items.reverse()) {
         if (!numbers.has(run.scriptRevisionId)) numbers.set(run.scriptRevisionId, await revisionNumber(ctx, run));
-        const stats = await runStats(ctx, run.id);
+        const stats = await runStats(ctx.store, run.id);
         const total = requestStatsRow(stats.total(), stats.activeMs / 1000);
         runs.push({
           runId: run.id,

@@ -15,6 +15,7 @@ import type { Context } from "../context.js";
 import { AppError, notFound } from "../errors.js";
 import { requestLogChannel, requestLogWindow } from "../live/liveBus.js";
 import { ingestProcedure, router } from "../trpc.js";
+import { verdictOf } from "../runs/verdict.js";
 
 const TAGS = ["internal: Locust ingest"];
 const LOCUST = "locust";
@@ -144,6 +145,7 @@ export const ingestRouter = router({
         finishedAt: now,
         updatedAt: now,
         updatedBy: LOCUST,
+        verdict: await verdictOf(ctx.store, run, now),
         ...(to === "Failed" ? { failureReason: input.message ?? "Locust reported an error" } : {}),
       });
       if (ended === undefined) {

@@ -16,6 +16,7 @@ import { scopeFilter } from "../auth.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
+import { verdictOf } from "../runs/verdict.js";
 import { liveProcedures } from "./live.js";
 
 const TAGS = ["runs"];
@@ -62,6 +63,8 @@ export const runsRouter = router({
         finishedAt: null,
         failureReason: null,
         lastMetrics: null,
+        thresholds: input.thresholds,
+        verdict: null,
         metadata: input.metadata,
         createdAt: now,
         createdBy: actor,
@@ -122,7 +125,11 @@ export const runsRouter = router({
       // A run that never started has nothing to wind down: it ends at once.
       const stopped =
         run.status === "Pending"
-          ? await ctx.store.transitionRun(run.id, "Stopped", { ...changes, finishedAt: now })
+          ? await ctx.store.transitionRun(run.id, "Stopped", {
+              ...changes,
+              finishedAt: now,
+              verdict: await verdictOf(ctx.store, run, now),
+            })
           : await ctx.store.transitionRun(run.id, "Stopping", changes);
       if (stopped !== undefined) {
         ctx.logger.info({ runId: run.id, status: stopped.status }, "run stop requested");

@@ -6,6 +6,7 @@ import { ClusterRunner } from "../runners/clusterRunner.js";
 import { failureText, type Runner, type RunnerState } from "../runners/runner.js";
 import type { Store } from "../store/store.js";
 import type { RunTokens } from "./runTokens.js";
+import { verdictOf } from "./verdict.js";
 
 const SYSTEM = "loadmgr";
 /** A Pending run whose start job has not run for this long is failed. */
@@ -253,6 +254,7 @@ export class RunLifecycle {
       finishedAt: now,
       updatedAt: now,
       updatedBy: SYSTEM,
+      verdict: await verdictOf(this.deps.store, run, now),
       ...(failureReason !== null ? { failureReason } : {}),
     });
     if (done !== undefined)

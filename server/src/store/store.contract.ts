@@ -220,10 +220,11 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
 
     it("moves runs only along legal transitions and updates recentRuns in place", async () => {
       const test = await newTest();
-      const run = makeRun(test);
+      const run = makeRun(test, { thresholds: ["p95<300"] });
       const other = makeRun(test, { createdAt: run.createdAt + 1 });
       await store.createRun(run);
       await store.createRun(other);
+      assert.deepEqual((await store.getRun(run.id))?.thresholds, ["p95<300"]);
       assert.equal(await store.transitionRun(run.id, "Finished", { updatedAt: 1, updatedBy: "x" }), undefined);
       const running = await store.transitionRun(run.id, "Running", {
         startedAt: run.createdAt + 100,
@@ -232,12 +233,20 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       });
       assert.equal(running?.status, "Running");
       assert.equal(running?.startedAt, run.createdAt + 100);
+      const verdict = {
+        passed: false,
+        checkedAt: run.createdAt + 200,
+        checks: [{ threshold: "p95<300", measured: 312.5, passed: false }],
+      };
       const finished = await store.transitionRun(run.id, "Finished", {
         finishedAt: run.createdAt + 200,
         updatedAt: run.createdAt + 200,
         updatedBy: "runner",
+        verdict,
       });
       assert.equal(finished?.status, "Finished");
+      assert.deepEqual(finished?.verdict, verdict);
+      assert.deepEqual((await store.getRun(run.id))?.verdict, verdict);
       assert.equal(await store.transitionRun(run.id, "Running", { updatedAt: 1, updatedBy: "x" }), undefined);
       assert.equal((await store.getRun(run.id))?.status, "Finished");
       const stored = await store.getLoadTest(test.id);

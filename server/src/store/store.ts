@@ -40,7 +40,7 @@ export type LoadTestChanges = Partial<
 
 export type NewScriptRevision = Omit<ScriptRevision, "revisionNumber">;
 
-export type RunChanges = Partial<Pick<LoadTestRun, "startedAt" | "finishedAt" | "failureReason">> &
+export type RunChanges = Partial<Pick<LoadTestRun, "startedAt" | "finishedAt" | "failureReason" | "verdict">> &
   Pick<LoadTestRun, "updatedAt" | "updatedBy">;
 
 /**

@@ -151,6 +151,8 @@ export class MongoStore implements Store {
     ]);
     await ensureIndexes(this.runStats, [{ key: { loadTestId: 1 }, name: "test_idx" }]);
     await this.convertV1Snapshots();
+    // Runs stored before thresholds existed.
+    await this.runs.updateMany({ thresholds: { $exists: false } }, { $set: { thresholds: [], verdict: null } });
   }
 
   private async convertV1Snapshots(): Promise<void> {

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { RecentRun, RunMetricsSummary, RunStatus, WindowStatsRecord } from "@loadmgr/shared";
+import type { RecentRun, RunMetricsSummary, RunStatus, RunVerdict, WindowStatsRecord } from "@loadmgr/shared";
 
 type Json = Record<string, unknown>;
 
@@ -71,6 +71,11 @@ export const loadTestRuns = sqliteTable(
     finishedAt: integer("finished_at"),
     failureReason: text("failure_reason"),
     lastMetrics: text("last_metrics", { mode: "json" }).$type<RunMetricsSummary>(),
+    thresholds: text("thresholds", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    verdict: text("verdict", { mode: "json" }).$type<RunVerdict>(),
     metadata: text("metadata", { mode: "json" }).$type<Json>().notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),

@@ -1,4 +1,7 @@
 /** k6-style pass/fail criteria on a run's results: `p95<300`, `error_rate<1%`, `rps>50`, `GET /api:p99<500`. */
+import { z } from "zod";
+import { errorRatePercent, type RequestStatsRow } from "./analytics.js";
+import { timestampSchema } from "./fields.js";
 
 export const THRESHOLD_METRICS = ["p50", "p90", "p95", "p99", "avg", "max", "rps", "error_rate"] as const;
 export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
@@ -50,19 +53,60 @@ export function parseThreshold(text: string): Threshold {
   };
 }
 
-export interface Verdict {
-  threshold: string;
-  measured: number | null;
-  passed: boolean;
+/** A threshold as written, checked when it arrives: a bad one is refused with the reason. */
+export const thresholdExpressionSchema = z
+  .string()
+  .trim()
+  .max(300)
+  .superRefine((text, ctx) => {
+    try {
+      parseThreshold(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  });
+
+export const MAX_THRESHOLDS = 50;
+
+export const thresholdCheckSchema = z.object({
+  threshold: z.string(),
+  measured: z.number().nullable().describe("null: the run never called that endpoint (the check fails)"),
+  passed: z.boolean(),
+});
+export type ThresholdCheck = z.infer<typeof thresholdCheckSchema>;
+
+export const runVerdictSchema = z.object({
+  passed: z.boolean().describe("every threshold held"),
+  checkedAt: timestampSchema,
+  checks: z.array(thresholdCheckSchema),
+});
+export type RunVerdict = z.infer<typeof runVerdictSchema>;
+
+/** The figures of one row of request stats that thresholds can name. */
+export function figuresOf(row: RequestStatsRow): Figures {
+  return {
+    p50: row.p50ResponseMs,
+    p90: row.p90ResponseMs,
+    p95: row.p95ResponseMs,
+    p99: row.p99ResponseMs,
+    avg: row.avgResponseMs,
+    max: row.maxResponseMs,
+    rps: row.requestsPerSec,
+    error_rate: errorRatePercent(row.numRequests, row.numFailures),
+  };
 }
 
-/** Checks each threshold; one on an endpoint the run never called fails (measured: null). */
-export function evaluate(
-  thresholds: Threshold[],
-  total: Figures,
-  endpoints: Map<string, Figures>,
-): { passed: boolean; verdicts: Verdict[] } {
-  const verdicts = thresholds.map((threshold): Verdict => {
+/** Checks each threshold against a run's stats; one on a run or endpoint without requests fails (measured: null). */
+export function judge(
+  thresholds: string[],
+  stats: { total: RequestStatsRow; endpoints: RequestStatsRow[] },
+  checkedAt: number,
+): RunVerdict {
+  // Nothing measured is no pass: a threshold on a run or endpoint without requests fails.
+  const measured = (row: RequestStatsRow) => (row.numRequests > 0 ? figuresOf(row) : undefined);
+  const endpoints = new Map(stats.endpoints.map((row) => [`${row.method} ${row.name}`, measured(row)]));
+  const total = measured(stats.total);
+  const checks = thresholds.map(parseThreshold).map((threshold): ThresholdCheck => {
     const figures =
       threshold.endpoint === undefined
         ? total
@@ -79,5 +123,5 @@ export function evaluate(
             : measured >= threshold.value;
     return { threshold: threshold.text, measured, passed };
   });
-  return { passed: verdicts.every((v) => v.passed), verdicts };
+  return { passed: checks.every((c) => c.passed), checkedAt, checks };
 }

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { RequestStatsRow } from "./analytics.js";
+import { judge, parseThreshold, thresholdExpressionSchema, ThresholdError } from "./thresholds.js";
+
+const row = (method: string, name: string, overrides: Partial<RequestStatsRow> = {}): RequestStatsRow => ({
+  method,
+  name,
+  numRequests: 1000,
+  numFailures: 5,
+  requestsPerSec: 60,
+  failuresPerSec: 0.3,
+  avgResponseMs: 35,
+  minResponseMs: 2,
+  maxResponseMs: 900,
+  p50ResponseMs: 20,
+  p90ResponseMs: 80,
+  p95ResponseMs: 120,
+  p99ResponseMs: 400,
+  ...overrides,
+});
+
+const stats = {
+  total: row("", "Aggregated"),
+  endpoints: [row("GET", "/api/products", { p99ResponseMs: 700 }), row("POST", "/api/cart")],
+};
+
+describe("thresholds", () => {
+  it("parses the k6-style forms", () => {
+    assert.deepEqual(parseThreshold("p95<300"), {
+      text: "p95<300",
+      endpoint: undefined,
+      metric: "p95",
+      operator: "<",
+      value: 300,
+    });
+    assert.equal(parseThreshold("error_rate<1%").value, 1);
+    assert.equal(parseThreshold("rps >= 50").operator, ">=");
+    assert.deepEqual(parseThreshold("GET /api/products:p99<500").endpoint, { method: "GET", name: "/api/products" });
+    assert.equal(parseThreshold("avg<250ms").value, 250);
+  });
+
+  for (const bad of ["p95", "p95<", "<300", "p97<300", "rps<5%", "error_rate<5ms", "p95<<3", "get /x:p95<3", ""]) {
+    it(`refuses ${JSON.stringify(bad)} with a message saying how to write one`, () => {
+      assert.throws(
+        () => parseThreshold(bad),
+        (error: Error) => error instanceof ThresholdError && /threshold/.test(error.message),
+      );
+    });
+  }
+
+  it("refuses a bad expression at the API's edge with the same message", () => {
+    const result = thresholdExpressionSchema.safeParse("p97<300");
+    assert.equal(result.success, false);
+    assert.match(result.error?.issues[0]?.message ?? "", /unknown metric "p97"/);
+    assert.equal(thresholdExpressionSchema.parse("  p95<300 "), "p95<300");
+  });
+
+  it("passes only when every threshold holds, and reports each measured value", () => {
+    const ok = judge(["p95<300", "rps>50", "error_rate<1%", "max<=900"], stats, 7);
+    assert.equal(ok.passed, true);
+    assert.equal(ok.checkedAt, 7);
+    assert.deepEqual(
+      ok.checks.map((c) => c.measured),
+      [120, 60, 0.5, 900],
+    );
+    const breached = judge(["p95<300", "GET /api/products:p99<500"], stats, 7);
+    assert.equal(breached.passed, false);
+    assert.deepEqual(breached.checks[1], { threshold: "GET /api/products:p99<500", measured: 700, passed: false });
+    const missing = judge(["POST /nowhere:p99<500"], stats, 7);
+    assert.deepEqual(missing.checks[0], { threshold: "POST /nowhere:p99<500", measured: null, passed: false });
+    assert.deepEqual(judge([], stats, 7), { passed: true, checkedAt: 7, checks: [] });
+  });
+
+  it("fails every threshold of a run that sent no requests: nothing measured is no pass", () => {
+    const idle = { total: row("", "Aggregated", { numRequests: 0, numFailures: 0, p95ResponseMs: 0 }), endpoints: [] };
+    assert.deepEqual(judge(["p95<300", "error_rate<1%"], idle, 7), {
+      passed: false,
+      checkedAt: 7,
+      checks: [
+        { threshold: "p95<300", measured: null, passed: false },
+        { threshold: "error_rate<1%", measured: null, passed: false },
+      ],
+    });
+  });
+});
