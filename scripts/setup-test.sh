@@ -21,5 +21,12 @@ if ! command -v redis-server >/dev/null; then
   (service redis-server stop || true) >/dev/null 2>&1
 fi
 
+# Chromium for the dashboard's end-to-end tests: Debian's package, driven by playwright-core (no download).
+if ! command -v chromium >/dev/null; then
+  log "installing chromium (Debian package)…"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
+fi
+
 # Locust: the newest supported version (what runs use) and the oldest (the plugin's tests run on both).
 bash scripts/setup-python.sh --oldest

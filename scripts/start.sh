@@ -4,4 +4,5 @@
 source "$(dirname "$0")/lib.sh"
 bash scripts/setup.sh
 bash scripts/setup-python.sh
+bash scripts/build-web.sh
 exec node --import tsx server/src/main.ts "$@"

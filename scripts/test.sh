@@ -9,11 +9,13 @@ npx eslint --max-warnings=0 .
 npx prettier --check --log-level=warn .
 log "type check (tsc)…"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p web/tsconfig.json --noEmit
+bash scripts/build-web.sh
 
 log "plugin tests (pytest) on Locust 2.47 and 2.20…"
 .venv/locust/bin/python -m pytest -q -p no:cacheprovider locust/tests
 .venv/locust-2.20/bin/python -m pytest -q -p no:cacheprovider locust/tests
 
-mapfile -t files < <(find shared server client test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t files < <(find shared server client web test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 log "running ${#files[@]} test files…"
 exec node --import tsx --test --test-concurrency=2 "${files[@]}"

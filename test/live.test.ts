@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type {
-  LiveMetrics,
-  LoadTest,
-  LoadTestRun,
-  MetricSnapshotPush,
-  RequestLogBatch,
-  RequestSample,
-} from "@loadmgr/shared";
+import type { LiveMetrics, LoadTest, LoadTestRun, RequestLogBatch, RequestSample } from "@loadmgr/shared";
 import { freePort } from "./helpers/ports.js";
+import { pusher } from "./helpers/pusher.js";
 import { collect, liveClient } from "./helpers/liveClient.js";
 import type { LoadManagerClient } from "@loadmgr/client";
 import { createTest, startRun } from "./helpers/runs.js";
@@ -17,50 +11,6 @@ import { eventually } from "./helpers/wait.js";
 
 const OUTSIDER = "other-account-token-012345678";
 const TOKENS = { tokens: [{ name: "other", token: OUTSIDER, role: "viewer", accountId: "globex" }] };
-
-function snapshot(runId: string, seq: number, extra: Partial<MetricSnapshotPush> = {}): MetricSnapshotPush {
-  return {
-    runId,
-    seq,
-    timestamp: 1_760_000_000_000 + seq * 1000,
-    intervalMs: 1000,
-    users: seq,
-    totalRequests: 10 * seq,
-    totalFailures: 0,
-    endpoints: [
-      {
-        method: "GET",
-        name: "/",
-        requests: 10,
-        failures: 0,
-        sumResponseMs: 10 * seq,
-        minResponseMs: seq,
-        maxResponseMs: seq,
-        histogram: [[seq, 10]],
-      },
-    ],
-    ...extra,
-  };
-}
-
-/** Pushes snapshots for a run as its Locust plugin would. */
-function pusher(server: TestServer, runId: string) {
-  const locust = restClient(server.url, server.running.services.runTokens.issue(runId));
-  return {
-    metrics: async (seq: number, extra: Partial<MetricSnapshotPush> = {}) => {
-      const res = await locust.post("/v1/internal/locust/metrics", snapshot(runId, seq, extra));
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-    },
-    stop: async () => {
-      const res = await locust.post("/v1/internal/locust/test-stop", {
-        runId,
-        timestamp: Date.now(),
-        reason: "duration",
-      });
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-    },
-  };
-}
 
 const seqs = (events: { data: { seq: number } }[]): number[] => events.map((e) => e.data.seq);
 

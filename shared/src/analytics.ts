@@ -252,6 +252,3 @@ export function requestStatsRow(totals: EndpointTotals, seconds: number): Reques
     p99ResponseMs: p.p99,
   };
 }
-
-export const errorRatePercent = (requests: number, failures: number): number =>
-  requests > 0 ? (100 * failures) / requests : 0;

@@ -10,5 +10,8 @@ export * from "./ingest.js";
 export * from "./histogram.js";
 export * from "./windowStats.js";
 export * from "./analytics.js";
+export * from "./figures.js";
 export * from "./thresholds.js";
+export * from "./compare.js";
+export * from "./textDiff.js";
 export * from "./live.js";

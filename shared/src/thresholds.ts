@@ -1,10 +1,9 @@
 /** k6-style pass/fail criteria on a run's results: `p95<300`, `error_rate<1%`, `rps>50`, `GET /api:p99<500`. */
 import { z } from "zod";
-import { errorRatePercent, type RequestStatsRow } from "./analytics.js";
+import type { RequestStatsRow } from "./analytics.js";
+import { figuresOf, THRESHOLD_METRICS, type ThresholdMetric } from "./figures.js";
 import { timestampSchema } from "./fields.js";
 
-export const THRESHOLD_METRICS = ["p50", "p90", "p95", "p99", "avg", "max", "rps", "error_rate"] as const;
-export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
 type Operator = "<" | "<=" | ">" | ">=";
 
 export interface Threshold {
@@ -15,9 +14,6 @@ export interface Threshold {
   operator: Operator;
   value: number;
 }
-
-/** The figures a threshold is checked against (ms for times, per second for rps, percent for error_rate). */
-export type Figures = Record<ThresholdMetric, number>;
 
 export class ThresholdError extends Error {}
 
@@ -81,20 +77,6 @@ export const runVerdictSchema = z.object({
   checks: z.array(thresholdCheckSchema),
 });
 export type RunVerdict = z.infer<typeof runVerdictSchema>;
-
-/** The figures of one row of request stats that thresholds can name. */
-export function figuresOf(row: RequestStatsRow): Figures {
-  return {
-    p50: row.p50ResponseMs,
-    p90: row.p90ResponseMs,
-    p95: row.p95ResponseMs,
-    p99: row.p99ResponseMs,
-    avg: row.avgResponseMs,
-    max: row.maxResponseMs,
-    rps: row.requestsPerSec,
-    error_rate: errorRatePercent(row.numRequests, row.numFailures),
-  };
-}
 
 /** Checks each threshold against a run's stats; one on a run or endpoint without requests fails (measured: null). */
 export function judge(

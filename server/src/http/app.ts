@@ -9,6 +9,7 @@ import type { Context, Services } from "../context.js";
 import { appRouter } from "../routers/index.js";
 import { DOCS_HTML, docsAsset } from "./docsPage.js";
 import { serveCsvExport } from "./csvExport.js";
+import { dashboardFile } from "./dashboard.js";
 import { buildOpenApiDocument, toYaml } from "./openapi.js";
 import { rewriteRestErrors } from "./restErrors.js";
 
@@ -137,6 +138,11 @@ export function createApp(services: Services, adminToken: string): App {
         send(res, 200, asset.type, asset.body);
         return;
       }
+    }
+    const page = await dashboardFile(path);
+    if (page !== undefined) {
+      send(res, page.status, page.type, page.body);
+      return;
     }
     sendJson(res, 404, { code: "NOT_FOUND", message: `no route for GET ${path}` });
   }

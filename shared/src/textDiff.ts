@@ -1,5 +1,15 @@
-/** A unified diff of two texts, by lines (longest common subsequence; scripts are small). */
-export function unifiedDiff(a: string, b: string, labels: [string, string], context = 3): string {
+/** One line of a line diff: kept (" "), removed ("-") or added ("+"), with its 1-based numbers in a and b. */
+export interface DiffLine {
+  kind: " " | "-" | "+";
+  text: string;
+  /** Its number in a (for "+", the number of the a line before it). */
+  a: number;
+  /** Its number in b (for "-", the number of the b line before it). */
+  b: number;
+}
+
+/** Two texts compared by lines (longest common subsequence; scripts are small). */
+export function diffLines(a: string, b: string): DiffLine[] {
   // A final newline ends the last line; it is not an empty line of its own.
   const left = a.replace(/\n$/, "").split("\n");
   const right = b.replace(/\n$/, "").split("\n");
@@ -13,8 +23,7 @@ export function unifiedDiff(a: string, b: string, labels: [string, string], cont
       table[i * (m + 1) + j] = left[i] === right[j] ? lcs(i + 1, j + 1) + 1 : Math.max(lcs(i + 1, j), lcs(i, j + 1));
     }
   }
-  type Line = { kind: " " | "-" | "+"; text: string; a: number; b: number };
-  const lines: Line[] = [];
+  const lines: DiffLine[] = [];
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
@@ -24,6 +33,12 @@ export function unifiedDiff(a: string, b: string, labels: [string, string], cont
       lines.push({ kind: "-", text: left[i++] ?? "", a: i, b: j });
     } else lines.push({ kind: "+", text: right[j++] ?? "", a: i, b: j });
   }
+  return lines;
+}
+
+/** A unified diff of two texts, by lines, with `context` lines around each change. */
+export function unifiedDiff(a: string, b: string, labels: [string, string], context = 3): string {
+  const lines = diffLines(a, b);
   const changed = lines.map((line, index) => (line.kind !== " " ? index : -1)).filter((index) => index >= 0);
   if (changed.length === 0) return "";
   const out = [`--- ${labels[0]}`, `+++ ${labels[1]}`];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { unifiedDiff } from "./diff.js";
+import { unifiedDiff } from "./textDiff.js";
 
 it("writes a unified diff with context and hunk headers, empty for equal texts", () => {
   const a = ["import x", "", "class A:", "    wait = 1", "    def t(self):", "        get('/')", ""].join("\n");

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { RequestStats, RequestStatsRow } from "./analytics.js";
+import { compareRuns } from "./compare.js";
+
+const row = (name: string, overrides: Partial<RequestStatsRow> = {}): RequestStatsRow => ({
+  method: name === "Aggregated" ? "" : "GET",
+  name,
+  numRequests: 1000,
+  numFailures: 0,
+  requestsPerSec: 50,
+  failuresPerSec: 0,
+  avgResponseMs: 40,
+  minResponseMs: 2,
+  maxResponseMs: 400,
+  p50ResponseMs: 30,
+  p90ResponseMs: 80,
+  p95ResponseMs: 100,
+  p99ResponseMs: 200,
+  ...overrides,
+});
+
+const stats = (endpoints: RequestStatsRow[], total: RequestStatsRow): RequestStats => ({
+  runId: "r",
+  endpoints: endpoints.map((e) => ({ ...e, failureMessages: [] })),
+  total,
+});
+
+describe("comparing two runs", () => {
+  it("marks p95/p99 more than 10 % slower, or an error rate up a point, as a regression; lists gone and new endpoints", () => {
+    const a = stats([row("/a"), row("/b"), row("/old")], row("Aggregated"));
+    const b = stats(
+      [row("/a", { p95ResponseMs: 111 }), row("/b", { p95ResponseMs: 110, numFailures: 10 }), row("/new")],
+      row("Aggregated", { p99ResponseMs: 221 }),
+    );
+    const rows = compareRuns(a, b);
+    assert.deepEqual(
+      rows.map((r) => [r.endpoint, r.regression]),
+      [
+        ["GET /a", true],
+        ["GET /b", true],
+        ["GET /new", false],
+        ["GET /old", false],
+        ["Aggregated", true],
+      ],
+    );
+    assert.deepEqual(rows[1]?.errorRate, { before: 0, after: 1 });
+    assert.deepEqual(rows[2]?.p95, { before: null, after: 100 });
+    assert.deepEqual(rows[3]?.p95, { before: 100, after: null });
+  });
+
+  it("does not call a change of under 1 ms a regression", () => {
+    const rows = compareRuns(
+      stats([], row("Aggregated", { p95ResponseMs: 2, p99ResponseMs: 3 })),
+      stats([], row("Aggregated", { p95ResponseMs: 2.9, p99ResponseMs: 3.5 })),
+    );
+    assert.equal(rows[0]?.regression, false);
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+/** Debian's Chromium (scripts/setup-test.sh installs it); no browser is downloaded. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Where the end-to-end tests leave a screenshot of each page; the README links it. */
+export const SCREENSHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Headless in a sandboxless container, and quiet on a machine with no network beyond loopback.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: "disabled" });
+}
+
+/**
+ * The page's uncaught errors and console errors, so a test can say there were none. The browser's
+ * own note of a 4xx answer is left out: tests send bad input on purpose, and the page shows it.
+ */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !/Failed to load resource: .* status of 4\d\d/.test(message.text()))
+      errors.push(message.text());
+  });
+  return errors;
+}

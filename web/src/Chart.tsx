@@ -1,0 +1,91 @@
+import { createContext } from "preact";
+import { useContext, useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+/** The current theme, so charts redraw in its colours. */
+export const ThemeContext = createContext<"light" | "dark">("light");
+
+export interface Series {
+  label: string;
+  /** A CSS colour. */
+  color: string;
+  values: (number | null)[];
+  /** Which y axis: "left" (default) or "right". */
+  axis?: "left" | "right";
+  unit: string;
+}
+
+interface Props {
+  title: string;
+  /** Unix ms of each point. */
+  times: number[];
+  series: Series[];
+  height?: number;
+}
+
+/** A time chart (uPlot): redraws its data in place as points arrive, and follows its container's width. */
+export function TimeChart({ title, times, series, height = 240 }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const theme = useContext(ThemeContext);
+  const shape = series.map((s) => `${s.label}:${s.axis ?? "left"}`).join(",");
+
+  useEffect(() => {
+    const element = box.current;
+    if (element === null) return;
+    const units = (side: "left" | "right") =>
+      [...new Set(series.filter((s) => (s.axis ?? "left") === side).map((s) => s.unit))].join(", ");
+    // A canvas takes colours, not CSS variables: the theme's, read now.
+    const css = getComputedStyle(document.documentElement);
+    const muted = css.getPropertyValue("--muted").trim();
+    const grid = css.getPropertyValue("--grid").trim();
+    const axisStyle = { stroke: muted, grid: { stroke: grid }, ticks: { stroke: grid } };
+    const options: uPlot.Options = {
+      width: Math.max(element.clientWidth, 200),
+      height,
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: true }, left: { auto: true }, right: { auto: true } },
+      axes: [
+        axisStyle,
+        { ...axisStyle, scale: "left", label: units("left"), size: 60 },
+        ...(series.some((s) => s.axis === "right")
+          ? [{ ...axisStyle, scale: "right", side: 1 as const, label: units("right"), size: 60, grid: { show: false } }]
+          : []),
+      ],
+      series: [
+        {},
+        ...series.map((s) => ({
+          label: `${s.label} (${s.unit})`,
+          stroke: s.color,
+          width: 2,
+          scale: s.axis ?? "left",
+          spanGaps: true,
+          points: { show: false },
+        })),
+      ],
+    };
+    plot.current = new uPlot(options, [times.map((t) => t / 1000), ...series.map((s) => s.values)], element);
+    const resize = new ResizeObserver(() =>
+      plot.current?.setSize({ width: Math.max(element.clientWidth, 200), height }),
+    );
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      plot.current?.destroy();
+      plot.current = null;
+    };
+    // Rebuilt only when the set of series or the theme changes; new data goes through setData below.
+  }, [shape, height, theme]);
+
+  useEffect(() => {
+    plot.current?.setData([times.map((t) => t / 1000), ...series.map((s) => s.values)]);
+  }, [times, series]);
+
+  return (
+    <figure class="chart" aria-label={title}>
+      <figcaption>{title}</figcaption>
+      <div ref={box} class="chart-plot" data-points={times.length} />
+    </figure>
+  );
+}

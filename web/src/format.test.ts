@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { change, count, duration, ms, percent, perSecond } from "./format.js";
+
+describe("dashboard number formats", () => {
+  it("writes each kind of figure with its unit and precision", () => {
+    assert.equal(count(1234567), "1,234,567");
+    assert.equal(perSecond(12.345), "12.3/s");
+    assert.equal(ms(4.26), "4.3 ms");
+    assert.equal(ms(312.4), "312 ms");
+    assert.equal(ms(1520), "1,520 ms");
+    assert.equal(ms(12_345), "12.3 s");
+    assert.equal(percent(0.125), "0.13 %");
+    assert.equal(duration(59), "59 s");
+    assert.equal(duration(185), "3 m 05 s");
+    assert.equal(duration(7260), "2 h 01 m");
+  });
+
+  it("writes changes as signed percentages, and says when a side is missing", () => {
+    assert.equal(change(100, 112), "+12 %");
+    assert.equal(change(100, 90), "-10 %");
+    assert.equal(change(null, 5), "new");
+    assert.equal(change(5, null), "gone");
+    assert.equal(change(0, 0), "±0 %");
+  });
+});

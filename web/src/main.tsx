@@ -1,0 +1,165 @@
+import { render } from "preact";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import type { LoadManagerClient } from "../../client/src/index.js";
+import { ThemeContext } from "./Chart.js";
+import { ComparePage } from "./pages/ComparePage.js";
+import { RunPage } from "./pages/RunPage.js";
+import { SignIn } from "./pages/SignIn.js";
+import { TestDetail } from "./pages/TestDetail.js";
+import { TestForm } from "./pages/TestForm.js";
+import { TestList } from "./pages/TestList.js";
+import { clientFor, forgetToken, savedScope, savedToken, saveScope, type Scope } from "./session.js";
+import "./style.css";
+
+type Theme = "light" | "dark";
+
+/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs/<id>, #/compare?a=&b=. */
+function useRoute(): { path: string[]; query: URLSearchParams } {
+  const read = () => {
+    const [path = "", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
+    return { path: path.split("/").filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) };
+  };
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const changed = () => {
+      setRoute(read());
+      window.scrollTo(0, 0);
+    };
+    window.addEventListener("hashchange", changed);
+    return () => window.removeEventListener("hashchange", changed);
+  }, []);
+  return route;
+}
+
+function ScopePicker({ scope, onChange }: { scope: Scope; onChange: (scope: Scope) => void }) {
+  const [draft, setDraft] = useState(scope);
+  const fields: [keyof Scope, string][] = [
+    ["accountId", "Account"],
+    ["orgId", "Org"],
+    ["projectId", "Project"],
+    ["envId", "Env"],
+  ];
+  return (
+    <form
+      class="scope"
+      aria-label="Scope"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onChange(draft);
+      }}
+    >
+      {fields.map(([key, label]) => (
+        <label key={key}>
+          <span class="visually-hidden">{label}</span>
+          <input
+            name={`scope-${key}`}
+            placeholder={`${label}: any`}
+            value={draft[key]}
+            onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value.trim() })}
+          />
+        </label>
+      ))}
+      <button type="submit" class="secondary">
+        Apply
+      </button>
+    </form>
+  );
+}
+
+function App() {
+  const [token, setToken] = useState(savedToken);
+  const [scope, setScope] = useState(savedScope);
+  const [theme, setTheme] = useState<Theme>(() => (document.documentElement.dataset.theme as Theme) ?? "light");
+  const route = useRoute();
+  const client = useMemo<LoadManagerClient | null>(() => (token === null ? null : clientFor(token)), [token]);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem("loadmgr.theme", theme);
+  }, [theme]);
+
+  const themeButton = (
+    <button
+      type="button"
+      class="secondary theme-toggle"
+      aria-label={`Switch to ${theme === "dark" ? "light" : "dark"} theme`}
+      onClick={() => setTheme(theme === "dark" ? "light" : "dark")}
+    >
+      {theme === "dark" ? "☀ Light" : "☾ Dark"}
+    </button>
+  );
+
+  if (client === null) {
+    return (
+      <ThemeContext.Provider value={theme}>
+        <SignIn
+          themeButton={themeButton}
+          onSignedIn={(t, s) => {
+            saveScope(s);
+            setScope(s);
+            setToken(t);
+          }}
+        />
+      </ThemeContext.Provider>
+    );
+  }
+
+  const [section, id, sub] = route.path;
+  let page;
+  if (section === undefined) page = <TestList client={client} scope={scope} />;
+  else if (section === "tests" && id === "new") page = <TestForm client={client} scope={scope} />;
+  else if (section === "tests" && id !== undefined && sub === "edit")
+    page = <TestForm client={client} scope={scope} testId={id} />;
+  else if (section === "tests" && id !== undefined) page = <TestDetail client={client} testId={id} />;
+  else if (section === "runs" && id !== undefined) page = <RunPage client={client} runId={id} />;
+  else if (section === "compare")
+    page = <ComparePage client={client} a={route.query.get("a") ?? ""} b={route.query.get("b") ?? ""} />;
+  else
+    page = (
+      <div class="empty">
+        <strong>No such page</strong>
+        <p>
+          <a href="#/">Back to the load tests</a>
+        </p>
+      </div>
+    );
+
+  return (
+    <ThemeContext.Provider value={theme}>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <a class="brand" href="#/">
+          Load Manager
+        </a>
+        <ScopePicker
+          scope={scope}
+          onChange={(s) => {
+            saveScope(s);
+            setScope(s);
+          }}
+        />
+        <div class="top-actions">
+          {themeButton}
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              forgetToken();
+              setToken(null);
+            }}
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+    </ThemeContext.Provider>
+  );
+}
+
+const root = document.getElementById("app");
+if (root !== null) render(<App />, root);

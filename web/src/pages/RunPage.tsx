@@ -1,0 +1,480 @@
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type {
+  LiveMetrics,
+  LoadManagerClient,
+  LoadTestRun,
+  RequestSample,
+  RequestStats,
+  RunSummary,
+} from "../../../client/src/index.js";
+import { TimeChart } from "../Chart.js";
+import { count, duration, ms, percent, perSecond, when } from "../format.js";
+import { problemOf, savedToken, type Problem } from "../session.js";
+import { Card, Empty, ErrorBox, Loading, StatusBadge } from "../ui.js";
+
+const ACTIVE = new Set(["Pending", "Running", "Stopping"]);
+const LOG_ROWS = 200;
+
+type Point = Pick<
+  LiveMetrics,
+  | "seq"
+  | "timestamp"
+  | "users"
+  | "requestsPerSec"
+  | "errorsPerSec"
+  | "p50ResponseMs"
+  | "p95ResponseMs"
+  | "p99ResponseMs"
+>;
+
+type SortKey =
+  | "name"
+  | "numRequests"
+  | "numFailures"
+  | "requestsPerSec"
+  | "avgResponseMs"
+  | "p50ResponseMs"
+  | "p95ResponseMs"
+  | "p99ResponseMs"
+  | "maxResponseMs";
+
+const COLUMNS: [SortKey, string, (row: RequestStats["total"]) => string][] = [
+  ["name", "Endpoint", (r) => `${r.method} ${r.name}`.trim()],
+  ["numRequests", "Requests", (r) => count(r.numRequests)],
+  ["numFailures", "Failures", (r) => count(r.numFailures)],
+  ["requestsPerSec", "RPS", (r) => perSecond(r.requestsPerSec)],
+  ["avgResponseMs", "Average", (r) => ms(r.avgResponseMs)],
+  ["p50ResponseMs", "p50", (r) => ms(r.p50ResponseMs)],
+  ["p95ResponseMs", "p95", (r) => ms(r.p95ResponseMs)],
+  ["p99ResponseMs", "p99", (r) => ms(r.p99ResponseMs)],
+  ["maxResponseMs", "Max", (r) => ms(r.maxResponseMs)],
+];
+
+function EndpointTable({ stats }: { stats: RequestStats }) {
+  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: "numRequests", descending: true });
+  const rows = [...stats.endpoints].sort((a, b) => {
+    const order =
+      sort.key === "name" ? `${a.method} ${a.name}`.localeCompare(`${b.method} ${b.name}`) : a[sort.key] - b[sort.key];
+    return sort.descending ? -order : order;
+  });
+  if (rows.length === 0) return <Empty title="No requests yet">Rows appear with the first snapshot.</Empty>;
+  return (
+    <div class="table-wrap">
+      <table class="endpoints">
+        <thead>
+          <tr>
+            {COLUMNS.map(([key, label]) => (
+              <th
+                key={key}
+                scope="col"
+                aria-sort={sort.key === key ? (sort.descending ? "descending" : "ascending") : "none"}
+              >
+                <button
+                  type="button"
+                  class="sort"
+                  onClick={() => setSort({ key, descending: sort.key === key ? !sort.descending : key !== "name" })}
+                >
+                  {label}
+                  <span aria-hidden="true">{sort.key === key ? (sort.descending ? " ▼" : " ▲") : ""}</span>
+                </button>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={`${row.method} ${row.name}`}>
+              {COLUMNS.map(([key, , show]) => (
+                <td key={key} class={key === "name" ? "mono" : "num"}>
+                  {show(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+        <tfoot>
+          <tr>
+            {COLUMNS.map(([key, , show]) => (
+              <td key={key} class={key === "name" ? "" : "num"}>
+                {key === "name" ? "Aggregated" : show(stats.total)}
+              </td>
+            ))}
+          </tr>
+        </tfoot>
+      </table>
+    </div>
+  );
+}
+
+function RequestLog({ client, runId }: { client: LoadManagerClient; runId: string }) {
+  const [samples, setSamples] = useState<RequestSample[]>([]);
+  const [paused, setPaused] = useState(false);
+  const [missed, setMissed] = useState(0);
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
+  useEffect(() => {
+    const subscription = client.runs.onRequestLog.subscribe(
+      { runId },
+      {
+        onData: (batch) => {
+          if (pausedRef.current) setMissed((n) => n + batch.samples.length);
+          else setSamples((s) => [...batch.samples.slice().reverse(), ...s].slice(0, LOG_ROWS));
+        },
+      },
+    );
+    return () => subscription.unsubscribe();
+  }, [client, runId]);
+  return (
+    <section class="panel" aria-labelledby="log-title">
+      <div class="page-head">
+        <h2 id="log-title">Request log</h2>
+        <button
+          type="button"
+          class="secondary"
+          aria-pressed={paused}
+          onClick={() => {
+            setPaused(!paused);
+            setMissed(0);
+          }}
+        >
+          {paused ? `Resume${missed > 0 ? ` (${count(missed)} new)` : ""}` : "Pause"}
+        </button>
+      </div>
+      <p class="muted">Every failure and a sample of successes, newest first.</p>
+      {samples.length === 0 ? (
+        <Empty title="No requests logged yet" />
+      ) : (
+        <div class="table-wrap log">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Request</th>
+                <th scope="col">Response</th>
+                <th scope="col">Result</th>
+              </tr>
+            </thead>
+            <tbody>
+              {samples.map((s, i) => (
+                <tr key={`${s.timestamp}-${i}`} class={s.success ? undefined : "row-failed"}>
+                  <td class="muted">{when(s.timestamp).slice(11)}</td>
+                  <td class="mono">
+                    {s.method} {s.name}
+                  </td>
+                  <td class="num">{ms(s.responseMs)}</td>
+                  <td>{s.success ? "ok" : (s.error ?? "failed")}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+async function download(name: string, body: Blob): Promise<void> {
+  const url = URL.createObjectURL(body);
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  await new Promise((r) => setTimeout(r, 100));
+  URL.revokeObjectURL(url);
+}
+
+/** A run: live while it runs (cards, charts, endpoints, request log), complete afterwards. */
+export function RunPage({ client, runId }: { client: LoadManagerClient; runId: string }) {
+  const [run, setRun] = useState<LoadTestRun | null>(null);
+  const [summary, setSummary] = useState<RunSummary | null>(null);
+  const [stats, setStats] = useState<RequestStats | null>(null);
+  const [points, setPoints] = useState<Point[]>([]);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [connection, setConnection] = useState<"live" | "reconnecting" | "ended">("live");
+  const [stopping, setStopping] = useState(false);
+  const refresh = useRef<() => void>(() => undefined);
+
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let last = 0;
+    const fetchFigures = () =>
+      Promise.all([
+        client.runs.get.query({ id: runId }),
+        client.analytics.summary.query({ id: runId }),
+        client.analytics.requests.query({ id: runId }),
+      ])
+        .then(([r, s, q]) => {
+          if (!live) return;
+          setRun(r);
+          setSummary(s);
+          setStats(q);
+          setProblem(null);
+        })
+        .catch((error: unknown) => live && setProblem(problemOf(error)));
+    // Pushed snapshots ask for fresh figures, at most once a second.
+    refresh.current = () => {
+      const wait = Math.max(0, last + 1000 - Date.now());
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        last = Date.now();
+        void fetchFigures();
+      }, wait);
+    };
+    void fetchFigures();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client, runId]);
+
+  // Every snapshot of the run, replayed from the start, then live; on a reconnect the client resumes
+  // after the last one it got, so there are no gaps and no repeats.
+  useEffect(() => {
+    setPoints([]);
+    const subscription = client.runs.onMetrics.subscribe(
+      { runId, lastEventId: "0" },
+      {
+        onData: ({ data }) => {
+          setConnection("live");
+          setPoints((ps) => ((ps.at(-1)?.seq ?? 0) >= data.seq ? ps : [...ps, data]));
+          refresh.current();
+        },
+        onConnectionStateChange: (state) => {
+          if (state.state === "connecting" && state.error !== null) setConnection("reconnecting");
+          if (state.state === "pending") setConnection((c) => (c === "reconnecting" ? "live" : c));
+        },
+        onComplete: () => {
+          setConnection("ended");
+          refresh.current();
+        },
+        onError: (error) => setProblem(problemOf(error)),
+      },
+    );
+    return () => subscription.unsubscribe();
+  }, [client, runId]);
+
+  // Status changes (Pending → Running, a stop from elsewhere) arrive live too.
+  useEffect(() => {
+    if (run === null) return;
+    const subscription = client.runs.onStatus.subscribe(
+      { loadTestId: run.loadTestId },
+      {
+        onData: (changed) => {
+          if (changed.id === runId) {
+            setRun(changed);
+            refresh.current();
+          }
+        },
+      },
+    );
+    return () => subscription.unsubscribe();
+  }, [client, runId, run?.loadTestId]);
+
+  const charts = useMemo(
+    () => ({
+      times: points.map((p) => p.timestamp),
+      load: [
+        { label: "Users", color: "#8a63d2", values: points.map((p) => p.users), unit: "users", axis: "right" as const },
+        { label: "RPS", color: "#4f7cff", values: points.map((p) => p.requestsPerSec), unit: "req/s" },
+        { label: "Errors/s", color: "#d64545", values: points.map((p) => p.errorsPerSec), unit: "req/s" },
+      ],
+      latency: [
+        { label: "p50", color: "#2e9d6b", values: points.map((p) => p.p50ResponseMs), unit: "ms" },
+        { label: "p95", color: "#e0a100", values: points.map((p) => p.p95ResponseMs), unit: "ms" },
+        { label: "p99", color: "#d64545", values: points.map((p) => p.p99ResponseMs), unit: "ms" },
+      ],
+    }),
+    [points],
+  );
+
+  if (problem !== null && run === null) return <ErrorBox problem={problem} />;
+  if (run === null || summary === null || stats === null) return <Loading what="the run" />;
+
+  const active = ACTIVE.has(run.status);
+  const failures = stats.endpoints.flatMap((e) =>
+    e.failureMessages.map((f) => ({ endpoint: `${e.method} ${e.name}`.trim(), ...f })),
+  );
+  const progress = Math.min(1, summary.elapsedSeconds / run.durationSeconds);
+
+  async function stop() {
+    setStopping(true);
+    try {
+      setRun(await client.runs.stop.mutate({ id: runId }));
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setStopping(false);
+    }
+  }
+
+  async function exportCsv() {
+    const res = await fetch(`/v1/runs/${encodeURIComponent(runId)}/requests.csv`, {
+      headers: { authorization: `Bearer ${savedToken() ?? ""}` },
+    });
+    await download(`run-${runId}-requests.csv`, await res.blob());
+  }
+
+  async function exportJson() {
+    const [requests, timeseries] = await Promise.all([
+      client.analytics.requests.query({ id: runId }),
+      client.analytics.timeseries.query({ id: runId }),
+    ]);
+    await download(
+      `run-${runId}.json`,
+      new Blob([JSON.stringify({ run, summary, requests, timeseries }, null, 2)], { type: "application/json" }),
+    );
+  }
+
+  return (
+    <div class="run-page" data-status={run.status}>
+      <div class="page-head">
+        <div>
+          <p class="crumbs">
+            <a href={`#/tests/${run.loadTestId}`}>Test</a> / run
+          </p>
+          <h1>{run.name}</h1>
+          <p class="muted run-facts">
+            <StatusBadge status={run.status} /> revision {summary.revisionNumber ?? "?"} · started by {run.createdBy} ·{" "}
+            {count(run.targetUsers)} users at {run.spawnRate}/s for {duration(run.durationSeconds)} · started{" "}
+            {when(run.startedAt)}
+            {run.finishedAt !== null && ` · ended ${when(run.finishedAt)}`}
+          </p>
+        </div>
+        <div class="actions">
+          {connection === "reconnecting" && (
+            <span class="badge badge-stopping" role="status">
+              reconnecting…
+            </span>
+          )}
+          {connection === "live" && active && (
+            <span class="badge badge-running live-dot" role="status">
+              live
+            </span>
+          )}
+          {active && (
+            <button
+              type="button"
+              class="danger"
+              disabled={stopping || run.status === "Stopping"}
+              onClick={() => void stop()}
+            >
+              {run.status === "Stopping" ? "Stopping…" : "Stop run"}
+            </button>
+          )}
+          <button type="button" class="secondary" onClick={() => void exportCsv()}>
+            Export CSV
+          </button>
+          <button type="button" class="secondary" onClick={() => void exportJson()}>
+            Export JSON
+          </button>
+        </div>
+      </div>
+      {run.failureReason !== null && (
+        <div class="error-box" role="alert">
+          <strong>{run.status === "Failed" ? "The run failed" : "Note"}</strong>
+          <pre>{run.failureReason}</pre>
+        </div>
+      )}
+      {problem !== null && <ErrorBox problem={problem} />}
+      {active && (
+        <div
+          class="progress"
+          role="progressbar"
+          aria-label="Run progress"
+          aria-valuenow={Math.round(progress * 100)}
+          aria-valuemin={0}
+          aria-valuemax={100}
+        >
+          <div class="progress-bar" style={{ width: `${(progress * 100).toFixed(1)}%` }} />
+          <span>
+            {duration(summary.elapsedSeconds)} of {duration(run.durationSeconds)}
+          </span>
+        </div>
+      )}
+      <div class="cards">
+        <Card
+          label="Total requests"
+          value={count(summary.totalRequests)}
+          hint={`${count(summary.totalFailures)} failed`}
+        />
+        <Card
+          label="Requests/s"
+          value={perSecond(active ? summary.currentRequestsPerSec : summary.requestsPerSec)}
+          hint={active ? `now · ${perSecond(summary.requestsPerSec)} average` : "whole-run average"}
+        />
+        <Card label="Error rate" value={percent(summary.errorRatePercent)} />
+        <Card
+          label="Average response"
+          value={ms(summary.avgResponseMs)}
+          hint={`p95 ${ms(summary.p95ResponseMs)} · p99 ${ms(summary.p99ResponseMs)}`}
+        />
+      </div>
+      {run.verdict !== null && (
+        <section
+          class={`panel verdict ${run.verdict.passed ? "verdict-pass" : "verdict-fail"}`}
+          aria-labelledby="verdict-title"
+        >
+          <h2 id="verdict-title">Thresholds {run.verdict.passed ? "held" : "breached"}</h2>
+          <ul>
+            {run.verdict.checks.map((c) => (
+              <li key={c.threshold} class={c.passed ? "pass" : "fail"}>
+                {c.passed ? "✓" : "✗"} <code>{c.threshold}</code> measured{" "}
+                {c.measured === null ? "nothing" : c.measured.toFixed(2)}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {run.verdict === null && run.thresholds.length > 0 && (
+        <p class="muted">Thresholds {run.thresholds.join(", ")} are judged when the run ends.</p>
+      )}
+      {points.length === 0 ? (
+        <section class="panel">
+          {active ? <Loading what="the first snapshot" /> : <Empty title="This run sent no snapshots" />}
+        </section>
+      ) : (
+        <div class="columns charts" data-seqs={points.map((p) => p.seq).join(",")}>
+          <section class="panel">
+            <TimeChart title="Users, requests/s and errors/s" times={charts.times} series={charts.load} />
+          </section>
+          <section class="panel">
+            <TimeChart title="Response times (p50, p95, p99)" times={charts.times} series={charts.latency} />
+          </section>
+        </div>
+      )}
+      <section class="panel" aria-labelledby="endpoints-title">
+        <h2 id="endpoints-title">Endpoints</h2>
+        <EndpointTable stats={stats} />
+      </section>
+      <section class="panel" aria-labelledby="failures-title">
+        <h2 id="failures-title">Failures</h2>
+        {failures.length === 0 ? (
+          <Empty title="No failures" />
+        ) : (
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Endpoint</th>
+                  <th scope="col">Error</th>
+                  <th scope="col">Count</th>
+                </tr>
+              </thead>
+              <tbody>
+                {failures.map((f) => (
+                  <tr key={`${f.endpoint} ${f.error}`}>
+                    <td class="mono">{f.endpoint}</td>
+                    <td>{f.error}</td>
+                    <td class="num">{count(f.occurrences)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <RequestLog client={client} runId={runId} />
+    </div>
+  );
+}

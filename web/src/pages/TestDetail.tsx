@@ -1,0 +1,417 @@
+import { useCallback, useEffect, useState } from "preact/hooks";
+import type { LoadManagerClient, LoadTest, LoadTestRun, ScriptRevision, Trend } from "../../../client/src/index.js";
+import { TimeChart } from "../Chart.js";
+import { SideBySideDiff } from "../Diff.js";
+import { count, duration, ms, percent, perSecond, when } from "../format.js";
+import { ScriptEditor } from "../ScriptEditor.js";
+import { fromBase64, toBase64 } from "../script.js";
+import { problemOf, type Problem } from "../session.js";
+import { Empty, ErrorBox, Field, Loading, StatusBadge } from "../ui.js";
+
+function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }) {
+  const [users, setUsers] = useState(String(test.defaultUsers));
+  const [spawnRate, setSpawnRate] = useState(String(test.defaultSpawnRate));
+  const [durationSec, setDurationSec] = useState(String(test.defaultDurationSec));
+  const [name, setName] = useState("");
+  const [thresholds, setThresholds] = useState("");
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function start(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      const run = await client.runs.create.mutate({
+        id: test.id,
+        targetUsers: Number(users),
+        spawnRate: Number(spawnRate),
+        durationSeconds: Number(durationSec),
+        thresholds: thresholds
+          .split("\n")
+          .map((t) => t.trim())
+          .filter(Boolean),
+        ...(name.trim() !== "" ? { name: name.trim() } : {}),
+      });
+      location.hash = `#/runs/${run.id}`;
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+  // A threshold's issue names its line (thresholds.2); show it on the box.
+  const thresholdMessage = Object.entries(problem?.fields ?? {}).find(([f]) => f.startsWith("thresholds"));
+  const shown =
+    problem && thresholdMessage
+      ? { ...problem, fields: { ...problem.fields, thresholds: thresholdMessage[1] } }
+      : problem;
+  return (
+    <form class="panel run-form" onSubmit={(e) => void start(e)} aria-labelledby="run-form-title" noValidate>
+      <h2 id="run-form-title">Run</h2>
+      <div class="grid-3">
+        <Field label="Users" name="targetUsers" problem={shown}>
+          <input name="targetUsers" type="number" value={users} onInput={(e) => setUsers(e.currentTarget.value)} />
+        </Field>
+        <Field label="Spawn rate (users/s)" name="spawnRate" problem={shown}>
+          <input
+            name="spawnRate"
+            type="number"
+            step="any"
+            value={spawnRate}
+            onInput={(e) => setSpawnRate(e.currentTarget.value)}
+          />
+        </Field>
+        <Field
+          label="Duration (s)"
+          name="durationSeconds"
+          problem={shown}
+          hint={`at most ${duration(test.maxDurationSec)}`}
+        >
+          <input
+            name="durationSeconds"
+            type="number"
+            value={durationSec}
+            onInput={(e) => setDurationSec(e.currentTarget.value)}
+          />
+        </Field>
+      </div>
+      <Field label="Name" name="name" problem={shown} hint="optional">
+        <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </Field>
+      <Field
+        label="Thresholds"
+        name="thresholds"
+        problem={shown}
+        hint="one per line, e.g. p95<300, error_rate<1%, GET /api:p99<500"
+      >
+        <textarea name="thresholds" rows={2} value={thresholds} onInput={(e) => setThresholds(e.currentTarget.value)} />
+      </Field>
+      {problem !== null && !thresholdMessage && Object.keys(problem.fields).length === 0 && (
+        <p class="form-error" role="alert">
+          {problem.message}
+        </p>
+      )}
+      <button type="submit" disabled={busy}>
+        {busy ? "Starting…" : "Start run"}
+      </button>
+    </form>
+  );
+}
+
+function ScriptPanel({
+  client,
+  test,
+  revisions,
+  onSaved,
+}: {
+  client: LoadManagerClient;
+  test: LoadTest;
+  revisions: ScriptRevision[];
+  onSaved: () => void;
+}) {
+  const latest = revisions.find((r) => r.id === test.latestRevisionId);
+  const original = latest === undefined ? "" : fromBase64(latest.scriptContent);
+  const [text, setText] = useState(original);
+  const [description, setDescription] = useState("");
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setText(original), [original]);
+
+  async function save(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await client.scripts.update.mutate({ id: test.id, scriptContent: toBase64(text), description });
+      setDescription("");
+      onSaved();
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+  // The editor stays outside the <form>: typing in a contenteditable inside a form closes headless
+  // Chromium's page (seen with Chromium 156); the form holds the description and the button.
+  return (
+    <section class="panel" aria-labelledby="script-title">
+      <div class="page-head">
+        <h2 id="script-title">Script · revision {test.latestRevisionNumber}</h2>
+        {text !== original && <span class="badge badge-pending">unsaved changes</span>}
+      </div>
+      <ScriptEditor value={text} onChange={setText} label="Locustfile" />
+      {problem?.fields.scriptContent !== undefined && (
+        <p class="field-error" role="alert">
+          {problem.fields.scriptContent}
+        </p>
+      )}
+      <form class="inline-form" onSubmit={(e) => void save(e)}>
+        <Field label="What changed" name="description" problem={problem}>
+          <input name="description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        </Field>
+        <button type="submit" disabled={busy || text === original}>
+          {busy ? "Saving…" : "Save as new revision"}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Revisions({ revisions }: { revisions: ScriptRevision[] }) {
+  const newest = revisions[0];
+  const [a, setA] = useState<string>(revisions[1]?.id ?? newest?.id ?? "");
+  const [b, setB] = useState<string>(newest?.id ?? "");
+  // A new revision: show what it changed against the one before.
+  useEffect(() => {
+    setA(revisions[1]?.id ?? newest?.id ?? "");
+    setB(newest?.id ?? "");
+  }, [newest?.id]);
+  const left = revisions.find((r) => r.id === a);
+  const right = revisions.find((r) => r.id === b);
+  const pick = (value: string, set: (id: string) => void, label: string) => (
+    <label>
+      <span class="field-label">{label}</span>
+      <select name={label} value={value} onChange={(e) => set(e.currentTarget.value)}>
+        {revisions.map((r) => (
+          <option key={r.id} value={r.id}>
+            revision {r.revisionNumber}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <section class="panel" aria-labelledby="revisions-title">
+      <h2 id="revisions-title">Revisions</h2>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">What changed</th>
+              <th scope="col">By</th>
+              <th scope="col">When</th>
+            </tr>
+          </thead>
+          <tbody>
+            {revisions.map((r) => (
+              <tr key={r.id}>
+                <td>{r.revisionNumber}</td>
+                <td>{r.description || <span class="muted">—</span>}</td>
+                <td>{r.createdBy}</td>
+                <td class="muted">{when(r.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {revisions.length > 1 && left !== undefined && right !== undefined && (
+        <>
+          <h3>Compare revisions</h3>
+          <div class="inline-form">
+            {pick(a, setA, "From")}
+            {pick(b, setB, "To")}
+          </div>
+          <SideBySideDiff
+            before={fromBase64(left.scriptContent)}
+            after={fromBase64(right.scriptContent)}
+            labels={[`revision ${left.revisionNumber}`, `revision ${right.revisionNumber}`]}
+          />
+        </>
+      )}
+    </section>
+  );
+}
+
+function RecentRuns({ runs }: { runs: LoadTestRun[] }) {
+  const [picked, setPicked] = useState<string[]>([]);
+  if (runs.length === 0) return <Empty title="No runs yet">Start one with the form.</Empty>;
+  const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p.slice(-1), id]));
+  return (
+    <>
+      <div class="table-wrap">
+        <table class="runs">
+          <thead>
+            <tr>
+              <th scope="col">
+                <span class="visually-hidden">Compare</span>
+              </th>
+              <th scope="col">Run</th>
+              <th scope="col">Status</th>
+              <th scope="col">Users</th>
+              <th scope="col">Requests</th>
+              <th scope="col">Verdict</th>
+              <th scope="col">Started by</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.map((r) => (
+              <tr key={r.id} data-run-id={r.id}>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Compare ${r.name}`}
+                    checked={picked.includes(r.id)}
+                    onChange={() => toggle(r.id)}
+                  />
+                </td>
+                <td>
+                  <a href={`#/runs/${r.id}`}>{r.name}</a>
+                </td>
+                <td>
+                  <StatusBadge status={r.status} />
+                </td>
+                <td>{count(r.targetUsers)}</td>
+                <td>{r.lastMetrics === null ? "—" : count(r.lastMetrics.totalRequests)}</td>
+                <td>
+                  {r.verdict === null ? (
+                    <span class="muted">—</span>
+                  ) : (
+                    <span class={r.verdict.passed ? "pass" : "fail"}>
+                      {r.verdict.passed ? "✓ passed" : "✗ breached"}
+                    </span>
+                  )}
+                </td>
+                <td>{r.createdBy}</td>
+                <td class="muted">{when(r.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p>
+        {picked.length === 2 ? (
+          <a class="button secondary" href={`#/compare?a=${picked[0]}&b=${picked[1]}`}>
+            Compare the two runs
+          </a>
+        ) : (
+          <span class="muted">Tick two runs to compare them.</span>
+        )}
+      </p>
+    </>
+  );
+}
+
+function TrendChart({ trend }: { trend: Trend }) {
+  const runs = trend.runs.filter((r) => r.totalRequests > 0);
+  if (runs.length < 2) return <Empty title="No trend yet">It shows once two runs have results.</Empty>;
+  const last = runs[runs.length - 1];
+  return (
+    <>
+      <TimeChart
+        title="Across runs: response times and requests/s"
+        times={runs.map((r) => r.startedAt ?? r.createdAt)}
+        series={[
+          { label: "p50", color: "#2e9d6b", values: runs.map((r) => r.p50ResponseMs), unit: "ms" },
+          { label: "p95", color: "#e0a100", values: runs.map((r) => r.p95ResponseMs), unit: "ms" },
+          { label: "p99", color: "#d64545", values: runs.map((r) => r.p99ResponseMs), unit: "ms" },
+          { label: "RPS", color: "#4f7cff", values: runs.map((r) => r.requestsPerSec), unit: "req/s", axis: "right" },
+        ]}
+      />
+      {last !== undefined && (
+        <p class="muted">
+          Latest: p95 {ms(last.p95ResponseMs)} · {perSecond(last.requestsPerSec)} · errors{" "}
+          {percent(last.errorRatePercent)}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** One test: its definition, script and revisions, runs, trend, and the form that starts a run. */
+export function TestDetail({ client, testId }: { client: LoadManagerClient; testId: string }) {
+  const [test, setTest] = useState<LoadTest | null>(null);
+  const [revisions, setRevisions] = useState<ScriptRevision[]>([]);
+  const [runs, setRuns] = useState<LoadTestRun[]>([]);
+  const [trend, setTrend] = useState<Trend | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
+
+  const load = useCallback(() => {
+    Promise.all([
+      client.loadTests.get.query({ id: testId }),
+      client.scripts.revisions.query({ id: testId, limit: 200 }),
+      client.runs.listForTest.query({ id: testId, limit: 20 }),
+      client.analytics.trend.query({ id: testId, limit: 30 }),
+    ])
+      .then(([t, revs, page, tr]) => {
+        setTest(t);
+        setRevisions(revs.items);
+        setRuns(page.items);
+        setTrend(tr);
+        setProblem(null);
+      })
+      .catch((error: unknown) => setProblem(problemOf(error)));
+  }, [client, testId]);
+  useEffect(load, [load]);
+
+  // Its runs' status changes arrive live.
+  useEffect(() => {
+    const subscription = client.runs.onStatus.subscribe(
+      { loadTestId: testId },
+      {
+        onData: (changed) =>
+          setRuns((rs) =>
+            rs.some((r) => r.id === changed.id) ? rs.map((r) => (r.id === changed.id ? changed : r)) : [changed, ...rs],
+          ),
+      },
+    );
+    return () => subscription.unsubscribe();
+  }, [client, testId]);
+
+  if (problem !== null) return <ErrorBox problem={problem} retry={load} />;
+  if (test === null || trend === null) return <Loading what="the test" />;
+
+  return (
+    <div class="test-detail">
+      <div class="page-head">
+        <div>
+          <p class="crumbs">
+            <a href="#/">Load tests</a> / {test.accountId}/{test.orgId}/{test.projectId}
+            {test.envId !== null ? ` · ${test.envId}` : ""}
+          </p>
+          <h1>{test.name}</h1>
+          {test.description !== "" && <p class="muted">{test.description}</p>}
+        </div>
+        <a class="button secondary" href={`#/tests/${test.id}/edit`}>
+          Edit definition
+        </a>
+      </div>
+      <div class="columns">
+        <section class="panel" aria-labelledby="definition-title">
+          <h2 id="definition-title">Definition</h2>
+          <dl class="facts">
+            <dt>Target</dt>
+            <dd class="mono">{test.targetUrl}</dd>
+            <dt>Defaults</dt>
+            <dd>
+              {count(test.defaultUsers)} users · {test.defaultSpawnRate}/s spawn · {duration(test.defaultDurationSec)}
+            </dd>
+            <dt>Max duration</dt>
+            <dd>{duration(test.maxDurationSec)}</dd>
+            <dt>Runner</dt>
+            <dd>{test.locustClusterId ?? "local"}</dd>
+            <dt>Tags</dt>
+            <dd>{test.tags.length === 0 ? "—" : test.tags.join(", ")}</dd>
+            <dt>Updated</dt>
+            <dd>
+              {when(test.updatedAt)} by {test.updatedBy}
+            </dd>
+          </dl>
+        </section>
+        <RunForm client={client} test={test} />
+      </div>
+      <ScriptPanel client={client} test={test} revisions={revisions} onSaved={load} />
+      <Revisions revisions={revisions} />
+      <section class="panel" aria-labelledby="runs-title">
+        <h2 id="runs-title">Runs</h2>
+        <RecentRuns runs={runs} />
+      </section>
+      <section class="panel" aria-labelledby="trend-title">
+        <h2 id="trend-title">Trend</h2>
+        <TrendChart trend={trend} />
+      </section>
+    </div>
+  );
+}

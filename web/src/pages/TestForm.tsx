@@ -1,0 +1,220 @@
+import { useEffect, useState } from "preact/hooks";
+import type { LoadManagerClient, LoadTest } from "../../../client/src/index.js";
+import { ScriptEditor } from "../ScriptEditor.js";
+import { STARTER_SCRIPT, toBase64 } from "../script.js";
+import { problemOf, type Problem, type Scope } from "../session.js";
+import { ErrorBox, Field, Loading } from "../ui.js";
+
+interface Draft {
+  name: string;
+  description: string;
+  tags: string;
+  accountId: string;
+  orgId: string;
+  projectId: string;
+  envId: string;
+  locustClusterId: string;
+  targetUrl: string;
+  defaultUsers: string;
+  defaultSpawnRate: string;
+  defaultDurationSec: string;
+  maxDurationSec: string;
+}
+
+const draftOf = (t: LoadTest): Draft => ({
+  name: t.name,
+  description: t.description,
+  tags: t.tags.join(", "),
+  accountId: t.accountId,
+  orgId: t.orgId,
+  projectId: t.projectId,
+  envId: t.envId ?? "",
+  locustClusterId: t.locustClusterId ?? "",
+  targetUrl: t.targetUrl,
+  defaultUsers: String(t.defaultUsers),
+  defaultSpawnRate: String(t.defaultSpawnRate),
+  defaultDurationSec: String(t.defaultDurationSec),
+  maxDurationSec: String(t.maxDurationSec),
+});
+
+/** A number field as typed: the API says what is wrong with it (NaN included). */
+const num = (text: string): number => (text.trim() === "" ? Number.NaN : Number(text));
+
+/** Create a test (with its locustfile as revision 1), or edit one's definition. */
+export function TestForm({ client, scope, testId }: { client: LoadManagerClient; scope: Scope; testId?: string }) {
+  const editing = testId !== undefined;
+  const [draft, setDraft] = useState<Draft | null>(
+    editing
+      ? null
+      : {
+          name: "",
+          description: "",
+          tags: "",
+          accountId: scope.accountId,
+          orgId: scope.orgId,
+          projectId: scope.projectId,
+          envId: scope.envId,
+          locustClusterId: "",
+          targetUrl: "",
+          defaultUsers: "10",
+          defaultSpawnRate: "2",
+          defaultDurationSec: "60",
+          maxDurationSec: "3600",
+        },
+  );
+  const [script, setScript] = useState(STARTER_SCRIPT);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [loadProblem, setLoadProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (testId === undefined) return;
+    client.loadTests.get
+      .query({ id: testId })
+      .then((t) => setDraft(draftOf(t)))
+      .catch((error: unknown) => setLoadProblem(problemOf(error)));
+  }, [client, testId]);
+
+  if (loadProblem !== null) return <ErrorBox problem={loadProblem} />;
+  if (draft === null) return <Loading what="the test" />;
+
+  const set = (key: keyof Draft) => (e: { currentTarget: HTMLInputElement | HTMLTextAreaElement }) =>
+    setDraft({ ...draft, [key]: e.currentTarget.value });
+  const input = (key: keyof Draft) => <input name={key} value={draft[key]} onInput={set(key)} />;
+  const numberInput = (key: keyof Draft) => (
+    <input name={key} type="number" step="any" value={draft[key]} onInput={set(key)} />
+  );
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (draft === null) return;
+    setBusy(true);
+    setProblem(null);
+    const common = {
+      name: draft.name,
+      description: draft.description,
+      tags: draft.tags
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+      envId: draft.envId === "" ? null : draft.envId,
+      locustClusterId: draft.locustClusterId === "" ? null : draft.locustClusterId,
+      targetUrl: draft.targetUrl,
+      defaultUsers: num(draft.defaultUsers),
+      defaultSpawnRate: num(draft.defaultSpawnRate),
+      defaultDurationSec: num(draft.defaultDurationSec),
+      maxDurationSec: num(draft.maxDurationSec),
+    };
+    try {
+      const saved =
+        testId !== undefined
+          ? await client.loadTests.update.mutate({ id: testId, ...common })
+          : await client.loadTests.create.mutate({
+              ...common,
+              envId: common.envId ?? undefined,
+              locustClusterId: common.locustClusterId ?? undefined,
+              accountId: draft.accountId,
+              orgId: draft.orgId,
+              projectId: draft.projectId,
+              scriptContent: toBase64(script),
+            });
+      location.hash = `#/tests/${saved.id}`;
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const unplaced =
+    problem !== null &&
+    Object.keys(problem.fields).every((f) => !(f in draft) && f !== "scriptContent" && f !== "tags.0");
+
+  return (
+    <div class="panel form">
+      <form id="test-form" onSubmit={(e) => void submit(e)} aria-labelledby="form-title" noValidate>
+        <div class="page-head">
+          <h1 id="form-title">{editing ? `Edit ${draft.name}` : "New load test"}</h1>
+          <a href={editing ? `#/tests/${testId}` : "#/"}>Cancel</a>
+        </div>
+        {problem !== null && (
+          <p class="form-error" role="alert">
+            {unplaced ? problem.message : "The test was not saved: see the marked fields."}
+          </p>
+        )}
+        <div class="grid-2">
+          <Field label="Name" name="name" problem={problem}>
+            {input("name")}
+          </Field>
+          <Field label="Target URL" name="targetUrl" problem={problem} hint="http:// or https://">
+            <input name="targetUrl" type="url" value={draft.targetUrl} onInput={set("targetUrl")} />
+          </Field>
+        </div>
+        <Field label="Description" name="description" problem={problem}>
+          <textarea name="description" rows={2} value={draft.description} onInput={set("description")} />
+        </Field>
+        <Field label="Tags" name="tags" problem={problem} hint="comma-separated">
+          {input("tags")}
+        </Field>
+        <div class="grid-4">
+          {(["accountId", "orgId", "projectId"] as const).map((key) => (
+            <Field
+              key={key}
+              label={{ accountId: "Account", orgId: "Org", projectId: "Project" }[key]}
+              name={key}
+              problem={problem}
+            >
+              <input name={key} value={draft[key]} onInput={set(key)} disabled={editing} />
+            </Field>
+          ))}
+          <Field label="Env" name="envId" problem={problem} hint="optional">
+            {input("envId")}
+          </Field>
+        </div>
+        <div class="grid-4">
+          <Field label="Users" name="defaultUsers" problem={problem}>
+            {numberInput("defaultUsers")}
+          </Field>
+          <Field label="Spawn rate (users/s)" name="defaultSpawnRate" problem={problem}>
+            {numberInput("defaultSpawnRate")}
+          </Field>
+          <Field label="Duration (s)" name="defaultDurationSec" problem={problem}>
+            {numberInput("defaultDurationSec")}
+          </Field>
+          <Field label="Max duration (s)" name="maxDurationSec" problem={problem}>
+            {numberInput("maxDurationSec")}
+          </Field>
+        </div>
+        <Field label="Locust cluster" name="locustClusterId" problem={problem} hint="empty: the server's local runner">
+          {input("locustClusterId")}
+        </Field>
+      </form>
+      {/* Outside the <form>: typing in a contenteditable inside one closes headless Chromium's page. */}
+      {!editing && (
+        <div class="field" data-field="scriptContent">
+          <span class="field-label">Locustfile (revision 1)</span>
+          <input
+            type="file"
+            accept=".py,text/x-python"
+            aria-label="Load a locustfile"
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              if (file !== undefined) void file.text().then(setScript);
+            }}
+          />
+          <ScriptEditor value={script} onChange={setScript} label="Locustfile" />
+          {problem?.fields.scriptContent !== undefined && (
+            <span class="field-error" role="alert">
+              {problem.fields.scriptContent}
+            </span>
+          )}
+        </div>
+      )}
+      <div class="form-actions">
+        <button type="submit" form="test-form" disabled={busy}>
+          {busy ? "Saving…" : editing ? "Save changes" : "Create test"}
+        </button>
+      </div>
+    </div>
+  );
+}

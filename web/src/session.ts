@@ -1,0 +1,58 @@
+import { TRPCClientError } from "@trpc/client";
+import { createLoadManagerClient, type LoadManagerClient } from "../../client/src/index.js";
+
+const TOKEN_KEY = "loadmgr.token";
+const SCOPE_KEY = "loadmgr.scope";
+
+/** Where the lists look: empty fields mean "any". */
+export interface Scope {
+  accountId: string;
+  orgId: string;
+  projectId: string;
+  envId: string;
+}
+
+export const EMPTY_SCOPE: Scope = { accountId: "", orgId: "", projectId: "", envId: "" };
+
+export const savedToken = (): string | null => localStorage.getItem(TOKEN_KEY);
+export const saveToken = (token: string): void => localStorage.setItem(TOKEN_KEY, token);
+export const forgetToken = (): void => localStorage.removeItem(TOKEN_KEY);
+
+export function savedScope(): Scope {
+  try {
+    return { ...EMPTY_SCOPE, ...(JSON.parse(localStorage.getItem(SCOPE_KEY) ?? "{}") as Partial<Scope>) };
+  } catch {
+    return EMPTY_SCOPE;
+  }
+}
+export const saveScope = (scope: Scope): void => localStorage.setItem(SCOPE_KEY, JSON.stringify(scope));
+
+/** The scope as list filters: only the fields that are set. */
+export function scopeFilter(scope: Scope): Partial<Scope> {
+  return Object.fromEntries(Object.entries(scope).filter(([, value]) => value !== ""));
+}
+
+/** The typed client on this page's own server: HTTP for queries, a WebSocket for subscriptions. */
+export const clientFor = (token: string): LoadManagerClient => createLoadManagerClient({ url: location.origin, token });
+
+/** What the API said went wrong: its stable code, the message, and per field what is wrong. */
+export interface Problem {
+  code: string;
+  message: string;
+  fields: Record<string, string>;
+}
+
+export function problemOf(error: unknown): Problem {
+  if (error instanceof TRPCClientError) {
+    const data = (error as TRPCClientError<never>).data as
+      { appCode?: string; field?: string; issues?: { path: string; message: string }[] } | undefined;
+    if (data?.appCode === undefined) {
+      return { code: "UNREACHABLE", message: "The server cannot be reached. Is it running?", fields: {} };
+    }
+    const fields: Record<string, string> = {};
+    for (const issue of data.issues ?? []) fields[issue.path] ??= issue.message;
+    if (data.field !== undefined) fields[data.field] ??= error.message;
+    return { code: data.appCode, message: error.message, fields };
+  }
+  return { code: "ERROR", message: error instanceof Error ? error.message : String(error), fields: {} };
+}

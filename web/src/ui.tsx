@@ -1,0 +1,107 @@
+import type { ComponentChildren } from "preact";
+import type { RunStatus } from "../../client/src/index.js";
+import type { Problem } from "./session.js";
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p class="loading" role="status" aria-live="polite">
+      <span class="spinner" aria-hidden="true" /> Loading {what}…
+    </p>
+  );
+}
+
+export function ErrorBox({ problem, retry }: { problem: Problem; retry?: () => void }) {
+  return (
+    <div class="error-box" role="alert">
+      <strong>{problem.code === "UNREACHABLE" ? "Cannot reach the server" : "Something went wrong"}</strong>
+      <p>{problem.message}</p>
+      {retry !== undefined && (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ComponentChildren }) {
+  return (
+    <div class="empty">
+      <strong>{title}</strong>
+      {children !== undefined && <p>{children}</p>}
+    </div>
+  );
+}
+
+export function StatusBadge({ status }: { status: RunStatus | null }) {
+  if (status === null) return <span class="badge badge-none">never run</span>;
+  return <span class={`badge badge-${status.toLowerCase()}`}>{status}</span>;
+}
+
+export function Card({ label, value, hint }: { label: string; value: string; hint?: string }) {
+  return (
+    <div class="card" data-card={label}>
+      <span class="card-label">{label}</span>
+      <span class="card-value">{value}</span>
+      {hint !== undefined && <span class="card-hint">{hint}</span>}
+    </div>
+  );
+}
+
+/** A field with its label and the API's message for it, if it refused the value. */
+export function Field({
+  label,
+  name,
+  problem,
+  hint,
+  children,
+}: {
+  label: string;
+  name: string;
+  problem: Problem | null;
+  hint?: string;
+  children: ComponentChildren;
+}) {
+  const message = problem?.fields[name];
+  return (
+    <label class={`field${message !== undefined ? " field-invalid" : ""}`} data-field={name}>
+      <span class="field-label">{label}</span>
+      {children}
+      {message !== undefined ? (
+        <span class="field-error" role="alert">
+          {message}
+        </span>
+      ) : (
+        hint !== undefined && <span class="field-hint">{hint}</span>
+      )}
+    </label>
+  );
+}
+
+/** A small line of values (oldest first), scaled to its own range. */
+export function Sparkline({ values, label }: { values: number[]; label: string }) {
+  if (values.length < 2) return <span class="sparkline-none">—</span>;
+  const width = 96;
+  const height = 24;
+  const max = Math.max(...values);
+  const min = Math.min(...values);
+  const span = max - min || 1;
+  const points = values
+    .map(
+      (v, i) =>
+        `${((i / (values.length - 1)) * width).toFixed(1)},${(height - 2 - ((v - min) / span) * (height - 4)).toFixed(1)}`,
+    )
+    .join(" ");
+  return (
+    <svg
+      class="sparkline"
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label={label}
+    >
+      <polyline points={points} fill="none" stroke="currentColor" stroke-width="1.5" />
+    </svg>
+  );
+}
