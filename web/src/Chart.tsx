@@ -45,6 +45,8 @@ export function TimeChart({ title, times, series, height = 240 }: Props) {
       width: Math.max(element.clientWidth, 200),
       height,
       cursor: { drag: { x: true, y: false } },
+      // The legend names the series; values show in it only while the cursor is on the chart.
+      legend: { live: false },
       scales: { x: { time: true }, left: { auto: true }, right: { auto: true } },
       axes: [
         axisStyle,
