@@ -39,8 +39,15 @@ export const clientFor = (token: string): LoadManagerClient => createLoadManager
 export interface Problem {
   code: string;
   message: string;
+  /** By the input's top-level field: an issue with `thresholds.2` or `tags.0` is the box's, `thresholds`. */
   fields: Record<string, string>;
 }
+
+const topField = (path: string): string => path.split(".")[0] ?? path;
+
+/** Whether a form shows the problem next to one of its fields; if not, it must say it elsewhere. */
+export const shownAtField = (problem: Problem, fields: readonly string[]): boolean =>
+  Object.keys(problem.fields).some((field) => fields.includes(field));
 
 export function problemOf(error: unknown): Problem {
   if (error instanceof TRPCClientError) {
@@ -50,8 +57,8 @@ export function problemOf(error: unknown): Problem {
       return { code: "UNREACHABLE", message: "The server cannot be reached. Is it running?", fields: {} };
     }
     const fields: Record<string, string> = {};
-    for (const issue of data.issues ?? []) fields[issue.path] ??= issue.message;
-    if (data.field !== undefined) fields[data.field] ??= error.message;
+    for (const issue of data.issues ?? []) fields[topField(issue.path)] ??= issue.message;
+    if (data.field !== undefined) fields[topField(data.field)] ??= error.message;
     return { code: data.appCode, message: error.message, fields };
   }
   return { code: "ERROR", message: error instanceof Error ? error.message : String(error), fields: {} };

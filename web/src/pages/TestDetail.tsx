@@ -5,8 +5,10 @@ import { SideBySideDiff } from "../Diff.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { ScriptEditor } from "../ScriptEditor.js";
 import { fromBase64, toBase64 } from "../script.js";
-import { problemOf, type Problem } from "../session.js";
+import { problemOf, shownAtField, type Problem } from "../session.js";
 import { Empty, ErrorBox, Field, Loading, StatusBadge } from "../ui.js";
+
+const RUN_FIELDS = ["targetUsers", "spawnRate", "durationSeconds", "name", "thresholds"] as const;
 
 function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }) {
   const [users, setUsers] = useState(String(test.defaultUsers));
@@ -40,20 +42,14 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
       setBusy(false);
     }
   }
-  // A threshold's issue names its line (thresholds.2); show it on the box.
-  const thresholdMessage = Object.entries(problem?.fields ?? {}).find(([f]) => f.startsWith("thresholds"));
-  const shown =
-    problem && thresholdMessage
-      ? { ...problem, fields: { ...problem.fields, thresholds: thresholdMessage[1] } }
-      : problem;
   return (
     <form class="panel run-form" onSubmit={(e) => void start(e)} aria-labelledby="run-form-title" noValidate>
       <h2 id="run-form-title">Run</h2>
       <div class="grid-3">
-        <Field label="Users" name="targetUsers" problem={shown}>
+        <Field label="Users" name="targetUsers" problem={problem}>
           <input name="targetUsers" type="number" value={users} onInput={(e) => setUsers(e.currentTarget.value)} />
         </Field>
-        <Field label="Spawn rate (users/s)" name="spawnRate" problem={shown}>
+        <Field label="Spawn rate (users/s)" name="spawnRate" problem={problem}>
           <input
             name="spawnRate"
             type="number"
@@ -65,7 +61,7 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
         <Field
           label="Duration (s)"
           name="durationSeconds"
-          problem={shown}
+          problem={problem}
           hint={`at most ${duration(test.maxDurationSec)}`}
         >
           <input
@@ -76,18 +72,18 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
           />
         </Field>
       </div>
-      <Field label="Name" name="name" problem={shown} hint="optional">
+      <Field label="Name" name="name" problem={problem} hint="optional">
         <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </Field>
       <Field
         label="Thresholds"
         name="thresholds"
-        problem={shown}
+        problem={problem}
         hint="one per line, e.g. p95<300, error_rate<1%, GET /api:p99<500"
       >
         <textarea name="thresholds" rows={2} value={thresholds} onInput={(e) => setThresholds(e.currentTarget.value)} />
       </Field>
-      {problem !== null && !thresholdMessage && Object.keys(problem.fields).length === 0 && (
+      {problem !== null && !shownAtField(problem, RUN_FIELDS) && (
         <p class="form-error" role="alert">
           {problem.message}
         </p>

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest } from "../../../client/src/index.js";
 import { ScriptEditor } from "../ScriptEditor.js";
 import { STARTER_SCRIPT, toBase64 } from "../script.js";
-import { problemOf, type Problem, type Scope } from "../session.js";
+import { problemOf, shownAtField, type Problem, type Scope } from "../session.js";
 import { ErrorBox, Field, Loading } from "../ui.js";
 
 interface Draft {
@@ -126,9 +126,7 @@ export function TestForm({ client, scope, testId }: { client: LoadManagerClient;
     }
   }
 
-  const unplaced =
-    problem !== null &&
-    Object.keys(problem.fields).every((f) => !(f in draft) && f !== "scriptContent" && f !== "tags.0");
+  const unplaced = problem !== null && !shownAtField(problem, [...Object.keys(draft), "scriptContent"]);
 
   return (
     <div class="panel form">
