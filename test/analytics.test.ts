@@ -188,7 +188,10 @@ describe("run analytics over REST", () => {
       const seconds = ((groups[i]?.length ?? 0) * INTERVAL_MS) / 1000;
       assert.ok(close(point.requestsPerSec, merged.length / seconds), `point ${i} rps`);
       assert.ok(close(point.errorsPerSec, merged.filter((x) => !x.ok).length / seconds));
+      assert.equal(point.p50ResponseMs, percentile(merged, 0.5));
       assert.equal(point.p95ResponseMs, percentile(merged, 0.95));
+      assert.equal(point.p99ResponseMs, percentile(merged, 0.99));
+      assert.equal(point.seq, Math.min(10, (i + 1) * 4));
       assert.equal(point.timestamp, T0 + Math.min(10, (i + 1) * 4) * INTERVAL_MS);
     }
     const counted = points.reduce((sum, p, i) => sum + p.requestsPerSec * (groups[i]?.length ?? 0) * 2, 0);

@@ -79,6 +79,19 @@ describe("live subscriptions over WebSocket", () => {
     assert.deepEqual(seqs(late.events), [31, 32]);
   });
 
+  it("replays a backlog longer than one read from the store (200) in order, each snapshot once", async () => {
+    const run = await startRun(api(), test.id);
+    const push = pusher(server, run.id);
+    for (let seq = 1; seq <= 450; seq++) await push.metrics(seq);
+    await push.stop();
+    const replayed = collect<LiveMetrics>(ws.runs.onMetrics, { runId: run.id, lastEventId: "0" });
+    await eventually(() => replayed.completed, 10_000, "the replay of 450 snapshots to complete");
+    assert.deepEqual(
+      seqs(replayed.events),
+      Array.from({ length: 450 }, (_, i) => i + 1),
+    );
+  });
+
   it("tells status changes in scope, and nothing outside a token's scope", async () => {
     const outsider = liveClient(server.url, OUTSIDER);
     const mine = collect<LoadTestRun>(ws.runs.onStatus, { projectId: "shop", loadTestId: test.id });

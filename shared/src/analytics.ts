@@ -69,12 +69,15 @@ export const trendInputSchema = z.strictObject({
 });
 
 export const graphPointSchema = z.object({
+  seq: z.number().int().describe("seq of the newest snapshot merged into the point"),
   timestamp: timestampSchema.describe("end of the merged intervals"),
   users: z.number().int().describe("users at the end of the merged intervals"),
   requestsPerSec: z.number(),
   errorsPerSec: z.number(),
   avgResponseMs: z.number(),
+  p50ResponseMs: z.number(),
   p95ResponseMs: z.number(),
+  p99ResponseMs: z.number(),
 });
 export type GraphPoint = z.infer<typeof graphPointSchema>;
 

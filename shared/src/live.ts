@@ -29,13 +29,10 @@ export const onRequestLogInputSchema = z.strictObject({ runId: entityIdSchema })
 /** One snapshot as a live dashboard wants it: a chart point, the interval's figures per endpoint, running totals. */
 export const liveMetricsSchema = graphPointSchema.extend({
   runId: entityIdSchema,
-  seq: z.number().int(),
   intervalMs: z.number().int(),
   final: z.boolean(),
   totalRequests: z.number().int().describe("since the run started"),
   totalFailures: z.number().int(),
-  p50ResponseMs: z.number(),
-  p99ResponseMs: z.number(),
   endpoints: z.array(requestStatsRowSchema).describe("this interval's figures per endpoint"),
   errors: z.array(errorCountSchema).describe("this interval's errors"),
 });

@@ -1,13 +1,9 @@
-import { python } from "@codemirror/lang-python";
-import { EditorState } from "@codemirror/state";
-import { oneDark } from "@codemirror/theme-one-dark";
-import { lineNumbers, highlightActiveLine, highlightActiveLineGutter } from "@codemirror/view";
-import { bracketMatching, indentOnInput } from "@codemirror/language";
-import { EditorView, minimalSetup } from "codemirror";
 import { memo } from "preact/compat";
 import type { RefObject } from "preact";
-import { useContext, useEffect, useRef } from "preact/hooks";
+import { useContext, useEffect, useRef, useState } from "preact/hooks";
 import { ThemeContext } from "./Chart.js";
+import type { CodeEditor } from "./codeEditor.js";
+import { Loading } from "./ui.js";
 
 /** CodeMirror's container, never re-rendered: the editor's DOM is CodeMirror's, not Preact's to diff. */
 const EditorHost = memo(
@@ -21,55 +17,55 @@ interface Props {
   label: string;
 }
 
-/** The locustfile in a code editor (CodeMirror, Python highlighting). */
+/** The locustfile in a code editor (CodeMirror, Python highlighting, loaded on first use). */
 export function ScriptEditor({ value, onChange, label }: Props) {
   const box = useRef<HTMLDivElement>(null);
-  const view = useRef<EditorView | null>(null);
-  const latest = useRef(onChange);
-  latest.current = onChange;
+  const editor = useRef<CodeEditor | null>(null);
+  const [ready, setReady] = useState(false);
+  const latest = useRef({ value, onChange });
+  latest.current = { value, onChange };
   /** Texts the editor reported (the newest 100): a `value` among them is an echo of typing, not a change from outside. */
   const reported = useRef(new Set<string>());
   const theme = useContext(ThemeContext);
 
   useEffect(() => {
-    if (box.current === null) return;
-    view.current = new EditorView({
-      parent: box.current,
-      state: EditorState.create({
-        doc: value,
-        extensions: [
-          minimalSetup,
-          lineNumbers(),
-          highlightActiveLineGutter(),
-          highlightActiveLine(),
-          bracketMatching(),
-          indentOnInput(),
-          python(),
-          ...(theme === "dark" ? [oneDark] : []),
-          EditorView.contentAttributes.of({ "aria-label": label }),
-          EditorView.updateListener.of((update) => {
-            if (!update.docChanged) return;
-            const text = update.state.doc.toString();
-            reported.current.add(text);
-            if (reported.current.size > 100) reported.current.delete(reported.current.values().next().value ?? "");
-            // After CodeMirror's update has finished: Preact may re-render at once, inside it.
-            setTimeout(() => latest.current(text), 0);
-          }),
-        ],
-      }),
+    let live = true;
+    void import("./codeEditor.js").then(({ createCodeEditor }) => {
+      if (!live || box.current === null) return;
+      editor.current = createCodeEditor(box.current, {
+        doc: latest.current.value,
+        dark: theme === "dark",
+        label,
+        onChange: (text) => {
+          reported.current.add(text);
+          if (reported.current.size > 100) reported.current.delete(reported.current.values().next().value ?? "");
+          // After CodeMirror's update has finished: Preact may re-render at once, inside it.
+          setTimeout(() => latest.current.onChange(text), 0);
+        },
+      });
+      setReady(true);
     });
-    return () => view.current?.destroy();
+    return () => {
+      live = false;
+      editor.current?.destroy();
+      editor.current = null;
+    };
     // The document is the editor's own once created; only a theme change rebuilds it (keeping the text).
   }, [theme]);
 
   // Replaced only by a change from outside (a file loaded): replacing it with an echo of what was
   // typed a keystroke ago would undo the newest keystrokes.
   useEffect(() => {
-    const current = view.current;
-    if (current === null || value === current.state.doc.toString() || reported.current.has(value)) return;
+    const current = editor.current;
+    if (current === null || value === current.text() || reported.current.has(value)) return;
     reported.current.clear();
-    current.dispatch({ changes: { from: 0, to: current.state.doc.length, insert: value } });
+    current.replace(value);
   }, [value]);
 
-  return <EditorHost box={box} />;
+  return (
+    <>
+      {!ready && <Loading what="the editor" />}
+      <EditorHost box={box} />
+    </>
+  );
 }

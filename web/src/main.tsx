@@ -24,6 +24,8 @@ function useRoute(): { path: string[]; query: URLSearchParams } {
     const changed = () => {
       setRoute(read());
       window.scrollTo(0, 0);
+      // A keyboard user goes on from the top of the new page, not from a link that is gone.
+      document.getElementById("main")?.focus({ preventScroll: true });
     };
     window.addEventListener("hashchange", changed);
     return () => window.removeEventListener("hashchange", changed);
@@ -126,7 +128,15 @@ function App() {
 
   return (
     <ThemeContext.Provider value={theme}>
-      <a class="skip-link" href="#main">
+      {/* Not href="#main": the hash is the route. */}
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          document.getElementById("main")?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">

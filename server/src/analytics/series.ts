@@ -26,14 +26,20 @@ export const intervalsPerPoint = (count: number, maxPoints: number): number =>
   Math.max(1, Math.ceil(count / maxPoints));
 
 export function graphPoints(points: SnapshotPoint[], maxPoints: number): GraphPoint[] {
-  return mergeGroups(points, intervalsPerPoint(points.length, maxPoints)).map((group) => ({
-    timestamp: group.timestamp,
-    users: group.users,
-    requestsPerSec: perSecond(group.requests, group),
-    errorsPerSec: perSecond(group.failures, group),
-    avgResponseMs: group.requests > 0 ? group.sumResponseMs / group.requests : 0,
-    p95ResponseMs: percentilesOf(unpackHistogram(group.histogram), group.requests, { p95: PERCENTS.p95 }).p95,
-  }));
+  return mergeGroups(points, intervalsPerPoint(points.length, maxPoints)).map((group) => {
+    const p = percentilesOf(unpackHistogram(group.histogram), group.requests, PERCENTS);
+    return {
+      seq: group.seq,
+      timestamp: group.timestamp,
+      users: group.users,
+      requestsPerSec: perSecond(group.requests, group),
+      errorsPerSec: perSecond(group.failures, group),
+      avgResponseMs: group.requests > 0 ? group.sumResponseMs / group.requests : 0,
+      p50ResponseMs: p.p50,
+      p95ResponseMs: p.p95,
+      p99ResponseMs: p.p99,
+    };
+  });
 }
 
 /** Every interval on its own: percentiles straight from each packed histogram (no merging needed). */

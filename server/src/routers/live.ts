@@ -23,6 +23,9 @@ import {
 } from "../live/liveBus.js";
 import { authedProcedure } from "../trpc.js";
 
+/** Snapshots read from the store at a time when a subscription replays a run's backlog. */
+const REPLAY_PAGE = 200;
+
 type Item<T> = { kind: "event"; event: T } | { kind: "ended" };
 
 /**
@@ -52,12 +55,19 @@ export const liveProcedures = {
     const { buffer, stop } = await followRun(ctx, run, runMetricsChannel(run.id));
     try {
       let lastSeq = input.lastEventId !== undefined && input.lastEventId !== null ? Number(input.lastEventId) : -1;
-      /** Snapshots stored after `lastSeq`: the backlog of a resumed subscription, and what a run's end may leave. */
+      /**
+       * Snapshots stored after `lastSeq`: the backlog of a resumed subscription, and what a run's end
+       * may leave. Read a page at a time, so that replaying a day-long run does not hold it all.
+       */
       const replay = async function* () {
         if (lastSeq < 0) return;
-        for (const snapshot of await ctx.store.listMetricSnapshots(run.id, { afterSeq: lastSeq })) {
-          lastSeq = snapshot.seq;
-          yield tracked(String(snapshot.seq), liveMetricsOf(snapshot));
+        for (;;) {
+          const page = await ctx.store.listMetricSnapshots(run.id, { afterSeq: lastSeq }, REPLAY_PAGE);
+          for (const snapshot of page) {
+            lastSeq = snapshot.seq;
+            yield tracked(String(snapshot.seq), liveMetricsOf(snapshot));
+          }
+          if (page.length < REPLAY_PAGE) return;
         }
       };
       yield* replay();

@@ -353,6 +353,10 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         (await store.listMetricSnapshots(run.id, { afterSeq: 3 })).map((s) => s.seq),
         [4],
       );
+      assert.deepEqual(
+        (await store.listMetricSnapshots(run.id, { afterSeq: 1 }, 2)).map((s) => s.seq),
+        [2, 3],
+      );
       const points = await store.listSnapshotPoints(run.id, { to: second.timestamp });
       assert.deepEqual(
         points.map(({ seq, requests, failures, users, intervalMs }) => ({

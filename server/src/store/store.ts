@@ -93,8 +93,8 @@ export interface Store {
    * lastMetrics to `summary` unless a newer one is there.
    */
   addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate">;
-  /** A run's snapshots in seq order. */
-  listMetricSnapshots(runId: string, window?: SnapshotWindow): Promise<MetricSnapshot[]>;
+  /** A run's snapshots in seq order; with `limit`, only the first that many. */
+  listMetricSnapshots(runId: string, window?: SnapshotWindow, limit?: number): Promise<MetricSnapshot[]>;
   /**
    * A run's snapshots' all-endpoint figures in seq order: what charts read, without the per-endpoint
    * detail. With `groupSeqs` > 1, merged per range of that many consecutive seqs (groupBySeq).

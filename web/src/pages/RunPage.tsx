@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type {
-  LiveMetrics,
+  GraphPoint,
   LoadManagerClient,
   LoadTestRun,
   RequestSample,
@@ -15,17 +15,21 @@ import { Card, Empty, ErrorBox, Loading, StatusBadge } from "../ui.js";
 const ACTIVE = new Set(["Pending", "Running", "Stopping"]);
 const LOG_ROWS = 200;
 
-type Point = Pick<
-  LiveMetrics,
-  | "seq"
-  | "timestamp"
-  | "users"
-  | "requestsPerSec"
-  | "errorsPerSec"
-  | "p50ResponseMs"
-  | "p95ResponseMs"
-  | "p99ResponseMs"
->;
+/** The chart's history is fetched with adjacent snapshots merged to at most this many points. */
+const HISTORY_POINTS = 1000;
+
+/** A chart point without the per-endpoint detail a live snapshot also carries. */
+const pointOf = (p: GraphPoint): GraphPoint => ({
+  seq: p.seq,
+  timestamp: p.timestamp,
+  users: p.users,
+  requestsPerSec: p.requestsPerSec,
+  errorsPerSec: p.errorsPerSec,
+  avgResponseMs: p.avgResponseMs,
+  p50ResponseMs: p.p50ResponseMs,
+  p95ResponseMs: p.p95ResponseMs,
+  p99ResponseMs: p.p99ResponseMs,
+});
 
 type SortKey =
   | "name"
@@ -188,7 +192,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   const [run, setRun] = useState<LoadTestRun | null>(null);
   const [summary, setSummary] = useState<RunSummary | null>(null);
   const [stats, setStats] = useState<RequestStats | null>(null);
-  const [points, setPoints] = useState<Point[]>([]);
+  const [points, setPoints] = useState<GraphPoint[]>([]);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [connection, setConnection] = useState<"live" | "reconnecting" | "ended">("live");
   const [stopping, setStopping] = useState(false);
@@ -228,30 +232,61 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
     };
   }, [client, runId]);
 
-  // Every snapshot of the run, replayed from the start, then live; on a reconnect the client resumes
-  // after the last one it got, so there are no gaps and no repeats.
+  // The history in one query (a long run's snapshots merged to HISTORY_POINTS), then every snapshot
+  // after it, live. On a reconnect the client resumes after the last one it got: no gaps, no repeats.
   useEffect(() => {
+    let live = true;
+    let subscription: { unsubscribe: () => void } | undefined;
+    // Snapshots arriving together (a replay after a reconnect) are drawn together, once per frame.
+    let arrived: GraphPoint[] = [];
+    let frame: number | undefined;
+    const draw = () => {
+      frame = undefined;
+      const batch = arrived;
+      arrived = [];
+      setPoints((ps) => {
+        const fresh: GraphPoint[] = [];
+        let last = ps.at(-1)?.seq ?? 0;
+        for (const p of batch) {
+          if (p.seq > last) fresh.push(p);
+          last = Math.max(last, p.seq);
+        }
+        return fresh.length === 0 ? ps : [...ps, ...fresh];
+      });
+    };
     setPoints([]);
-    const subscription = client.runs.onMetrics.subscribe(
-      { runId, lastEventId: "0" },
-      {
-        onData: ({ data }) => {
-          setConnection("live");
-          setPoints((ps) => ((ps.at(-1)?.seq ?? 0) >= data.seq ? ps : [...ps, data]));
-          refresh.current();
-        },
-        onConnectionStateChange: (state) => {
-          if (state.state === "connecting" && state.error !== null) setConnection("reconnecting");
-          if (state.state === "pending") setConnection((c) => (c === "reconnecting" ? "live" : c));
-        },
-        onComplete: () => {
-          setConnection("ended");
-          refresh.current();
-        },
-        onError: (error) => setProblem(problemOf(error)),
-      },
-    );
-    return () => subscription.unsubscribe();
+    client.analytics.graph
+      .query({ id: runId, maxPoints: HISTORY_POINTS })
+      .then((graph) => {
+        if (!live) return;
+        setPoints(graph.points);
+        subscription = client.runs.onMetrics.subscribe(
+          { runId, lastEventId: String(graph.lastSeq) },
+          {
+            onData: ({ data }) => {
+              setConnection("live");
+              arrived.push(pointOf(data));
+              frame ??= requestAnimationFrame(draw);
+              refresh.current();
+            },
+            onConnectionStateChange: (state) => {
+              if (state.state === "connecting" && state.error !== null) setConnection("reconnecting");
+              if (state.state === "pending") setConnection((c) => (c === "reconnecting" ? "live" : c));
+            },
+            onComplete: () => {
+              setConnection("ended");
+              refresh.current();
+            },
+            onError: (error) => setProblem(problemOf(error)),
+          },
+        );
+      })
+      .catch((error: unknown) => live && setProblem(problemOf(error)));
+    return () => {
+      live = false;
+      if (frame !== undefined) cancelAnimationFrame(frame);
+      subscription?.unsubscribe();
+    };
   }, [client, runId]);
 
   // Status changes (Pending → Running, a stop from elsewhere) arrive live too.

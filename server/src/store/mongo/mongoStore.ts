@@ -375,10 +375,11 @@ export class MongoStore implements Store {
     };
   }
 
-  async listMetricSnapshots(runId: string, window: SnapshotWindow = {}): Promise<MetricSnapshot[]> {
+  async listMetricSnapshots(runId: string, window: SnapshotWindow = {}, limit?: number): Promise<MetricSnapshot[]> {
     const rows = await this.metrics
       .find(this.windowFilter(runId, window), { promoteBuffers: true })
       .sort({ seq: 1 })
+      .limit(limit ?? 0) // 0 is no limit
       .toArray();
     return rows.map((row) => snapshotFromRecord(row));
   }

@@ -507,7 +507,7 @@ export class SqliteStore implements Store {
   }
 
   /** Whole stored snapshots (chart figures joined with their detail), in seq order. */
-  private withBodies(where: SQL | undefined): SnapshotRecord[] {
+  private withBodies(where: SQL | undefined, limit = -1): SnapshotRecord[] {
     return this.db
       .select({ ...getTableColumns(metricsTimeseries), body: metricsBodies.body })
       .from(metricsTimeseries)
@@ -520,11 +520,12 @@ export class SqliteStore implements Store {
       )
       .where(where)
       .orderBy(metricsTimeseries.seq)
+      .limit(limit) // SQLite: -1 is no limit
       .all();
   }
 
-  async listMetricSnapshots(runId: string, window: SnapshotWindow = {}): Promise<MetricSnapshot[]> {
-    return this.withBodies(this.windowWhere(runId, window)).map((row) => snapshotFromRecord(row));
+  async listMetricSnapshots(runId: string, window: SnapshotWindow = {}, limit?: number): Promise<MetricSnapshot[]> {
+    return this.withBodies(this.windowWhere(runId, window), limit).map((row) => snapshotFromRecord(row));
   }
 
   /** Charts read tens of thousands of rows: one prepared statement per window shape, rows read as is. */
