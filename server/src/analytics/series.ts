@@ -26,8 +26,9 @@ export const intervalsPerPoint = (count: number, maxPoints: number): number =>
   Math.max(1, Math.ceil(count / maxPoints));
 
 export function graphPoints(points: SnapshotPoint[], maxPoints: number): GraphPoint[] {
+  const { p50, p95, p99 } = PERCENTS;
   return mergeGroups(points, intervalsPerPoint(points.length, maxPoints)).map((group) => {
-    const p = percentilesOf(unpackHistogram(group.histogram), group.requests, PERCENTS);
+    const p = percentilesOf(unpackHistogram(group.histogram), group.requests, { p50, p95, p99 });
     return {
       seq: group.seq,
       timestamp: group.timestamp,
