@@ -202,6 +202,35 @@ describe("the dashboard in a real browser, against a real server and real Locust
     await screenshot(page, "02-tests-list");
     assert.deepEqual(errors, []);
   });
+
+  it("edits the definition: a bad value is refused at its field and changes nothing, a good one is saved", async () => {
+    const [listed] = (await api().get<ListPage<LoadTest>>("/v1/load-tests")).body.items;
+    assert.ok(listed !== undefined);
+    const before = (await api().get<LoadTest>(`/v1/load-tests/${listed.id}`)).body;
+    await page.goto(`${server.url}/#/tests/${before.id}`);
+    await page.getByRole("link", { name: "Edit definition" }).click();
+    await page.getByRole("heading", { name: `Edit ${before.name}` }).waitFor();
+    assert.equal(await page.locator('input[name="defaultUsers"]').inputValue(), String(before.defaultUsers));
+
+    await page.locator('textarea[name="description"]').fill("Browse the catalogue");
+    await page.locator('input[name="defaultUsers"]').fill("0");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await waitForText(page, '[data-field="defaultUsers"] .field-error', (t) => t === "must be at least 1");
+    assert.deepEqual((await api().get<LoadTest>(`/v1/load-tests/${before.id}`)).body, before);
+
+    await page.locator('input[name="defaultUsers"]').fill("6");
+    await page.locator('input[name="tags"]').fill("shop, nightly");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByRole("heading", { name: before.name, level: 1 }).waitFor();
+    const after = (await api().get<LoadTest>(`/v1/load-tests/${before.id}`)).body;
+    assert.deepEqual(
+      [after.description, after.defaultUsers, after.tags, after.latestRevisionNumber],
+      ["Browse the catalogue", 6, ["shop", "nightly"], before.latestRevisionNumber],
+    );
+    // The Run form starts from the new default.
+    assert.equal(await page.locator('input[name="targetUsers"]').inputValue(), "6");
+    assert.deepEqual(errors, []);
+  });
 });
 
 describe("a run page riding out a server restart", { timeout: 90_000 }, () => {
