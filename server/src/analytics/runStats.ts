@@ -1,8 +1,17 @@
-import { WindowStats } from "@loadmgr/shared";
+import { requestStatsRow, WindowStats, type RequestStatsRow } from "@loadmgr/shared";
 import type { Store } from "../store/store.js";
 
 /** The run's stats over every stored snapshot (empty before the first one). */
 export async function runStats(store: Store, runId: string): Promise<WindowStats> {
   const record = await store.getRunStats(runId);
   return record === undefined ? new WindowStats() : WindowStats.fromRecord(record);
+}
+
+/** Stats as request rows over the time they measured: all endpoints together, and each one (sorted). */
+export function requestRows(stats: WindowStats): { total: RequestStatsRow; endpoints: RequestStatsRow[] } {
+  const seconds = stats.activeMs / 1000;
+  return {
+    total: requestStatsRow(stats.total(), seconds),
+    endpoints: stats.sortedEndpoints().map((totals) => requestStatsRow(totals, seconds)),
+  };
 }

@@ -23,7 +23,7 @@ import {
   type Timeseries,
   type Trend,
 } from "@loadmgr/shared";
-import { runStats } from "../analytics/runStats.js";
+import { requestRows, runStats } from "../analytics/runStats.js";
 import { graphPoints, intervalsPerPoint, scatterOf, timeseriesPoints } from "../analytics/series.js";
 import type { Context } from "../context.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
@@ -45,18 +45,16 @@ async function revisionNumber(ctx: Context, run: LoadTestRun): Promise<number | 
 }
 
 function aggregateOf(runId: string, name: string | undefined, stats: WindowStats): Aggregate {
-  const seconds = stats.activeMs / 1000;
   return {
     runId,
     name: name ?? null,
     from: stats.from,
     to: stats.to,
     snapshots: stats.snapshots,
-    measuredSeconds: seconds,
+    measuredSeconds: stats.activeMs / 1000,
     users: stats.users,
     maxUsers: stats.maxUsers,
-    total: requestStatsRow(stats.total(), seconds),
-    endpoints: stats.sortedEndpoints().map((totals) => requestStatsRow(totals, seconds)),
+    ...requestRows(stats),
     errors: [...stats.errors.values()].sort((a, b) => b.occurrences - a.occurrences),
   };
 }
@@ -162,17 +160,17 @@ export const analyticsRouter = router({
     .query(async ({ ctx, input }): Promise<RequestStats> => {
       const run = await runInScope(ctx, input.id);
       const stats = await runStats(ctx.store, run.id);
-      const seconds = stats.activeMs / 1000;
+      const { total, endpoints } = requestRows(stats);
       const errors = [...stats.errors.values()].sort((a, b) => b.occurrences - a.occurrences);
       return {
         runId: run.id,
-        endpoints: stats.sortedEndpoints().map((totals) => ({
-          ...requestStatsRow(totals, seconds),
+        endpoints: endpoints.map((row) => ({
+          ...row,
           failureMessages: errors
-            .filter((e) => e.method === totals.method && e.name === totals.name)
+            .filter((e) => e.method === row.method && e.name === row.name)
             .map(({ error, occurrences }) => ({ error, occurrences })),
         })),
-        total: requestStatsRow(stats.total(), seconds),
+        total,
       };
     }),
 
