@@ -1,8 +1,8 @@
 // The dashboard in headless Chromium against a server process with seeded data: the bundle's size,
 // how long each page takes from navigation to showing its data (cold: a fresh browser context, so
-// nothing cached), the page's JS heap and DOM size once shown, and how long a pushed snapshot takes
-// to reach the run page's chart. Data goes in through the API and the ingest endpoint, as Locust
-// would send it; the server runs without a job worker, so no Locust starts.
+// nothing cached), its slowest API call, the page's JS heap and DOM size once shown, and how long a
+// pushed snapshot takes to reach the run page's chart. Data goes in through the API and the ingest
+// endpoint, as Locust would send it; the server runs without a job worker, so no Locust starts.
 //   node --import tsx scripts/bench/dashboard.ts [hours=1] [tests=50] [repeats=5] [pushes=30]
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -100,6 +100,8 @@ interface Shown {
   ms: number;
   /** From navigation to the page's script having run (DOMContentLoaded waits for module scripts). */
   scriptMs: number;
+  /** The longest of the page's API requests (tRPC over HTTP), from sent to answered. */
+  slowestApiMs: number;
   heapMiB: number;
   domNodes: number;
 }
@@ -116,11 +118,14 @@ async function open(browser: Browser, hash: string, ready: string): Promise<Show
   const scriptMs = await page.evaluate<number>(
     'performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd',
   );
+  const slowestApiMs = await page.evaluate<number>(
+    'Math.max(0, ...performance.getEntriesByType("resource").filter((e) => e.name.includes("/trpc/")).map((e) => e.duration))',
+  );
   const cdp = await context.newCDPSession(page);
   await cdp.send("Performance.enable");
   const { metrics } = await cdp.send("Performance.getMetrics");
   const metric = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
-  const shown = { ms, scriptMs, heapMiB: metric("JSHeapUsedSize") / 2 ** 20, domNodes: metric("Nodes") };
+  const shown = { ms, scriptMs, slowestApiMs, heapMiB: metric("JSHeapUsedSize") / 2 ** 20, domNodes: metric("Nodes") };
   await context.close();
   return shown;
 }
@@ -153,7 +158,7 @@ const pages: [string, string, string][] = [
   ],
 ];
 console.log(
-  `\npage, cold (${repeats} loads)                 first ms   median ms   max ms   script ran ms   JS heap MiB   DOM nodes`,
+  `\npage, cold (${repeats} loads)                 first ms   median ms   max ms   script ran ms   slowest API call ms   JS heap MiB   DOM nodes`,
 );
 for (const [name, hash, ready] of pages) {
   const loads: Shown[] = [];
@@ -168,6 +173,7 @@ for (const [name, hash, ready] of pages) {
       column(median(times), 0, 11),
       column(Math.max(...times), 0, 8),
       column(median(rest.map((l) => l.scriptMs)), 0, 15),
+      column(median(rest.map((l) => l.slowestApiMs)), 0, 21),
       column(median(rest.map((l) => l.heapMiB)), 1, 13),
       column(median(rest.map((l) => l.domNodes)), 0, 11),
     ].join(" "),

@@ -16,6 +16,27 @@ export interface Series {
   unit: string;
 }
 
+/** Each figure's colour, the same on every chart. */
+export const COLORS = {
+  users: "#8a63d2",
+  rps: "#4f7cff",
+  errors: "#d64545",
+  p50: "#2e9d6b",
+  p95: "#e0a100",
+  p99: "#d64545",
+} as const;
+
+type Percentiles = Record<"p50ResponseMs" | "p95ResponseMs" | "p99ResponseMs", number>;
+
+/** The p50, p95 and p99 lines of rows that carry them: a run's chart points, a test's runs. */
+export const percentileSeries = (rows: Percentiles[]): Series[] =>
+  (["p50", "p95", "p99"] as const).map((p) => ({
+    label: p,
+    color: COLORS[p],
+    values: rows.map((row) => row[`${p}ResponseMs`]),
+    unit: "ms",
+  }));
+
 interface Props {
   title: string;
   /** Unix ms of each point. */

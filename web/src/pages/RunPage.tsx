@@ -7,7 +7,7 @@ import type {
   RequestStats,
   RunSummary,
 } from "../../../client/src/index.js";
-import { TimeChart } from "../Chart.js";
+import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, savedToken, type Problem } from "../session.js";
 import { Card, Empty, ErrorBox, Loading, StatusBadge } from "../ui.js";
@@ -310,15 +310,17 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
     () => ({
       times: points.map((p) => p.timestamp),
       load: [
-        { label: "Users", color: "#8a63d2", values: points.map((p) => p.users), unit: "users", axis: "right" as const },
-        { label: "RPS", color: "#4f7cff", values: points.map((p) => p.requestsPerSec), unit: "req/s" },
-        { label: "Errors/s", color: "#d64545", values: points.map((p) => p.errorsPerSec), unit: "req/s" },
+        {
+          label: "Users",
+          color: COLORS.users,
+          values: points.map((p) => p.users),
+          unit: "users",
+          axis: "right" as const,
+        },
+        { label: "RPS", color: COLORS.rps, values: points.map((p) => p.requestsPerSec), unit: "req/s" },
+        { label: "Errors/s", color: COLORS.errors, values: points.map((p) => p.errorsPerSec), unit: "req/s" },
       ],
-      latency: [
-        { label: "p50", color: "#2e9d6b", values: points.map((p) => p.p50ResponseMs), unit: "ms" },
-        { label: "p95", color: "#e0a100", values: points.map((p) => p.p95ResponseMs), unit: "ms" },
-        { label: "p99", color: "#d64545", values: points.map((p) => p.p99ResponseMs), unit: "ms" },
-      ],
+      latency: percentileSeries(points),
     }),
     [points],
   );

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest, LoadTestRun, ScriptRevision, Trend } from "../../../client/src/index.js";
-import { TimeChart } from "../Chart.js";
+import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { SideBySideDiff } from "../Diff.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { ScriptEditor } from "../ScriptEditor.js";
@@ -300,10 +300,8 @@ function TrendChart({ trend }: { trend: Trend }) {
         title="Across runs: response times and requests/s"
         times={runs.map((r) => r.startedAt ?? r.createdAt)}
         series={[
-          { label: "p50", color: "#2e9d6b", values: runs.map((r) => r.p50ResponseMs), unit: "ms" },
-          { label: "p95", color: "#e0a100", values: runs.map((r) => r.p95ResponseMs), unit: "ms" },
-          { label: "p99", color: "#d64545", values: runs.map((r) => r.p99ResponseMs), unit: "ms" },
-          { label: "RPS", color: "#4f7cff", values: runs.map((r) => r.requestsPerSec), unit: "req/s", axis: "right" },
+          ...percentileSeries(runs),
+          { label: "RPS", color: COLORS.rps, values: runs.map((r) => r.requestsPerSec), unit: "req/s", axis: "right" },
         ]}
       />
       {last !== undefined && (
