@@ -41,7 +41,11 @@ describe("OpenAPI document, API reference page and health endpoints", () => {
 
   it("answers /healthz and /readyz, and /readyz turns 503 when the store is gone", async () => {
     assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { status: "ok" });
-    assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), { status: "ready", store: "sqlite" });
+    assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), {
+      status: "ready",
+      store: "sqlite",
+      sandbox: "on",
+    });
     const other = await startTestServer();
     await other.store.close();
     const res = await fetch(`${other.url}/readyz`);

@@ -11,7 +11,8 @@ import {
   ended,
   locustGone,
   locustPrintedTotals,
-  processesMentioning,
+  locustProcesses,
+  masterPid,
   reporting,
   startRun,
   waitForRun,
@@ -107,7 +108,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
       await Promise.all([lifecycle.start(run.id), lifecycle.start(run.id), lifecycle.start(run.id)]);
       await waitForRun(client, run.id, reporting);
       const dir = localRunner.runDir(run.id);
-      assert.equal(processesMentioning(dir).length, 2, "one supervisor and one Locust process");
+      assert.equal(locustProcesses(dir).length, 1, "one Locust process");
       assert.equal((await client.post<LoadTestRun>(`/v1/runs/${run.id}/stop`)).body.status, "Stopping");
       await Promise.all([lifecycle.stop(run.id), lifecycle.stop(run.id)]);
       const stopped = await waitForRun(client, run.id, ended, 20_000);
@@ -123,7 +124,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
     const test = await createTest(api, target.url, locustScript("/sigterm"));
     const run = await startRun(api, test.id, { durationSeconds: 120 });
     await waitForRun(api, run.id, reporting);
-    process.kill(Number(readFileSync(join(runDir(run.id), "master.pid"), "utf-8")), "SIGTERM");
+    process.kill(masterPid(runDir(run.id)), "SIGTERM");
     const stopped = await waitForRun(api, run.id, ended, 20_000);
     assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
   });
@@ -137,8 +138,8 @@ describe("run lifecycle on real Locust (local runner)", () => {
       const run = await startRun(client, test.id, { durationSeconds: 120, thresholds: ["rps>0", "p95<0"] });
       await waitForRun(client, run.id, (r) => reporting(r) && (r.lastMetrics?.totalRequests ?? 0) > 0);
       const dir = distributed.running.localRunner.runDir(run.id);
-      assert.equal(processesMentioning(dir).length, 4, "supervisor, master and two workers");
-      process.kill(Number(readFileSync(join(dir, "master.pid"), "utf-8")), "SIGKILL");
+      assert.equal(locustProcesses(dir).length, 3, "master and two workers");
+      process.kill(masterPid(dir), "SIGKILL");
       const failed = await waitForRun(client, run.id, ended, 30_000);
       assert.equal(failed.status, "Failed");
       assert.match(failed.failureReason ?? "", /killed \(SIGKILL\)/);

@@ -62,7 +62,7 @@ describe("percentiles equal Locust's own, for a real distributed run", () => {
     const runDir = server.running.localRunner.runDir(run.id);
     await locustGone(runDir);
 
-    const locust = readCsv(join(runDir, "locust_stats.csv"));
+    const locust = readCsv(join(runDir, "work", "locust_stats.csv"));
     const requests = (await api.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
     const ours = new Map([...requests.endpoints, requests.total].map((row) => [row.name, row]));
     assert.deepEqual(locust.map((row) => row.Name).sort(), [...ours.keys()].sort());

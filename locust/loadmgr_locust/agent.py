@@ -185,6 +185,7 @@ def make_handler(agent: Agent, token: str) -> type:
 
 def serve(host: str, port: int, token: str, runs_dir: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.umask(0o077)  # run files are for this user alone
     if len(token) < 16:
         raise SystemExit("--token must be at least 16 characters")
     agent = Agent(runs_dir)

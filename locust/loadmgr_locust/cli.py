@@ -23,6 +23,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     sub.add_parser("locust", help="run Locust with the Load Manager plugin (the rest of the line is Locust's)")
     run_dir = sub.add_parser("run-dir", help="start and supervise the run described by DIR/spec.json")
     run_dir.add_argument("dir")
+    launch = sub.add_parser("launch", help="(inside a run's sandbox) start the master and workers given as JSON")
+    launch.add_argument("commands")
     agent = sub.add_parser("agent", help="serve the agent API that lets a Load Manager server start runs here")
     agent.add_argument("--port", type=int, required=True)
     agent.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
@@ -34,6 +36,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         from .supervisor import supervise
 
         sys.exit(supervise(options.dir))
+    if options.command == "launch":
+        import json
+
+        from .supervisor import launch as launch_run
+
+        sys.exit(launch_run(json.loads(options.commands)))
     if options.command == "agent":
         from .agent import serve
 

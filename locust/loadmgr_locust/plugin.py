@@ -17,6 +17,7 @@ import time
 from typing import Any, Dict, Optional
 
 import gevent
+import gevent.event
 import locust
 from locust import events
 from locust.runners import STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRunner
@@ -39,6 +40,13 @@ def _add_arguments(parser: Any, **_kwargs: Any) -> None:
     group.add_argument("--loadmgr-run-id", type=str, env_var="LOADMGR_RUN_ID", default="", help="run id to report as")
     group.add_argument(
         "--loadmgr-interval", type=float, env_var="LOADMGR_INTERVAL", default=2.0, help="seconds between snapshots"
+    )
+    group.add_argument(
+        "--loadmgr-run-time",
+        type=float,
+        env_var="LOADMGR_RUN_TIME",
+        default=0.0,
+        help="seconds after the test starts to end it as finished (instead of Locust's --run-time, so the end is known to be the duration's)",
     )
     group.add_argument(
         "--loadmgr-sample-rate",
@@ -82,12 +90,21 @@ def _sample_on_worker(environment: Any, rate: float) -> None:
 
 class Reporter:
     def __init__(
-        self, environment: Any, url: str, run_id: str, interval: float, final_timeout: float, token: str, sample_rate: float
+        self,
+        environment: Any,
+        url: str,
+        run_id: str,
+        interval: float,
+        final_timeout: float,
+        token: str,
+        sample_rate: float,
+        run_time: float,
     ) -> None:
         self.environment = environment
         self.run_id = run_id
         self.interval = interval
         self.final_timeout = final_timeout
+        self.run_time = run_time
         self.delivery = Delivery(url, token)
         self.distributed = isinstance(environment.runner, MasterRunner)
         self.current = Interval()
@@ -100,6 +117,7 @@ class Reporter:
         self.stop_message: Optional[str] = None
         self.quitting = False
         self.finished = False
+        self._delivered = gevent.event.Event()
         self._pusher: Optional[gevent.Greenlet] = None
         events_ = environment.events
         events_.test_start.add_listener(self.on_test_start)
@@ -115,6 +133,14 @@ class Reporter:
             return
         self._announce_start()
         self._pusher = gevent.spawn(self._push_loop)
+        if self.run_time > 0:
+            gevent.spawn_later(self.run_time, self._end_by_duration)
+
+    def _end_by_duration(self) -> None:
+        if self.stop_reason is None:
+            self.stop_reason, self.stop_message = "duration", None
+        logger.info("loadmgr: run time of %ss reached, stopping", self.run_time)
+        self._quit_locust()
 
     def _announce_start(self) -> None:
         self.started_at = time.time()
@@ -128,7 +154,7 @@ class Reporter:
                 "timestamp": _now_ms(),
                 "locustVersion": locust.__version__,
                 "workers": runner.worker_count if self.distributed else 0,
-                "host": socket.gethostname()[:200],
+                "host": os.environ.get("LOADMGR_HOST_NAME", socket.gethostname())[:200],
             },
         )
 
@@ -141,12 +167,15 @@ class Reporter:
         if self.stop_reason is None:
             self.stop_reason, self.stop_message = self._classify_stop()
         if not self.quitting and self.stop_reason != "duration":
-            # Stopped from Locust's own web UI: the process would otherwise stay up; end it so the
-            # final snapshot is delivered and the run ends as Stopped.
+            # Stopped from inside Locust (the script called runner.stop()): the process would otherwise
+            # stay up; end it so the final snapshot is delivered and the run ends as Stopped.
             gevent.spawn_later(0.2, self._quit_locust)
 
     def on_quitting(self, **_kwargs: Any) -> None:
         if self.finished:
+            # Headless Locust can shut down twice (a SIGTERM, then its main greenlet seeing the runner
+            # end): the second must not exit the process before the first has delivered.
+            self._delivered.wait(self.final_timeout + 5)
             return
         self.quitting = True
         runner = self.environment.runner
@@ -161,8 +190,15 @@ class Reporter:
     def finish(self) -> None:
         """Delivers the final snapshot and the stop call, blocking until acknowledged or timed out."""
         if self.finished:
+            self._delivered.wait(self.final_timeout + 5)
             return
         self.finished = True
+        try:
+            self._finish()
+        finally:
+            self._delivered.set()
+
+    def _finish(self) -> None:
         if self._pusher is not None:
             self._pusher.kill(block=True)
         if self.started_at is None:
@@ -178,26 +214,21 @@ class Reporter:
         self.delivery.close()
 
     def _classify_stop(self) -> tuple:
+        """Why Locust stopped when neither the run time nor a signal ended it: from the facts, never from elapsed time."""
         from locust import log
 
-        options = self.environment.parsed_options
-        run_time = getattr(options, "run_time", None) if options is not None else None
-        elapsed = time.time() - (self.started_at or time.time())
         if getattr(log, "unhandled_greenlet_exception", False):
             return "error", "Locust hit an unhandled exception (see its log)"
-        if self.distributed and self.environment.runner.worker_count == 0 and (not run_time or elapsed < run_time - 1):
+        runner = self.environment.runner
+        if self.distributed and runner.worker_count == 0 and len(runner.clients.missing) > 0:
             return "error", "every Locust worker went missing"
-        if run_time and elapsed >= run_time - 1:
-            return "duration", None
-        return "stopped", None
+        # Nobody asked the server: the script (or Locust itself) stopped the test.
+        return "stopped", "Locust stopped the test itself (the script or Locust, not a stop request)"
 
     def _quit_locust(self) -> None:
         runner = self.environment.runner
         if runner is not None:
             runner.quit()
-        web_ui = getattr(self.environment, "web_ui", None)
-        if web_ui is not None:
-            web_ui.stop()
 
     def _push_loop(self) -> None:
         while True:
@@ -250,11 +281,34 @@ class Reporter:
             self.delivery.flush()
 
 
+def _accept_own_workers_only(runner: Any) -> None:
+    """A master takes messages only from workers with its own host name, the secret of its sandbox.
+
+    A worker's id is `<host name>_<random>`, and each run's sandbox has a random host name, so a
+    script in another run's sandbox that finds this master's port cannot join it, report to it or
+    tell it anything: its messages are dropped before Locust reads them.
+    """
+    prefix = socket.gethostname() + "_"
+    server = runner.server
+    receive = server.recv_from_client
+
+    def recv_from_own_workers() -> Any:
+        while True:
+            client_id, message = receive()
+            if isinstance(client_id, str) and client_id.startswith(prefix):
+                return client_id, message
+            logger.warning("loadmgr: dropped a %r message from a process that is not one of this run's workers", getattr(message, "type", "?"))
+
+    server.recv_from_client = recv_from_own_workers
+
+
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_kwargs: Any) -> None:
     options = environment.parsed_options
     if options is None:
         return
+    if isinstance(environment.runner, MasterRunner):
+        _accept_own_workers_only(environment.runner)
     if isinstance(environment.runner, WorkerRunner):
         # Workers are not told the server's URL; they sample anyway, and their master decides.
         _sample_on_worker(environment, float(getattr(options, "loadmgr_sample_rate", 20.0)))
@@ -273,5 +327,6 @@ def _on_init(environment: Any, runner: Any = None, **_kwargs: Any) -> None:
         options.loadmgr_final_timeout,
         token,
         options.loadmgr_sample_rate,
+        options.loadmgr_run_time,
     )
     logger.info("loadmgr: reporting run %s to %s every %ss", options.loadmgr_run_id, options.loadmgr_url, options.loadmgr_interval)

@@ -1,9 +1,14 @@
 """Starts one run's Locust processes (one master plus N workers, or one process) and watches them.
 
-The server's local runner and the agent both start runs through this, so a run is launched the
-same way on every host. The run directory holds spec.json (written by the caller), the decoded
-locustfile, master.pid and, once everything has ended, exit.json.
-Stdout and stderr are whatever the caller gave this process (the runners point them at DIR/locust.log).
+The server's local runner and the agent both start runs through this (`loadmgr-locust run-dir DIR`),
+so a run is launched the same way on every host. This process is trusted: it sets up the run's
+sandbox and limits, and it is the only writer of the run directory's control files. DIR holds
+spec.json (written by the caller), exit.json (written here once everything has ended) and work/,
+the only place the run's own processes can write (the locustfile, Locust's CSVs). Stdout and stderr
+are whatever the caller gave this process (the runners point them at DIR/locust.log).
+
+Inside the sandbox, `loadmgr-locust launch` starts the master and the workers and passes a stop on to
+the master; see sandbox.py for what the sandbox sees.
 """
 
 from __future__ import annotations
@@ -11,14 +16,20 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
+
+from .sandbox import WORK, Cgroup, Limits, apply_rlimits, disk_usage, limit_message, read_info, sandbox_command, sandbox_env
 
 WORKER_GRACE_S = 15
+#: How often the supervisor looks at the run's limits.
+WATCH_INTERVAL_S = 0.25
+DISK_CHECK_INTERVAL_S = 1.0
 
 
 def _free_port() -> int:
@@ -27,24 +38,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def build_commands(spec: Dict[str, Any], run_dir: str) -> List[List[str]]:
-    """The master's (or single process's) command line first, then one per worker."""
-    launcher = [sys.executable, "-m", "loadmgr_locust", "locust", "-f", os.path.join(run_dir, "locustfile.py")]
+def build_commands(spec: Dict[str, Any], work_dir: str) -> List[List[str]]:
+    """The master's (or single process's) command line first, then one per worker.
+
+    Locust runs headless: its web UI would be an open port on the host that any other run could drive.
+    """
+    launcher = [sys.executable, "-m", "loadmgr_locust", "locust", "-f", os.path.join(work_dir, "locustfile.py")]
     master = [
         *launcher,
-        "--autostart",
-        "--autoquit",
-        "0",
-        "--web-host",
-        "127.0.0.1",
-        "--web-port",
-        str(spec.get("webPort") or _free_port()),
+        "--headless",
         "--users",
         str(spec["users"]),
         "--spawn-rate",
         str(spec["spawnRate"]),
-        "--run-time",
-        f"{int(spec['durationSeconds'])}s",
+        # The plugin ends the run at its duration itself, so it knows for certain why Locust stopped.
+        "--loadmgr-run-time",
+        str(int(spec["durationSeconds"])),
         "--host",
         spec["targetUrl"],
         "--stop-timeout",
@@ -57,7 +66,7 @@ def build_commands(spec: Dict[str, Any], run_dir: str) -> List[List[str]]:
         str(spec.get("intervalSec", 2)),
         # Locust's own end-of-run figures beside the run (locust_stats.csv …), to compare with ours.
         "--csv",
-        os.path.join(run_dir, "locust"),
+        os.path.join(work_dir, "locust"),
     ]
     workers = int(spec.get("workers") or 0)
     if workers <= 1:
@@ -68,14 +77,8 @@ def build_commands(spec: Dict[str, Any], run_dir: str) -> List[List[str]]:
     return [master] + [list(worker) for _ in range(workers)]
 
 
-def supervise(run_dir: str) -> int:
-    run_dir = os.path.abspath(run_dir)
-    with open(os.path.join(run_dir, "spec.json"), encoding="utf-8") as handle:
-        spec = json.load(handle)
-    with open(os.path.join(run_dir, "locustfile.py"), "wb") as handle:
-        handle.write(base64.b64decode(spec["scriptContent"]))
-    commands = build_commands(spec, run_dir)
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+def launch(commands: List[List[str]]) -> int:
+    """Inside the sandbox: runs the master and the workers until the master has ended."""
     processes: List[subprocess.Popen] = []
     stop_requests: List[int] = []
 
@@ -88,13 +91,11 @@ def supervise(run_dir: str) -> int:
     # Installed before anything starts, so a stop that arrives early is passed on, not fatal to this process.
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    master = subprocess.Popen(commands[0], cwd=run_dir, env=env)
+    master = subprocess.Popen(commands[0])
     processes.append(master)
-    with open(os.path.join(run_dir, "master.pid"), "w", encoding="utf-8") as handle:
-        handle.write(str(master.pid))
     if stop_requests:
         master.send_signal(stop_requests[0])
-    workers = [subprocess.Popen(command, cwd=run_dir, env=env) for command in commands[1:]]
+    workers = [subprocess.Popen(command) for command in commands[1:]]
     code = master.wait()
     # A master only tells the workers it knows of to quit: one still waiting out --stop-timeout after a
     # stop (Locust re-registers it only then) is not told, and would wait for a master that is gone.
@@ -110,7 +111,104 @@ def supervise(run_dir: str) -> int:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
-    result = {"exitCode": code if code >= 0 else None, "signal": signal.Signals(-code).name if code < 0 else None, "at": int(time.time() * 1000)}
+    return code if code >= 0 else 128 - code
+
+
+def supervise(run_dir: str) -> int:
+    os.umask(0o077)
+    run_dir = os.path.abspath(run_dir)
+    with open(os.path.join(run_dir, "spec.json"), encoding="utf-8") as handle:
+        spec = json.load(handle)
+    work = os.path.join(run_dir, "work")
+    os.makedirs(work, mode=0o700, exist_ok=True)
+    with open(os.path.join(work, "locustfile.py"), "wb") as handle:
+        handle.write(base64.b64decode(spec["scriptContent"]))
+    limits = Limits.of(spec)
+    sandboxed = spec.get("sandbox", True) is not False
+    env = sandbox_env(os.environ.get("LOADMGR_INGEST_TOKEN", ""))
+    # The plugin names the real host; the sandbox's own host name is its workers' secret.
+    env["LOADMGR_HOST_NAME"] = socket.gethostname()
+    visible_work = WORK if sandboxed else work
+    inner = [sys.executable, "-m", "loadmgr_locust", "launch", json.dumps(build_commands(spec, visible_work))]
+    cgroup = Cgroup.create(f"loadmgr-{spec['runId']}", limits)
+    if cgroup is None:
+        print("loadmgr: no cgroup could be made; processes and memory are limited per process (rlimits)", file=sys.stderr, flush=True)
+
+    def prepare_child() -> None:
+        apply_rlimits(limits, cgroup is not None)
+        if cgroup is not None:
+            cgroup.enter()
+
+    info_read: Optional[int] = None
+    if sandboxed:
+        info_read, info_write = os.pipe()
+        command = sandbox_command(work, f"loadmgr-{secrets.token_hex(16)}", env, limits, info_write, inner)
+        child = subprocess.Popen(command, cwd=work, env={"PATH": env["PATH"]}, pass_fds=(info_write,), preexec_fn=prepare_child)
+        os.close(info_write)
+    else:
+        child = subprocess.Popen(inner, cwd=work, env=env, preexec_fn=prepare_child, start_new_session=True)
+    stop_requests: List[int] = []
+    target: List[int] = []
+
+    def forward(signum: int, _frame: Any) -> None:
+        stop_requests.append(signum)
+        for pid in target:
+            _signal(pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    launcher_pid = read_info(info_read) if info_read is not None else child.pid
+    if launcher_pid is not None:
+        target.append(launcher_pid)
+        if stop_requests:
+            _signal(launcher_pid, stop_requests[0])
+
+    limit = _watch(child, cgroup, limits, work)
+    if limit is not None:
+        print(f"loadmgr: {limit_message(limit, limits)}", file=sys.stderr, flush=True)
+        if launcher_pid is not None:
+            _signal(launcher_pid, signal.SIGKILL)
+        if not sandboxed:
+            _signal(-child.pid, signal.SIGKILL)
+    code = child.wait()
+    if cgroup is not None:
+        cgroup.remove()
+    # The launcher exits 128+N when the master was killed by signal N (as a shell does); bwrap passes that on.
+    killed_by = -code if code < 0 else code - 128 if 128 < code < 128 + signal.NSIG else None
+    result: Dict[str, Any] = {
+        "exitCode": code if killed_by is None else None,
+        "signal": signal.Signals(killed_by).name if killed_by is not None else None,
+        "at": int(time.time() * 1000),
+    }
+    if limit is not None:
+        result.update({"limit": limit, "message": limit_message(limit, limits)})
     with open(os.path.join(run_dir, "exit.json"), "w", encoding="utf-8") as handle:
         json.dump(result, handle)
     return code if code >= 0 else 128 - code
+
+
+def _watch(child: subprocess.Popen, cgroup: Optional[Cgroup], limits: Limits, work: str) -> Optional[str]:
+    """Waits for the child to end; the limit it broke, if it had to be ended for that."""
+    disk_limit = limits.disk_mb * 1024 * 1024
+    next_disk_check = 0.0
+    while True:
+        try:
+            child.wait(timeout=WATCH_INTERVAL_S)
+            return None
+        except subprocess.TimeoutExpired:
+            pass
+        if cgroup is not None:
+            breach = cgroup.breach()
+            if breach is not None:
+                return breach
+        if time.monotonic() >= next_disk_check:
+            next_disk_check = time.monotonic() + DISK_CHECK_INTERVAL_S
+            if disk_usage(work, disk_limit) > disk_limit:
+                return "disk"
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass

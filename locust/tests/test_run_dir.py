@@ -128,25 +128,30 @@ def test_sigterm_ends_with_reason_stopped_and_a_final_snapshot(tmp_path, ingest,
     check_report(ingest, tmp_path, "stopped")
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+STOPS_ITSELF = LOCUSTFILE + b"""
+import gevent
+from locust import events
+
+@events.test_start.add_listener
+def _stop_soon(environment, **_kwargs):
+    gevent.spawn_later(2.5, environment.runner.stop)
+"""
 
 
-def test_a_stop_from_locusts_web_ui_ends_the_process_as_stopped(tmp_path, ingest, target):
-    port = free_port()
-    process = start(tmp_path, ingest, target, durationSeconds=60, webPort=port)
-    deadline = time.monotonic() + 30
-    while len(ingest.bodies("/metrics")) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    try:  # newer Locust versions take a POST, older ones a GET
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/stop", data=b"", timeout=5).read()
-    except urllib.error.HTTPError as error:
-        assert error.code in (405, 500), error  # 2.20 answers a POST with 500
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/stop", timeout=5).read()
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_stop_from_inside_locust_ends_the_process_as_stopped(tmp_path, ingest, target, workers):
+    started = time.monotonic()
+    process = start(tmp_path, ingest, target, durationSeconds=60, workers=workers, scriptContent=base64.b64encode(STOPS_ITSELF).decode())
     wait(process, tmp_path)
+    assert time.monotonic() - started < 30
     check_report(ingest, tmp_path, "stopped")
+
+
+def test_locust_serves_no_web_ui(tmp_path, ingest, target):
+    process = start(tmp_path, ingest, target, durationSeconds=3)
+    wait(process, tmp_path)
+    log = (tmp_path / "locust.log").read_text()
+    assert "Starting web interface" not in log and "Starting Locust" in log
 
 
 def test_pushes_refused_for_a_while_are_resent_in_order(tmp_path, ingest, target):

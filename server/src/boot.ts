@@ -12,6 +12,7 @@ import { publishingStore } from "./live/publishingStore.js";
 import { RedisBus } from "./live/redisBus.js";
 import type { Logger } from "./logger.js";
 import { LocalRunner } from "./runners/localRunner.js";
+import { probeSandbox, type SandboxStatus } from "./runners/sandbox.js";
 import { RunLifecycle } from "./runs/lifecycle.js";
 import { RunTokens } from "./runs/runTokens.js";
 import { createStore } from "./store/index.js";
@@ -43,7 +44,15 @@ function createLiveBus(config: Config, logger: Logger): LiveBus {
 /** Builds and starts one server process: the store, the queue, the runners, HTTP and/or job workers. */
 export async function boot(
   config: Config,
-  options: { role: Role; logger: Logger; adminToken: string; store?: Store; now?: () => number },
+  options: {
+    role: Role;
+    logger: Logger;
+    adminToken: string;
+    store?: Store;
+    now?: () => number;
+    /** What the start-up probe would say; tests pass one to see the server fail closed. */
+    sandbox?: SandboxStatus;
+  },
 ): Promise<Running> {
   const { role, logger } = options;
   const records = options.store ?? createStore(config);
@@ -52,7 +61,21 @@ export async function boot(
   const store = publishingStore(records, live, logger);
   const queue = createQueue(config, logger);
   const runTokens = RunTokens.fromConfig(config);
-  const services: Services = { config, store, logger, now: options.now ?? Date.now, queue, runTokens, live };
+  const sandbox = options.sandbox ?? probeSandbox(config);
+  if (sandbox.mode === "off")
+    logger.warn({}, "runner.sandbox is off: every editor is trusted as this server's OS user");
+  else if (!sandbox.available)
+    logger.error({ reason: sandbox.reason }, "runs cannot be sandboxed here: only the admin token may start runs");
+  const services: Services = {
+    config,
+    store,
+    logger,
+    now: options.now ?? Date.now,
+    queue,
+    runTokens,
+    live,
+    sandbox,
+  };
 
   let app: App | undefined;
   let address: AddressInfo | undefined;
@@ -80,6 +103,7 @@ export async function boot(
     queue,
     tokens: runTokens,
     localRunner,
+    sandbox,
     ingestUrl: () => ingestUrl,
     now: services.now,
   });

@@ -88,6 +88,21 @@ export const configSchema = z.strictObject({
           runsDir: z.string().optional().describe("defaults to <dataDir>/runs"),
         })
         .prefault({}),
+      sandbox: z
+        .enum(["on", "off"])
+        .default("on")
+        .describe(
+          "on: every run's Locust processes run in a bubblewrap sandbox; off: every editor is trusted as the server's OS user",
+        ),
+      limits: z
+        .strictObject({
+          processes: z.coerce.number().int().min(8).max(100_000).default(512),
+          memoryMb: z.coerce.number().int().min(64).default(2048),
+          openFiles: z.coerce.number().int().min(64).max(1_048_576).default(10_000),
+          diskMb: z.coerce.number().int().min(1).default(1024),
+        })
+        .prefault({})
+        .describe("per run: a run that reaches one of these ends as Failed, saying which"),
       metricsIntervalSec: z.coerce.number().min(0.2).max(60).default(2),
       guardGraceSec: z.coerce.number().min(1).default(30),
       stopTimeoutSec: z.coerce.number().min(1).default(30),
@@ -115,6 +130,7 @@ const ENV_KEYS: Record<string, string[]> = {
   LOADMGR_RUN_TOKEN_SECRET: ["security", "runTokenSecret"],
   LOADMGR_PUBLIC_URL: ["server", "publicUrl"],
   LOADMGR_LOCAL_WORKERS: ["runner", "local", "workers"],
+  LOADMGR_SANDBOX: ["runner", "sandbox"],
   LOG_LEVEL: ["log", "level"],
 };
 

@@ -3,6 +3,7 @@ import type { Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
 import type { JobQueue } from "./jobs/queue.js";
 import type { LiveBus } from "./live/liveBus.js";
+import type { SandboxStatus } from "./runners/sandbox.js";
 import type { RunTokens } from "./runs/runTokens.js";
 import type { Store } from "./store/index.js";
 
@@ -15,6 +16,7 @@ export interface Services {
   queue: JobQueue;
   runTokens: RunTokens;
   live: LiveBus;
+  sandbox: SandboxStatus;
 }
 
 export interface Context extends Services {

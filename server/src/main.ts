@@ -7,6 +7,8 @@ import { createLogger } from "./logger.js";
 const ROLES: readonly Role[] = ["all", "api", "worker"];
 
 async function main(): Promise<void> {
+  // Everything the server writes (the SQLite file, tokens, run files) is for its own user alone.
+  process.umask(0o077);
   const { values } = parseArgs({ options: { config: { type: "string" }, role: { type: "string", default: "all" } } });
   let config;
   try {

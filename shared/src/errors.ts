@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   SUBSCRIBER_TOO_SLOW: 429,
   INTERNAL: 500,
+  SANDBOX_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -94,6 +94,47 @@ export function processesMentioning(needle: string): number[] {
   return pids;
 }
 
+/** The Locust processes (master and workers) of a local run: the descendants of its supervisor, in its sandbox. */
+export function locustProcesses(runDir: string): { pid: number; master: boolean }[] {
+  let supervisor: number;
+  try {
+    supervisor = (JSON.parse(readFileSync(join(runDir, "supervisor.json"), "utf-8")) as { pid: number }).pid;
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  const cmdlines = new Map<number, string>();
+  for (const entry of readdirSafe("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf-8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z") continue;
+      const parent = Number(fields[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+      cmdlines.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, "utf-8"));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: { pid: number; master: boolean }[] = [];
+  const queue = [...(children.get(supervisor) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    queue.push(...(children.get(pid) ?? []));
+    const cmdline = cmdlines.get(pid) ?? "";
+    if (cmdline.includes("loadmgr_locust\0locust\0")) found.push({ pid, master: cmdline.includes("--loadmgr-run-id") });
+  }
+  return found;
+}
+
+/** The host pid of a local run's Locust master (or single process). */
+export function masterPid(runDir: string): number {
+  const master = locustProcesses(runDir).find((p) => p.master);
+  assert.ok(master, `no Locust master found for ${runDir}`);
+  return master.pid;
+}
+
 function readdirSafe(path: string): string[] {
   try {
     return readdirSync(path);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { boot, type Role, type Running } from "../../server/src/boot.js";
 import { configSchema, type Config } from "../../server/src/config.js";
 import { createLogger } from "../../server/src/logger.js";
+import type { SandboxStatus } from "../../server/src/runners/sandbox.js";
 import type { Store } from "../../server/src/store/store.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -25,7 +26,7 @@ export interface TestServer {
  */
 export async function startTestServer(
   configInput: Record<string, unknown> = {},
-  options: { role?: Role; dataDir?: string; keepData?: boolean } = {},
+  options: { role?: Role; dataDir?: string; keepData?: boolean; sandbox?: SandboxStatus } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "loadmgr-api-"));
   const input = configInput as { server?: Record<string, unknown>; log?: { level?: string } };
@@ -39,6 +40,7 @@ export async function startTestServer(
     role: options.role ?? "api",
     logger: createLogger(config.log.level),
     adminToken: ADMIN_TOKEN,
+    ...(options.sandbox !== undefined ? { sandbox: options.sandbox } : {}),
   });
   return {
     url: `http://127.0.0.1:${running.address?.port ?? 0}`,

@@ -36,6 +36,12 @@ interface RequestInfo {
   connectionParams: Record<string, string | undefined> | null;
 }
 
+/** What /readyz says of the run sandbox: "on", "off" (the operator's choice), or why it cannot work here. */
+function sandboxState({ sandbox }: Services): string {
+  if (sandbox.mode === "off") return "off";
+  return sandbox.available ? "on" : `unavailable: ${sandbox.reason}; only the admin token may start runs`;
+}
+
 /** One HTTP server for everything: /trpc (with WebSocket upgrade and SSE), /v1 (REST), /openapi.*, /docs, /healthz, /readyz. */
 export function createApp(services: Services, adminToken: string): App {
   const authenticate = createAuthenticator(services.config, adminToken);
@@ -116,9 +122,14 @@ export function createApp(services: Services, adminToken: string): App {
       case "/readyz":
         try {
           await services.store.ping();
-          sendJson(res, 200, { status: "ready", store: services.store.kind });
+          sendJson(res, 200, { status: "ready", store: services.store.kind, sandbox: sandboxState(services) });
         } catch (error) {
-          sendJson(res, 503, { status: "unavailable", store: services.store.kind, reason: String(error) });
+          sendJson(res, 503, {
+            status: "unavailable",
+            store: services.store.kind,
+            reason: String(error),
+            sandbox: sandboxState(services),
+          });
         }
         return;
       case "/openapi.json":

@@ -35,6 +35,18 @@ export const runsRouter = router({
     .output(loadTestRunSchema)
     .mutation(async ({ ctx, input }) => {
       const test = await loadTestInScope(ctx, input.id);
+      const { sandbox } = ctx;
+      if (
+        sandbox.mode === "on" &&
+        !sandbox.available &&
+        ctx.principal.role !== "admin" &&
+        test.locustClusterId == null
+      ) {
+        throw new AppError(
+          "SANDBOX_UNAVAILABLE",
+          `runs cannot be sandboxed on this server (${sandbox.reason}); only the admin token may start them until it can, or until the operator sets runner.sandbox: off`,
+        );
+      }
       const durationSeconds = input.durationSeconds ?? test.defaultDurationSec;
       if (durationSeconds > test.maxDurationSec) {
         throw new AppError(

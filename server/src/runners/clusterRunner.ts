@@ -40,6 +40,7 @@ export class ClusterRunner implements Runner {
       exitCode?: number | null;
       signal?: string | null;
       logTail?: string;
+      message?: string;
     };
     if (body.state === "running") return { state: "running" };
     return {
@@ -47,6 +48,7 @@ export class ClusterRunner implements Runner {
       exitCode: body.exitCode ?? null,
       signal: body.signal ?? null,
       logTail: body.logTail ?? "",
+      ...(typeof body.message === "string" ? { limit: body.message } : {}),
     };
   }
 

@@ -19,6 +19,23 @@ export interface LocalRunnerOptions {
   onExit?: (runId: string) => void;
 }
 
+/** The supervisor of a run as this host knows it: its pid and when that process started. */
+interface SupervisorRecord {
+  pid: number;
+  startTime: string | null;
+}
+
+/** A process's start time in clock ticks since boot (/proc/<pid>/stat field 22), or null where there is no /proc. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf-8");
+    // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' do not.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -30,9 +47,11 @@ function alive(pid: number): boolean {
 
 /**
  * Runs Locust on this host: one `loadmgr-locust run-dir` supervisor per run, in its own process
- * group, with its files under <runsDir>/<runId>. Everything it needs is on disk (pid, exit status,
- * log), so any server process on this host, including one started after a restart, can watch,
- * stop or kill a run it did not start.
+ * group, which starts the run's processes in their sandbox. The run directory <runsDir>/<runId>
+ * holds what the server and the supervisor write (spec, supervisor.json, exit.json, locust.log);
+ * the run's own processes see only its work/ directory. Everything is on disk, so any server
+ * process on this host, including one started after a restart, can watch, stop or kill a run it
+ * did not start; a process is signalled only while it is still the one recorded (same start time).
  */
 export class LocalRunner implements Runner {
   private readonly command: string;
@@ -51,6 +70,11 @@ export class LocalRunner implements Runner {
     return resolve(this.options.runsDir, runId);
   }
 
+  /** Where the run's own processes write (the locustfile, Locust's CSVs). */
+  workDir(runId: string): string {
+    return join(this.runDir(runId), "work");
+  }
+
   start(spec: RunSpec): Promise<void> {
     const dir = this.runDir(spec.runId);
     if (this.pid(spec.runId) !== undefined) return Promise.resolve();
@@ -59,23 +83,25 @@ export class LocalRunner implements Runner {
         `${this.command} does not exist: run \`npm start\` (or scripts/setup-python.sh) to install Locust`,
       );
     }
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { ingestToken, ...rest } = spec;
     // Worker processes beside the master; 0 or 1 means a single Locust process.
     writeFileSync(join(dir, "spec.json"), JSON.stringify({ ...rest, workers: this.workers }), { mode: 0o600 });
-    const log = openSync(join(dir, "locust.log"), "a");
+    const log = openSync(join(dir, "locust.log"), "a", 0o600);
     try {
       const child = spawn(this.command, ["run-dir", dir], {
         cwd: dir,
         detached: true,
         stdio: ["ignore", log, log],
-        env: { ...process.env, LOADMGR_INGEST_TOKEN: ingestToken },
+        // Nothing of the server's environment: the supervisor gets what it needs and passes on less.
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", LOADMGR_INGEST_TOKEN: ingestToken },
       });
       if (child.pid === undefined) throw new Error(`could not start ${this.command}`);
-      writeFileSync(join(dir, "supervisor.pid"), String(child.pid));
+      const record: SupervisorRecord = { pid: child.pid, startTime: processStartTime(child.pid) };
+      writeFileSync(join(dir, "supervisor.json"), JSON.stringify(record), { mode: 0o600 });
       child.on("exit", () => this.options.onExit?.(spec.runId));
       child.unref();
-      this.logger.info({ runId: spec.runId, pid: child.pid, dir }, "local Locust started");
+      this.logger.info({ runId: spec.runId, pid: child.pid, dir, sandbox: spec.sandbox }, "local Locust started");
     } finally {
       closeSync(log);
     }
@@ -86,16 +112,17 @@ export class LocalRunner implements Runner {
     const pid = this.pid(runId);
     const marker = join(this.runDir(runId), "stop-requested");
     if (pid === undefined || existsSync(marker)) return Promise.resolve();
-    writeFileSync(marker, String(Date.now()));
+    writeFileSync(marker, String(Date.now()), { mode: 0o600 });
     process.kill(pid, "SIGTERM");
     this.logger.info({ runId, pid }, "local Locust asked to stop");
     return Promise.resolve();
   }
 
   kill(runId: string): Promise<void> {
-    const pid = this.recordedPid(runId);
+    const pid = this.pid(runId);
     if (pid === undefined) return Promise.resolve();
     try {
+      // The supervisor's group; the sandbox dies with its supervisor.
       process.kill(-pid, "SIGKILL");
       this.logger.warn({ runId, pid }, "local Locust processes killed");
     } catch {
@@ -105,29 +132,36 @@ export class LocalRunner implements Runner {
   }
 
   inspect(runId: string): Promise<RunnerState> {
-    const pid = this.recordedPid(runId);
-    if (pid === undefined) return Promise.resolve({ state: "unknown" });
-    if (alive(pid)) return Promise.resolve({ state: "running" });
+    const record = this.record(runId);
+    if (record === undefined) return Promise.resolve({ state: "unknown" });
+    if (this.pid(runId) !== undefined) return Promise.resolve({ state: "running" });
     const dir = this.runDir(runId);
-    let exit: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null };
+    let exit: { exitCode: number | null; signal: string | null; message?: string } = { exitCode: null, signal: null };
     try {
       exit = JSON.parse(readFileSync(join(dir, "exit.json"), "utf-8")) as typeof exit;
     } catch {
       exit = { exitCode: null, signal: null }; // the supervisor itself died before it could record one
     }
-    return Promise.resolve({ state: "exited", ...exit, logTail: readTail(join(dir, "locust.log")) });
+    return Promise.resolve({
+      state: "exited",
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      logTail: readTail(join(dir, "locust.log")),
+      ...(typeof exit.message === "string" ? { limit: exit.message } : {}),
+    });
   }
 
-  /** The supervisor's pid while it is alive. */
+  /** The supervisor's pid while that very process is alive. */
   private pid(runId: string): number | undefined {
-    const pid = this.recordedPid(runId);
-    return pid !== undefined && alive(pid) ? pid : undefined;
+    const record = this.record(runId);
+    if (record === undefined || !alive(record.pid)) return undefined;
+    return record.startTime === processStartTime(record.pid) ? record.pid : undefined;
   }
 
-  private recordedPid(runId: string): number | undefined {
+  private record(runId: string): SupervisorRecord | undefined {
     try {
-      const pid = Number(readFileSync(join(this.runDir(runId), "supervisor.pid"), "utf-8"));
-      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+      const record = JSON.parse(readFileSync(join(this.runDir(runId), "supervisor.json"), "utf-8")) as SupervisorRecord;
+      return Number.isInteger(record.pid) && record.pid > 0 ? record : undefined;
     } catch {
       return undefined;
     }

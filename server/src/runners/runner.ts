@@ -11,11 +11,29 @@ export interface RunSpec {
   ingestUrl: string;
   ingestToken: string;
   intervalSec: number;
+  /** Whether the run's processes go into a sandbox (false only where the operator said runner.sandbox: off, or for the admin where none can be made). */
+  sandbox: boolean;
+  limits: RunLimits;
+}
+
+/** Per run; a run that reaches one of them is ended, and says which. */
+export interface RunLimits {
+  processes: number;
+  memoryMb: number;
+  openFiles: number;
+  diskMb: number;
 }
 
 export type RunnerState =
   | { state: "running" }
-  | { state: "exited"; exitCode: number | null; signal: string | null; logTail: string }
+  | {
+      state: "exited";
+      exitCode: number | null;
+      signal: string | null;
+      logTail: string;
+      /** Set when the supervisor ended the run for reaching one of its limits: which, in words. */
+      limit?: string;
+    }
   /** The runner has no record of the run (its host lost it, or it never started there). */
   | { state: "unknown" }
   /** The runner could not be asked (an agent that does not answer). */

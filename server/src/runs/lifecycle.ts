@@ -5,6 +5,7 @@ import { jobId, type Job, type JobQueue } from "../jobs/queue.js";
 import { ClusterRunner } from "../runners/clusterRunner.js";
 import { failureText, type Runner, type RunnerState } from "../runners/runner.js";
 import type { Store } from "../store/store.js";
+import type { SandboxStatus } from "../runners/sandbox.js";
 import type { RunTokens } from "./runTokens.js";
 import { verdictOf } from "./verdict.js";
 
@@ -23,6 +24,7 @@ export interface LifecycleDeps {
   queue: JobQueue;
   tokens: RunTokens;
   localRunner: Runner;
+  sandbox: SandboxStatus;
   ingestUrl: () => string;
   now: () => number;
 }
@@ -107,6 +109,9 @@ export class RunLifecycle {
         ingestUrl: this.deps.ingestUrl(),
         ingestToken: this.deps.tokens.issue(runId),
         intervalSec: runnerConfig.metricsIntervalSec,
+        // An agent host sandboxes its runs itself (it fails closed there); here, only where it can.
+        sandbox: runner === this.deps.localRunner ? this.deps.sandbox.available : this.deps.sandbox.mode === "on",
+        limits: runnerConfig.limits,
       });
     } catch (error) {
       await this.finish(
@@ -232,6 +237,10 @@ export class RunLifecycle {
       return;
     }
     if (state.state !== "exited") return;
+    if (state.limit !== undefined) {
+      await this.finish(run, "Failed", state.limit);
+      return;
+    }
     const ranFor = this.deps.now() - (run.startedAt ?? run.createdAt);
     const how =
       state.signal !== null
