@@ -120,6 +120,19 @@ describe("run lifecycle on real Locust (local runner)", () => {
     }
   });
 
+  it("does not fail a healthy run as silent while the server itself stood still longer than the silence window", async () => {
+    const test = await createTest(api, target.url, locustScript("/stall"));
+    const run = await startRun(api, test.id, { durationSeconds: 20 });
+    await waitForRun(api, run.id, reporting);
+    // The whole server process stands still for 15 s: longer than 3 intervals + 10 s.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 15_000);
+    // This test's own keep-alive connection was closed by the server as idle meanwhile.
+    await api.get(`/v1/runs/${run.id}`).catch(() => undefined);
+    const end = await waitForRun(api, run.id, ended, 60_000);
+    assert.equal(end.status, "Finished", end.failureReason ?? "");
+    assert.equal(end.lastMetrics?.totalRequests, (await locustPrintedTotals(runDir(run.id))).requests);
+  });
+
   it("ends as Stopped when the Locust master gets SIGTERM", async () => {
     const test = await createTest(api, target.url, locustScript("/sigterm"));
     const run = await startRun(api, test.id, { durationSeconds: 120 });

@@ -14,6 +14,7 @@ import type { Logger } from "./logger.js";
 import { LocalRunner } from "./runners/localRunner.js";
 import { probeSandbox, type SandboxStatus } from "./runners/sandbox.js";
 import { RunLifecycle } from "./runs/lifecycle.js";
+import { LoopStalls } from "./runs/loopStalls.js";
 import { RunTokens } from "./runs/runTokens.js";
 import { createStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
@@ -87,6 +88,8 @@ export async function boot(
   const ingestUrl =
     publicUrl ?? `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${address?.port ?? port}`;
 
+  const stalls = new LoopStalls(services.now);
+  stalls.start();
   const localRunner = new LocalRunner(
     {
       command: config.runner.local.command,
@@ -104,6 +107,7 @@ export async function boot(
     tokens: runTokens,
     localRunner,
     sandbox,
+    stalls,
     ingestUrl: () => ingestUrl,
     now: services.now,
   });
@@ -118,6 +122,7 @@ export async function boot(
     localRunner,
     address,
     close: async () => {
+      stalls.stop();
       lifecycle.close();
       await app?.close();
       await queue.close();

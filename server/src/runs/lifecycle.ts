@@ -6,6 +6,7 @@ import { ClusterRunner } from "../runners/clusterRunner.js";
 import { failureText, type Runner, type RunnerState } from "../runners/runner.js";
 import type { Store } from "../store/store.js";
 import type { SandboxStatus } from "../runners/sandbox.js";
+import type { LoopStalls } from "./loopStalls.js";
 import type { RunTokens } from "./runTokens.js";
 import { verdictOf } from "./verdict.js";
 
@@ -25,6 +26,8 @@ export interface LifecycleDeps {
   tokens: RunTokens;
   localRunner: Runner;
   sandbox: SandboxStatus;
+  /** The server's own stalls, which the silence rule discounts. */
+  stalls: LoopStalls;
   ingestUrl: () => string;
   now: () => number;
 }
@@ -216,7 +219,8 @@ export class RunLifecycle {
     }
     const lastSeen = Math.max(run.startedAt ?? run.createdAt, run.lastMetrics?.timestamp ?? 0);
     const silenceLimit = 3 * metricsIntervalSec * 1000 + 10_000;
-    if (run.status === "Running" && now - lastSeen > silenceLimit) {
+    // Time this server stood still does not count: pushes that arrived meanwhile were not yet read.
+    if (run.status === "Running" && now - lastSeen - this.deps.stalls.stalledSince(lastSeen) > silenceLimit) {
       await runner.kill(run.id);
       await this.finish(
         run,
