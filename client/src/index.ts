@@ -72,6 +72,8 @@ export function createLoadManagerClient(options: LoadManagerClientOptions): Load
         true: subscriptions,
         false: httpBatchLink({
           url: trpcUrl,
+          // The server's default server.limits.maxBatchSize; a longer list of calls goes as several batches.
+          maxItems: 50,
           transformer: superjson,
           headers: { authorization: `Bearer ${options.token}` },
         }),

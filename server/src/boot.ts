@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import { ClientLimits } from "./clientLimits.js";
 import type { Config } from "./config.js";
 import type { Services } from "./context.js";
 import { createApp, type App } from "./http/app.js";
@@ -76,6 +77,7 @@ export async function boot(
     runTokens,
     live,
     sandbox,
+    clientLimits: new ClientLimits(config.server.limits),
   };
 
   let app: App | undefined;

@@ -49,6 +49,15 @@ export const configSchema = z.strictObject({
         .url({ protocol: /^https?$/ })
         .optional()
         .describe("the URL Locust pushes metrics to; defaults to http://<host>:<port>"),
+      limits: z
+        .strictObject({
+          heavyQueriesPerToken: z.number().int().min(1).default(2),
+          subscriptionsPerToken: z.number().int().min(1).default(500),
+          subscriptionsPerConnection: z.number().int().min(1).default(100),
+          maxBatchSize: z.number().int().min(1).default(50),
+        })
+        .prefault({})
+        .describe("what one client may hold at once; over a limit is a 429 (or 400 for a batch) with a stable code"),
     })
     .prefault({}),
   storage: z

@@ -3,6 +3,7 @@ import type { Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
 import type { JobQueue } from "./jobs/queue.js";
 import type { LiveBus } from "./live/liveBus.js";
+import type { ClientLimits, ConnectionCounter } from "./clientLimits.js";
 import type { SandboxStatus } from "./runners/sandbox.js";
 import type { RunTokens } from "./runs/runTokens.js";
 import type { Store } from "./store/index.js";
@@ -17,10 +18,15 @@ export interface Services {
   runTokens: RunTokens;
   live: LiveBus;
   sandbox: SandboxStatus;
+  clientLimits: ClientLimits;
 }
 
 export interface Context extends Services {
   principal: Principal | undefined;
   /** The raw bearer token, for procedures with their own tokens (ingest). */
   bearerToken: string | undefined;
+  /** The WebSocket this call came over (its subscriptions are counted), if it did. */
+  connection?: ConnectionCounter | undefined;
+  /** Bytes written to this call's connection that the client has not yet taken. */
+  unsent: () => number;
 }

@@ -151,6 +151,9 @@ export const runSummarySchema = z.object({
   p50ResponseMs: z.number(),
   p95ResponseMs: z.number(),
   p99ResponseMs: z.number(),
+  warnings: z
+    .array(z.string())
+    .describe("what a reader of these figures should know (endpoint names folded into one row, …)"),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 

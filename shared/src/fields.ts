@@ -14,6 +14,28 @@ export const entityIdSchema = z.string().min(1).max(64);
 
 export const metadataSchema = z.record(z.string(), z.unknown());
 
+export const METADATA_MAX_DEPTH = 8;
+export const METADATA_MAX_BYTES = 16_384;
+
+/** Metadata as a client may send it: at most 8 levels of nesting and 16 KiB of JSON. */
+export const metadataInputSchema = metadataSchema.superRefine((value, ctx) => {
+  // Walked with a stack, not recursion: hostile input may be nested thousands deep.
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== "object" || node === null) continue;
+    if (depth > METADATA_MAX_DEPTH) {
+      ctx.addIssue({ code: "custom", message: `nested deeper than ${METADATA_MAX_DEPTH} levels` });
+      return;
+    }
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  const bytes = JSON.stringify(value).length;
+  if (bytes > METADATA_MAX_BYTES) {
+    ctx.addIssue({ code: "custom", message: `${bytes} bytes of JSON; at most ${METADATA_MAX_BYTES}` });
+  }
+});
+
 export const actorSchema = z.string().trim().min(1).max(256);
 
 export const MAX_USERS = 1_000_000;

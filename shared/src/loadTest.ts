@@ -6,6 +6,7 @@ import {
   actorSchema,
   durationSchema,
   entityIdSchema,
+  metadataInputSchema,
   metadataSchema,
   scopeIdSchema,
   spawnRateSchema,
@@ -74,7 +75,7 @@ export const createLoadTestInputSchema = z.strictObject({
   defaultSpawnRate: spawnRateSchema.default(2),
   defaultDurationSec: durationSchema.default(60),
   maxDurationSec: durationSchema.default(3600),
-  metadata: metadataSchema.default({}),
+  metadata: metadataInputSchema.default({}),
   scriptContent: scriptContentSchema.describe("base64 of the locustfile; becomes revision 1"),
   scriptDescription: z.string().max(1000).default("Initial revision"),
   createdBy: actorSchema.optional().describe("defaults to the token's name"),
@@ -95,7 +96,7 @@ export const updateLoadTestInputSchema = z.strictObject({
   defaultSpawnRate: spawnRateSchema.optional(),
   defaultDurationSec: durationSchema.optional(),
   maxDurationSec: durationSchema.optional(),
-  metadata: metadataSchema.optional(),
+  metadata: metadataInputSchema.optional(),
   updatedBy: actorSchema.optional(),
 });
 export type UpdateLoadTestInput = z.infer<typeof updateLoadTestInputSchema>;

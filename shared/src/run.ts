@@ -3,6 +3,7 @@ import {
   actorSchema,
   durationSchema,
   entityIdSchema,
+  metadataInputSchema,
   metadataSchema,
   scopeIdSchema,
   spawnRateSchema,
@@ -88,7 +89,7 @@ export const createRunInputSchema = z.strictObject({
     .max(MAX_THRESHOLDS)
     .default([])
     .describe("judged against the run's results when it ends; the verdict is stored on the run"),
-  metadata: metadataSchema.default({}),
+  metadata: metadataInputSchema.default({}),
   createdBy: actorSchema.optional().describe("defaults to the token's name"),
 });
 export type CreateRunInput = z.infer<typeof createRunInputSchema>;

@@ -4,6 +4,13 @@ import type { EndpointInterval, MetricSnapshotInput } from "./ingest.js";
 /** Distinct (endpoint, error text) pairs kept per window; the rest are counted together. */
 export const MAX_DISTINCT_ERRORS = 1000;
 export const OTHER_ERRORS = "(other errors: more distinct messages than Load Manager keeps)";
+/**
+ * Distinct (method, name) endpoints kept per window; the rest are counted together in one row, so a
+ * script that names every request differently cannot grow its run's figures without bound (Gatling
+ * caps at 2,000 groups; one row per endpoint of a Locust test is rarely above a few hundred).
+ */
+export const MAX_DISTINCT_ENDPOINTS = 1000;
+export const OTHER_ENDPOINTS = "(other endpoints: more distinct names than Load Manager keeps)";
 
 /** One endpoint's figures over a window: interval counts added, histograms merged. */
 export class EndpointTotals {
@@ -123,10 +130,17 @@ export class WindowStats {
     this.activeMs += snapshot.intervalMs;
     for (const interval of snapshot.endpoints) {
       if (this.nameFilter !== undefined && interval.name !== this.nameFilter) continue;
-      const k = key(interval.method, interval.name);
+      let k = key(interval.method, interval.name);
       let totals = this.endpoints.get(k);
+      if (totals === undefined && this.endpoints.size >= MAX_DISTINCT_ENDPOINTS) {
+        k = key("", OTHER_ENDPOINTS);
+        totals = this.endpoints.get(k);
+      }
       if (totals === undefined) {
-        totals = new EndpointTotals(interval.method, interval.name);
+        totals =
+          k === key("", OTHER_ENDPOINTS)
+            ? new EndpointTotals("", OTHER_ENDPOINTS)
+            : new EndpointTotals(interval.method, interval.name);
         this.endpoints.set(k, totals);
       }
       totals.addInterval(interval);
@@ -154,6 +168,22 @@ export class WindowStats {
     const other = this.errors.get(k) ?? { method: "", name: "", error: OTHER_ERRORS, occurrences: 0 };
     other.occurrences += occurrences;
     this.errors.set(k, other);
+  }
+
+  /** What a reader of these figures should know: rows in which the caps above folded the rest. */
+  warnings(): string[] {
+    const warnings: string[] = [];
+    if (this.endpoints.has(key("", OTHER_ENDPOINTS))) {
+      warnings.push(
+        `the run named more than ${MAX_DISTINCT_ENDPOINTS} distinct endpoints; the rest are counted in one row, "${OTHER_ENDPOINTS}"`,
+      );
+    }
+    if (this.errors.has(`\u0000\u0000${OTHER_ERRORS}`)) {
+      warnings.push(
+        `the run had more than ${MAX_DISTINCT_ERRORS} distinct failure messages; the rest are counted together`,
+      );
+    }
+    return warnings;
   }
 
   /** All endpoints together: Locust's "Aggregated" row. */

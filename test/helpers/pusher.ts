@@ -2,12 +2,21 @@ import assert from "node:assert/strict";
 import type { MetricSnapshotPush } from "@loadmgr/shared";
 import { restClient, type TestServer } from "./server.js";
 
-/** A synthetic snapshot: seq users, 10 requests to GET / per second, each taking seq ms. */
-export function snapshot(runId: string, seq: number, extra: Partial<MetricSnapshotPush> = {}): MetricSnapshotPush {
+/**
+ * A synthetic snapshot: seq users, 10 requests to GET / per second, each taking seq ms. Timed from
+ * `base` (the server takes reports timed within the run's life: from 5 minutes before its creation
+ * to a minute ahead of the server's clock), half a second apart so hundreds fit.
+ */
+export function snapshot(
+  runId: string,
+  seq: number,
+  extra: Partial<MetricSnapshotPush> = {},
+  base = Date.now() - 240_000,
+): MetricSnapshotPush {
   return {
     runId,
     seq,
-    timestamp: 1_760_000_000_000 + seq * 1000,
+    timestamp: base + seq * 500,
     intervalMs: 1000,
     users: seq,
     totalRequests: 10 * seq,
@@ -31,9 +40,10 @@ export function snapshot(runId: string, seq: number, extra: Partial<MetricSnapsh
 /** Pushes snapshots for a run as its Locust plugin would. */
 export function pusher(server: TestServer, runId: string) {
   const locust = restClient(server.url, server.running.services.runTokens.issue(runId));
+  const base = Date.now() - 240_000;
   return {
     metrics: async (seq: number, extra: Partial<MetricSnapshotPush> = {}) => {
-      const res = await locust.post("/v1/internal/locust/metrics", snapshot(runId, seq, extra));
+      const res = await locust.post("/v1/internal/locust/metrics", snapshot(runId, seq, extra, base));
       assert.equal(res.status, 200, JSON.stringify(res.body));
     },
     stop: async () => {

@@ -3,7 +3,7 @@ import { inScope, type Principal, type Scoped } from "../auth.js";
 import type { Context } from "../context.js";
 import { AppError, notFound } from "../errors.js";
 
-type AuthedContext = Context & { principal: Principal };
+export type AuthedContext = Context & { principal: Principal };
 
 /** The test, if it exists and the caller's scope contains it; otherwise 404 (never "exists but not yours"). */
 export async function loadTestInScope(ctx: AuthedContext, id: string): Promise<LoadTest> {
@@ -26,4 +26,21 @@ export function checkWritableScope(principal: Principal, target: Scoped): void {
       throw new AppError("OUT_OF_SCOPE", `token "${principal.name}" may only write in ${key} ${fixed}`, key);
     }
   }
+}
+
+/**
+ * Who a write is recorded as: the token's own name. Only the admin token may name someone else (a
+ * tool acting for a person); the log keeps who really wrote it.
+ */
+export function actorOf(ctx: AuthedContext, claimed: string | undefined, field: string): string {
+  if (claimed === undefined || claimed === ctx.principal.name) return ctx.principal.name;
+  if (ctx.principal.role !== "admin") {
+    throw new AppError(
+      "ACTOR_NOT_ALLOWED",
+      `only the admin token may write as someone else; this token writes as "${ctx.principal.name}"`,
+      field,
+    );
+  }
+  ctx.logger.info({ actor: claimed, by: ctx.principal.name }, "write recorded on someone's behalf");
+  return claimed;
 }

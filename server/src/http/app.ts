@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, ServerResponse, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
-import { WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import { bearerToken, createAuthenticator } from "../auth.js";
 import type { Context, Services } from "../context.js";
@@ -11,7 +11,10 @@ import { DOCS_HTML, docsAsset } from "./docsPage.js";
 import { serveCsvExport } from "./csvExport.js";
 import { dashboardFile } from "./dashboard.js";
 import { buildOpenApiDocument, toYaml } from "./openapi.js";
+import { BodyError, readJsonBody } from "./jsonBody.js";
+import { pinInputCoercion } from "./noCoercion.js";
 import { rewriteRestErrors } from "./restErrors.js";
+import { pageSecurityPolicy, setSecurityHeaders } from "./securityHeaders.js";
 
 /** Procedures whose REST form answers 201 Created. */
 const CREATES = new Set(["loadTests.create", "scripts.update", "runs.create"]);
@@ -24,12 +27,17 @@ export interface App {
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+  if (type.startsWith("text/html")) res.setHeader("content-security-policy", pageSecurityPolicy(body.toString()));
   res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
   res.end(body);
 }
 
 const sendJson = (res: ServerResponse, status: number, body: unknown): void =>
   send(res, status, "application/json", JSON.stringify(body));
+
+/** A JSON body, or a body the client sent without saying what it is. */
+const isJson = (req: IncomingMessage): boolean =>
+  req.headers["content-type"] === undefined || req.headers["content-type"].toLowerCase().startsWith("application/json");
 
 /** What tRPC's adapters pass besides the request: the client's connection params (WebSocket, SSE). */
 interface RequestInfo {
@@ -46,20 +54,27 @@ function sandboxState({ sandbox }: Services): string {
 export function createApp(services: Services, adminToken: string): App {
   const authenticate = createAuthenticator(services.config, adminToken);
   // Browsers cannot set headers on a WebSocket or an EventSource: those send the token as a connection param.
-  const createContext = ({ req, info }: { req: IncomingMessage; info?: RequestInfo }): Context => {
+  const createContext = ({ req, res, info }: { req: IncomingMessage; res?: unknown; info?: RequestInfo }): Context => {
     const param = info?.connectionParams?.token;
     const authorization = req.headers.authorization ?? (param !== undefined ? `Bearer ${param}` : undefined);
+    // A WebSocket's context is made once for the connection: its subscriptions are counted together.
+    const socket = res instanceof WebSocket ? res : undefined;
     return {
       ...services,
       principal: authenticate(authorization),
       bearerToken: bearerToken(authorization),
+      ...(socket !== undefined ? { connection: { subscriptions: 0 } } : {}),
+      unsent: () =>
+        socket !== undefined ? socket.bufferedAmount : res instanceof ServerResponse ? res.writableLength : 0,
     };
   };
+  const { maxBatchSize } = services.config.server.limits;
   const maxBodySize = services.config.server.maxBodyBytes;
   const onError = ({ error, path }: { error: Error & { code?: string }; path?: string | undefined }): void => {
     if (error.code === "INTERNAL_SERVER_ERROR") services.logger.error({ err: error, path }, "procedure failed");
   };
 
+  pinInputCoercion(appRouter);
   const rest = createOpenApiNodeHttpHandler({
     router: appRouter,
     createContext,
@@ -80,9 +95,20 @@ export function createApp(services: Services, adminToken: string): App {
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setSecurityHeaders(res);
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
-    if (path.startsWith("/trpc/") || path === "/trpc") {
+    const api = path.startsWith("/trpc/") || path === "/trpc" ? "trpc" : path.startsWith("/v1/") ? "rest" : undefined;
+    if (api !== undefined && req.method !== "GET" && req.method !== "HEAD" && isJson(req)) {
+      try {
+        await readJsonBody(req, maxBodySize, api === "trpc" ? "text" : "parsed");
+      } catch (error) {
+        if (!(error instanceof BodyError)) throw error;
+        sendJson(res, error.status, { code: error.code, message: error.message });
+        return;
+      }
+    }
+    if (api === "trpc") {
       await nodeHTTPRequestHandler({
         router: appRouter,
         req,
@@ -90,6 +116,7 @@ export function createApp(services: Services, adminToken: string): App {
         path: path.slice("/trpc/".length),
         createContext,
         maxBodySize,
+        maxBatchSize,
         onError,
       });
       return;
@@ -171,6 +198,7 @@ export function createApp(services: Services, adminToken: string): App {
     wss,
     router: appRouter,
     createContext,
+    maxBatchSize,
     onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });

@@ -12,9 +12,14 @@ const createCaller = createCallerFactory(appRouter);
 /** The CSV forms of two JSON endpoints: the same procedures, the same numbers, one row per item (columns named as in JSON). */
 const EXPORTS = /^\/v1\/runs\/([^/]+)\/(requests|metrics\/timeseries)\.csv$/;
 
-function csvCell(value: string | number | boolean | null | undefined): string {
-  const text = value === null || value === undefined ? "" : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/**
+ * One cell. Text that a spreadsheet would read as a formula (it begins with = + - @, a tab or a
+ * carriage return; endpoint names come from scripts) is prefixed with ' as OWASP recommends.
+ */
+export function csvCell(value: string | number | boolean | null | undefined): string {
+  let text = value === null || value === undefined ? "" : String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n']/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 export function toCsv(rows: Record<string, string | number | boolean | null>[], columns: string[]): string {
@@ -27,7 +32,16 @@ export function toCsv(rows: Record<string, string | number | boolean | null>[], 
 export async function serveCsvExport(path: string, query: URLSearchParams, ctx: Context, res: ServerResponse) {
   const match = EXPORTS.exec(path);
   if (match === null) return false;
-  const id = decodeURIComponent(match[1] ?? "");
+  let id: string;
+  try {
+    id = decodeURIComponent(match[1] ?? "");
+  } catch {
+    res.writeHead(400, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({ code: "INVALID_INPUT", message: "the run id in the path is not a valid %-escape", field: "id" }),
+    );
+    return true;
+  }
   const caller = createCaller(ctx);
   try {
     let csv: string;

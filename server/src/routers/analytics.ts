@@ -27,17 +27,27 @@ import { requestRows, runStats } from "../analytics/runStats.js";
 import { graphPoints, intervalsPerPoint, scatterOf, timeseriesPoints } from "../analytics/series.js";
 import type { Context } from "../context.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
+import { checkWindowSize, snapshotPages, windowPoints } from "../analytics/windowReads.js";
 import { BLOCK_SEQS } from "../store/pointGroups.js";
 import { pointOf, type SnapshotPoint, type SnapshotWindow } from "../store/snapshotRecord.js";
 import { authedProcedure, router } from "../trpc.js";
 
 const TAGS = ["analytics"];
 
-/** Chart figures for the window, over all endpoints or only those named `name`. */
+/**
+ * Chart figures for the window, over all endpoints or only those named `name`: a heavy read, so
+ * refused when the window is too big or the token has too many under way, and read in pages.
+ */
 async function pointsOf(ctx: Context, runId: string, window: SnapshotWindow, name?: string): Promise<SnapshotPoint[]> {
-  if (name === undefined) return ctx.store.listSnapshotPoints(runId, window);
-  const snapshots = await ctx.store.listMetricSnapshots(runId, window);
-  return snapshots.map((snapshot) => pointOf(snapshot, name));
+  return ctx.clientLimits.heavyQuery(ctx.principal?.name ?? "", async () => {
+    await checkWindowSize(ctx.store, runId, window);
+    if (name === undefined) return windowPoints(ctx.store, runId, window);
+    const points: SnapshotPoint[] = [];
+    for await (const page of snapshotPages(ctx.store, runId, window)) {
+      for (const snapshot of page) points.push(pointOf(snapshot, name));
+    }
+    return points;
+  });
 }
 
 async function revisionNumber(ctx: Context, run: LoadTestRun): Promise<number | null> {
@@ -143,6 +153,7 @@ export const analyticsRouter = router({
         p50ResponseMs: total.p50ResponseMs,
         p95ResponseMs: total.p95ResponseMs,
         p99ResponseMs: total.p99ResponseMs,
+        warnings: stats.warnings(),
       };
     }),
 
@@ -229,9 +240,14 @@ export const analyticsRouter = router({
         const stats = await runStats(ctx.store, run.id);
         return aggregateOf(run.id, name, name === undefined ? stats : onlyNamed(stats, name));
       }
-      const stats = new WindowStats(name);
-      for (const snapshot of await ctx.store.listMetricSnapshots(run.id, { from, to })) stats.addSnapshot(snapshot);
-      return aggregateOf(run.id, name, stats);
+      return ctx.clientLimits.heavyQuery(ctx.principal.name, async () => {
+        await checkWindowSize(ctx.store, run.id, { from, to });
+        const stats = new WindowStats(name);
+        for await (const page of snapshotPages(ctx.store, run.id, { from, to })) {
+          for (const snapshot of page) stats.addSnapshot(snapshot);
+        }
+        return aggregateOf(run.id, name, stats);
+      });
     }),
 
   trend: authedProcedure

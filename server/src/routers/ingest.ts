@@ -29,6 +29,26 @@ async function openRun(ctx: Context, runId: string): Promise<LoadTestRun> {
   return run;
 }
 
+/** How far a generator's clock may be from the server's: a report's time must lie in the run's life. */
+const CLOCK_SKEW_MS = 60_000;
+const BEFORE_CREATED_MS = 5 * 60_000;
+
+/**
+ * Refuses a report timed outside [created − 5 min, now + 1 min]: a time far in the future would
+ * freeze the run's last-seen time (the silence rule could never fire) and one far in the past would
+ * stretch its figures over decades.
+ */
+function checkTimestamp(ctx: Context, run: LoadTestRun, timestamp: number): void {
+  const now = ctx.now();
+  if (timestamp > now + CLOCK_SKEW_MS || timestamp < run.createdAt - BEFORE_CREATED_MS) {
+    throw new AppError(
+      "TIMESTAMP_OUT_OF_RANGE",
+      `timestamp ${timestamp} is outside the run's life as this server sees it (${run.createdAt - BEFORE_CREATED_MS} to ${now + CLOCK_SKEW_MS}); is the generator's clock right?`,
+      "timestamp",
+    );
+  }
+}
+
 /** A report from Locust proves it is running: a run still Pending moves to Running. */
 async function markRunning(ctx: Context, run: LoadTestRun, startedAt: number): Promise<RunStatus> {
   if (run.status !== "Pending") return run.status;
@@ -79,6 +99,7 @@ export const ingestRouter = router({
     .output(ingestAckSchema)
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
       const run = await openRun(ctx, input.runId);
+      checkTimestamp(ctx, run, input.timestamp);
       const status = await markRunning(ctx, run, input.timestamp);
       ctx.logger.info(
         { runId: run.id, locust: input.locustVersion, workers: input.workers },
@@ -101,6 +122,8 @@ export const ingestRouter = router({
     .output(ingestAckSchema)
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
       const run = await openRun(ctx, input.runId);
+      checkTimestamp(ctx, run, input.timestamp - input.intervalMs);
+      checkTimestamp(ctx, run, input.timestamp);
       const status = await markRunning(ctx, run, input.timestamp - input.intervalMs);
       const { requestSamples, ...snapshot } = input;
       const outcome = await ctx.store.addMetricSnapshot(
@@ -136,6 +159,7 @@ export const ingestRouter = router({
     .output(ingestAckSchema)
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
       const run = await openRun(ctx, input.runId);
+      checkTimestamp(ctx, run, input.timestamp);
       // Locust has evidently run even if its test-start never arrived.
       const status = await markRunning(ctx, run, input.timestamp);
       // A stop that someone asked for ends as Stopped even if the duration ran out meanwhile.

@@ -25,6 +25,38 @@ import { authedProcedure } from "../trpc.js";
 
 /** Snapshots read from the store at a time when a subscription replays a run's backlog. */
 const REPLAY_PAGE = 200;
+/** Bytes a subscriber may leave unread on its connection before it is cut off (it resumes with lastEventId). */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A subscription that holds one of the token's (and the connection's) slots while it runs. The slot
+ * is taken before the subscription starts, so one over the limit is refused as an error, not started.
+ */
+function limited<A extends { ctx: Context; signal: AbortSignal | undefined }, T>(
+  body: (args: A) => AsyncGenerator<T>,
+): (args: A) => Promise<AsyncGenerator<T>> {
+  return (args) => {
+    const release = args.ctx.clientLimits.subscribe(args.ctx.principal?.name ?? "", args.ctx.connection);
+    // A subscription ended before it ever ran never reaches the generator's finally.
+    args.signal?.addEventListener("abort", release, { once: true });
+    return Promise.resolve(
+      (async function* () {
+        try {
+          yield* body(args);
+        } finally {
+          release();
+        }
+      })(),
+    );
+  };
+}
+
+/** A subscriber that does not read is cut off, not buffered for: the server never holds a day's backlog for it. */
+function keepUp(ctx: Context): void {
+  if (ctx.unsent() > MAX_UNSENT_BYTES) {
+    throw new AppError("SUBSCRIBER_TOO_SLOW", "the client is not reading; resubscribe with lastEventId", "runId");
+  }
+}
 
 type Item<T> = { kind: "event"; event: T } | { kind: "ended" };
 
@@ -50,82 +82,92 @@ async function followRun<T>(
 }
 
 export const liveProcedures = {
-  onMetrics: authedProcedure.input(onMetricsInputSchema).subscription(async function* ({ ctx, input, signal }) {
-    const run = await runInScope(ctx, input.runId);
-    const { buffer, stop } = await followRun(ctx, run, runMetricsChannel(run.id));
-    try {
-      let lastSeq = input.lastEventId !== undefined && input.lastEventId !== null ? Number(input.lastEventId) : -1;
-      /**
-       * Snapshots stored after `lastSeq`: the backlog of a resumed subscription, and what a run's end
-       * may leave. Read a page at a time, so that replaying a day-long run does not hold it all.
-       */
-      const replay = async function* () {
-        if (lastSeq < 0) return;
-        for (;;) {
-          const page = await ctx.store.listMetricSnapshots(run.id, { afterSeq: lastSeq }, REPLAY_PAGE);
-          for (const snapshot of page) {
-            lastSeq = snapshot.seq;
-            yield tracked(String(snapshot.seq), liveMetricsOf(snapshot));
+  onMetrics: authedProcedure.input(onMetricsInputSchema).subscription(
+    limited(async function* ({ ctx, input, signal }) {
+      const run = await runInScope(ctx, input.runId);
+      const { buffer, stop } = await followRun(ctx, run, runMetricsChannel(run.id));
+      try {
+        let lastSeq = input.lastEventId !== undefined && input.lastEventId !== null ? Number(input.lastEventId) : -1;
+        /**
+         * Snapshots stored after `lastSeq`: the backlog of a resumed subscription, and what a run's end
+         * may leave. Read a page at a time, so that replaying a day-long run does not hold it all.
+         */
+        const replay = async function* () {
+          if (lastSeq < 0) return;
+          for (;;) {
+            const page = await ctx.store.listMetricSnapshots(run.id, { afterSeq: lastSeq }, REPLAY_PAGE);
+            for (const snapshot of page) {
+              keepUp(ctx);
+              lastSeq = snapshot.seq;
+              yield tracked(String(snapshot.seq), liveMetricsOf(snapshot));
+            }
+            if (page.length < REPLAY_PAGE) return;
+            // Between pages, everything else the server does (ingest first) gets its turn.
+            await new Promise((resolve) => setImmediate(resolve));
           }
-          if (page.length < REPLAY_PAGE) return;
+        };
+        yield* replay();
+        for await (const item of buffer.drain(signal)) {
+          if (item.kind === "ended") {
+            yield* replay();
+            return;
+          }
+          if (item.event.seq <= lastSeq) continue;
+          keepUp(ctx);
+          lastSeq = item.event.seq;
+          yield tracked(String(item.event.seq), liveMetricsOf(item.event));
         }
-      };
-      yield* replay();
-      for await (const item of buffer.drain(signal)) {
-        if (item.kind === "ended") {
-          yield* replay();
-          return;
+        if (buffer.overflowed) {
+          throw new AppError("SUBSCRIBER_TOO_SLOW", "fell too far behind; resubscribe with lastEventId", "runId");
         }
-        if (item.event.seq <= lastSeq) continue;
-        lastSeq = item.event.seq;
-        yield tracked(String(item.event.seq), liveMetricsOf(item.event));
+      } finally {
+        await stop();
       }
-      if (buffer.overflowed) {
-        throw new AppError("SUBSCRIBER_TOO_SLOW", "fell too far behind; resubscribe with lastEventId", "runId");
-      }
-    } finally {
-      await stop();
-    }
-  }),
+    }),
+  ),
 
-  onStatus: authedProcedure.input(onStatusInputSchema).subscription(async function* ({ ctx, input, signal }) {
-    const buffer = new EventBuffer<LoadTestRun>();
-    const matches = (run: LoadTestRun): boolean =>
-      inScope(ctx.principal, run) &&
-      (input.accountId === undefined || input.accountId === run.accountId) &&
-      (input.orgId === undefined || input.orgId === run.orgId) &&
-      (input.projectId === undefined || input.projectId === run.projectId) &&
-      (input.loadTestId === undefined || input.loadTestId === run.loadTestId);
-    const stop = await ctx.live.subscribe(runStatusChannel, (run) => {
-      if (matches(run)) buffer.push(run);
-    });
-    try {
-      for await (const run of buffer.drain(signal)) yield run;
-      if (buffer.overflowed) throw new AppError("SUBSCRIBER_TOO_SLOW", "fell too far behind; resubscribe");
-    } finally {
-      await stop();
-    }
-  }),
-
-  onRequestLog: authedProcedure.input(onRequestLogInputSchema).subscription(async function* ({
-    ctx,
-    input,
-    signal,
-  }): AsyncGenerator<RequestLogBatch> {
-    const run = await runInScope(ctx, input.runId);
-    const { buffer, stop } = await followRun(ctx, run, requestLogChannel(run.id));
-    try {
-      const recent = await ctx.live.recent(requestLogWindow(run.id));
-      // A batch that arrived while the window was read is in both; send its samples once.
-      const seen = new Set(recent.map((sample) => JSON.stringify(sample)));
-      if (recent.length > 0) yield { runId: run.id, samples: recent };
-      for await (const item of buffer.drain(signal)) {
-        if (item.kind === "ended") return;
-        const samples = item.event.filter((sample) => !seen.has(JSON.stringify(sample)));
-        if (samples.length > 0) yield { runId: run.id, samples };
+  onStatus: authedProcedure.input(onStatusInputSchema).subscription(
+    limited(async function* ({ ctx, input, signal }) {
+      const buffer = new EventBuffer<LoadTestRun>();
+      const matches = (run: LoadTestRun): boolean =>
+        inScope(ctx.principal, run) &&
+        (input.accountId === undefined || input.accountId === run.accountId) &&
+        (input.orgId === undefined || input.orgId === run.orgId) &&
+        (input.projectId === undefined || input.projectId === run.projectId) &&
+        (input.loadTestId === undefined || input.loadTestId === run.loadTestId);
+      const stop = await ctx.live.subscribe(runStatusChannel, (run) => {
+        if (matches(run)) buffer.push(run);
+      });
+      try {
+        for await (const run of buffer.drain(signal)) {
+          keepUp(ctx);
+          yield run;
+        }
+        if (buffer.overflowed) throw new AppError("SUBSCRIBER_TOO_SLOW", "fell too far behind; resubscribe");
+      } finally {
+        await stop();
       }
-    } finally {
-      await stop();
-    }
-  }),
+    }),
+  ),
+
+  onRequestLog: authedProcedure.input(onRequestLogInputSchema).subscription(
+    limited(async function* ({ ctx, input, signal }): AsyncGenerator<RequestLogBatch> {
+      const run = await runInScope(ctx, input.runId);
+      const { buffer, stop } = await followRun(ctx, run, requestLogChannel(run.id));
+      try {
+        const recent = await ctx.live.recent(requestLogWindow(run.id));
+        // A batch that arrived while the window was read is in both; send its samples once.
+        const seen = new Set(recent.map((sample) => JSON.stringify(sample)));
+        if (recent.length > 0) yield { runId: run.id, samples: recent };
+        for await (const item of buffer.drain(signal)) {
+          if (item.kind === "ended") return;
+          const samples = item.event.filter((sample) => !seen.has(JSON.stringify(sample)));
+          keepUp(ctx);
+          if (samples.length > 0) yield { runId: run.id, samples };
+        }
+      } finally {
+        await stop();
+      }
+    }),
+  ),
 };

@@ -11,7 +11,7 @@ import {
   type ScriptRevision,
 } from "@loadmgr/shared";
 import { scopeFilter } from "../auth.js";
-import { checkWritableScope, loadTestInScope } from "../domain/access.js";
+import { actorOf, checkWritableScope, loadTestInScope } from "../domain/access.js";
 import { checkCluster, checkDurations, checkTarget } from "../domain/rules.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
@@ -27,7 +27,7 @@ export const loadTestsRouter = router({
     .output(loadTestSchema)
     .mutation(async ({ ctx, input }) => {
       const { scriptContent, scriptDescription, createdBy, ...fields } = input;
-      const actor = createdBy ?? ctx.principal.name;
+      const actor = actorOf(ctx, createdBy, "createdBy");
       const now = ctx.now();
       const revision: ScriptRevision = {
         id: newId(now),
@@ -101,7 +101,7 @@ export const loadTestsRouter = router({
       const updated = await ctx.store.updateLoadTest(id, {
         ...changes,
         updatedAt: ctx.now(),
-        updatedBy: updatedBy ?? ctx.principal.name,
+        updatedBy: actorOf(ctx, updatedBy, "updatedBy"),
       });
       if (updated === undefined) throw notFound("LOAD_TEST", id);
       return updated;

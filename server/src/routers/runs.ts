@@ -13,7 +13,7 @@ import {
   type LoadTestRun,
 } from "@loadmgr/shared";
 import { scopeFilter } from "../auth.js";
-import { loadTestInScope, runInScope } from "../domain/access.js";
+import { actorOf, loadTestInScope, runInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 import { verdictOf } from "../runs/verdict.js";
@@ -56,7 +56,7 @@ export const runsRouter = router({
         );
       }
       const now = ctx.now();
-      const actor = input.createdBy ?? ctx.principal.name;
+      const actor = actorOf(ctx, input.createdBy, "createdBy");
       const run: LoadTestRun = {
         id: newId(now),
         loadTestId: test.id,
@@ -133,7 +133,7 @@ export const runsRouter = router({
       const run = await runInScope(ctx, input.id);
       if (run.status === "Stopping") return run;
       const now = ctx.now();
-      const changes = { updatedAt: now, updatedBy: input.updatedBy ?? ctx.principal.name };
+      const changes = { updatedAt: now, updatedBy: actorOf(ctx, input.updatedBy, "updatedBy") };
       // A run that never started has nothing to wind down: it ends at once.
       const stopped =
         run.status === "Pending"

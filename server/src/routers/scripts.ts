@@ -8,7 +8,7 @@ import {
   updateScriptInputSchema,
 } from "@loadmgr/shared";
 import { z } from "zod";
-import { loadTestInScope } from "../domain/access.js";
+import { actorOf, loadTestInScope } from "../domain/access.js";
 import { notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 
@@ -35,7 +35,7 @@ export const scriptsRouter = router({
         scriptContent: input.scriptContent,
         description: input.description,
         createdAt: now,
-        createdBy: input.updatedBy ?? ctx.principal.name,
+        createdBy: actorOf(ctx, input.updatedBy, "updatedBy"),
       });
       if (revision === undefined) throw notFound("LOAD_TEST", input.id);
       ctx.logger.info(

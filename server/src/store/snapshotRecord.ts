@@ -29,6 +29,7 @@ export interface SnapshotWindow {
   from?: number | undefined;
   to?: number | undefined;
   afterSeq?: number | undefined;
+  throughSeq?: number | undefined;
 }
 
 /** The per-endpoint detail, kept compressed: most of a snapshot's bytes, read only for windowed detail. */

@@ -357,6 +357,22 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         (await store.listMetricSnapshots(run.id, { afterSeq: 1 }, 2)).map((s) => s.seq),
         [2, 3],
       );
+      assert.deepEqual(
+        (await store.listMetricSnapshots(run.id, { afterSeq: 1, throughSeq: 3 })).map((s) => s.seq),
+        [2, 3],
+      );
+      assert.deepEqual(
+        (await store.listSnapshotPoints(run.id, { afterSeq: 2, throughSeq: 4 })).map((p) => p.seq),
+        [3, 4],
+      );
+      assert.deepEqual(
+        (await store.listSnapshotPoints(run.id, { afterSeq: 1 }, 1, 2)).map((p) => p.seq),
+        [2, 3],
+      );
+      assert.equal(await store.countMetricSnapshots(run.id), 4);
+      assert.equal(await store.countMetricSnapshots(run.id, { from: second.timestamp, to: third.timestamp }), 2);
+      assert.equal(await store.countMetricSnapshots(run.id, { afterSeq: 3 }), 1);
+      assert.equal(await store.countMetricSnapshots("no-such-run"), 0);
       const points = await store.listSnapshotPoints(run.id, { to: second.timestamp });
       assert.deepEqual(
         points.map(({ seq, requests, failures, users, intervalMs }) => ({

@@ -95,11 +95,19 @@ export interface Store {
   addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate">;
   /** A run's snapshots in seq order; with `limit`, only the first that many. */
   listMetricSnapshots(runId: string, window?: SnapshotWindow, limit?: number): Promise<MetricSnapshot[]>;
+  /** How many of a run's snapshots the window holds (what a read of it would cost). */
+  countMetricSnapshots(runId: string, window?: SnapshotWindow): Promise<number>;
   /**
    * A run's snapshots' all-endpoint figures in seq order: what charts read, without the per-endpoint
-   * detail. With `groupSeqs` > 1, merged per range of that many consecutive seqs (groupBySeq).
+   * detail. With `groupSeqs` > 1, merged per range of that many consecutive seqs (groupBySeq); with
+   * `limit` (ungrouped only), only the first that many.
    */
-  listSnapshotPoints(runId: string, window?: SnapshotWindow, groupSeqs?: number): Promise<SnapshotPoint[]>;
+  listSnapshotPoints(
+    runId: string,
+    window?: SnapshotWindow,
+    groupSeqs?: number,
+    limit?: number,
+  ): Promise<SnapshotPoint[]>;
   /** Every stored snapshot of the run merged; undefined before its first snapshot. */
   getRunStats(runId: string): Promise<WindowStatsRecord | undefined>;
 }

@@ -371,8 +371,14 @@ export class MongoStore implements Store {
     return {
       loadTestRunId: runId,
       ...(Object.keys(timestamp).length > 0 ? { timestamp } : {}),
-      ...(window.afterSeq !== undefined ? { seq: { $gt: window.afterSeq } } : {}),
+      ...(window.afterSeq !== undefined || window.throughSeq !== undefined
+        ? { seq: defined({ $gt: window.afterSeq, $lte: window.throughSeq }) }
+        : {}),
     };
+  }
+
+  async countMetricSnapshots(runId: string, window: SnapshotWindow = {}): Promise<number> {
+    return this.metrics.countDocuments(this.windowFilter(runId, window));
   }
 
   async listMetricSnapshots(runId: string, window: SnapshotWindow = {}, limit?: number): Promise<MetricSnapshot[]> {
@@ -384,7 +390,12 @@ export class MongoStore implements Store {
     return rows.map((row) => snapshotFromRecord(row));
   }
 
-  async listSnapshotPoints(runId: string, window: SnapshotWindow = {}, groupSeqs = 1): Promise<SnapshotPoint[]> {
+  async listSnapshotPoints(
+    runId: string,
+    window: SnapshotWindow = {},
+    groupSeqs = 1,
+    limit?: number,
+  ): Promise<SnapshotPoint[]> {
     const points = await this.metrics
       .find(this.windowFilter(runId, window), {
         promoteBuffers: true,
@@ -403,6 +414,7 @@ export class MongoStore implements Store {
         },
       })
       .sort({ seq: 1 })
+      .limit(limit ?? 0) // 0 is no limit
       .toArray();
     return groupBySeq(points, groupSeqs);
   }

@@ -503,6 +503,7 @@ export class SqliteStore implements Store {
       window.from !== undefined ? gte(metricsTimeseries.timestamp, window.from) : undefined,
       window.to !== undefined ? lte(metricsTimeseries.timestamp, window.to) : undefined,
       window.afterSeq !== undefined ? gt(metricsTimeseries.seq, window.afterSeq) : undefined,
+      window.throughSeq !== undefined ? lte(metricsTimeseries.seq, window.throughSeq) : undefined,
     );
   }
 
@@ -524,6 +525,11 @@ export class SqliteStore implements Store {
       .all();
   }
 
+  async countMetricSnapshots(runId: string, window: SnapshotWindow = {}): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(metricsTimeseries).where(this.windowWhere(runId, window));
+    return row?.n ?? 0;
+  }
+
   async listMetricSnapshots(runId: string, window: SnapshotWindow = {}, limit?: number): Promise<MetricSnapshot[]> {
     return this.withBodies(this.windowWhere(runId, window), limit).map((row) => snapshotFromRecord(row));
   }
@@ -531,8 +537,18 @@ export class SqliteStore implements Store {
   /** Charts read tens of thousands of rows: one prepared statement per window shape, rows read as is. */
   private readonly pointQueries = new Map<string, Database.Statement<unknown[], SnapshotPoint>>();
 
-  async listSnapshotPoints(runId: string, window: SnapshotWindow = {}, groupSeqs = 1): Promise<SnapshotPoint[]> {
-    const whole = window.from === undefined && window.to === undefined && window.afterSeq === undefined;
+  async listSnapshotPoints(
+    runId: string,
+    window: SnapshotWindow = {},
+    groupSeqs = 1,
+    limit = -1,
+  ): Promise<SnapshotPoint[]> {
+    const whole =
+      limit < 0 &&
+      window.from === undefined &&
+      window.to === undefined &&
+      window.afterSeq === undefined &&
+      window.throughSeq === undefined;
     if (whole && groupSeqs % BLOCK_SEQS === 0) {
       // Blocks before the first snapshot not yet merged are up to date; read the rest as snapshots.
       return this.sqlite.transaction(() => {
@@ -554,6 +570,7 @@ export class SqliteStore implements Store {
       ["from", "timestamp >= ?"],
       ["to", "timestamp <= ?"],
       ["afterSeq", "seq > ?"],
+      ["throughSeq", "seq <= ?"],
     ];
     const used = bounds.filter(([key]) => window[key] !== undefined);
     const shape = used.map(([key]) => key).join(",");
@@ -562,11 +579,11 @@ export class SqliteStore implements Store {
       query = this.sqlite.prepare<unknown[], SnapshotPoint>(
         `${POINT_COLUMNS} from metrics_timeseries
          where load_test_run_id = ? ${used.map(([, clause]) => `and ${clause}`).join(" ")}
-         order by seq`,
+         order by seq limit ?`,
       );
       this.pointQueries.set(shape, query);
     }
-    return groupBySeq(query.all(runId, ...used.map(([key]) => window[key])), groupSeqs);
+    return groupBySeq(query.all(runId, ...used.map(([key]) => window[key]), limit), groupSeqs);
   }
 
   async getRunStats(runId: string): Promise<WindowStatsRecord | undefined> {
