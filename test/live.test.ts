@@ -258,12 +258,19 @@ describe("live subscriptions over SSE (no WebSocket)", () => {
   before(async () => (server = await startTestServer()));
   after(() => server.close());
 
-  const sse = (runId: string, headers: Record<string, string> = {}, token: string | null = ADMIN_TOKEN) => {
+  /** A single-use ticket, as a browser gets one before it opens an EventSource. */
+  const ticket = async (): Promise<string> =>
+    (await restClient(server.url).post<{ ticket: string }>("/v1/live-tickets")).body.ticket;
+  const sse = (runId: string, headers: Record<string, string> = {}, params: Record<string, string> | null = null) => {
     const input = encodeURIComponent(JSON.stringify({ json: { runId } }));
-    const params = token === null ? "" : `&connectionParams=${encodeURIComponent(JSON.stringify({ token }))}`;
-    return fetch(`${server.url}/trpc/runs.onMetrics?input=${input}${params}`, {
+    const query = params === null ? "" : `&connectionParams=${encodeURIComponent(JSON.stringify(params))}`;
+    return fetch(`${server.url}/trpc/runs.onMetrics?input=${input}${query}`, {
       headers: { accept: "text/event-stream", ...headers },
     });
+  };
+  const errorOf = async (res: Response): Promise<string> => {
+    const events = await readEvents(res, (list) => list.some((e) => e.event === "serialized-error"), 3000);
+    return events.find((e) => e.event === "serialized-error")?.data ?? JSON.stringify(events);
   };
 
   it("streams snapshots with their ids, and resumes after Last-Event-ID as EventSource does", async () => {
@@ -273,7 +280,7 @@ describe("live subscriptions over SSE (no WebSocket)", () => {
     const push = pusher(server, run.id);
     for (const seq of [1, 2, 3]) await push.metrics(seq);
 
-    const res = await sse(run.id, { "last-event-id": "1" });
+    const res = await sse(run.id, { "last-event-id": "1" }, { ticket: await ticket() });
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
     const pushing = (async () => {
@@ -295,10 +302,26 @@ describe("live subscriptions over SSE (no WebSocket)", () => {
     const api = restClient(server.url);
     const test = await createTest(api, "http://127.0.0.1:9", "print('not run')\n");
     const run = await startRun(api, test.id);
-    const res = await sse(run.id, {}, null);
-    const events = await readEvents(res, (list) => list.some((e) => e.event === "serialized-error"), 3000);
-    const error = events.find((e) => e.event === "serialized-error");
-    assert.ok(error, JSON.stringify(events));
-    assert.match(error.data, /UNAUTHORIZED|missing or invalid bearer token/);
+    assert.match(await errorOf(await sse(run.id, {}, null)), /missing or invalid bearer token/);
+  });
+
+  it("keeps the token out of the URL: a token there is refused, a ticket opens one stream only", async () => {
+    const api = restClient(server.url);
+    const test = await createTest(api, "http://127.0.0.1:9", "print('not run')\n");
+    const run = await startRun(api, test.id);
+    assert.match(
+      await errorOf(await sse(run.id, {}, { token: ADMIN_TOKEN })),
+      /a token in the URL would end up in access logs/,
+    );
+    const once = await ticket();
+    const first = await sse(run.id, {}, { ticket: once });
+    assert.equal(first.status, 200);
+    await first.body?.cancel();
+    assert.match(await errorOf(await sse(run.id, {}, { ticket: once })), /unknown, expired or already used/);
+    assert.match(await errorOf(await sse(run.id, {}, { ticket: `${once.slice(0, -2)}xx` })), /unknown, expired/);
+    // A client that can send headers needs no ticket.
+    const withHeader = await sse(run.id, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    assert.equal(withHeader.status, 200);
+    await withHeader.body?.cancel();
   });
 });

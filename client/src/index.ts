@@ -32,6 +32,18 @@ export interface LoadManagerClientOptions {
   retryDelayMs?: (attempt: number) => number;
 }
 
+/** A single-use ticket for one SSE subscription (POST /v1/live-tickets), so the token stays out of URLs. */
+async function liveTicket(base: string, token: string): Promise<string> {
+  const res = await fetch(`${base}/v1/live-tickets`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  const body = (await res.json()) as { ticket?: string; message?: string };
+  if (!res.ok || body.ticket === undefined) throw new Error(`no live ticket: ${res.status} ${body.message ?? ""}`);
+  return body.ticket;
+}
+
 /**
  * The typed client: queries and mutations over HTTP (batched), subscriptions over a WebSocket (or SSE
  * when there is no WebSocket), superjson on both. A dropped subscription reconnects and resumes after
@@ -59,7 +71,8 @@ export function createLoadManagerClient(options: LoadManagerClientOptions): Load
         })
       : httpSubscriptionLink<AppRouter, typeof globalThis.EventSource>({
           url: trpcUrl,
-          connectionParams: { token: options.token },
+          // SSE carries connection params in the URL: a fresh single-use ticket each (re)connection, never the token.
+          connectionParams: async () => ({ ticket: await liveTicket(base, options.token) }),
           transformer: superjson,
           ...(options.EventSource !== undefined
             ? { EventSource: options.EventSource as unknown as typeof globalThis.EventSource }

@@ -11,6 +11,7 @@ import { InProcessBus } from "./live/inProcessBus.js";
 import type { LiveBus } from "./live/liveBus.js";
 import { publishingStore } from "./live/publishingStore.js";
 import { RedisBus } from "./live/redisBus.js";
+import { LiveTickets } from "./live/tickets.js";
 import type { Logger } from "./logger.js";
 import { LocalRunner } from "./runners/localRunner.js";
 import { probeSandbox, type SandboxStatus } from "./runners/sandbox.js";
@@ -78,6 +79,7 @@ export async function boot(
     live,
     sandbox,
     clientLimits: new ClientLimits(config.server.limits),
+    liveTickets: new LiveTickets(runTokens.derivedKey("live-tickets"), options.now ?? Date.now),
   };
 
   let app: App | undefined;

@@ -5,6 +5,7 @@ import type { JobQueue } from "./jobs/queue.js";
 import type { LiveBus } from "./live/liveBus.js";
 import type { ClientLimits, ConnectionCounter } from "./clientLimits.js";
 import type { SandboxStatus } from "./runners/sandbox.js";
+import type { LiveTickets } from "./live/tickets.js";
 import type { RunTokens } from "./runs/runTokens.js";
 import type { Store } from "./store/index.js";
 
@@ -19,12 +20,15 @@ export interface Services {
   live: LiveBus;
   sandbox: SandboxStatus;
   clientLimits: ClientLimits;
+  liveTickets: LiveTickets;
 }
 
 export interface Context extends Services {
   principal: Principal | undefined;
   /** The raw bearer token, for procedures with their own tokens (ingest). */
   bearerToken: string | undefined;
+  /** Why there is no principal, when a plain "missing or invalid token" would mislead. */
+  authProblem?: string | undefined;
   /** The WebSocket this call came over (its subscriptions are counted), if it did. */
   connection?: ConnectionCounter | undefined;
   /** Bytes written to this call's connection that the client has not yet taken. */

@@ -31,7 +31,10 @@ export const publicProcedure = t.procedure;
 /** Any valid token; `ctx.principal` is set. */
 export const authedProcedure = t.procedure.use(({ ctx, next }) => {
   if (ctx.principal === undefined) {
-    throw new AppError("UNAUTHORIZED", "missing or invalid bearer token (Authorization: Bearer <token>)");
+    throw new AppError(
+      "UNAUTHORIZED",
+      ctx.authProblem ?? "missing or invalid bearer token (Authorization: Bearer <token>)",
+    );
   }
   return next({ ctx: { ...ctx, principal: ctx.principal } });
 });

@@ -17,7 +17,7 @@ import { rewriteRestErrors } from "./restErrors.js";
 import { pageSecurityPolicy, setSecurityHeaders } from "./securityHeaders.js";
 
 /** Procedures whose REST form answers 201 Created. */
-const CREATES = new Set(["loadTests.create", "scripts.update", "runs.create"]);
+const CREATES = new Set(["loadTests.create", "scripts.update", "runs.create", "runs.liveTicket"]);
 
 export interface App {
   server: Server;
@@ -55,14 +55,27 @@ export function createApp(services: Services, adminToken: string): App {
   const authenticate = createAuthenticator(services.config, adminToken);
   // Browsers cannot set headers on a WebSocket or an EventSource: those send the token as a connection param.
   const createContext = ({ req, res, info }: { req: IncomingMessage; res?: unknown; info?: RequestInfo }): Context => {
-    const param = info?.connectionParams?.token;
-    const authorization = req.headers.authorization ?? (param !== undefined ? `Bearer ${param}` : undefined);
     // A WebSocket's context is made once for the connection: its subscriptions are counted together.
     const socket = res instanceof WebSocket ? res : undefined;
+    const { token, ticket } = info?.connectionParams ?? {};
+    // Over a WebSocket, connection params travel in its first message; over SSE, in the URL, where a
+    // long-lived token would end up in access logs: there, only a single-use ticket is taken.
+    const tokenInUrl = token !== undefined && socket === undefined && req.headers.authorization === undefined;
+    const authorization =
+      req.headers.authorization ?? (token !== undefined && !tokenInUrl ? `Bearer ${token}` : undefined);
+    const principal =
+      ticket !== undefined && authorization === undefined
+        ? services.liveTickets.redeem(ticket)
+        : authenticate(authorization);
     return {
       ...services,
-      principal: authenticate(authorization),
+      principal,
       bearerToken: bearerToken(authorization),
+      authProblem: tokenInUrl
+        ? "a token in the URL would end up in access logs: send it in the Authorization header, or get a single-use ticket (POST /v1/live-tickets) and pass connectionParams {ticket}"
+        : ticket !== undefined && principal === undefined
+          ? "the ticket is unknown, expired or already used: get a new one (POST /v1/live-tickets)"
+          : undefined,
       ...(socket !== undefined ? { connection: { subscriptions: 0 } } : {}),
       unsent: () =>
         socket !== undefined ? socket.bufferedAmount : res instanceof ServerResponse ? res.writableLength : 0,

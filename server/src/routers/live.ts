@@ -1,4 +1,5 @@
 import { tracked } from "@trpc/server";
+import { z } from "zod";
 import {
   isTerminal,
   onMetricsInputSchema,
@@ -82,6 +83,20 @@ async function followRun<T>(
 }
 
 export const liveProcedures = {
+  liveTicket: authedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/live-tickets",
+        tags: ["runs"],
+        summary:
+          "A single-use ticket, good for 30 s, that opens one live subscription over SSE (connectionParams {ticket}) in place of the token",
+      },
+    })
+    .input(z.object({}).strict())
+    .output(z.object({ ticket: z.string(), expiresAt: z.number().int() }))
+    .mutation(({ ctx }) => ctx.liveTickets.issue(ctx.principal)),
+
   onMetrics: authedProcedure.input(onMetricsInputSchema).subscription(
     limited(async function* ({ ctx, input, signal }) {
       const run = await runInScope(ctx, input.runId);

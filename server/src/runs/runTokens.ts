@@ -28,6 +28,11 @@ export class RunTokens {
     return new RunTokens(secret, config.security.locustCallbackToken);
   }
 
+  /** A key for another purpose (live tickets), derived from the same secret so every instance shares it. */
+  derivedKey(purpose: string): Buffer {
+    return createHmac("sha256", this.secret).update(`key:${purpose}`).digest();
+  }
+
   issue(runId: string): string {
     return `lmr_${createHmac("sha256", this.secret).update(`run:${runId}`).digest("base64url")}`;
   }
