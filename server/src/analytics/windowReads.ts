@@ -6,9 +6,9 @@ import type { Store } from "../store/store.js";
 /** The most snapshots one request reads one by one: 6 hours at the default 2 s interval. */
 export const MAX_WINDOW_SNAPSHOTS = 10_800;
 /** Snapshots decompressed between two turns of the event loop (a few ms of work). */
-const DETAIL_PAGE = 100;
+const DETAIL_PAGE = 20;
 /** Chart rows read between two turns of the event loop. */
-const POINTS_PAGE = 1_000;
+const POINTS_PAGE = 250;
 
 /** Lets the event loop serve everything else (ingest first of all) before the next page. */
 const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

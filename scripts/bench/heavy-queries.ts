@@ -1,0 +1,183 @@
+// Does ingest keep its latency while viewers run the heaviest queries? A 24-hour run (43,200
+// snapshots) is stored, the server starts as its own process (no job worker), and live runs get
+// pushes at a steady rate while /healthz is polled. Phase 1: pushes alone. Phase 2: the same, plus
+// viewers looping over the heaviest reads of the long run (6 h windowed aggregate, time series and
+// scatter by endpoint name, the whole-run figures, and a 24 h window that must be refused). Prints
+// push and /healthz latency percentiles per phase, their ratio, what the viewers got, and the
+// server's peak RSS. Every loop is bounded by time; loopback only.
+//   node --import tsx scripts/bench/heavy-queries.ts [seconds=20] [viewers=4] [pushesPerSec=20] [hours=24]
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { encodeScript, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
+import { ADMIN_TOKEN } from "../../test/helpers/server.js";
+import { stopServerProcess } from "../../test/helpers/serverProcess.js";
+import { startBenchProcess } from "./benchProcess.js";
+import { storeLongRun } from "./longRun.js";
+import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+
+const [seconds = 20, viewers = 4, pushesPerSec = 20, hours = 24] = process.argv.slice(2).map(Number);
+const CALLBACK = "bench-callback-token-0123456789";
+const LIVE_RUNS = 10;
+const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-heavy-"));
+const T0 = Date.now() - hours * 3_600_000;
+const { runId: longRun } = await storeLongRun(dir, hours, T0);
+
+const server = await startBenchProcess("apiOnlyServer.ts", {
+  LOADMGR_DATA_DIR: dir,
+  LOADMGR_API_TOKEN: ADMIN_TOKEN,
+  LOADMGR_LOCUST_CALLBACK_TOKEN: CALLBACK,
+  LOG_LEVEL: "warn",
+});
+const url = new URL(server.url);
+const pid = server.child.pid ?? 0;
+
+async function admin<T>(path: string, payload: unknown): Promise<T> {
+  const res = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify(payload),
+  });
+  if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+const test = await admin<LoadTest>("/v1/load-tests", {
+  name: "heavy-queries bench",
+  accountId: "bench",
+  orgId: "bench",
+  projectId: "bench",
+  targetUrl: "http://127.0.0.1:9",
+  scriptContent: encodeScript("print('not run')\n"),
+  maxDurationSec: 86_400,
+  defaultDurationSec: 86_400,
+});
+const liveRuns: string[] = [];
+for (let i = 0; i < LIVE_RUNS; i++) liveRuns.push((await admin<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).id);
+
+const random = seededRandom(3);
+const nextSeq = new Map<string, number>();
+function post(agent: Agent, path: string, payload: string): Promise<number> {
+  return new Promise((done, fail) => {
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(payload),
+          authorization: `Bearer ${CALLBACK}`,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => done(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", fail);
+    req.end(payload);
+  });
+}
+
+/** Pushes at a steady rate (one run after the other), each push's latency recorded. */
+async function pushSteadily(until: number, latencies: number[]): Promise<void> {
+  const agent = new Agent({ keepAlive: true });
+  const gap = 1000 / pushesPerSec;
+  let next = performance.now();
+  let i = 0;
+  while (performance.now() < until) {
+    const runId = liveRuns[i++ % liveRuns.length] ?? "";
+    const seq = (nextSeq.get(runId) ?? 0) + 1;
+    nextSeq.set(runId, seq);
+    const body = JSON.stringify({
+      ...syntheticSnapshot(runId, seq, random, DEFAULT_SHAPE, Date.now() - seq * DEFAULT_SHAPE.intervalMs),
+      timestamp: Date.now(),
+    });
+    const begin = performance.now();
+    const status = await post(agent, "/v1/internal/locust/metrics", body);
+    if (status !== 200) throw new Error(`push answered ${status}`);
+    latencies.push(performance.now() - begin);
+    next += gap;
+    const wait = next - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  agent.destroy();
+}
+
+async function pollHealth(until: number, latencies: number[]): Promise<void> {
+  while (performance.now() < until) {
+    const begin = performance.now();
+    await (await fetch(`${server.url}/healthz`)).text();
+    latencies.push(performance.now() - begin);
+    await sleep(50);
+  }
+}
+
+const H = 3_600_000;
+const heavy = [
+  `/v1/runs/${longRun}/metrics/aggregate?from=${T0}&to=${T0 + 6 * H - 1}`,
+  `/v1/runs/${longRun}/metrics/timeseries?from=${T0 + 6 * H}&to=${T0 + 12 * H - 1}&name=/api/endpoint-0`,
+  `/v1/runs/${longRun}/metrics/scatter?from=${T0 + 12 * H}&to=${T0 + 18 * H - 1}&name=/api/endpoint-1`,
+  `/v1/runs/${longRun}/metrics/timeseries.csv?from=${T0 + 18 * H}&to=${T0 + 24 * H - 1}`,
+  `/v1/runs/${longRun}/metrics/aggregate?from=${T0}&to=${T0 + 24 * H}`,
+  `/v1/runs/${longRun}/graph?maxPoints=1000`,
+  `/v1/runs/${longRun}/summary`,
+];
+const answered = new Map<number, number>();
+async function view(until: number, offset: number): Promise<void> {
+  for (let i = offset; performance.now() < until; i++) {
+    const res = await fetch(`${server.url}${heavy[i % heavy.length] ?? ""}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    await res.arrayBuffer();
+    answered.set(res.status, (answered.get(res.status) ?? 0) + 1);
+  }
+}
+
+let peakRss = 0;
+async function watchMemory(until: number): Promise<void> {
+  while (performance.now() < until) {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf-8"))?.[1] ?? 0);
+    peakRss = Math.max(peakRss, kb / 1024);
+    await sleep(100);
+  }
+}
+
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)] ?? 0;
+async function phase(name: string, withViewers: boolean): Promise<{ push: number[]; health: number[] }> {
+  const until = performance.now() + seconds * 1000;
+  const push: number[] = [];
+  const health: number[] = [];
+  peakRss = 0;
+  await Promise.all([
+    pushSteadily(until, push),
+    pollHealth(until, health),
+    watchMemory(until),
+    ...(withViewers ? Array.from({ length: viewers }, (_, v) => view(until, v * 2)) : []),
+  ]);
+  console.log(
+    `${name.padEnd(22)} pushes ${String(push.length).padStart(5)}  push p50 ${pct(push, 0.5).toFixed(1).padStart(6)} ms  p99 ${pct(push, 0.99).toFixed(1).padStart(6)} ms   /healthz p50 ${pct(health, 0.5).toFixed(1).padStart(6)} ms  p99 ${pct(health, 0.99).toFixed(1).padStart(6)} ms   peak RSS ${peakRss.toFixed(0)} MiB`,
+  );
+  return { push, health };
+}
+
+console.log(
+  `${hours} h run (${(hours * H) / DEFAULT_SHAPE.intervalMs} snapshots); ${pushesPerSec} pushes/s over ${LIVE_RUNS} live runs; ${seconds} s per phase; ${viewers} viewers on one token`,
+);
+const quiet = await phase("pushes alone", false);
+const loaded = await phase(`with ${viewers} heavy viewers`, true);
+await phase("pushes alone, again", false);
+console.log(
+  `viewers' answers by status: ${[...answered.entries()]
+    .sort()
+    .map(([status, n]) => `${status}×${n}`)
+    .join(", ")}`,
+);
+console.log(`push p99 ratio (with viewers / alone): ${(pct(loaded.push, 0.99) / pct(quiet.push, 0.99)).toFixed(2)}`);
+await stopServerProcess(server.child);
+rmSync(dir, { recursive: true, force: true });
