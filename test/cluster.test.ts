@@ -1,36 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_LOCAL_COMMAND } from "../server/src/runners/localRunner.js";
 import { eventually } from "./helpers/wait.js";
 import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
-import { freePort } from "./helpers/ports.js";
+import { AGENT_TOKEN, startAgent, type Agent } from "./helpers/agent.js";
 import { createTest, ended, processesMentioning, reporting, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
 import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
-
-const AGENT_TOKEN = "agent-token-0123456789abcdef";
-
-interface Agent {
-  url: string;
-  dir: string;
-  process: ChildProcess;
-}
-
-/** `loadmgr-locust agent` on a second loopback port, as a load-generator host would run it. */
-async function startAgent(): Promise<Agent> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "loadmgr-agent-"));
-  const child = spawn(DEFAULT_LOCAL_COMMAND, ["agent", "--port", String(port), "--token", AGENT_TOKEN, "--dir", dir], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await eventually(() => output.includes("listening"), 15_000, "the agent to listen");
-  return { url: `http://127.0.0.1:${port}`, dir, process: child };
-}
 
 describe("cluster runs through a loadmgr-locust agent", () => {
   let target: TargetApp;

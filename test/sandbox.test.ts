@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { LoadTestRun } from "@loadmgr/shared";
-import { createTest, ended, locustPrintedTotals, masterPid, reporting, startRun, waitForRun } from "./helpers/runs.js";
+import {
+  createTest,
+  ended,
+  locustPrintedTotals,
+  masterPid,
+  processesMentioning,
+  reporting,
+  startRun,
+  waitForRun,
+} from "./helpers/runs.js";
+import { AGENT_TOKEN, startAgent, type Agent } from "./helpers/agent.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -96,6 +106,85 @@ const FILL_DISK = `    for i in range(200):
         except OSError:
             break`;
 
+/**
+ * Runs the hostile locustfile in project alpha (with `hostileTest`'s extra fields: a cluster, say)
+ * beside a plain distributed run in project beta on the server's host, and checks that it got
+ * nothing, that beta finished with Locust's exact totals, and that nothing holding `secret` leaked.
+ */
+async function hostileBesideAnother(
+  server: TestServer,
+  target: Awaited<ReturnType<typeof startTarget>>,
+  hostileTest: Record<string, unknown>,
+  secret: string,
+  hostileDir: (runId: string) => string,
+): Promise<void> {
+  const alpha = restClient(server.url, TOKENS.alpha);
+  const beta = restClient(server.url, TOKENS.beta);
+  const betaTest = await createTest(beta, target.url, plainScript, { ...SCOPE, projectId: "beta" });
+  const betaRun = await startRun(beta, betaTest.id, { durationSeconds: 14 });
+  await waitForRun(beta, betaRun.id, reporting);
+  const betaDir = server.running.localRunner.runDir(betaRun.id);
+  const betaMaster = readFileSync(`/proc/${masterPid(betaDir)}/cmdline`, "utf-8").split("\0");
+  const betaPort = betaMaster[betaMaster.indexOf("--master-bind-port") + 1] ?? "";
+  assert.match(betaPort, /^\d+$/);
+  assert.ok(betaMaster.includes("--headless") && !betaMaster.includes("--web-port"), "Locust serves no web UI");
+  const supervisor = (JSON.parse(readFileSync(join(betaDir, "supervisor.json"), "utf-8")) as { pid: number }).pid;
+
+  const script = readFileSync(join(ROOT, "test/fixtures/hostile_locustfile.py"), "utf-8")
+    .replace("__DATA_DIR__", resolve(server.dataDir))
+    .replace("__REPO_DIR__", ROOT)
+    .replace("__SERVER_PID__", String(process.pid))
+    .replace("__OTHER_SUPERVISOR_PID__", String(supervisor))
+    .replaceAll("__OTHER_RUN_ID__", betaRun.id)
+    .replace("__OTHER_MASTER_PORT__", betaPort)
+    .replaceAll("__SERVER_SECRET__", secret);
+  const hostile = await createTest(alpha, target.url, script, { ...SCOPE, projectId: "alpha", ...hostileTest });
+  const hostileRun = await startRun(alpha, hostile.id, { durationSeconds: 4 });
+  const hostileEnd = await waitForRun(alpha, hostileRun.id, ended, 60_000);
+
+  // Master and two workers each probed and reported (a probe that did not run cannot pass).
+  assert.equal(target.reports.length, 3, JSON.stringify(target.reports));
+  for (const report of target.reports) {
+    assert.deepEqual(report.files, [], "files outside the run's directory");
+    assert.deepEqual(report.env, [], "environment beyond the allow-list");
+    assert.ok(report.procVisible <= 8, `sees ${report.procVisible} processes: only its own sandbox's`);
+    assert.deepEqual(report.procLeaks, []);
+    assert.deepEqual(report.signalled, [], "signalled the server or the other run's supervisor");
+    assert.equal(report.masterMessages, 12, "it did send its messages to the other run's master");
+    assert.deepEqual(report.wrote, [], "wrote outside its directory");
+    assert.match(report.hostname, /^loadmgr-[0-9a-f]{32}$/);
+  }
+  for (const path of [join(server.dataDir, "escaped"), join(ROOT, "escaped"), "/usr/escaped", "/escaped"]) {
+    assert.equal(existsSync(path), false, path);
+  }
+  assert.equal(hostileEnd.status, "Finished", hostileEnd.failureReason ?? "");
+
+  // The other project's run: unharmed, its figures exactly Locust's, the intruder's messages dropped.
+  const betaEnd = await waitForRun(beta, betaRun.id, ended, 60_000);
+  assert.equal(betaEnd.status, "Finished", betaEnd.failureReason ?? "");
+  const printed = await locustPrintedTotals(betaDir);
+  assert.equal(betaEnd.lastMetrics?.totalRequests, printed.requests);
+  assert.ok(printed.requests > 0);
+  const betaLog = readFileSync(join(betaDir, "locust.log"), "utf-8");
+  // Each hostile process made up three workers, four messages each: every one dropped; only the run's own two joined.
+  const dropped = betaLog.match(/dropped a '\w+' message from a process that is not one of this run's workers/g);
+  assert.equal(dropped?.length, 12 * target.reports.length);
+  const joined = [...betaLog.matchAll(/(\S+) \(index \d+\) reported as ready/g)].map((m) => m[1]);
+  const quit = [...betaLog.matchAll(/Worker '(\S+)' \(index \d+\) quit/g)].map((m) => m[1]);
+  assert.equal(new Set(joined).size, 2);
+  assert.ok(
+    quit.every((id) => joined.includes(id)),
+    `only its own workers quit: ${quit.join(", ")}`,
+  );
+
+  // What the hostile run exposes (its log, through failure reasons) holds none of the secrets.
+  const hostileLog = readFileSync(join(hostileDir(hostileRun.id), "locust.log"), "utf-8");
+  const runTokenSecret = readFileSync(join(server.dataDir, "run-token-secret"), "utf-8").trim();
+  for (const value of [ADMIN_TOKEN, runTokenSecret, secret, server.running.services.runTokens.issue(betaRun.id)]) {
+    assert.ok(!hostileLog.includes(value));
+  }
+}
+
 describe("run sandbox: a hostile locustfile gets nothing, and harms only its own run", () => {
   let server: TestServer;
   let target: Awaited<ReturnType<typeof startTarget>>;
@@ -128,76 +217,7 @@ describe("run sandbox: a hostile locustfile gets nothing, and harms only its own
   });
 
   it("reads, signals, joins and writes nothing outside its run, while another project's run finishes exactly", async () => {
-    const alpha = restClient(server.url, TOKENS.alpha);
-    const beta = restClient(server.url, TOKENS.beta);
-    const betaTest = await createTest(beta, target.url, plainScript, { ...SCOPE, projectId: "beta" });
-    const betaRun = await startRun(beta, betaTest.id, { durationSeconds: 14 });
-    await waitForRun(beta, betaRun.id, reporting);
-    const betaDir = server.running.localRunner.runDir(betaRun.id);
-    const betaMaster = readFileSync(`/proc/${masterPid(betaDir)}/cmdline`, "utf-8").split("\0");
-    const betaPort = betaMaster[betaMaster.indexOf("--master-bind-port") + 1] ?? "";
-    assert.match(betaPort, /^\d+$/);
-    assert.ok(betaMaster.includes("--headless") && !betaMaster.includes("--web-port"), "Locust serves no web UI");
-    const supervisor = (JSON.parse(readFileSync(join(betaDir, "supervisor.json"), "utf-8")) as { pid: number }).pid;
-
-    const script = readFileSync(join(ROOT, "test/fixtures/hostile_locustfile.py"), "utf-8")
-      .replace("__DATA_DIR__", resolve(server.dataDir))
-      .replace("__REPO_DIR__", ROOT)
-      .replace("__SERVER_PID__", String(process.pid))
-      .replace("__OTHER_SUPERVISOR_PID__", String(supervisor))
-      .replaceAll("__OTHER_RUN_ID__", betaRun.id)
-      .replace("__OTHER_MASTER_PORT__", betaPort)
-      .replaceAll("__SERVER_SECRET__", SERVER_SECRET);
-    const hostile = await createTest(alpha, target.url, script, { ...SCOPE, projectId: "alpha" });
-    const hostileRun = await startRun(alpha, hostile.id, { durationSeconds: 4 });
-    const hostileEnd = await waitForRun(alpha, hostileRun.id, ended, 60_000);
-
-    // Master and two workers each probed and reported (a probe that did not run cannot pass).
-    assert.equal(target.reports.length, 3, JSON.stringify(target.reports));
-    for (const report of target.reports) {
-      assert.deepEqual(report.files, [], "files outside the run's directory");
-      assert.deepEqual(report.env, [], "environment beyond the allow-list");
-      assert.ok(report.procVisible <= 8, `sees ${report.procVisible} processes: only its own sandbox's`);
-      assert.deepEqual(report.procLeaks, []);
-      assert.deepEqual(report.signalled, [], "signalled the server or the other run's supervisor");
-      assert.equal(report.masterMessages, 12, "it did send its messages to the other run's master");
-      assert.deepEqual(report.wrote, [], "wrote outside its directory");
-      assert.match(report.hostname, /^loadmgr-[0-9a-f]{32}$/);
-    }
-    for (const path of [join(server.dataDir, "escaped"), join(ROOT, "escaped"), "/usr/escaped", "/escaped"]) {
-      assert.equal(existsSync(path), false, path);
-    }
-    assert.equal(hostileEnd.status, "Finished", hostileEnd.failureReason ?? "");
-
-    // The other project's run: unharmed, its figures exactly Locust's, the intruder's messages dropped.
-    const betaEnd = await waitForRun(beta, betaRun.id, ended, 60_000);
-    assert.equal(betaEnd.status, "Finished", betaEnd.failureReason ?? "");
-    const printed = await locustPrintedTotals(betaDir);
-    assert.equal(betaEnd.lastMetrics?.totalRequests, printed.requests);
-    assert.ok(printed.requests > 0);
-    const betaLog = readFileSync(join(betaDir, "locust.log"), "utf-8");
-    // Each hostile process made up three workers, four messages each: every one dropped; only the run's own two joined.
-    const dropped = betaLog.match(/dropped a '\w+' message from a process that is not one of this run's workers/g);
-    assert.equal(dropped?.length, 12 * target.reports.length);
-    const joined = [...betaLog.matchAll(/(\S+) \(index \d+\) reported as ready/g)].map((m) => m[1]);
-    const quit = [...betaLog.matchAll(/Worker '(\S+)' \(index \d+\) quit/g)].map((m) => m[1]);
-    assert.equal(new Set(joined).size, 2);
-    assert.ok(
-      quit.every((id) => joined.includes(id)),
-      `only its own workers quit: ${quit.join(", ")}`,
-    );
-
-    // What the hostile run exposes (its log, through failure reasons) holds none of the secrets.
-    const hostileLog = readFileSync(join(server.running.localRunner.runDir(hostileRun.id), "locust.log"), "utf-8");
-    const runTokenSecret = readFileSync(join(server.dataDir, "run-token-secret"), "utf-8").trim();
-    for (const secret of [
-      ADMIN_TOKEN,
-      runTokenSecret,
-      SERVER_SECRET,
-      server.running.services.runTokens.issue(betaRun.id),
-    ]) {
-      assert.ok(!hostileLog.includes(secret));
-    }
+    await hostileBesideAnother(server, target, {}, SERVER_SECRET, (id) => server.running.localRunner.runDir(id));
   });
 
   it("ends a fork bomb, a memory hog and a disk filler as Failed, naming the limit; the server stays healthy", async () => {
@@ -263,5 +283,47 @@ describe("run sandbox: fails closed where it cannot be made", () => {
       await server.close();
       await off.close();
     }
+  });
+});
+
+describe("run sandbox: the same hostile locustfile through an agent", () => {
+  let server: TestServer;
+  let target: Awaited<ReturnType<typeof startTarget>>;
+  let agent: Agent;
+
+  before(async () => {
+    target = await startTarget();
+    agent = await startAgent();
+    const tokens = (["alpha", "beta"] as const).map((project) => ({
+      name: `${project}-editor`,
+      token: TOKENS[project],
+      role: "editor",
+      ...SCOPE,
+      projectId: project,
+    }));
+    server = await startTestServer(
+      {
+        security: { tokens },
+        runner: { metricsIntervalSec: 1, local: { workers: 2 }, limits: LIMITS },
+        locustClusters: [{ id: "gen-1", baseUrl: agent.url, authToken: AGENT_TOKEN, ...SCOPE, projectId: "alpha" }],
+      },
+      { role: "all" },
+    );
+    writeFileSync(join(server.dataDir, "admin-token"), `${ADMIN_TOKEN}\n`, { mode: 0o600 });
+  });
+  after(async () => {
+    agent?.process.kill("SIGKILL");
+    await server?.close();
+    target?.server.close();
+    target?.server.closeAllConnections();
+    if (agent !== undefined) {
+      for (const pid of processesMentioning(agent.dir)) process.kill(pid, "SIGKILL");
+      rmSync(agent.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gets nothing of the agent's host either: not its token, not the server's files, not the other run", async () => {
+    // The agent's token is on its command line: a script that could see the agent's process would find it.
+    await hostileBesideAnother(server, target, { locustClusterId: "gen-1" }, AGENT_TOKEN, (id) => join(agent.dir, id));
   });
 });
