@@ -30,17 +30,24 @@ describe("live fan-out across two server processes sharing one Redis", () => {
       LOADMGR_API_TOKEN: ADMIN_TOKEN,
       LOADMGR_LOCUST_CALLBACK_TOKEN: CALLBACK_TOKEN,
     };
-    // Two API instances on two ports (as behind a load balancer); neither starts Locust.
-    [a, b] = await Promise.all([
+    // Two API instances on two ports (as behind a load balancer); neither starts Locust. If one fails to
+    // start, the other is stopped too: a server left running would keep this file from ever ending.
+    const started = await Promise.allSettled([
       startServerProcess(env, ["--role", "api"]),
       startServerProcess(env, ["--role", "api"]),
     ]);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed !== undefined) {
+      for (const s of started) if (s.status === "fulfilled") await stopServerProcess(s.value.child);
+      throw failed.reason;
+    }
+    [a, b] = started.map((s) => (s as PromiseFulfilledResult<ServerProcess>).value) as [ServerProcess, ServerProcess];
     assert.notEqual(a.url, b.url);
     wsB = liveClient(b.url, ADMIN_TOKEN);
   });
   after(async () => {
-    await Promise.all([stopServerProcess(a.child), stopServerProcess(b.child)]);
-    await redis.stop();
+    await Promise.all([a, b].filter((s) => s !== undefined).map((s) => stopServerProcess(s.child)));
+    await redis?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

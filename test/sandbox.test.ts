@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -158,6 +158,18 @@ async function hostileBesideAnother(
     assert.equal(existsSync(path), false, path);
   }
   assert.equal(hostileEnd.status, "Finished", hostileEnd.failureReason ?? "");
+  // The run's files are its owner's alone.
+  const dir = hostileDir(hostileRun.id);
+  for (const [path, mode] of [
+    [dir, 0o700],
+    [join(dir, "locust.log"), 0o600],
+    [join(dir, "spec.json"), 0o600],
+    [join(dir, "work"), 0o700],
+    [join(dir, "work", "locustfile.py"), 0o600],
+    [join(dir, "work", "locust_stats.csv"), 0o600],
+  ] as const) {
+    assert.equal(statSync(path).mode & 0o777, mode, path);
+  }
 
   // The other project's run: unharmed, its figures exactly Locust's, the intruder's messages dropped.
   const betaEnd = await waitForRun(beta, betaRun.id, ended, 60_000);

@@ -15,6 +15,9 @@ describe("the server process", () => {
     const token = readFileSync(tokenFile, "utf-8").trim();
     assert.ok(token.length >= 16);
     assert.equal(statSync(tokenFile).mode & 0o077, 0, "the token file is readable by its owner only");
+    for (const file of ["loadmgr.sqlite", "run-token-secret"]) {
+      assert.equal(statSync(join(dataDir, file)).mode & 0o077, 0, `${file} is readable by its owner only`);
+    }
     assert.ok(first.output().includes(token), "the token is printed");
     const res = await fetch(`${first.url}/v1/load-tests`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Optional, Tuple
 
 from . import __version__
+from .sandbox import kill_recorded_cgroup
 
 logger = logging.getLogger("loadmgr.agent")
 
@@ -98,6 +99,8 @@ class Agent:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        # A sandbox killed while it was being set up can leave a process outside the group: its cgroup has it.
+        kill_recorded_cgroup(os.path.join(self.runs_dir, run_id))
         process.wait()
 
     def shutdown(self) -> None:

@@ -18,6 +18,7 @@ import resource
 import shutil
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -215,11 +216,30 @@ class Cgroup:
 
     def remove(self) -> None:
         self.kill_all()
-        for path in set(self.dirs.values()):
-            try:
-                os.rmdir(path)
-            except OSError:
-                pass
+        # Killed processes leave the cgroup as they finish dying: wait for that (2 s at most).
+        left = set(self.dirs.values())
+        for _ in range(40):
+            for path in list(left):
+                try:
+                    os.rmdir(path)
+                    left.discard(path)
+                except FileNotFoundError:
+                    left.discard(path)
+                except OSError:
+                    pass
+            if not left:
+                return
+            time.sleep(0.05)
+
+
+def kill_recorded_cgroup(run_dir: str) -> None:
+    """Kills every process left in the run's cgroup (as its supervisor recorded it), if it had one."""
+    try:
+        with open(os.path.join(run_dir, "cgroup.json"), encoding="utf-8") as handle:
+            dirs = json.load(handle)["dirs"]
+    except (OSError, ValueError, KeyError):
+        return
+    Cgroup({"pids": dirs[0], "memory": dirs[-1]}, v2=False).kill_all()
 
 
 def _own_cgroups() -> Dict[str, str]:

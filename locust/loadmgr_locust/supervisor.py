@@ -131,6 +131,10 @@ def supervise(run_dir: str) -> int:
     visible_work = WORK if sandboxed else work
     inner = [sys.executable, "-m", "loadmgr_locust", "launch", json.dumps(build_commands(spec, visible_work))]
     cgroup = Cgroup.create(f"loadmgr-{spec['runId']}", limits)
+    if cgroup is not None:
+        # For whoever must kill the run outright (the server, the agent): every process in it, wherever it went.
+        with open(os.path.join(run_dir, "cgroup.json"), "w", encoding="utf-8") as handle:
+            json.dump({"dirs": sorted(set(cgroup.dirs.values()))}, handle)
     if cgroup is None:
         print("loadmgr: no cgroup could be made; processes and memory are limited per process (rlimits)", file=sys.stderr, flush=True)
 

@@ -26,6 +26,7 @@ const PUBLIC_OPERATIONS = [
   "get /v1/runs/{id}/metrics/scatter",
   "get /v1/runs/{id}/metrics/aggregate",
   "get /v1/load-tests/{id}/trend",
+  "post /v1/live-tickets",
 ];
 
 it("builds the public document with every management path and bearer auth, and no internal path", () => {

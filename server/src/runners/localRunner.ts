@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -120,15 +120,63 @@ export class LocalRunner implements Runner {
 
   kill(runId: string): Promise<void> {
     const pid = this.pid(runId);
-    if (pid === undefined) return Promise.resolve();
-    try {
-      // The supervisor's group; the sandbox dies with its supervisor.
-      process.kill(-pid, "SIGKILL");
-      this.logger.warn({ runId, pid }, "local Locust processes killed");
-    } catch {
-      // the group is already gone
+    if (pid !== undefined) {
+      try {
+        // The supervisor's group; the sandbox dies with its supervisor.
+        process.kill(-pid, "SIGKILL");
+        this.logger.warn({ runId, pid }, "local Locust processes killed");
+      } catch {
+        // the group is already gone
+      }
     }
+    // A sandbox killed while it was being set up can leave a process outside the group: its cgroup has it.
+    this.killCgroup(runId);
     return Promise.resolve();
+  }
+
+  /**
+   * Kills every process in the run's cgroup, as its supervisor recorded it (cgroup.json, beyond the
+   * run's reach), and removes the cgroup once it is empty (a killed supervisor could not).
+   */
+  private killCgroup(runId: string): void {
+    let dirs: string[];
+    try {
+      dirs = (JSON.parse(readFileSync(join(this.runDir(runId), "cgroup.json"), "utf-8")) as { dirs: string[] }).dirs;
+    } catch {
+      return;
+    }
+    for (const dir of dirs) {
+      for (let round = 0; round < 10; round++) {
+        let pids: number[];
+        try {
+          pids = readFileSync(join(dir, "cgroup.procs"), "utf-8").split("\n").filter(Boolean).map(Number);
+        } catch {
+          break;
+        }
+        if (pids.length === 0) break;
+        for (const member of pids) {
+          try {
+            process.kill(member, "SIGKILL");
+          } catch {
+            // gone meanwhile
+          }
+        }
+      }
+    }
+    // Killed processes leave the cgroup as they finish dying: remove it when they have.
+    const remove = (attempt: number): void => {
+      const left = dirs.filter((dir) => {
+        try {
+          rmdirSync(dir);
+          return false;
+        } catch (error) {
+          return (error as NodeJS.ErrnoException).code === "EBUSY";
+        }
+      });
+      dirs = left;
+      if (left.length > 0 && attempt < 20) setTimeout(() => remove(attempt + 1), 250).unref();
+    };
+    remove(0);
   }
 
   inspect(runId: string): Promise<RunnerState> {
