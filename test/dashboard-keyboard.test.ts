@@ -148,9 +148,9 @@ describe("the dashboard by keyboard alone, at tablet width", { timeout: 180_000 
     // Back up the page to the theme switch in the header.
     await tabTo(page, "Switch to dark theme", { back: true, max: 60 });
     await page.keyboard.press("Enter");
-    await page.waitForFunction('document.documentElement.dataset.theme === "dark"');
+    await page.locator('html[data-theme="dark"]').waitFor({ state: "attached" });
     await page.keyboard.press("Enter");
-    await page.waitForFunction('document.documentElement.dataset.theme === "light"');
+    await page.locator('html[data-theme="light"]').waitFor({ state: "attached" });
   });
 
   it("shows the list and the test page at tablet width", async () => {
