@@ -107,6 +107,26 @@ const FILL_DISK = `    for i in range(200):
             break`;
 
 /**
+ * A server that runs jobs, with an editor token for each of two projects, small limits, two workers per
+ * run, and the admin token in its data directory as `npm start` leaves it.
+ */
+async function startSandboxServer(extra: Record<string, unknown> = {}): Promise<TestServer> {
+  const tokens = (["alpha", "beta"] as const).map((project) => ({
+    name: `${project}-editor`,
+    token: TOKENS[project],
+    role: "editor",
+    ...SCOPE,
+    projectId: project,
+  }));
+  const server = await startTestServer(
+    { security: { tokens }, runner: { metricsIntervalSec: 1, local: { workers: 2 }, limits: LIMITS }, ...extra },
+    { role: "all" },
+  );
+  writeFileSync(join(server.dataDir, "admin-token"), `${ADMIN_TOKEN}\n`, { mode: 0o600 });
+  return server;
+}
+
+/**
  * Runs the hostile locustfile in project alpha (with `hostileTest`'s extra fields: a cluster, say)
  * beside a plain distributed run in project beta on the server's host, and checks that it got
  * nothing, that beta finished with Locust's exact totals, and that nothing holding `secret` leaked.
@@ -211,22 +231,7 @@ describe("run sandbox: a hostile locustfile gets nothing, and harms only its own
   before(async () => {
     process.env.LOADMGR_TEST_SERVER_SECRET = SERVER_SECRET;
     target = await startTarget();
-    const tokens = (["alpha", "beta"] as const).map((project) => ({
-      name: `${project}-editor`,
-      token: TOKENS[project],
-      role: "editor",
-      ...SCOPE,
-      projectId: project,
-    }));
-    server = await startTestServer(
-      {
-        security: { tokens },
-        runner: { metricsIntervalSec: 1, local: { workers: 2 }, limits: LIMITS },
-      },
-      { role: "all" },
-    );
-    // As `npm start` leaves it: the admin token in the data directory.
-    writeFileSync(join(server.dataDir, "admin-token"), `${ADMIN_TOKEN}\n`, { mode: 0o600 });
+    server = await startSandboxServer();
   });
   after(async () => {
     delete process.env.LOADMGR_TEST_SERVER_SECRET;
@@ -313,22 +318,9 @@ describe("run sandbox: the same hostile locustfile through an agent", () => {
   before(async () => {
     target = await startTarget();
     agent = await startAgent();
-    const tokens = (["alpha", "beta"] as const).map((project) => ({
-      name: `${project}-editor`,
-      token: TOKENS[project],
-      role: "editor",
-      ...SCOPE,
-      projectId: project,
-    }));
-    server = await startTestServer(
-      {
-        security: { tokens },
-        runner: { metricsIntervalSec: 1, local: { workers: 2 }, limits: LIMITS },
-        locustClusters: [{ id: "gen-1", baseUrl: agent.url, authToken: AGENT_TOKEN, ...SCOPE, projectId: "alpha" }],
-      },
-      { role: "all" },
-    );
-    writeFileSync(join(server.dataDir, "admin-token"), `${ADMIN_TOKEN}\n`, { mode: 0o600 });
+    server = await startSandboxServer({
+      locustClusters: [{ id: "gen-1", baseUrl: agent.url, authToken: AGENT_TOKEN, ...SCOPE, projectId: "alpha" }],
+    });
   });
   after(async () => {
     agent?.process.kill("SIGKILL");

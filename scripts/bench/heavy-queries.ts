@@ -7,15 +7,15 @@
 // server's peak RSS. Every loop is bounded by time; loopback only.
 //   node --import tsx scripts/bench/heavy-queries.ts [seconds=20] [viewers=4] [pushesPerSec=20] [hours=24]
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { encodeScript, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
 import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess } from "../../test/helpers/serverProcess.js";
 import { startBenchProcess } from "./benchProcess.js";
+import { createBenchRuns, postJson } from "./http.js";
 import { storeLongRun } from "./longRun.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
 
@@ -35,55 +35,10 @@ const server = await startBenchProcess("apiOnlyServer.ts", {
 const url = new URL(server.url);
 const pid = server.child.pid ?? 0;
 
-async function admin<T>(path: string, payload: unknown): Promise<T> {
-  const res = await fetch(`${server.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify(payload),
-  });
-  if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-const test = await admin<LoadTest>("/v1/load-tests", {
-  name: "heavy-queries bench",
-  accountId: "bench",
-  orgId: "bench",
-  projectId: "bench",
-  targetUrl: "http://127.0.0.1:9",
-  scriptContent: encodeScript("print('not run')\n"),
-  maxDurationSec: 86_400,
-  defaultDurationSec: 86_400,
-});
-const liveRuns: string[] = [];
-for (let i = 0; i < LIVE_RUNS; i++) liveRuns.push((await admin<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).id);
+const liveRuns = await createBenchRuns(server.url, ADMIN_TOKEN, "heavy-queries bench", LIVE_RUNS);
 
 const random = seededRandom(3);
 const nextSeq = new Map<string, number>();
-function post(agent: Agent, path: string, payload: string): Promise<number> {
-  return new Promise((done, fail) => {
-    const req = request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path,
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(payload),
-          authorization: `Bearer ${CALLBACK}`,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => done(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", fail);
-    req.end(payload);
-  });
-}
-
 /** Pushes at a steady rate (one run after the other), each push's latency recorded. */
 async function pushSteadily(until: number, latencies: number[]): Promise<void> {
   const agent = new Agent({ keepAlive: true });
@@ -99,7 +54,7 @@ async function pushSteadily(until: number, latencies: number[]): Promise<void> {
       timestamp: Date.now(),
     });
     const begin = performance.now();
-    const status = await post(agent, "/v1/internal/locust/metrics", body);
+    const status = await postJson(agent, url, "/v1/internal/locust/metrics", body, CALLBACK);
     if (status !== 200) throw new Error(`push answered ${status}`);
     latencies.push(performance.now() - begin);
     next += gap;

@@ -5,14 +5,14 @@
 // Node HTTP server that only parses the same JSON. Every loop is bounded by time; loopback only.
 //   node --import tsx scripts/bench/ingest.ts [seconds=10] [levels=1,2,4,8,16] [targets=sqlite,mongodb,bare]
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeScript, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
 import { startMongoWireServer } from "../../test/helpers/ferretdb.js";
 import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess, type ServerProcess } from "../../test/helpers/serverProcess.js";
 import { startBenchProcess } from "./benchProcess.js";
+import { createBenchRuns, postJson } from "./http.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -31,55 +31,8 @@ const body = (runId: string, seq: number): string =>
     .replace('"RUN_ID"', JSON.stringify(runId))
     .replace(/"seq":\d+/, `"seq":${seq}`);
 
-function post(agent: Agent, url: URL, path: string, payload: string, token: string): Promise<number> {
-  return new Promise((done, fail) => {
-    const req = request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path,
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(payload),
-          authorization: `Bearer ${token}`,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => done(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", fail);
-    req.end(payload);
-  });
-}
-
-async function createRuns(baseUrl: string, count: number): Promise<string[]> {
-  const call = async <T>(path: string, payload: unknown): Promise<T> => {
-    const res = await fetch(`${baseUrl}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
-      body: JSON.stringify(payload),
-    });
-    if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
-  const test = await call<LoadTest>("/v1/load-tests", {
-    name: "ingest bench",
-    accountId: "bench",
-    orgId: "bench",
-    projectId: "bench",
-    targetUrl: "http://127.0.0.1:9",
-    scriptContent: encodeScript("print('not run')\n"),
-    maxDurationSec: 86_400,
-    defaultDurationSec: 86_400,
-  });
-  const runs: string[] = [];
-  for (let i = 0; i < count; i++) runs.push((await call<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).id);
-  return runs;
-}
+const createRuns = (baseUrl: string, count: number): Promise<string[]> =>
+  createBenchRuns(baseUrl, ADMIN_TOKEN, "ingest bench", count);
 
 interface Level {
   concurrency: number;
@@ -101,7 +54,7 @@ async function measure(baseUrl: string, runIds: string[], concurrency: number, s
       while (performance.now() < deadline) {
         const payload = body(runId, seq.next++);
         const began = performance.now();
-        const status = await post(agent, url, "/v1/internal/locust/metrics", payload, CALLBACK);
+        const status = await postJson(agent, url, "/v1/internal/locust/metrics", payload, CALLBACK);
         latencies.push(performance.now() - began);
         if (status !== 200) errors++;
       }
