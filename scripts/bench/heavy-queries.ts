@@ -5,7 +5,9 @@
 // scatter by endpoint name, the whole-run figures, and a 24 h window that must be refused). Prints
 // push and /healthz latency percentiles per phase, their ratio, what the viewers got, and the
 // server's peak RSS. Every loop is bounded by time; loopback only.
-//   node --import tsx scripts/bench/heavy-queries.ts [seconds=20] [viewers=4] [pushesPerSec=20] [hours=24]
+// With `only`, the viewers run just that one of the heavy reads (0-based, in the order listed below),
+// to see which holds the event loop longest.
+//   node --import tsx scripts/bench/heavy-queries.ts [seconds=20] [viewers=4] [pushesPerSec=20] [hours=24] [only]
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
@@ -19,7 +21,7 @@ import { createBenchRuns, postJson } from "./http.js";
 import { storeLongRun } from "./longRun.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
 
-const [seconds = 20, viewers = 4, pushesPerSec = 20, hours = 24] = process.argv.slice(2).map(Number);
+const [seconds = 20, viewers = 4, pushesPerSec = 20, hours = 24, only] = process.argv.slice(2).map(Number);
 const CALLBACK = "bench-callback-token-0123456789";
 const LIVE_RUNS = 10;
 const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-heavy-"));
@@ -74,7 +76,7 @@ async function pollHealth(until: number, latencies: number[]): Promise<void> {
 }
 
 const H = 3_600_000;
-const heavy = [
+const allHeavy = [
   `/v1/runs/${longRun}/metrics/aggregate?from=${T0}&to=${T0 + 6 * H - 1}`,
   `/v1/runs/${longRun}/metrics/timeseries?from=${T0 + 6 * H}&to=${T0 + 12 * H - 1}&name=/api/endpoint-0`,
   `/v1/runs/${longRun}/metrics/scatter?from=${T0 + 12 * H}&to=${T0 + 18 * H - 1}&name=/api/endpoint-1`,
@@ -83,6 +85,7 @@ const heavy = [
   `/v1/runs/${longRun}/graph?maxPoints=1000`,
   `/v1/runs/${longRun}/summary`,
 ];
+const heavy = only === undefined ? allHeavy : allHeavy.slice(only, only + 1);
 const answered = new Map<number, number>();
 async function view(until: number, offset: number): Promise<void> {
   for (let i = offset; performance.now() < until; i++) {
