@@ -221,7 +221,7 @@ describe("the dashboard in a real browser, against a real server and real Locust
     await page.locator('input[name="defaultUsers"]').fill("6");
     await page.locator('input[name="tags"]').fill("shop, nightly");
     await page.getByRole("button", { name: "Save changes" }).click();
-    await page.getByRole("heading", { name: before.name, level: 1 }).waitFor();
+    await page.getByRole("heading", { name: before.name, level: 1, exact: true }).waitFor();
     const after = (await api().get<LoadTest>(`/v1/load-tests/${before.id}`)).body;
     assert.deepEqual(
       [after.description, after.defaultUsers, after.tags, after.latestRevisionNumber],
