@@ -121,7 +121,13 @@ def supervise(run_dir: str) -> int:
         spec = json.load(handle)
     work = os.path.join(run_dir, "work")
     os.makedirs(work, mode=0o700, exist_ok=True)
-    with open(os.path.join(work, "locustfile.py"), "wb") as handle:
+    # The run's own processes can write work/: a start after a crash may find there whatever they left,
+    # a symlink to a file of this (trusted) process's user included. Never write through one.
+    locustfile = os.path.join(work, "locustfile.py")
+    if os.path.lexists(locustfile):
+        os.unlink(locustfile)
+    fd = os.open(locustfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as handle:
         handle.write(base64.b64decode(spec["scriptContent"]))
     limits = Limits.of(spec)
     sandboxed = spec.get("sandbox", True) is not False
