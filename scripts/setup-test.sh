@@ -30,3 +30,13 @@ fi
 
 # Locust: the newest supported version (what runs use) and the oldest (the plugin's tests run on both).
 bash scripts/setup-python.sh --oldest
+
+# Schemathesis (PyPI) fuzzes the published OpenAPI documents (test/schemathesis.test.ts).
+st_want="schemathesis==4.32.5"
+if [ ! -x .venv/schemathesis/bin/st ] || [ "$(cat .venv/schemathesis/.loadmgr-stamp 2>/dev/null)" != "$st_want" ]; then
+  log "creating .venv/schemathesis ($st_want; about 30 s)…"
+  rm -rf .venv/schemathesis
+  python3 -m venv .venv/schemathesis
+  .venv/schemathesis/bin/pip install --quiet --disable-pip-version-check "$st_want"
+  echo "$st_want" >.venv/schemathesis/.loadmgr-stamp
+fi

@@ -1,17 +1,19 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type {
-  Aggregate,
-  Graph,
-  LoadTest,
-  LoadTestRun,
-  MetricSnapshotPush,
-  RequestStats,
-  RunSummary,
-  Scatter,
-  Timeseries,
-  Trend,
+import {
+  MAX_TIMESERIES_PAGE,
+  type Aggregate,
+  type Graph,
+  type LoadTest,
+  type LoadTestRun,
+  type MetricSnapshotPush,
+  type RequestStats,
+  type RunSummary,
+  type Scatter,
+  type Timeseries,
+  type Trend,
 } from "@loadmgr/shared";
+import { SAMPLE_LOCUSTFILE } from "./helpers/fixtures.js";
 import { locustBucket, referencePercentile } from "./helpers/locustReference.js";
 import { createTest, startRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
@@ -215,6 +217,59 @@ describe("run analytics over REST", () => {
       assert.equal(point.requests, mine.length);
       assert.equal(point.p95ResponseMs, percentile(mine, 0.95));
     }
+  });
+
+  it("pages a time series: afterSeq from the previous page's nextAfterSeq, null on the last", async () => {
+    for (const name of ["", "&name=/cart"]) {
+      const pages: number[][] = [];
+      let afterSeq: number | null = null;
+      do {
+        const after: string = afterSeq === null ? "" : `&afterSeq=${afterSeq}`;
+        const res = await api().get<Timeseries>(`/v1/runs/${run.id}/metrics/timeseries?limit=4${after}${name}`);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        pages.push(res.body.points.map((p) => p.seq));
+        afterSeq = res.body.nextAfterSeq;
+      } while (afterSeq !== null && pages.length < 10);
+      assert.deepEqual(
+        pages,
+        [
+          [1, 2, 3, 4],
+          [5, 6, 7, 8],
+          [9, 10],
+        ],
+        name,
+      );
+    }
+    // A page that ends exactly at the window's end says so: no empty page after it.
+    const exact = await api().get<Timeseries>(`/v1/runs/${run.id}/metrics/timeseries?limit=10`);
+    assert.equal(exact.body.points.length, 10);
+    assert.equal(exact.body.nextAfterSeq, null);
+    const over = await api().get(`/v1/runs/${run.id}/metrics/timeseries?limit=2001`);
+    assert.equal(over.status, 400);
+    assert.equal(over.body.field, "limit");
+  });
+
+  it("exports a time series longer than one page as one CSV, written page by page", async () => {
+    // A test of its own: the trend below counts this test's runs.
+    const own = await createTest(api(), "http://127.0.0.1:9", SAMPLE_LOCUSTFILE, { name: "long" });
+    const long = await startRun(api(), own.id);
+    const locust = restClient(server.url, server.running.services.runTokens.issue(long.id));
+    const base = Date.now() - 240_000;
+    const SNAPSHOTS = MAX_TIMESERIES_PAGE + 50;
+    for (let seq = 1; seq <= SNAPSHOTS; seq++) {
+      const body = snapshotOf(long.id, seq, samplesOf(1), { requests: 0, failures: 0 });
+      const res = await locust.post("/v1/internal/locust/metrics", { ...body, timestamp: base + seq * 100 });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+    const csv = await fetch(`${server.url}/v1/runs/${long.id}/metrics/timeseries.csv`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    const rows = (await csv.text()).trimEnd().split("\r\n");
+    assert.equal(rows.length, 1 + SNAPSHOTS);
+    assert.deepEqual(
+      rows.slice(1).map((row) => Number(row.split(",")[0])),
+      Array.from({ length: SNAPSHOTS }, (_, i) => i + 1),
+    );
   });
 
   it("aggregates the whole run or a window, with the name filter", async () => {

@@ -22,6 +22,8 @@ interface ErrorBody {
   message: string;
 }
 
+const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
 describe("hostile input is refused without harm", () => {
   let server: TestServer;
   const admin = () => restClient(server.url);
@@ -126,6 +128,45 @@ describe("hostile input is refused without harm", () => {
     assert.equal(trpc.status, 400);
     // Query strings are text: numbers declared for them still read as numbers.
     assert.equal((await admin().get("/v1/load-tests?limit=2")).status, 200);
+    // At any depth: an object where a request sample's boolean belongs (found by schemathesis).
+    const test = (await admin().post<LoadTest>("/v1/load-tests", TEST)).body;
+    const run = (await admin().post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).body;
+    const locust = restClient(server.url, server.running.services.runTokens.issue(run.id));
+    const sample = { timestamp: Date.now(), method: "GET", name: "/", responseMs: 1, success: {} };
+    const deep = await locust.post<ErrorBody>("/v1/internal/locust/metrics", {
+      ...snapshot(run.id, 1, {}, Date.now() - 5_000),
+      requestSamples: [sample],
+    });
+    assert.equal(deep.status, 400, JSON.stringify(deep.body));
+    assert.equal(deep.body.field, "requestSamples.0.success");
+  });
+
+  it("answers a method a path does not take with 405 and Allow, and a body that is not an object with 400", async () => {
+    const trace = await fetch(`${server.url}/v1/load-tests`, { method: "PATCH", headers: AUTH });
+    assert.equal(trace.status, 405);
+    assert.equal(trace.headers.get("allow"), "POST, GET");
+    assert.equal(((await trace.json()) as ErrorBody).code, "METHOD_NOT_ALLOWED");
+    for (const body of ["-6732634", "[]", "null", '"text"']) {
+      const res = await fetch(`${server.url}/v1/live-tickets`, {
+        method: "POST",
+        headers: { ...AUTH, "content-type": "application/json" },
+        body,
+      });
+      assert.equal(res.status, 400, body);
+      assert.match(((await res.json()) as ErrorBody).message, /must be a JSON object/);
+    }
+    const twice = await fetch(`${server.url}/v1/runs/some-run/metrics/timeseries.csv?to=5&to=0`, { headers: AUTH });
+    assert.equal(twice.status, 400);
+    assert.equal(((await twice.json()) as ErrorBody).field, "to");
+    // A number in the query is written as one: coercion would read "" as 0 and "0x10" as 16.
+    for (const query of ["to=", "to=%205", "limit=0x10", "afterSeq=1e"]) {
+      for (const path of ["/v1/runs/some-run/metrics/timeseries", "/v1/runs/some-run/metrics/timeseries.csv"]) {
+        if (path.endsWith(".csv") && !query.startsWith("to")) continue;
+        const res = await fetch(`${server.url}${path}?${query}`, { headers: AUTH });
+        assert.equal(res.status, 400, `${path}?${query}`);
+        assert.equal(((await res.json()) as ErrorBody).field, query.split("=")[0]);
+      }
+    }
   });
 
   it("refuses ingest timed outside the run's life, and folds endpoint names past the cap into one row", async () => {

@@ -8,6 +8,7 @@ import {
   type TRPCClient,
 } from "@trpc/client";
 import superjson from "superjson";
+import type { Timeseries, TimeseriesInput } from "@loadmgr/shared";
 import type { AppRouter } from "../../server/src/routers/index.js";
 
 // Types only: nothing of the server's runtime is imported by this package.
@@ -93,4 +94,22 @@ export function createLoadManagerClient(options: LoadManagerClientOptions): Load
       }),
     ],
   });
+}
+
+/**
+ * A run's whole time series (or a window of it): the server answers a page at a time (at most
+ * MAX_TIMESERIES_PAGE points); this asks for page after page and joins them.
+ */
+export async function wholeTimeseries(
+  client: LoadManagerClient,
+  input: Omit<TimeseriesInput, "afterSeq">,
+): Promise<Timeseries> {
+  const first = await client.analytics.timeseries.query(input);
+  const points = [...first.points];
+  for (let afterSeq = first.nextAfterSeq; afterSeq !== null;) {
+    const page = await client.analytics.timeseries.query({ ...input, afterSeq });
+    points.push(...page.points);
+    afterSeq = page.nextAfterSeq;
+  }
+  return { ...first, points, nextAfterSeq: null };
 }

@@ -2,9 +2,10 @@
 // snapshots) is stored, the server starts as its own process (no job worker), and live runs get
 // pushes at a steady rate while /healthz is polled. Phase 1: pushes alone. Phase 2: the same, plus
 // viewers looping over the heaviest reads of the long run (6 h windowed aggregate, time series and
-// scatter by endpoint name, the whole-run figures, and a 24 h window that must be refused). Prints
-// push and /healthz latency percentiles per phase, their ratio, what the viewers got, and the
-// server's peak RSS. Every loop is bounded by time; loopback only.
+// scatter by endpoint name, the whole-run figures, and a 24 h window that must be refused; a time
+// series is read whole, a page per request). Prints push and /healthz latency percentiles per phase,
+// their ratio, what the viewers got, and the server's peak RSS. Every loop is bounded by time;
+// loopback only.
 // With `only`, the viewers run just that one of the heavy reads (0-based, in the order listed below),
 // to see which holds the event loop longest.
 //   node --import tsx scripts/bench/heavy-queries.ts [seconds=20] [viewers=4] [pushesPerSec=20] [hours=24] [only]
@@ -87,14 +88,24 @@ const allHeavy = [
 ];
 const heavy = only === undefined ? allHeavy : allHeavy.slice(only, only + 1);
 const answered = new Map<number, number>();
-async function view(until: number, offset: number): Promise<void> {
-  for (let i = offset; performance.now() < until; i++) {
-    const res = await fetch(`${server.url}${heavy[i % heavy.length] ?? ""}`, {
+/** One read; a time series is read whole, page after page (each page one answer). */
+async function read(path: string): Promise<void> {
+  let afterSeq: number | null = null;
+  do {
+    const res = await fetch(`${server.url}${path}${afterSeq === null ? "" : `&afterSeq=${afterSeq}`}`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
-    await res.arrayBuffer();
+    const body = Buffer.from(await res.arrayBuffer());
     answered.set(res.status, (answered.get(res.status) ?? 0) + 1);
-  }
+    afterSeq =
+      res.status === 200 && path.includes("/metrics/timeseries?")
+        ? (JSON.parse(body.toString()) as { nextAfterSeq: number | null }).nextAfterSeq
+        : null;
+  } while (afterSeq !== null);
+}
+
+async function view(until: number, offset: number): Promise<void> {
+  for (let i = offset; performance.now() < until; i++) await read(heavy[i % heavy.length] ?? "");
 }
 
 let peakRss = 0;

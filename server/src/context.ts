@@ -33,4 +33,6 @@ export interface Context extends Services {
   connection?: ConnectionCounter | undefined;
   /** Bytes written to this call's connection that the client has not yet taken. */
   unsent: () => number;
+  /** This call is part of an export that already holds one of the token's heavy-query slots. */
+  heavySlotHeld?: boolean;
 }

@@ -46,6 +46,8 @@ const APP_CODE_BY_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
   UNAUTHORIZED: "UNAUTHORIZED",
   NOT_FOUND: "NOT_FOUND",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+  METHOD_NOT_SUPPORTED: "METHOD_NOT_ALLOWED",
 };
 
 /** What every error tells a client: the stable code, a message, the field and (for bad input) all issues. */

@@ -9,7 +9,7 @@ export const DEFAULT_SCATTER_COLUMNS = 200;
 export const DEFAULT_TREND_RUNS = 50;
 export const MAX_TREND_RUNS = 200;
 
-const queryTimestamp = z.coerce.number().pipe(timestampSchema);
+const queryTimestamp = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** A time window over a run's snapshots, by snapshot timestamp (unix ms), both ends included. */
 const windowShape = {
@@ -42,6 +42,32 @@ export const graphInputSchema = z
   .superRefine(checkWindow);
 
 export const windowInputSchema = z.strictObject({ ...windowShape, name: nameFilter }).superRefine(checkWindow);
+
+/** Points in one page of a time series: pages keep every answer small, whatever the window. */
+export const DEFAULT_TIMESERIES_PAGE = 1_000;
+export const MAX_TIMESERIES_PAGE = 2_000;
+
+export const timeseriesInputSchema = z
+  .strictObject({
+    ...windowShape,
+    name: nameFilter,
+    afterSeq: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe("only snapshots after this seq: the previous page's nextAfterSeq"),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_TIMESERIES_PAGE)
+      .default(DEFAULT_TIMESERIES_PAGE)
+      .describe("at most this many points in the page"),
+  })
+  .superRefine(checkWindow);
+export type TimeseriesInput = z.input<typeof timeseriesInputSchema>;
 
 export const scatterInputSchema = z
   .strictObject({
@@ -179,6 +205,11 @@ export const timeseriesSchema = z.object({
   runId: entityIdSchema,
   name: z.string().nullable().describe("the endpoint name filter, if any"),
   points: z.array(timeseriesPointSchema),
+  nextAfterSeq: z
+    .number()
+    .int()
+    .nullable()
+    .describe("pass as afterSeq for the next page; null on the window's last page"),
 });
 export type Timeseries = z.infer<typeof timeseriesSchema>;
 

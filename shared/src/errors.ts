@@ -1,6 +1,6 @@
 /**
  * Stable error codes that every API error carries in `code`. Clients branch on these; the HTTP
- * status says the class (400, 401, 403, 404, 409, 413, 429), the code says exactly what went wrong.
+ * status says the class (400, 401, 403, 404, 405, 409, 413, 415, 429, 503), the code says exactly what went wrong.
  */
 export const ERROR_CODES = {
   INVALID_INPUT: 400,
@@ -22,10 +22,12 @@ export const ERROR_CODES = {
   REVISION_NOT_FOUND: 404,
   RUN_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   INVALID_TRANSITION: 409,
   RUN_FINISHED: 409,
   LOAD_TEST_HAS_ACTIVE_RUNS: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   SUBSCRIBER_TOO_SLOW: 429,
   TOO_MANY_HEAVY_QUERIES: 429,
   TOO_MANY_SUBSCRIPTIONS: 429,

@@ -10,7 +10,12 @@ export const scopeIdSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9._:@-]+$/, "use letters, digits and . _ : @ - only");
 
-export const entityIdSchema = z.string().min(1).max(64);
+/** Load test, revision and run ids: the server makes UUIDs; characters that a URL path carries as they are. */
+export const entityIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, "an id has letters, digits and . _ - only");
 
 export const metadataSchema = z.record(z.string(), z.unknown());
 

@@ -102,7 +102,7 @@ export const updateLoadTestInputSchema = z.strictObject({
 export type UpdateLoadTestInput = z.infer<typeof updateLoadTestInputSchema>;
 
 /** Query strings carry `tags=a,b` or `tags=a&tags=b`; both mean any of a, b. */
-const tagFilterSchema = z.union([z.string(), z.array(z.string())]).transform((v) =>
+const tagFilterSchema = z.union([z.string().max(1000), z.array(z.string().max(64)).max(20)]).transform((v) =>
   (Array.isArray(v) ? v : [v])
     .flatMap((t) => t.split(","))
     .map((t) => t.trim())

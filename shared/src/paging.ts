@@ -5,7 +5,7 @@ export const MAX_PAGE_SIZE = 200;
 
 export const pageInputShape = {
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).optional().describe("nextCursor of the previous page"),
+  cursor: z.string().min(1).max(512).optional().describe("nextCursor of the previous page"),
   offset: z.coerce.number().int().min(0).optional().describe("items to skip; an alternative to cursor"),
 };
 

@@ -3,7 +3,7 @@ import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { TRPCClientError } from "@trpc/client";
 import { WebSocket } from "ws";
-import { createLoadManagerClient, type LoadManagerClient } from "../index.js";
+import { createLoadManagerClient, wholeTimeseries, type LoadManagerClient } from "../index.js";
 import { compareRuns, errorRatePercent, unifiedDiff, type Change } from "@loadmgr/shared";
 import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
 
@@ -408,7 +408,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (format === "json") {
         const [requests, timeseries] = await Promise.all([
           client.analytics.requests.query({ id }),
-          client.analytics.timeseries.query({ id }),
+          wholeTimeseries(client, { id }),
         ]);
         io.out(JSON.stringify({ requests, timeseries }));
       } else {

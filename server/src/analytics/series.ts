@@ -25,22 +25,69 @@ const perSecond = (count: number, point: SnapshotPoint): number =>
 export const intervalsPerPoint = (count: number, maxPoints: number): number =>
   Math.max(1, Math.ceil(count / maxPoints));
 
-export function graphPoints(points: SnapshotPoint[], maxPoints: number): GraphPoint[] {
+function graphPointOf(group: SnapshotPoint): GraphPoint {
   const { p50, p95, p99 } = PERCENTS;
-  return mergeGroups(points, intervalsPerPoint(points.length, maxPoints)).map((group) => {
-    const p = percentilesOf(unpackHistogram(group.histogram), group.requests, { p50, p95, p99 });
-    return {
-      seq: group.seq,
-      timestamp: group.timestamp,
-      users: group.users,
-      requestsPerSec: perSecond(group.requests, group),
-      errorsPerSec: perSecond(group.failures, group),
-      avgResponseMs: group.requests > 0 ? group.sumResponseMs / group.requests : 0,
-      p50ResponseMs: p.p50,
-      p95ResponseMs: p.p95,
-      p99ResponseMs: p.p99,
-    };
-  });
+  const p = percentilesOf(unpackHistogram(group.histogram), group.requests, { p50, p95, p99 });
+  return {
+    seq: group.seq,
+    timestamp: group.timestamp,
+    users: group.users,
+    requestsPerSec: perSecond(group.requests, group),
+    errorsPerSec: perSecond(group.failures, group),
+    avgResponseMs: group.requests > 0 ? group.sumResponseMs / group.requests : 0,
+    p50ResponseMs: p.p50,
+    p95ResponseMs: p.p95,
+    p99ResponseMs: p.p99,
+  };
+}
+
+export function graphPoints(points: SnapshotPoint[], maxPoints: number): GraphPoint[] {
+  return mergeGroups(points, intervalsPerPoint(points.length, maxPoints)).map(graphPointOf);
+}
+
+/**
+ * Merges points `size` at a time as they arrive (the pages of a window), handing each merged group
+ * on, so that no step works on the whole window at once.
+ */
+class GroupMerger {
+  private group: SnapshotPoint[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly onGroup: (group: SnapshotPoint) => void,
+  ) {}
+
+  add(points: SnapshotPoint[]): void {
+    for (const point of points) {
+      this.group.push(point);
+      if (this.group.length === this.size) this.flush();
+    }
+  }
+
+  flush(): void {
+    if (this.group.length === 0) return;
+    this.onGroup(this.group.length === 1 ? (this.group[0] as SnapshotPoint) : mergePoints(this.group));
+    this.group = [];
+  }
+}
+
+/** The main chart of a window read in pages: `intervalsPerPoint` intervals merged into each point. */
+export class GraphBuilder {
+  readonly points: GraphPoint[] = [];
+  private readonly merger: GroupMerger;
+
+  constructor(readonly intervalsPerPoint: number) {
+    this.merger = new GroupMerger(intervalsPerPoint, (group) => this.points.push(graphPointOf(group)));
+  }
+
+  add(points: SnapshotPoint[]): void {
+    this.merger.add(points);
+  }
+
+  result(): GraphPoint[] {
+    this.merger.flush();
+    return this.points;
+  }
 }
 
 /** Every interval on its own: percentiles straight from each packed histogram (no merging needed). */
@@ -66,20 +113,34 @@ export function timeseriesPoints(points: SnapshotPoint[]): TimeseriesPoint[] {
   });
 }
 
-export function scatterOf(points: SnapshotPoint[], maxColumns: number): Omit<Scatter, "runId" | "name"> {
-  const size = intervalsPerPoint(points.length, maxColumns);
-  const distribution = new Histogram();
-  const columns = mergeGroups(points, size);
-  for (const column of columns) distribution.addPacked(column.histogram);
-  return {
-    intervalsPerColumn: size,
-    distribution: distribution.toPairs().map(([responseMs, count]) => ({ responseMs, count })),
-    points: columns.flatMap((column) =>
-      unpackHistogram(column.histogram).map(([responseMs, count]) => ({
-        timestamp: column.timestamp,
-        responseMs,
-        count,
-      })),
-    ),
-  };
+/**
+ * The scatter of a window read in pages: points are merged `intervalsPerColumn` at a time into
+ * columns as they arrive, so that no step works on the whole window at once.
+ */
+export class ScatterBuilder {
+  private readonly distribution = new Histogram();
+  private readonly columns: { timestamp: number; responseMs: number; count: number }[] = [];
+  private readonly merger: GroupMerger;
+
+  constructor(private readonly intervalsPerColumn: number) {
+    this.merger = new GroupMerger(intervalsPerColumn, (column) => {
+      this.distribution.addPacked(column.histogram);
+      for (const [responseMs, count] of unpackHistogram(column.histogram)) {
+        this.columns.push({ timestamp: column.timestamp, responseMs, count });
+      }
+    });
+  }
+
+  add(points: SnapshotPoint[]): void {
+    this.merger.add(points);
+  }
+
+  result(): Omit<Scatter, "runId" | "name"> {
+    this.merger.flush();
+    return {
+      intervalsPerColumn: this.intervalsPerColumn,
+      distribution: this.distribution.toPairs().map(([responseMs, count]) => ({ responseMs, count })),
+      points: this.columns,
+    };
+  }
 }

@@ -1,6 +1,6 @@
 import type { MetricSnapshot } from "@loadmgr/shared";
 import { AppError } from "../errors.js";
-import type { SnapshotPoint, SnapshotWindow } from "../store/snapshotRecord.js";
+import { pointOf, type SnapshotPoint, type SnapshotWindow } from "../store/snapshotRecord.js";
 import type { Store } from "../store/store.js";
 
 /** The most snapshots one request reads one by one: 6 hours at the default 2 s interval. */
@@ -35,10 +35,11 @@ export async function* snapshotPages(
   store: Store,
   runId: string,
   window: SnapshotWindow,
+  max = MAX_WINDOW_SNAPSHOTS,
 ): AsyncGenerator<MetricSnapshot[]> {
   let afterSeq = window.afterSeq;
-  for (let read = 0; read < MAX_WINDOW_SNAPSHOTS;) {
-    const page = await store.listMetricSnapshots(runId, { ...window, afterSeq }, DETAIL_PAGE);
+  for (let read = 0; read < max;) {
+    const page = await store.listMetricSnapshots(runId, { ...window, afterSeq }, Math.min(DETAIL_PAGE, max - read));
     if (page.length === 0) return;
     yield page;
     read += page.length;
@@ -48,16 +49,30 @@ export async function* snapshotPages(
   }
 }
 
-/** A window's chart rows in seq order, read a page at a time with the event loop served between pages. */
-export async function windowPoints(store: Store, runId: string, window: SnapshotWindow): Promise<SnapshotPoint[]> {
-  const points: SnapshotPoint[] = [];
+/**
+ * A window's chart figures in seq order (over all endpoints, or only those named `name`), at most
+ * `max`, a page at a time with the event loop served between pages. All endpoints come from the
+ * stored chart rows; one name needs the whole snapshots.
+ */
+export async function* pointPages(
+  store: Store,
+  runId: string,
+  window: SnapshotWindow,
+  name: string | undefined,
+  max = MAX_WINDOW_SNAPSHOTS,
+): AsyncGenerator<SnapshotPoint[]> {
+  if (name !== undefined) {
+    for await (const page of snapshotPages(store, runId, window, max)) yield page.map((s) => pointOf(s, name));
+    return;
+  }
   let afterSeq = window.afterSeq;
-  while (points.length < MAX_WINDOW_SNAPSHOTS) {
-    const page = await store.listSnapshotPoints(runId, { ...window, afterSeq }, 1, POINTS_PAGE);
-    points.push(...page);
-    if (page.length < POINTS_PAGE) break;
+  for (let read = 0; read < max;) {
+    const page = await store.listSnapshotPoints(runId, { ...window, afterSeq }, 1, Math.min(POINTS_PAGE, max - read));
+    if (page.length === 0) return;
+    yield page;
+    read += page.length;
+    if (page.length < POINTS_PAGE) return;
     afterSeq = page.at(-1)?.seq;
     await breathe();
   }
-  return points;
 }

@@ -10,14 +10,11 @@ import { appRouter } from "../routers/index.js";
 import { DOCS_HTML, docsAsset } from "./docsPage.js";
 import { serveCsvExport } from "./csvExport.js";
 import { dashboardFile } from "./dashboard.js";
-import { buildOpenApiDocument, toYaml } from "./openapi.js";
+import { buildOpenApiDocument, CREATES, routeTable, toYaml } from "./openapi.js";
 import { BodyError, readJsonBody } from "./jsonBody.js";
 import { pinInputCoercion } from "./noCoercion.js";
 import { rewriteRestErrors } from "./restErrors.js";
 import { pageSecurityPolicy, setSecurityHeaders } from "./securityHeaders.js";
-
-/** Procedures whose REST form answers 201 Created. */
-const CREATES = new Set(["loadTests.create", "scripts.update", "runs.create", "runs.liveTicket"]);
 
 export interface App {
   server: Server;
@@ -34,6 +31,9 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 
 const sendJson = (res: ServerResponse, status: number, body: unknown): void =>
   send(res, status, "application/json", JSON.stringify(body));
+
+/** A number as a query string writes it (the schemas' coercion would read "", " 5" or "0x10" as numbers too). */
+const NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** A JSON body, or a body the client sent without saying what it is. */
 const isJson = (req: IncomingMessage): boolean =>
@@ -107,11 +107,29 @@ export function createApp(services: Services, adminToken: string): App {
     return documents;
   };
 
+  const routeOf = routeTable();
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     setSecurityHeaders(res);
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
     const api = path.startsWith("/trpc/") || path === "/trpc" ? "trpc" : path.startsWith("/v1/") ? "rest" : undefined;
+    const route = api === "rest" ? routeOf(path) : undefined;
+    const method = req.method ?? "";
+    if (route !== undefined && !route.methods.includes(method)) {
+      res.setHeader("allow", route.methods.join(", "));
+      sendJson(res, 405, {
+        code: "METHOD_NOT_ALLOWED",
+        message: `${method} ${path} is not an operation; this path takes ${route.methods.join(", ")}`,
+      });
+      return;
+    }
+    for (const name of route?.numericQuery[method] ?? []) {
+      if (url.searchParams.getAll(name).some((value) => !NUMBER.test(value))) {
+        sendJson(res, 400, { code: "INVALID_INPUT", message: `${name}: must be a number`, field: name });
+        return;
+      }
+    }
     if (api !== undefined && req.method !== "GET" && req.method !== "HEAD" && isJson(req)) {
       try {
         await readJsonBody(req, maxBodySize, api === "trpc" ? "text" : "parsed");
@@ -198,7 +216,8 @@ export function createApp(services: Services, adminToken: string): App {
     sendJson(res, 404, { code: "NOT_FOUND", message: `no route for GET ${path}` });
   }
 
-  const server = createServer((req, res) => {
+  // Long enough for every query the document allows (endpoint names, tag filters), percent-encoded.
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       services.logger.error({ err: error, url: req.url }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { code: "INTERNAL", message: "internal error" });

@@ -1,7 +1,8 @@
 import type { ServerResponse } from "node:http";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { requestStatsRowSchema, timeseriesPointSchema } from "@loadmgr/shared";
+import { once } from "node:events";
+import { MAX_TIMESERIES_PAGE, requestStatsRowSchema, timeseriesPointSchema, type ApiErrorBody } from "@loadmgr/shared";
 import type { Context } from "../context.js";
 import { describeError } from "../errors.js";
 import { appRouter } from "../routers/index.js";
@@ -22,10 +23,15 @@ export function csvCell(value: string | number | boolean | null | undefined): st
   return /[",\r\n']/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function toCsv(rows: Record<string, string | number | boolean | null>[], columns: string[]): string {
-  const lines = [columns.join(",")];
-  for (const row of rows) lines.push(columns.map((column) => csvCell(row[column])).join(","));
-  return `${lines.join("\r\n")}\r\n`;
+const csvLines = (rows: Record<string, string | number | boolean | null>[], columns: string[]): string =>
+  rows.map((row) => `${columns.map((column) => csvCell(row[column])).join(",")}\r\n`).join("");
+
+export const toCsv = (rows: Record<string, string | number | boolean | null>[], columns: string[]): string =>
+  `${columns.join(",")}\r\n${csvLines(rows, columns)}`;
+
+function sendError(res: ServerResponse, status: number, body: ApiErrorBody): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
 }
 
 /** Serves `GET /v1/runs/{id}/requests.csv` and `/metrics/timeseries.csv`; false when `path` is neither. */
@@ -36,34 +42,66 @@ export async function serveCsvExport(path: string, query: URLSearchParams, ctx: 
   try {
     id = decodeURIComponent(match[1] ?? "");
   } catch {
-    res.writeHead(400, { "content-type": "application/json" });
-    res.end(
-      JSON.stringify({ code: "INVALID_INPUT", message: "the run id in the path is not a valid %-escape", field: "id" }),
-    );
+    sendError(res, 400, {
+      code: "INVALID_INPUT",
+      message: "the run id in the path is not a valid %-escape",
+      field: "id",
+    });
     return true;
   }
-  const caller = createCaller(ctx);
+  const headers = {
+    "content-type": "text/csv; charset=utf-8",
+    "content-disposition": `attachment; filename="run-${id.replace(/[^\w.-]/g, "_")}-${match[2]?.replace("/", "-") ?? ""}.csv"`,
+    "cache-control": "no-store",
+  };
   try {
-    let csv: string;
     if (match[2] === "requests") {
-      const stats = await caller.analytics.requests({ id });
-      csv = toCsv([...stats.endpoints, stats.total], Object.keys(requestStatsRowSchema.shape));
-    } else {
-      const input = Object.fromEntries([...query].filter(([key]) => ["from", "to", "name"].includes(key)));
-      const series = await caller.analytics.timeseries({ ...input, id });
-      csv = toCsv(series.points, Object.keys(timeseriesPointSchema.shape));
+      const stats = await createCaller(ctx).analytics.requests({ id });
+      const csv = toCsv([...stats.endpoints, stats.total], Object.keys(requestStatsRowSchema.shape));
+      res.writeHead(200, headers);
+      res.end(csv);
+      return true;
     }
-    res.writeHead(200, {
-      "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="run-${id.replace(/[^\w.-]/g, "_")}-${match[2]?.replace("/", "-") ?? ""}.csv"`,
-      "cache-control": "no-store",
-    });
-    res.end(csv);
+    const input: Record<string, string> = {};
+    for (const key of ["from", "to", "name"]) {
+      const values = query.getAll(key);
+      if (values.length > 1) {
+        sendError(res, 400, { code: "INVALID_INPUT", message: `${key}: give it once`, field: key });
+        return true;
+      }
+      if (values[0] !== undefined) input[key] = values[0];
+    }
+    // The whole window, written a page of the time series at a time: memory stays bounded, the
+    // event loop is served between pages, and the export holds one heavy-query slot throughout.
+    const exportAll = async (): Promise<void> => {
+      const caller = createCaller({ ...ctx, heavySlotHeld: true });
+      const columns = Object.keys(timeseriesPointSchema.shape);
+      let afterSeq: number | undefined;
+      do {
+        const page = await caller.analytics.timeseries({ ...input, id, afterSeq, limit: MAX_TIMESERIES_PAGE });
+        if (!res.headersSent) {
+          res.writeHead(200, headers);
+          res.write(`${columns.join(",")}\r\n`);
+        }
+        if (!res.write(csvLines(page.points, columns))) await once(res, "drain");
+        afterSeq = page.nextAfterSeq ?? undefined;
+      } while (afterSeq !== undefined && !res.destroyed);
+      res.end();
+    };
+    await (ctx.principal === undefined ? exportAll() : ctx.clientLimits.heavyQuery(ctx.principal.name, exportAll));
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;
+    // Past the first page the status has gone out: a cut-short body is all that is left to say.
+    if (res.headersSent) {
+      res.destroy(error);
+      return true;
+    }
     const { appCode, message, field } = describeError(error);
-    res.writeHead(getHTTPStatusCodeFromError(error), { "content-type": "application/json" });
-    res.end(JSON.stringify({ code: appCode, message, ...(field !== undefined ? { field } : {}) }));
+    sendError(res, getHTTPStatusCodeFromError(error), {
+      code: appCode,
+      message,
+      ...(field !== undefined ? { field } : {}),
+    });
   }
   return true;
 }

@@ -58,9 +58,15 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, as: "
     Object.assign(req, { body: text });
     return;
   }
+  let body: unknown;
   try {
-    Object.assign(req, { body: JSON.parse(text) as unknown });
+    body = JSON.parse(text);
   } catch {
     throw new BodyError(400, "INVALID_INPUT", "the body is not JSON");
   }
+  // Every REST body is an object of named fields; the REST layer would read any other value as `{}`.
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new BodyError(400, "INVALID_INPUT", "the body must be a JSON object");
+  }
+  Object.assign(req, { body });
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { buildOpenApiDocument, toYaml } from "./openapi.js";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { buildOpenApiDocument, OPENAPI_FILES, routeTable, toYaml } from "./openapi.js";
 
 const PUBLIC_OPERATIONS = [
   "post /v1/load-tests",
@@ -42,4 +44,58 @@ it("builds the public document with every management path and bearer auth, and n
 it("builds the internal document with internal paths only", () => {
   const doc = buildOpenApiDocument({ baseUrl: "http://127.0.0.1:8080", internal: true });
   assert.ok(Object.keys(doc.paths ?? {}).every((p) => p.startsWith("/v1/internal/")));
+});
+
+it("keeps the committed documents (docs/openapi*.yaml) as the code writes them: run `npm run openapi`", () => {
+  for (const [file, internal] of Object.entries(OPENAPI_FILES)) {
+    const committed = readFileSync(fileURLToPath(new URL(`../../../${file}`, import.meta.url)), "utf-8");
+    assert.equal(committed, toYaml(buildOpenApiDocument({ baseUrl: "/", internal })), `${file} is stale`);
+  }
+});
+
+it("documents one error body, 201 for creations, and the statuses each operation can answer", () => {
+  const doc = buildOpenApiDocument({ baseUrl: "/" }) as unknown as {
+    components: { schemas: Record<string, { required?: string[] }> };
+    paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: { required: boolean } }>>;
+  };
+  assert.deepEqual(
+    Object.keys(doc.components.schemas).filter((name) => name.startsWith("error.")),
+    [],
+  );
+  assert.deepEqual(doc.components.schemas.Error?.required, ["code", "message"]);
+  const statuses = (method: string, path: string) => Object.keys(doc.paths[path]?.[method]?.responses ?? {});
+  assert.deepEqual(statuses("post", "/v1/load-tests"), ["201", "400", "401", "403", "413", "415", "500"]);
+  assert.deepEqual(statuses("get", "/v1/load-tests"), ["200", "400", "401", "403", "500"]);
+  assert.deepEqual(statuses("post", "/v1/load-tests/{id}/runs"), [
+    "201",
+    "400",
+    "401",
+    "403",
+    "404",
+    "409",
+    "413",
+    "415",
+    "500",
+    "503",
+  ]);
+  assert.ok(statuses("get", "/v1/runs/{id}/metrics/timeseries").includes("429"));
+  assert.equal(doc.paths["/v1/live-tickets"]?.post?.requestBody?.required, false, "a bodiless POST is {}");
+  assert.equal(doc.paths["/v1/load-tests"]?.post?.requestBody?.required, true);
+});
+
+it("knows which methods each documented path takes (405 with Allow for the others) and its numeric query", () => {
+  const routeOf = routeTable();
+  assert.deepEqual(routeOf("/v1/load-tests")?.methods.sort(), ["GET", "POST"]);
+  assert.deepEqual(routeOf("/v1/load-tests/abc")?.methods.sort(), ["DELETE", "GET", "PUT"]);
+  assert.deepEqual(routeOf("/v1/runs/abc/requests.csv")?.methods, ["GET"]);
+  assert.deepEqual(routeOf("/v1/internal/locust/metrics")?.methods, ["POST"]);
+  assert.equal(routeOf("/v1/runs/abc/nothing"), undefined);
+  assert.equal(routeOf("/v1/runs/a/b"), undefined);
+  assert.deepEqual(routeOf("/v1/runs/abc/metrics/timeseries")?.numericQuery.GET?.sort(), [
+    "afterSeq",
+    "from",
+    "limit",
+    "to",
+  ]);
+  assert.deepEqual(routeOf("/v1/runs/abc/metrics/timeseries.csv")?.numericQuery.GET?.sort(), ["from", "to"]);
 });

@@ -1,3 +1,4 @@
+import { ERROR_CODES } from "@loadmgr/shared";
 import { generateOpenApiDocument, type OpenApiRouter } from "trpc-to-openapi";
 import { stringify } from "yaml";
 import { appRouter } from "../routers/index.js";
@@ -5,6 +6,24 @@ import { appRouter } from "../routers/index.js";
 export type OpenApiDocument = ReturnType<typeof generateOpenApiDocument>;
 
 const INTERNAL_PREFIX = "/v1/internal/";
+
+/** The committed documents (docs/), by whether each is the internal one. */
+export const OPENAPI_FILES = { "docs/openapi.yaml": false, "docs/openapi-ingest.yaml": true } as const;
+
+/** Procedures whose REST form answers 201 Created. */
+export const CREATES = new Set(["loadTests.create", "scripts.update", "runs.create", "runs.liveTicket"]);
+
+/** Reads that count against a token's concurrent heavy queries (429 TOO_MANY_HEAVY_QUERIES beyond it; graph: with a window). */
+const HEAVY_READS = new Set([
+  "get /v1/runs/{id}/graph",
+  "get /v1/runs/{id}/metrics/timeseries",
+  "get /v1/runs/{id}/metrics/timeseries.csv",
+  "get /v1/runs/{id}/metrics/scatter",
+  "get /v1/runs/{id}/metrics/aggregate",
+]);
+
+/** Writes that may need the run sandbox (503 SANDBOX_UNAVAILABLE when it cannot be set up). */
+const STARTS_RUNS = new Set(["post /v1/load-tests/{id}/runs"]);
 
 /**
  * The published document lists the public procedures; `internal: true` gives the one for plugin
@@ -23,15 +42,157 @@ export function buildOpenApiDocument(options: { baseUrl: string; internal?: bool
     filter: ({ metadata }) => metadata.openapi.path.startsWith(INTERNAL_PREFIX) === internal,
   });
   if (!internal) Object.assign(document.paths ?? {}, CSV_EXPORT_PATHS);
+  describeResponses(document, internal);
   return document;
 }
 
-const runIdParameter = { name: "id", in: "path", required: true, schema: { type: "string" }, description: "run id" };
+/** A documented path: the methods it takes, and per method the query parameters that are numbers. */
+export interface Route {
+  methods: string[];
+  numericQuery: Record<string, string[]>;
+}
+
+type ParameterObject = { name: string; in: string; schema?: { type?: string; anyOf?: { type?: string }[] } };
+
+const isNumeric = (schema: ParameterObject["schema"]): boolean =>
+  [schema?.type, ...(schema?.anyOf ?? []).map((option) => option.type)].some(
+    (type) => type === "integer" || type === "number",
+  );
+
+/**
+ * The documented paths, to answer what the OpenAPI layer would get wrong: a method a path does not
+ * take (405 with `Allow`, not 404), and a number in the query that is not one (`?to=` would read as 0).
+ */
+export function routeTable(): (path: string) => Route | undefined {
+  const routes = [false, true].flatMap((internal) =>
+    Object.entries(buildOpenApiDocument({ baseUrl: "/", internal }).paths ?? {}).map(([template, item]) => {
+      const operations = Object.entries(item as Record<string, { parameters?: ParameterObject[] }>);
+      return {
+        pattern: new RegExp(`^${template.replace(/\./g, "\\.").replace(/\{[^}]+\}/g, "[^/]+")}$`),
+        route: {
+          methods: operations.map(([method]) => method.toUpperCase()),
+          numericQuery: Object.fromEntries(
+            operations.map(([method, operation]) => [
+              method.toUpperCase(),
+              (operation.parameters ?? []).filter((p) => p.in === "query" && isNumeric(p.schema)).map((p) => p.name),
+            ]),
+          ),
+        },
+      };
+    }),
+  );
+  return (path) => routes.find((route) => route.pattern.test(path))?.route;
+}
+
+/** The body of every error response, whichever layer answers (see restErrors.ts and docs/errors.md). */
+const ERROR_SCHEMA = {
+  type: "object",
+  properties: {
+    code: { type: "string", enum: Object.keys(ERROR_CODES), description: "stable; clients branch on it" },
+    message: { type: "string" },
+    field: { type: "string", description: "the input field at fault, dotted (`thresholds.0`)" },
+    issues: {
+      type: "array",
+      description: "every input problem found, first one first",
+      items: {
+        type: "object",
+        properties: {
+          path: { type: "string" },
+          message: { type: "string" },
+          code: { type: "string", enum: Object.keys(ERROR_CODES) },
+        },
+        required: ["path", "message"],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ["code", "message"],
+  additionalProperties: false,
+};
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Invalid input (`field` names it)",
+  401: "No token, or one this server does not know",
+  403: "The token may not do this (read-only, or out of its scope)",
+  404: "No such load test, revision or run (in the token's scope)",
+  409: "Not possible in the current state (a run already ended, a test with active runs)",
+  413: "The request body is over `server.maxBodyBytes`",
+  415: "The request body is not JSON",
+  429: "Too many heavy queries under way for this token",
+  500: "Internal error",
+  503: "Runs cannot start: the run sandbox is unavailable",
+};
+
+type Operation = {
+  operationId?: string;
+  parameters?: unknown[];
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> };
+  responses?: Record<string, unknown>;
+};
+
+/** Which error statuses an operation can answer, from what it takes and does. */
+function errorStatuses(method: string, path: string, operation: Operation, internal: boolean): number[] {
+  const key = `${method} ${path}`;
+  const statuses = [400, 401, 403];
+  // A path id, or (ingest) the run a body names, may not exist.
+  if (path.includes("{") || internal) statuses.push(404);
+  if (method !== "get" && (path.includes("{") || internal)) statuses.push(409);
+  if (operation.requestBody !== undefined) statuses.push(413, 415);
+  if (HEAVY_READS.has(key)) statuses.push(429);
+  statuses.push(500);
+  if (STARTS_RUNS.has(key)) statuses.push(503);
+  return statuses;
+}
+
+/**
+ * Makes every response the document lists the one the server gives: one error schema (the API's
+ * `{ code, message, field?, issues? }`, not the OpenAPI layer's own), every status an operation can
+ * answer, 201 for creations, and a body that a bodiless POST may leave out when nothing in it is required.
+ */
+function describeResponses(document: OpenApiDocument, internal: boolean): void {
+  const components = (document.components ??= {});
+  const schemas = (components.schemas ??= {}) as Record<string, unknown>;
+  for (const name of Object.keys(schemas)) if (name.startsWith("error.")) delete schemas[name];
+  schemas.Error = ERROR_SCHEMA;
+  const errorResponse = (status: number) => ({
+    description: STATUS_TEXT[status] ?? "Error",
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  });
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const [method, value] of Object.entries(item as Record<string, Operation>)) {
+      const operation = value;
+      const responses: Record<string, unknown> = {};
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        if (status.startsWith("2")) responses[status] = response;
+      }
+      const procedure = operation.operationId?.replaceAll("-", ".");
+      if (procedure !== undefined && CREATES.has(procedure) && responses["200"] !== undefined) {
+        responses["201"] = { ...(responses["200"] as object), description: "Created" };
+        delete responses["200"];
+      }
+      for (const status of errorStatuses(method, path, operation, internal)) responses[status] = errorResponse(status);
+      operation.responses = responses;
+      const body = operation.requestBody;
+      if (body !== undefined) {
+        const required = body.content?.["application/json"]?.schema?.required ?? [];
+        body.required = method !== "post" || required.length > 0;
+      }
+    }
+  }
+}
+
+const runIdParameter = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$" },
+  description: "run id",
+};
 const windowParameters = ["from", "to"].map((name) => ({
   name,
   in: "query",
   required: false,
-  schema: { type: "integer", minimum: 0 },
+  schema: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   description: `only snapshots ${name === "from" ? "at or after" : "at or before"} this time (unix ms)`,
 }));
 
@@ -44,7 +205,6 @@ function csvExport(summary: string, parameters: object[]) {
       parameters,
       responses: {
         "200": { description: "CSV, one header row, columns named as in the JSON form", content: { "text/csv": {} } },
-        default: { description: "Error: `{ code, message, field? }`", content: { "application/json": {} } },
       },
     },
   };
@@ -58,7 +218,13 @@ const CSV_EXPORT_PATHS = {
   "/v1/runs/{id}/metrics/timeseries.csv": csvExport("The points of /v1/runs/{id}/metrics/timeseries as CSV", [
     runIdParameter,
     ...windowParameters,
-    { name: "name", in: "query", required: false, schema: { type: "string" }, description: "only this endpoint name" },
+    {
+      name: "name",
+      in: "query",
+      required: false,
+      schema: { type: "string", minLength: 1, maxLength: 2000 },
+      description: "only this endpoint name",
+    },
   ]),
 };
 

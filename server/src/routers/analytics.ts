@@ -9,6 +9,7 @@ import {
   runSummarySchema,
   scatterInputSchema,
   scatterSchema,
+  timeseriesInputSchema,
   timeseriesSchema,
   trendInputSchema,
   trendSchema,
@@ -21,33 +22,22 @@ import {
   type RunSummary,
   type Scatter,
   type Timeseries,
+  type TimeseriesPoint,
   type Trend,
 } from "@loadmgr/shared";
 import { requestRows, runStats } from "../analytics/runStats.js";
-import { graphPoints, intervalsPerPoint, scatterOf, timeseriesPoints } from "../analytics/series.js";
+import { GraphBuilder, graphPoints, intervalsPerPoint, ScatterBuilder, timeseriesPoints } from "../analytics/series.js";
 import type { Context } from "../context.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
-import { checkWindowSize, snapshotPages, windowPoints } from "../analytics/windowReads.js";
+import { checkWindowSize, pointPages, snapshotPages } from "../analytics/windowReads.js";
 import { BLOCK_SEQS } from "../store/pointGroups.js";
-import { pointOf, type SnapshotPoint, type SnapshotWindow } from "../store/snapshotRecord.js";
 import { authedProcedure, router } from "../trpc.js";
 
 const TAGS = ["analytics"];
 
-/**
- * Chart figures for the window, over all endpoints or only those named `name`: a heavy read, so
- * refused when the window is too big or the token has too many under way, and read in pages.
- */
-async function pointsOf(ctx: Context, runId: string, window: SnapshotWindow, name?: string): Promise<SnapshotPoint[]> {
-  return ctx.clientLimits.heavyQuery(ctx.principal?.name ?? "", async () => {
-    await checkWindowSize(ctx.store, runId, window);
-    if (name === undefined) return windowPoints(ctx.store, runId, window);
-    const points: SnapshotPoint[] = [];
-    for await (const page of snapshotPages(ctx.store, runId, window)) {
-      for (const snapshot of page) points.push(pointOf(snapshot, name));
-    }
-    return points;
-  });
+/** Runs a heavy read in one of the token's slots (429 when it has none left), or in the export's own. */
+function heavyRead<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
+  return ctx.heavySlotHeld === true ? work() : ctx.clientLimits.heavyQuery(ctx.principal?.name ?? "", work);
 }
 
 async function revisionNumber(ctx: Context, run: LoadTestRun): Promise<number | null> {
@@ -94,20 +84,27 @@ export const analyticsRouter = router({
     .query(async ({ ctx, input }): Promise<Graph> => {
       const run = await runInScope(ctx, input.id);
       const { from, to, maxPoints } = input;
-      // A whole run is merged by seq ranges, in multiples of BLOCK_SEQS once that many are needed
-      // (the store answers those from pre-merged blocks); a window is merged after reading it.
-      let groupSeqs = 1;
       if (from === undefined && to === undefined) {
-        groupSeqs = intervalsPerPoint(run.lastMetrics?.seq ?? 0, maxPoints);
+        // A whole run is merged by seq ranges, in multiples of BLOCK_SEQS once that many are needed:
+        // the store answers those from pre-merged blocks, so the read is small whatever the run's length.
+        let groupSeqs = intervalsPerPoint(run.lastMetrics?.seq ?? 0, maxPoints);
         if (groupSeqs >= BLOCK_SEQS) groupSeqs = Math.ceil(groupSeqs / BLOCK_SEQS) * BLOCK_SEQS;
+        const points = await ctx.store.listSnapshotPoints(run.id, {}, groupSeqs);
+        return {
+          runId: run.id,
+          intervalsPerPoint: groupSeqs * intervalsPerPoint(points.length, maxPoints),
+          lastSeq: points.at(-1)?.seq ?? 0,
+          points: graphPoints(points, maxPoints),
+        };
       }
-      const points = await ctx.store.listSnapshotPoints(run.id, { from, to }, groupSeqs);
-      return {
-        runId: run.id,
-        intervalsPerPoint: groupSeqs * intervalsPerPoint(points.length, maxPoints),
-        lastSeq: points.at(-1)?.seq ?? 0,
-        points: graphPoints(points, maxPoints),
-      };
+      // A window is read a page of chart rows at a time and merged into points as the pages arrive.
+      return heavyRead(ctx, async () => {
+        const count = await ctx.store.countMetricSnapshots(run.id, { from, to });
+        const graph = new GraphBuilder(intervalsPerPoint(count, maxPoints));
+        for await (const page of pointPages(ctx.store, run.id, { from, to }, undefined, count)) graph.add(page);
+        const points = graph.result();
+        return { runId: run.id, intervalsPerPoint: graph.intervalsPerPoint, lastSeq: points.at(-1)?.seq ?? 0, points };
+      });
     }),
 
   summary: authedProcedure
@@ -194,15 +191,21 @@ export const analyticsRouter = router({
         summary: "Every interval's figures, unmerged (optionally one endpoint name's)",
       },
     })
-    .input(windowInputSchema)
+    .input(timeseriesInputSchema)
     .output(timeseriesSchema)
     .query(async ({ ctx, input }): Promise<Timeseries> => {
       const run = await runInScope(ctx, input.id);
-      return {
-        runId: run.id,
-        name: input.name ?? null,
-        points: timeseriesPoints(await pointsOf(ctx, run.id, input, input.name)),
-      };
+      const { from, to, afterSeq, name, limit } = input;
+      // A page at most: however long the window, one answer stays small (the client asks for the next).
+      return heavyRead(ctx, async () => {
+        const points: TimeseriesPoint[] = [];
+        for await (const page of pointPages(ctx.store, run.id, { from, to, afterSeq }, name, limit + 1)) {
+          points.push(...timeseriesPoints(page));
+        }
+        const more = points.length > limit;
+        if (more) points.length = limit;
+        return { runId: run.id, name: name ?? null, points, nextAfterSeq: more ? (points.at(-1)?.seq ?? null) : null };
+      });
     }),
 
   scatter: authedProcedure
@@ -218,8 +221,13 @@ export const analyticsRouter = router({
     .output(scatterSchema)
     .query(async ({ ctx, input }): Promise<Scatter> => {
       const run = await runInScope(ctx, input.id);
-      const points = await pointsOf(ctx, run.id, input, input.name);
-      return { runId: run.id, name: input.name ?? null, ...scatterOf(points, input.maxColumns) };
+      const { from, to, name, maxColumns } = input;
+      return heavyRead(ctx, async () => {
+        const size = await checkWindowSize(ctx.store, run.id, { from, to });
+        const scatter = new ScatterBuilder(intervalsPerPoint(size, maxColumns));
+        for await (const page of pointPages(ctx.store, run.id, { from, to }, name)) scatter.add(page);
+        return { runId: run.id, name: name ?? null, ...scatter.result() };
+      });
     }),
 
   aggregate: authedProcedure
@@ -240,7 +248,7 @@ export const analyticsRouter = router({
         const stats = await runStats(ctx.store, run.id);
         return aggregateOf(run.id, name, name === undefined ? stats : onlyNamed(stats, name));
       }
-      return ctx.clientLimits.heavyQuery(ctx.principal.name, async () => {
+      return heavyRead(ctx, async () => {
         await checkWindowSize(ctx.store, run.id, { from, to });
         const stats = new WindowStats(name);
         for await (const page of snapshotPages(ctx.store, run.id, { from, to })) {

@@ -1,11 +1,12 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type {
-  GraphPoint,
-  LoadManagerClient,
-  LoadTestRun,
-  RequestSample,
-  RequestStats,
-  RunSummary,
+import {
+  wholeTimeseries,
+  type GraphPoint,
+  type LoadManagerClient,
+  type LoadTestRun,
+  type RequestSample,
+  type RequestStats,
+  type RunSummary,
 } from "../../../client/src/index.js";
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
@@ -355,7 +356,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   async function exportJson() {
     const [requests, timeseries] = await Promise.all([
       client.analytics.requests.query({ id: runId }),
-      client.analytics.timeseries.query({ id: runId }),
+      wholeTimeseries(client, { id: runId }),
     ]);
     await download(
       `run-${runId}.json`,
