@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import { inProcessReader, workerReader } from "./analytics/windowReader.js";
 import { ClientLimits } from "./clientLimits.js";
 import type { Config } from "./config.js";
 import type { Services } from "./context.js";
@@ -79,6 +80,11 @@ export async function boot(
     live,
     sandbox,
     clientLimits: new ClientLimits(config.server.limits),
+    // A store given by the caller, or one in memory, cannot be opened a second time in another thread.
+    windowReader:
+      options.store !== undefined || config.storage.sqlitePath === ":memory:"
+        ? inProcessReader(records)
+        : workerReader(config, logger),
     liveTickets: new LiveTickets(runTokens.derivedKey("live-tickets"), options.now ?? Date.now),
   };
 
@@ -131,6 +137,7 @@ export async function boot(
       await app?.close();
       await queue.close();
       await live.close();
+      await services.windowReader.close();
       await store.close();
     },
   };

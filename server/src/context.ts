@@ -3,6 +3,7 @@ import type { Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
 import type { JobQueue } from "./jobs/queue.js";
 import type { LiveBus } from "./live/liveBus.js";
+import type { WindowReader } from "./analytics/windowReader.js";
 import type { ClientLimits, ConnectionCounter } from "./clientLimits.js";
 import type { SandboxStatus } from "./runners/sandbox.js";
 import type { LiveTickets } from "./live/tickets.js";
@@ -20,6 +21,8 @@ export interface Services {
   live: LiveBus;
   sandbox: SandboxStatus;
   clientLimits: ClientLimits;
+  /** Where the heavy window reads run (a worker thread, usually). */
+  windowReader: WindowReader;
   liveTickets: LiveTickets;
 }
 

@@ -22,15 +22,12 @@ import {
   type RunSummary,
   type Scatter,
   type Timeseries,
-  type TimeseriesPoint,
   type Trend,
 } from "@loadmgr/shared";
 import { requestRows, runStats } from "../analytics/runStats.js";
-import { GraphBuilder, graphPoints, intervalsPerPoint, ScatterBuilder, timeseriesPoints } from "../analytics/series.js";
 import type { Context } from "../context.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
-import { checkWindowSize, pointPages, snapshotPages } from "../analytics/windowReads.js";
-import { BLOCK_SEQS } from "../store/pointGroups.js";
+import { aggregateOf } from "../analytics/windowQueries.js";
 import { authedProcedure, router } from "../trpc.js";
 
 const TAGS = ["analytics"];
@@ -42,21 +39,6 @@ function heavyRead<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
 
 async function revisionNumber(ctx: Context, run: LoadTestRun): Promise<number | null> {
   return (await ctx.store.getScriptRevision(run.loadTestId, run.scriptRevisionId))?.revisionNumber ?? null;
-}
-
-function aggregateOf(runId: string, name: string | undefined, stats: WindowStats): Aggregate {
-  return {
-    runId,
-    name: name ?? null,
-    from: stats.from,
-    to: stats.to,
-    snapshots: stats.snapshots,
-    measuredSeconds: stats.activeMs / 1000,
-    users: stats.users,
-    maxUsers: stats.maxUsers,
-    ...requestRows(stats),
-    errors: [...stats.errors.values()].sort((a, b) => b.occurrences - a.occurrences),
-  };
 }
 
 /** Only the endpoints (and their errors) named `name`. */
@@ -84,27 +66,12 @@ export const analyticsRouter = router({
     .query(async ({ ctx, input }): Promise<Graph> => {
       const run = await runInScope(ctx, input.id);
       const { from, to, maxPoints } = input;
-      if (from === undefined && to === undefined) {
-        // A whole run is merged by seq ranges, in multiples of BLOCK_SEQS once that many are needed:
-        // the store answers those from pre-merged blocks, so the read is small whatever the run's length.
-        let groupSeqs = intervalsPerPoint(run.lastMetrics?.seq ?? 0, maxPoints);
-        if (groupSeqs >= BLOCK_SEQS) groupSeqs = Math.ceil(groupSeqs / BLOCK_SEQS) * BLOCK_SEQS;
-        const points = await ctx.store.listSnapshotPoints(run.id, {}, groupSeqs);
-        return {
-          runId: run.id,
-          intervalsPerPoint: groupSeqs * intervalsPerPoint(points.length, maxPoints),
-          lastSeq: points.at(-1)?.seq ?? 0,
-          points: graphPoints(points, maxPoints),
-        };
-      }
-      // A window is read a page of chart rows at a time and merged into points as the pages arrive.
-      return heavyRead(ctx, async () => {
-        const count = await ctx.store.countMetricSnapshots(run.id, { from, to });
-        const graph = new GraphBuilder(intervalsPerPoint(count, maxPoints));
-        for await (const page of pointPages(ctx.store, run.id, { from, to }, undefined, count)) graph.add(page);
-        const points = graph.result();
-        return { runId: run.id, intervalsPerPoint: graph.intervalsPerPoint, lastSeq: points.at(-1)?.seq ?? 0, points };
-      });
+      // In the read worker, whole run or window: merging thousands of histograms is no work for this thread.
+      // A whole run reads a bounded number of pre-merged blocks; a window counts as a heavy read.
+      const read = () =>
+        ctx.windowReader.run("graph", { runId: run.id, from, to, maxPoints, lastSeq: run.lastMetrics?.seq ?? 0 });
+      const graph = await (from === undefined && to === undefined ? read() : heavyRead(ctx, read));
+      return { runId: run.id, ...graph };
     }),
 
   summary: authedProcedure
@@ -197,15 +164,10 @@ export const analyticsRouter = router({
       const run = await runInScope(ctx, input.id);
       const { from, to, afterSeq, name, limit } = input;
       // A page at most: however long the window, one answer stays small (the client asks for the next).
-      return heavyRead(ctx, async () => {
-        const points: TimeseriesPoint[] = [];
-        for await (const page of pointPages(ctx.store, run.id, { from, to, afterSeq }, name, limit + 1)) {
-          points.push(...timeseriesPoints(page));
-        }
-        const more = points.length > limit;
-        if (more) points.length = limit;
-        return { runId: run.id, name: name ?? null, points, nextAfterSeq: more ? (points.at(-1)?.seq ?? null) : null };
-      });
+      const page = await heavyRead(ctx, () =>
+        ctx.windowReader.run("timeseries", { runId: run.id, from, to, afterSeq, name, limit }),
+      );
+      return { runId: run.id, name: name ?? null, ...page };
     }),
 
   scatter: authedProcedure
@@ -222,12 +184,10 @@ export const analyticsRouter = router({
     .query(async ({ ctx, input }): Promise<Scatter> => {
       const run = await runInScope(ctx, input.id);
       const { from, to, name, maxColumns } = input;
-      return heavyRead(ctx, async () => {
-        const size = await checkWindowSize(ctx.store, run.id, { from, to });
-        const scatter = new ScatterBuilder(intervalsPerPoint(size, maxColumns));
-        for await (const page of pointPages(ctx.store, run.id, { from, to }, name)) scatter.add(page);
-        return { runId: run.id, name: name ?? null, ...scatter.result() };
-      });
+      const scatter = await heavyRead(ctx, () =>
+        ctx.windowReader.run("scatter", { runId: run.id, from, to, name, maxColumns }),
+      );
+      return { runId: run.id, name: name ?? null, ...scatter };
     }),
 
   aggregate: authedProcedure
@@ -248,14 +208,7 @@ export const analyticsRouter = router({
         const stats = await runStats(ctx.store, run.id);
         return aggregateOf(run.id, name, name === undefined ? stats : onlyNamed(stats, name));
       }
-      return heavyRead(ctx, async () => {
-        await checkWindowSize(ctx.store, run.id, { from, to });
-        const stats = new WindowStats(name);
-        for await (const page of snapshotPages(ctx.store, run.id, { from, to })) {
-          for (const snapshot of page) stats.addSnapshot(snapshot);
-        }
-        return aggregateOf(run.id, name, stats);
-      });
+      return heavyRead(ctx, () => ctx.windowReader.run("aggregate", { runId: run.id, from, to, name }));
     }),
 
   trend: authedProcedure

@@ -83,7 +83,14 @@ export class SqliteStore implements Store {
   private statements:
     Record<"insertSnapshot" | "countUnmerged" | "updateLastMetrics", Database.Statement<unknown[]>> | undefined;
 
-  constructor(path: string) {
+  /** `readonly`: a second connection for reads only (the read worker's), to a file the writer has made. */
+  constructor(path: string, options: { readonly?: boolean } = {}) {
+    if (options.readonly === true) {
+      this.sqlite = new Database(path, { readonly: true, fileMustExist: true });
+      this.sqlite.pragma("busy_timeout = 5000");
+      this.db = drizzle(this.sqlite, { schema });
+      return;
+    }
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
     this.sqlite = new Database(path);
     // First, so that a second process opening the same file waits for the first instead of failing.
