@@ -211,7 +211,10 @@ describe("the server's own guards (Locust cannot reach the server)", () => {
     // Locust pushes to a port where nothing listens: the plugin is as good as silent.
     const deadPort = await freePort();
     server = await startTestServer(
-      { server: { publicUrl: `http://127.0.0.1:${deadPort}` }, runner: { ...RUNNER, guardGraceSec: 2 } },
+      {
+        server: { publicUrl: `http://127.0.0.1:${deadPort}` },
+        runner: { ...RUNNER, guardGraceSec: 2, startTimeoutSec: 5 },
+      },
       { role: "all" },
     );
     api = restClient(server.url);

@@ -115,6 +115,11 @@ export const configSchema = z.strictObject({
       metricsIntervalSec: z.coerce.number().min(0.2).max(60).default(2),
       guardGraceSec: z.coerce.number().min(1).default(30),
       stopTimeoutSec: z.coerce.number().min(1).default(30),
+      startTimeoutSec: z.coerce
+        .number()
+        .min(1)
+        .default(60)
+        .describe("how long Locust may take from its start to its first snapshot before the run fails as silent"),
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") }).prefault({}),

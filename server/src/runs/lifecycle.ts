@@ -202,7 +202,7 @@ export class RunLifecycle {
       await this.settleGone(run, state);
       return;
     }
-    const { metricsIntervalSec, stopTimeoutSec } = this.deps.config.runner;
+    const { metricsIntervalSec, stopTimeoutSec, startTimeoutSec } = this.deps.config.runner;
     if (now > this.deadline(run)) {
       await runner.kill(run.id);
       await this.finish(
@@ -218,14 +218,20 @@ export class RunLifecycle {
       return;
     }
     const lastSeen = Math.max(run.startedAt ?? run.createdAt, run.lastMetrics?.timestamp ?? 0);
-    const silenceLimit = 3 * metricsIntervalSec * 1000 + 10_000;
+    // Until its first snapshot, Locust may still be starting (imports, workers joining; slow on a loaded
+    // host): it gets startTimeoutSec for that, then the silence rule holds.
+    const reported = run.lastMetrics !== null;
+    const silenceLimit = Math.max(3 * metricsIntervalSec * 1000 + 10_000, reported ? 0 : startTimeoutSec * 1000);
     // Time this server stood still does not count: pushes that arrived meanwhile were not yet read.
     if (run.status === "Running" && now - lastSeen - this.deps.stalls.stalledSince(lastSeen) > silenceLimit) {
       await runner.kill(run.id);
+      const silent = Math.round((now - lastSeen) / 1000);
       await this.finish(
         run,
         "Failed",
-        `no metrics from Locust for ${Math.round((now - lastSeen) / 1000)} s; its processes were killed`,
+        reported
+          ? `no metrics from Locust for ${silent} s; its processes were killed`
+          : `no metrics from Locust in the ${silent} s since it started; its processes were killed`,
       );
     }
   }
