@@ -141,6 +141,29 @@ describe("hostile input is refused without harm", () => {
     assert.equal(deep.body.field, "requestSamples.0.success");
   });
 
+  it("checks a run against today's target allow-list, not the one its test was saved under", async () => {
+    const test = (await admin().post<LoadTest>("/v1/load-tests", { ...TEST, targetUrl: "http://evil.example:9" })).body;
+    const restarted = await startTestServer(
+      {
+        security: {
+          tokens: [{ name: "shop-ci", token: EDITOR, role: "editor", ...SCOPE }],
+          targetAllowLists: [{ ...SCOPE, hosts: ["127.0.0.1"] }],
+        },
+      },
+      { dataDir: server.dataDir },
+    );
+    try {
+      const res = await restClient(restarted.url, EDITOR).post<ErrorBody>(`/v1/load-tests/${test.id}/runs`, {});
+      assert.equal(res.status, 400);
+      assert.equal(res.body.code, "TARGET_NOT_ALLOWED");
+      assert.match(res.body.message, /evil\.example/);
+      const runs = await restClient(restarted.url).get<Page<LoadTestRun>>(`/v1/load-tests/${test.id}/runs`);
+      assert.equal(runs.body.items.length, 0);
+    } finally {
+      await restarted.close();
+    }
+  });
+
   it("answers a method a path does not take with 405 and Allow, and a body that is not an object with 400", async () => {
     const trace = await fetch(`${server.url}/v1/load-tests`, { method: "PATCH", headers: AUTH });
     assert.equal(trace.status, 405);

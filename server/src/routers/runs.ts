@@ -18,6 +18,7 @@ import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 import { verdictOf } from "../runs/verdict.js";
 import { liveProcedures } from "./live.js";
+import { checkCluster, checkTarget } from "../domain/rules.js";
 
 const TAGS = ["runs"];
 
@@ -47,6 +48,9 @@ export const runsRouter = router({
           `runs cannot be sandboxed on this server (${sandbox.reason}); only the admin token may start them until it can, or until the operator sets runner.sandbox: off`,
         );
       }
+      // The configuration may have changed since the test was saved: a run must meet today's.
+      checkCluster(ctx.config, test);
+      checkTarget(ctx.config, test);
       const durationSeconds = input.durationSeconds ?? test.defaultDurationSec;
       if (durationSeconds > test.maxDurationSec) {
         throw new AppError(
