@@ -11,5 +11,6 @@ const running = await boot(config, {
   logger: createLogger(config.log.level),
   adminToken: process.env.LOADMGR_API_TOKEN ?? "",
 });
+running.services.windowReader.warm(); // as npm start does
 process.stdout.write(`Load Manager is up at http://127.0.0.1:${running.address?.port ?? 0}\n`);
 process.on("SIGTERM", () => void running.close().then(() => process.exit(0)));

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log.level);
   const admin = resolveAdminToken(config);
   const running = await boot(config, { role, logger, adminToken: admin.token });
+  // The first chart a user opens should not wait for the read worker to load.
+  if (role !== "worker") running.services.windowReader.warm();
   if (running.address !== undefined) {
     const url = `http://${running.address.address}:${running.address.port}`;
     if (admin.source !== "config") {

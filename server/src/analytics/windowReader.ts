@@ -8,6 +8,8 @@ import { WINDOW_QUERIES, type WindowQuery, type WindowQueryInput, type WindowQue
 /** Runs the heavy window reads (windowQueries.ts): in a worker thread, or in this one where there is no other way. */
 export interface WindowReader {
   run<K extends WindowQuery>(query: K, input: WindowQueryInput<K>): Promise<WindowQueryResult<K>>;
+  /** Gets ready now rather than on the first read (a worker takes about a second to load). */
+  warm(): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ import(workerData.tsx).then(({ register }) => { register(); return import(worker
 export function inProcessReader(store: Store): WindowReader {
   return {
     run: (query, input) => (WINDOW_QUERIES[query] as (s: Store, i: typeof input) => Promise<never>)(store, input),
+    warm: () => undefined,
     close: () => Promise.resolve(),
   };
 }
@@ -94,6 +97,9 @@ export function workerReader(config: Config, logger: Logger): WindowReader {
         pending.set(id, { resolve, reject });
         worker.postMessage({ id, query, input } satisfies ReadRequest);
       }),
+    warm: () => {
+      worker ??= start();
+    },
     close: async () => {
       const closing = worker;
       worker = undefined;
