@@ -82,7 +82,7 @@ export async function boot(
     clientLimits: new ClientLimits(config.server.limits),
     // A store given by the caller, or one in memory, cannot be opened a second time in another thread.
     windowReader:
-      options.store !== undefined || config.storage.sqlitePath === ":memory:"
+      options.store !== undefined || config.storage.sqlitePath === ":memory:" || config.server.readWorker === "off"
         ? inProcessReader(records)
         : workerReader(config, logger),
     liveTickets: new LiveTickets(runTokens.derivedKey("live-tickets"), options.now ?? Date.now),

@@ -45,6 +45,10 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(2 * 1024 * 1024),
+      readWorker: z
+        .enum(["on", "off"])
+        .default("on")
+        .describe("on: heavy reads run in a worker thread with its own store connection; off: on the server's thread"),
       publicUrl: z
         .url({ protocol: /^https?$/ })
         .optional()
@@ -145,6 +149,7 @@ const ENV_KEYS: Record<string, string[]> = {
   LOADMGR_PUBLIC_URL: ["server", "publicUrl"],
   LOADMGR_LOCAL_WORKERS: ["runner", "local", "workers"],
   LOADMGR_SANDBOX: ["runner", "sandbox"],
+  LOADMGR_READ_WORKER: ["server", "readWorker"],
   LOG_LEVEL: ["log", "level"],
 };
 
