@@ -10,14 +10,6 @@ import {
 import { mergePoints } from "../store/pointGroups.js";
 import type { SnapshotPoint } from "../store/snapshotRecord.js";
 
-/** Consecutive runs of `size` points, each merged (counts add, histograms merge); the last may be shorter. */
-function mergeGroups(points: SnapshotPoint[], size: number): SnapshotPoint[] {
-  if (size <= 1) return points;
-  const groups: SnapshotPoint[] = [];
-  for (let start = 0; start < points.length; start += size) groups.push(mergePoints(points.slice(start, start + size)));
-  return groups;
-}
-
 const perSecond = (count: number, point: SnapshotPoint): number =>
   point.intervalMs > 0 ? (count * 1000) / point.intervalMs : 0;
 
@@ -42,7 +34,9 @@ function graphPointOf(group: SnapshotPoint): GraphPoint {
 }
 
 export function graphPoints(points: SnapshotPoint[], maxPoints: number): GraphPoint[] {
-  return mergeGroups(points, intervalsPerPoint(points.length, maxPoints)).map(graphPointOf);
+  const graph = new GraphBuilder(intervalsPerPoint(points.length, maxPoints));
+  graph.add(points);
+  return graph.result();
 }
 
 /**
@@ -73,7 +67,7 @@ class GroupMerger {
 
 /** The main chart of a window read in pages: `intervalsPerPoint` intervals merged into each point. */
 export class GraphBuilder {
-  readonly points: GraphPoint[] = [];
+  private readonly points: GraphPoint[] = [];
   private readonly merger: GroupMerger;
 
   constructor(readonly intervalsPerPoint: number) {

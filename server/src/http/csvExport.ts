@@ -1,7 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { once } from "node:events";
 import { MAX_TIMESERIES_PAGE, requestStatsRowSchema, timeseriesPointSchema, type ApiErrorBody } from "@loadmgr/shared";
 import type { Context } from "../context.js";
 import { describeError } from "../errors.js";
@@ -28,6 +27,22 @@ const csvLines = (rows: Record<string, string | number | boolean | null>[], colu
 
 export const toCsv = (rows: Record<string, string | number | boolean | null>[], columns: string[]): string =>
   `${columns.join(",")}\r\n${csvLines(rows, columns)}`;
+
+/**
+ * Until the client has taken what was written, or gone: a client that stops reading and hangs up
+ * must not leave the export (and its heavy-query slot) waiting for a drain that never comes.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
 
 function sendError(res: ServerResponse, status: number, body: ApiErrorBody): void {
   res.writeHead(status, { "content-type": "application/json" });
@@ -83,7 +98,7 @@ export async function serveCsvExport(path: string, query: URLSearchParams, ctx: 
           res.writeHead(200, headers);
           res.write(`${columns.join(",")}\r\n`);
         }
-        if (!res.write(csvLines(page.points, columns))) await once(res, "drain");
+        if (!res.write(csvLines(page.points, columns))) await drainedOrClosed(res);
         afterSeq = page.nextAfterSeq ?? undefined;
       } while (afterSeq !== undefined && !res.destroyed);
       res.end();
