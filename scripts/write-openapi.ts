@@ -1,12 +1,13 @@
 /**
- * Writes the committed OpenAPI documents from the code (`npm run openapi`): docs/openapi.yaml (what
- * /openapi.yaml serves) and docs/openapi-ingest.yaml (the plugin's ingest endpoints). A unit test
- * fails when they differ from what the code would write.
+ * Writes the committed OpenAPI documents from the code (`npm run openapi`): docs/openapi.{json,yaml}
+ * (the public API, as /openapi.json and /openapi.yaml serve it) and docs/openapi-ingest.{json,yaml}
+ * (the plugin's ingest endpoints, served at /openapi-ingest.json and /openapi-ingest.yaml). A test
+ * fails when they differ from what the server serves.
  */
 import { writeFileSync } from "node:fs";
-import { OPENAPI_FILES, buildOpenApiDocument, toYaml } from "../server/src/http/openapi.js";
+import { OPENAPI_DOCUMENTS, renderOpenApi } from "../server/src/http/openapi.js";
 
-for (const [file, internal] of Object.entries(OPENAPI_FILES)) {
-  writeFileSync(file, toYaml(buildOpenApiDocument({ baseUrl: "/", internal })));
-  process.stdout.write(`wrote ${file}\n`);
+for (const name of OPENAPI_DOCUMENTS) {
+  writeFileSync(`docs/${name}`, renderOpenApi(name));
+  process.stdout.write(`wrote docs/${name}\n`);
 }

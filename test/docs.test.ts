@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { startTestServer, type TestServer } from "./helpers/server.js";
@@ -23,6 +24,21 @@ describe("OpenAPI document, API reference page and health endpoints", () => {
     const yamlRes = await fetch(`${server.url}/openapi.yaml`);
     assert.match(yamlRes.headers.get("content-type") ?? "", /yaml/);
     assert.deepEqual(parse(await yamlRes.text()), json);
+  });
+
+  it("serves exactly the committed documents (docs/openapi*), the internal ingest one at its own path", async () => {
+    for (const name of ["openapi.json", "openapi.yaml", "openapi-ingest.json", "openapi-ingest.yaml"]) {
+      const res = await fetch(`${server.url}/${name}`);
+      assert.equal(res.status, 200, name);
+      const committed = readFileSync(new URL(`../docs/${name}`, import.meta.url), "utf-8");
+      assert.equal(await res.text(), committed, `docs/${name} differs from what the server serves: npm run openapi`);
+    }
+    const ingest = (await (await fetch(`${server.url}/openapi-ingest.json`)).json()) as { paths: object };
+    assert.deepEqual(Object.keys(ingest.paths).sort(), [
+      "/v1/internal/locust/metrics",
+      "/v1/internal/locust/test-start",
+      "/v1/internal/locust/test-stop",
+    ]);
   });
 
   it("renders the API reference page with its assets served locally", async () => {

@@ -185,19 +185,51 @@ describe("run lifecycle on real Locust (local runner)", () => {
     });
   }
 
-  it("keeps each of two concurrent runs of one test in its own recentRuns entry", async () => {
+  it("ends eight concurrent runs of one test as what happened to each: Finished at their duration, Stopped when asked", async () => {
     const test = await createTest(api, target.url, locustScript("/concurrent"));
-    const [a, b] = await Promise.all([
-      startRun(api, test.id, { durationSeconds: 3 }),
-      startRun(api, test.id, { durationSeconds: 3 }),
-    ]);
-    const runs = await Promise.all([a, b].map((r) => waitForRun(api, r.id, ended)));
+    // Half run out their duration; half are stopped once load flows (their duration is far away).
+    const plans = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? "finish" : "stop"));
+    const runs = await Promise.all(
+      plans.map((plan) => startRun(api, test.id, { durationSeconds: plan === "finish" ? 4 : 120 })),
+    );
+    const outcomes = await Promise.all(
+      runs.map(async (run, i) => {
+        if (plans[i] === "stop") {
+          const running = await waitForRun(api, run.id, reporting, 90_000);
+          // Running means Locust reported its test start, after the runner launched it.
+          assert.ok(running.launchedAt !== null && running.startedAt !== null, JSON.stringify(running));
+          assert.ok(running.startedAt >= running.launchedAt - 1000, JSON.stringify(running));
+          const stop = await api.post<LoadTestRun>(`/v1/runs/${run.id}/stop`);
+          assert.equal(stop.status, 200, JSON.stringify(stop.body));
+        }
+        return waitForRun(api, run.id, ended, 120_000);
+      }),
+    );
     assert.deepEqual(
-      runs.map((r) => r.status),
-      ["Finished", "Finished"],
+      outcomes.map((r) => `${r.status}${r.failureReason !== null ? `: ${r.failureReason}` : ""}`),
+      plans.map((plan) => (plan === "finish" ? "Finished" : "Stopped")),
     );
     const recent = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body.recentRuns;
-    assert.deepEqual(recent.map((r) => [r.id, r.status]).sort(), runs.map((r) => [r.id, "Finished"]).sort());
+    assert.deepEqual(recent.map((r) => [r.id, r.status]).sort(), outcomes.map((r) => [r.id, r.status]).sort());
+  });
+
+  it("fails a run whose Locust hangs after its test start, once it sends nothing for 3 intervals + 10 s", async () => {
+    // The gevent loop never runs again: no snapshot, no stop call; only the server can end the run.
+    const hang = `${locustScript("/hang")}
+    @task(100)
+    def hang(self):
+        import time as clock
+        clock.sleep(2)
+        while True:
+            pass
+`;
+    const test = await createTest(api, target.url, hang);
+    const run = await startRun(api, test.id, { durationSeconds: 120 });
+    await waitForRun(api, run.id, (r) => r.status === "Running");
+    const failed = await waitForRun(api, run.id, ended, 45_000);
+    assert.equal(failed.status, "Failed");
+    assert.match(failed.failureReason ?? "", /no metrics from Locust/);
+    await locustGone(runDir(run.id));
   });
 });
 
@@ -233,12 +265,15 @@ describe("the server's own guards (Locust cannot reach the server)", () => {
     await locustGone(server.running.localRunner.runDir(run.id));
   });
 
-  it("fails a run that sends no snapshot for 3 intervals + 10 s", async () => {
+  it("fails a run whose Locust never reports its test start within startTimeoutSec, and kills it", async () => {
     const test = await createTest(api, target.url, locustScript("/silent"));
     const run = await startRun(api, test.id, { durationSeconds: 120 });
+    const launched = await waitForRun(api, run.id, (r) => r.launchedAt !== null || ended(r), 20_000);
+    // Launched, not Running: no load reported yet.
+    assert.equal(launched.status, "Pending");
     const failed = await waitForRun(api, run.id, ended, 30_000);
     assert.equal(failed.status, "Failed");
-    assert.match(failed.failureReason ?? "", /no metrics from Locust/);
+    assert.match(failed.failureReason ?? "", /did not report its test start within 5 s/);
     await locustGone(server.running.localRunner.runDir(run.id));
   });
 });

@@ -4,7 +4,7 @@ import type { LiveMetrics, LoadTest, LoadTestRun, RequestLogBatch, RequestSample
 import { freePort } from "./helpers/ports.js";
 import { pusher } from "./helpers/pusher.js";
 import { collect, liveClient } from "./helpers/liveClient.js";
-import type { LoadManagerClient } from "@loadmgr/client";
+import type { LoadManagerClient } from "../client/src/index.js";
 import { createTest, startRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 import { eventually } from "./helpers/wait.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { LiveMetrics, LoadTestRun, MetricSnapshotPush, RequestLogBatch } from "@loadmgr/shared";
 import { collect, liveClient } from "./helpers/liveClient.js";
-import type { LoadManagerClient } from "@loadmgr/client";
+import type { LoadManagerClient } from "../client/src/index.js";
 import { startRedis, type RedisServer } from "./helpers/redis.js";
 import { createTest, startRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient } from "./helpers/server.js";

@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// `loadmgr`: runs the TypeScript CLI through tsx (as the rest of the repository runs).
-import { register } from "tsx/esm/api";
+// `loadmgr`: the built CLI where the package is installed; in a checkout of the repository, its
+// TypeScript sources through tsx (as the rest of the repository runs).
+import { existsSync } from "node:fs";
 
-register();
-await import("../src/cli/bin.ts");
+const source = new URL("../src/cli/bin.ts", import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(source.href);
+} else {
+  await import("../dist/cli/bin.js");
+}

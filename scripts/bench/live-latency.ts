@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeScript, type LiveMetrics, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
 import { collect, liveClient } from "../../test/helpers/liveClient.js";
-import type { LoadManagerClient } from "@loadmgr/client";
+import type { LoadManagerClient } from "../../client/src/index.js";
 import { startRedis } from "../../test/helpers/redis.js";
 import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess, type ServerProcess } from "../../test/helpers/serverProcess.js";

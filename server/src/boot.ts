@@ -10,7 +10,6 @@ import { InProcessQueue } from "./jobs/inProcessQueue.js";
 import type { JobQueue } from "./jobs/queue.js";
 import { InProcessBus } from "./live/inProcessBus.js";
 import type { LiveBus } from "./live/liveBus.js";
-import { publishingStore } from "./live/publishingStore.js";
 import { RedisBus } from "./live/redisBus.js";
 import { LiveTickets } from "./live/tickets.js";
 import type { Logger } from "./logger.js";
@@ -18,6 +17,8 @@ import { LocalRunner } from "./runners/localRunner.js";
 import { probeSandbox, type SandboxStatus } from "./runners/sandbox.js";
 import { RunLifecycle } from "./runs/lifecycle.js";
 import { LoopStalls } from "./runs/loopStalls.js";
+import { ServerMetrics } from "./ops/serverMetrics.js";
+import { RunService } from "./runs/runService.js";
 import { RunTokens } from "./runs/runTokens.js";
 import { createStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
@@ -62,8 +63,16 @@ export async function boot(
   const records = options.store ?? createStore(config);
   await records.init();
   const live = createLiveBus(config, logger);
-  const store = publishingStore(records, live, logger);
   const queue = createQueue(config, logger);
+  const clientLimits = new ClientLimits(config.server.limits);
+  const metrics = new ServerMetrics({
+    runsByStatus: () => records.countRunsByStatus(),
+    queueCounts: () => queue.counts(),
+    liveSubscribers: () => clientLimits.openSubscriptions(),
+  });
+  const store = metrics.timedStore(records);
+  const now = options.now ?? Date.now;
+  const runs = new RunService({ store, live, queue, logger, now });
   const runTokens = RunTokens.fromConfig(config);
   const sandbox = options.sandbox ?? probeSandbox(config);
   if (sandbox.mode === "off")
@@ -73,19 +82,21 @@ export async function boot(
   const services: Services = {
     config,
     store,
+    runs,
     logger,
-    now: options.now ?? Date.now,
+    now,
     queue,
     runTokens,
     live,
     sandbox,
-    clientLimits: new ClientLimits(config.server.limits),
+    clientLimits,
     // A store given by the caller, or one in memory, cannot be opened a second time in another thread.
     windowReader:
       options.store !== undefined || config.storage.sqlitePath === ":memory:" || config.server.readWorker === "off"
         ? inProcessReader(records)
         : workerReader(config, logger),
     liveTickets: new LiveTickets(runTokens.derivedKey("live-tickets"), options.now ?? Date.now),
+    metrics,
   };
 
   let app: App | undefined;
@@ -112,6 +123,7 @@ export async function boot(
   const lifecycle = new RunLifecycle({
     config,
     store,
+    runs,
     logger,
     queue,
     tokens: runTokens,
@@ -122,7 +134,7 @@ export async function boot(
     now: services.now,
   });
   if (role !== "api") {
-    await queue.work(lifecycle.process);
+    await queue.work(metrics.timedProcessor(lifecycle.process));
     await queue.every("runs.sweep", SWEEP_EVERY_MS);
     await lifecycle.reconcile();
   }

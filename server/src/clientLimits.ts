@@ -24,6 +24,13 @@ export class ClientLimits {
 
   constructor(readonly settings: ClientLimitSettings) {}
 
+  /** Live subscriptions open now, over every token. */
+  openSubscriptions(): number {
+    let open = 0;
+    for (const held of this.subscriptions.values()) open += held;
+    return open;
+  }
+
   /** Runs `work` as one of the token's heavy reads, or refuses it when the token has too many under way. */
   async heavyQuery<T>(who: string, work: () => Promise<T>): Promise<T> {
     const under = this.heavy.get(who) ?? 0;

@@ -49,6 +49,13 @@ export const configSchema = z.strictObject({
         .enum(["on", "off"])
         .default("on")
         .describe("on: heavy reads run in a worker thread with its own store connection; off: on the server's thread"),
+      metricsToken: z
+        .string()
+        .min(16)
+        .optional()
+        .describe(
+          "when set, GET /metrics (Prometheus) requires Authorization: Bearer <it>; unset: open, like /healthz",
+        ),
       publicUrl: z
         .url({ protocol: /^https?$/ })
         .optional()
@@ -150,6 +157,7 @@ const ENV_KEYS: Record<string, string[]> = {
   LOADMGR_LOCAL_WORKERS: ["runner", "local", "workers"],
   LOADMGR_SANDBOX: ["runner", "sandbox"],
   LOADMGR_READ_WORKER: ["server", "readWorker"],
+  LOADMGR_METRICS_TOKEN: ["server", "metricsToken"],
   LOG_LEVEL: ["log", "level"],
 };
 

@@ -7,6 +7,8 @@ import type { WindowReader } from "./analytics/windowReader.js";
 import type { ClientLimits, ConnectionCounter } from "./clientLimits.js";
 import type { SandboxStatus } from "./runners/sandbox.js";
 import type { LiveTickets } from "./live/tickets.js";
+import type { ServerMetrics } from "./ops/serverMetrics.js";
+import type { RunService } from "./runs/runService.js";
 import type { RunTokens } from "./runs/runTokens.js";
 import type { Store } from "./store/index.js";
 
@@ -14,6 +16,8 @@ import type { Store } from "./store/index.js";
 export interface Services {
   config: Config;
   store: Store;
+  /** The one writer of runs' status (and publisher of what live subscribers watch). */
+  runs: RunService;
   logger: Logger;
   now: () => number;
   queue: JobQueue;
@@ -24,6 +28,8 @@ export interface Services {
   /** Where the heavy window reads run (a worker thread, usually). */
   windowReader: WindowReader;
   liveTickets: LiveTickets;
+  /** The server's own figures, for Prometheus. */
+  metrics: ServerMetrics;
 }
 
 export interface Context extends Services {

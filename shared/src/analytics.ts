@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { entityIdSchema, timestampSchema } from "./fields.js";
-import { runStatusSchema } from "./runStatus.js";
+import { runStatusSchema } from "./fields.js";
 import type { EndpointTotals } from "./windowStats.js";
 
 export const DEFAULT_GRAPH_POINTS = 500;

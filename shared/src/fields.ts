@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RUN_STATUSES } from "./runStatus.js";
 
 /** Unix milliseconds, an integer, everywhere. */
 export const timestampSchema = z.number().int().nonnegative();
@@ -57,3 +58,5 @@ export const targetUrlSchema = z.url({
   hostname: z.regexes.hostname,
   error: "must be an http:// or https:// URL",
 });
+
+export const runStatusSchema = z.enum(RUN_STATUSES);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { entityIdSchema, timestampSchema } from "./fields.js";
-import { runStatusSchema } from "./runStatus.js";
+import { runStatusSchema } from "./fields.js";
 
 /** What the Locust plugin sends to /v1/internal/locust/*. Limits keep one snapshot well under 1 MiB. */
 export const MAX_ENDPOINTS_PER_SNAPSHOT = 1000;

@@ -5,13 +5,13 @@ import {
   entityIdSchema,
   metadataInputSchema,
   metadataSchema,
+  runStatusSchema,
   scopeIdSchema,
   spawnRateSchema,
   timestampSchema,
   usersSchema,
 } from "./fields.js";
 import { pageInputShape } from "./paging.js";
-import { runStatusSchema } from "./runStatus.js";
 import { MAX_THRESHOLDS, runVerdictSchema, thresholdExpressionSchema } from "./thresholds.js";
 
 /** The newest figures of a run, kept on the run so lists show them without reading the time series. */
@@ -41,7 +41,14 @@ export const loadTestRunSchema = z.object({
   spawnRate: z.number(),
   durationSeconds: z.number().int(),
   status: runStatusSchema,
-  startedAt: timestampSchema.nullable(),
+  launchedAt: timestampSchema
+    .nullable()
+    .describe(
+      "when the runner launched Locust; the run stays Pending (starting Locust) until Locust reports its test start",
+    ),
+  startedAt: timestampSchema
+    .nullable()
+    .describe("when Locust started the load (its test start): the run turned Running"),
   finishedAt: timestampSchema.nullable(),
   failureReason: z.string().nullable(),
   lastMetrics: runMetricsSummarySchema.nullable(),

@@ -1,8 +1,6 @@
-import { z } from "zod";
-
+// No zod here: the dashboard imports this file as it is.
 export const RUN_STATUSES = ["Pending", "Running", "Stopping", "Finished", "Stopped", "Failed"] as const;
-export const runStatusSchema = z.enum(RUN_STATUSES);
-export type RunStatus = z.infer<typeof runStatusSchema>;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The run lifecycle, the one place it is defined: status → statuses it may move to. */
 const NEXT: Record<RunStatus, readonly RunStatus[]> = {
@@ -28,3 +26,11 @@ export function isTerminal(status: RunStatus): boolean {
 }
 
 export const ACTIVE_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((s) => !isTerminal(s));
+
+/** What a run that does not run yet is waiting for, in words (dashboard and CLI); null once it runs. */
+export function waitingFor(run: { status: RunStatus; launchedAt: number | null }): string | null {
+  if (run.status !== "Pending") return null;
+  return run.launchedAt === null
+    ? "queued: waiting for a job worker to launch Locust"
+    : "starting Locust: waiting for it to report its test start";
+}

@@ -76,6 +76,7 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     spawnRate: test.defaultSpawnRate,
     durationSeconds: test.defaultDurationSec,
     status: "Pending",
+    launchedAt: null,
     startedAt: null,
     finishedAt: null,
     failureReason: null,

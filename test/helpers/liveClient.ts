@@ -1,5 +1,5 @@
 import { WebSocket } from "ws";
-import { createLoadManagerClient, type LoadManagerClient } from "@loadmgr/client";
+import { createLoadManagerClient, type LoadManagerClient } from "../../client/src/index.js";
 
 /**
  * The typed client package's client (WebSocket to `/trpc`, token as a connection param, as a browser

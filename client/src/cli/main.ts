@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { TRPCClientError } from "@trpc/client";
 import { WebSocket } from "ws";
 import { createLoadManagerClient, wholeTimeseries, type LoadManagerClient } from "../index.js";
-import { compareRuns, errorRatePercent, unifiedDiff, type Change } from "@loadmgr/shared";
+import { compareRuns, errorRatePercent, unifiedDiff, waitingFor, type Change } from "@loadmgr/shared";
 import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
 
 /** Exit codes a CI pipeline can branch on. */
@@ -441,7 +441,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     if (command === "runs" && (sub === "show" || sub === "stop") && id !== undefined) {
       const run = sub === "show" ? await client.runs.get.query({ id }) : await client.runs.stop.mutate({ id });
-      print(run, () => io.out(`${run.id} ${run.status}`));
+      const waiting = waitingFor(run);
+      print(run, () => io.out(`${run.id} ${run.status}${waiting !== null ? ` (${waiting})` : ""}`));
       return EXIT.ok;
     }
     throw new UsageError(`unknown command "${positionals.join(" ")}" (loadmgr --help)`);

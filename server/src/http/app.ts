@@ -4,13 +4,13 @@ import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocket, WebSocketServer } from "ws";
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
-import { bearerToken, createAuthenticator } from "../auth.js";
+import { bearerToken, createAuthenticator, tokensEqual } from "../auth.js";
 import type { Context, Services } from "../context.js";
 import { appRouter } from "../routers/index.js";
 import { DOCS_HTML, docsAsset } from "./docsPage.js";
 import { serveCsvExport } from "./csvExport.js";
 import { dashboardFile } from "./dashboard.js";
-import { buildOpenApiDocument, CREATES, routeTable, toYaml } from "./openapi.js";
+import { CREATES, renderOpenApi, routeTable, type OpenApiDocumentName } from "./openapi.js";
 import { BodyError, readJsonBody } from "./jsonBody.js";
 import { pinInputCoercion } from "./noCoercion.js";
 import { rewriteRestErrors } from "./restErrors.js";
@@ -97,14 +97,11 @@ export function createApp(services: Services, adminToken: string): App {
       errors.length === 0 && paths?.length === 1 && CREATES.has(paths[0] ?? "") ? { status: 201 } : {},
   });
 
-  // A relative server URL: clients resolve it against wherever they fetched the document from.
-  let documents: { json: string; yaml: string } | undefined;
-  const publicDocument = (): { json: string; yaml: string } => {
-    if (documents === undefined) {
-      const document = buildOpenApiDocument({ baseUrl: "/" });
-      documents = { json: JSON.stringify(document), yaml: toYaml(document) };
-    }
-    return documents;
+  const documents = new Map<string, string>();
+  const openApiDocument = (name: OpenApiDocumentName): string => {
+    let text = documents.get(name);
+    if (text === undefined) documents.set(name, (text = renderOpenApi(name)));
+    return text;
   };
 
   const routeOf = routeTable();
@@ -177,6 +174,20 @@ export function createApp(services: Services, adminToken: string): App {
       case "/healthz":
         sendJson(res, 200, { status: "ok" });
         return;
+      case "/metrics": {
+        const { metricsToken } = services.config.server;
+        if (metricsToken !== undefined && !tokensEqual(bearerToken(req.headers.authorization) ?? "", metricsToken)) {
+          res.setHeader("www-authenticate", "Bearer");
+          sendJson(res, 401, {
+            code: "UNAUTHORIZED",
+            message: "GET /metrics needs Authorization: Bearer <server.metricsToken>",
+          });
+          return;
+        }
+        const { contentType, body } = await services.metrics.scrape();
+        send(res, 200, contentType, body);
+        return;
+      }
       case "/readyz":
         try {
           await services.store.ping();
@@ -191,11 +202,13 @@ export function createApp(services: Services, adminToken: string): App {
         }
         return;
       case "/openapi.json":
-        send(res, 200, "application/json", publicDocument().json);
-        return;
       case "/openapi.yaml":
-        send(res, 200, "application/yaml", publicDocument().yaml);
+      case "/openapi-ingest.json":
+      case "/openapi-ingest.yaml": {
+        const name = path.slice(1) as OpenApiDocumentName;
+        send(res, 200, name.endsWith(".json") ? "application/json" : "application/yaml", openApiDocument(name));
         return;
+      }
       case "/docs":
       case "/docs/":
         send(res, 200, "text/html; charset=utf-8", DOCS_HTML);

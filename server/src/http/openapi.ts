@@ -8,7 +8,23 @@ export type OpenApiDocument = ReturnType<typeof generateOpenApiDocument>;
 const INTERNAL_PREFIX = "/v1/internal/";
 
 /** The committed documents (docs/), by whether each is the internal one. */
-export const OPENAPI_FILES = { "docs/openapi.yaml": false, "docs/openapi-ingest.yaml": true } as const;
+/**
+ * The documents the server serves at /<name> and `npm run openapi` commits as docs/<name>: the public
+ * API, and the internal ingest API that the Locust plugin (or another generator's plugin) calls.
+ */
+export const OPENAPI_DOCUMENTS = [
+  "openapi.json",
+  "openapi.yaml",
+  "openapi-ingest.json",
+  "openapi-ingest.yaml",
+] as const;
+export type OpenApiDocumentName = (typeof OPENAPI_DOCUMENTS)[number];
+
+/** One of OPENAPI_DOCUMENTS as text (server URL relative: clients resolve it where they fetched it). */
+export function renderOpenApi(name: OpenApiDocumentName): string {
+  const document = buildOpenApiDocument({ baseUrl: "/", internal: name.startsWith("openapi-ingest") });
+  return name.endsWith(".json") ? `${JSON.stringify(document, null, 2)}\n` : toYaml(document);
+}
 
 /** Procedures whose REST form answers 201 Created. */
 export const CREATES = new Set(["loadTests.create", "scripts.update", "runs.create", "runs.liveTicket"]);

@@ -8,6 +8,7 @@ import {
   type JobName,
   type JobQueue,
   type Processor,
+  type QueueCounts,
   type QueueOptions,
 } from "./queue.js";
 
@@ -49,7 +50,17 @@ export class BullMqQueue implements JobQueue {
   }
 
   async every(name: JobName, everyMs: number): Promise<void> {
-    await this.queue.upsertJobScheduler(`every-${name}`, { every: everyMs }, { name, data: {} });
+    // Each tick is a job; kept after it ran, they would pile up in Redis (one every tick, forever).
+    await this.queue.upsertJobScheduler(
+      `every-${name}`,
+      { every: everyMs },
+      { name, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const { waiting = 0, delayed = 0, active = 0 } = await this.queue.getJobCounts("waiting", "delayed", "active");
+    return { waiting, delayed, active };
   }
 
   async work(processor: Processor): Promise<void> {

@@ -7,6 +7,7 @@ import {
   type JobName,
   type JobQueue,
   type Processor,
+  type QueueCounts,
   type QueueOptions,
 } from "./queue.js";
 
@@ -24,6 +25,7 @@ export class InProcessQueue implements JobQueue {
   private readonly timers = new Set<NodeJS.Timeout>();
   private processor: Processor | undefined;
   private running = 0;
+  private delayed = 0;
   private closed = false;
   private readonly idle = new Set<() => void>();
 
@@ -51,6 +53,10 @@ export class InProcessQueue implements JobQueue {
     return Promise.resolve();
   }
 
+  counts(): Promise<QueueCounts> {
+    return Promise.resolve({ waiting: this.ready.length, delayed: this.delayed, active: this.running });
+  }
+
   work(processor: Processor): Promise<void> {
     this.processor = processor;
     this.pump();
@@ -61,6 +67,7 @@ export class InProcessQueue implements JobQueue {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.delayed = 0;
     this.ready.length = 0;
     if (this.running > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
   }
@@ -71,8 +78,10 @@ export class InProcessQueue implements JobQueue {
       this.pump();
       return;
     }
+    this.delayed++;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      this.delayed--;
       this.ready.push(entry);
       this.pump();
     }, delayMs);

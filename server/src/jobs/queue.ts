@@ -30,9 +30,17 @@ export interface JobQueue {
   add(name: JobName, data: JobData, options?: AddOptions): Promise<void>;
   /** Adds `name` every `everyMs`, once across every process sharing the queue. */
   every(name: JobName, everyMs: number): Promise<void>;
+  /** How many jobs wait, are delayed or run now (across every process sharing the queue, for BullMQ). */
+  counts(): Promise<QueueCounts>;
   /** Starts processing jobs in this process. */
   work(processor: Processor): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface QueueCounts {
+  waiting: number;
+  delayed: number;
+  active: number;
 }
 
 export interface QueueOptions {

@@ -1,7 +1,6 @@
 import {
   ingestAckSchema,
   isTerminal,
-  REQUEST_LOG_WINDOW,
   metricSnapshotInputSchema,
   testStartInputSchema,
   testStopInputSchema,
@@ -9,16 +8,13 @@ import {
   type LoadTestRun,
   type MetricSnapshotInput,
   type RunMetricsSummary,
-  type RunStatus,
 } from "@loadmgr/shared";
 import type { Context } from "../context.js";
 import { AppError, notFound } from "../errors.js";
-import { requestLogChannel, requestLogWindow } from "../live/liveBus.js";
 import { ingestProcedure, router } from "../trpc.js";
-import { verdictOf } from "../runs/verdict.js";
+import { LOCUST_ACTOR } from "../runs/runService.js";
 
 const TAGS = ["internal: Locust ingest"];
-const LOCUST = "locust";
 
 /** The run, if it may still take reports; a run that has ended answers RUN_FINISHED (the plugin then stops sending). */
 async function openRun(ctx: Context, runId: string): Promise<LoadTestRun> {
@@ -47,17 +43,6 @@ function checkTimestamp(ctx: Context, run: LoadTestRun, timestamp: number): void
       "timestamp",
     );
   }
-}
-
-/** A report from Locust proves it is running: a run still Pending moves to Running. */
-async function markRunning(ctx: Context, run: LoadTestRun, startedAt: number): Promise<RunStatus> {
-  if (run.status !== "Pending") return run.status;
-  const moved = await ctx.store.transitionRun(run.id, "Running", {
-    startedAt,
-    updatedAt: ctx.now(),
-    updatedBy: LOCUST,
-  });
-  return moved?.status ?? (await ctx.store.getRun(run.id))?.status ?? run.status;
 }
 
 function summarize(snapshot: MetricSnapshotInput): RunMetricsSummary {
@@ -100,7 +85,7 @@ export const ingestRouter = router({
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
       const run = await openRun(ctx, input.runId);
       checkTimestamp(ctx, run, input.timestamp);
-      const status = await markRunning(ctx, run, input.timestamp);
+      const status = await ctx.runs.markRunning(run, input.timestamp);
       ctx.logger.info(
         { runId: run.id, locust: input.locustVersion, workers: input.workers },
         "Locust reported test start",
@@ -121,27 +106,26 @@ export const ingestRouter = router({
     .input(metricSnapshotInputSchema)
     .output(ingestAckSchema)
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
-      const run = await openRun(ctx, input.runId);
-      checkTimestamp(ctx, run, input.timestamp - input.intervalMs);
-      checkTimestamp(ctx, run, input.timestamp);
-      const status = await markRunning(ctx, run, input.timestamp - input.intervalMs);
-      const { requestSamples, ...snapshot } = input;
-      const outcome = await ctx.store.addMetricSnapshot(
-        {
-          ...snapshot,
-          loadTestId: run.loadTestId,
-          accountId: run.accountId,
-          orgId: run.orgId,
-          projectId: run.projectId,
-          envId: run.envId,
-        },
-        summarize(input),
-      );
-      if (outcome === "added" && requestSamples.length > 0) {
-        // Not stored: a bounded recent window for late subscribers, and the live fan-out.
-        await ctx.live.remember(requestLogWindow(run.id), requestSamples, REQUEST_LOG_WINDOW);
-        await ctx.live.publish(requestLogChannel(run.id), requestSamples);
-      }
+      let status: IngestAck["status"] = "Pending";
+      const outcome = await ctx.metrics.timeIngest(async () => {
+        const run = await openRun(ctx, input.runId);
+        checkTimestamp(ctx, run, input.timestamp - input.intervalMs);
+        checkTimestamp(ctx, run, input.timestamp);
+        status = await ctx.runs.markRunning(run, input.timestamp - input.intervalMs);
+        const { requestSamples, ...snapshot } = input;
+        return ctx.runs.recordSnapshot(
+          {
+            ...snapshot,
+            loadTestId: run.loadTestId,
+            accountId: run.accountId,
+            orgId: run.orgId,
+            projectId: run.projectId,
+            envId: run.envId,
+          },
+          summarize(input),
+          requestSamples,
+        );
+      });
       return { ok: true, status, duplicate: outcome === "duplicate" };
     }),
 
@@ -161,17 +145,15 @@ export const ingestRouter = router({
       const run = await openRun(ctx, input.runId);
       checkTimestamp(ctx, run, input.timestamp);
       // Locust has evidently run even if its test-start never arrived.
-      const status = await markRunning(ctx, run, input.timestamp);
+      const status = await ctx.runs.markRunning(run, input.timestamp);
       // A stop that someone asked for ends as Stopped even if the duration ran out meanwhile.
       const to = status === "Stopping" && input.reason !== "error" ? "Stopped" : STATUS_BY_REASON[input.reason];
-      const now = ctx.now();
-      const ended = await ctx.store.transitionRun(run.id, to, {
-        finishedAt: now,
-        updatedAt: now,
-        updatedBy: LOCUST,
-        verdict: await verdictOf(ctx.store, run, now),
-        ...(to === "Failed" ? { failureReason: input.message ?? "Locust reported an error" } : {}),
-      });
+      const ended = await ctx.runs.end(
+        run,
+        to,
+        to === "Failed" ? (input.message ?? "Locust reported an error") : null,
+        LOCUST_ACTOR,
+      );
       if (ended === undefined) {
         const current = await openRun(ctx, run.id);
         throw new AppError(

@@ -1,5 +1,4 @@
 import { newId } from "../ids.js";
-import { jobId } from "../jobs/queue.js";
 import { z } from "zod";
 import {
   createRunInputSchema,
@@ -16,7 +15,6 @@ import { scopeFilter } from "../auth.js";
 import { actorOf, loadTestInScope, runInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
-import { verdictOf } from "../runs/verdict.js";
 import { liveProcedures } from "./live.js";
 import { checkCluster, checkTarget } from "../domain/rules.js";
 
@@ -78,6 +76,7 @@ export const runsRouter = router({
         startedAt: null,
         finishedAt: null,
         failureReason: null,
+        launchedAt: null,
         lastMetrics: null,
         thresholds: input.thresholds,
         verdict: null,
@@ -87,9 +86,7 @@ export const runsRouter = router({
         updatedAt: now,
         updatedBy: actor,
       };
-      if (!(await ctx.store.createRun(run))) throw notFound("LOAD_TEST", test.id);
-      ctx.logger.info({ runId: run.id, loadTestId: test.id, revisionId: run.scriptRevisionId }, "run created");
-      await ctx.queue.add("run.start", { runId: run.id }, { jobId: jobId("start", run.id) });
+      if (!(await ctx.runs.create(run))) throw notFound("LOAD_TEST", test.id);
       return run;
     }),
 
@@ -136,23 +133,8 @@ export const runsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const run = await runInScope(ctx, input.id);
       if (run.status === "Stopping") return run;
-      const now = ctx.now();
-      const changes = { updatedAt: now, updatedBy: actorOf(ctx, input.updatedBy, "updatedBy") };
-      // A run that never started has nothing to wind down: it ends at once.
-      const stopped =
-        run.status === "Pending"
-          ? await ctx.store.transitionRun(run.id, "Stopped", {
-              ...changes,
-              finishedAt: now,
-              verdict: await verdictOf(ctx.store, run, now),
-            })
-          : await ctx.store.transitionRun(run.id, "Stopping", changes);
-      if (stopped !== undefined) {
-        ctx.logger.info({ runId: run.id, status: stopped.status }, "run stop requested");
-        if (stopped.status === "Stopping")
-          await ctx.queue.add("run.stop", { runId: run.id }, { jobId: jobId("stop", run.id) });
-        return stopped;
-      }
+      const stopped = await ctx.runs.requestStop(run, actorOf(ctx, input.updatedBy, "updatedBy"));
+      if (stopped !== undefined) return stopped;
       const current = (await ctx.store.getRun(run.id)) ?? run;
       throw new AppError(
         "INVALID_TRANSITION",

@@ -1,4 +1,4 @@
-import { isTerminal, type LoadTestRun, type RunStatus } from "@loadmgr/shared";
+import { isTerminal, type LoadTestRun } from "@loadmgr/shared";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { jobId, type Job, type JobQueue } from "../jobs/queue.js";
@@ -7,10 +7,9 @@ import { failureText, type Runner, type RunnerState } from "../runners/runner.js
 import type { Store } from "../store/store.js";
 import type { SandboxStatus } from "../runners/sandbox.js";
 import type { LoopStalls } from "./loopStalls.js";
+import { SERVER_ACTOR, type RunService } from "./runService.js";
 import type { RunTokens } from "./runTokens.js";
-import { verdictOf } from "./verdict.js";
 
-const SYSTEM = "loadmgr";
 /** A Pending run whose start job has not run for this long is failed. */
 const PENDING_LIMIT_MS = 120_000;
 /** How long an agent may stay unreachable before its runs are failed. */
@@ -21,6 +20,7 @@ const EXIT_GRACE_MS = 1500;
 export interface LifecycleDeps {
   config: Config;
   store: Store;
+  runs: RunService;
   logger: Logger;
   queue: JobQueue;
   tokens: RunTokens;
@@ -33,9 +33,9 @@ export interface LifecycleDeps {
 }
 
 /**
- * Moves runs through their life on the server's side: the start, stop and guard jobs, the sweep
- * that notices dead or silent generators, and reconciliation after a restart. Every method is
- * idempotent, because jobs are delivered at least once.
+ * Drives runs through their life on the server's side: the start, stop and guard jobs, the sweep
+ * that notices dead, hung or silent generators, and reconciliation after a restart. It decides;
+ * the RunService writes. Every method is idempotent, because jobs are delivered at least once.
  */
 export class RunLifecycle {
   private readonly clusters = new Map<string, ClusterRunner>();
@@ -88,7 +88,7 @@ export class RunLifecycle {
   async start(runId: string): Promise<void> {
     const { store, logger } = this.deps;
     const run = await store.getRun(runId);
-    if (run === undefined || run.status !== "Pending") return;
+    if (run === undefined || run.status !== "Pending" || run.launchedAt !== null) return;
     const runner = this.runnerFor(run);
     if (runner === undefined) {
       await this.finish(run, "Failed", `Locust cluster "${run.locustClusterId ?? ""}" is no longer configured`);
@@ -124,20 +124,20 @@ export class RunLifecycle {
       );
       return;
     }
-    const now = this.deps.now();
-    const started = await store.transitionRun(runId, "Running", { startedAt: now, updatedAt: now, updatedBy: SYSTEM });
-    if (started === undefined) {
+    // Pending until Locust reports its test start (ingest marks it Running then).
+    const launched = await this.deps.runs.launched(runId);
+    if (launched === undefined) {
       // Another delivery of this job won the race (the runner started Locust once): nothing to do.
       // A run stopped while it was starting: wind the processes down again.
       const current = await store.getRun(runId);
       if (current === undefined || isTerminal(current.status)) await runner.stop(runId);
       return;
     }
-    logger.info({ runId, revisionId: run.scriptRevisionId, cluster: run.locustClusterId }, "run started");
+    logger.info({ runId, revisionId: run.scriptRevisionId, cluster: run.locustClusterId }, "Locust launched");
     await this.deps.queue.add(
       "run.guard",
       { runId },
-      { jobId: jobId("guard", runId), delayMs: this.deadline(started) - now },
+      { jobId: jobId("guard", runId), delayMs: this.deadline(launched) - this.deps.now() },
     );
   }
 
@@ -158,7 +158,7 @@ export class RunLifecycle {
   async reconcile(): Promise<void> {
     const active = await this.deps.store.listActiveRuns();
     for (const run of active) {
-      if (run.status === "Pending")
+      if (run.status === "Pending" && run.launchedAt === null)
         await this.deps.queue.add("run.start", { runId: run.id }, { jobId: jobId("start", run.id) });
     }
     this.deps.logger.info({ active: active.length }, "reconciling active runs");
@@ -172,7 +172,7 @@ export class RunLifecycle {
 
   private async checkRun(run: LoadTestRun): Promise<void> {
     const now = this.deps.now();
-    if (run.status === "Pending") {
+    if (run.status === "Pending" && run.launchedAt === null) {
       if (now - run.createdAt > PENDING_LIMIT_MS)
         await this.finish(run, "Failed", "the run was never started (no job worker?)");
       return;
@@ -217,6 +217,20 @@ export class RunLifecycle {
       await this.finish(run, "Stopped", `Locust did not stop within ${stopTimeoutSec} s and was killed`);
       return;
     }
+    if (run.status === "Pending") {
+      // Launched, and Locust has not reported its test start yet (imports, workers joining; slow on
+      // a loaded host): it gets startTimeoutSec for that.
+      const waited = now - (run.launchedAt ?? run.createdAt);
+      if (waited - this.deps.stalls.stalledSince(run.launchedAt ?? run.createdAt) > startTimeoutSec * 1000) {
+        await runner.kill(run.id);
+        await this.finish(
+          run,
+          "Failed",
+          `Locust did not report its test start within ${startTimeoutSec} s of its launch; its processes were killed`,
+        );
+      }
+      return;
+    }
     const lastSeen = Math.max(run.startedAt ?? run.createdAt, run.lastMetrics?.timestamp ?? 0);
     // Until its first snapshot, Locust may still be starting (imports, workers joining; slow on a loaded
     // host): it gets startTimeoutSec for that, then the silence rule holds.
@@ -251,7 +265,7 @@ export class RunLifecycle {
       await this.finish(run, "Failed", state.limit);
       return;
     }
-    const ranFor = this.deps.now() - (run.startedAt ?? run.createdAt);
+    const ranFor = this.deps.now() - (run.startedAt ?? run.launchedAt ?? run.createdAt);
     const how =
       state.signal !== null
         ? `was killed (${state.signal})`
@@ -267,22 +281,20 @@ export class RunLifecycle {
     await this.finish(run, "Failed", `Locust ${how} before the run ended${text ? `:\n${text}` : ""}`);
   }
 
-  private async finish(run: LoadTestRun, to: RunStatus, failureReason: string | null): Promise<void> {
-    const now = this.deps.now();
-    const done = await this.deps.store.transitionRun(run.id, to, {
-      finishedAt: now,
-      updatedAt: now,
-      updatedBy: SYSTEM,
-      verdict: await verdictOf(this.deps.store, run, now),
-      ...(failureReason !== null ? { failureReason } : {}),
-    });
-    if (done !== undefined)
-      this.deps.logger.warn({ runId: run.id, status: to, failureReason }, "run ended by the server");
+  private async finish(
+    run: LoadTestRun,
+    to: "Finished" | "Stopped" | "Failed",
+    failureReason: string | null,
+  ): Promise<void> {
+    await this.deps.runs.end(run, to, failureReason, SERVER_ACTOR);
   }
 
   /** When the guard steps in: the run's duration (capped at the test's maxDurationSec when created) plus grace. */
   private deadline(run: LoadTestRun): number {
-    return (run.startedAt ?? run.createdAt) + (run.durationSeconds + this.deps.config.runner.guardGraceSec) * 1000;
+    return (
+      (run.startedAt ?? run.launchedAt ?? run.createdAt) +
+      (run.durationSeconds + this.deps.config.runner.guardGraceSec) * 1000
+    );
   }
 
   private runnerFor(run: LoadTestRun): Runner | undefined {

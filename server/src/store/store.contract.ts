@@ -260,6 +260,34 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(await store.transitionRun(randomUUID(), "Running", { updatedAt: 1, updatedBy: "x" }), undefined);
     });
 
+    it("records a Pending run's launch once, and never on a run that left Pending; counts runs by status", async () => {
+      const before = await store.countRunsByStatus();
+      const test = await newTest();
+      const run = makeRun(test);
+      await store.createRun(run);
+      assert.equal((await store.getRun(run.id))?.launchedAt, null);
+      const changes = { launchedAt: run.createdAt + 50, updatedAt: run.createdAt + 50, updatedBy: "loadmgr" };
+      const results = await Promise.all([
+        store.markRunLaunched(run.id, changes),
+        store.markRunLaunched(run.id, changes),
+      ]);
+      assert.equal(results.filter((r) => r !== undefined).length, 1, "exactly one launch wins");
+      const launched = results.find((r) => r !== undefined);
+      assert.equal(launched?.status, "Pending");
+      assert.equal(launched?.launchedAt, run.createdAt + 50);
+      assert.equal((await store.getRun(run.id))?.launchedAt, run.createdAt + 50);
+      const other = makeRun(test);
+      await store.createRun(other);
+      await store.transitionRun(other.id, "Stopped", { finishedAt: 1, updatedAt: 1, updatedBy: "x" });
+      assert.equal(await store.markRunLaunched(other.id, changes), undefined);
+      assert.equal((await store.getRun(other.id))?.launchedAt, null);
+      assert.equal(await store.markRunLaunched(randomUUID(), changes), undefined);
+      const counts = await store.countRunsByStatus();
+      assert.equal((counts.Pending ?? 0) - (before.Pending ?? 0), 1, JSON.stringify({ before, counts }));
+      assert.equal((counts.Stopped ?? 0) - (before.Stopped ?? 0), 1, JSON.stringify({ before, counts }));
+      assert.equal(counts.Running ?? 0, before.Running ?? 0);
+    });
+
     it("keeps each run's entry right under concurrent transitions of one test's runs", async () => {
       const test = await newTest();
       const runs = Array.from({ length: 6 }, (_, i) => makeRun(test, { createdAt: test.createdAt + i }));

@@ -43,6 +43,8 @@ export type NewScriptRevision = Omit<ScriptRevision, "revisionNumber">;
 export type RunChanges = Partial<Pick<LoadTestRun, "startedAt" | "finishedAt" | "failureReason" | "verdict">> &
   Pick<LoadTestRun, "updatedAt" | "updatedBy">;
 
+export type LaunchChanges = Pick<LoadTestRun, "launchedAt" | "updatedAt" | "updatedBy">;
+
 /**
  * The persistence contract. SqliteStore and MongoStore both implement it and pass one contract
  * suite (store.contract.ts). Every method is safe under concurrent callers.
@@ -79,11 +81,15 @@ export interface Store {
   /** Newest first (createdAt, then id), filtered. */
   listRuns(filter: RunFilter, page: PageRequest): Promise<Page<LoadTestRun>>;
   countActiveRuns(loadTestId: string): Promise<number>;
+  /** How many runs there are of each status (statuses with none may be missing). */
+  countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>>;
   /**
    * Moves a run to `to` only if its current status may move there (runStatus.ts), applies the
    * changes, and updates its recentRuns entry in place. Undefined when the guard did not hold.
    */
   transitionRun(id: string, to: RunStatus, changes: RunChanges): Promise<LoadTestRun | undefined>;
+  /** Sets launchedAt on a run that is Pending and not yet launched; undefined otherwise. */
+  markRunLaunched(id: string, changes: LaunchChanges): Promise<LoadTestRun | undefined>;
   /** Runs that are Pending, Running or Stopping, oldest first: what the sweep and reconciliation look at. */
   listActiveRuns(): Promise<LoadTestRun[]>;
 

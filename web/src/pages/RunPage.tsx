@@ -8,12 +8,12 @@ import {
   type RequestStats,
   type RunSummary,
 } from "../../../client/src/index.js";
+import { isTerminal, waitingFor } from "../../../shared/src/runStatus.js";
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, savedToken, type Problem } from "../session.js";
 import { Card, Empty, ErrorBox, Loading, StatusBadge } from "../ui.js";
 
-const ACTIVE = new Set(["Pending", "Running", "Stopping"]);
 const LOG_ROWS = 200;
 
 /** The chart's history is fetched with adjacent snapshots merged to at most this many points. */
@@ -329,7 +329,8 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   if (problem !== null && run === null) return <ErrorBox problem={problem} />;
   if (run === null || summary === null || stats === null) return <Loading what="the run" />;
 
-  const active = ACTIVE.has(run.status);
+  const active = !isTerminal(run.status);
+  const waiting = waitingFor(run);
   const failures = stats.endpoints.flatMap((e) =>
     e.failureMessages.map((f) => ({ endpoint: `${e.method} ${e.name}`.trim(), ...f })),
   );
@@ -378,6 +379,12 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
             {when(run.startedAt)}
             {run.finishedAt !== null && ` · ended ${when(run.finishedAt)}`}
           </p>
+          {waiting !== null && (
+            <p class="muted" role="status" data-waiting>
+              {waiting[0]?.toUpperCase()}
+              {waiting.slice(1)}…
+            </p>
+          )}
         </div>
         <div class="actions">
           {connection === "reconnecting" && (

@@ -34,7 +34,7 @@ import {
   type SnapshotRecord,
   type SnapshotWindow,
 } from "../snapshotRecord.js";
-import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
+import type { LaunchChanges, LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 
 /** Documents keep the entity's `id` as `_id` too. */
 type LoadTestDoc = LoadTest & { _id: string };
@@ -153,6 +153,7 @@ export class MongoStore implements Store {
     await this.convertV1Snapshots();
     // Runs stored before thresholds existed.
     await this.runs.updateMany({ thresholds: { $exists: false } }, { $set: { thresholds: [], verdict: null } });
+    await this.runs.updateMany({ launchedAt: { $exists: false } }, { $set: { launchedAt: null } });
   }
 
   private async convertV1Snapshots(): Promise<void> {
@@ -324,6 +325,13 @@ export class MongoStore implements Store {
     return toPage(rows, page.limit, (r) => ({ k: r.createdAt, id: r.id }));
   }
 
+  async countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>> {
+    const rows = await this.runs
+      .aggregate<{ _id: RunStatus; n: number }>([{ $group: { _id: "$status", n: { $sum: 1 } } }])
+      .toArray();
+    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+  }
+
   async countActiveRuns(loadTestId: string): Promise<number> {
     return this.runs.countDocuments({ loadTestId, status: { $in: [...ACTIVE_STATUSES] } });
   }
@@ -347,6 +355,19 @@ export class MongoStore implements Store {
       );
     });
     return run;
+  }
+
+  async markRunLaunched(id: string, changes: LaunchChanges): Promise<LoadTestRun | undefined> {
+    // Under the run's lock, as transitionRun reads and writes it.
+    return this.withLock(`run:${id}`, async () => {
+      // (No projection: FerretDB's findAndModify does not take one.)
+      const run = await this.runs.findOneAndUpdate(
+        { _id: id, status: "Pending", launchedAt: null },
+        { $set: changes },
+        { returnDocument: "after" },
+      );
+      return withoutId(run);
+    });
   }
 
   async listActiveRuns(): Promise<LoadTestRun[]> {

@@ -67,6 +67,7 @@ export const loadTestRuns = sqliteTable(
     spawnRate: real("spawn_rate").notNull(),
     durationSeconds: integer("duration_seconds").notNull(),
     status: text("status").$type<RunStatus>().notNull(),
+    launchedAt: integer("launched_at"),
     startedAt: integer("started_at"),
     finishedAt: integer("finished_at"),
     failureReason: text("failure_reason"),

@@ -2,7 +2,22 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { and, count, desc, eq, getTableColumns, gt, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import {
+  and,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  gte,
+  inArray,
+  isNull,
+  lt,
+  lte,
+  or,
+  sql,
+  type SQL,
+} from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import {
@@ -29,7 +44,7 @@ import {
   type SnapshotRecord,
   type SnapshotWindow,
 } from "../snapshotRecord.js";
-import type { LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
+import type { LaunchChanges, LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 import * as schema from "./schema.js";
 import { BLOCK_SEQS, groupBySeq, mergePoints } from "../pointGroups.js";
 import {
@@ -448,6 +463,15 @@ export class SqliteStore implements Store {
     return toPage(rows, page.limit, (r) => ({ k: r.createdAt, id: r.id }));
   }
 
+  async countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>> {
+    const rows = this.db
+      .select({ status: loadTestRuns.status, n: count() })
+      .from(loadTestRuns)
+      .groupBy(loadTestRuns.status)
+      .all();
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
   async countActiveRuns(loadTestId: string): Promise<number> {
     const row = this.db
       .select({ n: count() })
@@ -483,6 +507,15 @@ export class SqliteStore implements Store {
       { behavior: "immediate" },
     );
     return updated;
+  }
+
+  async markRunLaunched(id: string, changes: LaunchChanges): Promise<LoadTestRun | undefined> {
+    return this.db
+      .update(loadTestRuns)
+      .set(changes)
+      .where(and(eq(loadTestRuns.id, id), eq(loadTestRuns.status, "Pending"), isNull(loadTestRuns.launchedAt)))
+      .returning()
+      .get();
   }
 
   async listActiveRuns(): Promise<LoadTestRun[]> {

@@ -1,0 +1,1 @@
+ALTER TABLE `load_test_runs` ADD `launched_at` integer;

@@ -1,0 +1,165 @@
+import {
+  REQUEST_LOG_WINDOW,
+  type LoadTestRun,
+  type MetricSnapshot,
+  type RequestSample,
+  type RunMetricsSummary,
+  type RunStatus,
+} from "@loadmgr/shared";
+import { jobId, type JobQueue } from "../jobs/queue.js";
+import {
+  requestLogChannel,
+  requestLogWindow,
+  runMetricsChannel,
+  runStatusChannel,
+  type LiveBus,
+} from "../live/liveBus.js";
+import type { Logger } from "../logger.js";
+import type { Store } from "../store/store.js";
+import { verdictOf } from "./verdict.js";
+
+/** Who moved a run, for `updatedBy` when no person did. */
+export const SERVER_ACTOR = "loadmgr";
+export const LOCUST_ACTOR = "locust";
+
+export interface RunServiceDeps {
+  store: Store;
+  live: LiveBus;
+  queue: JobQueue;
+  logger: Logger;
+  now: () => number;
+}
+
+/**
+ * The one writer of a run's status: it creates runs and moves them (start, Running, stop request,
+ * end), computes the verdict of the transition that ends a run, and publishes what live subscribers
+ * watch, after the store has it. Routers, ingest and the lifecycle's jobs call it; nothing else
+ * writes a run's status. A publish that fails is logged, never failed back to the caller: the store
+ * is the record, and subscribers catch up from it.
+ */
+export class RunService {
+  constructor(private readonly deps: RunServiceDeps) {}
+
+  /** Stores a Pending run and queues its start. False when its test is gone. */
+  async create(run: LoadTestRun): Promise<boolean> {
+    if (!(await this.deps.store.createRun(run))) return false;
+    this.deps.logger.info(
+      { runId: run.id, loadTestId: run.loadTestId, revisionId: run.scriptRevisionId },
+      "run created",
+    );
+    this.publishStatus(run);
+    await this.deps.queue.add("run.start", { runId: run.id }, { jobId: jobId("start", run.id) });
+    return true;
+  }
+
+  /**
+   * Records that the runner launched Locust for a Pending run (it turns Running when Locust reports
+   * its test start). Undefined when the run is no longer Pending, or was launched already.
+   */
+  async launched(runId: string): Promise<LoadTestRun | undefined> {
+    const now = this.deps.now();
+    const run = await this.deps.store.markRunLaunched(runId, {
+      launchedAt: now,
+      updatedAt: now,
+      updatedBy: SERVER_ACTOR,
+    });
+    if (run !== undefined) this.publishStatus(run);
+    return run;
+  }
+
+  /**
+   * Locust reports load flowing (its test start, or failing that a report): a Pending run turns
+   * Running, timed from Locust's clock. Answers the run's status after the call.
+   */
+  async markRunning(run: LoadTestRun, startedAt: number): Promise<RunStatus> {
+    if (run.status !== "Pending") return run.status;
+    const moved = await this.move(run, "Running", { startedAt, updatedAt: this.deps.now(), updatedBy: LOCUST_ACTOR });
+    if (moved !== undefined) {
+      this.deps.logger.info({ runId: run.id }, "run is running: Locust reported its test start");
+      return moved.status;
+    }
+    return (await this.deps.store.getRun(run.id))?.status ?? run.status;
+  }
+
+  /**
+   * Someone asked for the run to stop. A run whose Locust was never launched ends Stopped at once;
+   * otherwise it turns Stopping and a stop job winds Locust down. Undefined when the run had
+   * already ended or moved meanwhile.
+   */
+  async requestStop(run: LoadTestRun, actor: string): Promise<LoadTestRun | undefined> {
+    const now = this.deps.now();
+    if (run.status === "Pending" && run.launchedAt === null) {
+      return this.end(run, "Stopped", null, actor);
+    }
+    const stopping = await this.move(run, "Stopping", { updatedAt: now, updatedBy: actor });
+    if (stopping === undefined) return undefined;
+    this.deps.logger.info({ runId: run.id, by: actor }, "run stop requested");
+    await this.deps.queue.add("run.stop", { runId: run.id }, { jobId: jobId("stop", run.id) });
+    return stopping;
+  }
+
+  /** Ends the run as `to`, with its verdict. Undefined when it had already ended (or cannot end so). */
+  async end(
+    run: LoadTestRun,
+    to: Extract<RunStatus, "Finished" | "Stopped" | "Failed">,
+    failureReason: string | null,
+    actor: string,
+  ): Promise<LoadTestRun | undefined> {
+    const now = this.deps.now();
+    const ended = await this.move(run, to, {
+      finishedAt: now,
+      updatedAt: now,
+      updatedBy: actor,
+      verdict: await verdictOf(this.deps.store, run, now),
+      ...(failureReason !== null ? { failureReason } : {}),
+    });
+    if (ended !== undefined) {
+      const fields = { runId: run.id, status: to, by: actor, failureReason };
+      if (to === "Failed") this.deps.logger.warn(fields, "run ended");
+      else this.deps.logger.info(fields, "run ended");
+    }
+    return ended;
+  }
+
+  /**
+   * Stores one snapshot (once per seq) and publishes it; the request samples it carried go to the
+   * live log's recent window and fan-out only (they are not stored).
+   */
+  async recordSnapshot(
+    snapshot: MetricSnapshot,
+    summary: RunMetricsSummary,
+    samples: RequestSample[],
+  ): Promise<"added" | "duplicate"> {
+    const outcome = await this.deps.store.addMetricSnapshot(snapshot, summary);
+    if (outcome === "added") {
+      const { live } = this.deps;
+      this.publish("snapshot", snapshot.runId, () => live.publish(runMetricsChannel(snapshot.runId), snapshot));
+      if (samples.length > 0) {
+        this.publish("request samples", snapshot.runId, async () => {
+          await live.remember(requestLogWindow(snapshot.runId), samples, REQUEST_LOG_WINDOW);
+          await live.publish(requestLogChannel(snapshot.runId), samples);
+        });
+      }
+    }
+    return outcome;
+  }
+
+  private async move(
+    run: LoadTestRun,
+    to: RunStatus,
+    changes: Parameters<Store["transitionRun"]>[2],
+  ): Promise<LoadTestRun | undefined> {
+    const moved = await this.deps.store.transitionRun(run.id, to, changes);
+    if (moved !== undefined) this.publishStatus(moved);
+    return moved;
+  }
+
+  private publishStatus(run: LoadTestRun): void {
+    const { live } = this.deps;
+    this.publish("run status", run.id, () => live.publish(runStatusChannel, run));
+  }
+
+  private publish(what: string, runId: string, send: () => Promise<void>): void {
+    send().catch((error: unknown) => this.deps.logger.error({ err: error, runId }, `could not publish ${what}`));
+  }
+}
