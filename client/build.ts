@@ -86,4 +86,4 @@ const bundle = await rollup({
 await bundle.write({ file: join(dist, "index.d.ts"), format: "es" });
 await bundle.close();
 rmSync(typesDir, { recursive: true, force: true });
-process.stdout.write(`built ${dist}\n`);
+process.stderr.write(`built ${dist}\n`);

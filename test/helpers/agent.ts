@@ -15,10 +15,10 @@ export interface Agent {
 }
 
 /** `loadmgr-locust agent` on a second loopback port, as a load-generator host would run it. */
-export async function startAgent(): Promise<Agent> {
+export async function startAgent(command = DEFAULT_LOCAL_COMMAND): Promise<Agent> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-agent-"));
-  const child = spawn(DEFAULT_LOCAL_COMMAND, ["agent", "--port", String(port), "--token", AGENT_TOKEN, "--dir", dir], {
+  const child = spawn(command, ["agent", "--port", String(port), "--token", AGENT_TOKEN, "--dir", dir], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let output = "";
