@@ -19,4 +19,13 @@ log "plugin tests (pytest) on Locust 2.47 and 2.20…"
 mapfile -t files < <(find shared server client web test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 log "running ${#files[@]} test files…"
 # A test file whose servers or children outlive its tests must not hold CI forever: end it when its tests have.
-exec node --import tsx --test --test-concurrency=2 --test-force-exit --test-timeout=900000 "${files[@]}"
+run_tests() { node --import tsx --test --test-concurrency=2 --test-force-exit --test-timeout=900000 "$@"; }
+status=0
+run_tests "${files[@]}" || status=$?
+
+# The suites that drive whole runs, again on the production stack: MongoDB's wire protocol (FerretDB)
+# for the store, BullMQ and pub/sub on a real redis-server (test/helpers/server.ts).
+production=(test/lifecycle.test.ts test/live.test.ts test/cli.test.ts test/restart.test.ts)
+log "the production stack (FerretDB + Redis): ${production[*]}…"
+LOADMGR_TEST_STACK=production run_tests "${production[@]}" || status=$?
+exit "$status"

@@ -7,11 +7,14 @@ export interface RedisServer {
 }
 
 /** A real redis-server (Debian's package, installed by scripts/setup-test.sh) on a free loopback port. */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: { databases?: number } = {}): Promise<RedisServer> {
   const port = await freePort();
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    [
+      ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      ...["--databases", String(options.databases ?? 16)],
+    ],
     {
       stdio: ["ignore", "pipe", "pipe"],
     },

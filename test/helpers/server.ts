@@ -1,13 +1,42 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { boot, type Role, type Running } from "../../server/src/boot.js";
 import { configSchema, type Config } from "../../server/src/config.js";
 import { createLogger } from "../../server/src/logger.js";
 import type { SandboxStatus } from "../../server/src/runners/sandbox.js";
 import type { Store } from "../../server/src/store/store.js";
+import { startMongoWireServer } from "./ferretdb.js";
+import { startRedis } from "./redis.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+/**
+ * `LOADMGR_TEST_STACK=production` runs every test server of the process on the production stack: a
+ * MongoDB wire-protocol server (FerretDB, or MONGODB_URI) and BullMQ and pub/sub on a real
+ * redis-server, both started once per test process. Each server gets its own database and Redis
+ * database, named after its data directory, so a restart on the same directory finds its data again.
+ */
+export const PRODUCTION_STACK = process.env.LOADMGR_TEST_STACK === "production";
+
+let stack: Promise<{ mongoUri: string; redisUrl: string }> | undefined;
+const redisDbs = new Map<string, number>();
+
+async function productionStack(dataDir: string): Promise<Record<string, unknown>> {
+  stack ??= (async () => {
+    const [mongo, redis] = await Promise.all([startMongoWireServer(), startRedis({ databases: 256 })]);
+    process.once("exit", () => {
+      void mongo.stop();
+      void redis.stop();
+    });
+    return { mongoUri: mongo.uri, redisUrl: redis.url };
+  })();
+  const { mongoUri, redisUrl } = await stack;
+  const name = basename(dataDir).replace(/[^A-Za-z0-9_]/g, "_");
+  let db = redisDbs.get(name);
+  if (db === undefined) redisDbs.set(name, (db = redisDbs.size + 1));
+  return { mongodb: { uri: mongoUri, database: name }, redis: { url: `${redisUrl}/${db}` } };
+}
 
 export interface TestServer {
   url: string;
@@ -31,6 +60,7 @@ export async function startTestServer(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "loadmgr-api-"));
   const input = configInput as { server?: Record<string, unknown>; log?: { level?: string } };
   const config = configSchema.parse({
+    ...(PRODUCTION_STACK ? await productionStack(dataDir) : {}),
     ...configInput,
     server: { host: "127.0.0.1", port: 0, ...input.server },
     storage: { dataDir },
@@ -42,6 +72,11 @@ export async function startTestServer(
     adminToken: ADMIN_TOKEN,
     ...(options.sandbox !== undefined ? { sandbox: options.sandbox } : {}),
   });
+  const { store, queue, live } = running.services;
+  if (PRODUCTION_STACK && [store.kind, queue.kind, live.kind].join() !== "mongodb,bullmq,redis") {
+    await running.close();
+    throw new Error(`LOADMGR_TEST_STACK=production, yet the server runs on ${store.kind}, ${queue.kind}, ${live.kind}`);
+  }
   return {
     url: `http://127.0.0.1:${running.address?.port ?? 0}`,
     store: running.services.store,
