@@ -190,7 +190,7 @@ describe("run analytics over REST", () => {
       const merged = groups[i]?.flat() ?? [];
       const seconds = ((groups[i]?.length ?? 0) * INTERVAL_MS) / 1000;
       assert.ok(close(point.requestsPerSec, merged.length / seconds), `point ${i} rps`);
-      assert.ok(close(point.errorsPerSec, merged.filter((x) => !x.ok).length / seconds));
+      assert.ok(close(point.failuresPerSec, merged.filter((x) => !x.ok).length / seconds));
       assert.equal(point.p50ResponseMs, percentile(merged, 0.5));
       assert.equal(point.p95ResponseMs, percentile(merged, 0.95));
       assert.equal(point.p99ResponseMs, percentile(merged, 0.99));

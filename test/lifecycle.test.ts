@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { encodeScript, type LoadTest, type LoadTestRun, type RequestStats, type ScriptRevision } from "@loadmgr/shared";
-import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
+import { hangingScript, startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
 import { freePort } from "./helpers/ports.js";
 import {
   createTest,
@@ -214,16 +214,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
   });
 
   it("fails a run whose Locust hangs after its test start, once it sends nothing for 3 intervals + 10 s", async () => {
-    // The gevent loop never runs again: no snapshot, no stop call; only the server can end the run.
-    const hang = `${locustScript("/hang")}
-    @task(100)
-    def hang(self):
-        import time as clock
-        clock.sleep(2)
-        while True:
-            pass
-`;
-    const test = await createTest(api, target.url, hang);
+    const test = await createTest(api, target.url, hangingScript("/hang"));
     const run = await startRun(api, test.id, { durationSeconds: 120 });
     await waitForRun(api, run.id, (r) => r.status === "Running");
     const failed = await waitForRun(api, run.id, ended, 45_000);

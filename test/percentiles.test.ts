@@ -79,12 +79,17 @@ describe("percentiles equal Locust's own, for a real distributed run", () => {
       assert.equal(mine.p99ResponseMs, Number(row["99%"]), what);
       assert.ok(Math.abs(mine.avgResponseMs - Number(row["Average Response Time"])) < 0.01, what);
       assert.ok(Math.abs(mine.maxResponseMs - Number(row["Max Response Time"])) < 0.01, what);
+      // Rates as Locust defines them: over its last request's time minus its test start (ms-rounded here).
+      const close = (ours: number, locusts: number): boolean => Math.abs(ours - locusts) <= locusts * 0.001 + 1e-9;
+      assert.ok(close(mine.requestsPerSec, Number(row["Requests/s"])), `requests/s: ${what}`);
+      assert.ok(close(mine.failuresPerSec, Number(row["Failures/s"])), `failures/s: ${what}`);
     }
     const total = ours.get("Aggregated");
     assert.ok(total && total.p99ResponseMs >= 900, "the spread reached the 100 ms buckets");
 
     const summary = (await api.get<RunSummary>(`/v1/runs/${run.id}/summary`)).body;
     assert.equal(summary.p95ResponseMs, total.p95ResponseMs);
+    assert.equal(summary.requestsPerSec, total.requestsPerSec);
     const aggregate = (await api.get<Aggregate>(`/v1/runs/${run.id}/metrics/aggregate`)).body;
     assert.equal(aggregate.total.p99ResponseMs, total.p99ResponseMs);
     // A window covering the whole run, computed from the snapshots rather than the kept totals.

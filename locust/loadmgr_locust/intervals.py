@@ -6,7 +6,7 @@ response-time buckets (the keys of StatsEntry.response_times), so merged percent
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 EndpointKey = Tuple[str, str]
 
@@ -130,3 +130,10 @@ class CumulativeDiffer:
         before = self._errors.get(key, 0)
         interval.add_error(method, name, error, occurrences - before if occurrences >= before else occurrences)
         self._errors[key] = occurrences
+
+
+def span_ms(start_time: Optional[float], last_request_timestamp: Optional[float]) -> int:
+    """Locust's own basis of its requests/s (StatsEntry.total_rps): its last request's time minus its test start, in ms."""
+    if not last_request_timestamp or not start_time:
+        return 0
+    return max(0, int(round((last_request_timestamp - start_time) * 1000)))

@@ -23,7 +23,7 @@ from locust import events
 from locust.runners import STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRunner
 
 from .delivery import Delivery
-from .intervals import CumulativeDiffer, Interval
+from .intervals import CumulativeDiffer, Interval, span_ms
 from .samples import RequestSampler
 
 logger = logging.getLogger("loadmgr")
@@ -271,6 +271,7 @@ class Reporter:
                 "users": int(runner.user_count or 0),
                 "totalRequests": int(stats.total.num_requests),
                 "totalFailures": int(stats.total.num_failures),
+                "locustSpanMs": span_ms(stats.total.start_time, stats.total.last_request_timestamp),
                 "endpoints": endpoints,
                 "errors": errors,
                 "requestSamples": self.sampler.take(),

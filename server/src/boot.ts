@@ -137,6 +137,7 @@ export async function boot(
     await queue.work(metrics.timedProcessor(lifecycle.process));
     await queue.every("runs.sweep", SWEEP_EVERY_MS);
     await lifecycle.reconcile();
+    lifecycle.startWatchdog();
   }
   return {
     services,

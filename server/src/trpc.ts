@@ -3,6 +3,7 @@ import superjson from "superjson";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import type { Context } from "./context.js";
 import { AppError, describeError } from "./errors.js";
+import { isStoreUnavailable } from "./store/unavailable.js";
 
 const t = initTRPC
   .context<Context>()
@@ -25,11 +26,23 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/**
+ * Every procedure: a store that cannot be reached answers 503 STORE_UNAVAILABLE (retry later), not a
+ * 500 that reads as a bug. Ingest's plugin retries a 503 and keeps its snapshots meanwhile.
+ */
+const base = t.procedure.use(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && isStoreUnavailable(result.error.cause)) {
+    throw new AppError("STORE_UNAVAILABLE", "the store cannot be reached right now; retry shortly");
+  }
+  return result;
+});
+
 /** No token needed (health checks, ingest has its own). */
-export const publicProcedure = t.procedure;
+export const publicProcedure = base;
 
 /** Any valid token; `ctx.principal` is set. */
-export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+export const authedProcedure = base.use(({ ctx, next }) => {
   if (ctx.principal === undefined) {
     throw new AppError(
       "UNAUTHORIZED",
@@ -48,7 +61,7 @@ export const editorProcedure = authedProcedure.use(({ ctx, next }) => {
 });
 
 /** Locust's ingest calls: the run's own token (or the deployment's Locust callback token) for the `runId` in the body. */
-export const ingestProcedure = t.procedure.use(async ({ ctx, getRawInput, next }) => {
+export const ingestProcedure = base.use(async ({ ctx, getRawInput, next }) => {
   const raw = await getRawInput();
   const runId = typeof raw === "object" && raw !== null && "runId" in raw ? raw.runId : undefined;
   if (typeof runId === "string" && !ctx.runTokens.allows(runId, ctx.bearerToken)) {

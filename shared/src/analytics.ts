@@ -99,7 +99,7 @@ export const graphPointSchema = z.object({
   timestamp: timestampSchema.describe("end of the merged intervals"),
   users: z.number().int().describe("users at the end of the merged intervals"),
   requestsPerSec: z.number(),
-  errorsPerSec: z.number(),
+  failuresPerSec: z.number(),
   avgResponseMs: z.number(),
   p50ResponseMs: z.number(),
   p95ResponseMs: z.number(),

@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   TOO_MANY_SUBSCRIPTIONS: 429,
   INTERNAL: 500,
   SANDBOX_UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -101,6 +101,15 @@ export const metricSnapshotInputSchema = z.strictObject({
   users: z.number().int().min(0).max(1e8),
   totalRequests: countSchema.describe("cumulative since the run started"),
   totalFailures: countSchema,
+  locustSpanMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(1e12)
+    .optional()
+    .describe(
+      "Locust's own basis of its rates, cumulative: its last request's time minus its test start (stats.total), in ms",
+    ),
   endpoints: z.array(endpointIntervalSchema).max(MAX_ENDPOINTS_PER_SNAPSHOT),
   errors: z.array(intervalErrorSchema).max(MAX_ERRORS_PER_SNAPSHOT).default([]),
   requestSamples: z

@@ -93,20 +93,29 @@ export interface WindowStatsRecord {
   to: number | null;
   /** Sum of the intervals' lengths: the time load was measured over. */
   activeMs: number;
+  /** The first seq taken in (1: the window starts with the run); absent in records stored before it was kept. */
+  firstSeq?: number;
+  /** Locust's own rate basis as of the last snapshot taken in (see MetricSnapshotInput.locustSpanMs). */
+  locustSpanMs?: number;
   users: number;
   maxUsers: number;
   endpoints: EndpointTotalsRecord[];
   errors: ErrorCount[];
 }
 
-type SnapshotPart = Pick<MetricSnapshotInput, "seq" | "timestamp" | "intervalMs" | "users" | "endpoints" | "errors">;
+type SnapshotPart = Pick<
+  MetricSnapshotInput,
+  "seq" | "timestamp" | "intervalMs" | "users" | "endpoints" | "errors" | "locustSpanMs"
+>;
 
 const key = (method: string, name: string): string => `${method}\u0000${name}`;
 
 /** Accumulates snapshots (optionally only one endpoint name) into per-endpoint totals and error counts. */
 export class WindowStats {
   snapshots = 0;
+  firstSeq: number | null = null;
   lastSeq = 0;
+  locustSpanMs = 0;
   from: number | null = null;
   to: number | null = null;
   activeMs = 0;
@@ -119,7 +128,10 @@ export class WindowStats {
 
   addSnapshot(snapshot: SnapshotPart): void {
     this.snapshots += 1;
+    this.firstSeq = Math.min(this.firstSeq ?? snapshot.seq, snapshot.seq);
     this.lastSeq = Math.max(this.lastSeq, snapshot.seq);
+    // Cumulative, so the largest is the latest.
+    this.locustSpanMs = Math.max(this.locustSpanMs, snapshot.locustSpanMs ?? 0);
     const start = snapshot.timestamp - snapshot.intervalMs;
     this.from = this.from === null ? start : Math.min(this.from, start);
     if (this.to === null || snapshot.timestamp >= this.to) {
@@ -186,6 +198,15 @@ export class WindowStats {
     return warnings;
   }
 
+  /**
+   * The seconds every rate of these figures divides by. From the run's start (seq 1) up to a
+   * snapshot, Locust's own: its last request's time minus its test start, so requests/s equal
+   * locust_stats.csv's. For a window inside the run, the length of the intervals it holds.
+   */
+  rateSeconds(): number {
+    return this.firstSeq === 1 && this.locustSpanMs > 0 ? this.locustSpanMs / 1000 : this.activeMs / 1000;
+  }
+
   /** All endpoints together: Locust's "Aggregated" row. */
   total(): EndpointTotals {
     const total = new EndpointTotals("", "Aggregated");
@@ -203,7 +224,9 @@ export class WindowStats {
   toRecord(): WindowStatsRecord {
     return {
       snapshots: this.snapshots,
+      ...(this.firstSeq !== null ? { firstSeq: this.firstSeq } : {}),
       lastSeq: this.lastSeq,
+      locustSpanMs: this.locustSpanMs,
       from: this.from,
       to: this.to,
       activeMs: this.activeMs,
@@ -217,7 +240,9 @@ export class WindowStats {
   static fromRecord(record: WindowStatsRecord): WindowStats {
     const stats = new WindowStats();
     stats.snapshots = record.snapshots;
+    stats.firstSeq = record.firstSeq ?? null;
     stats.lastSeq = record.lastSeq;
+    stats.locustSpanMs = record.locustSpanMs ?? 0;
     stats.from = record.from;
     stats.to = record.to;
     stats.activeMs = record.activeMs;

@@ -10,14 +10,19 @@ export const FERRETDB_HELPER = resolve(import.meta.dirname, "../ferretdb/ferretd
  * A real MongoDB wire-protocol server for tests: MONGODB_URI when given, otherwise FerretDB
  * (SQLite backend) from the Go helper that `scripts/setup-test.sh` builds.
  */
-export async function startMongoWireServer(): Promise<{ uri: string; stop: () => Promise<void> }> {
+export async function startMongoWireServer(
+  options: { port?: number; dir?: string } = {},
+): Promise<{ uri: string; stop: () => Promise<void> }> {
   const external = process.env.MONGODB_URI;
-  if (external !== undefined && external !== "") return { uri: external, stop: () => Promise.resolve() };
+  if (external !== undefined && external !== "" && options.port === undefined) {
+    return { uri: external, stop: () => Promise.resolve() };
+  }
   if (!existsSync(FERRETDB_HELPER)) {
     throw new Error(`${FERRETDB_HELPER} is missing: run \`bash scripts/setup-test.sh\` (npm test does)`);
   }
-  const dir = mkdtempSync(join(tmpdir(), "loadmgr-ferretdb-"));
-  const child = spawn(FERRETDB_HELPER, ["--listen", "127.0.0.1:0", "--dir", dir], {
+  // A given directory is the caller's (a restart on the same data): kept when this one stops.
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "loadmgr-ferretdb-"));
+  const child = spawn(FERRETDB_HELPER, ["--listen", `127.0.0.1:${options.port ?? 0}`, "--dir", dir], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const uri = await new Promise<string>((resolveUri, reject) => {
@@ -33,7 +38,7 @@ export async function startMongoWireServer(): Promise<{ uri: string; stop: () =>
     stop: () =>
       new Promise((done) => {
         child.once("exit", () => {
-          rmSync(dir, { recursive: true, force: true });
+          if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
           done();
         });
         child.kill("SIGTERM");

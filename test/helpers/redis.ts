@@ -7,8 +7,8 @@ export interface RedisServer {
 }
 
 /** A real redis-server (Debian's package, installed by scripts/setup-test.sh) on a free loopback port. */
-export async function startRedis(options: { databases?: number } = {}): Promise<RedisServer> {
-  const port = await freePort();
+export async function startRedis(options: { databases?: number; port?: number } = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
   const child = spawn(
     "redis-server",
     [

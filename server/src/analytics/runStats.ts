@@ -9,7 +9,7 @@ export async function runStats(store: Store, runId: string): Promise<WindowStats
 
 /** Stats as request rows over the time they measured: all endpoints together, and each one (sorted). */
 export function requestRows(stats: WindowStats): { total: RequestStatsRow; endpoints: RequestStatsRow[] } {
-  const seconds = stats.activeMs / 1000;
+  const seconds = stats.rateSeconds();
   return {
     total: requestStatsRow(stats.total(), seconds),
     endpoints: stats.sortedEndpoints().map((totals) => requestStatsRow(totals, seconds)),

@@ -25,7 +25,7 @@ function graphPointOf(group: SnapshotPoint): GraphPoint {
     timestamp: group.timestamp,
     users: group.users,
     requestsPerSec: perSecond(group.requests, group),
-    errorsPerSec: perSecond(group.failures, group),
+    failuresPerSec: perSecond(group.failures, group),
     avgResponseMs: group.requests > 0 ? group.sumResponseMs / group.requests : 0,
     p50ResponseMs: p.p50,
     p95ResponseMs: p.p95,

@@ -10,6 +10,7 @@ import { appRouter } from "../routers/index.js";
 import { DOCS_HTML, docsAsset } from "./docsPage.js";
 import { serveCsvExport } from "./csvExport.js";
 import { dashboardFile } from "./dashboard.js";
+import { isStoreUnavailable } from "../store/unavailable.js";
 import { CREATES, renderOpenApi, routeTable, type OpenApiDocumentName } from "./openapi.js";
 import { BodyError, readJsonBody } from "./jsonBody.js";
 import { pinInputCoercion } from "./noCoercion.js";
@@ -232,9 +233,15 @@ export function createApp(services: Services, adminToken: string): App {
   // Long enough for every query the document allows (endpoint names, tag filters), percent-encoded.
   const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      services.logger.error({ err: error, url: req.url }, "request failed");
-      if (!res.headersSent) sendJson(res, 500, { code: "INTERNAL", message: "internal error" });
-      else res.end();
+      const unavailable = isStoreUnavailable(error);
+      services.logger.error({ err: error, url: req.url }, unavailable ? "store unavailable" : "request failed");
+      if (res.headersSent) res.end();
+      else if (unavailable)
+        sendJson(res, 503, {
+          code: "STORE_UNAVAILABLE",
+          message: "the store cannot be reached right now; retry shortly",
+        });
+      else sendJson(res, 500, { code: "INTERNAL", message: "internal error" });
     });
   });
 

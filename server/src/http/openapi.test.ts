@@ -64,8 +64,8 @@ it("documents one error body, 201 for creations, and the statuses each operation
   );
   assert.deepEqual(doc.components.schemas.Error?.required, ["code", "message"]);
   const statuses = (method: string, path: string) => Object.keys(doc.paths[path]?.[method]?.responses ?? {});
-  assert.deepEqual(statuses("post", "/v1/load-tests"), ["201", "400", "401", "403", "413", "415", "500"]);
-  assert.deepEqual(statuses("get", "/v1/load-tests"), ["200", "400", "401", "403", "500"]);
+  assert.deepEqual(statuses("post", "/v1/load-tests"), ["201", "400", "401", "403", "413", "415", "500", "503"]);
+  assert.deepEqual(statuses("get", "/v1/load-tests"), ["200", "400", "401", "403", "500", "503"]);
   assert.deepEqual(statuses("post", "/v1/load-tests/{id}/runs"), [
     "201",
     "400",

@@ -38,7 +38,7 @@ const HEAVY_READS = new Set([
   "get /v1/runs/{id}/metrics/aggregate",
 ]);
 
-/** Writes that may need the run sandbox (503 SANDBOX_UNAVAILABLE when it cannot be set up). */
+/** Writes that may need the run sandbox (503 SANDBOX_UNAVAILABLE when it cannot be set up, besides STORE_UNAVAILABLE). */
 const STARTS_RUNS = new Set(["post /v1/load-tests/{id}/runs"]);
 
 /**
@@ -136,8 +136,11 @@ const STATUS_TEXT: Record<number, string> = {
   415: "The request body is not JSON",
   429: "Too many heavy queries under way for this token",
   500: "Internal error",
-  503: "Runs cannot start: the run sandbox is unavailable",
+  503: "The store cannot be reached right now (STORE_UNAVAILABLE; retry shortly)",
 };
+/** What a 503 also means where runs start. */
+const STARTS_RUNS_503 =
+  "The store cannot be reached right now (STORE_UNAVAILABLE), or runs cannot start: the run sandbox is unavailable (SANDBOX_UNAVAILABLE)";
 
 type Operation = {
   operationId?: string;
@@ -155,8 +158,7 @@ function errorStatuses(method: string, path: string, operation: Operation, inter
   if (method !== "get" && (path.includes("{") || internal)) statuses.push(409);
   if (operation.requestBody !== undefined) statuses.push(413, 415);
   if (HEAVY_READS.has(key)) statuses.push(429);
-  statuses.push(500);
-  if (STARTS_RUNS.has(key)) statuses.push(503);
+  statuses.push(500, 503);
   return statuses;
 }
 
@@ -170,8 +172,8 @@ function describeResponses(document: OpenApiDocument, internal: boolean): void {
   const schemas = (components.schemas ??= {}) as Record<string, unknown>;
   for (const name of Object.keys(schemas)) if (name.startsWith("error.")) delete schemas[name];
   schemas.Error = ERROR_SCHEMA;
-  const errorResponse = (status: number) => ({
-    description: STATUS_TEXT[status] ?? "Error",
+  const errorResponse = (status: number, key: string) => ({
+    description: (status === 503 && STARTS_RUNS.has(key) ? STARTS_RUNS_503 : STATUS_TEXT[status]) ?? "Error",
     content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
   });
   for (const [path, item] of Object.entries(document.paths ?? {})) {
@@ -186,7 +188,9 @@ function describeResponses(document: OpenApiDocument, internal: boolean): void {
         responses["201"] = { ...(responses["200"] as object), description: "Created" };
         delete responses["200"];
       }
-      for (const status of errorStatuses(method, path, operation, internal)) responses[status] = errorResponse(status);
+      for (const status of errorStatuses(method, path, operation, internal)) {
+        responses[status] = errorResponse(status, `${method} ${path}`);
+      }
       operation.responses = responses;
       const body = operation.requestBody;
       if (body !== undefined) {

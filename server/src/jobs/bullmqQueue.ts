@@ -1,4 +1,4 @@
-import { Queue, Worker, type ConnectionOptions } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import {
@@ -28,14 +28,32 @@ export class BullMqQueue implements JobQueue {
   private readonly connections: Redis[] = [];
   private worker: Worker | undefined;
   private readonly options: Required<QueueOptions>;
+  /** The repeating jobs this process registered, registered again whenever Redis comes back. */
+  private readonly schedules = new Map<JobName, number>();
 
   constructor(
     private readonly settings: BullMqOptions,
     private readonly logger: Logger,
   ) {
     this.options = { ...QUEUE_DEFAULTS, ...settings };
-    this.queue = new Queue(settings.name ?? "loadmgr-runs", { connection: this.connect() });
+    const connection = this.connect();
+    this.queue = new Queue(settings.name ?? "loadmgr-runs", { connection });
     this.queue.on("error", (error) => this.logger.error({ err: error }, "job queue connection error"));
+    // A Redis restarted without persistence has forgotten the schedulers; one that was only away has
+    // them still (upserting is idempotent). Either way, they are put back once it answers again.
+    let connectedBefore = false;
+    connection.on("ready", () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      this.logger.warn({ schedules: [...this.schedules.keys()] }, "job queue reconnected: registering schedules again");
+      for (const [name, everyMs] of this.schedules) {
+        this.schedule(name, everyMs).catch((error: unknown) =>
+          this.logger.error({ err: error, job: name }, "could not register a schedule again"),
+        );
+      }
+    });
   }
 
   async add(name: JobName, data: JobData, options: AddOptions = {}): Promise<void> {
@@ -50,6 +68,11 @@ export class BullMqQueue implements JobQueue {
   }
 
   async every(name: JobName, everyMs: number): Promise<void> {
+    this.schedules.set(name, everyMs);
+    await this.schedule(name, everyMs);
+  }
+
+  private async schedule(name: JobName, everyMs: number): Promise<void> {
     // Each tick is a job; kept after it ran, they would pile up in Redis (one every tick, forever).
     await this.queue.upsertJobScheduler(
       `every-${name}`,
@@ -88,7 +111,7 @@ export class BullMqQueue implements JobQueue {
     await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
   }
 
-  private connect(): ConnectionOptions {
+  private connect(): Redis {
     // Workers block on Redis; BullMQ requires maxRetriesPerRequest: null on their connections.
     const connection = new Redis(this.settings.redisUrl, { maxRetriesPerRequest: null });
     this.connections.push(connection);

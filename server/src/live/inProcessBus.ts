@@ -9,6 +9,11 @@ export class InProcessBus implements LiveBus {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** Nothing is ever lost in one process. */
+  onResume(): () => void {
+    return () => undefined;
+  }
+
   async publish<T>(channel: Channel<T>, message: T): Promise<void> {
     // A listener added by another listener waits for the next message, as with Redis.
     for (const listener of [...(this.listeners.get(channel) ?? [])]) listener(message);

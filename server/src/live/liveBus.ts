@@ -26,6 +26,11 @@ export interface LiveBus {
   remember<T>(channel: Channel<T>, items: T[], keep: number): Promise<void>;
   /** The channel's recent window, oldest first. */
   recent<T>(channel: Channel<T>): Promise<T[]>;
+  /**
+   * Calls `listener` whenever the fan-out's connection has come back after a loss: messages published
+   * meanwhile may never arrive, so subscribers fill in from the store. Answers the way to stop.
+   */
+  onResume(listener: () => void): () => void;
   close(): Promise<void>;
 }
 

@@ -28,7 +28,7 @@ function compute(snapshot: MetricSnapshot): LiveMetrics {
     final: snapshot.final,
     users: snapshot.users,
     requestsPerSec: row.requestsPerSec,
-    errorsPerSec: row.failuresPerSec,
+    failuresPerSec: row.failuresPerSec,
     avgResponseMs: row.avgResponseMs,
     p50ResponseMs: p.p50,
     p95ResponseMs: p.p95,

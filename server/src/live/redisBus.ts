@@ -10,17 +10,30 @@ export class RedisBus implements LiveBus {
   private readonly listeners = new Map<string, Set<(message: unknown) => void>>();
   /** Per channel, the SUBSCRIBE in flight or done: a second subscriber waits for the same one. */
   private readonly subscribed = new Map<string, Promise<unknown>>();
+  private readonly resumeListeners = new Set<() => void>();
 
   constructor(
     redisUrl: string,
     private readonly logger: Logger,
     private readonly prefix = "loadmgr:live:",
   ) {
-    this.publisher = new Redis(redisUrl, { lazyConnect: false });
+    // While Redis is away, a publish fails at once rather than piling up in memory: the store has what
+    // was published, and subscribers fill in from it when the connection is back (onResume).
+    this.publisher = new Redis(redisUrl, { lazyConnect: false, enableOfflineQueue: false });
     this.subscriber = new Redis(redisUrl, { lazyConnect: false });
     for (const connection of [this.publisher, this.subscriber]) {
       connection.on("error", (error) => this.logger.error({ err: error }, "live fan-out connection error"));
     }
+    // ioredis subscribes again by itself on reconnecting; what was published in between is gone.
+    let connectedBefore = false;
+    this.subscriber.on("ready", () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      this.logger.warn({ listeners: this.resumeListeners.size }, "live fan-out reconnected: subscribers fill in");
+      for (const listener of [...this.resumeListeners]) listener();
+    });
     this.subscriber.on("message", (channel: string, text: string) => {
       const set = this.listeners.get(channel.slice(this.prefix.length));
       if (set === undefined) return;
@@ -33,6 +46,11 @@ export class RedisBus implements LiveBus {
       }
       for (const listener of [...set]) listener(message);
     });
+  }
+
+  onResume(listener: () => void): () => void {
+    this.resumeListeners.add(listener);
+    return () => void this.resumeListeners.delete(listener);
   }
 
   async publish<T>(channel: Channel<T>, message: T): Promise<void> {

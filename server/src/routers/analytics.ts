@@ -58,7 +58,7 @@ export const analyticsRouter = router({
         method: "GET",
         path: "/v1/runs/{id}/graph",
         tags: TAGS,
-        summary: "The main chart: users, requests/s, errors/s, average and p95 response time over time",
+        summary: "The main chart: users, requests/s, failures/s, average and p95 response time over time",
       },
     })
     .input(graphInputSchema)
@@ -88,7 +88,7 @@ export const analyticsRouter = router({
     .query(async ({ ctx, input }): Promise<RunSummary> => {
       const run = await runInScope(ctx, input.id);
       const stats = await runStats(ctx.store, run.id);
-      const seconds = stats.activeMs / 1000;
+      const seconds = stats.rateSeconds();
       const total = requestStatsRow(stats.total(), seconds);
       return {
         runId: run.id,
@@ -230,7 +230,7 @@ export const analyticsRouter = router({
       for (const run of items.reverse()) {
         if (!numbers.has(run.scriptRevisionId)) numbers.set(run.scriptRevisionId, await revisionNumber(ctx, run));
         const stats = await runStats(ctx.store, run.id);
-        const total = requestStatsRow(stats.total(), stats.activeMs / 1000);
+        const total = requestStatsRow(stats.total(), stats.rateSeconds());
         runs.push({
           runId: run.id,
           name: run.name,

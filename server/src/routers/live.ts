@@ -59,7 +59,8 @@ function keepUp(ctx: Context): void {
   }
 }
 
-type Item<T> = { kind: "event"; event: T } | { kind: "ended" };
+/** An event; the run's end; or a gap: the fan-out lost its connection and may have dropped events. */
+type Item<T> = { kind: "event"; event: T } | { kind: "ended" } | { kind: "gap" };
 
 /**
  * Subscribes `buffer` to a run's channel and to its end, before the caller reads any backlog, so
@@ -71,7 +72,9 @@ async function followRun<T>(
   channel: Channel<T>,
 ): Promise<{ buffer: EventBuffer<Item<T>>; stop: () => Promise<void> }> {
   const buffer = new EventBuffer<Item<T>>();
+  const offResume = ctx.live.onResume(() => buffer.push({ kind: "gap" }));
   const stops: Unsubscribe[] = [
+    () => Promise.resolve(offResume()),
     await ctx.live.subscribe(channel, (event) => buffer.push({ kind: "event", event })),
     await ctx.live.subscribe(runStatusChannel, (changed) => {
       if (changed.id === run.id && isTerminal(changed.status)) buffer.push({ kind: "ended" });
@@ -127,6 +130,18 @@ export const liveProcedures = {
             yield* replay();
             return;
           }
+          if (item.kind === "gap") {
+            // What the fan-out dropped is in the store; so is the run's end, if that was dropped too.
+            yield* replay();
+            const current = await ctx.store.getRun(run.id);
+            if (current === undefined || isTerminal(current.status)) {
+              yield* replay();
+              return;
+            }
+            continue;
+          }
+          // A seq skipped: the fan-out dropped it (the store never skips one).
+          if (lastSeq >= 0 && item.event.seq > lastSeq + 1) yield* replay();
           if (item.event.seq <= lastSeq) continue;
           keepUp(ctx);
           lastSeq = item.event.seq;
@@ -176,6 +191,12 @@ export const liveProcedures = {
         if (recent.length > 0) yield { runId: run.id, samples: recent };
         for await (const item of buffer.drain(signal)) {
           if (item.kind === "ended") return;
+          // Samples are not stored: a dropped batch is gone, but a dropped end is not.
+          if (item.kind === "gap") {
+            const current = await ctx.store.getRun(run.id);
+            if (current === undefined || isTerminal(current.status)) return;
+            continue;
+          }
           const samples = item.event.filter((sample) => !seen.has(JSON.stringify(sample)));
           keepUp(ctx);
           if (samples.length > 0) yield { runId: run.id, samples };

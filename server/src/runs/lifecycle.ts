@@ -16,6 +16,12 @@ const PENDING_LIMIT_MS = 120_000;
 const UNREACHABLE_LIMIT_MS = 10_000;
 /** After Locust exits, how long its final test-stop call has to arrive before the server decides. */
 const EXIT_GRACE_MS = 1500;
+/** A Pending run not launched this long after its creation (or its last requeue) gets its start job again. */
+const REQUEUE_START_MS = 10_000;
+/** A run Stopping this long is asked to stop again, once per process (its stop job may have been lost). */
+const RESTOP_MS = 5000;
+/** With no sweep for this long (the queue's scheduler is gone: Redis lost it, or is down), this process sweeps itself. */
+const SWEEP_WATCHDOG_MS = 10_000;
 
 export interface LifecycleDeps {
   config: Config;
@@ -41,7 +47,14 @@ export class RunLifecycle {
   private readonly clusters = new Map<string, ClusterRunner>();
   private readonly unreachableSince = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly requeuedAt = new Map<string, number>();
+  private readonly restopped = new Set<string>();
   private closed = false;
+  private lastSweepAt = 0;
+  private sweeping = false;
+  /** When the store came back after it could not be read: the silence rule does not count the time before. */
+  private storeBackAt = 0;
+  private storeDown = false;
 
   constructor(private readonly deps: LifecycleDeps) {
     for (const cluster of deps.config.locustClusters) {
@@ -147,11 +160,50 @@ export class RunLifecycle {
     await this.runnerFor(run)?.stop(runId);
   }
 
-  /** Every active run, checked; also what a restarted server does first. */
+  /**
+   * Every active run, checked against the store (the source of truth, not the queue); also what a
+   * restarted server does first. A sweep that cannot read the store marks an outage: runs are not
+   * judged silent for the time the server could not store what they sent.
+   */
   async sweep(): Promise<void> {
-    for (const run of await this.deps.store.listActiveRuns()) {
-      await this.checkRun(run).catch((error: unknown) => this.logError(run.id, error));
+    if (this.sweeping) return;
+    this.sweeping = true;
+    this.lastSweepAt = this.deps.now();
+    try {
+      let active: LoadTestRun[];
+      try {
+        active = await this.deps.store.listActiveRuns();
+      } catch (error) {
+        if (!this.storeDown) this.deps.logger.error({ err: error }, "sweep: the store cannot be read");
+        this.storeDown = true;
+        throw error;
+      }
+      if (this.storeDown) {
+        this.storeDown = false;
+        this.storeBackAt = this.deps.now();
+        this.deps.logger.warn({ active: active.length }, "sweep: the store is back; silence is counted from now");
+      }
+      for (const run of active) {
+        await this.checkRun(run).catch((error: unknown) => this.logError(run.id, error));
+      }
+    } finally {
+      this.sweeping = false;
     }
+  }
+
+  /**
+   * Sweeps from this process when no sweep job has come for a while: the queue's scheduler lives in
+   * Redis, which may be down or may have lost it (restarted without persistence).
+   */
+  startWatchdog(): void {
+    this.lastSweepAt = this.deps.now();
+    const timer = setInterval(() => {
+      if (this.deps.now() - this.lastSweepAt < SWEEP_WATCHDOG_MS) return;
+      this.deps.logger.warn({ sinceMs: this.deps.now() - this.lastSweepAt }, "no sweep job lately: sweeping here");
+      this.sweep().catch((error: unknown) => this.deps.logger.error({ err: error }, "watchdog sweep failed"));
+    }, SWEEP_WATCHDOG_MS / 2);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   /** On start: runs left Pending get their start job again (the in-process queue forgets), then a sweep. */
@@ -173,8 +225,13 @@ export class RunLifecycle {
   private async checkRun(run: LoadTestRun): Promise<void> {
     const now = this.deps.now();
     if (run.status === "Pending" && run.launchedAt === null) {
-      if (now - run.createdAt > PENDING_LIMIT_MS)
+      if (now - run.createdAt > PENDING_LIMIT_MS) {
         await this.finish(run, "Failed", "the run was never started (no job worker?)");
+      } else if (now - Math.max(run.createdAt, this.requeuedAt.get(run.id) ?? 0) > REQUEUE_START_MS) {
+        // Its start job may be lost (a Redis outage or restart): queue it again; the job id keeps one.
+        this.requeuedAt.set(run.id, now);
+        this.enqueue("run.start", run.id, "start");
+      }
       return;
     }
     const runner = this.runnerFor(run);
@@ -212,6 +269,11 @@ export class RunLifecycle {
       );
       return;
     }
+    if (run.status === "Stopping" && now - run.updatedAt > RESTOP_MS && !this.restopped.has(run.id)) {
+      // Its stop job may be lost; stopping is idempotent (a local run's marker, an agent's state).
+      this.restopped.add(run.id);
+      await runner.stop(run.id);
+    }
     if (run.status === "Stopping" && now - run.updatedAt > stopTimeoutSec * 1000) {
       await runner.kill(run.id);
       await this.finish(run, "Stopped", `Locust did not stop within ${stopTimeoutSec} s and was killed`);
@@ -220,8 +282,8 @@ export class RunLifecycle {
     if (run.status === "Pending") {
       // Launched, and Locust has not reported its test start yet (imports, workers joining; slow on
       // a loaded host): it gets startTimeoutSec for that.
-      const waited = now - (run.launchedAt ?? run.createdAt);
-      if (waited - this.deps.stalls.stalledSince(run.launchedAt ?? run.createdAt) > startTimeoutSec * 1000) {
+      const since = Math.max(run.launchedAt ?? run.createdAt, this.storeBackAt);
+      if (now - since - this.deps.stalls.stalledSince(since) > startTimeoutSec * 1000) {
         await runner.kill(run.id);
         await this.finish(
           run,
@@ -231,7 +293,7 @@ export class RunLifecycle {
       }
       return;
     }
-    const lastSeen = Math.max(run.startedAt ?? run.createdAt, run.lastMetrics?.timestamp ?? 0);
+    const lastSeen = Math.max(run.startedAt ?? run.createdAt, run.lastMetrics?.timestamp ?? 0, this.storeBackAt);
     // Until its first snapshot, Locust may still be starting (imports, workers joining; slow on a loaded
     // host): it gets startTimeoutSec for that, then the silence rule holds.
     const reported = run.lastMetrics !== null;
@@ -287,6 +349,8 @@ export class RunLifecycle {
     failureReason: string | null,
   ): Promise<void> {
     await this.deps.runs.end(run, to, failureReason, SERVER_ACTOR);
+    this.requeuedAt.delete(run.id);
+    this.restopped.delete(run.id);
   }
 
   /** When the guard steps in: the run's duration (capped at the test's maxDurationSec when created) plus grace. */
@@ -295,6 +359,13 @@ export class RunLifecycle {
       (run.startedAt ?? run.launchedAt ?? run.createdAt) +
       (run.durationSeconds + this.deps.config.runner.guardGraceSec) * 1000
     );
+  }
+
+  /** Queues a job without waiting on the queue (it may be down); the next sweep tries again. */
+  private enqueue(name: "run.start", runId: string, prefix: string): void {
+    this.deps.queue
+      .add(name, { runId }, { jobId: jobId(prefix, runId) })
+      .catch((error: unknown) => this.deps.logger.error({ err: error, runId }, `could not queue ${name}`));
   }
 
   private runnerFor(run: LoadTestRun): Runner | undefined {

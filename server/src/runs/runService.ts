@@ -21,6 +21,8 @@ import { verdictOf } from "./verdict.js";
 /** Who moved a run, for `updatedBy` when no person did. */
 export const SERVER_ACTOR = "loadmgr";
 export const LOCUST_ACTOR = "locust";
+/** How long a request waits for the queue to take a job before it answers anyway (the sweep re-queues). */
+const ENQUEUE_WAIT_MS = 2000;
 
 export interface RunServiceDeps {
   store: Store;
@@ -48,7 +50,7 @@ export class RunService {
       "run created",
     );
     this.publishStatus(run);
-    await this.deps.queue.add("run.start", { runId: run.id }, { jobId: jobId("start", run.id) });
+    await this.enqueue("run.start", run.id, "start");
     return true;
   }
 
@@ -94,7 +96,7 @@ export class RunService {
     const stopping = await this.move(run, "Stopping", { updatedAt: now, updatedBy: actor });
     if (stopping === undefined) return undefined;
     this.deps.logger.info({ runId: run.id, by: actor }, "run stop requested");
-    await this.deps.queue.add("run.stop", { runId: run.id }, { jobId: jobId("stop", run.id) });
+    await this.enqueue("run.stop", run.id, "stop");
     return stopping;
   }
 
@@ -142,6 +144,27 @@ export class RunService {
       }
     }
     return outcome;
+  }
+
+  /**
+   * Queues a job for a run that the store already holds, waiting at most ENQUEUE_WAIT_MS: with the
+   * queue down (Redis), the request still answers, and the lifecycle's sweep queues the start again
+   * or asks for the stop again from what the store says.
+   */
+  private async enqueue(name: "run.start" | "run.stop", runId: string, prefix: string): Promise<void> {
+    const added = this.deps.queue.add(name, { runId }, { jobId: jobId(prefix, runId) }).then(
+      () => true,
+      (error: unknown) => {
+        this.deps.logger.error({ err: error, runId }, `could not queue ${name}; the sweep will`);
+        return true;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ENQUEUE_WAIT_MS)));
+    const done = await Promise.race([added, waited]);
+    clearTimeout(timer);
+    if (!done)
+      this.deps.logger.warn({ runId, job: name }, "the queue is slow to answer; the sweep will queue it again");
   }
 
   private async move(

@@ -33,7 +33,10 @@ export interface SnapshotWindow {
 }
 
 /** The per-endpoint detail, kept compressed: most of a snapshot's bytes, read only for windowed detail. */
-type SnapshotBody = Pick<MetricSnapshot, "final" | "totalRequests" | "totalFailures" | "endpoints" | "errors">;
+type SnapshotBody = Pick<
+  MetricSnapshot,
+  "final" | "totalRequests" | "totalFailures" | "locustSpanMs" | "endpoints" | "errors"
+>;
 type BodyHeader = Omit<SnapshotBody, "endpoints"> & { endpoints: Omit<EndpointInterval, "histogram">[] };
 
 /**
@@ -113,6 +116,7 @@ export function snapshotRecord(snapshot: MetricSnapshot): SnapshotRecord {
     final: snapshot.final,
     totalRequests: snapshot.totalRequests,
     totalFailures: snapshot.totalFailures,
+    ...(snapshot.locustSpanMs !== undefined ? { locustSpanMs: snapshot.locustSpanMs } : {}),
     endpoints: snapshot.endpoints,
     errors: snapshot.errors,
   };

@@ -25,7 +25,7 @@ const pointOf = (p: GraphPoint): GraphPoint => ({
   timestamp: p.timestamp,
   users: p.users,
   requestsPerSec: p.requestsPerSec,
-  errorsPerSec: p.errorsPerSec,
+  failuresPerSec: p.failuresPerSec,
   avgResponseMs: p.avgResponseMs,
   p50ResponseMs: p.p50ResponseMs,
   p95ResponseMs: p.p95ResponseMs,
@@ -319,7 +319,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           axis: "right" as const,
         },
         { label: "RPS", color: COLORS.rps, values: points.map((p) => p.requestsPerSec), unit: "req/s" },
-        { label: "Errors/s", color: COLORS.errors, values: points.map((p) => p.errorsPerSec), unit: "req/s" },
+        { label: "Failures/s", color: COLORS.errors, values: points.map((p) => p.failuresPerSec), unit: "req/s" },
       ],
       latency: percentileSeries(points),
     }),
@@ -481,7 +481,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
       ) : (
         <div class="columns charts" data-seqs={points.map((p) => p.seq).join(",")}>
           <section class="panel">
-            <TimeChart title="Users, requests/s and errors/s" times={charts.times} series={charts.load} />
+            <TimeChart title="Users, requests/s and failures/s" times={charts.times} series={charts.load} />
           </section>
           <section class="panel">
             <TimeChart title="Response times (p50, p95, p99)" times={charts.times} series={charts.latency} />

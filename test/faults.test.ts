@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { EventSource } from "eventsource";
+import type { LiveMetrics, LoadTestRun } from "@loadmgr/shared";
+import { createLoadManagerClient } from "../client/src/index.js";
+import { hangingScript, startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
+import { startMongoWireServer } from "./helpers/ferretdb.js";
+import { collect } from "./helpers/liveClient.js";
+import { freePort } from "./helpers/ports.js";
+import { startRedis, type RedisServer } from "./helpers/redis.js";
+import { createTest, ended, locustPrintedTotals, reporting, startRun, waitForRun } from "./helpers/runs.js";
+import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { eventually } from "./helpers/wait.js";
+
+const RUNNER = { metricsIntervalSec: 1, guardGraceSec: 30, local: { workers: 0 } };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("faults on the production stack: Redis restarted without persistence, and down", () => {
+  let target: TargetApp;
+  let mongo: Awaited<ReturnType<typeof startMongoWireServer>>;
+  let redis: RedisServer;
+  let redisPort: number;
+  let server: TestServer;
+  let api: ReturnType<typeof restClient>;
+  const restartRedis = async (downMs = 0): Promise<void> => {
+    await redis.stop();
+    await sleep(downMs);
+    redis = await startRedis({ port: redisPort });
+  };
+
+  before(async () => {
+    target = await startTargetApp();
+    mongo = await startMongoWireServer();
+    redisPort = await freePort();
+    redis = await startRedis({ port: redisPort });
+    server = await startTestServer(
+      { mongodb: { uri: mongo.uri, database: "faults_redis" }, redis: { url: redis.url }, runner: RUNNER },
+      { role: "all" },
+    );
+    api = restClient(server.url);
+  });
+  after(async () => {
+    await server.close();
+    await redis.stop();
+    await mongo.stop();
+    await target.close();
+  });
+
+  it("still fails a hung run and still stops a healthy one after Redis lost every job", async () => {
+    const hungTest = await createTest(api, target.url, hangingScript("/hang"));
+    const healthyTest = await createTest(api, target.url, locustScript("/healthy"));
+    const hung = await startRun(api, hungTest.id, { durationSeconds: 120 });
+    const healthy = await startRun(api, healthyTest.id, { durationSeconds: 120 });
+    await waitForRun(api, hung.id, (r) => r.status === "Running");
+    await waitForRun(api, healthy.id, reporting);
+    // The sweep's scheduler and the runs' guard jobs were in Redis; this one starts empty.
+    await restartRedis();
+    const failed = await waitForRun(api, hung.id, ended, 45_000);
+    assert.equal(failed.status, "Failed");
+    assert.match(failed.failureReason ?? "", /no metrics from Locust/);
+    const stop = await api.post<LoadTestRun>(`/v1/runs/${healthy.id}/stop`);
+    assert.equal(stop.status, 200);
+    const stopped = await waitForRun(api, healthy.id, ended, 30_000);
+    assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
+    assert.equal(
+      stopped.lastMetrics?.totalRequests,
+      (await locustPrintedTotals(server.running.localRunner.runDir(healthy.id))).requests,
+    );
+  });
+
+  it("answers while Redis is down: a run created then starts once it is back; ingest and SSE miss nothing", async () => {
+    const test = await createTest(api, target.url, locustScript("/through-outage"));
+    const client = createLoadManagerClient({
+      url: server.url,
+      token: ADMIN_TOKEN,
+      EventSource,
+      retryDelayMs: () => 200,
+    });
+    const running = await startRun(api, test.id, { durationSeconds: 26 });
+    await waitForRun(api, running.id, reporting);
+    const watched = collect<LiveMetrics>(client.runs.onMetrics, { runId: running.id, lastEventId: "0" });
+    await eventually(() => watched.events.length >= 2, 15_000, "the first live snapshots");
+
+    await redis.stop();
+    const asked = Date.now();
+    const created = await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { durationSeconds: 3 });
+    // Not the 11-43 s it once took: the run is stored, and its start job is queued when Redis answers.
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.ok(Date.now() - asked < 10_000, `POST …/runs took ${Date.now() - asked} ms with Redis down`);
+    // Long enough that the fan-out's publishes held meanwhile are given up (ioredis: 20 retries, ~11 s).
+    await sleep(13_000);
+    redis = await startRedis({ port: redisPort });
+
+    const first = await waitForRun(api, running.id, ended, 60_000);
+    assert.equal(first.status, "Finished", first.failureReason ?? "");
+    const late = await waitForRun(api, created.body.id, ended, 60_000);
+    assert.equal(late.status, "Finished", late.failureReason ?? "");
+
+    // Every stored snapshot reached the subscriber, once each, in order, and its stream ended.
+    await eventually(() => watched.completed, 15_000, "the subscription to end with the run");
+    const stored = (await server.store.listMetricSnapshots(running.id)).map((s) => s.seq);
+    assert.deepEqual(
+      watched.events.map((e) => e.data.seq),
+      stored,
+    );
+    assert.deepEqual(
+      stored,
+      Array.from({ length: stored.length }, (_, i) => i + 1),
+    );
+    assert.equal(
+      first.lastMetrics?.totalRequests,
+      (await locustPrintedTotals(server.running.localRunner.runDir(running.id))).requests,
+    );
+    watched.stop();
+  });
+});
+
+describe("faults on the production stack: the store away longer than the silence window", () => {
+  let target: TargetApp;
+  let mongoDir: string;
+  let mongoPort: number;
+  let mongo: Awaited<ReturnType<typeof startMongoWireServer>>;
+  let server: TestServer;
+  let api: ReturnType<typeof restClient>;
+
+  before(async () => {
+    target = await startTargetApp();
+    mongoDir = mkdtempSync(join(tmpdir(), "loadmgr-ferretdb-outage-"));
+    mongoPort = await freePort();
+    mongo = await startMongoWireServer({ port: mongoPort, dir: mongoDir });
+    server = await startTestServer(
+      { mongodb: { uri: mongo.uri, database: "faults_store" }, runner: RUNNER },
+      { role: "all" },
+    );
+    api = restClient(server.url);
+  });
+  after(async () => {
+    await server.close();
+    await mongo.stop();
+    await target.close();
+    rmSync(mongoDir, { recursive: true, force: true });
+  });
+
+  it("keeps a healthy run, answers 503 meanwhile, and stores every snapshot Locust buffered", async () => {
+    const test = await createTest(api, target.url, locustScript("/store-outage"));
+    const run = await startRun(api, test.id, { durationSeconds: 40 });
+    await waitForRun(api, run.id, reporting);
+
+    await mongo.stop();
+    // Longer than the silence window (3 intervals + 10 s = 13 s).
+    const read = await api.get<{ code: string }>(`/v1/runs/${run.id}`);
+    assert.equal(read.status, 503, JSON.stringify(read.body));
+    assert.equal(read.body.code, "STORE_UNAVAILABLE");
+    await sleep(18_000);
+    mongo = await startMongoWireServer({ port: mongoPort, dir: mongoDir });
+
+    const done = await waitForRun(api, run.id, ended, 90_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    const totals = await locustPrintedTotals(server.running.localRunner.runDir(run.id));
+    assert.equal(done.lastMetrics?.totalRequests, totals.requests);
+    const stored = await server.store.listMetricSnapshots(run.id);
+    const sum = stored.flatMap((s) => s.endpoints).reduce((n, e) => n + e.requests, 0);
+    assert.equal(sum, totals.requests, "the snapshots sent during the outage were stored after it");
+    assert.deepEqual(
+      stored.map((s) => s.seq),
+      Array.from({ length: stored.length }, (_, i) => i + 1),
+    );
+  });
+});
