@@ -278,13 +278,9 @@ describe("REST: load tests, scripts and runs", () => {
     assert.equal(again.body.code, "INVALID_TRANSITION");
     assert.equal((await api.get<LoadTestRun>(`/v1/runs/${pending.id}`)).body.status, "Stopped");
 
-    // A run the runner has started (issue 3 starts them; here the store moves it as the runner would).
+    // A run whose Locust reported its test start (an api-only server starts none; the run service moves it as ingest would).
     const running = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).body;
-    await server.store.transitionRun(running.id, "Running", {
-      startedAt: Date.now(),
-      updatedAt: Date.now(),
-      updatedBy: "runner",
-    });
+    assert.equal(await server.running.services.runs.markRunning(running, Date.now()), "Running");
     const stopping = await api.post<LoadTestRun>(`/v1/runs/${running.id}/stop`);
     assert.equal(stopping.body.status, "Stopping");
     assert.equal((await api.post<LoadTestRun>(`/v1/runs/${running.id}/stop`)).body.status, "Stopping");

@@ -288,11 +288,7 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
 
   it("refuses an illegal status transition with 409", async () => {
     const run = (await api.post<LoadTestRun>(`/v1/load-tests/${existing.id}/runs`, {})).body;
-    await server.store.transitionRun(run.id, "Failed", {
-      finishedAt: Date.now(),
-      updatedAt: Date.now(),
-      updatedBy: "runner",
-    });
+    assert.ok(await server.running.services.runs.end(run, "Failed", "ended by the test", "runner"));
     await expectRejected(() => api.post(`/v1/runs/${run.id}/stop`), 409, "INVALID_TRANSITION", "id");
   });
 

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import { it } from "node:test";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, configSchema, loadConfig } from "./config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "loadmgr-config-"));
 const file = (name: string, text: string): string => {
@@ -56,4 +58,31 @@ it("names the offending key", () => {
     );
   }
   assert.throws(() => loadConfig({ file: join(dir, "missing.yaml"), env: {} }), /does not exist/);
+});
+
+/** Every key the schema takes, as dotted paths (arrays and records are one key). */
+function keyPaths(schema: z.ZodType, prefix = ""): string[] {
+  let inner: z.ZodType = schema;
+  for (;;) {
+    const def = inner._zod.def as { innerType?: z.ZodType };
+    if (def.innerType === undefined) break;
+    inner = def.innerType;
+  }
+  if (!(inner instanceof z.ZodObject)) return [prefix];
+  return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, child]) =>
+    keyPaths(child, prefix === "" ? key : `${prefix}.${key}`),
+  );
+}
+
+it("config/config.example.yaml names every key the server takes", () => {
+  const example = readFileSync(new URL("../../config/config.example.yaml", import.meta.url), "utf-8");
+  const missing = keyPaths(configSchema).filter((path) => {
+    const key = path.split(".").at(-1) ?? path;
+    return !new RegExp(`(^|\\s|#\\s*)${key}:`, "m").test(example);
+  });
+  assert.deepEqual(missing, []);
+  // And the file, as it is, loads.
+  assert.doesNotThrow(() =>
+    loadConfig({ file: fileURLToPath(new URL("../../config/config.example.yaml", import.meta.url)), env: {} }),
+  );
 });

@@ -161,6 +161,17 @@ const ENV_KEYS: Record<string, string[]> = {
   LOG_LEVEL: ["log", "level"],
 };
 
+/** A YAML key left empty (`redis:` with every child commented out) is null: it means "not set". */
+function withoutNulls(mapping: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(mapping)) {
+    if (value === null) continue;
+    out[key] =
+      typeof value === "object" && !Array.isArray(value) ? withoutNulls(value as Record<string, unknown>) : value;
+  }
+  return out;
+}
+
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
@@ -186,7 +197,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv } =
     const parsed: unknown = parseYaml(readFileSync(path, "utf-8"));
     if (parsed !== null && parsed !== undefined) {
       if (typeof parsed !== "object" || Array.isArray(parsed)) throw new ConfigError(`${path}: expected a mapping`);
-      raw = parsed as Record<string, unknown>;
+      raw = withoutNulls(parsed as Record<string, unknown>);
     }
   }
   for (const [name, path] of Object.entries(ENV_KEYS)) {

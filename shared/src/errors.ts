@@ -45,3 +45,18 @@ export interface ApiErrorBody {
   field?: string;
   issues?: { path: string; message: string; code?: ErrorCode }[];
 }
+
+/** What this API puts in a tRPC error's `data` (TRPCClientError#data): the facts of ApiErrorBody. */
+export interface ApiErrorData {
+  appCode: ErrorCode;
+  field?: string;
+  issues?: ApiErrorBody["issues"];
+}
+
+/** The API's error facts from a tRPC error's `data`; undefined when the error did not come from this API (no answer). */
+export function apiErrorData(data: unknown): ApiErrorData | undefined {
+  if (typeof data !== "object" || data === null || !("appCode" in data) || typeof data.appCode !== "string") {
+    return undefined;
+  }
+  return data as ApiErrorData;
+}

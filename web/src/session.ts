@@ -1,5 +1,6 @@
 import { TRPCClientError } from "@trpc/client";
 import { createLoadManagerClient, type LoadManagerClient } from "../../client/src/index.js";
+import { apiErrorData } from "../../shared/src/errors.js";
 
 const TOKEN_KEY = "loadmgr.token";
 const SCOPE_KEY = "loadmgr.scope";
@@ -51,9 +52,8 @@ export const shownAtField = (problem: Problem, fields: readonly string[]): boole
 
 export function problemOf(error: unknown): Problem {
   if (error instanceof TRPCClientError) {
-    const data = (error as TRPCClientError<never>).data as
-      { appCode?: string; field?: string; issues?: { path: string; message: string }[] } | undefined;
-    if (data?.appCode === undefined) {
+    const data = apiErrorData((error as TRPCClientError<never>).data);
+    if (data === undefined) {
       return { code: "UNREACHABLE", message: "The server cannot be reached. Is it running?", fields: {} };
     }
     const fields: Record<string, string> = {};

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { TRPCClientError } from "@trpc/client";
 import { WebSocket } from "ws";
 import { createLoadManagerClient, wholeTimeseries, type LoadManagerClient } from "../index.js";
-import { compareRuns, errorRatePercent, unifiedDiff, waitingFor, type Change } from "@loadmgr/shared";
+import { apiErrorData, compareRuns, errorRatePercent, unifiedDiff, waitingFor, type Change } from "@loadmgr/shared";
 import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
 
 /** Exit codes a CI pipeline can branch on. */
@@ -452,8 +452,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.usage;
     }
     if (error instanceof TRPCClientError) {
-      const data = (error as TRPCClientError<never>).data as { appCode?: string; field?: string } | undefined;
-      if (data?.appCode === undefined) {
+      const data = apiErrorData((error as TRPCClientError<never>).data);
+      if (data === undefined) {
         io.err(`loadmgr: could not reach the server at ${url} (is it running? \`npm start\`)`);
         return EXIT.unreachable;
       }
