@@ -12,6 +12,10 @@ import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { startServerProcess, stopServerProcess } from "../../test/helpers/serverProcess.js";
 import { storeLongRun } from "./longRun.js";
 import { DEFAULT_SHAPE } from "./syntheticSnapshots.js";
+import { printCalibration } from "./calibration.js";
+
+// This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
+await printCalibration();
 
 const hours = Number(process.argv[2] ?? 24);
 const repeats = Number(process.argv[3] ?? 10);

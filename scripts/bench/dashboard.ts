@@ -16,6 +16,10 @@ import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess } from "../../test/helpers/serverProcess.js";
 import { startBenchProcess } from "./benchProcess.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+import { printCalibration } from "./calibration.js";
+
+// This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
+await printCalibration();
 
 const hours = Number(process.argv[2] ?? 1);
 const testCount = Number(process.argv[3] ?? 50);

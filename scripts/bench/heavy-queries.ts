@@ -21,6 +21,10 @@ import { startBenchProcess } from "./benchProcess.js";
 import { createBenchRuns, postJson } from "./http.js";
 import { storeLongRun } from "./longRun.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+import { printCalibration } from "./calibration.js";
+
+// This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
+await printCalibration();
 
 const [seconds = 20, viewers = 4, pushesPerSec = 20, hours = 24, only] = process.argv.slice(2).map(Number);
 const CALLBACK = "bench-callback-token-0123456789";

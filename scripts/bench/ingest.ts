@@ -14,6 +14,10 @@ import { stopServerProcess, type ServerProcess } from "../../test/helpers/server
 import { startBenchProcess } from "./benchProcess.js";
 import { createBenchRuns, postJson } from "./http.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+import { printCalibration } from "./calibration.js";
+
+// This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
+await printCalibration();
 
 const seconds = Number(process.argv[2] ?? 10);
 const levels = (process.argv[3] ?? "1,2,4,8,16").split(",").map(Number);

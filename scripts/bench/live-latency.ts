@@ -15,6 +15,10 @@ import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess, type ServerProcess } from "../../test/helpers/serverProcess.js";
 import { startBenchProcess } from "./benchProcess.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+import { printCalibration } from "./calibration.js";
+
+// This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
+await printCalibration();
 
 const [pushes = 300, perSecond = 20, subscribers = 10] = process.argv.slice(2).map(Number);
 const CALLBACK = "bench-callback-token-0123456789";

@@ -3,6 +3,10 @@ import { metricSnapshotInputSchema } from "@loadmgr/shared";
 import { SqliteStore } from "../../server/src/store/sqlite/sqliteStore.js";
 import { makeLoadTest, makeRun } from "../../test/helpers/fixtures.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+import { printCalibration } from "./calibration.js";
+
+// This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
+await printCalibration();
 
 /**
  * Stores one finished run of `hours` at a 2 s interval (20 endpoints, the synthetic load of the other

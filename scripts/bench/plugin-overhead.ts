@@ -2,12 +2,15 @@
 // target, with and without the plugin, alternating, N rounds each. Prints each round's RPS and the
 // ratio of the medians (with / without).
 //   node --import tsx scripts/bench/plugin-overhead.ts [rounds=5] [seconds=15] [users=20]
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTargetApp } from "../../test/fixtures/targetApp.js";
+import { locustRate, printCalibration } from "./calibration.js";
+
+// This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
+await printCalibration();
 
 const [rounds = 5, seconds = 15, users = 20] = process.argv.slice(2).map(Number);
 const venv = join(import.meta.dirname, "../../.venv/locust/bin");
@@ -45,13 +48,7 @@ async function rps(withPlugin: boolean): Promise<number> {
   const [command, args] = withPlugin
     ? [join(venv, "loadmgr-locust"), ["locust", ...base, ...plugin]]
     : [join(venv, "locust"), base];
-  const child = spawn(command, [...args, "--host", target.url], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise((resolve) => child.once("exit", resolve));
-  const rows = [...output.matchAll(/Aggregated\s+(\d+)\s+\d+\(/g)];
-  return Number(rows.at(-1)?.[1] ?? 0) / seconds;
+  return locustRate(command, [...args, "--host", target.url], seconds);
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;

@@ -10,6 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createServer as createTarget } from "node:http";
+import { printCalibration } from "./calibration.js";
+
+// This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
+await printCalibration();
 
 const [rounds = 5, seconds = 15, users = 20] = process.argv.slice(2).map(Number);
 const supervisor = join(import.meta.dirname, "../../.venv/locust/bin/loadmgr-locust");

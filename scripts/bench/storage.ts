@@ -11,6 +11,10 @@ import { metricSnapshotInputSchema } from "@loadmgr/shared";
 import { SqliteStore } from "../../server/src/store/sqlite/sqliteStore.js";
 import { makeLoadTest, makeRun } from "../../test/helpers/fixtures.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+import { printCalibration } from "./calibration.js";
+
+// This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
+await printCalibration();
 
 const minutes = Number(process.argv[2] ?? 10);
 const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-storage-"));
