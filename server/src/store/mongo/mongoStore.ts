@@ -60,6 +60,8 @@ interface LockDoc {
 }
 
 const HIDDEN = { projection: { _id: 0 } } as const;
+/** Snapshots of a run merged into its kept stats at a time (as the SQLite store does). */
+const MERGE_BATCH = 128;
 /** A lock holder that died is taken over after this long; every locked section is a few queries. */
 const LOCK_LEASE_MS = 10_000;
 const LOCK_WAIT_MS = 15_000;
@@ -159,38 +161,25 @@ export class MongoStore implements Store {
   private async convertV1Snapshots(): Promise<void> {
     const legacy = this.db.collection<V1SnapshotDoc>("metrics_timeseries");
     for await (const doc of legacy.find({ body: { $exists: false } }).sort({ seq: 1 })) {
+      // The run's stats take it in when they are next read.
       await this.metrics.replaceOne({ _id: doc._id }, snapshotRecord(doc.snapshot));
-      await this.mergeStats(doc.snapshot, "added");
     }
   }
 
-  /** Inserts the snapshot unless its (run, seq) is there, and merges it into the run's stats. */
+  /** Inserts the snapshot unless its (run, seq) is there; its run's stats take it in when they are next read. */
   private async storeSnapshot(snapshot: MetricSnapshot): Promise<"added" | "duplicate"> {
-    let outcome: "added" | "duplicate" = "added";
     try {
       await this.metrics.insertOne({ _id: `${snapshot.runId}~${snapshot.seq}`, ...snapshotRecord(snapshot) });
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
-      outcome = "duplicate";
+      return "duplicate";
     }
-    await this.mergeStats(snapshot, outcome);
-    return outcome;
-  }
-
-  private async mergeStats(snapshot: MetricSnapshot, outcome: "added" | "duplicate"): Promise<void> {
-    await this.withLock(`run:${snapshot.runId}`, async () => {
-      const doc = await this.runStats.findOne({ _id: snapshot.runId });
-      const stats =
-        doc === null ? new WindowStats() : WindowStats.fromRecord(JSON.parse(doc.stats) as WindowStatsRecord);
-      // Snapshots arrive in seq order; a resend of one newer than the stats is a merge a crash cut short.
-      if (outcome === "duplicate" && stats.lastSeq >= snapshot.seq) return;
-      stats.addSnapshot(snapshot);
-      await this.runStats.replaceOne(
-        { _id: snapshot.runId },
-        { loadTestId: snapshot.loadTestId, stats: JSON.stringify(stats.toRecord()) },
-        { upsert: true },
-      );
-    });
+    if (snapshot.seq % MERGE_BATCH === 0) {
+      // Every MERGE_BATCH snapshots the kept stats catch up, after the push has been answered: no push
+      // waits for a merge, and a read never has more than about a batch left to merge itself.
+      setImmediate(() => void this.getRunStats(snapshot.runId).catch(() => undefined));
+    }
+    return "added";
   }
 
   async close(): Promise<void> {
@@ -379,11 +368,11 @@ export class MongoStore implements Store {
 
   async addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate"> {
     if ((await this.storeSnapshot(snapshot)) === "duplicate") return "duplicate";
-    await this.withLock(`run:${snapshot.runId}`, async () => {
-      const run = await this.runs.findOne({ _id: snapshot.runId }, { projection: { lastMetrics: 1 } });
-      if (run === null || (run.lastMetrics !== null && run.lastMetrics.timestamp > summary.timestamp)) return;
-      await this.runs.updateOne({ _id: snapshot.runId }, { $set: { lastMetrics: summary } });
-    });
+    // One conditional update, no lock: a late, older snapshot never moves lastMetrics back.
+    await this.runs.updateOne(
+      { _id: snapshot.runId, $or: [{ lastMetrics: null }, { "lastMetrics.timestamp": { $lte: summary.timestamp } }] },
+      { $set: { lastMetrics: summary } },
+    );
     return "added";
   }
 
@@ -440,9 +429,32 @@ export class MongoStore implements Store {
     return groupBySeq(points, groupSeqs);
   }
 
+  /**
+   * The run's kept stats with the snapshots stored since they were last written merged in; when a
+   * batch or more was pending, written back (only if nobody wrote them meanwhile: no lock).
+   */
   async getRunStats(runId: string): Promise<WindowStatsRecord | undefined> {
     const doc = await this.runStats.findOne({ _id: runId });
-    return doc === null ? undefined : (JSON.parse(doc.stats) as WindowStatsRecord);
+    const kept = doc === null ? undefined : (JSON.parse(doc.stats) as WindowStatsRecord);
+    const pending = await this.metrics
+      .find({ loadTestRunId: runId, seq: { $gt: kept?.lastSeq ?? 0 } }, { promoteBuffers: true })
+      .sort({ seq: 1 })
+      .toArray();
+    if (pending.length === 0) return kept;
+    const stats = kept === undefined ? new WindowStats() : WindowStats.fromRecord(kept);
+    for (const record of pending) stats.addSnapshot(snapshotFromRecord(record));
+    const merged = stats.toRecord();
+    if (pending.length >= MERGE_BATCH) {
+      const next = { loadTestId: pending[0]?.loadTestId ?? "", stats: JSON.stringify(merged) };
+      try {
+        if (doc === null) await this.runStats.insertOne({ _id: runId, ...next });
+        else await this.runStats.replaceOne({ _id: runId, stats: doc.stats }, next);
+      } catch (error) {
+        // Another reader wrote them first; what it wrote is as good.
+        if (!isDuplicateKey(error)) throw error;
+      }
+    }
+    return merged;
   }
 
   /** Runs `section` while holding the named lock (a document whose unique `_id` only one writer can insert). */
