@@ -27,11 +27,15 @@ export class LoopStalls {
     clearInterval(this.timer);
   }
 
-  /** Milliseconds the loop stood still after `since` (unix ms), counting a stall that has only just ended. */
+  /**
+   * Milliseconds the loop stood still after `since` (unix ms), counting a stall that has only just
+   * ended, and the part after `since` of one that began before it (a push read first after a stall
+   * can be newer than the stall's start; the pushes queued behind it are not read yet).
+   */
   stalledSince(since: number): number {
     this.sample();
     let total = 0;
-    for (const stall of this.stalls) if (stall.at - stall.ms >= since) total += stall.ms;
+    for (const stall of this.stalls) total += Math.max(0, stall.at - Math.max(stall.at - stall.ms, since));
     return total;
   }
 
