@@ -19,7 +19,7 @@ log "plugin tests (pytest) on Locust 2.47 and 2.20…"
 mapfile -t files < <(find shared server client web test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 log "running ${#files[@]} test files…"
 # A test file whose servers or children outlive its tests must not hold CI forever: end it when its tests have.
-run_tests() { node --import tsx --test --test-concurrency=2 --test-force-exit --test-timeout=900000 "$@"; }
+run_tests() { node --conditions=loadmgr-source --import tsx --test --test-concurrency=2 --test-force-exit --test-timeout=900000 "$@"; }
 status=0
 run_tests "${files[@]}" || status=$?
 
