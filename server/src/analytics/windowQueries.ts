@@ -1,7 +1,6 @@
 import { WindowStats, type Aggregate, type GraphPoint, type Scatter, type TimeseriesPoint } from "@loadmgr/shared";
 import type { Store } from "../store/store.js";
 import { requestRows } from "./runStats.js";
-import { BLOCK_SEQS } from "../store/pointGroups.js";
 import { GraphBuilder, graphPoints, intervalsPerPoint, ScatterBuilder, timeseriesPoints } from "./series.js";
 import { checkWindowSize, pointPages, snapshotPages } from "./windowReads.js";
 
@@ -72,10 +71,10 @@ export const WINDOW_QUERIES = {
   },
 
   /**
-   * The main chart, merged into at most `maxPoints`. A whole run is merged by seq ranges, in
-   * multiples of BLOCK_SEQS once that many are needed (the store answers those from pre-merged
-   * blocks, so the read is small whatever the run's length); a window (any length: chart rows only)
-   * is read a page at a time and merged as the pages arrive.
+   * The main chart, merged into at most `maxPoints`. A whole run is merged by seq ranges of the size
+   * the store reads cheaply (SQLite answers multiples of its blocks from pre-merged rows, so the read
+   * is small whatever the run's length); a window (any length: chart rows only) is read a page at a
+   * time and merged as the pages arrive.
    */
   graph: async (
     store: Store,
@@ -83,8 +82,7 @@ export const WINDOW_QUERIES = {
   ): Promise<{ intervalsPerPoint: number; lastSeq: number; points: GraphPoint[] }> => {
     const { runId, from, to, maxPoints } = input;
     if (from === undefined && to === undefined) {
-      let groupSeqs = intervalsPerPoint(input.lastSeq, maxPoints);
-      if (groupSeqs >= BLOCK_SEQS) groupSeqs = Math.ceil(groupSeqs / BLOCK_SEQS) * BLOCK_SEQS;
+      const groupSeqs = store.chartGroupSeqs(intervalsPerPoint(input.lastSeq, maxPoints));
       const points = await store.listSnapshotPoints(runId, {}, groupSeqs);
       return {
         intervalsPerPoint: groupSeqs * intervalsPerPoint(points.length, maxPoints),

@@ -465,6 +465,9 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.deepEqual(await store.getRunStats(run.id), expected.toRecord());
       await grouped(16);
       assert.equal((await grouped(1)).length, 149);
+      // The group size the store prefers for charts is never smaller than asked, and reads the same way.
+      for (const wanted of [1, 5, 16, 20, 100]) assert.ok(store.chartGroupSeqs(wanted) >= wanted, String(wanted));
+      await grouped(store.chartGroupSeqs(20));
     });
 
     it("deletes a test with its revisions, runs, snapshots and stats", async () => {

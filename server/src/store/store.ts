@@ -104,6 +104,11 @@ export interface Store {
   /** How many of a run's snapshots the window holds (what a read of it would cost). */
   countMetricSnapshots(runId: string, window?: SnapshotWindow): Promise<number>;
   /**
+   * The group size, at least `wanted`, that listSnapshotPoints answers cheaply for a whole run (SQLite:
+   * a multiple of the blocks it keeps pre-merged, once `wanted` reaches one; MongoDB: `wanted`).
+   */
+  chartGroupSeqs(wanted: number): number;
+  /**
    * A run's snapshots' all-endpoint figures in seq order: what charts read, without the per-endpoint
    * detail. With `groupSeqs` > 1, merged per range of that many consecutive seqs (groupBySeq); with
    * `limit` (ungrouped only), only the first that many.

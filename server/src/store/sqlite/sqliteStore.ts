@@ -509,6 +509,10 @@ export class SqliteStore implements Store {
     return updated;
   }
 
+  chartGroupSeqs(wanted: number): number {
+    return wanted >= BLOCK_SEQS ? Math.ceil(wanted / BLOCK_SEQS) * BLOCK_SEQS : wanted;
+  }
+
   async markRunLaunched(id: string, changes: LaunchChanges): Promise<LoadTestRun | undefined> {
     return this.db
       .update(loadTestRuns)
