@@ -1,6 +1,7 @@
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
+import { onReconnect } from "../redisReconnect.js";
 import {
   QUEUE_DEFAULTS,
   type AddOptions,
@@ -41,12 +42,7 @@ export class BullMqQueue implements JobQueue {
     this.queue.on("error", (error) => this.logger.error({ err: error }, "job queue connection error"));
     // A Redis restarted without persistence has forgotten the schedulers; one that was only away has
     // them still (upserting is idempotent). Either way, they are put back once it answers again.
-    let connectedBefore = false;
-    connection.on("ready", () => {
-      if (!connectedBefore) {
-        connectedBefore = true;
-        return;
-      }
+    onReconnect(connection, () => {
       this.logger.warn({ schedules: [...this.schedules.keys()] }, "job queue reconnected: registering schedules again");
       for (const [name, everyMs] of this.schedules) {
         this.schedule(name, everyMs).catch((error: unknown) =>

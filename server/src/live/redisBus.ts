@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
+import { onReconnect } from "../redisReconnect.js";
 import { RECENT_WINDOW_TTL_MS, type Channel, type LiveBus, type Unsubscribe } from "./liveBus.js";
 
 /** Fan-out across server instances: Redis pub/sub for messages, a capped list per channel for recent windows. */
@@ -24,16 +25,14 @@ export class RedisBus implements LiveBus {
     for (const connection of [this.publisher, this.subscriber]) {
       connection.on("error", (error) => this.logger.error({ err: error }, "live fan-out connection error"));
     }
-    // ioredis subscribes again by itself on reconnecting; what was published in between is gone.
-    let connectedBefore = false;
-    this.subscriber.on("ready", () => {
-      if (!connectedBefore) {
-        connectedBefore = true;
-        return;
-      }
+    // ioredis subscribes again by itself on reconnecting; what was published in between is gone,
+    // and so is what the publisher could not send while it alone was away (an end of a run, say).
+    const resume = (): void => {
       this.logger.warn({ listeners: this.resumeListeners.size }, "live fan-out reconnected: subscribers fill in");
       for (const listener of [...this.resumeListeners]) listener();
-    });
+    };
+    onReconnect(this.subscriber, resume);
+    onReconnect(this.publisher, resume);
     this.subscriber.on("message", (channel: string, text: string) => {
       const set = this.listeners.get(channel.slice(this.prefix.length));
       if (set === undefined) return;
