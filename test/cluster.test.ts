@@ -46,7 +46,7 @@ describe("cluster runs through a loadmgr-locust agent", () => {
     const done = await waitForRun(api, run.id, ended);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
     assert.ok((target.hits.get("/via-agent") ?? 0) > 0);
-    const snapshots = await server.store.listMetricSnapshots(run.id);
+    const snapshots = await server.metricsStore.listMetricSnapshots(run.id);
     assert.equal(snapshots.at(-1)?.final, true);
     const sum = snapshots.flatMap((s) => s.endpoints).reduce((n, e) => n + e.requests, 0);
     assert.equal(sum, done.lastMetrics?.totalRequests);

@@ -101,7 +101,7 @@ describe("faults on the production stack: Redis restarted without persistence, a
 
     // Every stored snapshot reached the subscriber, once each, in order, and its stream ended.
     await eventually(() => watched.completed, 15_000, "the subscription to end with the run");
-    const stored = (await server.store.listMetricSnapshots(running.id)).map((s) => s.seq);
+    const stored = (await server.metricsStore.listMetricSnapshots(running.id)).map((s) => s.seq);
     assert.deepEqual(
       watched.events.map((e) => e.data.seq),
       stored,
@@ -161,7 +161,7 @@ describe("faults on the production stack: the store away longer than the silence
     assert.equal(done.status, "Finished", done.failureReason ?? "");
     const totals = await locustPrintedTotals(server.running.localRunner.runDir(run.id));
     assert.equal(done.lastMetrics?.totalRequests, totals.requests);
-    const stored = await server.store.listMetricSnapshots(run.id);
+    const stored = await server.metricsStore.listMetricSnapshots(run.id);
     const sum = stored.flatMap((s) => s.endpoints).reduce((n, e) => n + e.requests, 0);
     assert.equal(sum, totals.requests, "the snapshots sent during the outage were stored after it");
     assert.deepEqual(

@@ -58,7 +58,7 @@ describe("ingest: /v1/internal/locust/*", () => {
   /** Asserts the run and its snapshots are as they were. */
   async function unchanged(before: LoadTestRun, snapshots = 0): Promise<void> {
     assert.deepEqual(await server.store.getRun(before.id), before);
-    assert.equal((await server.store.listMetricSnapshots(before.id)).length, snapshots);
+    assert.equal((await server.metricsStore.listMetricSnapshots(before.id)).length, snapshots);
   }
 
   it("moves a run to Running on test-start and stores snapshots with lastMetrics", async () => {

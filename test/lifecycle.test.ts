@@ -62,7 +62,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
 
     assert.equal(target.hits.get("/revision-one") ?? 0, 0, "revision 1 must not have run");
     assert.ok((target.hits.get("/revision-two") ?? 0) > 0, "revision 2 ran");
-    const snapshots = await server.store.listMetricSnapshots(run.id);
+    const snapshots = await server.metricsStore.listMetricSnapshots(run.id);
     assert.deepEqual(
       snapshots.map((s) => s.seq),
       snapshots.map((_, i) => i + 1),
@@ -91,7 +91,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
     assert.equal(stop.body.status, "Stopping");
     const stopped = await waitForRun(api, run.id, ended, 20_000);
     assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
-    const snapshots = await server.store.listMetricSnapshots(run.id);
+    const snapshots = await server.metricsStore.listMetricSnapshots(run.id);
     assert.equal(snapshots.at(-1)?.final, true);
     // (locustPrintedTotals also waits for every process of the run to be gone.)
     assert.equal(stopped.lastMetrics?.totalRequests, (await locustPrintedTotals(runDir(run.id))).requests);

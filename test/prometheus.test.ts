@@ -44,7 +44,7 @@ describe("Prometheus /metrics, scraped after a real run", () => {
     const run = await startRun(api, test.id, { durationSeconds: 3 });
     const done = await waitForRun(api, run.id, ended);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
-    const snapshots = (await server.store.listMetricSnapshots(run.id)).length;
+    const snapshots = (await server.metricsStore.listMetricSnapshots(run.id)).length;
 
     const res = await scrape(METRICS_TOKEN);
     assert.equal(res.status, 200);

@@ -27,7 +27,7 @@ describe("a server restart in the middle of a run", () => {
       const api = restClient(second.url);
       const done = await waitForRun(api, run.id, ended, 30_000);
       assert.equal(done.status, "Finished", done.failureReason ?? "");
-      const seqs = (await second.store.listMetricSnapshots(run.id)).map((s) => s.seq);
+      const seqs = (await second.metricsStore.listMetricSnapshots(run.id)).map((s) => s.seq);
       assert.deepEqual(
         seqs,
         seqs.map((_, i) => i + 1),

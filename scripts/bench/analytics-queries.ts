@@ -1,16 +1,23 @@
 // Query time of the dashboard's analytics for a 24-hour run at a 2 s interval (43,200 snapshots,
-// 20 endpoints) on the embedded store: graph (maxPoints 500), summary and whole-run aggregate, plus
-// a one-hour windowed aggregate, a page of the time series and the whole day's time-series CSV for
-// reference. Two servers run as their own processes (as `npm start` runs them) on the same file, one
-// with the read worker and one without, called alternately; times are measured by the client over
-// HTTP, first call and then the median of the next ones.
+// 20 endpoints) on both stores, side by side: graph (maxPoints 500), summary and whole-run aggregate
+// (the targets), plus per-endpoint requests, a one-hour windowed aggregate and a page of the time
+// series for reference. The run is stored through each metrics store's own ingest path (SQLite file;
+// MongoDB: MONGODB_URI, or FerretDB from the test helper), then one server process per store (as
+// `npm start` runs it, read worker on) answers; the client times each query over HTTP, first call
+// then the median and max of the next ones, calling the two servers alternately. FerretDB's own cost
+// is shown by timing a bare `find` of the day's blocks and of its snapshots' chart fields.
 //   node --import tsx scripts/bench/analytics-queries.ts [hours=24] [repeats=10]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import { MongoClient } from "mongodb";
+import { MongoMetricsStore } from "../../server/src/metrics/mongo/mongoMetrics.js";
+import { MongoStore } from "../../server/src/store/mongo/mongoStore.js";
+import { startMongoWireServer } from "../../test/helpers/ferretdb.js";
 import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { startServerProcess, stopServerProcess } from "../../test/helpers/serverProcess.js";
-import { storeLongRun } from "./longRun.js";
+import { sqliteStores, storeLongRun } from "./longRun.js";
 import { DEFAULT_SHAPE } from "./syntheticSnapshots.js";
 import { printCalibration } from "./calibration.js";
 
@@ -23,54 +30,98 @@ const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-queries-"));
 const snapshots = (hours * 3_600_000) / DEFAULT_SHAPE.intervalMs;
 const T0 = 1_700_000_000_000;
 
-const { runId } = await storeLongRun(dir, hours, T0);
-const run = { id: runId };
+const mongo = await startMongoWireServer();
+const database = `loadmgr_bench_${randomUUID().slice(0, 8)}`;
+let begin = performance.now();
+const sqliteRun = await storeLongRun(sqliteStores(dir), hours, T0);
+console.log(`SQLite: stored in ${((performance.now() - begin) / 1000).toFixed(1)} s`);
+begin = performance.now();
+const mongoRun = await storeLongRun(
+  { store: new MongoStore(mongo.uri, database), metrics: new MongoMetricsStore(mongo.uri, database) },
+  hours,
+  T0,
+  8,
+);
+console.log(`MongoDB: stored in ${((performance.now() - begin) / 1000).toFixed(1)} s (8 pushes in flight)`);
 
-// Two servers on the same file, side by side: heavy reads in the read worker (the default), and on the
-// server's own thread (LOADMGR_READ_WORKER=off); each query alternates between them.
-const env = { LOADMGR_DATA_DIR: dir, LOADMGR_API_TOKEN: ADMIN_TOKEN, LOG_LEVEL: "info" };
+const env = { LOADMGR_API_TOKEN: ADMIN_TOKEN, LOG_LEVEL: "info" }; // the process helper waits for the "listening" line
 const servers = {
-  worker: await startServerProcess(env),
-  thread: await startServerProcess({ ...env, LOADMGR_READ_WORKER: "off" }),
+  sqlite: { ...(await startServerProcess({ ...env, LOADMGR_DATA_DIR: dir })), runId: sqliteRun.runId },
+  mongodb: {
+    ...(await startServerProcess({
+      ...env,
+      LOADMGR_DATA_DIR: join(dir, "mongo-server"),
+      MONGODB_URI: mongo.uri,
+      MONGODB_DATABASE: database,
+    })),
+    runId: mongoRun.runId,
+  },
 };
 const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 async function time(url: string, path: string): Promise<{ ms: number; bytes: number }> {
-  const begin = performance.now();
+  const started = performance.now();
   const res = await fetch(`${url}${path}`, { headers });
   const body = await res.text();
-  const ms = performance.now() - begin;
+  const ms = performance.now() - started;
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${body.slice(0, 200)}`);
   return { ms, bytes: body.length };
 }
 
 const hourFrom = T0 + 12 * 3_600_000;
-const queries: [string, string][] = [
-  ["graph, maxPoints 500", `/v1/runs/${run.id}/graph?maxPoints=500`],
-  ["summary", `/v1/runs/${run.id}/summary`],
-  ["aggregate, whole run", `/v1/runs/${run.id}/metrics/aggregate`],
-  ["requests (per endpoint)", `/v1/runs/${run.id}/requests`],
-  ["aggregate, 1 h window", `/v1/runs/${run.id}/metrics/aggregate?from=${hourFrom}&to=${hourFrom + 3_600_000}`],
-  // A time series answers a page (at most 2,000 points); the whole day is its CSV, written page by page.
-  ["timeseries, 2,000-point page", `/v1/runs/${run.id}/metrics/timeseries?from=${T0}&limit=2000`],
-  ["timeseries CSV, whole day", `/v1/runs/${run.id}/metrics/timeseries.csv`],
+const queries: [string, (runId: string) => string][] = [
+  ["graph, maxPoints 500", (id) => `/v1/runs/${id}/graph?maxPoints=500`],
+  ["summary", (id) => `/v1/runs/${id}/summary`],
+  ["aggregate, whole run", (id) => `/v1/runs/${id}/metrics/aggregate`],
+  ["requests (per endpoint)", (id) => `/v1/runs/${id}/requests`],
+  ["aggregate, 1 h window", (id) => `/v1/runs/${id}/metrics/aggregate?from=${hourFrom}&to=${hourFrom + 3_600_000}`],
+  ["timeseries, 2,000-point page", (id) => `/v1/runs/${id}/metrics/timeseries?from=${T0}&limit=2000`],
 ];
 console.log(`${snapshots} snapshots × ${DEFAULT_SHAPE.endpoints} endpoints; ${repeats} timed calls after the first`);
-console.log("query                        reads in   first ms   median ms   max ms   response bytes");
-for (const [name, path] of queries) {
-  const first = { worker: await time(servers.worker.url, path), thread: await time(servers.thread.url, path) };
-  const times: Record<keyof typeof servers, number[]> = { worker: [], thread: [] };
+console.log("query                        store     first ms   median ms   max ms   response bytes");
+for (const [name, pathOf] of queries) {
+  const modes = ["sqlite", "mongodb"] as const;
+  const first = {
+    sqlite: await time(servers.sqlite.url, pathOf(servers.sqlite.runId)),
+    mongodb: await time(servers.mongodb.url, pathOf(servers.mongodb.runId)),
+  };
+  const times: Record<(typeof modes)[number], number[]> = { sqlite: [], mongodb: [] };
   for (let i = 0; i < repeats; i++) {
-    for (const mode of ["worker", "thread"] as const) times[mode].push((await time(servers[mode].url, path)).ms);
+    for (const mode of modes) times[mode].push((await time(servers[mode].url, pathOf(servers[mode].runId))).ms);
   }
-  for (const mode of ["worker", "thread"] as const) {
+  for (const mode of modes) {
     const sorted = times[mode].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
     console.log(
-      `${name.padEnd(28)} ${mode.padEnd(8)} ${first[mode].ms.toFixed(1).padStart(8)} ${median.toFixed(1).padStart(11)} ${(sorted.at(-1) ?? 0).toFixed(1).padStart(8)} ${first[mode].bytes.toLocaleString("en-US").padStart(16)}`,
+      `${name.padEnd(28)} ${mode.padEnd(8)} ${first[mode].ms.toFixed(1).padStart(9)} ${median.toFixed(1).padStart(11)} ${(sorted.at(-1) ?? 0).toFixed(1).padStart(8)} ${first[mode].bytes.toLocaleString("en-US").padStart(16)}`,
     );
   }
 }
-await stopServerProcess(servers.worker.child);
-await stopServerProcess(servers.thread.child);
+
+// FerretDB's own cost: the reads the graph makes, bare, through the driver.
+const raw = new MongoClient(mongo.uri);
+const db = raw.db(database);
+const bare = async (label: string, read: () => Promise<unknown[]>): Promise<void> => {
+  const ms: number[] = [];
+  let n = 0;
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    n = (await read()).length;
+    ms.push(performance.now() - started);
+  }
+  ms.sort((a, b) => a - b);
+  console.log(`bare find, ${label}: ${n} documents, median ${(ms[2] ?? 0).toFixed(1)} ms`);
+};
+const projection = { _id: 0, seq: 1, timestamp: 1, requests: 1, histogram: 1 };
+await bare("the day's blocks", () =>
+  db.collection("metrics_blocks").find({ loadTestRunId: mongoRun.runId }, { projection }).toArray(),
+);
+await bare("the day's snapshots (chart fields)", () =>
+  db.collection("metrics_timeseries").find({ loadTestRunId: mongoRun.runId }, { projection }).toArray(),
+);
+await raw.close();
+
+await stopServerProcess(servers.sqlite.child);
+await stopServerProcess(servers.mongodb.child);
+await mongo.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,7 @@ import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess } from "../../test/helpers/serverProcess.js";
 import { startBenchProcess } from "./benchProcess.js";
 import { createBenchRuns, postJson } from "./http.js";
-import { storeLongRun } from "./longRun.js";
+import { sqliteStores, storeLongRun } from "./longRun.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
 import { printCalibration } from "./calibration.js";
 
@@ -31,7 +31,7 @@ const CALLBACK = "bench-callback-token-0123456789";
 const LIVE_RUNS = 10;
 const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-heavy-"));
 const T0 = Date.now() - hours * 3_600_000;
-const { runId: longRun } = await storeLongRun(dir, hours, T0);
+const { runId: longRun } = await storeLongRun(sqliteStores(dir), hours, T0);
 
 const server = await startBenchProcess("apiOnlyServer.ts", {
   LOADMGR_DATA_DIR: dir,

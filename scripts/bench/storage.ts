@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { metricSnapshotInputSchema } from "@loadmgr/shared";
-import { SqliteStore } from "../../server/src/store/sqlite/sqliteStore.js";
+import { SqliteMetricsStore } from "../../server/src/metrics/sqlite/sqliteMetrics.js";
 import { makeLoadTest, makeRun } from "../../test/helpers/fixtures.js";
+import { storedSnapshot } from "./longRun.js";
 import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
 import { printCalibration } from "./calibration.js";
 
@@ -39,12 +40,10 @@ function tableBytes(path: string, tables: string[]): number {
 
 // Load Manager: the same store and path ingest uses.
 const storePath = join(dir, "loadmgr.sqlite");
-const store = new SqliteStore(storePath);
+const store = new SqliteMetricsStore(storePath);
 await store.init();
-const { test, revision } = makeLoadTest();
-await store.createLoadTest(test, revision);
+const { test } = makeLoadTest();
 const run = makeRun(test);
-await store.createRun(run);
 let requests = 0;
 let rawRows: { name: string; ms: number; ok: boolean; t: number }[] = [];
 const perRequestPath = join(dir, "per-request.sqlite");
@@ -64,26 +63,7 @@ const insertMany = perRequest.transaction((rows: typeof rawRows) => {
 for (let seq = 1; seq <= snapshots; seq++) {
   const push = metricSnapshotInputSchema.parse(syntheticSnapshot(run.id, seq, random, shape, 1_700_000_000_000));
   const { requestSamples: _samples, ...snapshot } = push;
-  await store.addMetricSnapshot(
-    {
-      ...snapshot,
-      loadTestId: test.id,
-      accountId: test.accountId,
-      orgId: test.orgId,
-      projectId: test.projectId,
-      envId: null,
-    },
-    {
-      timestamp: push.timestamp,
-      seq,
-      users: push.users,
-      requestsPerSec: 1000,
-      failuresPerSec: 10,
-      totalRequests: push.totalRequests,
-      totalFailures: push.totalFailures,
-      avgResponseMs: 100,
-    },
-  );
+  await store.addMetricSnapshot(storedSnapshot(snapshot, test, seq === snapshots));
   // The same requests, one row each: expand each histogram bucket into its requests.
   rawRows = [];
   for (const endpoint of push.endpoints) {
@@ -97,6 +77,7 @@ for (let seq = 1; seq <= snapshots; seq++) {
   }
   insertMany(rawRows);
 }
+await store.settle();
 await store.close();
 perRequest.close();
 

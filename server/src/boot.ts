@@ -20,8 +20,7 @@ import { LoopStalls } from "./runs/loopStalls.js";
 import { ServerMetrics } from "./ops/serverMetrics.js";
 import { RunService } from "./runs/runService.js";
 import { RunTokens } from "./runs/runTokens.js";
-import { createStore } from "./store/index.js";
-import type { Store } from "./store/store.js";
+import { createMetricsStore, createStore } from "./store/index.js";
 
 /** api: HTTP only; worker: jobs only; all (the default): both in one process. */
 export type Role = "all" | "api" | "worker";
@@ -53,15 +52,16 @@ export async function boot(
     role: Role;
     logger: Logger;
     adminToken: string;
-    store?: Store;
     now?: () => number;
     /** What the start-up probe would say; tests pass one to see the server fail closed. */
     sandbox?: SandboxStatus;
   },
 ): Promise<Running> {
   const { role, logger } = options;
-  const records = options.store ?? createStore(config);
+  const records = createStore(config);
   await records.init();
+  const series = createMetricsStore(config, { logger });
+  await series.init();
   const live = createLiveBus(config, logger);
   const queue = createQueue(config, logger);
   const clientLimits = new ClientLimits(config.server.limits);
@@ -71,8 +71,9 @@ export async function boot(
     liveSubscribers: () => clientLimits.openSubscriptions(),
   });
   const store = metrics.timedStore(records);
+  const metricsStore = metrics.timedStore(series);
   const now = options.now ?? Date.now;
-  const runs = new RunService({ store, live, queue, logger, now });
+  const runs = new RunService({ store, metricsStore, live, queue, logger, now });
   const runTokens = RunTokens.fromConfig(config);
   const sandbox = options.sandbox ?? probeSandbox(config);
   if (sandbox.mode === "off")
@@ -82,6 +83,7 @@ export async function boot(
   const services: Services = {
     config,
     store,
+    metricsStore,
     runs,
     logger,
     now,
@@ -90,10 +92,10 @@ export async function boot(
     live,
     sandbox,
     clientLimits,
-    // A store given by the caller, or one in memory, cannot be opened a second time in another thread.
+    // A store in memory cannot be opened a second time in another thread.
     windowReader:
-      options.store !== undefined || config.storage.sqlitePath === ":memory:" || config.server.readWorker === "off"
-        ? inProcessReader(records)
+      config.storage.sqlitePath === ":memory:" || config.server.readWorker === "off"
+        ? inProcessReader(series)
         : workerReader(config, logger),
     liveTickets: new LiveTickets(runTokens.derivedKey("live-tickets"), options.now ?? Date.now),
     metrics,
@@ -151,6 +153,7 @@ export async function boot(
       await queue.close();
       await live.close();
       await services.windowReader.close();
+      await metricsStore.close();
       await store.close();
     },
   };

@@ -10,12 +10,16 @@ import type { LiveTickets } from "./live/tickets.js";
 import type { ServerMetrics } from "./ops/serverMetrics.js";
 import type { RunService } from "./runs/runService.js";
 import type { RunTokens } from "./runs/runTokens.js";
+import type { MetricsStore } from "./metrics/metricsStore.js";
 import type { Store } from "./store/index.js";
 
 /** What the server hands every procedure: its services, and the caller (undefined: no valid token). */
 export interface Services {
   config: Config;
+  /** Tests, revisions and runs. */
   store: Store;
+  /** The runs' metrics time series: snapshots, chart figures, whole-run stats. */
+  metricsStore: MetricsStore;
   /** The one writer of runs' status (and publisher of what live subscribers watch). */
   runs: RunService;
   logger: Logger;

@@ -6,6 +6,7 @@ import { configSchema, type Config } from "../../server/src/config.js";
 import { createLogger } from "../../server/src/logger.js";
 import type { SandboxStatus } from "../../server/src/runners/sandbox.js";
 import type { Store } from "../../server/src/store/store.js";
+import type { MetricsStore } from "../../server/src/metrics/metricsStore.js";
 import { startMongoWireServer } from "./ferretdb.js";
 import { startRedis } from "./redis.js";
 
@@ -41,6 +42,7 @@ async function productionStack(dataDir: string): Promise<Record<string, unknown>
 export interface TestServer {
   url: string;
   store: Store;
+  metricsStore: MetricsStore;
   config: Config;
   running: Running;
   dataDir: string;
@@ -80,6 +82,7 @@ export async function startTestServer(
   return {
     url: `http://127.0.0.1:${running.address?.port ?? 0}`,
     store: running.services.store,
+    metricsStore: running.services.metricsStore,
     config,
     running,
     dataDir,

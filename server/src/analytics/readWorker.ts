@@ -3,7 +3,7 @@ import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
-import { createStore } from "../store/index.js";
+import { createMetricsStore } from "../store/index.js";
 import type { ReadReply, ReadRequest } from "./windowReader.js";
 import { WINDOW_QUERIES } from "./windowQueries.js";
 
@@ -24,7 +24,7 @@ try {
   // Not Linux: the worker runs at the server's priority.
 }
 
-const store = createStore(config, { readonly: true });
+const store = createMetricsStore(config, { readonly: true });
 const port = parentPort;
 if (port === null) throw new Error("readWorker.ts runs as a worker thread");
 

@@ -1,9 +1,9 @@
 import { requestStatsRow, WindowStats, type RequestStatsRow } from "@loadmgr/shared";
-import type { Store } from "../store/store.js";
+import type { MetricsStore } from "../metrics/metricsStore.js";
 
 /** The run's stats over every stored snapshot (empty before the first one). */
-export async function runStats(store: Store, runId: string): Promise<WindowStats> {
-  const record = await store.getRunStats(runId);
+export async function runStats(metrics: MetricsStore, runId: string): Promise<WindowStats> {
+  const record = await metrics.getRunStats(runId);
   return record === undefined ? new WindowStats() : WindowStats.fromRecord(record);
 }
 

@@ -7,8 +7,8 @@ import {
   type Scatter,
   type TimeseriesPoint,
 } from "@loadmgr/shared";
-import { mergePoints } from "../store/pointGroups.js";
-import type { SnapshotPoint } from "../store/snapshotRecord.js";
+import { mergePoints } from "../metrics/pointGroups.js";
+import type { SnapshotPoint } from "../metrics/snapshotRecord.js";
 
 const perSecond = (count: number, point: SnapshotPoint): number =>
   point.intervalMs > 0 ? (count * 1000) / point.intervalMs : 0;

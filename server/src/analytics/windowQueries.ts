@@ -1,5 +1,5 @@
 import { WindowStats, type Aggregate, type GraphPoint, type Scatter, type TimeseriesPoint } from "@loadmgr/shared";
-import type { Store } from "../store/store.js";
+import type { MetricsStore } from "../metrics/metricsStore.js";
 import { requestRows } from "./runStats.js";
 import { GraphBuilder, graphPoints, intervalsPerPoint, ScatterBuilder, timeseriesPoints } from "./series.js";
 import { checkWindowSize, pointPages, snapshotPages } from "./windowReads.js";
@@ -34,7 +34,7 @@ export function aggregateOf(runId: string, name: string | undefined, stats: Wind
 export const WINDOW_QUERIES = {
   /** One page of the time series: at most `limit` points after `afterSeq`, and where the next page starts. */
   timeseries: async (
-    store: Store,
+    store: MetricsStore,
     input: WindowInput & { afterSeq?: number | undefined; name?: string | undefined; limit: number },
   ): Promise<{ points: TimeseriesPoint[]; nextAfterSeq: number | null }> => {
     const { runId, from, to, afterSeq, name, limit } = input;
@@ -49,7 +49,7 @@ export const WINDOW_QUERIES = {
 
   /** The response-time scatter of a window of at most MAX_WINDOW_SNAPSHOTS snapshots. */
   scatter: async (
-    store: Store,
+    store: MetricsStore,
     input: WindowInput & { name?: string | undefined; maxColumns: number },
   ): Promise<Omit<Scatter, "runId" | "name">> => {
     const { runId, from, to, name, maxColumns } = input;
@@ -60,7 +60,7 @@ export const WINDOW_QUERIES = {
   },
 
   /** Totals per endpoint of a window of at most MAX_WINDOW_SNAPSHOTS snapshots. */
-  aggregate: async (store: Store, input: WindowInput & { name?: string | undefined }): Promise<Aggregate> => {
+  aggregate: async (store: MetricsStore, input: WindowInput & { name?: string | undefined }): Promise<Aggregate> => {
     const { runId, from, to, name } = input;
     await checkWindowSize(store, runId, { from, to });
     const stats = new WindowStats(name);
@@ -77,7 +77,7 @@ export const WINDOW_QUERIES = {
    * time and merged as the pages arrive.
    */
   graph: async (
-    store: Store,
+    store: MetricsStore,
     input: WindowInput & { maxPoints: number; lastSeq: number },
   ): Promise<{ intervalsPerPoint: number; lastSeq: number; points: GraphPoint[] }> => {
     const { runId, from, to, maxPoints } = input;

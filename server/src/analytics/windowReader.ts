@@ -1,8 +1,9 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { Store } from "../store/store.js";
+import type { MetricsStore } from "../metrics/metricsStore.js";
+import { startWorkerThread } from "../workerThread.js";
 import { WINDOW_QUERIES, type WindowQuery, type WindowQueryInput, type WindowQueryResult } from "./windowQueries.js";
 
 /** Runs the heavy window reads (windowQueries.ts): in a worker thread, or in this one where there is no other way. */
@@ -24,19 +25,11 @@ export type ReadReply =
   | { id: number; error: { appCode: AppError["appCode"]; message: string; field?: string | undefined } }
   | { id: number; failure: string };
 
-/**
- * The worker's first code: the server runs TypeScript through tsx, which a worker thread does not
- * inherit; it registers tsx, then loads the worker itself (readWorker.ts).
- */
-const BOOT = `
-const { workerData } = require("node:worker_threads");
-import(workerData.tsx).then(({ register }) => { register(); return import(workerData.entry); });
-`;
-
 /** In this thread, on the server's own store: for a store no other thread can open (in memory, or a test's own). */
-export function inProcessReader(store: Store): WindowReader {
+export function inProcessReader(store: MetricsStore): WindowReader {
   return {
-    run: (query, input) => (WINDOW_QUERIES[query] as (s: Store, i: typeof input) => Promise<never>)(store, input),
+    run: (query, input) =>
+      (WINDOW_QUERIES[query] as (s: MetricsStore, i: typeof input) => Promise<never>)(store, input),
     warm: () => undefined,
     close: () => Promise.resolve(),
   };
@@ -59,15 +52,7 @@ export function workerReader(config: Config, logger: Logger): WindowReader {
   };
 
   const start = (): Worker => {
-    const started = new Worker(BOOT, {
-      eval: true,
-      workerData: {
-        tsx: import.meta.resolve("tsx/esm/api"),
-        entry: new URL("./readWorker.ts", import.meta.url).href,
-        config,
-      },
-    });
-    started.unref();
+    const started = startWorkerThread(new URL("./readWorker.ts", import.meta.url), { config });
     started.on("message", (reply: ReadReply) => {
       const waiting = pending.get(reply.id);
       if (waiting === undefined) return;

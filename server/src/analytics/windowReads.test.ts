@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import type { SnapshotPoint, SnapshotWindow } from "../store/snapshotRecord.js";
-import type { Store } from "../store/store.js";
+import type { SnapshotPoint, SnapshotWindow } from "../metrics/snapshotRecord.js";
+import type { MetricsStore } from "../metrics/metricsStore.js";
 import { checkWindowSize, MAX_WINDOW_SNAPSHOTS, pointPages } from "./windowReads.js";
 
 /** Chart rows 1..count, as a store would list them (only what these reads call). */
-function storeOf(count: number, calls: number[] = []): Store {
+function storeOf(count: number, calls: number[] = []): MetricsStore {
   const point = (seq: number): SnapshotPoint => ({
     seq,
     timestamp: seq * 1000,
@@ -27,7 +27,7 @@ function storeOf(count: number, calls: number[] = []): Store {
       const last = Math.min(count, first + limit - 1);
       return Promise.resolve(Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => point(first + i)));
     },
-  } as unknown as Store;
+  } as unknown as MetricsStore;
 }
 
 it("refuses a window of more than MAX_WINDOW_SNAPSHOTS snapshots, naming the field to narrow", async () => {

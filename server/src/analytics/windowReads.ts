@@ -1,7 +1,7 @@
 import type { MetricSnapshot } from "@loadmgr/shared";
 import { AppError } from "../errors.js";
-import { pointOf, type SnapshotPoint, type SnapshotWindow } from "../store/snapshotRecord.js";
-import type { Store } from "../store/store.js";
+import { pointOf, type SnapshotPoint, type SnapshotWindow } from "../metrics/snapshotRecord.js";
+import type { MetricsStore } from "../metrics/metricsStore.js";
 
 /** The most snapshots one request reads one by one: 6 hours at the default 2 s interval. */
 export const MAX_WINDOW_SNAPSHOTS = 10_800;
@@ -17,7 +17,7 @@ const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resol
  * Refuses, before reading anything, a window that holds more snapshots than one request may read;
  * the message says how to narrow it. Whole-run figures never need this: they are pre-merged.
  */
-export async function checkWindowSize(store: Store, runId: string, window: SnapshotWindow): Promise<number> {
+export async function checkWindowSize(store: MetricsStore, runId: string, window: SnapshotWindow): Promise<number> {
   const size = await store.countMetricSnapshots(runId, window);
   if (size > MAX_WINDOW_SNAPSHOTS) {
     throw new AppError(
@@ -32,7 +32,7 @@ export async function checkWindowSize(store: Store, runId: string, window: Snaps
 
 /** A window's whole snapshots in seq order, a page at a time, yielding to the event loop between pages. */
 export async function* snapshotPages(
-  store: Store,
+  store: MetricsStore,
   runId: string,
   window: SnapshotWindow,
   max = MAX_WINDOW_SNAPSHOTS,
@@ -55,7 +55,7 @@ export async function* snapshotPages(
  * stored chart rows; one name needs the whole snapshots.
  */
 export async function* pointPages(
-  store: Store,
+  store: MetricsStore,
   runId: string,
   window: SnapshotWindow,
   name: string | undefined,

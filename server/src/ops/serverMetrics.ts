@@ -1,7 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { RUN_STATUSES, type RunStatus } from "@loadmgr/shared";
 import type { Processor, QueueCounts } from "../jobs/queue.js";
-import type { Store } from "../store/store.js";
 
 /** Where the gauges read their values when Prometheus scrapes. */
 export interface MetricSources {
@@ -119,8 +118,8 @@ export class ServerMetrics {
     };
   }
 
-  /** The store with every operation timed (same object, same behaviour; only a clock around each call). */
-  timedStore(store: Store): Store {
+  /** A store (entities or metrics) with every operation timed (same object, same behaviour; only a clock around each call). */
+  timedStore<T extends object>(store: T): T {
     const timed = Object.create(store) as Record<string, unknown>;
     let proto: object | null = Object.getPrototypeOf(store) as object | null;
     const names = new Set<string>();
@@ -139,6 +138,6 @@ export class ServerMetrics {
         return result instanceof Promise ? result.finally(end) : result;
       };
     }
-    return timed as unknown as Store;
+    return timed as unknown as T;
   }
 }

@@ -87,7 +87,7 @@ export const analyticsRouter = router({
     .output(runSummarySchema)
     .query(async ({ ctx, input }): Promise<RunSummary> => {
       const run = await runInScope(ctx, input.id);
-      const stats = await runStats(ctx.store, run.id);
+      const stats = await runStats(ctx.metricsStore, run.id);
       const seconds = stats.rateSeconds();
       const total = requestStatsRow(stats.total(), seconds);
       return {
@@ -134,7 +134,7 @@ export const analyticsRouter = router({
     .output(requestStatsSchema)
     .query(async ({ ctx, input }): Promise<RequestStats> => {
       const run = await runInScope(ctx, input.id);
-      const stats = await runStats(ctx.store, run.id);
+      const stats = await runStats(ctx.metricsStore, run.id);
       const { total, endpoints } = requestRows(stats);
       const errors = [...stats.errors.values()].sort((a, b) => b.occurrences - a.occurrences);
       return {
@@ -205,7 +205,7 @@ export const analyticsRouter = router({
       const run = await runInScope(ctx, input.id);
       const { from, to, name } = input;
       if (from === undefined && to === undefined) {
-        const stats = await runStats(ctx.store, run.id);
+        const stats = await runStats(ctx.metricsStore, run.id);
         return aggregateOf(run.id, name, name === undefined ? stats : onlyNamed(stats, name));
       }
       return heavyRead(ctx, () => ctx.windowReader.run("aggregate", { runId: run.id, from, to, name }));
@@ -229,7 +229,7 @@ export const analyticsRouter = router({
       const runs = [];
       for (const run of items.reverse()) {
         if (!numbers.has(run.scriptRevisionId)) numbers.set(run.scriptRevisionId, await revisionNumber(ctx, run));
-        const stats = await runStats(ctx.store, run.id);
+        const stats = await runStats(ctx.metricsStore, run.id);
         const total = requestStatsRow(stats.total(), stats.rateSeconds());
         runs.push({
           runId: run.id,

@@ -113,7 +113,7 @@ export const liveProcedures = {
         const replay = async function* () {
           if (lastSeq < 0) return;
           for (;;) {
-            const page = await ctx.store.listMetricSnapshots(run.id, { afterSeq: lastSeq }, REPLAY_PAGE);
+            const page = await ctx.metricsStore.listMetricSnapshots(run.id, { afterSeq: lastSeq }, REPLAY_PAGE);
             for (const snapshot of page) {
               keepUp(ctx);
               lastSeq = snapshot.seq;

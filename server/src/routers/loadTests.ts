@@ -129,6 +129,8 @@ export const loadTestsRouter = router({
         );
       }
       if (!(await ctx.store.deleteLoadTest(input.id))) throw notFound("LOAD_TEST", input.id);
+      // After the entities: a failure here leaves only metrics no run points to, never a run without them.
+      await ctx.metricsStore.deleteLoadTestMetrics(input.id);
       ctx.logger.info({ loadTestId: input.id, actor: ctx.principal.name }, "load test deleted");
       return { id: input.id, deleted: true as const };
     }),

@@ -15,6 +15,7 @@ import {
   type LiveBus,
 } from "../live/liveBus.js";
 import type { Logger } from "../logger.js";
+import type { MetricsStore } from "../metrics/metricsStore.js";
 import type { Store } from "../store/store.js";
 import { verdictOf } from "./verdict.js";
 
@@ -26,6 +27,7 @@ const ENQUEUE_WAIT_MS = 2000;
 
 export interface RunServiceDeps {
   store: Store;
+  metricsStore: MetricsStore;
   live: LiveBus;
   queue: JobQueue;
   logger: Logger;
@@ -112,7 +114,7 @@ export class RunService {
       finishedAt: now,
       updatedAt: now,
       updatedBy: actor,
-      verdict: await verdictOf(this.deps.store, run, now),
+      verdict: await verdictOf(this.deps.metricsStore, run, now),
       ...(failureReason !== null ? { failureReason } : {}),
     });
     if (ended !== undefined) {
@@ -132,8 +134,9 @@ export class RunService {
     summary: RunMetricsSummary,
     samples: RequestSample[],
   ): Promise<"added" | "duplicate"> {
-    const outcome = await this.deps.store.addMetricSnapshot(snapshot, summary);
+    const outcome = await this.deps.metricsStore.addMetricSnapshot(snapshot);
     if (outcome === "added") {
+      await this.deps.store.setLastMetrics(snapshot.runId, summary);
       const { live } = this.deps;
       this.publish("snapshot", snapshot.runId, () => live.publish(runMetricsChannel(snapshot.runId), snapshot));
       if (samples.length > 0) {

@@ -1,17 +1,15 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Histogram, MAX_RECENT_RUNS, WindowStats, type LoadTest, type RunMetricsSummary } from "@loadmgr/shared";
-import { makeLoadTest, makeRun, makeSnapshot } from "../../../test/helpers/fixtures.js";
-import { groupBySeq } from "./pointGroups.js";
-import type { SnapshotPoint } from "./snapshotRecord.js";
+import { MAX_RECENT_RUNS, type LoadTest, type RunMetricsSummary } from "@loadmgr/shared";
+import { makeLoadTest, makeRun } from "../../../test/helpers/fixtures.js";
 import type { Store } from "./store.js";
 
 const PAGE = { limit: 50 };
 
-/** The behaviour every Store must have. Each driver's test file calls this with a real database. */
+/** The behaviour every entity Store must have. Each driver's test file calls this with a real database. */
 export function storeContract(name: string, open: () => Promise<{ store: Store; close: () => Promise<void> }>): void {
-  describe(`Store contract: ${name}`, () => {
+  describe(`Entity store contract: ${name}`, () => {
     let store: Store;
     let close: () => Promise<void>;
 
@@ -338,148 +336,35 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(await store.countActiveRuns(test.id), 1);
     });
 
-    const summaryOf = (seq: number, timestamp: number): RunMetricsSummary => ({
-      timestamp,
-      seq,
-      users: 10,
-      requestsPerSec: 15,
-      failuresPerSec: 0.5,
-      totalRequests: 30 * seq,
-      totalFailures: seq,
-      avgResponseMs: 126,
-    });
-
-    it("stores each snapshot once, keeps whole-run stats and chart points, and reads windows", async () => {
+    it("moves lastMetrics forward only", async () => {
       const test = await newTest();
       const run = makeRun(test);
       await store.createRun(run);
-      const snapshots = [1, 2, 3, 4].map((seq) => makeSnapshot(run, seq));
-      // Out of order and with a resend: each is stored and counted once.
-      const outcomes = [];
-      for (const seq of [2, 1, 3, 2, 4, 4, 1]) {
-        const snapshot = snapshots[seq - 1];
-        assert.ok(snapshot);
-        outcomes.push(await store.addMetricSnapshot(snapshot, summaryOf(seq, snapshot.timestamp)));
-      }
-      assert.deepEqual(outcomes, ["added", "added", "added", "duplicate", "added", "duplicate", "duplicate"]);
-      assert.deepEqual(await store.listMetricSnapshots(run.id), snapshots);
-      assert.equal((await store.getRun(run.id))?.lastMetrics?.seq, 4);
-
-      const expected = new WindowStats();
-      for (const snapshot of snapshots) expected.addSnapshot(snapshot);
-      assert.deepEqual(await store.getRunStats(run.id), expected.toRecord());
-      assert.equal(expected.toRecord().endpoints[0]?.requests, 80);
-
-      const [first, second, third] = snapshots;
-      assert.ok(first && second && third);
-      const window = await store.listMetricSnapshots(run.id, { from: second.timestamp, to: third.timestamp });
-      assert.deepEqual(
-        window.map((s) => s.seq),
-        [2, 3],
-      );
-      assert.deepEqual(
-        (await store.listMetricSnapshots(run.id, { afterSeq: 3 })).map((s) => s.seq),
-        [4],
-      );
-      assert.deepEqual(
-        (await store.listMetricSnapshots(run.id, { afterSeq: 1 }, 2)).map((s) => s.seq),
-        [2, 3],
-      );
-      assert.deepEqual(
-        (await store.listMetricSnapshots(run.id, { afterSeq: 1, throughSeq: 3 })).map((s) => s.seq),
-        [2, 3],
-      );
-      assert.deepEqual(
-        (await store.listSnapshotPoints(run.id, { afterSeq: 2, throughSeq: 4 })).map((p) => p.seq),
-        [3, 4],
-      );
-      assert.deepEqual(
-        (await store.listSnapshotPoints(run.id, { afterSeq: 1 }, 1, 2)).map((p) => p.seq),
-        [2, 3],
-      );
-      assert.equal(await store.countMetricSnapshots(run.id), 4);
-      assert.equal(await store.countMetricSnapshots(run.id, { from: second.timestamp, to: third.timestamp }), 2);
-      assert.equal(await store.countMetricSnapshots(run.id, { afterSeq: 3 }), 1);
-      assert.equal(await store.countMetricSnapshots("no-such-run"), 0);
-      const points = await store.listSnapshotPoints(run.id, { to: second.timestamp });
-      assert.deepEqual(
-        points.map(({ seq, requests, failures, users, intervalMs }) => ({
-          seq,
-          requests,
-          failures,
-          users,
-          intervalMs,
-        })),
-        [
-          { seq: 1, requests: 30, failures: 1, users: 10, intervalMs: 2000 },
-          { seq: 2, requests: 30, failures: 1, users: 10, intervalMs: 2000 },
-        ],
-      );
-      const merged = new Histogram();
-      merged.addPacked(points[0]?.histogram ?? new Uint8Array());
-      assert.deepEqual(merged.toPairs(), [
-        [3, 5],
-        [40, 10],
-        [120, 4],
-        [180, 1],
-        [200, 6],
-        [410, 4],
-      ]);
-      assert.equal(points[0]?.minResponseMs, 3.2);
-      assert.equal(points[0]?.maxResponseMs, 410);
-      assert.equal(points[0]?.sumResponseMs, 20 * 40 + 1 + 3000);
-      assert.deepEqual(
-        await store.listSnapshotPoints(run.id, { from: third.timestamp + 1, to: third.timestamp + 2 }),
-        [],
-      );
-      assert.equal(await store.getRunStats("no-such-run"), undefined);
+      const summaryOf = (seq: number, timestamp: number): RunMetricsSummary => ({
+        timestamp,
+        seq,
+        users: 10,
+        requestsPerSec: 15,
+        failuresPerSec: 0.5,
+        totalRequests: 30 * seq,
+        totalFailures: seq,
+        avgResponseMs: 126,
+      });
+      await store.setLastMetrics(run.id, summaryOf(2, 2000));
+      await store.setLastMetrics(run.id, summaryOf(1, 1000)); // late and older: ignored
+      assert.deepEqual((await store.getRun(run.id))?.lastMetrics, summaryOf(2, 2000));
+      await store.setLastMetrics(run.id, summaryOf(3, 3000));
+      assert.equal((await store.getRun(run.id))?.lastMetrics?.seq, 3);
+      await store.setLastMetrics("no-such-run", summaryOf(4, 4000)); // nothing to move, no error
     });
 
-    it("keeps whole-run stats exact across many snapshots, read at any point", async () => {
+    it("deletes a test with its revisions and runs", async () => {
       const test = await newTest();
       const run = makeRun(test);
       await store.createRun(run);
-      const expected = new WindowStats();
-      const grouped = async (groupSeqs: number) => {
-        const merged = await store.listSnapshotPoints(run.id, {}, groupSeqs);
-        // Byte-for-byte what merging the single points gives (blocks or not); Buffer vs Uint8Array aside.
-        const reference = groupBySeq(await store.listSnapshotPoints(run.id), groupSeqs);
-        const plain = (points: SnapshotPoint[]) => points.map((p) => ({ ...p, histogram: [...p.histogram] }));
-        assert.deepEqual(plain(merged), plain(reference));
-        return merged;
-      };
-      for (let seq = 1; seq <= 150; seq++) {
-        if (seq === 40) continue; // a seq that never arrived
-        const snapshot = makeSnapshot(run, seq);
-        await store.addMetricSnapshot(snapshot, summaryOf(seq, snapshot.timestamp));
-        expected.addSnapshot(snapshot);
-        if (seq === 37) assert.deepEqual(await store.getRunStats(run.id), expected.toRecord());
-      }
-      // Some snapshots merged in batches, the newest not yet: groups read both the same way.
-      assert.equal((await grouped(16)).length, 10);
-      assert.equal((await grouped(32)).at(-1)?.seq, 150);
-      assert.equal(
-        (await grouped(48)).reduce((n, p) => n + p.requests, 0),
-        149 * 30,
-      );
-      assert.deepEqual(await store.getRunStats(run.id), expected.toRecord());
-      await grouped(16);
-      assert.equal((await grouped(1)).length, 149);
-      // The group size the store prefers for charts is never smaller than asked, and reads the same way.
-      for (const wanted of [1, 5, 16, 20, 100]) assert.ok(store.chartGroupSeqs(wanted) >= wanted, String(wanted));
-      await grouped(store.chartGroupSeqs(20));
-    });
-
-    it("deletes a test with its revisions, runs, snapshots and stats", async () => {
-      const test = await newTest();
-      const run = makeRun(test);
-      await store.createRun(run);
-      await store.addMetricSnapshot(makeSnapshot(run, 1), summaryOf(1, 1));
       assert.equal(await store.deleteLoadTest(test.id), true);
       assert.equal(await store.getLoadTest(test.id), undefined);
       assert.equal(await store.getRun(run.id), undefined);
-      assert.deepEqual(await store.listMetricSnapshots(run.id), []);
-      assert.equal(await store.getRunStats(run.id), undefined);
       assert.deepEqual((await store.listScriptRevisions(test.id, PAGE)).items, []);
       assert.equal(await store.deleteLoadTest(test.id), false);
     });

@@ -1,6 +1,5 @@
 import type {
   LoadTest,
-  MetricSnapshot,
   RunMetricsSummary,
   LoadTestFilter,
   LoadTestRun,
@@ -8,9 +7,7 @@ import type {
   RunFilter,
   RunStatus,
   ScriptRevision,
-  WindowStatsRecord,
 } from "@loadmgr/shared";
-import type { SnapshotPoint, SnapshotWindow } from "./snapshotRecord.js";
 
 export interface PageRequest {
   limit: number;
@@ -46,7 +43,8 @@ export type RunChanges = Partial<Pick<LoadTestRun, "startedAt" | "finishedAt" | 
 export type LaunchChanges = Pick<LoadTestRun, "launchedAt" | "updatedAt" | "updatedBy">;
 
 /**
- * The persistence contract. SqliteStore and MongoStore both implement it and pass one contract
+ * The entity store: tests, revisions and runs (the metrics time series is the metrics store's,
+ * metrics/metricsStore.ts). SqliteStore and MongoStore both implement it and pass one contract
  * suite (store.contract.ts). Every method is safe under concurrent callers.
  */
 export interface Store {
@@ -63,7 +61,7 @@ export interface Store {
   /** Newest first (createdAt, then id), filtered; `tags` matches any of them. */
   listLoadTests(filter: LoadTestFilter, page: PageRequest): Promise<Page<LoadTest>>;
   updateLoadTest(id: string, changes: LoadTestChanges): Promise<LoadTest | undefined>;
-  /** Deletes a test with its revisions, runs and metric snapshots. False when it did not exist. */
+  /** Deletes a test with its revisions and runs (their metrics are the metrics store's). False when it did not exist. */
   deleteLoadTest(id: string): Promise<boolean>;
 
   /**
@@ -93,32 +91,6 @@ export interface Store {
   /** Runs that are Pending, Running or Stopping, oldest first: what the sweep and reconciliation look at. */
   listActiveRuns(): Promise<LoadTestRun[]>;
 
-  /**
-   * Stores a snapshot once per (run, seq): a resend of a stored seq changes nothing and answers
-   * "duplicate". A stored snapshot is added to the run's whole-run stats, and moves the run's
-   * lastMetrics to `summary` unless a newer one is there.
-   */
-  addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate">;
-  /** A run's snapshots in seq order; with `limit`, only the first that many. */
-  listMetricSnapshots(runId: string, window?: SnapshotWindow, limit?: number): Promise<MetricSnapshot[]>;
-  /** How many of a run's snapshots the window holds (what a read of it would cost). */
-  countMetricSnapshots(runId: string, window?: SnapshotWindow): Promise<number>;
-  /**
-   * The group size, at least `wanted`, that listSnapshotPoints answers cheaply for a whole run (SQLite:
-   * a multiple of the blocks it keeps pre-merged, once `wanted` reaches one; MongoDB: `wanted`).
-   */
-  chartGroupSeqs(wanted: number): number;
-  /**
-   * A run's snapshots' all-endpoint figures in seq order: what charts read, without the per-endpoint
-   * detail. With `groupSeqs` > 1, merged per range of that many consecutive seqs (groupBySeq); with
-   * `limit` (ungrouped only), only the first that many.
-   */
-  listSnapshotPoints(
-    runId: string,
-    window?: SnapshotWindow,
-    groupSeqs?: number,
-    limit?: number,
-  ): Promise<SnapshotPoint[]>;
-  /** Every stored snapshot of the run merged; undefined before its first snapshot. */
-  getRunStats(runId: string): Promise<WindowStatsRecord | undefined>;
+  /** Moves the run's lastMetrics to `summary` unless a newer one (by timestamp) is there. */
+  setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void>;
 }

@@ -1,58 +1,27 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  MongoClient,
-  MongoServerError,
-  type Collection,
-  type Db,
-  type Document,
-  type Filter,
-  type IndexDescription,
-} from "mongodb";
+import { MongoClient, type Collection, type Db, type Document, type Filter } from "mongodb";
 import {
   ACTIVE_STATUSES,
   predecessorsOf,
   type LoadTest,
   type LoadTestFilter,
   type LoadTestRun,
-  type MetricSnapshot,
   type Page,
   type RunMetricsSummary,
   type RunFilter,
   type RunStatus,
   type ScriptRevision,
-  type WindowStatsRecord,
-  WindowStats,
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
-import { groupBySeq } from "../pointGroups.js";
+import { defined, ensureIndexes, isDuplicateKey } from "./mongoShared.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
-import {
-  snapshotFromRecord,
-  snapshotRecord,
-  type SnapshotPoint,
-  type SnapshotRecord,
-  type SnapshotWindow,
-} from "../snapshotRecord.js";
 import type { LaunchChanges, LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 
 /** Documents keep the entity's `id` as `_id` too. */
 type LoadTestDoc = LoadTest & { _id: string };
 type RevisionDoc = ScriptRevision & { _id: string };
 type RunDoc = LoadTestRun & { _id: string };
-/** Keyed by `<runId>~<seq>`: a resend is refused by the one uniqueness FerretDB enforces. */
-type SnapshotDoc = SnapshotRecord & { _id: string };
-/** Per run, every stored snapshot merged; `lastSeq` lets a resend finish a merge a crash cut short. */
-interface RunStatsDoc {
-  _id: string;
-  loadTestId: string;
-  stats: string;
-}
-/** Snapshots stored before the chart columns existed: the whole snapshot in one field. */
-interface V1SnapshotDoc {
-  _id: string;
-  snapshot: MetricSnapshot;
-}
 interface LockDoc {
   _id: string;
   owner: string;
@@ -60,13 +29,10 @@ interface LockDoc {
 }
 
 const HIDDEN = { projection: { _id: 0 } } as const;
-/** Snapshots of a run merged into its kept stats at a time (as the SQLite store does). */
-const MERGE_BATCH = 128;
 /** A lock holder that died is taken over after this long; every locked section is a few queries. */
 const LOCK_LEASE_MS = 10_000;
 const LOCK_WAIT_MS = 15_000;
 
-const isDuplicateKey = (error: unknown): boolean => error instanceof MongoServerError && error.code === 11000;
 const backoff = (attempt: number): Promise<void> => sleep(Math.min(20, 1 + attempt) * Math.random());
 
 function withoutId<T extends { _id: string }>(doc: T | null): Omit<T, "_id"> | undefined {
@@ -75,32 +41,10 @@ function withoutId<T extends { _id: string }>(doc: T | null): Omit<T, "_id"> | u
   return rest;
 }
 
-/**
- * Creates the indexes that are not there yet. Asking again for an existing index is legal in
- * MongoDB but crashes FerretDB 1.24's connection, so existing names are skipped.
- */
-async function ensureIndexes<T extends Document>(
-  collection: Collection<T>,
-  indexes: (IndexDescription & { name: string })[],
-): Promise<void> {
-  let existing: string[] = [];
-  try {
-    existing = (await collection.listIndexes().toArray()).map((i: { name?: unknown }) => String(i.name));
-  } catch (error) {
-    if (!(error instanceof MongoServerError && error.code === 26)) throw error; // 26: no such collection yet
-  }
-  const missing = indexes.filter((i) => !existing.includes(i.name));
-  if (missing.length > 0) await collection.createIndexes(missing);
-}
-
 function cursorFilter(cursor: string | undefined): Document {
   if (cursor === undefined) return {};
   const key = decodeCursor(cursor);
   return { $or: [{ createdAt: { $lt: key.k } }, { createdAt: key.k, _id: { $lt: key.id } }] };
-}
-
-function defined<T extends object>(filter: T): Document {
-  return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
 }
 
 /**
@@ -116,8 +60,6 @@ export class MongoStore implements Store {
   private readonly loadTests: Collection<LoadTestDoc>;
   private readonly revisions: Collection<RevisionDoc>;
   private readonly runs: Collection<RunDoc>;
-  private readonly metrics: Collection<SnapshotDoc>;
-  private readonly runStats: Collection<RunStatsDoc>;
   private readonly locks: Collection<LockDoc>;
 
   constructor(uri: string, database: string) {
@@ -126,8 +68,6 @@ export class MongoStore implements Store {
     this.loadTests = this.db.collection("load_tests");
     this.revisions = this.db.collection("script_revisions");
     this.runs = this.db.collection("load_test_runs");
-    this.metrics = this.db.collection("metrics_timeseries");
-    this.runStats = this.db.collection("run_stats");
     this.locks = this.db.collection("locks");
   }
 
@@ -147,39 +87,9 @@ export class MongoStore implements Store {
       { key: { accountId: 1, orgId: 1, projectId: 1, status: 1, createdAt: -1 }, name: "scope_status_idx" },
       { key: { status: 1 }, name: "status_idx" },
     ]);
-    await ensureIndexes(this.metrics, [
-      { key: { loadTestRunId: 1, seq: 1 }, name: "run_seq_idx", unique: true },
-      { key: { loadTestRunId: 1, timestamp: 1 }, name: "run_time_idx" },
-    ]);
-    await ensureIndexes(this.runStats, [{ key: { loadTestId: 1 }, name: "test_idx" }]);
-    await this.convertV1Snapshots();
     // Runs stored before thresholds existed.
     await this.runs.updateMany({ thresholds: { $exists: false } }, { $set: { thresholds: [], verdict: null } });
     await this.runs.updateMany({ launchedAt: { $exists: false } }, { $set: { launchedAt: null } });
-  }
-
-  private async convertV1Snapshots(): Promise<void> {
-    const legacy = this.db.collection<V1SnapshotDoc>("metrics_timeseries");
-    for await (const doc of legacy.find({ body: { $exists: false } }).sort({ seq: 1 })) {
-      // The run's stats take it in when they are next read.
-      await this.metrics.replaceOne({ _id: doc._id }, snapshotRecord(doc.snapshot));
-    }
-  }
-
-  /** Inserts the snapshot unless its (run, seq) is there; its run's stats take it in when they are next read. */
-  private async storeSnapshot(snapshot: MetricSnapshot): Promise<"added" | "duplicate"> {
-    try {
-      await this.metrics.insertOne({ _id: `${snapshot.runId}~${snapshot.seq}`, ...snapshotRecord(snapshot) });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-      return "duplicate";
-    }
-    if (snapshot.seq % MERGE_BATCH === 0) {
-      // Every MERGE_BATCH snapshots the kept stats catch up, after the push has been answered: no push
-      // waits for a merge, and a read never has more than about a batch left to merge itself.
-      setImmediate(() => void this.getRunStats(snapshot.runId).catch(() => undefined));
-    }
-    return "added";
   }
 
   async close(): Promise<void> {
@@ -239,8 +149,6 @@ export class MongoStore implements Store {
       const { deletedCount } = await this.loadTests.deleteOne({ _id: id });
       await this.revisions.deleteMany({ loadTestId: id });
       await this.runs.deleteMany({ loadTestId: id });
-      await this.metrics.deleteMany({ loadTestId: id });
-      await this.runStats.deleteMany({ loadTestId: id });
       return deletedCount > 0;
     });
   }
@@ -346,11 +254,6 @@ export class MongoStore implements Store {
     return run;
   }
 
-  /** No pre-merged blocks here (yet): any group size costs the same read. */
-  chartGroupSeqs(wanted: number): number {
-    return wanted;
-  }
-
   async markRunLaunched(id: string, changes: LaunchChanges): Promise<LoadTestRun | undefined> {
     // Under the run's lock, as transitionRun reads and writes it.
     return this.withLock(`run:${id}`, async () => {
@@ -371,95 +274,12 @@ export class MongoStore implements Store {
       .toArray();
   }
 
-  async addMetricSnapshot(snapshot: MetricSnapshot, summary: RunMetricsSummary): Promise<"added" | "duplicate"> {
-    if ((await this.storeSnapshot(snapshot)) === "duplicate") return "duplicate";
+  async setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void> {
     // One conditional update, no lock: a late, older snapshot never moves lastMetrics back.
     await this.runs.updateOne(
-      { _id: snapshot.runId, $or: [{ lastMetrics: null }, { "lastMetrics.timestamp": { $lte: summary.timestamp } }] },
+      { _id: runId, $or: [{ lastMetrics: null }, { "lastMetrics.timestamp": { $lte: summary.timestamp } }] },
       { $set: { lastMetrics: summary } },
     );
-    return "added";
-  }
-
-  private windowFilter(runId: string, window: SnapshotWindow): Filter<SnapshotDoc> {
-    const timestamp = defined({ $gte: window.from, $lte: window.to });
-    return {
-      loadTestRunId: runId,
-      ...(Object.keys(timestamp).length > 0 ? { timestamp } : {}),
-      ...(window.afterSeq !== undefined || window.throughSeq !== undefined
-        ? { seq: defined({ $gt: window.afterSeq, $lte: window.throughSeq }) }
-        : {}),
-    };
-  }
-
-  async countMetricSnapshots(runId: string, window: SnapshotWindow = {}): Promise<number> {
-    return this.metrics.countDocuments(this.windowFilter(runId, window));
-  }
-
-  async listMetricSnapshots(runId: string, window: SnapshotWindow = {}, limit?: number): Promise<MetricSnapshot[]> {
-    const rows = await this.metrics
-      .find(this.windowFilter(runId, window), { promoteBuffers: true })
-      .sort({ seq: 1 })
-      .limit(limit ?? 0) // 0 is no limit
-      .toArray();
-    return rows.map((row) => snapshotFromRecord(row));
-  }
-
-  async listSnapshotPoints(
-    runId: string,
-    window: SnapshotWindow = {},
-    groupSeqs = 1,
-    limit?: number,
-  ): Promise<SnapshotPoint[]> {
-    const points = await this.metrics
-      .find(this.windowFilter(runId, window), {
-        promoteBuffers: true,
-        projection: {
-          _id: 0,
-          seq: 1,
-          timestamp: 1,
-          intervalMs: 1,
-          users: 1,
-          requests: 1,
-          failures: 1,
-          sumResponseMs: 1,
-          minResponseMs: 1,
-          maxResponseMs: 1,
-          histogram: 1,
-        },
-      })
-      .sort({ seq: 1 })
-      .limit(limit ?? 0) // 0 is no limit
-      .toArray();
-    return groupBySeq(points, groupSeqs);
-  }
-
-  /**
-   * The run's kept stats with the snapshots stored since they were last written merged in; when a
-   * batch or more was pending, written back (only if nobody wrote them meanwhile: no lock).
-   */
-  async getRunStats(runId: string): Promise<WindowStatsRecord | undefined> {
-    const doc = await this.runStats.findOne({ _id: runId });
-    const kept = doc === null ? undefined : (JSON.parse(doc.stats) as WindowStatsRecord);
-    const pending = await this.metrics
-      .find({ loadTestRunId: runId, seq: { $gt: kept?.lastSeq ?? 0 } }, { promoteBuffers: true })
-      .sort({ seq: 1 })
-      .toArray();
-    if (pending.length === 0) return kept;
-    const stats = kept === undefined ? new WindowStats() : WindowStats.fromRecord(kept);
-    for (const record of pending) stats.addSnapshot(snapshotFromRecord(record));
-    const merged = stats.toRecord();
-    if (pending.length >= MERGE_BATCH) {
-      const next = { loadTestId: pending[0]?.loadTestId ?? "", stats: JSON.stringify(merged) };
-      try {
-        if (doc === null) await this.runStats.insertOne({ _id: runId, ...next });
-        else await this.runStats.replaceOne({ _id: runId, stats: doc.stats }, next);
-      } catch (error) {
-        // Another reader wrote them first; what it wrote is as good.
-        if (!isDuplicateKey(error)) throw error;
-      }
-    }
-    return merged;
   }
 
   /** Runs `section` while holding the named lock (a document whose unique `_id` only one writer can insert). */

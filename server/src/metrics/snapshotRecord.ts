@@ -5,8 +5,10 @@ import {
   unpackHistogram,
   VarintReader,
   writeVarint,
+  WindowStats,
   type EndpointInterval,
   type MetricSnapshot,
+  type WindowStatsRecord,
 } from "@loadmgr/shared";
 
 /** What charts read per snapshot: its figures over all endpoints, without the per-endpoint detail. */
@@ -147,4 +149,15 @@ export function snapshotFromRecord(record: SnapshotRecord): MetricSnapshot {
     projectId: record.projectId,
     envId: record.envId,
   };
+}
+
+/** Kept whole-run stats with stored snapshots (in seq order) added: what a read answers, or a merge writes. */
+export function withRecords(
+  kept: WindowStatsRecord | undefined,
+  records: SnapshotRecord[],
+): WindowStatsRecord | undefined {
+  if (records.length === 0) return kept;
+  const stats = kept === undefined ? new WindowStats() : WindowStats.fromRecord(kept);
+  for (const record of records) stats.addSnapshot(snapshotFromRecord(record));
+  return stats.toRecord();
 }

@@ -1,0 +1,51 @@
+import type { MetricSnapshot, WindowStatsRecord } from "@loadmgr/shared";
+import type { SnapshotPoint, SnapshotWindow } from "./snapshotRecord.js";
+
+export type { SnapshotPoint, SnapshotWindow } from "./snapshotRecord.js";
+
+/**
+ * The metrics time series of runs: their snapshots, chart figures and whole-run stats. Apart from the
+ * entity store (store/store.ts), which holds tests, revisions and runs; snapshots carry their run's
+ * and test's ids, and nothing here reads an entity. SqliteMetricsStore and MongoMetricsStore both
+ * implement it and pass one contract suite (metricsStore.contract.ts); how each keeps its reads cheap
+ * (pre-merged chart blocks, whole-run stats merged in batches off the push path) is its own affair.
+ */
+export interface MetricsStore {
+  readonly kind: "sqlite" | "mongodb";
+  /** Creates tables/collections and indexes and converts old forms. Idempotent. */
+  init(): Promise<void>;
+  /** Waits for merges under way, then lets go of the connection. */
+  close(): Promise<void>;
+
+  /**
+   * Stores a snapshot once per (run, seq): a resend of a stored seq changes nothing and answers
+   * "duplicate". Never waits for a merge: whole-run stats and chart blocks catch up in the background.
+   */
+  addMetricSnapshot(snapshot: MetricSnapshot): Promise<"added" | "duplicate">;
+  /** A run's snapshots in seq order; with `limit`, only the first that many. */
+  listMetricSnapshots(runId: string, window?: SnapshotWindow, limit?: number): Promise<MetricSnapshot[]>;
+  /** How many of a run's snapshots the window holds (what a read of it would cost). */
+  countMetricSnapshots(runId: string, window?: SnapshotWindow): Promise<number>;
+  /**
+   * The group size, at least `wanted`, that listSnapshotPoints answers cheaply for a whole run (a
+   * multiple of the blocks the store keeps pre-merged, once `wanted` reaches one).
+   */
+  chartGroupSeqs(wanted: number): number;
+  /**
+   * A run's snapshots' all-endpoint figures in seq order: what charts read, without the per-endpoint
+   * detail. With `groupSeqs` > 1, merged per range of that many consecutive seqs (groupBySeq); with
+   * `limit` (ungrouped only), only the first that many.
+   */
+  listSnapshotPoints(
+    runId: string,
+    window?: SnapshotWindow,
+    groupSeqs?: number,
+    limit?: number,
+  ): Promise<SnapshotPoint[]>;
+  /** Every stored snapshot of the run merged (whatever the background merges have reached); undefined before the first. */
+  getRunStats(runId: string): Promise<WindowStatsRecord | undefined>;
+  /** Resolves when the merges asked for so far are done (tests and benchmarks read the merged state). */
+  settle(): Promise<void>;
+  /** Deletes every snapshot, block and stats of the test's runs. */
+  deleteLoadTestMetrics(loadTestId: string): Promise<void>;
+}
