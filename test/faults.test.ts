@@ -82,6 +82,7 @@ describe("faults on the production stack: Redis restarted without persistence, a
     const running = await startRun(api, test.id, { durationSeconds: 26 });
     await waitForRun(api, running.id, reporting);
     const watched = collect<LiveMetrics>(client.runs.onMetrics, { runId: running.id, lastEventId: "0" });
+    const statuses = collect<LoadTestRun>(client.runs.onStatus, { loadTestId: test.id });
     await eventually(() => watched.events.length >= 2, 15_000, "the first live snapshots");
 
     await redis.stop();
@@ -90,6 +91,11 @@ describe("faults on the production stack: Redis restarted without persistence, a
     // Not the 11-43 s it once took: the run is stored, and its start job is queued when Redis answers.
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.ok(Date.now() - asked < 10_000, `POST …/runs took ${Date.now() - asked} ms with Redis down`);
+    // A run created and stopped while the fan-out is down: neither change can be published.
+    const unseen = await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { durationSeconds: 3 });
+    assert.equal(unseen.status, 201, JSON.stringify(unseen.body));
+    const stopped = await api.post<LoadTestRun>(`/v1/runs/${unseen.body.id}/stop`);
+    assert.equal(stopped.body.status, "Stopped");
     // Long enough that the fan-out's publishes held meanwhile are given up (ioredis: 20 retries, ~11 s).
     await sleep(13_000);
     redis = await startRedis({ port: redisPort });
@@ -115,6 +121,16 @@ describe("faults on the production stack: Redis restarted without persistence, a
       (await locustPrintedTotals(server.running.localRunner.runDir(running.id))).requests,
     );
     watched.stop();
+    // The status subscriber got both from the store once the fan-out was back, each change once.
+    await eventually(
+      () => statuses.events.some((e) => e.data.id === unseen.body.id && e.data.status === "Stopped"),
+      15_000,
+      "the status subscriber to learn of the run stopped during the outage",
+    );
+    const seen = statuses.events.map((e) => `${e.data.id} ${e.data.status} ${e.data.updatedAt}`);
+    assert.equal(new Set(seen).size, seen.length, seen.join("\n"));
+    assert.ok(statuses.events.some((e) => e.data.id === created.body.id && e.data.status === "Finished"));
+    statuses.stop();
   });
 });
 

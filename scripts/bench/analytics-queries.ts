@@ -59,9 +59,14 @@ const servers = {
 };
 const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
+/** A call that takes longer than this is given up: the row says so. */
+const GIVE_UP_MS = 60_000;
+/** A first call slower than this is not repeated (its row shows no median). */
+const REPEAT_UNDER_MS = 10_000;
+
 async function time(url: string, path: string): Promise<{ ms: number; bytes: number }> {
   const started = performance.now();
-  const res = await fetch(`${url}${path}`, { headers });
+  const res = await fetch(`${url}${path}`, { headers, signal: AbortSignal.timeout(GIVE_UP_MS) });
   const body = await res.text();
   const ms = performance.now() - started;
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${body.slice(0, 200)}`);
@@ -81,19 +86,28 @@ console.log(`${snapshots} snapshots × ${DEFAULT_SHAPE.endpoints} endpoints; ${r
 console.log("query                        store     first ms   median ms   max ms   response bytes");
 for (const [name, pathOf] of queries) {
   const modes = ["sqlite", "mongodb"] as const;
-  const first = {
-    sqlite: await time(servers.sqlite.url, pathOf(servers.sqlite.runId)),
-    mongodb: await time(servers.mongodb.url, pathOf(servers.mongodb.runId)),
-  };
+  const attempt = (mode: (typeof modes)[number]) =>
+    time(servers[mode].url, pathOf(servers[mode].runId)).catch(() => undefined);
+  const first = { sqlite: await attempt("sqlite"), mongodb: await attempt("mongodb") };
   const times: Record<(typeof modes)[number], number[]> = { sqlite: [], mongodb: [] };
   for (let i = 0; i < repeats; i++) {
-    for (const mode of modes) times[mode].push((await time(servers[mode].url, pathOf(servers[mode].runId))).ms);
+    for (const mode of modes) {
+      const once = first[mode];
+      const took = once === undefined || once.ms > REPEAT_UNDER_MS ? undefined : await attempt(mode);
+      if (took !== undefined) times[mode].push(took.ms);
+    }
   }
   for (const mode of modes) {
+    const once = first[mode];
+    if (once === undefined) {
+      console.log(`${name.padEnd(28)} ${mode.padEnd(8)} no answer within ${GIVE_UP_MS / 1000} s`);
+      continue;
+    }
     const sorted = times[mode].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    const median = sorted[Math.floor(sorted.length / 2)];
+    const ms = (value: number | undefined): string => (value === undefined ? "—" : value.toFixed(1));
     console.log(
-      `${name.padEnd(28)} ${mode.padEnd(8)} ${first[mode].ms.toFixed(1).padStart(9)} ${median.toFixed(1).padStart(11)} ${(sorted.at(-1) ?? 0).toFixed(1).padStart(8)} ${first[mode].bytes.toLocaleString("en-US").padStart(16)}`,
+      `${name.padEnd(28)} ${mode.padEnd(8)} ${once.ms.toFixed(1).padStart(9)} ${ms(median).padStart(11)} ${ms(sorted.at(-1)).padStart(8)} ${once.bytes.toLocaleString("en-US").padStart(16)}`,
     );
   }
 }
@@ -113,7 +127,7 @@ const bare = async (label: string, read: () => Promise<unknown[]>): Promise<void
   console.log(`bare find, ${label}: ${n} documents, median ${(ms[2] ?? 0).toFixed(1)} ms`);
 };
 const projection = { _id: 0, seq: 1, timestamp: 1, requests: 1, histogram: 1 };
-await bare("the day's blocks", () =>
+await bare("the day's chunk documents (by filter)", () =>
   db.collection("metrics_blocks").find({ loadTestRunId: mongoRun.runId }, { projection }).toArray(),
 );
 await bare("the day's snapshots (chart fields)", () =>

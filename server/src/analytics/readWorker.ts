@@ -25,19 +25,24 @@ try {
 }
 
 const store = createMetricsStore(config, { readonly: true });
+// Connected at start, not on the first read (a MongoDB client otherwise connects then). If the
+// database is away now, reads go ahead and the client connects when they run.
+const ready = store.init().catch(() => undefined);
 const port = parentPort;
 if (port === null) throw new Error("readWorker.ts runs as a worker thread");
 
 port.on("message", (request: ReadRequest) => {
   const query = WINDOW_QUERIES[request.query] as (s: typeof store, input: unknown) => Promise<unknown>;
-  query(store, request.input).then(
-    (result) => port.postMessage({ id: request.id, result } satisfies ReadReply),
-    (error: unknown) => {
-      const reply: ReadReply =
-        error instanceof AppError
-          ? { id: request.id, error: { appCode: error.appCode, message: error.message, field: error.field } }
-          : { id: request.id, failure: error instanceof Error ? (error.stack ?? error.message) : String(error) };
-      port.postMessage(reply);
-    },
-  );
+  ready
+    .then(() => query(store, request.input))
+    .then(
+      (result) => port.postMessage({ id: request.id, result } satisfies ReadReply),
+      (error: unknown) => {
+        const reply: ReadReply =
+          error instanceof AppError
+            ? { id: request.id, error: { appCode: error.appCode, message: error.message, field: error.field } }
+            : { id: request.id, failure: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+        port.postMessage(reply);
+      },
+    );
 });

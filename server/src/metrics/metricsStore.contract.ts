@@ -170,6 +170,40 @@ export function metricsStoreContract(
       assert.deepEqual(await metrics.getRunStats(run.id), expected.toRecord());
     });
 
+    it("counts a seq that lands after the batch it belongs to was merged (overlapping pushes)", async () => {
+      const run = newRun();
+      const expected = new WindowStats();
+      const plain = (points: SnapshotPoint[]) => points.map((p) => ({ ...p, histogram: [...p.histogram] }));
+      const add = async (seq: number, final = false): Promise<void> => {
+        const snapshot = makeSnapshot(run, seq, { final });
+        assert.equal(await metrics.addMetricSnapshot(snapshot), "added");
+        expected.addSnapshot(snapshot);
+      };
+      const check = async (): Promise<void> => {
+        assert.deepEqual(await metrics.getRunStats(run.id), expected.toRecord());
+        const grouped = await metrics.listSnapshotPoints(run.id, {}, metrics.chartGroupSeqs(16));
+        assert.deepEqual(
+          plain(grouped),
+          plain(groupBySeq(await metrics.listSnapshotPoints(run.id), metrics.chartGroupSeqs(16))),
+        );
+      };
+      for (let seq = 1; seq <= 126; seq++) await add(seq);
+      await add(128); // the batch's merge starts with 127 missing
+      await metrics.settle();
+      await add(127);
+      await check();
+      for (let seq = 129; seq <= 256; seq++) await add(seq);
+      await metrics.settle();
+      await check();
+      await add(258, true); // 257 lands after the final one
+      await metrics.settle();
+      await add(257);
+      await metrics.settle();
+      // The final merge took everything stored then; 257 is stored and listed, and counted by a
+      // store that merges by row (SQLite) — a store that merges through a seq (MongoDB) may not.
+      assert.equal(await metrics.countMetricSnapshots(run.id), 258);
+    });
+
     it("deletes a test's snapshots, blocks and stats, and no other test's", async () => {
       const run = newRun();
       const other = newRun();

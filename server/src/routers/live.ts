@@ -59,6 +59,11 @@ function keepUp(ctx: Context): void {
   }
 }
 
+/** How many of the newest runs in scope a status subscription re-reads after a fan-out gap. */
+const STATUS_REFILL = 50;
+/** How many runs a status subscription remembers having sent (the oldest are forgotten first). */
+const MAX_SENT_KEPT = 1000;
+
 /** An event; the run's end; or a gap: the fan-out lost its connection and may have dropped events. */
 type Item<T> = { kind: "event"; event: T } | { kind: "ended" } | { kind: "gap" };
 
@@ -158,23 +163,42 @@ export const liveProcedures = {
 
   onStatus: authedProcedure.input(onStatusInputSchema).subscription(
     limited(async function* ({ ctx, input, signal }) {
-      const buffer = new EventBuffer<LoadTestRun>();
+      const since = ctx.now();
+      const buffer = new EventBuffer<Item<LoadTestRun>>();
       const matches = (run: LoadTestRun): boolean =>
         inScope(ctx.principal, run) &&
         (input.accountId === undefined || input.accountId === run.accountId) &&
         (input.orgId === undefined || input.orgId === run.orgId) &&
         (input.projectId === undefined || input.projectId === run.projectId) &&
         (input.loadTestId === undefined || input.loadTestId === run.loadTestId);
+      /** What this subscriber was last sent per run (status and updatedAt), to send each change once. */
+      const sent = new Map<string, string>();
+      const offResume = ctx.live.onResume(() => buffer.push({ kind: "gap" }));
       const stop = await ctx.live.subscribe(runStatusChannel, (run) => {
-        if (matches(run)) buffer.push(run);
+        if (matches(run)) buffer.push({ kind: "event", event: run });
       });
       try {
-        for await (const run of buffer.drain(signal)) {
-          keepUp(ctx);
-          yield run;
+        for await (const item of buffer.drain(signal)) {
+          // After a fan-out gap, the newest runs in scope that changed since this subscription began,
+          // from the store: changes the fan-out dropped (a run may even have started and ended meanwhile).
+          const runs =
+            item.kind === "event"
+              ? [item.event]
+              : (await ctx.store.listRuns({ ...input }, { limit: STATUS_REFILL })).items
+                  .filter((run) => matches(run) && run.updatedAt >= since)
+                  .reverse();
+          for (const run of runs) {
+            const key = `${run.status}@${run.updatedAt}@${run.launchedAt ?? ""}`;
+            if (sent.get(run.id) === key) continue;
+            if (sent.size >= MAX_SENT_KEPT) sent.delete(sent.keys().next().value as string);
+            sent.set(run.id, key);
+            keepUp(ctx);
+            yield run;
+          }
         }
         if (buffer.overflowed) throw new AppError("SUBSCRIBER_TOO_SLOW", "fell too far behind; resubscribe");
       } finally {
+        offResume();
         await stop();
       }
     }),

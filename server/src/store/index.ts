@@ -33,7 +33,12 @@ export function createMetricsStore(
       "merging a run's snapshots failed; reads merge them, the next batch retries",
     );
   if (config.mongodb.uri !== undefined)
-    return new MongoMetricsStore(config.mongodb.uri, config.mongodb.database, onMergeFailure);
+    return new MongoMetricsStore(
+      config.mongodb.uri,
+      config.mongodb.database,
+      onMergeFailure,
+      options.readonly === true,
+    );
   return new SqliteMetricsStore(sqlitePath(config), {
     ...(options.readonly === true ? { readonly: true } : {}),
     onMergeFailure,

@@ -5,6 +5,8 @@ import { MongoClient } from "mongodb";
 import { startMongoWireServer } from "../../../../test/helpers/ferretdb.js";
 import { makeLoadTest, makeRun, makeSnapshot } from "../../../../test/helpers/fixtures.js";
 import { metricsStoreContract } from "../metricsStore.contract.js";
+import { groupBySeq } from "../pointGroups.js";
+import type { SnapshotPoint } from "../snapshotRecord.js";
 import { MongoMetricsStore } from "./mongoMetrics.js";
 
 metricsStoreContract(
@@ -34,7 +36,8 @@ describe("MongoDB metrics store", () => {
       for (let seq = 1; seq <= 130; seq++) await metrics.addMetricSnapshot(makeSnapshot(run, seq));
       await metrics.settle();
       const db = raw.db(database);
-      assert.equal(await db.collection("metrics_blocks").countDocuments({ loadTestRunId: run.id }), 8);
+      const chunk = await db.collection("metrics_blocks").findOne({ _id: `${run.id}~0` as never });
+      assert.equal((chunk?.blocks as unknown[] | undefined)?.length, 8);
       const doc = await db.collection("run_stats").findOne({ _id: run.id as never });
       assert.equal(doc?.blocksThrough, 128);
       // The merge asked for at seq 128 takes what is stored when it reads (129 and 130 may be).
@@ -57,6 +60,31 @@ describe("MongoDB metrics store", () => {
     } finally {
       await metrics.close();
       await raw.close();
+      await server.stop();
+    }
+  });
+
+  it("charts a run longer than one chunk document (2,048 seqs) from its chunks, exactly", async () => {
+    const server = await startMongoWireServer();
+    const metrics = new MongoMetricsStore(server.uri, `loadmgr_test_${randomUUID().slice(0, 8)}`);
+    try {
+      await metrics.init();
+      const run = makeRun(makeLoadTest().test);
+      const last = 2_100;
+      for (let seq = 1; seq <= last; seq++)
+        await metrics.addMetricSnapshot(makeSnapshot(run, seq, { final: seq === last }));
+      await metrics.settle();
+      const plain = (points: SnapshotPoint[]) => points.map((p) => ({ ...p, histogram: [...p.histogram] }));
+      const reference = await metrics.listSnapshotPoints(run.id); // every snapshot, no blocks
+      for (const groupSeqs of [16, 48, 128, 512, 1024]) {
+        assert.deepEqual(
+          plain(await metrics.listSnapshotPoints(run.id, {}, groupSeqs)),
+          plain(groupBySeq(reference, groupSeqs)),
+        );
+      }
+      assert.equal((await metrics.getRunStats(run.id))?.snapshots, last);
+    } finally {
+      await metrics.close();
       await server.stop();
     }
   });

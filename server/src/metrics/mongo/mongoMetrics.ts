@@ -12,15 +12,35 @@ import {
   type SnapshotWindow,
 } from "../snapshotRecord.js";
 
-/** Chart figures are kept pre-merged per this many consecutive seqs (block b: b·16+1 … (b+1)·16). */
-const BLOCK_SEQS = 16;
+/**
+ * Chart figures are kept pre-merged at two sizes: blocks of 16 seqs (block b: b·16+1 … (b+1)·16), and
+ * of 128 for long runs' charts (a day's chart reads 338 of those rather than 2,700). Each level keeps
+ * its blocks many to a document (a chunk), so a chart is a few lookups by _id.
+ */
+interface Level {
+  seqs: number;
+  perChunk: number;
+  key: (runId: string, chunk: number) => string;
+}
+const FINE: Level = { seqs: 16, perChunk: 128, key: (runId, chunk) => `${runId}~${chunk}` };
+const COARSE: Level = { seqs: 128, perChunk: 512, key: (runId, chunk) => `${runId}~c${chunk}` };
+const BLOCK_SEQS = FINE.seqs;
 /** A run's new snapshots are merged into its stats and blocks when the seq reaches a multiple of this (and at the final one). */
 const MERGE_BATCH = 128;
 
-/** Keyed by `<runId>~<seq>`: a resend is refused by the one uniqueness FerretDB enforces. */
-type SnapshotDoc = SnapshotRecord & { _id: string };
-/** A block of a run's chart figures, keyed by `<runId>~<block>`. */
-type BlockDoc = SnapshotPoint & { _id: string; loadTestRunId: string; loadTestId: string; block: number };
+/** Keyed by `<runId>~<seq>`: a resend is refused by the one uniqueness FerretDB enforces. `final` only when true. */
+type SnapshotDoc = SnapshotRecord & { _id: string; final?: true };
+/**
+ * Consecutive blocks of one level of a run's chart figures in one document, keyed by Level.key (chunk
+ * c: blocks c·perChunk … (c+1)·perChunk − 1).
+ */
+interface ChunkDoc {
+  _id: string;
+  loadTestRunId: string;
+  loadTestId: string;
+  chunk: number;
+  blocks: SnapshotPoint[];
+}
 /**
  * Per run, its snapshots through `lastSeq` merged; blocks are written for every whole block through
  * `blocksThrough` (a multiple of BLOCK_SEQS; missing on documents written before blocks existed).
@@ -31,6 +51,12 @@ interface RunStatsDoc {
   stats: string;
   lastSeq?: number;
   blocksThrough?: number;
+  /**
+   * The merged snapshots include the run's final one: nothing newer can come (a resend is refused),
+   * so reads need not look for snapshots after lastSeq. On FerretDB 1.x, whose SQLite backend pushes
+   * down only `_id` equality, that look is a scan of every stored snapshot.
+   */
+  final?: true;
 }
 /** Snapshots stored before the chart columns existed: the whole snapshot in one field. */
 interface V1SnapshotDoc {
@@ -56,16 +82,17 @@ const POINT_PROJECTION = {
  * The production metrics store on the official MongoDB driver, its own client beside the entity
  * store's. A push is one insert; every MERGE_BATCH-th seq (and a run's final snapshot) starts a merge
  * after the push is answered, which adds the run's new snapshots to its stats document and writes its
- * whole chart blocks. Reads add what is not merged yet. No locks: a merge writes the stats only if
- * nobody wrote them since it read them, and blocks are rebuilt from the snapshots (same input, same
- * block).
+ * whole chart blocks. Reads add what is not merged yet. No locks. What reads of a finished run touch
+ * is found by `_id` only (its stats document, its chunk documents, the snapshots of its last partial
+ * block): on FerretDB 1.x, whose SQLite backend pushes down nothing but `_id` equality, any other
+ * filter scans every stored snapshot (docs/performance.md has the cost); on MongoDB the indexes serve.
  */
 export class MongoMetricsStore implements MetricsStore {
   readonly kind = "mongodb";
   private readonly client: MongoClient;
   private readonly db: Db;
   private readonly snapshots: Collection<SnapshotDoc>;
-  private readonly blocks: Collection<BlockDoc>;
+  private readonly chunks: Collection<ChunkDoc>;
   private readonly runStats: Collection<RunStatsDoc>;
   /**
    * Merges under way, per run, one at a time; `again`: asked for meanwhile, so one more runs after it
@@ -77,25 +104,26 @@ export class MongoMetricsStore implements MetricsStore {
     uri: string,
     database: string,
     private readonly onMergeFailure: (runId: string, failure: string) => void = () => undefined,
+    /** For reads only (the read worker's client): init connects, and changes nothing. */
+    private readonly readonly = false,
   ) {
-    this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+    // A few connections opened ahead: a chart's first read looks up a dozen documents at once.
+    this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, minPoolSize: 4 });
     this.db = this.client.db(database);
     this.snapshots = this.db.collection("metrics_timeseries");
-    this.blocks = this.db.collection("metrics_blocks");
+    this.chunks = this.db.collection("metrics_blocks");
     this.runStats = this.db.collection("run_stats");
   }
 
   async init(): Promise<void> {
     await this.client.connect();
+    if (this.readonly) return;
     await ensureIndexes(this.snapshots, [
       { key: { loadTestRunId: 1, seq: 1 }, name: "run_seq_idx", unique: true },
       { key: { loadTestRunId: 1, timestamp: 1 }, name: "run_time_idx" },
       { key: { loadTestId: 1 }, name: "test_idx" },
     ]);
-    await ensureIndexes(this.blocks, [
-      { key: { loadTestRunId: 1, block: 1 }, name: "run_block_idx" },
-      { key: { loadTestId: 1 }, name: "test_idx" },
-    ]);
+    await ensureIndexes(this.chunks, [{ key: { loadTestId: 1 }, name: "test_idx" }]);
     await ensureIndexes(this.runStats, [{ key: { loadTestId: 1 }, name: "test_idx" }]);
     await this.convertV1Snapshots();
   }
@@ -119,7 +147,11 @@ export class MongoMetricsStore implements MetricsStore {
 
   async addMetricSnapshot(snapshot: MetricSnapshot): Promise<"added" | "duplicate"> {
     try {
-      await this.snapshots.insertOne({ _id: `${snapshot.runId}~${snapshot.seq}`, ...snapshotRecord(snapshot) });
+      await this.snapshots.insertOne({
+        _id: `${snapshot.runId}~${snapshot.seq}`,
+        ...snapshotRecord(snapshot),
+        ...(snapshot.final ? { final: true as const } : {}),
+      });
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
       return "duplicate";
@@ -159,6 +191,7 @@ export class MongoMetricsStore implements MetricsStore {
   ): Promise<{ doc: RunStatsDoc | null; kept: WindowStatsRecord | undefined; pending: SnapshotDoc[] }> {
     const doc = await this.runStats.findOne({ _id: runId });
     const kept = doc === null ? undefined : (JSON.parse(doc.stats) as WindowStatsRecord);
+    if (doc?.final === true) return { doc, kept, pending: [] };
     const pending = await this.snapshots
       .find({ loadTestRunId: runId, seq: { $gt: kept?.lastSeq ?? 0 } }, { promoteBuffers: true })
       .sort({ seq: 1 })
@@ -177,45 +210,105 @@ export class MongoMetricsStore implements MetricsStore {
    * what was read; otherwise another process merged first, and what it wrote is as good.
    */
   private async mergeRun(runId: string): Promise<void> {
-    const { doc, kept, pending } = await this.readUnmerged(runId);
+    const { doc, kept, pending: unmerged } = await this.readUnmerged(runId);
+    // Only the gapless run of seqs after lastSeq (all of them once the final one is in): a seq that
+    // is late (pushes that overlapped) must still be after lastSeq when it lands, or it is never read.
+    const final = unmerged.some((p) => p.final === true);
+    let gapless = 0;
+    while (gapless < unmerged.length && unmerged[gapless]?.seq === (kept?.lastSeq ?? 0) + gapless + 1) gapless++;
+    const pending = final ? unmerged : unmerged.slice(0, gapless);
     const first = pending[0];
     const merged = withRecords(kept, pending);
     if (first === undefined || merged === undefined) return;
     const blocksFrom = doc?.blocksThrough ?? 0;
-    const blocksThrough = Math.floor(merged.lastSeq / BLOCK_SEQS) * BLOCK_SEQS;
+    const blocksThrough = Math.max(blocksFrom, Math.floor(merged.lastSeq / BLOCK_SEQS) * BLOCK_SEQS);
     if (blocksThrough > blocksFrom) {
-      const points = await this.pointsOf(runId, { afterSeq: blocksFrom, throughSeq: blocksThrough });
-      const blocks = groupBySeq(points, BLOCK_SEQS);
-      if (blocks.length > 0) {
-        await this.blocks.bulkWrite(
-          blocks.map((point) => {
-            const block = Math.floor((point.seq - 1) / BLOCK_SEQS);
-            const _id = `${runId}~${block}`;
-            return {
-              replaceOne: {
-                filter: { _id },
-                replacement: { _id, loadTestRunId: runId, loadTestId: first.loadTestId, block, ...point },
-                upsert: true,
-              },
-            };
-          }),
-          { ordered: false },
-        );
+      // The new whole blocks: the few snapshots merged before (after blocksFrom), found by _id, and the new ones.
+      const before = await this.pointsById(runId, blocksFrom, kept?.lastSeq ?? 0);
+      const points = [...before, ...pending.filter((p) => p.seq <= blocksThrough)];
+      await this.writeBlocks(FINE, runId, first.loadTestId, groupBySeq(points, BLOCK_SEQS));
+      // Coarse blocks from the fine ones (merging is associative: the same figures as from the points).
+      const coarseFrom = Math.floor(blocksFrom / COARSE.seqs) * COARSE.seqs;
+      const coarseThrough = Math.floor(blocksThrough / COARSE.seqs) * COARSE.seqs;
+      if (coarseThrough > coarseFrom) {
+        const fine = await this.readBlocks(FINE, runId, coarseFrom, coarseThrough);
+        await this.writeBlocks(COARSE, runId, first.loadTestId, groupBySeq(fine, COARSE.seqs));
       }
     }
-    const next: RunStatsDoc = {
-      _id: runId,
-      loadTestId: first.loadTestId,
-      stats: JSON.stringify(merged),
-      lastSeq: merged.lastSeq,
-      blocksThrough: Math.max(blocksFrom, blocksThrough),
-    };
-    try {
-      if (doc === null) await this.runStats.insertOne(next);
-      else await this.runStats.replaceOne({ _id: runId, stats: doc.stats }, next);
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+    // After the blocks: a document never claims blocks that are not written. Replaced whole, by _id
+    // (the one filter FerretDB answers without a scan); should two processes merge one run at once,
+    // the last one's document is as consistent as the other's, and reads add what is after its lastSeq.
+    await this.runStats.replaceOne(
+      { _id: runId },
+      {
+        loadTestId: first.loadTestId,
+        stats: JSON.stringify(merged),
+        lastSeq: merged.lastSeq,
+        blocksThrough,
+        ...(final ? { final: true as const } : {}),
+      },
+      { upsert: true },
+    );
+  }
+
+  /** The snapshots of seqs after `afterSeq` through `throughSeq` that are stored, each found by its _id. */
+  private async pointsById(runId: string, afterSeq: number, throughSeq: number): Promise<SnapshotPoint[]> {
+    const found = await Promise.all(
+      Array.from({ length: Math.max(0, throughSeq - afterSeq) }, (_, i) =>
+        this.snapshots.findOne(
+          { _id: `${runId}~${afterSeq + i + 1}` },
+          { promoteBuffers: true, projection: POINT_PROJECTION },
+        ),
+      ),
+    );
+    return found.filter((point): point is SnapshotDoc => point !== null);
+  }
+
+  /** Puts whole blocks of a level into their chunk documents (read, amended, replaced by _id). */
+  private async writeBlocks(level: Level, runId: string, loadTestId: string, blocks: SnapshotPoint[]): Promise<void> {
+    const byChunk = new Map<number, Map<number, SnapshotPoint>>();
+    for (const point of blocks) {
+      const block = Math.floor((point.seq - 1) / level.seqs);
+      const chunk = Math.floor(block / level.perChunk);
+      let entries = byChunk.get(chunk);
+      if (entries === undefined) byChunk.set(chunk, (entries = new Map<number, SnapshotPoint>()));
+      entries.set(block, point);
     }
+    for (const [chunk, entries] of byChunk) {
+      const _id = level.key(runId, chunk);
+      const existing = await this.chunks.findOne({ _id }, { promoteBuffers: true });
+      const kept = (existing?.blocks ?? []).filter((point) => !entries.has(Math.floor((point.seq - 1) / level.seqs)));
+      const all = [...kept, ...entries.values()].sort((x, y) => x.seq - y.seq);
+      await this.chunks.replaceOne({ _id }, { loadTestRunId: runId, loadTestId, chunk, blocks: all }, { upsert: true });
+    }
+  }
+
+  /** A level's blocks covering seqs after `afterSeq` through `throughSeq` (both multiples of its size), in order. */
+  private async readBlocks(
+    level: Level,
+    runId: string,
+    afterSeq: number,
+    throughSeq: number,
+  ): Promise<SnapshotPoint[]> {
+    if (throughSeq <= afterSeq) return [];
+    const firstBlock = afterSeq / level.seqs;
+    const endBlock = throughSeq / level.seqs; // exclusive
+    const firstChunk = Math.floor(firstBlock / level.perChunk);
+    const lastChunk = Math.floor((endBlock - 1) / level.perChunk);
+    const chunks = await Promise.all(
+      Array.from({ length: lastChunk - firstChunk + 1 }, (_, i) =>
+        this.chunks.findOne(
+          { _id: level.key(runId, firstChunk + i) },
+          { promoteBuffers: true, projection: { blocks: 1 } },
+        ),
+      ),
+    );
+    return chunks
+      .flatMap((chunk) => chunk?.blocks ?? [])
+      .filter((point) => {
+        const block = Math.floor((point.seq - 1) / level.seqs);
+        return block >= firstBlock && block < endBlock;
+      });
   }
 
   private windowFilter(runId: string, window: SnapshotWindow): Filter<SnapshotDoc> {
@@ -250,8 +343,11 @@ export class MongoMetricsStore implements MetricsStore {
       .toArray();
   }
 
+  /** Coarse blocks when that at most halves the points asked for, else fine ones once a group holds one. */
   chartGroupSeqs(wanted: number): number {
-    return wanted >= BLOCK_SEQS ? Math.ceil(wanted / BLOCK_SEQS) * BLOCK_SEQS : wanted;
+    const coarse = Math.ceil(wanted / COARSE.seqs) * COARSE.seqs;
+    if (coarse <= 2 * wanted) return coarse;
+    return wanted >= FINE.seqs ? Math.ceil(wanted / FINE.seqs) * FINE.seqs : wanted;
   }
 
   async listSnapshotPoints(
@@ -267,21 +363,23 @@ export class MongoMetricsStore implements MetricsStore {
       window.afterSeq === undefined &&
       window.throughSeq === undefined;
     if (whole && groupSeqs % BLOCK_SEQS === 0) {
-      // Whole blocks through blocksThrough are written; after it, the snapshots themselves.
-      const doc = await this.runStats.findOne({ _id: runId }, { projection: { blocksThrough: 1 } });
+      // Whole blocks through blocksThrough are written (in chunk documents, each found by its _id):
+      // coarse ones as far as they go when the groups take them, then fine ones; after blocksThrough,
+      // the snapshots themselves (a final run's few by _id, a live run's by a query).
+      const doc = await this.runStats.findOne(
+        { _id: runId },
+        { projection: { blocksThrough: 1, lastSeq: 1, final: 1 } },
+      );
       const through = doc?.blocksThrough ?? 0;
-      const [blocks, rest] = await Promise.all([
-        through === 0
-          ? Promise.resolve([])
-          : this.blocks
-              .find(
-                { loadTestRunId: runId, block: { $lt: through / BLOCK_SEQS } },
-                { promoteBuffers: true, projection: POINT_PROJECTION },
-              )
-              .sort({ block: 1 })
-              .toArray(),
-        this.pointsOf(runId, { afterSeq: through }),
+      const coarseThrough = groupSeqs % COARSE.seqs === 0 ? Math.floor(through / COARSE.seqs) * COARSE.seqs : 0;
+      const [coarse, fine, rest] = await Promise.all([
+        this.readBlocks(COARSE, runId, 0, coarseThrough),
+        this.readBlocks(FINE, runId, coarseThrough, through),
+        doc?.final === true
+          ? this.pointsById(runId, through, doc.lastSeq ?? through)
+          : this.pointsOf(runId, { afterSeq: through }),
       ]);
+      const blocks = [...coarse, ...fine];
       return groupBySeq([...blocks, ...rest], groupSeqs);
     }
     return groupBySeq(await this.pointsOf(runId, window, limit), groupSeqs);
@@ -289,7 +387,7 @@ export class MongoMetricsStore implements MetricsStore {
 
   async deleteLoadTestMetrics(loadTestId: string): Promise<void> {
     await this.snapshots.deleteMany({ loadTestId });
-    await this.blocks.deleteMany({ loadTestId });
+    await this.chunks.deleteMany({ loadTestId });
     await this.runStats.deleteMany({ loadTestId });
   }
 }
