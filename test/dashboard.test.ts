@@ -109,6 +109,19 @@ describe("the dashboard in a real browser, against a real server and real Locust
     await page.getByRole("heading", { name: "Script · revision 2" }).waitFor();
     await page.locator(".diff-add", { hasText: "# browse more slowly next time" }).waitFor();
     assert.match(await textOf(page, ".diff"), /revision 1.*revision 2/s);
+    // At tablet width both revisions show, each in its half (the new one was once a sliver off to the right).
+    await page.setViewportSize({ width: 820, height: 1180 });
+    const box = await page.locator(".diff .table-wrap").boundingBox();
+    const added = await page.locator(".diff-add").first().boundingBox();
+    const removedOrKept = await page.locator(".diff-table tbody tr td:nth-child(2)").first().boundingBox();
+    assert.ok(box !== null && added !== null && removedOrKept !== null);
+    assert.ok(added.x >= box.x + box.width * 0.45, `the new revision starts at ${added.x} in ${JSON.stringify(box)}`);
+    assert.ok(
+      added.x + added.width <= box.x + box.width + 1,
+      `the new revision ends past the box: ${JSON.stringify(added)}`,
+    );
+    assert.ok(removedOrKept.x + removedOrKept.width <= box.x + box.width * 0.55, "the old revision keeps to its half");
+    await page.setViewportSize({ width: 1366, height: 900 });
     await page.getByRole("cell", { name: "a note for later" }).waitFor();
     await screenshot(page, "04-test-detail");
   });
@@ -167,7 +180,29 @@ describe("the dashboard in a real browser, against a real server and real Locust
     assert.ok((await page.locator("#log-title").locator("xpath=../..").locator("tbody tr").count()) > 0);
     await screenshot(page, "06-run-stopped");
 
+    // Charts redraw in the theme switched to, at once (they once kept the light theme's gridlines).
+    const gridColors = (): Promise<{ theme: string; charts: string[] }> =>
+      // A string, not a function: the test's compiled helpers do not exist in the page.
+      page.evaluate(`({
+        theme: getComputedStyle(document.documentElement).getPropertyValue("--grid").trim(),
+        charts: [...document.querySelectorAll(".chart-plot")].map((c) => c.dataset.grid || ""),
+      })`);
+    const light = await gridColors();
     await page.getByRole("button", { name: "Switch to dark theme" }).click();
+    await page.locator('html[data-theme="dark"]').waitFor({ state: "attached" });
+    let dark = await gridColors();
+    for (let tries = 0; tries < 50 && !dark.charts.every((c) => c === dark.theme); tries++) {
+      await page.waitForTimeout(100);
+      dark = await gridColors();
+    }
+    assert.notEqual(dark.theme, light.theme);
+    assert.ok(dark.charts.length > 0, "the run page shows charts");
+    assert.deepEqual(
+      dark.charts,
+      dark.charts.map(() => dark.theme),
+      "every chart drawn with the dark theme's gridlines",
+    );
+    assert.ok(light.charts.length > 0 && light.charts.every((c) => c === light.theme), JSON.stringify(light));
     await screenshot(page, "07-run-stopped-dark");
     await page.getByRole("button", { name: "Switch to light theme" }).click();
 

@@ -1,5 +1,5 @@
 import { createContext } from "preact";
-import { useContext, useEffect, useRef } from "preact/hooks";
+import { useContext, useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
@@ -50,6 +50,8 @@ export function TimeChart({ title, times, series, height = 240 }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const theme = useContext(ThemeContext);
+  /** The gridline colour the chart was drawn with (tests check it follows the theme). */
+  const [gridColor, setGridColor] = useState("");
   const shape = series.map((s) => `${s.label}:${s.axis ?? "left"}`).join(",");
 
   useEffect(() => {
@@ -61,6 +63,7 @@ export function TimeChart({ title, times, series, height = 240 }: Props) {
     const css = getComputedStyle(document.documentElement);
     const muted = css.getPropertyValue("--muted").trim();
     const grid = css.getPropertyValue("--grid").trim();
+    setGridColor(grid);
     const axisStyle = { stroke: muted, grid: { stroke: grid }, ticks: { stroke: grid } };
     const options: uPlot.Options = {
       width: Math.max(element.clientWidth, 200),
@@ -108,7 +111,7 @@ export function TimeChart({ title, times, series, height = 240 }: Props) {
   return (
     <figure class="chart" aria-label={title}>
       <figcaption>{title}</figcaption>
-      <div ref={box} class="chart-plot" data-points={times.length} />
+      <div ref={box} class="chart-plot" data-points={times.length} data-grid={gridColor} />
     </figure>
   );
 }

@@ -59,6 +59,13 @@ export function SideBySideDiff({ before, after, labels }: { before: string; afte
       </p>
       <div class="table-wrap">
         <table class="diff-table">
+          {/* Two equal halves whatever the lines' lengths: long lines wrap in their half. */}
+          <colgroup>
+            <col class="diff-num-col" />
+            <col />
+            <col class="diff-num-col" />
+            <col />
+          </colgroup>
           <thead>
             <tr>
               <th colSpan={2} scope="col">

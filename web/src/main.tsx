@@ -1,5 +1,5 @@
 import { render } from "preact";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
 import type { LoadManagerClient } from "../../client/src/index.js";
 import { ThemeContext } from "./Chart.js";
 import { ComparePage } from "./pages/ComparePage.js";
@@ -75,7 +75,9 @@ function App() {
   const route = useRoute();
   const client = useMemo<LoadManagerClient | null>(() => (token === null ? null : clientFor(token)), [token]);
 
-  useEffect(() => {
+  // A layout effect: it runs before any page's passive effects, so a chart rebuilt for the new theme
+  // reads the new theme's colours (a passive effect here ran after the charts', and they kept the old).
+  useLayoutEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem("loadmgr.theme", theme);
   }, [theme]);
