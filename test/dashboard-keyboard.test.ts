@@ -133,6 +133,9 @@ describe("the dashboard by keyboard alone, at tablet width", { timeout: 180_000 
 
     await tabTo(page, "Stop run");
     await page.keyboard.press("Enter");
+    // The question takes the focus: a second Enter confirms.
+    assert.equal((await focused(page)).name, "Yes, stop it");
+    await page.keyboard.press("Enter");
     await page.locator('.run-page[data-status="Stopped"]').waitFor({ timeout: 30_000 });
     const runId = decodeURIComponent(page.url().split("#/runs/")[1] ?? "");
     const run = (await restClient(server.url).get<{ status: string; durationSeconds: number }>(`/v1/runs/${runId}`))

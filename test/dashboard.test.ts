@@ -152,7 +152,15 @@ describe("the dashboard in a real browser, against a real server and real Locust
     await page.locator("table.endpoints tbody tr").first().waitFor();
     await screenshot(page, "05-run-live");
 
+    // The tab is named after the run.
+    const live = (await api().get<LoadTestRun>(`/v1/runs/${runId}`)).body;
+    assert.equal(await page.title(), `${live.name} · Load Manager`);
+    // Stop asks first; "Keep running" changes nothing.
     await page.getByRole("button", { name: "Stop run" }).click();
+    await page.getByRole("button", { name: "Keep running" }).click();
+    await page.getByRole("button", { name: "Stop run" }).click();
+    assert.equal((await api().get<LoadTestRun>(`/v1/runs/${runId}`)).body.status, "Running");
+    await page.getByRole("button", { name: "Yes, stop it" }).click();
     await page.locator('.run-page[data-status="Stopped"]').waitFor({ timeout: 30_000 });
     // Once stopped, every figure shown is the API's, to the precision shown.
     const summary = (await api().get<RunSummary>(`/v1/runs/${runId}/summary`)).body;

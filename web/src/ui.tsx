@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import { useEffect } from "preact/hooks";
 import type { RunStatus } from "../../client/src/index.js";
 import type { Problem } from "./session.js";
 
@@ -104,4 +105,11 @@ export function Sparkline({ values, label }: { values: number[]; label: string }
       <polyline points={points} fill="none" stroke="currentColor" stroke-width="1.5" />
     </svg>
   );
+}
+
+/** Names the browser tab after the page ("<title> · Load Manager"); undefined while it loads. */
+export function usePageTitle(title: string | undefined): void {
+  useEffect(() => {
+    document.title = title === undefined ? "Load Manager" : `${title} · Load Manager`;
+  }, [title]);
 }

@@ -3,7 +3,7 @@ import { compareRuns, type Change } from "../../../shared/src/compare.js";
 import type { LoadManagerClient, LoadTestRun, RequestStats } from "../../../client/src/index.js";
 import { change, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, type Problem } from "../session.js";
-import { Empty, ErrorBox, Loading, StatusBadge } from "../ui.js";
+import { Empty, ErrorBox, Loading, StatusBadge, usePageTitle } from "../ui.js";
 
 function Delta({ value, show }: { value: Change; show: (n: number) => string }) {
   return (
@@ -20,6 +20,7 @@ export function ComparePage({ client, a, b }: { client: LoadManagerClient; a: st
     null,
   );
   const [problem, setProblem] = useState<Problem | null>(null);
+  usePageTitle(data === null ? "Compare runs" : `Compare ${data.runs[0].name} and ${data.runs[1].name}`);
   useEffect(() => {
     Promise.all([
       client.runs.get.query({ id: a }),

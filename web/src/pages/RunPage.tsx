@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   wholeTimeseries,
   type GraphPoint,
@@ -12,7 +12,7 @@ import { isTerminal, waitingFor } from "../../../shared/src/runStatus.js";
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, savedToken, type Problem } from "../session.js";
-import { Card, Empty, ErrorBox, Loading, StatusBadge } from "../ui.js";
+import { Card, Empty, ErrorBox, Loading, StatusBadge, usePageTitle } from "../ui.js";
 
 const LOG_ROWS = 200;
 
@@ -197,6 +197,11 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   const [problem, setProblem] = useState<Problem | null>(null);
   const [connection, setConnection] = useState<"live" | "reconnecting" | "ended">("live");
   const [stopping, setStopping] = useState(false);
+  /** Stop asks first: one click shows the question, a second one stops. */
+  const [confirmingStop, setConfirmingStop] = useState(false);
+  const confirmStop = useRef<HTMLButtonElement>(null);
+  // In the commit, so the question has the focus before the next key press.
+  useLayoutEffect(() => confirmStop.current?.focus(), [confirmingStop]);
   const refresh = useRef<() => void>(() => undefined);
 
   useEffect(() => {
@@ -326,6 +331,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
     [points],
   );
 
+  usePageTitle(run?.name);
   if (problem !== null && run === null) return <ErrorBox problem={problem} />;
   if (run === null || summary === null || stats === null) return <Loading what="the run" />;
 
@@ -337,6 +343,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   const progress = Math.min(1, summary.elapsedSeconds / run.durationSeconds);
 
   async function stop() {
+    setConfirmingStop(false);
     setStopping(true);
     try {
       setRun(await client.runs.stop.mutate({ id: runId }));
@@ -397,15 +404,26 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
               live
             </span>
           )}
-          {active && (
+          {active && !confirmingStop && (
             <button
               type="button"
               class="danger"
               disabled={stopping || run.status === "Stopping"}
-              onClick={() => void stop()}
+              onClick={() => setConfirmingStop(true)}
             >
               {run.status === "Stopping" ? "Stopping…" : "Stop run"}
             </button>
+          )}
+          {active && confirmingStop && (
+            <span class="confirm" role="group" aria-label="Stop this run?">
+              <span>Stop this run?</span>
+              <button ref={confirmStop} type="button" class="danger" onClick={() => void stop()}>
+                Yes, stop it
+              </button>
+              <button type="button" class="secondary" onClick={() => setConfirmingStop(false)}>
+                Keep running
+              </button>
+            </span>
           )}
           <button type="button" class="secondary" onClick={() => void exportCsv()}>
             Export CSV

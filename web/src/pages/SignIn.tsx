@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { clientFor, EMPTY_SCOPE, problemOf, savedScope, saveToken, type Problem, type Scope } from "../session.js";
-import { Field } from "../ui.js";
+import { Field, usePageTitle } from "../ui.js";
 
 /** Sign-in with a token (kept in this browser), and the scope to look at. */
 export function SignIn({
@@ -15,6 +15,7 @@ export function SignIn({
   const [scope, setScope] = useState<Scope>(() => ({ ...EMPTY_SCOPE, ...savedScope() }));
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
+  usePageTitle("Sign in");
 
   async function submit(event: Event) {
     event.preventDefault();

@@ -6,7 +6,7 @@ import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { ScriptEditor } from "../ScriptEditor.js";
 import { fromBase64, toBase64 } from "../script.js";
 import { problemOf, shownAtField, type Problem } from "../session.js";
-import { Empty, ErrorBox, Field, Loading, StatusBadge } from "../ui.js";
+import { Empty, ErrorBox, Field, Loading, StatusBadge, usePageTitle } from "../ui.js";
 
 const RUN_FIELDS = ["targetUsers", "spawnRate", "durationSeconds", "name", "thresholds"] as const;
 
@@ -321,6 +321,7 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
   const [runs, setRuns] = useState<LoadTestRun[]>([]);
   const [trend, setTrend] = useState<Trend | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
+  usePageTitle(test?.name);
 
   const load = useCallback(() => {
     Promise.all([

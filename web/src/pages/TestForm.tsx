@@ -3,7 +3,7 @@ import type { LoadManagerClient, LoadTest } from "../../../client/src/index.js";
 import { ScriptEditor } from "../ScriptEditor.js";
 import { STARTER_SCRIPT, toBase64 } from "../script.js";
 import { problemOf, shownAtField, type Problem, type Scope } from "../session.js";
-import { ErrorBox, Field, Loading } from "../ui.js";
+import { ErrorBox, Field, Loading, usePageTitle } from "../ui.js";
 
 interface Draft {
   name: string;
@@ -43,6 +43,7 @@ const num = (text: string): number => (text.trim() === "" ? Number.NaN : Number(
 /** Create a test (with its locustfile as revision 1), or edit one's definition. */
 export function TestForm({ client, scope, testId }: { client: LoadManagerClient; scope: Scope; testId?: string }) {
   const editing = testId !== undefined;
+  usePageTitle(editing ? "Edit load test" : "New load test");
   const [draft, setDraft] = useState<Draft | null>(
     editing
       ? null

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest } from "../../../client/src/index.js";
 import { when } from "../format.js";
 import { problemOf, scopeFilter, type Problem, type Scope } from "../session.js";
-import { Empty, ErrorBox, Loading, Sparkline, StatusBadge } from "../ui.js";
+import { Empty, ErrorBox, Loading, Sparkline, StatusBadge, usePageTitle } from "../ui.js";
 
 const SPARK_RUNS = 10;
 
@@ -14,6 +14,7 @@ export function TestList({ client, scope }: { client: LoadManagerClient; scope: 
   const [search, setSearch] = useState("");
   const [tag, setTag] = useState("");
   const [reload, setReload] = useState(0);
+  usePageTitle("Load tests");
 
   useEffect(() => {
     let live = true;
