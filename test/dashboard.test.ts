@@ -155,6 +155,11 @@ describe("the dashboard in a real browser, against a real server and real Locust
     // The tab is named after the run.
     const live = (await api().get<LoadTestRun>(`/v1/runs/${runId}`)).body;
     assert.equal(await page.title(), `${live.name} · Load Manager`);
+    // The breadcrumb names the run's test and leads to it.
+    const ofRun = (await api().get<LoadTest>(`/v1/load-tests/${live.loadTestId}`)).body;
+    const crumb = page.locator(".crumbs a", { hasText: ofRun.name });
+    await crumb.waitFor();
+    assert.equal(await crumb.getAttribute("href"), `#/tests/${ofRun.id}`);
     // Stop asks first; "Keep running" changes nothing.
     await page.getByRole("button", { name: "Stop run" }).click();
     await page.getByRole("button", { name: "Keep running" }).click();

@@ -203,6 +203,16 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   // In the commit, so the question has the focus before the next key press.
   useLayoutEffect(() => confirmStop.current?.focus(), [confirmingStop]);
   const refresh = useRef<() => void>(() => undefined);
+  /** The test's name, for the breadcrumb (until it arrives, or if the test is gone: "Test"). */
+  const [testName, setTestName] = useState<string | null>(null);
+  const loadTestId = run?.loadTestId;
+  useEffect(() => {
+    if (loadTestId === undefined) return;
+    client.loadTests.get.query({ id: loadTestId }).then(
+      (test) => setTestName(test.name),
+      () => setTestName(null),
+    );
+  }, [client, loadTestId]);
 
   useEffect(() => {
     let live = true;
@@ -377,7 +387,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
       <div class="page-head">
         <div>
           <p class="crumbs">
-            <a href={`#/tests/${run.loadTestId}`}>Test</a> / run
+            <a href={`#/tests/${run.loadTestId}`}>{testName ?? "Test"}</a> / run
           </p>
           <h1>{run.name}</h1>
           <p class="muted run-facts">
