@@ -34,6 +34,13 @@ export interface SnapshotWindow {
   throughSeq?: number | undefined;
 }
 
+/** A window with no bound: the whole run (what pre-merged chart blocks can answer). */
+export const isWholeRun = (window: SnapshotWindow): boolean =>
+  window.from === undefined &&
+  window.to === undefined &&
+  window.afterSeq === undefined &&
+  window.throughSeq === undefined;
+
 /** The per-endpoint detail, kept compressed: most of a snapshot's bytes, read only for windowed detail. */
 type SnapshotBody = Pick<
   MetricSnapshot,

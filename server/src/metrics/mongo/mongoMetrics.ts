@@ -4,6 +4,7 @@ import { defined, ensureIndexes, isDuplicateKey } from "../../store/mongo/mongoS
 import type { MetricsStore } from "../metricsStore.js";
 import { groupBySeq } from "../pointGroups.js";
 import {
+  isWholeRun,
   snapshotFromRecord,
   snapshotRecord,
   withRecords,
@@ -356,13 +357,7 @@ export class MongoMetricsStore implements MetricsStore {
     groupSeqs = 1,
     limit?: number,
   ): Promise<SnapshotPoint[]> {
-    const whole =
-      limit === undefined &&
-      window.from === undefined &&
-      window.to === undefined &&
-      window.afterSeq === undefined &&
-      window.throughSeq === undefined;
-    if (whole && groupSeqs % BLOCK_SEQS === 0) {
+    if (limit === undefined && isWholeRun(window) && groupSeqs % BLOCK_SEQS === 0) {
       // Whole blocks through blocksThrough are written (in chunk documents, each found by its _id):
       // coarse ones as far as they go when the groups take them, then fine ones; after blocksThrough,
       // the snapshots themselves (a final run's few by _id, a live run's by a query).

@@ -1,9 +1,10 @@
 import type Database from "better-sqlite3";
 import type { MetricSnapshot, WindowStatsRecord } from "@loadmgr/shared";
-import { migrateSqliteFile, openSqliteFile } from "../../store/sqlite/sqliteFile.js";
+import { lazy, migrateSqliteFile, openSqliteFile } from "../../store/sqlite/sqliteFile.js";
 import type { MetricsStore } from "../metricsStore.js";
 import { groupBySeq, mergePoints } from "../pointGroups.js";
 import {
+  isWholeRun,
   snapshotFromRecord,
   snapshotRecord,
   withRecords,
@@ -39,18 +40,6 @@ const WINDOW_BOUNDS: [keyof SnapshotWindow, string][] = [
   ["afterSeq", "m.seq > ?"],
   ["throughSeq", "m.seq <= ?"],
 ];
-
-/** A value built on first use (prepared statements need the tables that init() creates). */
-function lazy<T>(build: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= build());
-}
-
-const isWholeRun = (window: SnapshotWindow): boolean =>
-  window.from === undefined &&
-  window.to === undefined &&
-  window.afterSeq === undefined &&
-  window.throughSeq === undefined;
 
 export interface SqliteMetricsOptions {
   /** For reads only (the read worker's connection): no schema changes, no merges. */

@@ -33,3 +33,9 @@ export function openSqliteFile(path: string, options: { readonly?: boolean } = {
 export function migrateSqliteFile(sqlite: Database.Database): void {
   migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS });
 }
+
+/** A value built on first use (prepared statements need the tables that init() creates). */
+export function lazy<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}

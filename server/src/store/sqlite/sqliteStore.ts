@@ -17,14 +17,8 @@ import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
 import type { LaunchChanges, LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 import * as schema from "./schema.js";
-import { migrateSqliteFile, openSqliteFile } from "./sqliteFile.js";
+import { lazy, migrateSqliteFile, openSqliteFile } from "./sqliteFile.js";
 import { loadTestRuns, loadTests, scriptRevisions } from "./schema.js";
-
-/** A value built on first use (prepared statements need the tables that init() creates). */
-function lazy<T>(build: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= build());
-}
 
 type Db = BetterSQLite3Database<typeof schema>;
 type SortedTable = typeof loadTests | typeof loadTestRuns;
