@@ -209,8 +209,17 @@ describe("run lifecycle on real Locust (local runner)", () => {
       outcomes.map((r) => `${r.status}${r.failureReason !== null ? `: ${r.failureReason}` : ""}`),
       plans.map((plan) => (plan === "finish" ? "Finished" : "Stopped")),
     );
-    const recent = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body.recentRuns;
-    assert.deepEqual(recent.map((r) => [r.id, r.status]).sort(), outcomes.map((r) => [r.id, r.status]).sort());
+    // On MongoDB a transition writes the run, then (under the test's lock) its recentRuns entry: two
+    // documents, no transaction, so the last run's entry may land just after the run reads as ended.
+    const expected = outcomes.map((r) => [r.id, r.status]).sort();
+    let recent: [string, string][] = [];
+    for (let tries = 0; tries < 50; tries++) {
+      const entries = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body.recentRuns;
+      recent = entries.map((r): [string, string] => [r.id, r.status]).sort();
+      if (JSON.stringify(recent) === JSON.stringify(expected)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(recent, expected);
   });
 
   it("fails a run whose Locust hangs after its test start, once it sends nothing for 3 intervals + 10 s", async () => {
