@@ -4,9 +4,14 @@ import { onReconnect } from "../redisReconnect.js";
 import { RECENT_WINDOW_TTL_MS, type Channel, type LiveBus, type Unsubscribe } from "./liveBus.js";
 
 /** Fan-out across server instances: Redis pub/sub for messages, a capped list per channel for recent windows. */
+/** How long a publish made before the publisher's first connection waits for it. */
+const FIRST_CONNECT_WAIT_MS = 2000;
+
 export class RedisBus implements LiveBus {
   readonly kind = "redis";
   private readonly publisher: Redis;
+  /** Settles once the publisher first connected (or FIRST_CONNECT_WAIT_MS passed). */
+  private readonly firstReady: Promise<void>;
   private readonly subscriber: Redis;
   private readonly listeners = new Map<string, Set<(message: unknown) => void>>();
   /** Per channel, the SUBSCRIBE in flight or done: a second subscriber waits for the same one. */
@@ -21,6 +26,11 @@ export class RedisBus implements LiveBus {
     // While Redis is away, a publish fails at once rather than piling up in memory: the store has what
     // was published, and subscribers fill in from it when the connection is back (onResume).
     this.publisher = new Redis(redisUrl, { lazyConnect: false, enableOfflineQueue: false });
+    // Before its first connection, a publish waits for it (briefly): only a lost connection fails at once.
+    this.firstReady = new Promise<void>((resolve) => {
+      this.publisher.once("ready", () => resolve());
+      setTimeout(resolve, FIRST_CONNECT_WAIT_MS).unref();
+    });
     this.subscriber = new Redis(redisUrl, { lazyConnect: false });
     for (const connection of [this.publisher, this.subscriber]) {
       connection.on("error", (error) => this.logger.error({ err: error }, "live fan-out connection error"));
@@ -53,6 +63,7 @@ export class RedisBus implements LiveBus {
   }
 
   async publish<T>(channel: Channel<T>, message: T): Promise<void> {
+    await this.firstReady;
     await this.publisher.publish(this.prefix + channel, JSON.stringify(message));
   }
 
