@@ -73,6 +73,32 @@ describe("auth and scope", () => {
     assert.equal(raw.status, 401);
   });
 
+  it("tells a token who it is, and lists only the scopes in its reach, with counts", async () => {
+    const me = await restClient(server.url, TOKENS.shopViewer).get("/v1/me");
+    assert.equal(me.status, 200);
+    assert.deepEqual(me.body, {
+      name: "shop-dash",
+      role: "viewer",
+      accountId: "acme",
+      orgId: "web",
+      projectId: "shop",
+    });
+    assert.equal((await admin.get<{ role: string }>("/v1/me")).body.role, "admin");
+    const scopes = async (token: string) =>
+      (await restClient(server.url, token).get<{ items: Record<string, unknown>[] }>("/v1/scopes")).body.items;
+    assert.deepEqual(await scopes(TOKENS.shopViewer), [
+      { accountId: "acme", orgId: "web", projectId: "shop", envId: null, tests: 1, runs: 1 },
+    ]);
+    assert.deepEqual(
+      (await scopes(TOKENS.acmeEditor)).map((s) => [s.projectId, s.tests, s.runs]),
+      [
+        ["blog", 1, 0],
+        ["shop", 1, 1],
+      ],
+    );
+    assert.equal((await restClient(server.url, null).get("/v1/scopes")).status, 401);
+  });
+
   it("lets a scoped token list only its own scope", async () => {
     const names = async (token: string, query = "") =>
       (await restClient(server.url, token).get<Page<LoadTest>>(`/v1/load-tests${query}`)).body.items

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { entityIdSchema, timestampSchema } from "./fields.js";
 import { runStatusSchema } from "./fields.js";
+import { runResultsSchema } from "./run.js";
 import type { EndpointTotals } from "./windowStats.js";
 
 export const DEFAULT_GRAPH_POINTS = 500;
@@ -241,25 +242,20 @@ export const aggregateSchema = z.object({
 });
 export type Aggregate = z.infer<typeof aggregateSchema>;
 
-export const trendRunSchema = z.object({
-  runId: entityIdSchema,
-  name: z.string(),
-  status: runStatusSchema,
-  createdAt: timestampSchema,
-  startedAt: timestampSchema.nullable(),
-  finishedAt: timestampSchema.nullable(),
-  scriptRevisionId: entityIdSchema,
-  revisionNumber: z.number().int().nullable(),
-  targetUsers: z.number().int(),
-  maxUsers: z.number().int(),
-  totalRequests: z.number().int(),
-  requestsPerSec: z.number(),
-  errorRatePercent: z.number(),
-  avgResponseMs: z.number(),
-  p50ResponseMs: z.number(),
-  p95ResponseMs: z.number(),
-  p99ResponseMs: z.number(),
-});
+export const trendRunSchema = z
+  .object({
+    runId: entityIdSchema,
+    name: z.string(),
+    status: runStatusSchema,
+    createdAt: timestampSchema,
+    startedAt: timestampSchema.nullable(),
+    finishedAt: timestampSchema.nullable(),
+    scriptRevisionId: entityIdSchema,
+    revisionNumber: z.number().int().nullable(),
+    targetUsers: z.number().int(),
+    maxUsers: z.number().int(),
+  })
+  .extend(runResultsSchema.shape);
 export const trendSchema = z.object({
   loadTestId: entityIdSchema,
   runs: z.array(trendRunSchema).describe("oldest first, so it plots left to right"),

@@ -3,6 +3,7 @@
  * the dashboard's bundle can use it without zod.
  */
 import type { RequestStatsRow } from "./analytics.js";
+import type { RunResults } from "./run.js";
 
 export const THRESHOLD_METRICS = ["p50", "p90", "p95", "p99", "avg", "max", "rps", "error_rate"] as const;
 export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
@@ -23,5 +24,20 @@ export function figuresOf(row: RequestStatsRow): Figures {
     max: row.maxResponseMs,
     rps: row.requestsPerSec,
     error_rate: errorRatePercent(row.numRequests, row.numFailures),
+  };
+}
+
+/** A run's whole-run figures from its row of all endpoints together. */
+export function runResultsOf(total: RequestStatsRow): RunResults {
+  return {
+    totalRequests: total.numRequests,
+    totalFailures: total.numFailures,
+    requestsPerSec: total.requestsPerSec,
+    errorRatePercent: errorRatePercent(total.numRequests, total.numFailures),
+    avgResponseMs: total.avgResponseMs,
+    p50ResponseMs: total.p50ResponseMs,
+    p95ResponseMs: total.p95ResponseMs,
+    p99ResponseMs: total.p99ResponseMs,
+    maxResponseMs: total.maxResponseMs,
   };
 }

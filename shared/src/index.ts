@@ -2,6 +2,7 @@ export * from "./errors.js";
 export * from "./fields.js";
 export * from "./loadTest.js";
 export * from "./paging.js";
+export * from "./account.js";
 export * from "./run.js";
 export * from "./runStatus.js";
 export * from "./script.js";

@@ -34,6 +34,7 @@ export const loadTestSchema = z.object({
   defaultDurationSec: z.number().int(),
   maxDurationSec: z.number().int(),
   recentRuns: z.array(recentRunSchema).describe("at most 10, newest first, one entry per run"),
+  runCount: z.number().int().describe("how many runs it has had (its newest run's number)"),
   metadata: metadataSchema,
   createdAt: timestampSchema,
   createdBy: z.string(),

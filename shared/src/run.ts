@@ -27,10 +27,25 @@ export const runMetricsSummarySchema = z.object({
 });
 export type RunMetricsSummary = z.infer<typeof runMetricsSummarySchema>;
 
+/** The whole run's figures, taken once when it ended: what lists show without reading its time series. */
+export const runResultsSchema = z.object({
+  totalRequests: z.number().int(),
+  totalFailures: z.number().int(),
+  requestsPerSec: z.number(),
+  errorRatePercent: z.number(),
+  avgResponseMs: z.number(),
+  p50ResponseMs: z.number(),
+  p95ResponseMs: z.number(),
+  p99ResponseMs: z.number(),
+  maxResponseMs: z.number(),
+});
+export type RunResults = z.infer<typeof runResultsSchema>;
+
 export const loadTestRunSchema = z.object({
   id: entityIdSchema,
   loadTestId: entityIdSchema,
-  name: z.string(),
+  number: z.number().int().describe("the run's number within its test: 1, 2, 3…"),
+  name: z.string().describe('defaults to "#<number> · <created, UTC>", e.g. "#12 · 2 Dec 05:38"'),
   accountId: scopeIdSchema,
   orgId: scopeIdSchema,
   projectId: scopeIdSchema,
@@ -58,6 +73,7 @@ export const loadTestRunSchema = z.object({
   verdict: runVerdictSchema
     .nullable()
     .describe("each threshold with its measured value, judged when the run ended; null: no thresholds, or not ended"),
+  results: runResultsSchema.nullable().describe("the whole run's figures, taken when it ended; null until then"),
   metadata: metadataSchema,
   createdAt: timestampSchema,
   createdBy: z.string(),
@@ -66,19 +82,25 @@ export const loadTestRunSchema = z.object({
 });
 export type LoadTestRun = z.infer<typeof loadTestRunSchema>;
 
-export const recentRunSchema = loadTestRunSchema.pick({
-  id: true,
-  name: true,
-  status: true,
-  scriptRevisionId: true,
-  targetUsers: true,
-  spawnRate: true,
-  durationSeconds: true,
-  startedAt: true,
-  finishedAt: true,
-  createdAt: true,
-  createdBy: true,
-});
+export const recentRunSchema = loadTestRunSchema
+  .pick({
+    id: true,
+    number: true,
+    name: true,
+    status: true,
+    scriptRevisionId: true,
+    targetUsers: true,
+    spawnRate: true,
+    durationSeconds: true,
+    startedAt: true,
+    finishedAt: true,
+    createdAt: true,
+    createdBy: true,
+    results: true,
+  })
+  .extend({
+    passed: z.boolean().nullable().describe("whether every threshold held; null: no thresholds, or not ended"),
+  });
 export type RecentRun = z.infer<typeof recentRunSchema>;
 
 export const MAX_RECENT_RUNS = 10;
@@ -112,6 +134,13 @@ const runFilterShape = {
 export const listRunsInputSchema = z.strictObject({
   loadTestId: entityIdSchema.optional(),
   ...runFilterShape,
+  tag: z.string().trim().min(1).max(64).optional().describe("only runs of tests with this tag"),
+  createdFrom: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("only runs created at or after this time (ms since the epoch)"),
   ...pageInputShape,
 });
 
@@ -121,7 +150,20 @@ export const listTestRunsInputSchema = z.strictObject({
   ...pageInputShape,
 });
 
-export type RunFilter = Pick<z.infer<typeof listRunsInputSchema>, keyof typeof runFilterShape | "loadTestId">;
+/** What stores filter runs by: a tag is resolved to its tests' ids first (loadTestIds). */
+export type RunFilter = Pick<
+  z.infer<typeof listRunsInputSchema>,
+  keyof typeof runFilterShape | "loadTestId" | "createdFrom"
+> & { loadTestIds?: string[] };
+
+const pad = (n: number) => String(n).padStart(2, "0");
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A run's name when none is given: "#12 · 2 Dec 05:38" (UTC, the same for every reader). */
+export function defaultRunName(number: number, createdAt: number): string {
+  const d = new Date(createdAt);
+  return `#${number} · ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()] ?? ""} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+}
 
 export const stopRunInputSchema = z.strictObject({
   id: entityIdSchema.describe("run id"),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { ACTIVE_STATUSES, RUN_STATUSES, canTransition, isTerminal, predecessorsOf } from "./runStatus.js";
+import { ACTIVE_STATUSES, RUN_STATUSES, canTransition, isTerminal, predecessorsOf, runWarning } from "./runStatus.js";
 
 it("allows exactly the lifecycle's transitions", () => {
   const legal = new Set([
@@ -32,4 +32,25 @@ it("derives predecessors, terminal and active statuses from the same table", () 
     ["Finished", "Stopped", "Failed"],
   );
   assert.deepEqual(ACTIVE_STATUSES, ["Pending", "Running", "Stopping"]);
+});
+
+it("warns of a run that ended without a success: no requests, all failed, mostly failed", () => {
+  const ended = (
+    totalRequests: number,
+    totalFailures: number,
+    status: "Finished" | "Stopped" | "Failed" = "Finished",
+  ) => ({
+    status,
+    results: {
+      totalRequests,
+      totalFailures,
+      errorRatePercent: totalRequests > 0 ? (100 * totalFailures) / totalRequests : 0,
+    },
+  });
+  assert.equal(runWarning(ended(0, 0)), "No request was made: the run never reached its target");
+  assert.equal(runWarning(ended(120, 120, "Stopped")), "Every request failed (100 % errors)");
+  assert.equal(runWarning(ended(1000, 950)), "Most requests failed (95.0 % errors)");
+  assert.equal(runWarning(ended(1000, 899)), null);
+  assert.equal(runWarning(ended(1000, 1000, "Failed")), null, "a Failed run has its reason");
+  assert.equal(runWarning({ status: "Running", results: null }), null);
 });

@@ -34,3 +34,24 @@ export function waitingFor(run: { status: RunStatus; launchedAt: number | null }
     ? "queued: waiting for a job worker to launch Locust"
     : "starting Locust: waiting for it to report its test start";
 }
+
+/** At or above this error rate a run that ended is no success, whatever its status says. */
+export const UNHEALTHY_ERROR_PERCENT = 90;
+
+/**
+ * Why a run that ended is no success although its status is not Failed (a target that was down, a
+ * wrong URL): the dashboard, the CLI and lists show it as a failure. Null when nothing is wrong, while
+ * it runs, and for a Failed run (its failureReason says why).
+ */
+export function runWarning(run: {
+  status: RunStatus;
+  results: { totalRequests: number; totalFailures: number; errorRatePercent: number } | null;
+}): string | null {
+  const { results } = run;
+  if (run.status === "Failed" || results === null) return null;
+  if (results.totalRequests === 0) return "No request was made: the run never reached its target";
+  if (results.totalFailures === results.totalRequests) return "Every request failed (100 % errors)";
+  if (results.errorRatePercent >= UNHEALTHY_ERROR_PERCENT)
+    return `Most requests failed (${results.errorRatePercent.toFixed(1)} % errors)`;
+  return null;
+}

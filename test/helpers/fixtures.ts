@@ -50,6 +50,7 @@ export function makeLoadTest(overrides: Partial<LoadTest> = {}): { test: LoadTes
     defaultDurationSec: 60,
     maxDurationSec: 3600,
     recentRuns: [],
+    runCount: 0,
     metadata: {},
     createdAt,
     createdBy: "tester",
@@ -65,6 +66,7 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
   return {
     id: randomUUID(),
     loadTestId: test.id,
+    number: 0,
     name: "run",
     accountId: test.accountId,
     orgId: test.orgId,
@@ -83,6 +85,7 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     lastMetrics: null,
     thresholds: [],
     verdict: null,
+    results: null,
     metadata: {},
     createdAt,
     createdBy: "tester",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { change, count, duration, ms, percent, perSecond } from "./format.js";
+import { change, count, duration, measured, ms, percent, perSecond } from "./format.js";
 
 describe("dashboard number formats", () => {
   it("writes each kind of figure with its unit and precision", () => {
@@ -23,4 +23,11 @@ describe("dashboard number formats", () => {
     assert.equal(change(5, null), "gone");
     assert.equal(change(0, 0), "±0 %");
   });
+});
+
+it("shows a threshold's measured value in its metric's unit", () => {
+  assert.equal(measured("p95<300", 312.4), "312 ms");
+  assert.equal(measured("GET /api:p99<500", 8.25), "8.3 ms");
+  assert.equal(measured("error_rate<1%", 2.5), "2.50 %");
+  assert.equal(measured("rps>50", 48.24), "48.2/s");
 });

@@ -40,3 +40,11 @@ export function change(before: number | null, after: number | null): string {
   const diff = (100 * (after - before)) / before;
   return `${diff >= 0 ? "+" : ""}${diff.toFixed(0)} %`;
 }
+
+/** A threshold's measured value in its metric's unit: "p95<300" → 312 ms, "error_rate<1%" → 2.50 %, "rps>50" → 48.2/s. */
+export function measured(threshold: string, value: number): string {
+  const metric = /(?:^|:)\s*([a-z_0-9]+)\s*[<>]/.exec(threshold)?.[1];
+  if (metric === "error_rate") return percent(value);
+  if (metric === "rps") return perSecond(value);
+  return ms(value);
+}

@@ -2,8 +2,10 @@ import { render } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
 import type { LoadManagerClient } from "../../client/src/index.js";
 import { ThemeContext } from "./Chart.js";
+import { leaveQuestion } from "./leaveGuard.js";
 import { ComparePage } from "./pages/ComparePage.js";
 import { RunPage } from "./pages/RunPage.js";
+import { RunsPage } from "./pages/RunsPage.js";
 import { SignIn } from "./pages/SignIn.js";
 import { TestDetail } from "./pages/TestDetail.js";
 import { TestForm } from "./pages/TestForm.js";
@@ -13,7 +15,7 @@ import "./style.css";
 
 type Theme = "light" | "dark";
 
-/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs/<id>, #/compare?a=&b=. */
+/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs?filters, #/runs/<id>, #/compare?a=&b=. */
 function useRoute(): { path: string[]; query: URLSearchParams } {
   const read = () => {
     const [path = "", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
@@ -21,7 +23,15 @@ function useRoute(): { path: string[]; query: URLSearchParams } {
   };
   const [route, setRoute] = useState(read);
   useEffect(() => {
+    let shown = location.href;
     const changed = () => {
+      const question = leaveQuestion();
+      if (question !== null && !window.confirm(question)) {
+        // Stay: the address goes back to this page's, and nothing re-renders.
+        history.replaceState(null, "", shown);
+        return;
+      }
+      shown = location.href;
       setRoute(read());
       window.scrollTo(0, 0);
       // A keyboard user goes on from the top of the new page, not from a link that is gone.
@@ -111,10 +121,19 @@ function App() {
   const [section, id, sub] = route.path;
   let page;
   if (section === undefined) page = <TestList client={client} scope={scope} />;
-  else if (section === "tests" && id === "new") page = <TestForm client={client} scope={scope} />;
-  else if (section === "tests" && id !== undefined && sub === "edit")
+  else if (section === "tests" && id === "new") {
+    const from = route.query.get("from");
+    page =
+      from !== null ? (
+        <TestForm key={from} client={client} scope={scope} cloneOf={from} />
+      ) : (
+        <TestForm key="new" client={client} scope={scope} />
+      );
+  } else if (section === "tests" && id !== undefined && sub === "edit")
     page = <TestForm client={client} scope={scope} testId={id} />;
   else if (section === "tests" && id !== undefined) page = <TestDetail client={client} testId={id} />;
+  else if (section === "runs" && id === undefined)
+    page = <RunsPage client={client} scope={scope} query={route.query} />;
   else if (section === "runs" && id !== undefined) page = <RunPage client={client} runId={id} />;
   else if (section === "compare")
     page = <ComparePage client={client} a={route.query.get("a") ?? ""} b={route.query.get("b") ?? ""} />;
@@ -145,6 +164,14 @@ function App() {
         <a class="brand" href="#/">
           Load Manager
         </a>
+        <nav class="nav" aria-label="Sections">
+          <a href="#/" aria-current={section === undefined || section === "tests" ? "page" : undefined}>
+            Load tests
+          </a>
+          <a href="#/runs" aria-current={section === "runs" || section === "compare" ? "page" : undefined}>
+            Runs
+          </a>
+        </nav>
         <ScopePicker
           scope={scope}
           onChange={(s) => {

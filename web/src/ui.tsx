@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
-import type { RunStatus } from "../../client/src/index.js";
+import type { LoadTestRun, RecentRun, RunStatus } from "../../client/src/index.js";
+import { runWarning } from "../../shared/src/runStatus.js";
 import type { Problem } from "./session.js";
 
 export function Loading({ what }: { what: string }) {
@@ -39,9 +40,31 @@ export function StatusBadge({ status }: { status: RunStatus | null }) {
   return <span class={`badge badge-${status.toLowerCase()}`}>{status}</span>;
 }
 
-export function Card({ label, value, hint }: { label: string; value: string; hint?: string }) {
+/**
+ * A run's status, shown as a failure when the run ended without a success (no request made, all or
+ * most failed) although its status is not Failed; the warning says why.
+ */
+export function RunBadge({ run }: { run: Pick<LoadTestRun, "status" | "results"> }) {
+  const warning = runWarning(run);
+  if (warning === null) return <StatusBadge status={run.status} />;
   return (
-    <div class="card" data-card={label}>
+    <span class="badge badge-failed badge-warning" title={warning} data-warning={warning}>
+      ⚠ {run.status}
+      <span class="visually-hidden">: {warning}</span>
+    </span>
+  );
+}
+
+/** Whether every threshold held: ✓ passed, ✗ breached, or a dash (no thresholds, or not ended). */
+export function Verdict({ run }: { run: Pick<LoadTestRun, "verdict"> | Pick<RecentRun, "passed"> }) {
+  const passed = "verdict" in run ? (run.verdict?.passed ?? null) : run.passed;
+  if (passed === null) return <span class="muted">—</span>;
+  return <span class={passed ? "pass" : "fail"}>{passed ? "✓ passed" : "✗ breached"}</span>;
+}
+
+export function Card({ label, value, hint, tone }: { label: string; value: string; hint?: string; tone?: "bad" }) {
+  return (
+    <div class={`card${tone === "bad" ? " card-bad" : ""}`} data-card={label}>
       <span class="card-label">{label}</span>
       <span class="card-value">{value}</span>
       {hint !== undefined && <span class="card-hint">{hint}</span>}

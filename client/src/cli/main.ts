@@ -4,7 +4,16 @@ import { parseArgs } from "node:util";
 import { TRPCClientError } from "@trpc/client";
 import { WebSocket } from "ws";
 import { createLoadManagerClient, wholeTimeseries, type LoadManagerClient } from "../index.js";
-import { apiErrorData, compareRuns, errorRatePercent, unifiedDiff, waitingFor, type Change } from "@loadmgr/shared";
+import {
+  apiErrorData,
+  compareRuns,
+  errorRatePercent,
+  RUN_STATUSES,
+  unifiedDiff,
+  waitingFor,
+  type Change,
+  type RunStatus,
+} from "@loadmgr/shared";
 import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
 
 /** Exit codes a CI pipeline can branch on. */
@@ -19,12 +28,18 @@ const HELP = `loadmgr — the Load Manager CLI
   loadmgr tests edit-script <id> -f new.py [-m "why"] | tests revisions <id> | tests diff <id> <revA> <revB>
   loadmgr run <testId> [--users N --spawn-rate R --duration S --name NAME] [--wait | --watch]
                        [--threshold "p95<300"]…
-  loadmgr runs list | runs show <id> | runs stop <id>
+  loadmgr runs list [--test ID --status S --env E --tag T] | runs show <id> | runs stop <id>
   loadmgr runs compare <runA> <runB> | runs export <id> [--format csv|json]
 
   --json       print what the API returns, as JSON
   --url/--token   override LOADMGR_URL / LOADMGR_TOKEN / the saved profile
 Exit codes: 0 ok, 1 bad input or refused, 3 the run failed, 4 server unreachable, 99 a threshold breached.`;
+
+function runStatusOption(value: string): RunStatus {
+  const status = RUN_STATUSES.find((s) => s.toLowerCase() === value.toLowerCase());
+  if (status === undefined) throw new UsageError(`--status must be one of ${RUN_STATUSES.join(", ")}`);
+  return status;
+}
 
 interface Io {
   out: (line: string) => void;
@@ -51,6 +66,8 @@ const OPTIONS = {
   "max-duration": { type: "string" },
   tag: { type: "string", multiple: true },
   cluster: { type: "string" },
+  test: { type: "string" },
+  status: { type: "string" },
   description: { type: "string" },
   wait: { type: "boolean", default: false },
   watch: { type: "boolean", default: false },
@@ -424,14 +441,23 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     if (command === "runs" && sub === "list") {
-      const page = await client.runs.list.query({});
+      const page = await client.runs.list.query({
+        ...(values.test !== undefined ? { loadTestId: values.test } : {}),
+        ...(values.status !== undefined ? { status: runStatusOption(values.status) } : {}),
+        ...(values.env !== undefined ? { envId: values.env } : {}),
+        ...(values.tag?.[0] !== undefined ? { tag: values.tag[0] } : {}),
+      });
       print(page, () =>
         table(
           page.items.map((r) => ({
             id: r.id,
+            name: r.name,
             test: r.loadTestId,
             status: r.status,
             users: r.targetUsers,
+            p95: r.results !== null ? `${r.results.p95ResponseMs.toFixed(0)} ms` : "",
+            errors: r.results !== null ? `${r.results.errorRatePercent.toFixed(1)} %` : "",
+            verdict: r.verdict === null ? "" : r.verdict.passed ? "passed" : "failed",
             created: new Date(r.createdAt).toISOString(),
           })),
           io,

@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { buildOpenApiDocument, OPENAPI_DOCUMENTS, renderOpenApi, routeTable, toYaml } from "./openapi.js";
 
 const PUBLIC_OPERATIONS = [
+  "get /v1/me",
+  "get /v1/scopes",
   "post /v1/load-tests",
   "get /v1/load-tests",
   "get /v1/load-tests/{id}",

@@ -1,6 +1,7 @@
 import {
   aggregateSchema,
   errorRatePercent,
+  runResultsOf,
   graphInputSchema,
   graphSchema,
   requestStatsRow,
@@ -242,13 +243,7 @@ export const analyticsRouter = router({
           revisionNumber: numbers.get(run.scriptRevisionId) ?? null,
           targetUsers: run.targetUsers,
           maxUsers: stats.maxUsers,
-          totalRequests: total.numRequests,
-          requestsPerSec: total.requestsPerSec,
-          errorRatePercent: errorRatePercent(total.numRequests, total.numFailures),
-          avgResponseMs: total.avgResponseMs,
-          p50ResponseMs: total.p50ResponseMs,
-          p95ResponseMs: total.p95ResponseMs,
-          p99ResponseMs: total.p99ResponseMs,
+          ...runResultsOf(total),
         });
       }
       return { loadTestId: test.id, runs };

@@ -1,4 +1,5 @@
 import { router } from "../trpc.js";
+import { accountRouter } from "./account.js";
 import { analyticsRouter } from "./analytics.js";
 import { ingestRouter } from "./ingest.js";
 import { loadTestsRouter } from "./loadTests.js";
@@ -6,6 +7,7 @@ import { runsRouter } from "./runs.js";
 import { scriptsRouter } from "./scripts.js";
 
 export const appRouter = router({
+  account: accountRouter,
   loadTests: loadTestsRouter,
   scripts: scriptsRouter,
   runs: runsRouter,

@@ -47,6 +47,7 @@ export const loadTestsRouter = router({
         latestRevisionId: revision.id,
         latestRevisionNumber: 1,
         recentRuns: [],
+        runCount: 0,
         createdAt: now,
         createdBy: actor,
         updatedAt: now,

@@ -7,11 +7,14 @@ import {
   listRunsInputSchema,
   listTestRunsInputSchema,
   loadTestRunSchema,
+  MAX_PAGE_SIZE,
   pageSchema,
+  type LoadTestFilter,
   stopRunInputSchema,
   type LoadTestRun,
 } from "@loadmgr/shared";
 import { scopeFilter } from "../auth.js";
+import type { Store } from "../store/store.js";
 import { actorOf, loadTestInScope, runInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
@@ -19,6 +22,22 @@ import { liveProcedures } from "./live.js";
 import { checkCluster, checkTarget } from "../domain/rules.js";
 
 const TAGS = ["runs"];
+
+/** The ids of the tests in scope that carry `tag` (runs do not copy their test's tags). */
+async function testsTagged(store: Store, scope: LoadTestFilter, tag: string): Promise<string[]> {
+  const { accountId, orgId, projectId, envId } = scope;
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listLoadTests(
+      { accountId, orgId, projectId, envId, tags: [tag] },
+      { limit: MAX_PAGE_SIZE, cursor },
+    );
+    ids.push(...page.items.map((t) => t.id));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return ids;
+}
 
 export const runsRouter = router({
   create: editorProcedure
@@ -62,7 +81,8 @@ export const runsRouter = router({
       const run: LoadTestRun = {
         id: newId(now),
         loadTestId: test.id,
-        name: input.name ?? `${test.name} ${new Date(now).toISOString()}`,
+        number: 0,
+        name: input.name ?? "",
         accountId: test.accountId,
         orgId: test.orgId,
         projectId: test.projectId,
@@ -80,14 +100,16 @@ export const runsRouter = router({
         lastMetrics: null,
         thresholds: input.thresholds,
         verdict: null,
+        results: null,
         metadata: input.metadata,
         createdAt: now,
         createdBy: actor,
         updatedAt: now,
         updatedBy: actor,
       };
-      if (!(await ctx.runs.create(run))) throw notFound("LOAD_TEST", test.id);
-      return run;
+      const created = await ctx.runs.create(run);
+      if (created === undefined) throw notFound("LOAD_TEST", test.id);
+      return created;
     }),
 
   get: authedProcedure
@@ -120,10 +142,18 @@ export const runsRouter = router({
     .input(listRunsInputSchema)
     .output(pageSchema(loadTestRunSchema))
     .query(async ({ ctx, input }) => {
-      const { limit, cursor, offset, ...filter } = input;
+      const { limit, cursor, offset, tag, ...filter } = input;
       const scoped = scopeFilter(ctx.principal, filter);
       if (scoped === undefined) return { items: [] };
-      return ctx.store.listRuns(scoped, { limit, cursor, offset });
+      const loadTestIds = tag === undefined ? undefined : await testsTagged(ctx.store, scoped, tag);
+      return ctx.store.listRuns(
+        { ...scoped, ...(loadTestIds !== undefined ? { loadTestIds } : {}) },
+        {
+          limit,
+          cursor,
+          offset,
+        },
+      );
     }),
 
   stop: editorProcedure

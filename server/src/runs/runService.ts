@@ -17,7 +17,7 @@ import {
 import type { Logger } from "../logger.js";
 import type { MetricsStore } from "../metrics/metricsStore.js";
 import type { Store } from "../store/store.js";
-import { verdictOf } from "./verdict.js";
+import { outcomeOf } from "./outcome.js";
 
 /** Who moved a run, for `updatedBy` when no person did. */
 export const SERVER_ACTOR = "loadmgr";
@@ -44,16 +44,17 @@ export interface RunServiceDeps {
 export class RunService {
   constructor(private readonly deps: RunServiceDeps) {}
 
-  /** Stores a Pending run and queues its start. False when its test is gone. */
-  async create(run: LoadTestRun): Promise<boolean> {
-    if (!(await this.deps.store.createRun(run))) return false;
+  /** Stores a Pending run (numbered, and named if it came without a name) and queues its start. Undefined when its test is gone. */
+  async create(run: LoadTestRun): Promise<LoadTestRun | undefined> {
+    const stored = await this.deps.store.createRun(run);
+    if (stored === undefined) return undefined;
     this.deps.logger.info(
-      { runId: run.id, loadTestId: run.loadTestId, revisionId: run.scriptRevisionId },
+      { runId: run.id, loadTestId: run.loadTestId, revisionId: run.scriptRevisionId, number: stored.number },
       "run created",
     );
-    this.publishStatus(run);
+    this.publishStatus(stored);
     await this.enqueue("run.start", run.id, "start");
-    return true;
+    return stored;
   }
 
   /**
@@ -102,7 +103,7 @@ export class RunService {
     return stopping;
   }
 
-  /** Ends the run as `to`, with its verdict. Undefined when it had already ended (or cannot end so). */
+  /** Ends the run as `to`, with its results and verdict. Undefined when it had already ended (or cannot end so). */
   async end(
     run: LoadTestRun,
     to: Extract<RunStatus, "Finished" | "Stopped" | "Failed">,
@@ -114,7 +115,7 @@ export class RunService {
       finishedAt: now,
       updatedAt: now,
       updatedBy: actor,
-      verdict: await verdictOf(this.deps.metricsStore, run, now),
+      ...(await outcomeOf(this.deps.metricsStore, run, now)),
       ...(failureReason !== null ? { failureReason } : {}),
     });
     if (ended !== undefined) {

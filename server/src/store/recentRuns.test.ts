@@ -5,6 +5,7 @@ import { mergeRecentRun } from "./recentRuns.js";
 
 const entry = (id: string, createdAt: number, status: RecentRun["status"] = "Pending"): RecentRun => ({
   id,
+  number: 1,
   name: id,
   status,
   scriptRevisionId: "rev",
@@ -15,6 +16,8 @@ const entry = (id: string, createdAt: number, status: RecentRun["status"] = "Pen
   finishedAt: null,
   createdAt,
   createdBy: "t",
+  results: null,
+  passed: null,
 });
 
 it("adds new runs at the front and keeps ten", () => {

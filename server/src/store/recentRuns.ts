@@ -1,10 +1,18 @@
-import { MAX_RECENT_RUNS, type LoadTestRun, type RecentRun } from "@loadmgr/shared";
+import { defaultRunName, MAX_RECENT_RUNS, type LoadTestRun, type RecentRun } from "@loadmgr/shared";
+
+/** The run as stored under its number: named after it when it came without a name. */
+export const numberedRun = (run: LoadTestRun, number: number): LoadTestRun => ({
+  ...run,
+  number,
+  name: run.name === "" ? defaultRunName(number, run.createdAt) : run.name,
+});
 
 export function toRecentRun(run: LoadTestRun): RecentRun {
-  const { id, name, status, scriptRevisionId, targetUsers, spawnRate, durationSeconds } = run;
-  const { startedAt, finishedAt, createdAt, createdBy } = run;
+  const { id, number, name, status, scriptRevisionId, targetUsers, spawnRate, durationSeconds } = run;
+  const { startedAt, finishedAt, createdAt, createdBy, results, verdict } = run;
   return {
     id,
+    number,
     name,
     status,
     scriptRevisionId,
@@ -15,6 +23,8 @@ export function toRecentRun(run: LoadTestRun): RecentRun {
     finishedAt,
     createdAt,
     createdBy,
+    results,
+    passed: verdict?.passed ?? null,
   };
 }
 

@@ -182,8 +182,9 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       const runs = [];
       for (let i = 0; i < 12; i++) {
         const run = makeRun(test, { createdAt: test.createdAt + i, name: `run ${i}` });
-        assert.equal(await store.createRun(run), true);
-        runs.push(run);
+        const created = await store.createRun(run);
+        assert.equal(created?.number, i + 1);
+        runs.push({ ...run, number: i + 1 });
       }
       const stored = await store.getLoadTest(test.id);
       assert.deepEqual(
@@ -195,13 +196,97 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       );
       assert.equal(stored?.recentRuns.length, MAX_RECENT_RUNS);
       assert.deepEqual(await store.getRun(runs[0]?.id ?? ""), runs[0]);
+      assert.equal(stored?.runCount, 12);
+    });
+
+    it("numbers a test's runs 1, 2, 3… also when created concurrently, and names an unnamed run after its number", async () => {
+      const test = await newTest();
+      const other = await newTest();
+      const at = Date.UTC(2026, 11, 2, 5, 38, 9);
+      const runs = Array.from({ length: 8 }, (_, i) => makeRun(test, { createdAt: at + i, name: "" }));
+      const created = await Promise.all([...runs, makeRun(other, { name: "" })].map((r) => store.createRun(r)));
+      assert.deepEqual(
+        created
+          .slice(0, 8)
+          .map((r) => r?.number)
+          .sort((a, b) => (a ?? 0) - (b ?? 0)),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
+      assert.equal(created[8]?.number, 1, "numbers are per test");
+      for (const run of created.slice(0, 8)) {
+        assert.equal(run?.name, `#${run?.number ?? 0} · 2 Dec 05:38`);
+        assert.deepEqual(await store.getRun(run?.id ?? ""), run);
+      }
+      assert.equal((await store.getLoadTest(test.id))?.runCount, 8);
+      assert.equal((await store.getLoadTest(other.id))?.runCount, 1);
+    });
+
+    it("counts tests and runs per account, org, project and env, within a filter", async () => {
+      const account = `acct-${randomUUID().slice(0, 8)}`;
+      const tests = [];
+      for (const [orgId, projectId, envId] of [
+        ["o1", "p1", null],
+        ["o1", "p1", "prod"],
+        ["o1", "p1", "prod"],
+        ["o2", "p9", null],
+      ] as const) {
+        const { test, revision } = makeLoadTest({ accountId: account, orgId, projectId, envId });
+        await store.createLoadTest(test, revision);
+        tests.push(test);
+      }
+      for (const test of [tests[1], tests[1], tests[3]]) if (test !== undefined) await store.createRun(makeRun(test));
+      assert.deepEqual(await store.countByScope({ accountId: account }), [
+        { accountId: account, orgId: "o1", projectId: "p1", envId: null, tests: 1, runs: 0 },
+        { accountId: account, orgId: "o1", projectId: "p1", envId: "prod", tests: 2, runs: 2 },
+        { accountId: account, orgId: "o2", projectId: "p9", envId: null, tests: 1, runs: 1 },
+      ]);
+      assert.deepEqual(
+        (await store.countByScope({ accountId: account, orgId: "o2" })).map((s) => s.projectId),
+        ["p9"],
+      );
+      assert.deepEqual(await store.countByScope({ accountId: `${account}-none` }), []);
+    });
+
+    it("lists runs of several tests, and runs created from a time on", async () => {
+      const [a, b, c] = [await newTest(), await newTest(), await newTest()];
+      const t0 = a.createdAt;
+      for (const [test, at] of [
+        [a, t0 + 1],
+        [b, t0 + 2],
+        [c, t0 + 3],
+        [a, t0 + 4],
+      ] as const)
+        await store.createRun(makeRun(test, { createdAt: at }));
+      const ofTests = await store.listRuns({ loadTestIds: [a.id, c.id] }, { limit: 10 });
+      assert.deepEqual(
+        ofTests.items.map((r) => [r.loadTestId, r.createdAt]),
+        [
+          [a.id, t0 + 4],
+          [c.id, t0 + 3],
+          [a.id, t0 + 1],
+        ],
+      );
+      const recent = await store.listRuns({ loadTestIds: [a.id, b.id, c.id], createdFrom: t0 + 2 }, { limit: 2 });
+      assert.deepEqual(
+        recent.items.map((r) => r.createdAt),
+        [t0 + 4, t0 + 3],
+      );
+      const rest = await store.listRuns(
+        { loadTestIds: [a.id, b.id, c.id], createdFrom: t0 + 2 },
+        { limit: 2, cursor: recent.nextCursor },
+      );
+      assert.deepEqual(
+        rest.items.map((r) => r.createdAt),
+        [t0 + 2],
+      );
+      assert.deepEqual((await store.listRuns({ loadTestIds: [] }, { limit: 10 })).items, []);
     });
 
     it("keeps every entry when runs are created concurrently", async () => {
       const test = await newTest();
       const runs = Array.from({ length: 8 }, (_, i) => makeRun(test, { createdAt: test.createdAt + i }));
       const created = await Promise.all(runs.map((r) => store.createRun(r)));
-      assert.ok(created.every(Boolean));
+      assert.ok(created.every((r) => r !== undefined));
       const stored = await store.getLoadTest(test.id);
       assert.deepEqual(
         stored?.recentRuns.map((r) => r.id),
@@ -212,7 +297,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
     it("refuses a run for a test that does not exist, storing nothing", async () => {
       const { test } = makeLoadTest();
       const run = makeRun(test);
-      assert.equal(await store.createRun(run), false);
+      assert.equal(await store.createRun(run), undefined);
       assert.equal(await store.getRun(run.id), undefined);
     });
 
@@ -236,23 +321,36 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         checkedAt: run.createdAt + 200,
         checks: [{ threshold: "p95<300", measured: 312.5, passed: false }],
       };
+      const results = {
+        totalRequests: 1000,
+        totalFailures: 10,
+        requestsPerSec: 50,
+        errorRatePercent: 1,
+        avgResponseMs: 120.5,
+        p50ResponseMs: 100,
+        p95ResponseMs: 312.5,
+        p99ResponseMs: 400,
+        maxResponseMs: 812,
+      };
       const finished = await store.transitionRun(run.id, "Finished", {
         finishedAt: run.createdAt + 200,
         updatedAt: run.createdAt + 200,
         updatedBy: "runner",
         verdict,
+        results,
       });
       assert.equal(finished?.status, "Finished");
       assert.deepEqual(finished?.verdict, verdict);
       assert.deepEqual((await store.getRun(run.id))?.verdict, verdict);
+      assert.deepEqual((await store.getRun(run.id))?.results, results);
       assert.equal(await store.transitionRun(run.id, "Running", { updatedAt: 1, updatedBy: "x" }), undefined);
       assert.equal((await store.getRun(run.id))?.status, "Finished");
       const stored = await store.getLoadTest(test.id);
       assert.deepEqual(
-        stored?.recentRuns.map((r) => [r.id, r.status, r.finishedAt]),
+        stored?.recentRuns.map((r) => [r.id, r.status, r.finishedAt, r.passed, r.results?.p95ResponseMs]),
         [
-          [other.id, "Pending", null],
-          [run.id, "Finished", run.createdAt + 200],
+          [other.id, "Pending", null, null, undefined],
+          [run.id, "Finished", run.createdAt + 200, false, 312.5],
         ],
       );
       assert.equal(await store.transitionRun(randomUUID(), "Running", { updatedAt: 1, updatedBy: "x" }), undefined);

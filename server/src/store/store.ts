@@ -6,6 +6,7 @@ import type {
   Page,
   RunFilter,
   RunStatus,
+  ScopeCount,
   ScriptRevision,
 } from "@loadmgr/shared";
 
@@ -37,7 +38,9 @@ export type LoadTestChanges = Partial<
 
 export type NewScriptRevision = Omit<ScriptRevision, "revisionNumber">;
 
-export type RunChanges = Partial<Pick<LoadTestRun, "startedAt" | "finishedAt" | "failureReason" | "verdict">> &
+export type RunChanges = Partial<
+  Pick<LoadTestRun, "startedAt" | "finishedAt" | "failureReason" | "verdict" | "results">
+> &
   Pick<LoadTestRun, "updatedAt" | "updatedBy">;
 
 export type LaunchChanges = Pick<LoadTestRun, "launchedAt" | "updatedAt" | "updatedBy">;
@@ -73,8 +76,12 @@ export interface Store {
   /** Newest first. */
   listScriptRevisions(loadTestId: string, page: PageRequest): Promise<Page<ScriptRevision>>;
 
-  /** Stores a Pending run and puts it at the front of its test's recentRuns. False when the test is gone. */
-  createRun(run: LoadTestRun): Promise<boolean>;
+  /**
+   * Stores a Pending run as its test's next number (1, 2, 3… per test, gapless, also under concurrent
+   * callers; `run.number` is ignored), named defaultRunName() when `run.name` is empty, and puts it at
+   * the front of its test's recentRuns. Answers the stored run; undefined when the test is gone.
+   */
+  createRun(run: LoadTestRun): Promise<LoadTestRun | undefined>;
   getRun(id: string): Promise<LoadTestRun | undefined>;
   /** Newest first (createdAt, then id), filtered. */
   listRuns(filter: RunFilter, page: PageRequest): Promise<Page<LoadTestRun>>;
@@ -90,6 +97,12 @@ export interface Store {
   markRunLaunched(id: string, changes: LaunchChanges): Promise<LoadTestRun | undefined>;
   /** Runs that are Pending, Running or Stopping, oldest first: what the sweep and reconciliation look at. */
   listActiveRuns(): Promise<LoadTestRun[]>;
+
+  /**
+   * Each account/org/project/env in `filter` that holds a test, with its counts of tests and runs,
+   * sorted by account, org, project, env (no env first).
+   */
+  countByScope(filter: Pick<LoadTestFilter, "accountId" | "orgId" | "projectId">): Promise<ScopeCount[]>;
 
   /** Moves the run's lastMetrics to `summary` unless a newer one (by timestamp) is there. */
   setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void>;

@@ -10,9 +10,10 @@ import {
 } from "../../../client/src/index.js";
 import { isTerminal, waitingFor } from "../../../shared/src/runStatus.js";
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
-import { count, duration, ms, percent, perSecond, when } from "../format.js";
+import { count, duration, measured, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, savedToken, type Problem } from "../session.js";
-import { Card, Empty, ErrorBox, Loading, StatusBadge, usePageTitle } from "../ui.js";
+import { runWarning } from "../../../shared/src/runStatus.js";
+import { Card, Empty, ErrorBox, Loading, RunBadge, usePageTitle } from "../ui.js";
 
 const LOG_ROWS = 200;
 
@@ -347,6 +348,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
 
   const active = !isTerminal(run.status);
   const waiting = waitingFor(run);
+  const warning = runWarning(run);
   const failures = stats.endpoints.flatMap((e) =>
     e.failureMessages.map((f) => ({ endpoint: `${e.method} ${e.name}`.trim(), ...f })),
   );
@@ -391,7 +393,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           </p>
           <h1>{run.name}</h1>
           <p class="muted run-facts">
-            <StatusBadge status={run.status} /> revision {summary.revisionNumber ?? "?"} · started by {run.createdBy} ·{" "}
+            <RunBadge run={run} /> revision {summary.revisionNumber ?? "?"} · started by {run.createdBy} ·{" "}
             {count(run.targetUsers)} users at {run.spawnRate}/s for {duration(run.durationSeconds)} · started{" "}
             {when(run.startedAt)}
             {run.finishedAt !== null && ` · ended ${when(run.finishedAt)}`}
@@ -449,6 +451,12 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           <pre>{run.failureReason}</pre>
         </div>
       )}
+      {warning !== null && (
+        <div class="error-box run-warning" role="alert">
+          <strong>This run did not succeed</strong>
+          <p>{warning}. Check the target URL and that the target is up; the errors below say what failed.</p>
+        </div>
+      )}
       {problem !== null && <ErrorBox problem={problem} />}
       {active && (
         <div
@@ -476,7 +484,11 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           value={perSecond(active ? summary.currentRequestsPerSec : summary.requestsPerSec)}
           hint={active ? `now · ${perSecond(summary.requestsPerSec)} average` : "whole-run average"}
         />
-        <Card label="Error rate" value={percent(summary.errorRatePercent)} />
+        <Card
+          label="Error rate"
+          value={percent(summary.errorRatePercent)}
+          tone={summary.errorRatePercent > 0 ? "bad" : undefined}
+        />
         <Card
           label="Average response"
           value={ms(summary.avgResponseMs)}
@@ -493,7 +505,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
             {run.verdict.checks.map((c) => (
               <li key={c.threshold} class={c.passed ? "pass" : "fail"}>
                 {c.passed ? "✓" : "✗"} <code>{c.threshold}</code> measured{" "}
-                {c.measured === null ? "nothing" : c.measured.toFixed(2)}
+                {c.measured === null ? "nothing" : measured(c.threshold, c.measured)}
               </li>
             ))}
           </ul>

@@ -1,12 +1,13 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest, LoadTestRun, ScriptRevision, Trend } from "../../../client/src/index.js";
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { SideBySideDiff } from "../Diff.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { ScriptEditor } from "../ScriptEditor.js";
+import { useLeaveGuard } from "../leaveGuard.js";
 import { fromBase64, toBase64 } from "../script.js";
 import { problemOf, shownAtField, type Problem } from "../session.js";
-import { Empty, ErrorBox, Field, Loading, StatusBadge, usePageTitle } from "../ui.js";
+import { Empty, ErrorBox, Field, Loading, RunBadge, usePageTitle, Verdict } from "../ui.js";
 
 const RUN_FIELDS = ["targetUsers", "spawnRate", "durationSeconds", "name", "thresholds"] as const;
 
@@ -113,6 +114,7 @@ function ScriptPanel({
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => setText(original), [original]);
+  useLeaveGuard(text !== original, "script edits");
 
   async function save(event: Event) {
     event.preventDefault();
@@ -257,18 +259,12 @@ function RecentRuns({ runs }: { runs: LoadTestRun[] }) {
                   <a href={`#/runs/${r.id}`}>{r.name}</a>
                 </td>
                 <td>
-                  <StatusBadge status={r.status} />
+                  <RunBadge run={r} />
                 </td>
                 <td>{count(r.targetUsers)}</td>
                 <td>{r.lastMetrics === null ? "—" : count(r.lastMetrics.totalRequests)}</td>
                 <td>
-                  {r.verdict === null ? (
-                    <span class="muted">—</span>
-                  ) : (
-                    <span class={r.verdict.passed ? "pass" : "fail"}>
-                      {r.verdict.passed ? "✓ passed" : "✗ breached"}
-                    </span>
-                  )}
+                  <Verdict run={r} />
                 </td>
                 <td>{r.createdBy}</td>
                 <td class="muted">{when(r.createdAt)}</td>
@@ -311,6 +307,62 @@ function TrendChart({ trend }: { trend: Trend }) {
         </p>
       )}
     </>
+  );
+}
+
+/** Edit, clone, and delete (asked first; refused with the API's reason while a run is active). */
+function TestActions({ client, test }: { client: LoadManagerClient; test: LoadTest }) {
+  const [confirming, setConfirming] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  useLayoutEffect(() => {
+    if (confirming) confirmButton.current?.focus();
+  }, [confirming]);
+
+  async function remove() {
+    setBusy(true);
+    try {
+      await client.loadTests.delete.mutate({ id: test.id });
+      location.hash = "#/";
+    } catch (error) {
+      setProblem(problemOf(error));
+      setConfirming(false);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="test-actions">
+      <div class="actions">
+        <a class="button secondary" href={`#/tests/${test.id}/edit`}>
+          Edit definition
+        </a>
+        <a class="button secondary" href={`#/tests/new?from=${test.id}`}>
+          Clone
+        </a>
+        {!confirming ? (
+          <button type="button" class="danger" onClick={() => setConfirming(true)}>
+            Delete
+          </button>
+        ) : (
+          <span class="confirm" role="group" aria-label="Delete this test?">
+            <span>Delete it with its {count(test.runCount)} runs and their metrics?</span>
+            <button ref={confirmButton} type="button" class="danger" disabled={busy} onClick={() => void remove()}>
+              Yes, delete it
+            </button>
+            <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+              Keep it
+            </button>
+          </span>
+        )}
+      </div>
+      {problem !== null && (
+        <p class="form-error" role="alert">
+          Not deleted: {problem.message}
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -369,10 +421,9 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
           <h1>{test.name}</h1>
           {test.description !== "" && <p class="muted">{test.description}</p>}
         </div>
-        <a class="button secondary" href={`#/tests/${test.id}/edit`}>
-          Edit definition
-        </a>
+        <TestActions client={client} test={test} />
       </div>
+
       <div class="columns">
         <section class="panel" aria-labelledby="definition-title">
           <h2 id="definition-title">Definition</h2>

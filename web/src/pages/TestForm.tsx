@@ -1,7 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest } from "../../../client/src/index.js";
 import { ScriptEditor } from "../ScriptEditor.js";
-import { STARTER_SCRIPT, toBase64 } from "../script.js";
+import { useLeaveGuard } from "../leaveGuard.js";
+import { fromBase64, STARTER_SCRIPT, toBase64 } from "../script.js";
 import { problemOf, shownAtField, type Problem, type Scope } from "../session.js";
 import { ErrorBox, Field, Loading, usePageTitle } from "../ui.js";
 
@@ -40,12 +41,22 @@ const draftOf = (t: LoadTest): Draft => ({
 /** A number field as typed: the API says what is wrong with it (NaN included). */
 const num = (text: string): number => (text.trim() === "" ? Number.NaN : Number(text));
 
-/** Create a test (with its locustfile as revision 1), or edit one's definition. */
-export function TestForm({ client, scope, testId }: { client: LoadManagerClient; scope: Scope; testId?: string }) {
+/** Create a test (with its locustfile as revision 1), or a copy of one (`cloneOf`), or edit one's definition. */
+export function TestForm({
+  client,
+  scope,
+  testId,
+  cloneOf,
+}: {
+  client: LoadManagerClient;
+  scope: Scope;
+  testId?: string;
+  cloneOf?: string;
+}) {
   const editing = testId !== undefined;
-  usePageTitle(editing ? "Edit load test" : "New load test");
+  usePageTitle(editing ? "Edit load test" : cloneOf !== undefined ? "Copy of a load test" : "New load test");
   const [draft, setDraft] = useState<Draft | null>(
-    editing
+    editing || cloneOf !== undefined
       ? null
       : {
           name: "",
@@ -64,17 +75,39 @@ export function TestForm({ client, scope, testId }: { client: LoadManagerClient;
         },
   );
   const [script, setScript] = useState(STARTER_SCRIPT);
+  // What the form started from: leaving with anything else asks first.
+  const [initial, setInitial] = useState<{ draft: Draft | null; script: string }>({ draft, script });
   const [problem, setProblem] = useState<Problem | null>(null);
   const [loadProblem, setLoadProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
+  const [savedId, setSavedId] = useState<string | null>(null);
 
   useEffect(() => {
-    if (testId === undefined) return;
-    client.loadTests.get
-      .query({ id: testId })
-      .then((t) => setDraft(draftOf(t)))
+    const source = testId ?? cloneOf;
+    if (source === undefined) return;
+    Promise.all([
+      client.loadTests.get.query({ id: source }),
+      cloneOf !== undefined ? client.scripts.latest.query({ id: cloneOf }) : undefined,
+    ])
+      .then(([t, revision]) => {
+        const loaded = cloneOf !== undefined ? { ...draftOf(t), name: `${t.name} (copy)` } : draftOf(t);
+        const text = revision !== undefined ? fromBase64(revision.scriptContent) : STARTER_SCRIPT;
+        setDraft(loaded);
+        setScript(text);
+        setInitial({ draft: loaded, script: text });
+      })
       .catch((error: unknown) => setLoadProblem(problemOf(error)));
-  }, [client, testId]);
+  }, [client, testId, cloneOf]);
+
+  const dirty =
+    savedId === null &&
+    draft !== null &&
+    (JSON.stringify(draft) !== JSON.stringify(initial.draft) || (!editing && script !== initial.script));
+  useLeaveGuard(dirty, editing ? "changes to the test" : "new test");
+  // After the guard let go (it is declared first, so its effect ran first).
+  useEffect(() => {
+    if (savedId !== null) location.hash = `#/tests/${savedId}`;
+  }, [savedId]);
 
   if (loadProblem !== null) return <ErrorBox problem={loadProblem} />;
   if (draft === null) return <Loading what="the test" />;
@@ -119,7 +152,7 @@ export function TestForm({ client, scope, testId }: { client: LoadManagerClient;
               projectId: draft.projectId,
               scriptContent: toBase64(script),
             });
-      location.hash = `#/tests/${saved.id}`;
+      setSavedId(saved.id);
     } catch (error) {
       setProblem(problemOf(error));
     } finally {
@@ -133,8 +166,14 @@ export function TestForm({ client, scope, testId }: { client: LoadManagerClient;
     <div class="panel form">
       <form id="test-form" onSubmit={(e) => void submit(e)} aria-labelledby="form-title" noValidate>
         <div class="page-head">
-          <h1 id="form-title">{editing ? `Edit ${draft.name}` : "New load test"}</h1>
-          <a href={editing ? `#/tests/${testId}` : "#/"}>Cancel</a>
+          <h1 id="form-title">
+            {editing
+              ? `Edit ${initial.draft?.name ?? draft.name}`
+              : cloneOf !== undefined
+                ? "Copy of a load test"
+                : "New load test"}
+          </h1>
+          <a href={editing ? `#/tests/${testId}` : cloneOf !== undefined ? `#/tests/${cloneOf}` : "#/"}>Cancel</a>
         </div>
         {problem !== null && (
           <p class="form-error" role="alert">

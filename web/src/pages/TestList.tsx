@@ -1,10 +1,30 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest } from "../../../client/src/index.js";
-import { when } from "../format.js";
+import { ms, when } from "../format.js";
 import { problemOf, scopeFilter, type Problem, type Scope } from "../session.js";
-import { Empty, ErrorBox, Loading, Sparkline, StatusBadge, usePageTitle } from "../ui.js";
+import { Empty, ErrorBox, Loading, RunBadge, Sparkline, StatusBadge, usePageTitle, Verdict } from "../ui.js";
 
 const SPARK_RUNS = 10;
+
+/** The test's newest run: its status, when, its verdict and p95. */
+function LastRun({ test }: { test: LoadTest }) {
+  const run = test.recentRuns[0];
+  if (run === undefined) return <StatusBadge status={null} />;
+  return (
+    <>
+      <a href={`#/runs/${run.id}`} aria-label={`Last run: ${run.name}`}>
+        <RunBadge run={run} />
+      </a>
+      <div class="muted small">{when(run.createdAt)}</div>
+      {(run.passed !== null || run.results !== null) && (
+        <div class="small">
+          <Verdict run={run} />
+          {run.results !== null && <span class="muted"> · p95 {ms(run.results.p95ResponseMs)}</span>}
+        </div>
+      )}
+    </>
+  );
+}
 
 /** The load tests in scope: searchable, filterable by tag, each with its last run and recent p95. */
 export function TestList({ client, scope }: { client: LoadManagerClient; scope: Scope }) {
@@ -135,8 +155,8 @@ export function TestList({ client, scope }: { client: LoadManagerClient; scope: 
                     {t.envId !== null ? ` · ${t.envId}` : ""}
                   </td>
                   <td class="mono">{t.targetUrl}</td>
-                  <td>
-                    <StatusBadge status={t.recentRuns[0]?.status ?? null} />
+                  <td class="last-run">
+                    <LastRun test={t} />
                   </td>
                   <td>
                     <Sparkline values={p95s[t.id] ?? []} label={`p95 of the last runs of ${t.name}`} />

@@ -3,9 +3,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { MongoClient, type Collection, type Db, type Document, type Filter } from "mongodb";
 import {
   ACTIVE_STATUSES,
+  MAX_RECENT_RUNS,
   predecessorsOf,
   type LoadTest,
   type LoadTestFilter,
+  type ScopeCount,
   type LoadTestRun,
   type Page,
   type RunMetricsSummary,
@@ -15,7 +17,8 @@ import {
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { defined, ensureIndexes, isDuplicateKey } from "./mongoShared.js";
-import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
+import { mergeRecentRun, numberedRun, toRecentRun } from "../recentRuns.js";
+import { joinScopeCounts } from "../scopeCounts.js";
 import type { LaunchChanges, LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 
 /** Documents keep the entity's `id` as `_id` too. */
@@ -90,6 +93,21 @@ export class MongoStore implements Store {
     // Runs stored before thresholds existed.
     await this.runs.updateMany({ thresholds: { $exists: false } }, { $set: { thresholds: [], verdict: null } });
     await this.runs.updateMany({ launchedAt: { $exists: false } }, { $set: { launchedAt: null } });
+    await this.runs.updateMany({ results: { $exists: false } }, { $set: { results: null } });
+    // Tests stored before runs had numbers: their runs are numbered by creation, and their recent
+    // runs listed again with the fields entries have now.
+    const unnumbered = await this.loadTests
+      .find({ runCount: { $exists: false } }, { projection: { _id: 1 } })
+      .toArray();
+    for (const { _id } of unnumbered) {
+      const runs = await this.runs.find({ loadTestId: _id }, HIDDEN).sort({ createdAt: 1, _id: 1 }).toArray();
+      for (const [i, run] of runs.entries()) await this.runs.updateOne({ _id: run.id }, { $set: { number: i + 1 } });
+      const recent = runs
+        .map((run, i) => toRecentRun({ ...run, number: i + 1 }))
+        .reverse()
+        .slice(0, MAX_RECENT_RUNS);
+      await this.loadTests.updateOne({ _id }, { $set: { runCount: runs.length, recentRuns: recent } });
+    }
   }
 
   async close(): Promise<void> {
@@ -194,16 +212,21 @@ export class MongoStore implements Store {
     return toPage(rows, page.limit, (r) => ({ k: r.revisionNumber, id: r.id }));
   }
 
-  async createRun(run: LoadTestRun): Promise<boolean> {
+  async createRun(run: LoadTestRun): Promise<LoadTestRun | undefined> {
+    // Under the test's lock, as revisions are: numbers are gapless and never reused.
     return this.withLock(`load-test:${run.loadTestId}`, async () => {
-      const test = await this.loadTests.findOne({ _id: run.loadTestId }, { projection: { recentRuns: 1 } });
-      if (test === null) return false;
-      await this.runs.insertOne({ _id: run.id, ...run });
+      const test = await this.loadTests.findOne(
+        { _id: run.loadTestId },
+        { projection: { recentRuns: 1, runCount: 1 } },
+      );
+      if (test === null) return undefined;
+      const stored = numberedRun(run, test.runCount + 1);
+      await this.runs.insertOne({ _id: stored.id, ...stored });
       await this.loadTests.updateOne(
         { _id: run.loadTestId },
-        { $set: { recentRuns: mergeRecentRun(test.recentRuns, toRecentRun(run)) } },
+        { $set: { recentRuns: mergeRecentRun(test.recentRuns, toRecentRun(stored)), runCount: stored.number } },
       );
-      return true;
+      return stored;
     });
   }
 
@@ -214,7 +237,15 @@ export class MongoStore implements Store {
   async listRuns(filter: RunFilter, page: PageRequest): Promise<Page<LoadTestRun>> {
     checkPaging(page);
     const rows = await this.runs
-      .find({ ...defined(filter), ...cursorFilter(page.cursor) }, HIDDEN)
+      .find(
+        {
+          ...defined({ ...filter, loadTestIds: undefined, createdFrom: undefined }),
+          ...(filter.loadTestIds !== undefined ? { loadTestId: { $in: filter.loadTestIds } } : {}),
+          ...(filter.createdFrom !== undefined ? { createdAt: { $gte: filter.createdFrom } } : {}),
+          ...cursorFilter(page.cursor),
+        },
+        HIDDEN,
+      )
       .sort({ createdAt: -1, _id: -1 })
       .skip(page.offset ?? 0)
       .limit(page.limit + 1)
@@ -272,6 +303,24 @@ export class MongoStore implements Store {
       .find({ status: { $in: [...ACTIVE_STATUSES] } }, HIDDEN)
       .sort({ createdAt: 1, _id: 1 })
       .toArray();
+  }
+
+  async countByScope(filter: Pick<LoadTestFilter, "accountId" | "orgId" | "projectId">): Promise<ScopeCount[]> {
+    const match = defined({ accountId: filter.accountId, orgId: filter.orgId, projectId: filter.projectId });
+    const group = (collection: Collection<LoadTestDoc> | Collection<RunDoc>) =>
+      collection
+        .aggregate<{ _id: Omit<ScopeCount, "tests" | "runs">; n: number }>([
+          { $match: match },
+          {
+            $group: {
+              _id: { accountId: "$accountId", orgId: "$orgId", projectId: "$projectId", envId: "$envId" },
+              n: { $sum: 1 },
+            },
+          },
+        ])
+        .toArray()
+        .then((rows) => rows.map((r) => ({ ...r._id, envId: r._id.envId ?? null, n: r.n })));
+    return joinScopeCounts(await group(this.loadTests), await group(this.runs));
   }
 
   async setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void> {

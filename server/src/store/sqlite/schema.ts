@@ -1,6 +1,13 @@
 import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { RecentRun, RunMetricsSummary, RunStatus, RunVerdict, WindowStatsRecord } from "@loadmgr/shared";
+import type {
+  RecentRun,
+  RunMetricsSummary,
+  RunResults,
+  RunStatus,
+  RunVerdict,
+  WindowStatsRecord,
+} from "@loadmgr/shared";
 
 type Json = Record<string, unknown>;
 
@@ -25,6 +32,8 @@ export const loadTests = sqliteTable(
     defaultDurationSec: integer("default_duration_sec").notNull(),
     maxDurationSec: integer("max_duration_sec").notNull(),
     recentRuns: text("recent_runs", { mode: "json" }).$type<RecentRun[]>().notNull(),
+    /** How many runs it has had: the number of its newest run. */
+    runCount: integer("run_count").notNull().default(0),
     metadata: text("metadata", { mode: "json" }).$type<Json>().notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),
@@ -56,6 +65,7 @@ export const loadTestRuns = sqliteTable(
   {
     id: text("id").primaryKey(),
     loadTestId: text("load_test_id").notNull(),
+    number: integer("number").notNull().default(0),
     name: text("name").notNull(),
     accountId: text("account_id").notNull(),
     orgId: text("org_id").notNull(),
@@ -77,6 +87,7 @@ export const loadTestRuns = sqliteTable(
       .notNull()
       .default(sql`'[]'`),
     verdict: text("verdict", { mode: "json" }).$type<RunVerdict>(),
+    results: text("results", { mode: "json" }).$type<RunResults>(),
     metadata: text("metadata", { mode: "json" }).$type<Json>().notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),

@@ -1,8 +1,9 @@
 import type Database from "better-sqlite3";
-import { and, count, desc, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import {
   ACTIVE_STATUSES,
+  MAX_RECENT_RUNS,
   predecessorsOf,
   type LoadTest,
   type LoadTestFilter,
@@ -11,10 +12,12 @@ import {
   type RunMetricsSummary,
   type RunFilter,
   type RunStatus,
+  type ScopeCount,
   type ScriptRevision,
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
-import { mergeRecentRun, toRecentRun } from "../recentRuns.js";
+import { mergeRecentRun, numberedRun, toRecentRun } from "../recentRuns.js";
+import { joinScopeCounts } from "../scopeCounts.js";
 import type { LaunchChanges, LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
 import * as schema from "./schema.js";
 import { lazy, migrateSqliteFile, openSqliteFile } from "./sqliteFile.js";
@@ -48,6 +51,28 @@ export class SqliteStore implements Store {
 
   async init(): Promise<void> {
     migrateSqliteFile(this.sqlite);
+    // Recent runs listed before their entries had numbers and results (0008 numbered the runs).
+    const stale = this.db
+      .select({ id: loadTests.id })
+      .from(loadTests)
+      .where(
+        sql`json_array_length(${loadTests.recentRuns}) > 0 and json_extract(${loadTests.recentRuns}, '$[0].number') is null`,
+      )
+      .all();
+    for (const { id } of stale) {
+      const runs = this.db
+        .select()
+        .from(loadTestRuns)
+        .where(eq(loadTestRuns.loadTestId, id))
+        .orderBy(desc(loadTestRuns.createdAt), desc(loadTestRuns.id))
+        .limit(MAX_RECENT_RUNS)
+        .all();
+      this.db
+        .update(loadTests)
+        .set({ recentRuns: runs.map(toRecentRun) })
+        .where(eq(loadTests.id, id))
+        .run();
+    }
   }
 
   /** Prepared once: ingest moves lastMetrics on every push. */
@@ -177,21 +202,22 @@ export class SqliteStore implements Store {
     return toPage(rows, page.limit, (r) => ({ k: r.revisionNumber, id: r.id }));
   }
 
-  async createRun(run: LoadTestRun): Promise<boolean> {
+  async createRun(run: LoadTestRun): Promise<LoadTestRun | undefined> {
     const created = this.db.transaction(
       (tx) => {
         const test = tx
-          .select({ recentRuns: loadTests.recentRuns })
+          .select({ recentRuns: loadTests.recentRuns, runCount: loadTests.runCount })
           .from(loadTests)
           .where(eq(loadTests.id, run.loadTestId))
           .get();
-        if (test === undefined) return false;
-        tx.insert(loadTestRuns).values(run).run();
+        if (test === undefined) return undefined;
+        const stored = numberedRun(run, test.runCount + 1);
+        tx.insert(loadTestRuns).values(stored).run();
         tx.update(loadTests)
-          .set({ recentRuns: mergeRecentRun(test.recentRuns, toRecentRun(run)) })
+          .set({ recentRuns: mergeRecentRun(test.recentRuns, toRecentRun(stored)), runCount: stored.number })
           .where(eq(loadTests.id, run.loadTestId))
           .run();
-        return true;
+        return stored;
       },
       { behavior: "immediate" },
     );
@@ -220,6 +246,8 @@ export class SqliteStore implements Store {
       filter.projectId !== undefined ? eq(loadTestRuns.projectId, filter.projectId) : undefined,
       filter.envId !== undefined ? eq(loadTestRuns.envId, filter.envId) : undefined,
       filter.status !== undefined ? eq(loadTestRuns.status, filter.status) : undefined,
+      filter.loadTestIds !== undefined ? inArray(loadTestRuns.loadTestId, filter.loadTestIds) : undefined,
+      filter.createdFrom !== undefined ? gte(loadTestRuns.createdAt, filter.createdFrom) : undefined,
       afterCursor(loadTestRuns, page.cursor),
     );
     const rows = this.db
@@ -295,6 +323,29 @@ export class SqliteStore implements Store {
       .where(inArray(loadTestRuns.status, [...ACTIVE_STATUSES]))
       .orderBy(loadTestRuns.createdAt, loadTestRuns.id)
       .all();
+  }
+
+  async countByScope(filter: Pick<LoadTestFilter, "accountId" | "orgId" | "projectId">): Promise<ScopeCount[]> {
+    const where = <T extends typeof loadTests | typeof loadTestRuns>(table: T) =>
+      and(
+        filter.accountId !== undefined ? eq(table.accountId, filter.accountId) : undefined,
+        filter.orgId !== undefined ? eq(table.orgId, filter.orgId) : undefined,
+        filter.projectId !== undefined ? eq(table.projectId, filter.projectId) : undefined,
+      );
+    const group = <T extends typeof loadTests | typeof loadTestRuns>(table: T) =>
+      this.db
+        .select({
+          accountId: table.accountId,
+          orgId: table.orgId,
+          projectId: table.projectId,
+          envId: table.envId,
+          n: count(),
+        })
+        .from(table)
+        .where(where(table))
+        .groupBy(table.accountId, table.orgId, table.projectId, table.envId)
+        .all();
+    return joinScopeCounts(group(loadTests), group(loadTestRuns));
   }
 
   async setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void> {
