@@ -7,7 +7,7 @@ export const timestampSchema = z.number().int().nonnegative();
 /** Account, org, project, env and cluster ids: short, printable, no spaces. */
 export const scopeIdSchema = z
   .string()
-  .min(1)
+  .min(1, "must not be empty")
   .max(128)
   .regex(/^[A-Za-z0-9._:@-]+$/, "use letters, digits and . _ : @ - only");
 

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import type { LoadTest, Page as ListPage, ScriptRevision } from "@loadmgr/shared";
+import { decodeScript } from "@loadmgr/shared";
+import { launchBrowser, pageErrors } from "./helpers/browser.js";
+import { pusher } from "./helpers/pusher.js";
+import { createTest, startRun } from "./helpers/runs.js";
+import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
+
+const SCRIPT =
+  "from locust import HttpUser, task\n\nclass Shopper(HttpUser):\n    @task\n    def home(self):\n        self.client.get('/')\n";
+
+describe("a test's page: clone, delete, and nothing lost on leaving", { timeout: 120_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  const api = () => restClient(server.url);
+
+  before(async () => {
+    // No job worker: a run stays Pending (active) until the test pushes for it as Locust would.
+    server = await startTestServer();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    errors = pageErrors(page);
+    await page.addInitScript(`localStorage.setItem("loadmgr.token", ${JSON.stringify(ADMIN_TOKEN)})`);
+  });
+  after(async () => {
+    await browser.close();
+    await server.close();
+  });
+
+  it("clones a test into a prefilled form, saved as a new test with the same script", async () => {
+    const source = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Checkout", tags: ["pay"] });
+    await page.goto(`${server.url}/#/tests/${source.id}`);
+    await page.getByRole("link", { name: "Clone" }).click();
+    await page.getByRole("heading", { name: "Copy of a load test" }).waitFor();
+    assert.equal(await page.locator('input[name="name"]').inputValue(), "Checkout (copy)");
+    assert.equal(await page.locator('input[name="tags"]').inputValue(), "pay");
+    await page.locator(".cm-content", { hasText: "class Shopper" }).waitFor();
+    await page.getByRole("button", { name: "Create test" }).click();
+    await page.getByRole("heading", { name: "Checkout (copy)", level: 1 }).waitFor();
+    const copy = (await api().get<ListPage<LoadTest>>("/v1/load-tests")).body.items.find(
+      (t) => t.name === "Checkout (copy)",
+    );
+    assert.ok(copy !== undefined && copy.id !== source.id);
+    assert.deepEqual(
+      [copy.targetUrl, copy.tags, copy.defaultUsers],
+      [source.targetUrl, source.tags, source.defaultUsers],
+    );
+    const script = (await api().get<ScriptRevision>(`/v1/load-tests/${copy.id}/script`)).body;
+    assert.equal(decodeScript(script.scriptContent).text, SCRIPT);
+    assert.deepEqual(errors, []);
+  });
+
+  it("deletes a test after asking, and shows the API's refusal while a run is active", async () => {
+    const doomed = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Doomed" });
+    const run = await startRun(api(), doomed.id);
+    await page.goto(`${server.url}/#/tests/${doomed.id}`);
+    await page.getByRole("heading", { name: "Doomed", level: 1 }).waitFor();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByText("Delete it with its 1 runs and their metrics?").waitFor();
+    await page.getByRole("button", { name: "Keep it" }).click();
+    assert.equal((await api().get(`/v1/load-tests/${doomed.id}`)).status, 200);
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Yes, delete it" }).click();
+    // Its run is Pending: the API refuses (409), the page says why, the test stays.
+    await page.locator(".test-actions .form-error", { hasText: "Not deleted" }).waitFor();
+    assert.match((await page.locator(".test-actions .form-error").textContent()) ?? "", /active/);
+    assert.equal((await api().get(`/v1/load-tests/${doomed.id}`)).status, 200);
+    const locust = pusher(server, run.id);
+    await locust.metrics(1);
+    await locust.stop();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Yes, delete it" }).click();
+    await page.getByRole("heading", { name: "Load tests", level: 1 }).waitFor();
+    assert.equal((await api().get(`/v1/load-tests/${doomed.id}`)).status, 404);
+  });
+
+  it("asks before leaving unsaved script edits or an unsaved new test, and keeps them when told to stay", async () => {
+    const test = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Edited" });
+    await page.goto(`${server.url}/#/tests/${test.id}`);
+    await page.locator(".cm-content").click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type("\n# half-way through a change\n");
+    await page.getByText("unsaved changes").waitFor();
+
+    const questions: string[] = [];
+    let answer = false;
+    page.on("dialog", (dialog) => {
+      questions.push(`${dialog.type()}: ${dialog.message()}`);
+      void (answer ? dialog.accept() : dialog.dismiss());
+    });
+    // Staying: the address and the edits are as they were.
+    await page.getByRole("link", { name: "Runs", exact: true }).click();
+    await page.waitForTimeout(300);
+    assert.deepEqual(questions, ["confirm: Leave this page? Your unsaved script edits will be lost."]);
+    assert.match(page.url(), new RegExp(`#/tests/${test.id}$`));
+    assert.match((await page.locator(".cm-content").textContent()) ?? "", /half-way through a change/);
+    // Leaving: it asks once more, then goes.
+    answer = true;
+    await page.getByRole("link", { name: "Runs", exact: true }).click();
+    await page.getByRole("heading", { name: "Runs", level: 1 }).waitFor();
+    assert.equal(questions.length, 2, JSON.stringify(questions));
+    assert.equal((await api().get<LoadTest>(`/v1/load-tests/${test.id}`)).body.latestRevisionNumber, 1);
+
+    // A new test's form: nothing typed, nothing asked; something typed, asked.
+    await page.goto(`${server.url}/#/tests/new`);
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.getByRole("heading", { name: "Load tests", level: 1 }).waitFor();
+    assert.equal(questions.length, 2);
+    await page.goto(`${server.url}/#/tests/new`);
+    await page.locator('input[name="name"]').fill("Half typed");
+    answer = false;
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.waitForTimeout(300);
+    assert.equal(questions.at(-1), "confirm: Leave this page? Your unsaved new test will be lost.");
+    assert.equal(await page.locator('input[name="name"]').inputValue(), "Half typed");
+    // Reloading the tab asks too (the browser's own question).
+    const reloaded = page.reload({ waitUntil: "commit" }).catch(() => undefined);
+    await page.waitForTimeout(500);
+    assert.equal(questions.at(-1), "beforeunload: ");
+    await reloaded;
+    // Saving is no leaving: it goes to the new test without a question.
+    answer = true;
+    await page.goto(`${server.url}/#/tests/new`);
+    await page.locator('input[name="name"]').fill("Saved at once");
+    await page.locator('input[name="targetUrl"]').fill("http://127.0.0.1:9");
+    for (const key of ["accountId", "orgId", "projectId"]) await page.locator(`input[name="${key}"]`).fill("acme");
+    const asked = questions.length;
+    await page.getByRole("button", { name: "Create test" }).click();
+    await page.getByRole("heading", { name: "Saved at once", level: 1 }).waitFor();
+    assert.equal(questions.length, asked);
+    assert.deepEqual(errors, []);
+  });
+});
