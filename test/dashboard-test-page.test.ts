@@ -51,7 +51,7 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
       [source.targetUrl, source.tags, source.defaultUsers],
     );
     const script = (await api().get<ScriptRevision>(`/v1/load-tests/${copy.id}/script`)).body;
-    assert.equal(decodeScript(script.scriptContent).text, SCRIPT);
+    assert.deepEqual(decodeScript(script.scriptContent), { ok: true, text: SCRIPT });
     assert.deepEqual(errors, []);
   });
 

@@ -237,7 +237,6 @@ describe("the dashboard in a real browser, against a real server and real Locust
     await page.locator("table.compare tbody tr").first().waitFor();
     const endpoints = await page.locator("table.compare tbody tr td:first-child").allTextContents();
     assert.deepEqual(endpoints, ["GET /api/products?ms=15", "GET /fail", "Aggregated"]);
-    await screenshot(page, "09-compare");
 
     await page.goto(`${server.url}/#/`);
     await page.locator(`tr[data-test-id="${test.id}"] .badge`).waitFor();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RequestStats, RequestStatsRow } from "./analytics.js";
-import { compareRuns } from "./compare.js";
+import { compareRuns, runDifferences } from "./compare.js";
 
 const row = (name: string, overrides: Partial<RequestStatsRow> = {}): RequestStatsRow => ({
   method: name === "Aggregated" ? "" : "GET",
@@ -45,6 +45,17 @@ describe("comparing two runs", () => {
       ],
     );
     assert.deepEqual(rows[1]?.errorRate, { before: 0, after: 1 });
+    // Which cells regressed: /a's p95, /b's error rate (its p95 is exactly 10 % slower), the total's p99.
+    assert.deepEqual(
+      rows.map((r) => r.regressed),
+      [
+        { p95: true, p99: false, errorRate: false },
+        { p95: false, p99: false, errorRate: true },
+        { p95: false, p99: false, errorRate: false },
+        { p95: false, p99: false, errorRate: false },
+        { p95: false, p99: true, errorRate: false },
+      ],
+    );
     assert.deepEqual(rows[2]?.p95, { before: null, after: 100 });
     assert.deepEqual(rows[3]?.p95, { before: 100, after: null });
   });
@@ -55,5 +66,28 @@ describe("comparing two runs", () => {
       stats([], row("Aggregated", { p95ResponseMs: 2.9, p99ResponseMs: 3.5 })),
     );
     assert.equal(rows[0]?.regression, false);
+  });
+
+  it("says what two runs did differently: test, target, users, duration, revision", () => {
+    const run = { loadTestId: "t1", targetUsers: 10, durationSeconds: 60, scriptRevisionId: "r1" };
+    const same = { a: "http://shop", b: "http://shop" };
+    assert.deepEqual(runDifferences(run, { ...run }, same), []);
+    assert.deepEqual(
+      runDifferences(
+        run,
+        { loadTestId: "t2", targetUsers: 20, durationSeconds: 30, scriptRevisionId: "r2" },
+        {
+          a: "http://shop",
+          b: "http://blog",
+        },
+      ),
+      [
+        "they are runs of different tests",
+        "they target different URLs (http://shop, http://blog)",
+        "they ran different users (10, 20)",
+        "they ran for different durations (60 s, 30 s)",
+        "they ran different script revisions",
+      ],
+    );
   });
 });

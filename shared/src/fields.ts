@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RUN_STATUSES } from "./runStatus.js";
+import { SCOPE_ID_MAX, SCOPE_ID_PATTERN, SCOPE_ID_RULE } from "./scopeId.js";
 
 /** Unix milliseconds, an integer, everywhere. */
 export const timestampSchema = z.number().int().nonnegative();
@@ -8,8 +9,8 @@ export const timestampSchema = z.number().int().nonnegative();
 export const scopeIdSchema = z
   .string()
   .min(1, "must not be empty")
-  .max(128)
-  .regex(/^[A-Za-z0-9._:@-]+$/, "use letters, digits and . _ : @ - only");
+  .max(SCOPE_ID_MAX)
+  .regex(SCOPE_ID_PATTERN, SCOPE_ID_RULE);
 
 /** Load test, revision and run ids: the server makes UUIDs; characters that a URL path carries as they are. */
 export const entityIdSchema = z

@@ -39,14 +39,17 @@ export const percentileSeries = (rows: Percentiles[]): Series[] =>
 
 interface Props {
   title: string;
-  /** Unix ms of each point. */
+  /** Unix ms of each point; with `elapsed`, seconds since the start. */
   times: number[];
   series: Series[];
   height?: number;
+  /** The x axis counts seconds from the start (two runs overlaid), not clock time. */
+  elapsed?: boolean;
 }
 
 /** A time chart (uPlot): redraws its data in place as points arrive, and follows its container's width. */
-export function TimeChart({ title, times, series, height = 240 }: Props) {
+export function TimeChart({ title, times, series, height = 240, elapsed = false }: Props) {
+  const xs = (values: number[]) => (elapsed ? values : values.map((t) => t / 1000));
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const theme = useContext(ThemeContext);
@@ -71,9 +74,15 @@ export function TimeChart({ title, times, series, height = 240 }: Props) {
       cursor: { drag: { x: true, y: false } },
       // The legend names the series; values show in it only while the cursor is on the chart.
       legend: { live: false },
-      scales: { x: { time: true }, left: { auto: true }, right: { auto: true } },
+      scales: { x: { time: !elapsed }, left: { auto: true }, right: { auto: true } },
       axes: [
-        axisStyle,
+        elapsed
+          ? {
+              ...axisStyle,
+              label: "seconds since the start",
+              values: (_: uPlot, ticks: number[]) => ticks.map((t) => `${t} s`),
+            }
+          : axisStyle,
         { ...axisStyle, scale: "left", label: units("left"), size: 60 },
         ...(series.some((s) => s.axis === "right")
           ? [{ ...axisStyle, scale: "right", side: 1 as const, label: units("right"), size: 60, grid: { show: false } }]
@@ -91,7 +100,7 @@ export function TimeChart({ title, times, series, height = 240 }: Props) {
         })),
       ],
     };
-    plot.current = new uPlot(options, [times.map((t) => t / 1000), ...series.map((s) => s.values)], element);
+    plot.current = new uPlot(options, [xs(times), ...series.map((s) => s.values)], element);
     const resize = new ResizeObserver(() =>
       plot.current?.setSize({ width: Math.max(element.clientWidth, 200), height }),
     );
@@ -102,10 +111,10 @@ export function TimeChart({ title, times, series, height = 240 }: Props) {
       plot.current = null;
     };
     // Rebuilt only when the set of series or the theme changes; new data goes through setData below.
-  }, [shape, height, theme]);
+  }, [shape, height, theme, elapsed]);
 
   useEffect(() => {
-    plot.current?.setData([times.map((t) => t / 1000), ...series.map((s) => s.values)]);
+    plot.current?.setData([xs(times), ...series.map((s) => s.values)]);
   }, [times, series]);
 
   return (

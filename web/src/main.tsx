@@ -1,8 +1,10 @@
 import { render } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
-import type { LoadManagerClient } from "../../client/src/index.js";
+import type { Identity, LoadManagerClient } from "../../client/src/index.js";
 import { ThemeContext } from "./Chart.js";
 import { leaveQuestion } from "./leaveGuard.js";
+import { ScopeSwitcher } from "./ScopeSwitcher.js";
+import { ApiPage } from "./pages/ApiPage.js";
 import { ComparePage } from "./pages/ComparePage.js";
 import { RunPage } from "./pages/RunPage.js";
 import { RunsPage } from "./pages/RunsPage.js";
@@ -10,7 +12,7 @@ import { SignIn } from "./pages/SignIn.js";
 import { TestDetail } from "./pages/TestDetail.js";
 import { TestForm } from "./pages/TestForm.js";
 import { TestList } from "./pages/TestList.js";
-import { clientFor, forgetToken, savedScope, savedToken, saveScope, type Scope } from "./session.js";
+import { clientFor, forgetToken, savedScope, savedToken, saveScope } from "./session.js";
 import "./style.css";
 
 type Theme = "light" | "dark";
@@ -43,47 +45,20 @@ function useRoute(): { path: string[]; query: URLSearchParams } {
   return route;
 }
 
-function ScopePicker({ scope, onChange }: { scope: Scope; onChange: (scope: Scope) => void }) {
-  const [draft, setDraft] = useState(scope);
-  const fields: [keyof Scope, string][] = [
-    ["accountId", "Account"],
-    ["orgId", "Org"],
-    ["projectId", "Project"],
-    ["envId", "Env"],
-  ];
-  return (
-    <form
-      class="scope"
-      aria-label="Scope"
-      onSubmit={(event) => {
-        event.preventDefault();
-        onChange(draft);
-      }}
-    >
-      {fields.map(([key, label]) => (
-        <label key={key}>
-          <span class="visually-hidden">{label}</span>
-          <input
-            name={`scope-${key}`}
-            placeholder={`${label}: any`}
-            value={draft[key]}
-            onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value.trim() })}
-          />
-        </label>
-      ))}
-      <button type="submit" class="secondary">
-        Apply
-      </button>
-    </form>
-  );
-}
-
 function App() {
   const [token, setToken] = useState(savedToken);
   const [scope, setScope] = useState(savedScope);
   const [theme, setTheme] = useState<Theme>(() => (document.documentElement.dataset.theme as Theme) ?? "light");
   const route = useRoute();
   const client = useMemo<LoadManagerClient | null>(() => (token === null ? null : clientFor(token)), [token]);
+  const [identity, setIdentity] = useState<Identity | null>(null);
+  useEffect(() => {
+    setIdentity(null);
+    client?.account.me
+      .query()
+      .then(setIdentity)
+      .catch(() => undefined); // the pages say what is wrong with the server or the token
+  }, [client]);
 
   // A layout effect: it runs before any page's passive effects, so a chart rebuilt for the new theme
   // reads the new theme's colours (a passive effect here ran after the charts', and they kept the old).
@@ -99,7 +74,8 @@ function App() {
       aria-label={`Switch to ${theme === "dark" ? "light" : "dark"} theme`}
       onClick={() => setTheme(theme === "dark" ? "light" : "dark")}
     >
-      {theme === "dark" ? "☀ Light" : "☾ Dark"}
+      <span aria-hidden="true">{theme === "dark" ? "☀" : "☾"}</span>
+      <span class="button-text">{theme === "dark" ? " Light" : " Dark"}</span>
     </button>
   );
 
@@ -135,6 +111,7 @@ function App() {
   else if (section === "runs" && id === undefined)
     page = <RunsPage client={client} scope={scope} query={route.query} />;
   else if (section === "runs" && id !== undefined) page = <RunPage client={client} runId={id} />;
+  else if (section === "api" && id === undefined) page = <ApiPage identity={identity} scope={scope} />;
   else if (section === "compare")
     page = <ComparePage client={client} a={route.query.get("a") ?? ""} b={route.query.get("b") ?? ""} />;
   else
@@ -171,9 +148,14 @@ function App() {
           <a href="#/runs" aria-current={section === "runs" || section === "compare" ? "page" : undefined}>
             Runs
           </a>
+          <a href="#/api" aria-current={section === "api" ? "page" : undefined}>
+            API and CLI
+          </a>
         </nav>
-        <ScopePicker
+        <ScopeSwitcher
+          client={client}
           scope={scope}
+          identity={identity}
           onChange={(s) => {
             saveScope(s);
             setScope(s);

@@ -222,6 +222,13 @@ function Revisions({ revisions }: { revisions: ScriptRevision[] }) {
   );
 }
 
+/** The compare page for two ticked runs: the older one is A (before), whichever was ticked first. */
+function compareLink(runs: LoadTestRun[], picked: string[]): string {
+  const age = (id: string) => runs.findIndex((r) => r.id === id); // newest first: a higher index is older
+  const [a, b] = [...picked].sort((x, y) => age(y) - age(x));
+  return `#/compare?a=${a ?? ""}&b=${b ?? ""}`;
+}
+
 function RecentRuns({ runs }: { runs: LoadTestRun[] }) {
   const [picked, setPicked] = useState<string[]>([]);
   if (runs.length === 0) return <Empty title="No runs yet">Start one with the form.</Empty>;
@@ -275,7 +282,7 @@ function RecentRuns({ runs }: { runs: LoadTestRun[] }) {
       </div>
       <p>
         {picked.length === 2 ? (
-          <a class="button secondary" href={`#/compare?a=${picked[0]}&b=${picked[1]}`}>
+          <a class="button secondary" href={compareLink(runs, picked)}>
             Compare the two runs
           </a>
         ) : (

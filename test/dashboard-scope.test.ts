@@ -1,0 +1,252 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import type { LoadTest } from "@loadmgr/shared";
+import { launchBrowser, pageErrors, screenshot } from "./helpers/browser.js";
+import { pusher } from "./helpers/pusher.js";
+import { createTest, startRun } from "./helpers/runs.js";
+import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
+
+const VIEWER = "shop-viewer-token-0123456789";
+
+async function signedIn(browser: Browser, url: string, token: string, width = 1366): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  page.setDefaultTimeout(20_000);
+  await page.addInitScript(`localStorage.setItem("loadmgr.token", ${JSON.stringify(token)})`);
+  await page.goto(`${url}/#/`);
+  return page;
+}
+
+/** The scope button's levels as shown: "Account acme", "Org any"… */
+const levels = async (page: Page) =>
+  (await page.locator(".scope-button .scope-level").allTextContents()).map((t) => t.replace(/\s+/g, " ").trim());
+
+describe("the scope switcher, the API and CLI page, and small screens", { timeout: 180_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  const tests: Record<string, LoadTest> = {};
+  const api = () => restClient(server.url);
+
+  before(async () => {
+    server = await startTestServer({
+      security: {
+        tokens: [
+          { name: "shop-dash", token: VIEWER, role: "viewer", accountId: "acme", orgId: "web", projectId: "shop" },
+        ],
+      },
+    });
+    browser = await launchBrowser();
+    const at = (accountId: string, orgId: string, projectId: string, envId?: string) => ({
+      accountId,
+      orgId,
+      projectId,
+      ...(envId !== undefined ? { envId } : {}),
+    });
+    for (const [name, scope] of [
+      ["Shop browse", at("acme", "web", "shop")],
+      ["Shop checkout", at("acme", "web", "shop", "prod")],
+      ["Blog", at("acme", "web", "blog")],
+      ["Globex", at("globex", "x", "y")],
+    ] as const) {
+      tests[name] = await createTest(api(), "http://127.0.0.1:9", "print('not run')\n", { name, ...scope });
+    }
+    const run = await startRun(api(), tests["Shop checkout"]?.id ?? "");
+    const locust = pusher(server, run.id);
+    await locust.metrics(1);
+    await locust.stop();
+  });
+  after(async () => {
+    await browser.close();
+    await server.close();
+  });
+
+  it("lists every scope in reach with counts, narrows the lists to the one picked, labels each level", async () => {
+    const page = await signedIn(browser, server.url, ADMIN_TOKEN);
+    const errors = pageErrors(page);
+    await page.locator("tr[data-test-id]").first().waitFor();
+    assert.deepEqual(await levels(page), ["Account any", "Org any", "Project any", "Env any"]);
+    await page.getByRole("button", { name: /^Scope: Everything/ }).click();
+    const panel = page.getByRole("dialog", { name: "Choose a scope" });
+    await panel.locator(".scope-choice").first().waitFor();
+    const choices = (await panel.locator(".scope-choice").allTextContents()).map((t) => t.replace(/\s+/g, " "));
+    assert.deepEqual(choices, [
+      "Everything4 tests · 1 runs",
+      "acme3 tests · 1 runs",
+      "acme / web3 tests · 1 runs",
+      "acme / web / blog1 tests · 0 runs",
+      "acme / web / shop2 tests · 1 runs",
+      "env prod1 tests · 1 runs",
+      "globex1 tests · 0 runs",
+      "globex / x1 tests · 0 runs",
+      "globex / x / y1 tests · 0 runs",
+    ]);
+    assert.match((await panel.textContent()) ?? "", /Signed in as admin \(admin\)/);
+    await screenshot(page, "12-scope-switcher");
+    await panel.getByRole("button", { name: /^acme \/ web \/ shop/ }).click();
+    await page.locator(`tr[data-test-id="${tests.Blog?.id ?? ""}"]`).waitFor({ state: "detached" });
+    const shown = await page.locator("tr[data-test-id] td:first-child a").allTextContents();
+    assert.deepEqual(shown.sort(), ["Shop browse", "Shop checkout"]);
+    assert.deepEqual(await levels(page), ["Account acme", "Org web", "Project shop", "Env any"]);
+    // Kept across a reload.
+    await page.reload();
+    await page.locator("tr[data-test-id]").first().waitFor();
+    assert.deepEqual(await levels(page), ["Account acme", "Org web", "Project shop", "Env any"]);
+    // Escape closes the menu and gives the focus back to its button.
+    await page.getByRole("button", { name: /^Scope: acme \/ web \/ shop/ }).click();
+    await page.getByRole("dialog", { name: "Choose a scope" }).locator(".scope-choice").first().waitFor();
+    // The focus is on the scope shown now.
+    assert.equal(await page.evaluate<string>("document.activeElement.getAttribute('aria-current')"), "true");
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog", { name: "Choose a scope" }).waitFor({ state: "detached" });
+    assert.equal(await page.evaluate<string>("document.activeElement.getAttribute('aria-controls')"), "scope-panel");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it("opens a new project only as typed on purpose, refusing what the API would refuse", async () => {
+    const page = await signedIn(browser, server.url, ADMIN_TOKEN);
+    await page.locator("tr[data-test-id]").first().waitFor();
+    await page.locator(".scope-button").click();
+    const panel = page.getByRole("dialog", { name: "Choose a scope" });
+    await panel.locator('input[name="new-accountId"]').fill("acme");
+    await panel.locator('input[name="new-orgId"]').fill("");
+    await panel.locator('input[name="new-projectId"]').fill("new project");
+    await panel.getByRole("button", { name: "Open the new project" }).click();
+    // Every field that is wrong says so at once; the scope did not move.
+    assert.equal(await panel.locator('[data-field="new-orgId"] .field-error').textContent(), "must not be empty");
+    assert.equal(
+      await panel.locator('[data-field="new-projectId"] .field-error').textContent(),
+      "use letters, digits and . _ : @ - only",
+    );
+    assert.deepEqual(await levels(page), ["Account any", "Org any", "Project any", "Env any"]);
+    await panel.locator('input[name="new-orgId"]').fill("web");
+    await panel.locator('input[name="new-projectId"]').fill("payments");
+    await panel.getByRole("button", { name: "Open the new project" }).click();
+    await page.getByText("No load tests in this scope yet").waitFor();
+    assert.deepEqual(await levels(page), ["Account acme", "Org web", "Project payments", "Env any"]);
+    // The new test's form starts in it.
+    await page.getByRole("link", { name: "New test" }).click();
+    assert.equal(await page.locator('input[name="projectId"]').inputValue(), "payments");
+    await page.close();
+  });
+
+  it("shows a scoped token who it is, its role, the server, a CLI snippet and the API's documents", async () => {
+    const page = await signedIn(browser, server.url, VIEWER);
+    await page.getByRole("link", { name: "API and CLI" }).click();
+    await page.getByRole("heading", { name: "API and CLI", level: 1 }).waitFor();
+    for (let tries = 0; tries < 50 && (await page.title()) !== "API and CLI · Load Manager"; tries++)
+      await page.waitForTimeout(100);
+    assert.equal(await page.title(), "API and CLI · Load Manager");
+    assert.equal(await page.locator('[data-fact="name"]').textContent(), "shop-dash");
+    assert.match((await page.locator('[data-fact="role"]').textContent()) ?? "", /^viewer · reads only/);
+    assert.equal(await page.locator('[data-fact="bound"]').textContent(), "acme / web / shop");
+    assert.equal(await page.locator('[data-fact="server"]').textContent(), server.url);
+    const cli = (await page.locator('[data-snippet="cli"]').textContent()) ?? "";
+    assert.match(cli, new RegExp(`loadmgr login --url ${server.url} --token`));
+    assert.match((await page.locator('[data-snippet="ci"]').textContent()) ?? "", /--threshold "p95<300"/);
+    for (const href of ["/docs", "/openapi.json", "/openapi.yaml"]) {
+      const link = page.locator(`a[href="${href}"]`);
+      assert.equal(await link.count(), 1, href);
+      assert.equal((await fetch(`${server.url}${href}`)).status, 200, href);
+    }
+    // Its switcher lists only its own project.
+    await page.locator(".scope-button").click();
+    const panel = page.getByRole("dialog", { name: "Choose a scope" });
+    await panel.locator(".scope-choice").first().waitFor();
+    const choices = (await panel.locator(".scope-choice").allTextContents()).map((t) => t.replace(/\s+/g, " "));
+    assert.deepEqual(choices, [
+      "Everything2 tests · 1 runs",
+      "acme2 tests · 1 runs",
+      "acme / web2 tests · 1 runs",
+      "acme / web / shop2 tests · 1 runs",
+      "env prod1 tests · 1 runs",
+    ]);
+    assert.match((await panel.textContent()) ?? "", /Signed in as shop-dash \(viewer\), bound to acme \/ web \/ shop/);
+    await page.keyboard.press("Escape");
+    await screenshot(page, "13-api-and-cli");
+    await page.close();
+  });
+
+  it("compares two runs: overlaid charts, A and B swapped on request, the regressed cells marked, setups that differ named", async () => {
+    const testId = tests["Shop browse"]?.id ?? "";
+    const before = await startRun(api(), testId, { targetUsers: 5, name: "before" });
+    const after = await startRun(api(), testId, { targetUsers: 8, name: "after" });
+    const slow = {
+      endpoints: [
+        {
+          method: "GET",
+          name: "/",
+          requests: 10,
+          failures: 0,
+          sumResponseMs: 500,
+          minResponseMs: 50,
+          maxResponseMs: 50,
+          histogram: [[50, 10]] as [number, number][],
+        },
+      ],
+    };
+    for (const [run, extra] of [
+      [before, {}],
+      [after, slow],
+    ] as const) {
+      const locust = pusher(server, run.id);
+      for (const seq of [1, 2, 3]) await locust.metrics(seq, extra);
+      await locust.stop();
+    }
+    const page = await signedIn(browser, server.url, ADMIN_TOKEN);
+    await page.goto(`${server.url}/#/tests/${testId}`);
+    // Ticked newest first, compared oldest first: A is the run before.
+    await page.locator(`tr[data-run-id="${after.id}"] input[type=checkbox]`).check();
+    await page.locator(`tr[data-run-id="${before.id}"] input[type=checkbox]`).check();
+    await page.getByRole("link", { name: "Compare the two runs" }).click();
+    await page.locator("table.compare tbody tr").first().waitFor();
+    assert.match(page.url(), new RegExp(`a=${before.id}&b=${after.id}$`));
+    assert.equal(await page.locator('[data-side="A"] h2').textContent(), "before");
+    assert.match((await page.locator(".crumbs").textContent()) ?? "", /Shop browse/);
+    assert.match((await page.locator(".compare-differences").textContent()) ?? "", /they ran different users \(5, 8\)/);
+    // Both runs on each chart.
+    assert.equal(await page.locator(".compare-page .chart").count(), 2);
+    const legends = await page.locator(".compare-page .chart").first().locator(".u-legend .u-label").allTextContents();
+    assert.deepEqual(legends.slice(-2), ["A before (ms)", "B after (ms)"]);
+    // The cells that regressed, and only those, are marked: p95 and p99 of GET / and of the total.
+    const marked = await page.locator("table.compare td[data-regressed]").count();
+    assert.equal(marked, 4);
+    assert.match((await page.locator("table.compare tbody tr").first().locator("td").nth(4).textContent()) ?? "", /▲/);
+    await screenshot(page, "09-compare");
+    await page.getByRole("link", { name: "⇄ Swap A and B" }).click();
+    await page.waitForURL(new RegExp(`a=${after.id}&b=${before.id}$`));
+    await page.locator('[data-side="A"] h2', { hasText: "after" }).waitFor();
+    assert.equal(await page.locator("table.compare td[data-regressed]").count(), 0);
+    await page.close();
+  });
+
+  it("keeps the header compact on a phone, and no page scrolls sideways at 820 or 390 px", async () => {
+    const page = await signedIn(browser, server.url, ADMIN_TOKEN, 390);
+    await page.locator("tr[data-test-id]").first().waitFor();
+    await screenshot(page, "14-phone");
+    const header = await page.locator("header.top").boundingBox();
+    assert.ok(header !== null && header.height <= 140, `the header is ${header?.height ?? "?"} px tall at 390 px`);
+    const run = (await api().get<{ items: { id: string }[] }>("/v1/runs")).body.items[0]?.id ?? "";
+    const pages = [
+      "#/",
+      "#/runs",
+      `#/tests/${tests["Shop checkout"]?.id ?? ""}`,
+      `#/tests/${tests["Shop checkout"]?.id ?? ""}/edit`,
+      "#/tests/new",
+      `#/runs/${run}`,
+      `#/compare?a=${run}&b=${run}`,
+      "#/api",
+    ];
+    for (const width of [820, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const hash of pages) {
+        await page.goto(`${server.url}/${hash}`);
+        await page.locator("main h1").first().waitFor();
+        await page.waitForTimeout(200);
+        const scrollWidth = await page.evaluate<number>("document.documentElement.scrollWidth");
+        assert.ok(scrollWidth <= width, `${hash} is ${scrollWidth} px wide at ${width} px`);
+      }
+    }
+    await page.close();
+  });
+});
