@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { LoadTest, Page as ListPage, ScriptRevision } from "@loadmgr/shared";
 import { decodeScript } from "@loadmgr/shared";
@@ -22,11 +22,15 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
     // No job worker: a run stays Pending (active) until the test pushes for it as Locust would.
     server = await startTestServer();
     browser = await launchBrowser();
+  });
+  // Each test in a page of its own: one left with unsaved edits would ask the next before it could leave.
+  beforeEach(async () => {
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     page.setDefaultTimeout(20_000);
     errors = pageErrors(page);
     await page.addInitScript(`localStorage.setItem("loadmgr.token", ${JSON.stringify(ADMIN_TOKEN)})`);
   });
+  afterEach(() => page.close({ runBeforeUnload: false }));
   after(async () => {
     await browser.close();
     await server.close();
@@ -77,6 +81,65 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
     await page.getByRole("button", { name: "Yes, delete it" }).click();
     await page.getByRole("heading", { name: "Load tests", level: 1 }).waitFor();
     assert.equal((await api().get(`/v1/load-tests/${doomed.id}`)).status, 404);
+  });
+
+  it("refuses a script that does not compile, marking its line in the editor; reports every bad field at once", async () => {
+    const test = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Syntax" });
+    await page.goto(`${server.url}/#/tests/${test.id}`);
+    await page.locator(".cm-content", { hasText: "class Shopper" }).waitFor();
+    // The script ends with a newline: what is typed at its end starts on line 8.
+    await page.locator(".cm-content").click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type("\ndef broken(:\n    pass\n");
+    await page.getByRole("button", { name: "Save as new revision" }).click();
+    const message = await page.locator(".panel .field-error").first().textContent();
+    assert.match(message ?? "", /^scriptContent: locustfile\.py, line 8, column \d+: /);
+    await page.locator('.cm-error-line[data-error-line="8"]').waitFor();
+    assert.equal((await api().get<LoadTest>(`/v1/load-tests/${test.id}`)).body.latestRevisionNumber, 1);
+    // Editing clears the mark.
+    await page.locator(".cm-content").click();
+    await page.keyboard.type("# fixing");
+    await page.locator(".cm-error-line").waitFor({ state: "detached" });
+
+    // The test form: a name missing and a default duration above the maximum, both said at once.
+    page.once("dialog", (dialog) => void dialog.accept()); // leaving the unsaved edit
+    await page.goto(`${server.url}/#/tests/new`);
+    for (const key of ["accountId", "orgId", "projectId"]) await page.locator(`input[name="${key}"]`).fill("acme");
+    await page.locator('input[name="targetUrl"]').fill("http://127.0.0.1:9");
+    await page.locator('input[name="defaultDurationSec"]').fill("7200");
+    await page.locator('input[name="maxDurationSec"]').fill("600");
+    await page.getByRole("button", { name: "Create test" }).click();
+    await page.locator('[data-field="name"] .field-error').waitFor();
+    assert.equal(
+      await page.locator('[data-field="defaultDurationSec"] .field-error').textContent(),
+      "must be at most maxDurationSec (600)",
+    );
+  });
+
+  it("shows why a run failed in one line first, Locust's output folded below it", async () => {
+    const test = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Fails" });
+    const run = await startRun(api(), test.id);
+    const locust = restClient(server.url, server.running.services.runTokens.issue(run.id));
+    const res = await locust.post("/v1/internal/locust/test-stop", {
+      runId: run.id,
+      timestamp: Date.now(),
+      reason: "error",
+      message:
+        "Locust exited with code 1: ModuleNotFoundError: No module named 'x'\nTraceback (most recent call last):\n  File \"locustfile.py\", line 1, in <module>\nModuleNotFoundError: No module named 'x'",
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    await page.goto(`${server.url}/#/runs/${run.id}`);
+    await page.locator(".failure-cause").waitFor();
+    assert.equal(
+      await page.locator(".failure-cause").textContent(),
+      "Locust exited with code 1: ModuleNotFoundError: No module named 'x'",
+    );
+    const details = page.locator(".failure-reason details");
+    assert.equal(await details.getAttribute("open"), null, "folded");
+    assert.equal(await details.locator("summary").textContent(), "Locust's output (3 lines)");
+    assert.equal(await details.locator("pre").isVisible(), false);
+    await details.locator("summary").click();
+    assert.match((await details.locator("pre").textContent()) ?? "", /^Traceback/);
   });
 
   it("asks before leaving unsaved script edits or an unsaved new test, and keeps them when told to stay", async () => {

@@ -61,45 +61,75 @@ const editableShape = {
   metadata: metadataSchema,
 };
 
-export const createLoadTestInputSchema = z.strictObject({
-  name: editableShape.name,
-  description: editableShape.description.default(""),
-  tags: tagsSchema.default([]),
-  accountId: scopeIdSchema,
-  orgId: scopeIdSchema,
-  projectId: scopeIdSchema,
-  envId: editableShape.envId.optional(),
-  locustClusterId: editableShape.locustClusterId.optional(),
-  targetUrl: editableShape.targetUrl,
-  scenarioId: editableShape.scenarioId.optional(),
-  defaultUsers: usersSchema.default(10),
-  defaultSpawnRate: spawnRateSchema.default(2),
-  defaultDurationSec: durationSchema.default(60),
-  maxDurationSec: durationSchema.default(3600),
-  metadata: metadataInputSchema.default({}),
-  scriptContent: scriptContentSchema.describe("base64 of the locustfile; becomes revision 1"),
-  scriptDescription: z.string().max(1000).default("Initial revision"),
-  createdBy: actorSchema.optional().describe("defaults to the token's name"),
-});
+/**
+ * A default duration above the maximum is refused with the other fields' problems, not after them
+ * (the check runs even when other fields failed, whenever both durations are numbers).
+ */
+function durationsInOrder(value: { defaultDurationSec?: number; maxDurationSec?: number }, ctx: z.RefinementCtx): void {
+  const { defaultDurationSec, maxDurationSec } = value;
+  if (defaultDurationSec !== undefined && maxDurationSec !== undefined && defaultDurationSec > maxDurationSec) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["defaultDurationSec"],
+      message: `must be at most maxDurationSec (${maxDurationSec})`,
+      params: { code: "DURATION_ABOVE_MAX" },
+    });
+  }
+}
+
+const bothDurations = (payload: { value: unknown }): boolean => {
+  const value = payload.value as { defaultDurationSec?: unknown; maxDurationSec?: unknown } | null;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    Number.isInteger(value.defaultDurationSec) &&
+    Number.isInteger(value.maxDurationSec)
+  );
+};
+
+export const createLoadTestInputSchema = z
+  .strictObject({
+    name: editableShape.name,
+    description: editableShape.description.default(""),
+    tags: tagsSchema.default([]),
+    accountId: scopeIdSchema,
+    orgId: scopeIdSchema,
+    projectId: scopeIdSchema,
+    envId: editableShape.envId.optional(),
+    locustClusterId: editableShape.locustClusterId.optional(),
+    targetUrl: editableShape.targetUrl,
+    scenarioId: editableShape.scenarioId.optional(),
+    defaultUsers: usersSchema.default(10),
+    defaultSpawnRate: spawnRateSchema.default(2),
+    defaultDurationSec: durationSchema.default(60),
+    maxDurationSec: durationSchema.default(3600),
+    metadata: metadataInputSchema.default({}),
+    scriptContent: scriptContentSchema.describe("base64 of the locustfile; becomes revision 1"),
+    scriptDescription: z.string().max(1000).default("Initial revision"),
+    createdBy: actorSchema.optional().describe("defaults to the token's name"),
+  })
+  .superRefine(durationsInOrder, { when: bothDurations });
 export type CreateLoadTestInput = z.infer<typeof createLoadTestInputSchema>;
 
 /** Partial update: the fields sent are changed, the rest stay. Scope ids and the script are not edited here. */
-export const updateLoadTestInputSchema = z.strictObject({
-  id: entityIdSchema,
-  name: editableShape.name.optional(),
-  description: editableShape.description.optional(),
-  tags: tagsSchema.optional(),
-  envId: editableShape.envId.optional(),
-  locustClusterId: editableShape.locustClusterId.optional(),
-  targetUrl: editableShape.targetUrl.optional(),
-  scenarioId: editableShape.scenarioId.optional(),
-  defaultUsers: usersSchema.optional(),
-  defaultSpawnRate: spawnRateSchema.optional(),
-  defaultDurationSec: durationSchema.optional(),
-  maxDurationSec: durationSchema.optional(),
-  metadata: metadataInputSchema.optional(),
-  updatedBy: actorSchema.optional(),
-});
+export const updateLoadTestInputSchema = z
+  .strictObject({
+    id: entityIdSchema,
+    name: editableShape.name.optional(),
+    description: editableShape.description.optional(),
+    tags: tagsSchema.optional(),
+    envId: editableShape.envId.optional(),
+    locustClusterId: editableShape.locustClusterId.optional(),
+    targetUrl: editableShape.targetUrl.optional(),
+    scenarioId: editableShape.scenarioId.optional(),
+    defaultUsers: usersSchema.optional(),
+    defaultSpawnRate: spawnRateSchema.optional(),
+    defaultDurationSec: durationSchema.optional(),
+    maxDurationSec: durationSchema.optional(),
+    metadata: metadataInputSchema.optional(),
+    updatedBy: actorSchema.optional(),
+  })
+  .superRefine(durationsInOrder, { when: bothDurations });
 export type UpdateLoadTestInput = z.infer<typeof updateLoadTestInputSchema>;
 
 /** Query strings carry `tags=a,b` or `tags=a&tags=b`; both mean any of a, b. */

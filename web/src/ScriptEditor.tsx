@@ -15,10 +15,12 @@ interface Props {
   value: string;
   onChange: (text: string) => void;
   label: string;
+  /** The line a syntax error is on, marked in the editor (null: none). */
+  errorLine?: number | null;
 }
 
 /** The locustfile in a code editor (CodeMirror, Python highlighting, loaded on first use). */
-export function ScriptEditor({ value, onChange, label }: Props) {
+export function ScriptEditor({ value, onChange, label, errorLine = null }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const editor = useRef<CodeEditor | null>(null);
   const [ready, setReady] = useState(false);
@@ -61,6 +63,10 @@ export function ScriptEditor({ value, onChange, label }: Props) {
     reported.current.clear();
     current.replace(value);
   }, [value]);
+
+  useEffect(() => {
+    if (ready) editor.current?.markError(errorLine);
+  }, [ready, errorLine]);
 
   return (
     <>

@@ -63,3 +63,10 @@ export function problemOf(error: unknown): Problem {
   }
   return { code: "ERROR", message: error instanceof Error ? error.message : String(error), fields: {} };
 }
+
+/** The line a SCRIPT_SYNTAX_ERROR names ("locustfile.py, line 3, column 9: …"), to mark in the editor. */
+export function syntaxErrorLine(problem: Problem | null): number | null {
+  if (problem?.code !== "SCRIPT_SYNTAX_ERROR") return null;
+  const line = /, line (\d+)/.exec(problem.message)?.[1];
+  return line === undefined ? null : Number(line);
+}

@@ -13,6 +13,7 @@ import {
 import { scopeFilter } from "../auth.js";
 import { actorOf, checkWritableScope, loadTestInScope } from "../domain/access.js";
 import { checkCluster, checkDurations, checkTarget } from "../domain/rules.js";
+import { checkScriptSyntax } from "../domain/scriptCheck.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 
@@ -54,9 +55,9 @@ export const loadTestsRouter = router({
         updatedBy: actor,
       };
       checkWritableScope(ctx.principal, test);
-      checkDurations(test, "defaultDurationSec");
       checkCluster(ctx.config, test);
       checkTarget(ctx.config, test);
+      await checkScriptSyntax(ctx, scriptContent);
       await ctx.store.createLoadTest(test, revision);
       ctx.logger.info({ loadTestId: test.id, actor }, "load test created");
       return test;

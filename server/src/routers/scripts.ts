@@ -9,6 +9,7 @@ import {
 } from "@loadmgr/shared";
 import { z } from "zod";
 import { actorOf, loadTestInScope } from "../domain/access.js";
+import { checkScriptSyntax } from "../domain/scriptCheck.js";
 import { notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 
@@ -28,6 +29,7 @@ export const scriptsRouter = router({
     .output(scriptRevisionSchema)
     .mutation(async ({ ctx, input }) => {
       await loadTestInScope(ctx, input.id);
+      await checkScriptSyntax(ctx, input.scriptContent);
       const now = ctx.now();
       const revision = await ctx.store.addScriptRevision({
         id: newId(now),

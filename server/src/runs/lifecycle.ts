@@ -339,8 +339,13 @@ export class RunLifecycle {
       await this.finish(run, "Finished", null);
       return;
     }
-    const text = failureText(state.logTail);
-    await this.finish(run, "Failed", `Locust ${how} before the run ended${text ? `:\n${text}` : ""}`);
+    // The cause on the first line (what lists and the run page show first), the log's end below it.
+    const { cause, text } = failureText(state.logTail);
+    await this.finish(
+      run,
+      "Failed",
+      `Locust ${how} before the run ended${cause !== null ? `: ${cause}` : ""}${text ? `\n${text}` : ""}`,
+    );
   }
 
   private async finish(

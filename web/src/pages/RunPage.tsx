@@ -189,6 +189,23 @@ async function download(name: string, body: Blob): Promise<void> {
   URL.revokeObjectURL(url);
 }
 
+/** Why a run failed: its cause in one line, the log's end folded below it. */
+function FailureReason({ run }: { run: LoadTestRun }) {
+  const [cause = "", ...rest] = (run.failureReason ?? "").split("\n");
+  return (
+    <div class="error-box failure-reason" role="alert">
+      <strong>{run.status === "Failed" ? "The run failed" : "Note"}</strong>
+      <p class="failure-cause">{cause}</p>
+      {rest.length > 0 && (
+        <details>
+          <summary>Locust's output ({rest.length} lines)</summary>
+          <pre>{rest.join("\n")}</pre>
+        </details>
+      )}
+    </div>
+  );
+}
+
 /** A run: live while it runs (cards, charts, endpoints, request log), complete afterwards. */
 export function RunPage({ client, runId }: { client: LoadManagerClient; runId: string }) {
   const [run, setRun] = useState<LoadTestRun | null>(null);
@@ -445,12 +462,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           </button>
         </div>
       </div>
-      {run.failureReason !== null && (
-        <div class="error-box" role="alert">
-          <strong>{run.status === "Failed" ? "The run failed" : "Note"}</strong>
-          <pre>{run.failureReason}</pre>
-        </div>
-      )}
+      {run.failureReason !== null && <FailureReason run={run} />}
       {warning !== null && (
         <div class="error-box run-warning" role="alert">
           <strong>This run did not succeed</strong>

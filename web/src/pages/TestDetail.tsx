@@ -6,7 +6,7 @@ import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { ScriptEditor } from "../ScriptEditor.js";
 import { useLeaveGuard } from "../leaveGuard.js";
 import { fromBase64, toBase64 } from "../script.js";
-import { problemOf, shownAtField, type Problem } from "../session.js";
+import { problemOf, shownAtField, syntaxErrorLine, type Problem } from "../session.js";
 import { Empty, ErrorBox, Field, Loading, RunBadge, usePageTitle, Verdict } from "../ui.js";
 
 const RUN_FIELDS = ["targetUsers", "spawnRate", "durationSeconds", "name", "thresholds"] as const;
@@ -138,7 +138,7 @@ function ScriptPanel({
         <h2 id="script-title">Script · revision {test.latestRevisionNumber}</h2>
         {text !== original && <span class="badge badge-pending">unsaved changes</span>}
       </div>
-      <ScriptEditor value={text} onChange={setText} label="Locustfile" />
+      <ScriptEditor value={text} onChange={setText} label="Locustfile" errorLine={syntaxErrorLine(problem)} />
       {problem?.fields.scriptContent !== undefined && (
         <p class="field-error" role="alert">
           {problem.fields.scriptContent}

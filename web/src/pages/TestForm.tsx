@@ -3,7 +3,7 @@ import type { LoadManagerClient, LoadTest } from "../../../client/src/index.js";
 import { ScriptEditor } from "../ScriptEditor.js";
 import { useLeaveGuard } from "../leaveGuard.js";
 import { fromBase64, STARTER_SCRIPT, toBase64 } from "../script.js";
-import { problemOf, shownAtField, type Problem, type Scope } from "../session.js";
+import { problemOf, shownAtField, syntaxErrorLine, type Problem, type Scope } from "../session.js";
 import { ErrorBox, Field, Loading, usePageTitle } from "../ui.js";
 
 interface Draft {
@@ -240,7 +240,7 @@ export function TestForm({
               if (file !== undefined) void file.text().then(setScript);
             }}
           />
-          <ScriptEditor value={script} onChange={setScript} label="Locustfile" />
+          <ScriptEditor value={script} onChange={setScript} label="Locustfile" errorLine={syntaxErrorLine(problem)} />
           {problem?.fields.scriptContent !== undefined && (
             <span class="field-error" role="alert">
               {problem.fields.scriptContent}
