@@ -255,6 +255,35 @@ describe("REST: load tests, scripts and runs", () => {
     assert.ok(across.body.items.every((r) => r.envId === "qa" && r.status === "Pending"));
   });
 
+  it("keeps default thresholds on the test: a run without its own is judged against them, one with its own (or []) overrides", async () => {
+    const bad = await api.post("/v1/load-tests", {
+      ...BASE,
+      name: "bad thresholds",
+      scriptContent: SAMPLE_SCRIPT_B64,
+      thresholds: ["p95<300", "p97<1"],
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.field, "thresholds.1");
+    const test = (
+      await api.post<LoadTest>("/v1/load-tests", {
+        ...BASE,
+        name: "with thresholds",
+        scriptContent: SAMPLE_SCRIPT_B64,
+        thresholds: ["p95<300", "error_rate<1%"],
+      })
+    ).body;
+    assert.deepEqual(test.thresholds, ["p95<300", "error_rate<1%"]);
+    const inherits = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {})).body;
+    assert.deepEqual(inherits.thresholds, ["p95<300", "error_rate<1%"]);
+    const own = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { thresholds: ["rps>5"] })).body;
+    assert.deepEqual(own.thresholds, ["rps>5"]);
+    const none = (await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { thresholds: [] })).body;
+    assert.deepEqual(none.thresholds, []);
+    const updated = await api.put<LoadTest>(`/v1/load-tests/${test.id}`, { thresholds: ["p99<800"] });
+    assert.deepEqual(updated.body.thresholds, ["p99<800"]);
+    assert.deepEqual((await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body.thresholds, ["p99<800"]);
+  });
+
   it("stops runs along the lifecycle, updating recentRuns in place, and refuses illegal moves with 409", async () => {
     const test = (
       await api.post<LoadTest>("/v1/load-tests", { ...BASE, name: "Stop", scriptContent: SAMPLE_SCRIPT_B64 })

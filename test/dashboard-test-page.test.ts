@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import type { LoadTest, Page as ListPage, ScriptRevision } from "@loadmgr/shared";
+import type { LoadTest, LoadTestRun, Page as ListPage, ScriptRevision } from "@loadmgr/shared";
 import { decodeScript } from "@loadmgr/shared";
-import { launchBrowser, pageErrors } from "./helpers/browser.js";
+import { launchBrowser, pageErrors, screenshot } from "./helpers/browser.js";
 import { pusher } from "./helpers/pusher.js";
 import { createTest, startRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
@@ -114,6 +114,50 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
       await page.locator('[data-field="defaultDurationSec"] .field-error').textContent(),
       "must be at most maxDurationSec (600)",
     );
+  });
+
+  it("uses the test's thresholds by default and judges them live: held, at risk, breached, with units", async () => {
+    const test = await createTest(api(), "http://127.0.0.1:9", SCRIPT, {
+      name: "Judged",
+      thresholds: ["p95<100", "p95<11", "rps>1000", "GET /nope:p99<5"],
+    });
+    await page.goto(`${server.url}/#/tests/${test.id}`);
+    assert.equal(
+      await page.locator('textarea[name="thresholds"]').inputValue(),
+      "p95<100\np95<11\nrps>1000\nGET /nope:p99<5",
+    );
+    assert.equal(
+      await page.locator('[data-fact="thresholds"]').textContent(),
+      "p95<100, p95<11, rps>1000, GET /nope:p99<5",
+    );
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.waitForURL(/#\/runs\//);
+    const runId = decodeURIComponent(page.url().split("#/runs/")[1] ?? "");
+    // Locust's reports: 10 requests a second, each taking 1…10 ms.
+    const locust = pusher(server, runId);
+    for (let seq = 1; seq <= 10; seq++) await locust.metrics(seq);
+    const state = (threshold: string) =>
+      page.locator(".live-thresholds li", { hasText: threshold }).first().getAttribute("data-state");
+    await page.locator('.live-thresholds li[data-state="breached"]').waitFor();
+    const deadline = Date.now() + 10_000;
+    while ((await state("p95<11")) !== "at risk" && Date.now() < deadline) await page.waitForTimeout(100);
+    assert.deepEqual(
+      [await state("p95<100"), await state("p95<11"), await state("rps>1000"), await state("GET /nope:p99<5")],
+      ["held", "at risk", "breached", "no data"],
+    );
+    assert.match(
+      (await page.locator(".live-thresholds li", { hasText: "rps>1000" }).textContent()) ?? "",
+      /now [\d.]+\/s/,
+    );
+    assert.match((await page.locator(".live-thresholds li", { hasText: "p95<100" }).textContent()) ?? "", /now 10 ms/);
+    await screenshot(page, "15-thresholds-live");
+    await locust.stop();
+    // The verdict when it ends, each measured value in its unit.
+    await page.locator(".verdict h2", { hasText: "Thresholds breached" }).waitFor();
+    assert.match((await page.locator(".verdict").textContent()) ?? "", /p95<100 measured 10 ms/);
+    const run = (await api().get<LoadTestRun>(`/v1/runs/${runId}`)).body;
+    assert.deepEqual(run.thresholds, ["p95<100", "p95<11", "rps>1000", "GET /nope:p99<5"]);
+    assert.equal(run.verdict?.passed, false);
   });
 
   it("shows why a run failed in one line first, Locust's output folded below it", async () => {

@@ -13,6 +13,7 @@ export * from "./histogram.js";
 export * from "./windowStats.js";
 export * from "./analytics.js";
 export * from "./figures.js";
+export * from "./judge.js";
 export * from "./thresholds.js";
 export * from "./compare.js";
 export * from "./textDiff.js";

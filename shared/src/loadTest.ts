@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { pageInputShape } from "./paging.js";
 import { recentRunSchema } from "./run.js";
+import { MAX_THRESHOLDS } from "./judge.js";
 import { scriptContentSchema } from "./script.js";
+import { thresholdExpressionSchema } from "./thresholds.js";
 import {
   actorSchema,
   durationSchema,
@@ -33,6 +35,9 @@ export const loadTestSchema = z.object({
   defaultSpawnRate: z.number(),
   defaultDurationSec: z.number().int(),
   maxDurationSec: z.number().int(),
+  thresholds: z
+    .array(z.string())
+    .describe('judged on every run of the test unless the run names its own: "p95<300", "error_rate<1%"'),
   recentRuns: z.array(recentRunSchema).describe("at most 10, newest first, one entry per run"),
   runCount: z.number().int().describe("how many runs it has had (its newest run's number)"),
   metadata: metadataSchema,
@@ -58,6 +63,7 @@ const editableShape = {
   defaultSpawnRate: spawnRateSchema,
   defaultDurationSec: durationSchema,
   maxDurationSec: durationSchema,
+  thresholds: z.array(thresholdExpressionSchema).max(MAX_THRESHOLDS),
   metadata: metadataSchema,
 };
 
@@ -103,6 +109,9 @@ export const createLoadTestInputSchema = z
     defaultSpawnRate: spawnRateSchema.default(2),
     defaultDurationSec: durationSchema.default(60),
     maxDurationSec: durationSchema.default(3600),
+    thresholds: editableShape.thresholds
+      .default([])
+      .describe("the test\'s default thresholds: every run is judged against them unless it names its own"),
     metadata: metadataInputSchema.default({}),
     scriptContent: scriptContentSchema.describe("base64 of the locustfile; becomes revision 1"),
     scriptDescription: z.string().max(1000).default("Initial revision"),
@@ -126,6 +135,7 @@ export const updateLoadTestInputSchema = z
     defaultSpawnRate: spawnRateSchema.optional(),
     defaultDurationSec: durationSchema.optional(),
     maxDurationSec: durationSchema.optional(),
+    thresholds: editableShape.thresholds.optional(),
     metadata: metadataInputSchema.optional(),
     updatedBy: actorSchema.optional(),
   })

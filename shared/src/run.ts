@@ -12,7 +12,8 @@ import {
   usersSchema,
 } from "./fields.js";
 import { pageInputShape } from "./paging.js";
-import { MAX_THRESHOLDS, runVerdictSchema, thresholdExpressionSchema } from "./thresholds.js";
+import { MAX_THRESHOLDS } from "./judge.js";
+import { runVerdictSchema, thresholdExpressionSchema } from "./thresholds.js";
 
 /** The newest figures of a run, kept on the run so lists show them without reading the time series. */
 export const runMetricsSummarySchema = z.object({
@@ -116,8 +117,8 @@ export const createRunInputSchema = z.strictObject({
   thresholds: z
     .array(thresholdExpressionSchema)
     .max(MAX_THRESHOLDS)
-    .default([])
-    .describe("judged against the run's results when it ends; the verdict is stored on the run"),
+    .optional()
+    .describe("judged against the run's results when it ends; defaults to the test's thresholds ([] runs without)"),
   metadata: metadataInputSchema.default({}),
   createdBy: actorSchema.optional().describe("defaults to the token's name"),
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RequestStatsRow } from "./analytics.js";
-import { judge, parseThreshold, thresholdExpressionSchema, ThresholdError } from "./thresholds.js";
+import { judge, parseThreshold, ThresholdError, thresholdStates } from "./judge.js";
+import { thresholdExpressionSchema } from "./thresholds.js";
 
 const row = (method: string, name: string, overrides: Partial<RequestStatsRow> = {}): RequestStatsRow => ({
   method,
@@ -82,5 +83,25 @@ describe("thresholds", () => {
         { threshold: "error_rate<1%", measured: null, passed: false },
       ],
     });
+  });
+
+  it("says live how each stands: held, at risk within 10 % of its limit, breached, or no data yet", () => {
+    // p95 is 120 ms, rps 60, error rate 0.5 %; GET /api/products' p99 is 700 ms.
+    assert.deepEqual(
+      thresholdStates(
+        ["p95<300", "p95<130", "p95<=120", "rps>50", "rps>70", "error_rate<1%", "GET /nope:p99<5"],
+        stats,
+      ).map((s) => [s.threshold, s.state]),
+      [
+        ["p95<300", "held"],
+        ["p95<130", "at risk"],
+        ["p95<=120", "at risk"],
+        ["rps>50", "held"],
+        ["rps>70", "breached"],
+        ["error_rate<1%", "held"],
+        ["GET /nope:p99<5", "no data"],
+      ],
+    );
+    assert.deepEqual(thresholdStates(["rps>55"], stats), [{ threshold: "rps>55", measured: 60, state: "at risk" }]);
   });
 });

@@ -49,6 +49,7 @@ export function makeLoadTest(overrides: Partial<LoadTest> = {}): { test: LoadTes
     defaultSpawnRate: 2,
     defaultDurationSec: 60,
     maxDurationSec: 3600,
+    thresholds: [],
     recentRuns: [],
     runCount: 0,
     metadata: {},

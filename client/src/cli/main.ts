@@ -24,6 +24,7 @@ const HELP = `loadmgr — the Load Manager CLI
   loadmgr login [--url URL] --token TOKEN
   loadmgr tests create -f locustfile.py --name NAME --target URL [--account A --org O --project P]
                        [--env E --users N --spawn-rate R --duration S --max-duration S --tag T… --cluster C]
+                       [--threshold "p95<300"]… (every run is judged against them unless it names its own)
   loadmgr tests list | tests show <id> | tests delete <id>
   loadmgr tests edit-script <id> -f new.py [-m "why"] | tests revisions <id> | tests diff <id> <revA> <revB>
   loadmgr run <testId> [--users N --spawn-rate R --duration S --name NAME] [--wait | --watch]
@@ -204,16 +205,16 @@ async function follow(
 }
 
 async function runCommand(client: LoadManagerClient, testId: string, values: Values, io: Io): Promise<number> {
-  const thresholds = values.threshold ?? [];
+  // Without --threshold the run is judged against the test's own thresholds.
   const created = await client.runs.create.mutate({
     id: testId,
-    thresholds,
+    ...(values.threshold !== undefined ? { thresholds: values.threshold } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(values.users !== undefined ? { targetUsers: number(values, "users") } : {}),
     ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
     ...(values.duration !== undefined ? { durationSeconds: number(values, "duration") } : {}),
   });
-  const waiting = values.wait || values.watch || thresholds.length > 0;
+  const waiting = values.wait || values.watch || created.thresholds.length > 0;
   if (!waiting) {
     io.out(values.json ? JSON.stringify(created) : created.id);
     return EXIT.ok;
@@ -313,6 +314,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         targetUrl: values.target,
         scriptContent: readFileSync(file).toString("base64"),
         tags: values.tag ?? [],
+        thresholds: values.threshold ?? [],
         ...(values.env !== undefined ? { envId: values.env } : {}),
         ...(values.cluster !== undefined ? { locustClusterId: values.cluster } : {}),
         ...(values.description !== undefined ? { description: values.description } : {}),

@@ -98,7 +98,7 @@ export const runsRouter = router({
         failureReason: null,
         launchedAt: null,
         lastMetrics: null,
-        thresholds: input.thresholds,
+        thresholds: input.thresholds ?? test.thresholds,
         verdict: null,
         results: null,
         metadata: input.metadata,

@@ -74,7 +74,11 @@ export function failureText(logTail: string, maxChars = 1500): { cause: string |
     .map((l) => withoutPaths(l.trimEnd()))
     .filter((l) => l.length > 0)
     .slice(-20);
-  const cause = [...lines].reverse().find((l) => EXCEPTION_LINE.test(l.trim()))?.trim() ?? null;
+  const cause =
+    [...lines]
+      .reverse()
+      .find((l) => EXCEPTION_LINE.test(l.trim()))
+      ?.trim() ?? null;
   const text = lines.join("\n");
   return { cause, text: text.length > maxChars ? `…${text.slice(-maxChars)}` : text };
 }

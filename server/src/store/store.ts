@@ -31,6 +31,7 @@ export type LoadTestChanges = Partial<
     | "defaultSpawnRate"
     | "defaultDurationSec"
     | "maxDurationSec"
+    | "thresholds"
     | "metadata"
   >
 > &

@@ -8,11 +8,11 @@ import {
   type RequestStats,
   type RunSummary,
 } from "../../../client/src/index.js";
-import { isTerminal, waitingFor } from "../../../shared/src/runStatus.js";
+import { thresholdStates, type ThresholdState } from "../../../shared/src/judge.js";
+import { isTerminal, runWarning, waitingFor } from "../../../shared/src/runStatus.js";
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { count, duration, measured, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, savedToken, type Problem } from "../session.js";
-import { runWarning } from "../../../shared/src/runStatus.js";
 import { Card, Empty, ErrorBox, Loading, RunBadge, usePageTitle } from "../ui.js";
 
 const LOG_ROWS = 200;
@@ -189,6 +189,27 @@ async function download(name: string, body: Blob): Promise<void> {
   URL.revokeObjectURL(url);
 }
 
+const STATE_MARK: Record<ThresholdState, string> = { held: "✓", "at risk": "!", breached: "✗", "no data": "…" };
+
+/** The run's thresholds against its figures so far: held, at risk (within 10 % of the limit), breached. */
+function LiveThresholds({ thresholds, stats }: { thresholds: string[]; stats: RequestStats | null }) {
+  const states = stats === null ? [] : thresholdStates(thresholds, stats);
+  return (
+    <section class="panel verdict live-thresholds" aria-labelledby="live-thresholds-title">
+      <h2 id="live-thresholds-title">Thresholds, so far</h2>
+      <ul>
+        {states.map((s) => (
+          <li key={s.threshold} class={`threshold-${s.state.replace(" ", "-")}`} data-state={s.state}>
+            <span aria-hidden="true">{STATE_MARK[s.state]}</span> <code>{s.threshold}</code> {s.state}
+            {s.measured !== null && <span class="muted"> · now {measured(s.threshold, s.measured)}</span>}
+          </li>
+        ))}
+      </ul>
+      <p class="muted small">Judged on the whole run so far; the verdict is given when the run ends.</p>
+    </section>
+  );
+}
+
 /** Why a run failed: its cause in one line, the log's end folded below it. */
 function FailureReason({ run }: { run: LoadTestRun }) {
   const [cause = "", ...rest] = (run.failureReason ?? "").split("\n");
@@ -294,6 +315,9 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
       .then((graph) => {
         if (!live) return;
         setPoints(graph.points);
+        // Snapshots stored between the figures' first fetch and this history are on the chart but
+        // not on the cards, and no push will tell of them: fetch the figures again (rate-limited).
+        refresh.current();
         subscription = client.runs.onMetrics.subscribe(
           { runId, lastEventId: String(graph.lastSeq) },
           {
@@ -524,7 +548,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
         </section>
       )}
       {run.verdict === null && run.thresholds.length > 0 && (
-        <p class="muted">Thresholds {run.thresholds.join(", ")} are judged when the run ends.</p>
+        <LiveThresholds thresholds={run.thresholds} stats={stats} />
       )}
       {points.length === 0 ? (
         <section class="panel">

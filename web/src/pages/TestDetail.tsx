@@ -16,7 +16,7 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
   const [spawnRate, setSpawnRate] = useState(String(test.defaultSpawnRate));
   const [durationSec, setDurationSec] = useState(String(test.defaultDurationSec));
   const [name, setName] = useState("");
-  const [thresholds, setThresholds] = useState("");
+  const [thresholds, setThresholds] = useState(test.thresholds.join("\n"));
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -80,7 +80,11 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
         label="Thresholds"
         name="thresholds"
         problem={problem}
-        hint="one per line, e.g. p95<300, error_rate<1%, GET /api:p99<500"
+        hint={
+          test.thresholds.length > 0
+            ? "the test's thresholds; changed here for this run only"
+            : "one per line, e.g. p95<300, error_rate<1%, GET /api:p99<500"
+        }
       >
         <textarea name="thresholds" rows={2} value={thresholds} onInput={(e) => setThresholds(e.currentTarget.value)} />
       </Field>
@@ -445,6 +449,8 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
             <dd>{duration(test.maxDurationSec)}</dd>
             <dt>Runner</dt>
             <dd>{test.locustClusterId ?? "local"}</dd>
+            <dt>Thresholds</dt>
+            <dd data-fact="thresholds">{test.thresholds.length === 0 ? "—" : test.thresholds.join(", ")}</dd>
             <dt>Tags</dt>
             <dd>{test.tags.length === 0 ? "—" : test.tags.join(", ")}</dd>
             <dt>Updated</dt>

@@ -20,6 +20,8 @@ interface Draft {
   defaultSpawnRate: string;
   defaultDurationSec: string;
   maxDurationSec: string;
+  /** One per line. */
+  thresholds: string;
 }
 
 const draftOf = (t: LoadTest): Draft => ({
@@ -36,6 +38,7 @@ const draftOf = (t: LoadTest): Draft => ({
   defaultSpawnRate: String(t.defaultSpawnRate),
   defaultDurationSec: String(t.defaultDurationSec),
   maxDurationSec: String(t.maxDurationSec),
+  thresholds: t.thresholds.join("\n"),
 });
 
 /** A number field as typed: the API says what is wrong with it (NaN included). */
@@ -72,6 +75,7 @@ export function TestForm({
           defaultSpawnRate: "2",
           defaultDurationSec: "60",
           maxDurationSec: "3600",
+          thresholds: "",
         },
   );
   const [script, setScript] = useState(STARTER_SCRIPT);
@@ -138,6 +142,10 @@ export function TestForm({
       defaultSpawnRate: num(draft.defaultSpawnRate),
       defaultDurationSec: num(draft.defaultDurationSec),
       maxDurationSec: num(draft.maxDurationSec),
+      thresholds: draft.thresholds
+        .split("\n")
+        .map((t) => t.trim())
+        .filter(Boolean),
     };
     try {
       const saved =
@@ -223,6 +231,14 @@ export function TestForm({
             {numberInput("maxDurationSec")}
           </Field>
         </div>
+        <Field
+          label="Thresholds"
+          name="thresholds"
+          problem={problem}
+          hint="one per line, judged on every run unless it names its own: p95<300, error_rate<1%, GET /api:p99<500"
+        >
+          <textarea name="thresholds" rows={3} value={draft.thresholds} onInput={set("thresholds")} />
+        </Field>
         <Field label="Locust cluster" name="locustClusterId" problem={problem} hint="empty: the server's local runner">
           {input("locustClusterId")}
         </Field>

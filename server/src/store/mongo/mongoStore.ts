@@ -94,6 +94,7 @@ export class MongoStore implements Store {
     await this.runs.updateMany({ thresholds: { $exists: false } }, { $set: { thresholds: [], verdict: null } });
     await this.runs.updateMany({ launchedAt: { $exists: false } }, { $set: { launchedAt: null } });
     await this.runs.updateMany({ results: { $exists: false } }, { $set: { results: null } });
+    await this.loadTests.updateMany({ thresholds: { $exists: false } }, { $set: { thresholds: [] } });
     // Tests stored before runs had numbers: their runs are numbered by creation, and their recent
     // runs listed again with the fields entries have now.
     const unnumbered = await this.loadTests

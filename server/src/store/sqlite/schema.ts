@@ -31,6 +31,10 @@ export const loadTests = sqliteTable(
     defaultSpawnRate: real("default_spawn_rate").notNull(),
     defaultDurationSec: integer("default_duration_sec").notNull(),
     maxDurationSec: integer("max_duration_sec").notNull(),
+    thresholds: text("thresholds", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     recentRuns: text("recent_runs", { mode: "json" }).$type<RecentRun[]>().notNull(),
     /** How many runs it has had: the number of its newest run. */
     runCount: integer("run_count").notNull().default(0),

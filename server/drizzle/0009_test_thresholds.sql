@@ -1,0 +1,1 @@
+ALTER TABLE `load_tests` ADD `thresholds` text DEFAULT '[]' NOT NULL;
