@@ -111,7 +111,7 @@ export const createLoadTestInputSchema = z
     maxDurationSec: durationSchema.default(3600),
     thresholds: editableShape.thresholds
       .default([])
-      .describe("the test\'s default thresholds: every run is judged against them unless it names its own"),
+      .describe("the test's default thresholds: every run is judged against them unless it names its own"),
     metadata: metadataInputSchema.default({}),
     scriptContent: scriptContentSchema.describe("base64 of the locustfile; becomes revision 1"),
     scriptDescription: z.string().max(1000).default("Initial revision"),
