@@ -195,6 +195,32 @@ describe("a run against a target that is down, on real Locust", { timeout: 120_0
       const listed = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body.recentRuns[0];
       assert.equal(listed?.results?.errorRatePercent, 100);
       assert.equal(listed?.number, 1);
+
+      // With an auto-stop rule of 90 % over 10 s, a 60 s run against it is stopped early, as Failed.
+      const strict = await api.put<LoadTest>(`/v1/load-tests/${test.id}`, {
+        autoStop: { errorRatePercent: 90, windowSeconds: 10 },
+      });
+      assert.equal(strict.status, 200, JSON.stringify(strict.body));
+      const long = await startRun(api, test.id, { durationSeconds: 60 });
+      assert.deepEqual(long.autoStop, { errorRatePercent: 90, windowSeconds: 10 });
+      const began = Date.now();
+      const stopped = await waitForRun(api, long.id, ended, 90_000);
+      assert.equal(stopped.status, "Failed", JSON.stringify(stopped));
+      assert.match(
+        stopped.failureReason ?? "",
+        /^auto-stopped: 100\.0 % of requests failed over the last 1\d s \(the test stops a run above 90 % over 10 s\)$/,
+      );
+      assert.ok(Date.now() - began < 55_000, "stopped well before its 60 s");
+      // The run page says so first.
+      const browser = await launchBrowser();
+      try {
+        const page = await signedIn(browser, server.url, `#/runs/${long.id}`);
+        await page.locator(".failure-cause").waitFor();
+        assert.match((await page.locator(".failure-cause").textContent()) ?? "", /^auto-stopped: 100\.0 %/);
+        await screenshot(page, "16-auto-stopped");
+      } finally {
+        await browser.close();
+      }
     } finally {
       await server.close();
     }

@@ -160,6 +160,29 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
     assert.equal(run.verdict?.passed, false);
   });
 
+  it("sets a test's auto-stop rule in its form: refused out of range at its field, off, or another limit", async () => {
+    const test = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Auto" });
+    assert.deepEqual(test.autoStop, { errorRatePercent: 90, windowSeconds: 60 });
+    await page.goto(`${server.url}/#/tests/${test.id}`);
+    assert.equal(await page.locator('[data-fact="autoStop"]').textContent(), "above 90 % errors over 60 s");
+    await page.getByRole("link", { name: "Edit definition" }).click();
+    await page.locator('input[name="autoStopPercent"]').fill("150");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.locator('[data-field="autoStop"] .field-error').waitFor();
+    assert.deepEqual((await api().get<LoadTest>(`/v1/load-tests/${test.id}`)).body.autoStop, test.autoStop);
+    await page.locator('input[name="autoStopPercent"]').fill("50");
+    await page.locator('input[name="autoStopSeconds"]').fill("30");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.locator('[data-fact="autoStop"]', { hasText: "above 50 % errors over 30 s" }).waitFor();
+    await page.getByRole("link", { name: "Edit definition" }).click();
+    await page.locator('input[name="autoStop"]').uncheck();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.locator('[data-fact="autoStop"]', { hasText: "off" }).waitFor();
+    assert.equal((await api().get<LoadTest>(`/v1/load-tests/${test.id}`)).body.autoStop, null);
+    const run = await startRun(api(), test.id);
+    assert.equal(run.autoStop, null);
+  });
+
   it("shows why a run failed in one line first, Locust's output folded below it", async () => {
     const test = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Fails" });
     const run = await startRun(api(), test.id);

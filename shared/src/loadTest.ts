@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageInputShape } from "./paging.js";
-import { recentRunSchema } from "./run.js";
+import { autoStopSchema, DEFAULT_AUTO_STOP, recentRunSchema } from "./run.js";
 import { MAX_THRESHOLDS } from "./judge.js";
 import { scriptContentSchema } from "./script.js";
 import { thresholdExpressionSchema } from "./thresholds.js";
@@ -35,6 +35,7 @@ export const loadTestSchema = z.object({
   defaultSpawnRate: z.number(),
   defaultDurationSec: z.number().int(),
   maxDurationSec: z.number().int(),
+  autoStop: autoStopSchema.nullable(),
   thresholds: z
     .array(z.string())
     .describe('judged on every run of the test unless the run names its own: "p95<300", "error_rate<1%"'),
@@ -64,6 +65,7 @@ const editableShape = {
   defaultDurationSec: durationSchema,
   maxDurationSec: durationSchema,
   thresholds: z.array(thresholdExpressionSchema).max(MAX_THRESHOLDS),
+  autoStop: autoStopSchema.nullable(),
   metadata: metadataSchema,
 };
 
@@ -112,6 +114,11 @@ export const createLoadTestInputSchema = z
     thresholds: editableShape.thresholds
       .default([])
       .describe("the test's default thresholds: every run is judged against them unless it names its own"),
+    autoStop: editableShape.autoStop
+      .default(DEFAULT_AUTO_STOP)
+      .describe(
+        "stop a run early as Failed when its errors over a window pass a limit (default: 90 % over 60 s); null: never",
+      ),
     metadata: metadataInputSchema.default({}),
     scriptContent: scriptContentSchema.describe("base64 of the locustfile; becomes revision 1"),
     scriptDescription: z.string().max(1000).default("Initial revision"),
@@ -136,6 +143,7 @@ export const updateLoadTestInputSchema = z
     defaultDurationSec: durationSchema.optional(),
     maxDurationSec: durationSchema.optional(),
     thresholds: editableShape.thresholds.optional(),
+    autoStop: editableShape.autoStop.optional(),
     metadata: metadataInputSchema.optional(),
     updatedBy: actorSchema.optional(),
   })

@@ -28,6 +28,16 @@ export const runMetricsSummarySchema = z.object({
 });
 export type RunMetricsSummary = z.infer<typeof runMetricsSummarySchema>;
 
+/** When a run is stopped early as Failed: its error rate over a window above a limit (Azure's default: 90 % over 60 s). */
+export const autoStopSchema = z
+  .strictObject({
+    errorRatePercent: z.number().gt(0).max(100).describe("stop when more than this share of requests fail…"),
+    windowSeconds: z.number().int().min(10).max(3600).describe("…over this many seconds"),
+  })
+  .describe("null: never stopped early");
+export type AutoStop = z.infer<typeof autoStopSchema>;
+export const DEFAULT_AUTO_STOP: AutoStop = { errorRatePercent: 90, windowSeconds: 60 };
+
 /** The whole run's figures, taken once when it ended: what lists show without reading its time series. */
 export const runResultsSchema = z.object({
   totalRequests: z.number().int(),
@@ -74,6 +84,7 @@ export const loadTestRunSchema = z.object({
   verdict: runVerdictSchema
     .nullable()
     .describe("each threshold with its measured value, judged when the run ended; null: no thresholds, or not ended"),
+  autoStop: autoStopSchema.nullable().describe("the auto-stop rule it ran under (its test's, unless it named its own)"),
   results: runResultsSchema.nullable().describe("the whole run's figures, taken when it ended; null until then"),
   metadata: metadataSchema,
   createdAt: timestampSchema,
@@ -119,6 +130,7 @@ export const createRunInputSchema = z.strictObject({
     .max(MAX_THRESHOLDS)
     .optional()
     .describe("judged against the run's results when it ends; defaults to the test's thresholds ([] runs without)"),
+  autoStop: autoStopSchema.nullable().optional().describe("defaults to the test's autoStop; null: never stop early"),
   metadata: metadataInputSchema.default({}),
   createdBy: actorSchema.optional().describe("defaults to the token's name"),
 });

@@ -114,6 +114,7 @@ export const ingestRouter = router({
         status = await ctx.runs.markRunning(run, input.timestamp - input.intervalMs);
         const { requestSamples, ...snapshot } = input;
         return ctx.runs.recordSnapshot(
+          { ...run, status },
           {
             ...snapshot,
             loadTestId: run.loadTestId,

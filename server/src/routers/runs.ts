@@ -99,6 +99,7 @@ export const runsRouter = router({
         launchedAt: null,
         lastMetrics: null,
         thresholds: input.thresholds ?? test.thresholds,
+        autoStop: input.autoStop === undefined ? test.autoStop : input.autoStop,
         verdict: null,
         results: null,
         metadata: input.metadata,

@@ -17,6 +17,7 @@ import {
 import type { Logger } from "../logger.js";
 import type { MetricsStore } from "../metrics/metricsStore.js";
 import type { Store } from "../store/store.js";
+import { AutoStopWatch } from "./autoStop.js";
 import { outcomeOf } from "./outcome.js";
 
 /** Who moved a run, for `updatedBy` when no person did. */
@@ -42,6 +43,8 @@ export interface RunServiceDeps {
  * is the record, and subscribers catch up from it.
  */
 export class RunService {
+  private readonly autoStop = new AutoStopWatch();
+
   constructor(private readonly deps: RunServiceDeps) {}
 
   /** Stores a Pending run (numbered, and named if it came without a name) and queues its start. Undefined when its test is gone. */
@@ -103,13 +106,21 @@ export class RunService {
     return stopping;
   }
 
-  /** Ends the run as `to`, with its results and verdict. Undefined when it had already ended (or cannot end so). */
+  /**
+   * Ends the run as `to`, with its results and verdict. A run the server stopped early (auto-stop:
+   * Stopping with a failureReason) ends Failed with that reason, however Locust then ended. Undefined
+   * when it had already ended (or cannot end so).
+   */
   async end(
     run: LoadTestRun,
-    to: Extract<RunStatus, "Finished" | "Stopped" | "Failed">,
-    failureReason: string | null,
+    asked: Extract<RunStatus, "Finished" | "Stopped" | "Failed">,
+    reason: string | null,
     actor: string,
   ): Promise<LoadTestRun | undefined> {
+    const stoppedEarly = run.status === "Stopping" && run.failureReason !== null;
+    const to = stoppedEarly ? "Failed" : asked;
+    const failureReason = stoppedEarly ? run.failureReason : reason;
+    this.autoStop.forget(run.id);
     const now = this.deps.now();
     const ended = await this.move(run, to, {
       finishedAt: now,
@@ -131,12 +142,18 @@ export class RunService {
    * live log's recent window and fan-out only (they are not stored).
    */
   async recordSnapshot(
+    run: LoadTestRun,
     snapshot: MetricSnapshot,
     summary: RunMetricsSummary,
     samples: RequestSample[],
   ): Promise<"added" | "duplicate"> {
     const outcome = await this.deps.metricsStore.addMetricSnapshot(snapshot);
     if (outcome === "added") {
+      if (run.status === "Running") {
+        const totals = { at: snapshot.timestamp, requests: snapshot.totalRequests, failures: snapshot.totalFailures };
+        const breach = this.autoStop.observe(run.id, run.autoStop, totals, this.deps.now());
+        if (breach !== null) await this.stopEarly(run, breach);
+      }
       await this.deps.store.setLastMetrics(snapshot.runId, summary);
       const { live } = this.deps;
       this.publish("snapshot", snapshot.runId, () => live.publish(runMetricsChannel(snapshot.runId), snapshot));
@@ -148,6 +165,23 @@ export class RunService {
       }
     }
     return outcome;
+  }
+
+  /**
+   * The server stops a run that broke its auto-stop rule: Stopping with the reason, which makes its
+   * end Failed (see end()), and a stop job winds Locust down as for any stop.
+   */
+  private async stopEarly(run: LoadTestRun, reason: string): Promise<void> {
+    const now = this.deps.now();
+    const stopping = await this.move(run, "Stopping", {
+      failureReason: reason,
+      updatedAt: now,
+      updatedBy: SERVER_ACTOR,
+    });
+    if (stopping === undefined) return; // it ended or was stopped meanwhile
+    this.autoStop.forget(run.id);
+    this.deps.logger.warn({ runId: run.id, reason }, "run auto-stopped");
+    await this.enqueue("run.stop", run.id, "stop");
   }
 
   /**

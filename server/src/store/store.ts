@@ -32,6 +32,7 @@ export type LoadTestChanges = Partial<
     | "defaultDurationSec"
     | "maxDurationSec"
     | "thresholds"
+    | "autoStop"
     | "metadata"
   >
 > &

@@ -449,6 +449,12 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
             <dd>{duration(test.maxDurationSec)}</dd>
             <dt>Runner</dt>
             <dd>{test.locustClusterId ?? "local"}</dd>
+            <dt>Auto-stop</dt>
+            <dd data-fact="autoStop">
+              {test.autoStop === null
+                ? "off"
+                : `above ${test.autoStop.errorRatePercent} % errors over ${test.autoStop.windowSeconds} s`}
+            </dd>
             <dt>Thresholds</dt>
             <dd data-fact="thresholds">{test.thresholds.length === 0 ? "—" : test.thresholds.join(", ")}</dd>
             <dt>Tags</dt>

@@ -22,6 +22,10 @@ interface Draft {
   maxDurationSec: string;
   /** One per line. */
   thresholds: string;
+  /** "on" or "": whether a run stops early when its errors pass the limit. */
+  autoStop: string;
+  autoStopPercent: string;
+  autoStopSeconds: string;
 }
 
 const draftOf = (t: LoadTest): Draft => ({
@@ -39,6 +43,9 @@ const draftOf = (t: LoadTest): Draft => ({
   defaultDurationSec: String(t.defaultDurationSec),
   maxDurationSec: String(t.maxDurationSec),
   thresholds: t.thresholds.join("\n"),
+  autoStop: t.autoStop !== null ? "on" : "",
+  autoStopPercent: String(t.autoStop?.errorRatePercent ?? 90),
+  autoStopSeconds: String(t.autoStop?.windowSeconds ?? 60),
 });
 
 /** A number field as typed: the API says what is wrong with it (NaN included). */
@@ -76,6 +83,9 @@ export function TestForm({
           defaultDurationSec: "60",
           maxDurationSec: "3600",
           thresholds: "",
+          autoStop: "on",
+          autoStopPercent: "90",
+          autoStopSeconds: "60",
         },
   );
   const [script, setScript] = useState(STARTER_SCRIPT);
@@ -146,6 +156,10 @@ export function TestForm({
         .split("\n")
         .map((t) => t.trim())
         .filter(Boolean),
+      autoStop:
+        draft.autoStop === "on"
+          ? { errorRatePercent: num(draft.autoStopPercent), windowSeconds: num(draft.autoStopSeconds) }
+          : null,
     };
     try {
       const saved =
@@ -238,6 +252,44 @@ export function TestForm({
           hint="one per line, judged on every run unless it names its own: p95<300, error_rate<1%, GET /api:p99<500"
         >
           <textarea name="thresholds" rows={3} value={draft.thresholds} onInput={set("thresholds")} />
+        </Field>
+        <Field
+          label="Auto-stop"
+          name="autoStop"
+          problem={problem}
+          hint="a run stopped this way ends Failed, with the reason"
+        >
+          <span class="auto-stop">
+            <span class="inline-check">
+              <input
+                type="checkbox"
+                name="autoStop"
+                aria-label="Stop a run early when its errors pass the limit"
+                checked={draft.autoStop === "on"}
+                onChange={(e) => setDraft({ ...draft, autoStop: e.currentTarget.checked ? "on" : "" })}
+              />{" "}
+              Stop a run early when more than
+            </span>
+            <input
+              name="autoStopPercent"
+              type="number"
+              step="any"
+              aria-label="Error rate limit (%)"
+              disabled={draft.autoStop !== "on"}
+              value={draft.autoStopPercent}
+              onInput={set("autoStopPercent")}
+            />
+            % of requests fail over
+            <input
+              name="autoStopSeconds"
+              type="number"
+              aria-label="Window (s)"
+              disabled={draft.autoStop !== "on"}
+              value={draft.autoStopSeconds}
+              onInput={set("autoStopSeconds")}
+            />
+            s
+          </span>
         </Field>
         <Field label="Locust cluster" name="locustClusterId" problem={problem} hint="empty: the server's local runner">
           {input("locustClusterId")}

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { MongoClient, type Collection, type Db, type Document, type Filter } from "mongodb";
 import {
   ACTIVE_STATUSES,
+  DEFAULT_AUTO_STOP,
   MAX_RECENT_RUNS,
   predecessorsOf,
   type LoadTest,
@@ -95,6 +96,8 @@ export class MongoStore implements Store {
     await this.runs.updateMany({ launchedAt: { $exists: false } }, { $set: { launchedAt: null } });
     await this.runs.updateMany({ results: { $exists: false } }, { $set: { results: null } });
     await this.loadTests.updateMany({ thresholds: { $exists: false } }, { $set: { thresholds: [] } });
+    await this.loadTests.updateMany({ autoStop: { $exists: false } }, { $set: { autoStop: DEFAULT_AUTO_STOP } });
+    await this.runs.updateMany({ autoStop: { $exists: false } }, { $set: { autoStop: null } });
     // Tests stored before runs had numbers: their runs are numbered by creation, and their recent
     // runs listed again with the fields entries have now.
     const unnumbered = await this.loadTests

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type {
+  AutoStop,
   RecentRun,
   RunMetricsSummary,
   RunResults,
@@ -35,6 +36,7 @@ export const loadTests = sqliteTable(
       .$type<string[]>()
       .notNull()
       .default(sql`'[]'`),
+    autoStop: text("auto_stop", { mode: "json" }).$type<AutoStop>(),
     recentRuns: text("recent_runs", { mode: "json" }).$type<RecentRun[]>().notNull(),
     /** How many runs it has had: the number of its newest run. */
     runCount: integer("run_count").notNull().default(0),
@@ -92,6 +94,7 @@ export const loadTestRuns = sqliteTable(
       .default(sql`'[]'`),
     verdict: text("verdict", { mode: "json" }).$type<RunVerdict>(),
     results: text("results", { mode: "json" }).$type<RunResults>(),
+    autoStop: text("auto_stop", { mode: "json" }).$type<AutoStop>(),
     metadata: text("metadata", { mode: "json" }).$type<Json>().notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),
