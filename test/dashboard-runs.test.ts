@@ -162,7 +162,7 @@ describe("the runs page: every run in scope, filtered, paged, live", { timeout: 
       "Every request failed (100 % errors)",
     );
     assert.equal(await row.locator('[data-cell="errors"]').textContent(), "100.00 %");
-    await screenshot(page, "11-runs");
+    await screenshot(page, "17-runs");
     await page.goto(`${server.url}/#/runs/${run.id}`);
     await page.locator(".run-warning").getByText("Every request failed").waitFor();
     assert.match((await page.locator('[data-card="Error rate"]').getAttribute("class")) ?? "", /card-bad/);
@@ -217,7 +217,7 @@ describe("a run against a target that is down, on real Locust", { timeout: 120_0
         const page = await signedIn(browser, server.url, `#/runs/${long.id}`);
         await page.locator(".failure-cause").waitFor();
         assert.match((await page.locator(".failure-cause").textContent()) ?? "", /^auto-stopped: 100\.0 %/);
-        await screenshot(page, "16-auto-stopped");
+        await screenshot(page, "22-auto-stopped");
       } finally {
         await browser.close();
       }

@@ -81,7 +81,7 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
       "globex / x / y1 tests · 0 runs",
     ]);
     assert.match((await panel.textContent()) ?? "", /Signed in as admin \(admin\)/);
-    await screenshot(page, "12-scope-switcher");
+    await screenshot(page, "18-scope-switcher");
     await panel.getByRole("button", { name: /^acme \/ web \/ shop/ }).click();
     await page.locator(`tr[data-test-id="${tests.Blog?.id ?? ""}"]`).waitFor({ state: "detached" });
     const shown = await page.locator("tr[data-test-id] td:first-child a").allTextContents();
@@ -163,7 +163,7 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
     ]);
     assert.match((await panel.textContent()) ?? "", /Signed in as shop-dash \(viewer\), bound to acme \/ web \/ shop/);
     await page.keyboard.press("Escape");
-    await screenshot(page, "13-api-and-cli");
+    await screenshot(page, "19-api-and-cli");
     await page.close();
   });
 
@@ -223,7 +223,7 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
   it("keeps the header compact on a phone, and no page scrolls sideways at 820 or 390 px", async () => {
     const page = await signedIn(browser, server.url, ADMIN_TOKEN, 390);
     await page.locator("tr[data-test-id]").first().waitFor();
-    await screenshot(page, "14-phone");
+    await screenshot(page, "20-phone");
     const header = await page.locator("header.top").boundingBox();
     assert.ok(header !== null && header.height <= 140, `the header is ${header?.height ?? "?"} px tall at 390 px`);
     const run = (await api().get<{ items: { id: string }[] }>("/v1/runs")).body.items[0]?.id ?? "";

@@ -59,6 +59,21 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
     assert.deepEqual(errors, []);
   });
 
+  it("lays the test out in two columns at laptop width (Run form beside the runs), in one when narrower", async () => {
+    const test = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Layout" });
+    await page.goto(`${server.url}/#/tests/${test.id}`);
+    const form = page.locator(".run-form");
+    const runs = page.locator("section", { has: page.locator("#runs-title") });
+    await form.waitFor();
+    const [f, r] = [await form.boundingBox(), await runs.boundingBox()];
+    assert.ok(f !== null && r !== null);
+    assert.ok(f.x >= r.x + r.width, `the Run form (${f.x}) is right of the runs (${r.x}+${r.width})`);
+    assert.ok(Math.abs(f.y - r.y) < 5, "side by side, level at the top");
+    await page.setViewportSize({ width: 820, height: 1180 });
+    const [f2, r2] = [await form.boundingBox(), await runs.boundingBox()];
+    assert.ok(f2 !== null && r2 !== null && f2.y + f2.height <= r2.y, "one column: the Run form above the runs");
+  });
+
   it("deletes a test after asking, and shows the API's refusal while a run is active", async () => {
     const doomed = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Doomed" });
     const run = await startRun(api(), doomed.id);
@@ -150,7 +165,7 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
       /now [\d.]+\/s/,
     );
     assert.match((await page.locator(".live-thresholds li", { hasText: "p95<100" }).textContent()) ?? "", /now 10 ms/);
-    await screenshot(page, "15-thresholds-live");
+    await screenshot(page, "21-thresholds-live");
     await locust.stop();
     // The verdict when it ends, each measured value in its unit.
     await page.locator(".verdict h2", { hasText: "Thresholds breached" }).waitFor();

@@ -435,48 +435,53 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
         <TestActions client={client} test={test} />
       </div>
 
-      <div class="columns">
-        <section class="panel" aria-labelledby="definition-title">
-          <h2 id="definition-title">Definition</h2>
-          <dl class="facts">
-            <dt>Target</dt>
-            <dd class="mono">{test.targetUrl}</dd>
-            <dt>Defaults</dt>
-            <dd>
-              {count(test.defaultUsers)} users · {test.defaultSpawnRate}/s spawn · {duration(test.defaultDurationSec)}
-            </dd>
-            <dt>Max duration</dt>
-            <dd>{duration(test.maxDurationSec)}</dd>
-            <dt>Runner</dt>
-            <dd>{test.locustClusterId ?? "local"}</dd>
-            <dt>Auto-stop</dt>
-            <dd data-fact="autoStop">
-              {test.autoStop === null
-                ? "off"
-                : `above ${test.autoStop.errorRatePercent} % errors over ${test.autoStop.windowSeconds} s`}
-            </dd>
-            <dt>Thresholds</dt>
-            <dd data-fact="thresholds">{test.thresholds.length === 0 ? "—" : test.thresholds.join(", ")}</dd>
-            <dt>Tags</dt>
-            <dd>{test.tags.length === 0 ? "—" : test.tags.join(", ")}</dd>
-            <dt>Updated</dt>
-            <dd>
-              {when(test.updatedAt)} by {test.updatedBy}
-            </dd>
-          </dl>
-        </section>
-        <RunForm client={client} test={test} />
+      {/* The Run form and the definition beside the runs at laptop width; first, above them, when narrower. */}
+      <div class="test-layout">
+        <aside class="test-side" aria-label="Run and definition">
+          <RunForm client={client} test={test} />
+          <section class="panel" aria-labelledby="definition-title">
+            <h2 id="definition-title">Definition</h2>
+            <dl class="facts">
+              <dt>Target</dt>
+              <dd class="mono">{test.targetUrl}</dd>
+              <dt>Defaults</dt>
+              <dd>
+                {count(test.defaultUsers)} users · {test.defaultSpawnRate}/s spawn · {duration(test.defaultDurationSec)}
+              </dd>
+              <dt>Max duration</dt>
+              <dd>{duration(test.maxDurationSec)}</dd>
+              <dt>Runner</dt>
+              <dd>{test.locustClusterId ?? "local"}</dd>
+              <dt>Auto-stop</dt>
+              <dd data-fact="autoStop">
+                {test.autoStop === null
+                  ? "off"
+                  : `above ${test.autoStop.errorRatePercent} % errors over ${test.autoStop.windowSeconds} s`}
+              </dd>
+              <dt>Thresholds</dt>
+              <dd data-fact="thresholds">{test.thresholds.length === 0 ? "—" : test.thresholds.join(", ")}</dd>
+              <dt>Tags</dt>
+              <dd>{test.tags.length === 0 ? "—" : test.tags.join(", ")}</dd>
+              <dt>Updated</dt>
+              <dd>
+                {when(test.updatedAt)} by {test.updatedBy}
+              </dd>
+            </dl>
+          </section>
+        </aside>
+        <div class="test-main">
+          <section class="panel" aria-labelledby="runs-title">
+            <h2 id="runs-title">Runs</h2>
+            <RecentRuns runs={runs} />
+          </section>
+          <section class="panel" aria-labelledby="trend-title">
+            <h2 id="trend-title">Trend</h2>
+            <TrendChart trend={trend} />
+          </section>
+          <ScriptPanel client={client} test={test} revisions={revisions} onSaved={load} />
+          <Revisions revisions={revisions} />
+        </div>
       </div>
-      <ScriptPanel client={client} test={test} revisions={revisions} onSaved={load} />
-      <Revisions revisions={revisions} />
-      <section class="panel" aria-labelledby="runs-title">
-        <h2 id="runs-title">Runs</h2>
-        <RecentRuns runs={runs} />
-      </section>
-      <section class="panel" aria-labelledby="trend-title">
-        <h2 id="trend-title">Trend</h2>
-        <TrendChart trend={trend} />
-      </section>
     </div>
   );
 }
