@@ -3,7 +3,7 @@
 // nothing cached), its slowest API call, the page's JS heap and DOM size once shown, and how long a
 // pushed snapshot takes to reach the run page's chart. Data goes in through the API and the ingest
 // endpoint, as Locust would send it; the server runs without a job worker, so no Locust starts.
-//   node --import tsx scripts/bench/dashboard.ts [hours=1] [tests=50] [repeats=5] [pushes=30]
+//   node --import tsx scripts/bench/dashboard.ts [hours=1] [tests=50] [repeats=5] [pushes=30] [runs=2000]
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +25,8 @@ const hours = Number(process.argv[2] ?? 1);
 const testCount = Number(process.argv[3] ?? 50);
 const repeats = Number(process.argv[4] ?? 5);
 const pushes = Number(process.argv[5] ?? 30);
+/** Runs in all, for the runs page: the tests' short runs, then runs left Pending up to this many. */
+const runTotal = Number(process.argv[6] ?? 2000);
 const CALLBACK = "bench-callback-token-0123456789";
 const ROOT = resolve(import.meta.dirname, "../..");
 const DIST = join(ROOT, "web/dist");
@@ -56,18 +58,30 @@ async function post<T>(path: string, payload: unknown, token = ADMIN_TOKEN, expe
 }
 
 const random = seededRandom(11);
-const push = (runId: string, seq: number, startedAt: number) =>
-  post("/v1/internal/locust/metrics", syntheticSnapshot(runId, seq, random, DEFAULT_SHAPE, startedAt), CALLBACK, 200);
+/**
+ * The server takes reports timed from 5 minutes before a run's creation: a long run's snapshots are
+ * timed closer together than their 2 s intervals say (at most 4 minutes in all). The pages draw and
+ * the queries read as many points either way; only the chart's time axis is shorter.
+ */
+const SPAN_MS = 240_000;
+const push = (runId: string, seq: number, startedAt: number, spacingMs: number) =>
+  post(
+    "/v1/internal/locust/metrics",
+    { ...syntheticSnapshot(runId, seq, random, DEFAULT_SHAPE, startedAt), timestamp: startedAt + seq * spacingMs },
+    CALLBACK,
+    200,
+  );
 const finish = (runId: string, timestamp: number) =>
   post("/v1/internal/locust/test-stop", { runId, timestamp, reason: "duration" }, CALLBACK, 200);
 
-/** A run that sent `snapshots` snapshots at the default 2 s interval and then ended. */
+/** A run that sent `snapshots` snapshots (of 2 s intervals) and then ended. */
 async function finishedRun(testId: string, snapshots: number): Promise<string> {
   const run = await post<LoadTestRun>(`/v1/load-tests/${testId}/runs`, {
     durationSeconds: Math.max(1, (snapshots * DEFAULT_SHAPE.intervalMs) / 1000),
   });
-  const startedAt = Date.now() - snapshots * DEFAULT_SHAPE.intervalMs;
-  for (let seq = 1; seq <= snapshots; seq++) await push(run.id, seq, startedAt);
+  const spacingMs = Math.min(DEFAULT_SHAPE.intervalMs, Math.floor(SPAN_MS / snapshots));
+  const startedAt = Date.now() - snapshots * spacingMs;
+  for (let seq = 1; seq <= snapshots; seq++) await push(run.id, seq, startedAt, spacingMs);
   await finish(run.id, Date.now());
   return run.id;
 }
@@ -95,9 +109,17 @@ const [first] = tests;
 if (first === undefined) throw new Error("no tests");
 const snapshots = (hours * 3_600_000) / DEFAULT_SHAPE.intervalMs;
 const longRun = await finishedRun(first.id, snapshots);
+// The rest of the runs page's runs: started and left Pending (no job worker runs them).
+// (Not of the test whose page is measured below: it keeps its 5 runs.)
+const shortRuns = testCount * 5 + 1;
+const others = tests.filter((_, i) => i !== 1);
+for (let i = shortRuns; i < runTotal; i++) {
+  await post<LoadTestRun>(`/v1/load-tests/${others[i % others.length]?.id ?? ""}/runs`, { durationSeconds: 60 });
+}
 console.log(
   `${process.stdout.isTTY ? "\n" : ""}seeded in ${((Date.now() - seeding) / 1000).toFixed(0)} s: ${testCount} tests, ${testCount * 5} short runs, ` +
-    `one ${hours} h run of ${snapshots} snapshots × ${DEFAULT_SHAPE.endpoints} endpoints`,
+    `one ${hours} h run of ${snapshots} snapshots × ${DEFAULT_SHAPE.endpoints} endpoints, ` +
+    `${Math.max(runTotal, shortRuns)} runs in all`,
 );
 
 interface Shown {
@@ -117,7 +139,12 @@ async function open(browser: Browser, hash: string, ready: string): Promise<Show
   const page = await context.newPage();
   const began = performance.now();
   await page.goto(`${server.url}/${hash}`);
-  await page.waitForFunction(ready, undefined, { timeout: 120_000, polling: 20 });
+  // Polled with evaluate: the page's CSP refuses the string-eval that waitForFunction(string) does.
+  const deadline = began + 120_000;
+  while (!(await page.evaluate<boolean>(ready))) {
+    if (performance.now() > deadline) throw new Error(`${hash} never showed: ${ready}`);
+    await page.waitForTimeout(20);
+  }
   const ms = performance.now() - began;
   const scriptMs = await page.evaluate<number>(
     'performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd',
@@ -147,6 +174,11 @@ const pages: [string, string, string][] = [
     `test list (${testCount} tests), sparklines too`,
     "#/",
     `document.querySelectorAll("svg.sparkline").length === ${testCount}`,
+  ],
+  [
+    `runs page (${Math.max(runTotal, shortRuns)} runs), first 50 rows`,
+    "#/runs",
+    `document.querySelectorAll("table.all-runs tbody tr").length === 50`,
   ],
   [
     "test detail (5 runs, trend, editor)",
@@ -188,7 +220,7 @@ for (const [name, hash, ready] of pages) {
 async function liveLatency(page: Page): Promise<number[]> {
   const run = await post<LoadTestRun>(`/v1/load-tests/${first?.id ?? ""}/runs`, { durationSeconds: 3600 });
   const startedAt = Date.now();
-  await push(run.id, 1, startedAt);
+  await push(run.id, 1, startedAt, DEFAULT_SHAPE.intervalMs);
   await page.goto(`${server.url}/#/runs/${run.id}`);
   await page.waitForSelector('.charts[data-seqs="1"]');
   const latencies: number[] = [];
@@ -202,7 +234,7 @@ async function liveLatency(page: Page): Promise<number[]> {
     })`);
     await page.waitForTimeout(50); // the observer is in place before the push
     const sent = Date.now();
-    await push(run.id, seq, startedAt);
+    await push(run.id, seq, startedAt, DEFAULT_SHAPE.intervalMs);
     latencies.push((await shownAt) - sent);
     await page.waitForTimeout(1000 - 50);
   }
