@@ -194,7 +194,16 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
       await locust.stop();
     }
     const page = await signedIn(browser, server.url, ADMIN_TOKEN);
+    const errors = pageErrors(page);
     await page.goto(`${server.url}/#/tests/${testId}`);
+    // (Once failed in CI, the row never showing: say what the page showed instead.)
+    await page
+      .locator(`tr[data-run-id="${after.id}"]`)
+      .waitFor()
+      .catch(async (error: unknown) => {
+        const shown = await page.locator("main").innerText();
+        assert.fail(`${String(error)}\nthe page showed: ${shown.slice(0, 2000)}\nerrors: ${errors.join("; ")}`);
+      });
     // Ticked newest first, compared oldest first: A is the run before.
     await page.locator(`tr[data-run-id="${after.id}"] input[type=checkbox]`).check();
     await page.locator(`tr[data-run-id="${before.id}"] input[type=checkbox]`).check();

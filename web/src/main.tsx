@@ -24,8 +24,12 @@ function useRoute(): { path: string[]; query: URLSearchParams } {
     return { path: path.split("/").filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) };
   };
   const [route, setRoute] = useState(read);
-  useEffect(() => {
-    let shown = location.href;
+  // The address the route was read from, at the first render.
+  const [readFrom] = useState(() => location.href);
+  // A layout effect: it runs in the first render's commit, before the page's load event. A passive
+  // effect ran later, and a hash change in between went unheard (a test's second goto once did).
+  useLayoutEffect(() => {
+    let shown = readFrom;
     const changed = () => {
       const question = leaveQuestion();
       if (question !== null && !window.confirm(question)) {
@@ -40,8 +44,10 @@ function useRoute(): { path: string[]; query: URLSearchParams } {
       document.getElementById("main")?.focus({ preventScroll: true });
     };
     window.addEventListener("hashchange", changed);
+    // Changed before the listener was there: follow it now.
+    if (location.href !== readFrom) changed();
     return () => window.removeEventListener("hashchange", changed);
-  }, []);
+  }, [readFrom]);
   return route;
 }
 

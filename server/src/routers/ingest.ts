@@ -163,10 +163,11 @@ export const ingestRouter = router({
           "reason",
         );
       }
+      // The run's own end, which may differ from the one asked (an auto-stopped run ends Failed).
       ctx.logger.info(
-        { runId: run.id, status: to, reason: input.reason, lastSeq: input.lastSeq },
+        { runId: run.id, status: ended.status, reason: input.reason, lastSeq: input.lastSeq },
         "Locust reported test stop",
       );
-      return { ok: true, status: to };
+      return { ok: true, status: ended.status };
     }),
 });

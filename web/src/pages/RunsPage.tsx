@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest, LoadTestRun, RunStatus } from "../../../client/src/index.js";
 import { RUN_STATUSES } from "../../../shared/src/runStatus.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
@@ -57,6 +57,9 @@ export function RunsPage({
   const [cursors, setCursors] = useState<(string | undefined)[]>([]);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [reload, setReload] = useState(0);
+  /** The ids of the rows shown, for the live updates: a run not among them is new. */
+  const shown = useRef(new Set<string>());
+  shown.current = new Set((runs ?? []).map((r) => r.id));
   usePageTitle("Runs");
   const cursor = cursors.at(-1);
   const filterKey = FILTER_KEYS.map((key) => filters[key]).join("\u0000");
@@ -108,11 +111,8 @@ export function RunsPage({
     let timer: ReturnType<typeof setTimeout> | undefined;
     const subscription = client.runs.onStatus.subscribe(filter, {
       onData: (changed) => {
-        let known = false;
-        setRuns((rows) => {
-          known = rows?.some((r) => r.id === changed.id) ?? false;
-          return rows?.map((r) => (r.id === changed.id ? changed : r)) ?? rows;
-        });
+        const known = shown.current.has(changed.id);
+        setRuns((rows) => rows?.map((r) => (r.id === changed.id ? changed : r)) ?? rows);
         if (!known && cursor === undefined) {
           clearTimeout(timer);
           timer = setTimeout(() => setReload((n) => n + 1), 300);
