@@ -44,4 +44,47 @@ describe("MongoDB store upgrade", () => {
       await server.stop();
     }
   });
+
+  it("numbers runs stored before runs had numbers, and gives old tests and runs the new fields", async () => {
+    const server = await startMongoWireServer();
+    const database = `loadmgr_test_${randomUUID().slice(0, 8)}`;
+    const raw = new MongoClient(server.uri);
+    try {
+      const { test, revision } = makeLoadTest();
+      const { runCount: _c, thresholds: _th, autoStop: _a, ...oldTest } = test;
+      const runs = [0, 1, 2].map((i) => makeRun(test, { createdAt: test.createdAt + i, name: `run ${i}` }));
+      const db = raw.db(database);
+      await db.collection("script_revisions").insertOne({ _id: revision.id as never, ...revision });
+      await db.collection("load_tests").insertOne({
+        _id: test.id as never,
+        ...oldTest,
+        recentRuns: runs.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.createdAt })).reverse(),
+      });
+      for (const run of runs) {
+        const { number: _n, results: _r, autoStop: _s, ...old } = run;
+        await db.collection("load_test_runs").insertOne({ _id: run.id as never, ...old });
+      }
+      const store = new MongoStore(server.uri, database);
+      await store.init();
+      const stored = await store.getLoadTest(test.id);
+      assert.equal(stored?.runCount, 3);
+      assert.deepEqual(stored?.thresholds, []);
+      assert.deepEqual(stored?.autoStop, { errorRatePercent: 90, windowSeconds: 60 });
+      assert.deepEqual(
+        stored?.recentRuns.map((r) => [r.name, r.number, r.results, r.passed]),
+        [
+          ["run 2", 3, null, null],
+          ["run 1", 2, null, null],
+          ["run 0", 1, null, null],
+        ],
+      );
+      const upgraded = await store.getRun(runs[0]?.id ?? "");
+      assert.deepEqual([upgraded?.number, upgraded?.results, upgraded?.autoStop], [1, null, null]);
+      assert.equal((await store.createRun(makeRun(test)))?.number, 4);
+      await store.close();
+    } finally {
+      await raw.close();
+      await server.stop();
+    }
+  });
 });

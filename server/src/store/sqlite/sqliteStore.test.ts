@@ -1,6 +1,10 @@
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { it } from "node:test";
+import Database from "better-sqlite3";
+import { makeLoadTest, makeRun } from "../../../../test/helpers/fixtures.js";
 import { storeContract } from "../store.contract.js";
 import { SqliteStore } from "./sqliteStore.js";
 
@@ -14,4 +18,50 @@ storeContract("SQLite file", () => {
       rmSync(dir, { recursive: true, force: true });
     },
   });
+});
+
+it("brings a file from before run numbers, results, test thresholds and auto-stop up to date", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "loadmgr-sqlite-old-"));
+  const path = join(dir, "loadmgr.sqlite");
+  try {
+    const store = new SqliteStore(path);
+    await store.init();
+    const { test, revision } = makeLoadTest();
+    await store.createLoadTest(test, revision);
+    const runs = [0, 1, 2].map((i) => makeRun(test, { createdAt: test.createdAt + i, name: `run ${i}` }));
+    for (const run of runs) await store.createRun(run);
+    await store.close();
+
+    // The file as 0007 left it: without 0008-0010's columns, its recent runs without their fields.
+    const old = new Database(path);
+    const entries = runs.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.createdAt }));
+    old.exec(`
+      ALTER TABLE load_test_runs DROP COLUMN number; ALTER TABLE load_test_runs DROP COLUMN results;
+      ALTER TABLE load_test_runs DROP COLUMN auto_stop; ALTER TABLE load_tests DROP COLUMN run_count;
+      ALTER TABLE load_tests DROP COLUMN thresholds; ALTER TABLE load_tests DROP COLUMN auto_stop;
+      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 3);`);
+    old.prepare("UPDATE load_tests SET recent_runs = ?").run(JSON.stringify(entries.reverse()));
+    old.close();
+
+    const upgraded = new SqliteStore(path);
+    await upgraded.init();
+    const stored = await upgraded.getLoadTest(test.id);
+    assert.equal(stored?.runCount, 3);
+    assert.deepEqual(stored?.thresholds, []);
+    assert.deepEqual(stored?.autoStop, { errorRatePercent: 90, windowSeconds: 60 });
+    assert.deepEqual(
+      stored?.recentRuns.map((r) => [r.name, r.number, r.results, r.passed]),
+      [
+        ["run 2", 3, null, null],
+        ["run 1", 2, null, null],
+        ["run 0", 1, null, null],
+      ],
+    );
+    assert.deepEqual(await Promise.all(runs.map(async (r) => (await upgraded.getRun(r.id))?.number)), [1, 2, 3]);
+    // The next run goes on from there.
+    assert.equal((await upgraded.createRun(makeRun(test)))?.number, 4);
+    await upgraded.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
