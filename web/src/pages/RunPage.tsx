@@ -242,6 +242,8 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   // In the commit, so the question has the focus before the next key press.
   useLayoutEffect(() => confirmStop.current?.focus(), [confirmingStop]);
   const refresh = useRef<() => void>(() => undefined);
+  /** The newest seq the cards' figures include (the run's lastMetrics when they were fetched). */
+  const figuresSeq = useRef(0);
   /** The test's name, for the breadcrumb (until it arrives, or if the test is gone: "Test"). */
   const [testName, setTestName] = useState<string | null>(null);
   const loadTestId = run?.loadTestId;
@@ -265,6 +267,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
       ])
         .then(([r, s, q]) => {
           if (!live) return;
+          figuresSeq.current = r.lastMetrics?.seq ?? 0;
           setRun(r);
           setSummary(s);
           setStats(q);
@@ -316,8 +319,8 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
         if (!live) return;
         setPoints(graph.points);
         // Snapshots stored between the figures' first fetch and this history are on the chart but
-        // not on the cards, and no push will tell of them: fetch the figures again (rate-limited).
-        refresh.current();
+        // not on the cards, and no push will tell of them: then the figures are fetched again.
+        if (graph.lastSeq > figuresSeq.current) refresh.current();
         subscription = client.runs.onMetrics.subscribe(
           { runId, lastEventId: String(graph.lastSeq) },
           {
