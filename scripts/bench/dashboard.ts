@@ -46,6 +46,8 @@ const server = await startBenchProcess("apiOnlyServer.ts", {
   LOADMGR_LOCUST_CALLBACK_TOKEN: CALLBACK,
   LOG_LEVEL: "warn",
 });
+// A bench that fails half-way must not leave its server behind (two failed runs once did).
+process.on("exit", () => server.child.kill("SIGKILL"));
 
 async function post<T>(path: string, payload: unknown, token = ADMIN_TOKEN, expected = 201): Promise<T> {
   const res = await fetch(`${server.url}${path}`, {
