@@ -236,22 +236,22 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
     const header = await page.locator("header.top").boundingBox();
     assert.ok(header !== null && header.height <= 140, `the header is ${header?.height ?? "?"} px tall at 390 px`);
     const run = (await api().get<{ items: { id: string }[] }>("/v1/runs")).body.items[0]?.id ?? "";
-    const pages = [
-      "#/",
-      "#/runs",
-      `#/tests/${tests["Shop checkout"]?.id ?? ""}`,
-      `#/tests/${tests["Shop checkout"]?.id ?? ""}/edit`,
-      "#/tests/new",
-      `#/runs/${run}`,
-      `#/compare?a=${run}&b=${run}`,
-      "#/api",
+    // Each page with what shows that its data is in: measured before that, a wide table could be missed.
+    const pages: [string, string][] = [
+      ["#/", "tr[data-test-id]"],
+      ["#/runs", "table.all-runs tbody tr"],
+      [`#/tests/${tests["Shop checkout"]?.id ?? ""}`, "table.runs tbody tr"],
+      [`#/tests/${tests["Shop checkout"]?.id ?? ""}/edit`, 'input[name="name"]'],
+      ["#/tests/new", ".cm-content"],
+      [`#/runs/${run}`, "table.endpoints tbody tr"],
+      [`#/compare?a=${run}&b=${run}`, "table.compare tbody tr"],
+      ["#/api", '[data-fact="name"]'],
     ];
     for (const width of [820, 390]) {
       await page.setViewportSize({ width, height: 900 });
-      for (const hash of pages) {
+      for (const [hash, ready] of pages) {
         await page.goto(`${server.url}/${hash}`);
-        await page.locator("main h1").first().waitFor();
-        await page.waitForTimeout(200);
+        await page.locator(ready).first().waitFor();
         const scrollWidth = await page.evaluate<number>("document.documentElement.scrollWidth");
         assert.ok(scrollWidth <= width, `${hash} is ${scrollWidth} px wide at ${width} px`);
       }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { LoadTest, LoadTestRun, Page as ListPage, ScriptRevision } from "@loadmgr/shared";
@@ -10,6 +11,11 @@ import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./hel
 
 const SCRIPT =
   "from locust import HttpUser, task\n\nclass Shopper(HttpUser):\n    @task\n    def home(self):\n        self.client.get('/')\n";
+
+/** Waits (at most 20 s, a loaded machine is slow) until `done` holds; the assertions after it say what did not. */
+async function until(done: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 20_000; !done() && Date.now() < deadline;) await sleep(50);
+}
 
 describe("a test's page: clone, delete, and nothing lost on leaving", { timeout: 120_000 }, () => {
   let server: TestServer;
@@ -240,7 +246,7 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
     });
     // Staying: the address and the edits are as they were.
     await page.getByRole("link", { name: "Runs", exact: true }).click();
-    await page.waitForTimeout(300);
+    await until(() => questions.length === 1 && page.url().endsWith(`#/tests/${test.id}`));
     assert.deepEqual(questions, ["confirm: Leave this page? Your unsaved script edits will be lost."]);
     assert.match(page.url(), new RegExp(`#/tests/${test.id}$`));
     assert.match((await page.locator(".cm-content").textContent()) ?? "", /half-way through a change/);
@@ -260,12 +266,12 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
     await page.locator('input[name="name"]').fill("Half typed");
     answer = false;
     await page.getByRole("link", { name: "Cancel" }).click();
-    await page.waitForTimeout(300);
+    await until(() => questions.length === 3 && page.url().endsWith("#/tests/new"));
     assert.equal(questions.at(-1), "confirm: Leave this page? Your unsaved new test will be lost.");
     assert.equal(await page.locator('input[name="name"]').inputValue(), "Half typed");
     // Reloading the tab asks too (the browser's own question).
     const reloaded = page.reload({ waitUntil: "commit" }).catch(() => undefined);
-    await page.waitForTimeout(500);
+    await until(() => questions.length === 4);
     assert.equal(questions.at(-1), "beforeunload: ");
     await reloaded;
     // Saving is no leaving: it goes to the new test without a question.

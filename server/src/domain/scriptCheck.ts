@@ -86,8 +86,13 @@ export async function pythonSyntaxProblem(
         let out = "";
         let err = "";
         const timer = setTimeout(() => child.kill("SIGKILL"), CHECK_TIMEOUT_MS);
-        child.stdout.setEncoding("utf-8").on("data", (chunk: string) => (out += chunk.slice(0, 10_000)));
-        child.stderr.setEncoding("utf-8").on("data", (chunk: string) => (err += chunk.slice(0, 2_000)));
+        // Kept to a bound whatever the checker prints (one JSON line, when it answers).
+        child.stdout.setEncoding("utf-8").on("data", (chunk: string) => {
+          if (out.length < 10_000) out += chunk;
+        });
+        child.stderr.setEncoding("utf-8").on("data", (chunk: string) => {
+          if (err.length < 2_000) err += chunk;
+        });
         child.stdin.on("error", () => undefined); // a checker that died early: its answer says why
         child.stdin.end(source);
         child.on("error", (error) => {

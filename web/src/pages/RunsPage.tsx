@@ -53,16 +53,20 @@ export function RunsPage({
   const [tests, setTests] = useState<LoadTest[]>([]);
   const [runs, setRuns] = useState<LoadTestRun[] | null>(null);
   const [next, setNext] = useState<string | undefined>();
-  // The cursors of the pages before this one: "Newer" goes back one.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([]);
+  // The cursors of the pages before this one ("Newer" goes back one), for the filters they were
+  // paged under: other filters, or another scope, start again from the newest page.
+  const [paging, setPaging] = useState<{ key: string; cursors: (string | undefined)[] }>({ key: "", cursors: [] });
   const [problem, setProblem] = useState<Problem | null>(null);
   const [reload, setReload] = useState(0);
   /** The ids of the rows shown, for the live updates: a run not among them is new. */
   const shown = useRef(new Set<string>());
   shown.current = new Set((runs ?? []).map((r) => r.id));
   usePageTitle("Runs");
+  const filterKey = [...FILTER_KEYS.map((key) => filters[key]), JSON.stringify(scope)].join("\u0000");
+  const cursors = paging.key === filterKey ? paging.cursors : [];
+  const setCursors = (change: (c: (string | undefined)[]) => (string | undefined)[]) =>
+    setPaging({ key: filterKey, cursors: change(cursors) });
   const cursor = cursors.at(-1);
-  const filterKey = FILTER_KEYS.map((key) => filters[key]).join("\u0000");
 
   useEffect(() => {
     let live = true;
@@ -74,9 +78,6 @@ export function RunsPage({
       live = false;
     };
   }, [client, scope]);
-
-  // A new filter or scope starts again from the newest page.
-  useEffect(() => setCursors([]), [filterKey, scope]);
 
   useEffect(() => {
     let live = true;
@@ -102,7 +103,7 @@ export function RunsPage({
     return () => {
       live = false;
     };
-    // filterKey stands for the filters.
+    // filterKey stands for the filters and the scope.
   }, [client, scope, filterKey, cursor, reload]);
 
   // Statuses move in place; a new run shows on the newest page.
