@@ -21,6 +21,14 @@ if ! command -v redis-server >/dev/null; then
   (service redis-server stop || true) >/dev/null 2>&1
 fi
 
+# iptables for the agent tests: each agent's host is a network namespace whose firewall refuses
+# connections from the server's side (test/helpers/hosts.ts). Without root, those tests use loopback.
+if ! command -v iptables >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  log "installing iptables (Debian package)…"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq iptables >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq iptables >/dev/null; }
+fi
+
 # Chromium for the dashboard's end-to-end tests: Debian's package, driven by playwright-core (no download).
 if ! command -v chromium >/dev/null; then
   log "installing chromium (Debian package)…"

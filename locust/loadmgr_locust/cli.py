@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -11,6 +12,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["locust"]:
         # Everything after `locust` is Locust's own command line; the plugin is registered first.
+        secret = os.environ.get("LOADMGR_RUN_SECRET")
+        if secret:
+            # The run's secret host name, which Locust puts in its workers' ids, also outside a sandbox.
+            import socket
+
+            socket.gethostname = lambda: f"loadmgr-{secret}"  # type: ignore[assignment]
         from . import plugin  # noqa: F401  (registers the event listeners)
         from locust.main import main as locust_main
 
@@ -25,10 +32,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     run_dir.add_argument("dir")
     launch = sub.add_parser("launch", help="(inside a run's sandbox) start the master and workers given as JSON")
     launch.add_argument("commands")
-    agent = sub.add_parser("agent", help="serve the agent API that lets a Load Manager server start runs here")
-    agent.add_argument("--port", type=int, required=True)
-    agent.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    agent.add_argument("--token", required=True, help="the token the server sends (the cluster's authToken)")
+    agent = sub.add_parser(
+        "agent",
+        help="join an agent pool by dialing out to the server (--server), or serve the older push-mode API (--port)",
+    )
+    agent.add_argument("--server", help="the Load Manager server's URL; the agent dials out to it and never listens")
+    agent.add_argument("--token", default=os.environ.get("LOADMGR_AGENT_TOKEN"), help="the pool's enrollment token (or LOADMGR_AGENT_TOKEN); with --port: the cluster's authToken")
+    agent.add_argument("--name", help="this agent's name in its pool (default: the host name)")
+    agent.add_argument("--capacity", type=int, help="Locust processes it may run at once (default: its cores)")
+    agent.add_argument("--labels", default="", help="k=v,... that runs may ask for")
+    agent.add_argument("--address", help="where the pool's other agents reach this host (default: the address it reaches the server from)")
+    agent.add_argument("--port", type=int, help="push mode: the port to serve the agent API on")
+    agent.add_argument("--host", default="127.0.0.1", help="push mode: the interface to listen on (default 127.0.0.1)")
     agent.add_argument("--dir", default="loadmgr-agent-runs", help="where each run's files and logs go")
     options = parser.parse_args(args)
 
@@ -43,9 +58,18 @@ def main(argv: Optional[List[str]] = None) -> None:
 
         sys.exit(launch_run(json.loads(options.commands)))
     if options.command == "agent":
-        from .agent import serve
+        if not options.token:
+            parser.error("agent: --token (or LOADMGR_AGENT_TOKEN) is required")
+        if options.server:
+            from .dialout import serve as dial_out
 
-        serve(options.host, options.port, options.token, options.dir)
+            dial_out(options.server, options.token, options.name, options.capacity, options.labels, options.dir, options.address)
+        elif options.port is not None:
+            from .agent import serve
+
+            serve(options.host, options.port, options.token, options.dir)
+        else:
+            parser.error("agent: give --server URL (join a pool; the agent dials out) or --port (push mode)")
 
 
 if __name__ == "__main__":

@@ -32,18 +32,26 @@ WATCH_INTERVAL_S = 0.25
 DISK_CHECK_INTERVAL_S = 1.0
 
 
-def _free_port() -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
-def build_commands(spec: Dict[str, Any], work_dir: str) -> List[List[str]]:
-    """The master's (or single process's) command line first, then one per worker.
+def build_commands(spec: Dict[str, Any], work_dir: str, run_dir: Optional[str] = None) -> Dict[str, Any]:
+    """What `launch` starts: {"master": the master's (or single process's) command line or None, "workers": [...]}.
 
+    A run on one host (no `role`): one process, or a master and `workers` workers on loopback. A pool run
+    has a part per agent: `role: master` (the master alone, listening on every interface for the pool's
+    workers; its port goes to run_dir/master.json for the agent to report) or `role: worker` (`workers`
+    worker processes that connect to masterHost:masterPort).
     Locust runs headless: its web UI would be an open port on the host that any other run could drive.
     """
     launcher = [sys.executable, "-m", "loadmgr_locust", "locust", "-f", os.path.join(work_dir, "locustfile.py")]
+    role = spec.get("role")
+    if role == "worker":
+        worker = [*launcher, "--worker", "--master-host", str(spec["masterHost"]), "--master-port", str(int(spec["masterPort"]))]
+        return {"master": None, "workers": [list(worker) for _ in range(max(1, int(spec.get("workers") or 1)))]}
     master = [
         *launcher,
         "--headless",
@@ -68,34 +76,53 @@ def build_commands(spec: Dict[str, Any], work_dir: str) -> List[List[str]]:
         "--csv",
         os.path.join(work_dir, "locust"),
     ]
+    if role == "master":
+        port = _free_port("0.0.0.0")
+        if run_dir is not None:
+            with open(os.path.join(run_dir, "master.json"), "w", encoding="utf-8") as handle:
+                json.dump({"port": port}, handle)
+        master += ["--master", "--master-bind-host", "0.0.0.0", "--master-bind-port", str(port), "--expect-workers", str(int(spec.get("expectWorkers") or 1))]
+        return {"master": master, "workers": []}
     workers = int(spec.get("workers") or 0)
     if workers <= 1:
-        return [master]
+        return {"master": master, "workers": []}
     port = _free_port()
     master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", str(workers)]
     worker = [*launcher, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
-    return [master] + [list(worker) for _ in range(workers)]
+    return {"master": master, "workers": [list(worker) for _ in range(workers)]}
 
 
-def launch(commands: List[List[str]]) -> int:
-    """Inside the sandbox: runs the master and the workers until the master has ended."""
+def launch(commands: Dict[str, Any]) -> int:
+    """Inside the sandbox: runs the master and the workers until the master has ended (or, with no
+    master here, until the workers have)."""
     processes: List[subprocess.Popen] = []
     stop_requests: List[int] = []
+    master_command = commands.get("master")
 
     def forward(signum: int, _frame: Any) -> None:
         # Only the master is told: it stops its workers itself and delivers the final snapshot.
+        # Workers without their master here are told themselves.
         stop_requests.append(signum)
-        if processes and processes[0].poll() is None:
-            processes[0].send_signal(signum)
+        for process in processes[:1] if master_command is not None else processes:
+            if process.poll() is None:
+                process.send_signal(signum)
 
     # Installed before anything starts, so a stop that arrives early is passed on, not fatal to this process.
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    master = subprocess.Popen(commands[0])
+    if master_command is None:
+        for command in commands["workers"]:
+            processes.append(subprocess.Popen(command))
+            if stop_requests:
+                processes[-1].send_signal(stop_requests[0])
+        codes = [p.wait() for p in processes]
+        worst = min(codes) if any(c < 0 for c in codes) else max(codes)
+        return worst if worst >= 0 else 128 - worst
+    master = subprocess.Popen(master_command)
     processes.append(master)
     if stop_requests:
         master.send_signal(stop_requests[0])
-    workers = [subprocess.Popen(command) for command in commands[1:]]
+    workers = [subprocess.Popen(command) for command in commands["workers"]]
     code = master.wait()
     # A master only tells the workers it knows of to quit: one still waiting out --stop-timeout after a
     # stop (Locust re-registers it only then) is not told, and would wait for a master that is gone.
@@ -132,11 +159,15 @@ def supervise(run_dir: str) -> int:
     limits = Limits.of(spec)
     sandboxed = spec.get("sandbox", True) is not False
     env = sandbox_env(os.environ.get("LOADMGR_INGEST_TOKEN", ""))
-    # The plugin names the real host; the sandbox's own host name is its workers' secret.
+    # The plugin names the real host; the run's Locust processes go by a secret host name, which its
+    # master requires of every worker (see plugin._accept_own_workers_only). A pool run's agents share it.
     env["LOADMGR_HOST_NAME"] = socket.gethostname()
+    run_secret = str(spec.get("runSecret") or secrets.token_hex(16))
+    env["LOADMGR_RUN_SECRET"] = run_secret
     visible_work = WORK if sandboxed else work
-    inner = [sys.executable, "-m", "loadmgr_locust", "launch", json.dumps(build_commands(spec, visible_work))]
-    cgroup = Cgroup.create(f"loadmgr-{spec['runId']}", limits)
+    inner = [sys.executable, "-m", "loadmgr_locust", "launch", json.dumps(build_commands(spec, visible_work, run_dir))]
+    # Named after the run directory: a pool run's master and workers may share a host, each with its own.
+    cgroup = Cgroup.create(f"loadmgr-{os.path.basename(run_dir)}", limits)
     if cgroup is not None:
         # For whoever must kill the run outright (the server, the agent): every process in it, wherever it went.
         with open(os.path.join(run_dir, "cgroup.json"), "w", encoding="utf-8") as handle:
@@ -152,7 +183,7 @@ def supervise(run_dir: str) -> int:
     info_read: Optional[int] = None
     if sandboxed:
         info_read, info_write = os.pipe()
-        command = sandbox_command(work, f"loadmgr-{secrets.token_hex(16)}", env, limits, info_write, inner)
+        command = sandbox_command(work, f"loadmgr-{run_secret}", env, limits, info_write, inner)
         child = subprocess.Popen(command, cwd=work, env={"PATH": env["PATH"]}, pass_fds=(info_write,), preexec_fn=prepare_child)
         os.close(info_write)
     else:

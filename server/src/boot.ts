@@ -14,6 +14,8 @@ import { RedisBus } from "./live/redisBus.js";
 import { LiveTickets } from "./live/tickets.js";
 import type { Logger } from "./logger.js";
 import { LocalRunner } from "./runners/localRunner.js";
+import { AgentHub } from "./agents/agentHub.js";
+import { PoolRunner } from "./agents/poolRunner.js";
 import { probeSandbox, type SandboxStatus } from "./runners/sandbox.js";
 import { RunLifecycle } from "./runs/lifecycle.js";
 import { LoopStalls } from "./runs/loopStalls.js";
@@ -98,12 +100,14 @@ export async function boot(
         ? inProcessReader(series)
         : workerReader(config, logger),
     liveTickets: new LiveTickets(runTokens.derivedKey("live-tickets"), options.now ?? Date.now),
+    agents: new AgentHub({ config, store, runs, live, logger, tokens: runTokens, sandbox, now }),
     metrics,
   };
 
   let app: App | undefined;
   let address: AddressInfo | undefined;
   if (role !== "worker") {
+    await services.agents.start();
     app = createApp(services, options.adminToken);
     address = await app.listen();
   }
@@ -130,6 +134,7 @@ export async function boot(
     queue,
     tokens: runTokens,
     localRunner,
+    poolRunner: new PoolRunner({ store, config, now }),
     sandbox,
     stalls,
     ingestUrl: () => ingestUrl,
@@ -149,6 +154,7 @@ export async function boot(
     close: async () => {
       stalls.stop();
       lifecycle.close();
+      await services.agents.close();
       await app?.close();
       await queue.close();
       await live.close();

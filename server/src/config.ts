@@ -95,7 +95,33 @@ export const configSchema = z.strictObject({
       targetAllowLists: z.array(targetAllowListSchema).default([]),
     })
     .prefault({}),
-  locustClusters: z.array(locustClusterSchema).default([]),
+  locustClusters: z
+    .array(locustClusterSchema)
+    .default([])
+    .describe("push-mode agents the server calls (kept; agent pools, which dial out, are the way to add hosts)"),
+  agents: z
+    .strictObject({
+      silenceSec: z.coerce
+        .number()
+        .min(2)
+        .max(600)
+        .optional()
+        .describe("an agent not heard from for this long is disconnected; default: 3 metrics intervals + 10 s"),
+      queueTimeoutSec: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .default(600)
+        .describe("a pool run that has waited this long for free capacity fails"),
+      maxWorkersPerRun: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(100)
+        .describe("the most worker processes a pool run gets when it does not say how many"),
+    })
+    .prefault({}),
   runner: z
     .strictObject({
       local: z
@@ -156,6 +182,8 @@ const ENV_KEYS: Record<string, string[]> = {
   LOADMGR_PUBLIC_URL: ["server", "publicUrl"],
   LOADMGR_LOCAL_WORKERS: ["runner", "local", "workers"],
   LOADMGR_SANDBOX: ["runner", "sandbox"],
+  LOADMGR_AGENT_SILENCE_SEC: ["agents", "silenceSec"],
+  LOADMGR_AGENT_QUEUE_TIMEOUT_SEC: ["agents", "queueTimeoutSec"],
   LOADMGR_READ_WORKER: ["server", "readWorker"],
   LOADMGR_METRICS_TOKEN: ["server", "metricsToken"],
   LOG_LEVEL: ["log", "level"],

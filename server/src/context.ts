@@ -1,3 +1,4 @@
+import type { AgentHub } from "./agents/agentHub.js";
 import type { Config } from "./config.js";
 import type { Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
@@ -34,6 +35,8 @@ export interface Services {
   liveTickets: LiveTickets;
   /** The server's own figures, for Prometheus. */
   metrics: ServerMetrics;
+  /** Where agents call in. */
+  agents: AgentHub;
 }
 
 export interface Context extends Services {

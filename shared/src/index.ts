@@ -18,3 +18,4 @@ export * from "./thresholds.js";
 export * from "./compare.js";
 export * from "./textDiff.js";
 export * from "./live.js";
+export * from "./agents.js";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { pageInputShape } from "./paging.js";
 import { autoStopSchema, DEFAULT_AUTO_STOP, recentRunSchema } from "./run.js";
 import { MAX_THRESHOLDS } from "./judge.js";
+import { MAX_RUN_WORKERS } from "./agents.js";
 import { scriptContentSchema } from "./script.js";
 import { thresholdExpressionSchema } from "./thresholds.js";
 import {
@@ -27,6 +28,12 @@ export const loadTestSchema = z.object({
   projectId: scopeIdSchema,
   envId: scopeIdSchema.nullable(),
   locustClusterId: scopeIdSchema.nullable().describe("null: the local runner"),
+  agentPool: entityIdSchema.nullable().describe("the agent pool its runs go to; null: the local runner"),
+  defaultWorkers: z
+    .number()
+    .int()
+    .nullable()
+    .describe("on a pool: Locust worker processes per run; null: the pool's free capacity"),
   targetUrl: z.string(),
   latestRevisionId: entityIdSchema,
   latestRevisionNumber: z.number().int(),
@@ -58,6 +65,8 @@ const editableShape = {
   tags: tagsSchema,
   envId: scopeIdSchema.nullable(),
   locustClusterId: scopeIdSchema.nullable(),
+  agentPool: entityIdSchema.nullable(),
+  defaultWorkers: z.number().int().min(1).max(MAX_RUN_WORKERS).nullable(),
   targetUrl: targetUrlSchema,
   scenarioId: z.string().max(128).nullable(),
   defaultUsers: usersSchema,
@@ -105,6 +114,8 @@ export const createLoadTestInputSchema = z
     projectId: scopeIdSchema,
     envId: editableShape.envId.optional(),
     locustClusterId: editableShape.locustClusterId.optional(),
+    agentPool: editableShape.agentPool.optional().describe("an agent pool of the test's project: its runs go there"),
+    defaultWorkers: editableShape.defaultWorkers.optional(),
     targetUrl: editableShape.targetUrl,
     scenarioId: editableShape.scenarioId.optional(),
     defaultUsers: usersSchema.default(10),
@@ -136,6 +147,8 @@ export const updateLoadTestInputSchema = z
     tags: tagsSchema.optional(),
     envId: editableShape.envId.optional(),
     locustClusterId: editableShape.locustClusterId.optional(),
+    agentPool: editableShape.agentPool.optional(),
+    defaultWorkers: editableShape.defaultWorkers.optional(),
     targetUrl: editableShape.targetUrl.optional(),
     scenarioId: editableShape.scenarioId.optional(),
     defaultUsers: usersSchema.optional(),

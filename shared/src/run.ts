@@ -14,6 +14,7 @@ import {
 import { pageInputShape } from "./paging.js";
 import { MAX_THRESHOLDS } from "./judge.js";
 import { runVerdictSchema, thresholdExpressionSchema } from "./thresholds.js";
+import { labelsSchema, MAX_RUN_WORKERS, placementEntrySchema, runWarningSchema } from "./agents.js";
 
 /** The newest figures of a run, kept on the run so lists show them without reading the time series. */
 export const runMetricsSummarySchema = z.object({
@@ -63,6 +64,27 @@ export const loadTestRunSchema = z.object({
   envId: scopeIdSchema.nullable(),
   scriptRevisionId: entityIdSchema,
   locustClusterId: scopeIdSchema.nullable().describe("the cluster that runs it; null: the server's local runner"),
+  agentPool: entityIdSchema
+    .nullable()
+    .describe("the agent pool it runs on; null: the server's local runner (or a cluster)"),
+  workers: z
+    .number()
+    .int()
+    .nullable()
+    .describe("Locust worker processes across the pool's agents (set when placed); null: not on a pool"),
+  minWorkers: z
+    .number()
+    .int()
+    .nullable()
+    .describe("the run fails when fewer worker processes than this remain; null: it goes on with any"),
+  labels: labelsSchema.describe("only agents with all of these labels take part"),
+  placement: z.array(placementEntrySchema).describe("where its Locust processes run: one master, the workers"),
+  masterEndpoint: z.string().nullable().describe("host:port where its workers reach the master"),
+  waitingReason: z
+    .string()
+    .nullable()
+    .describe('why a Pending run has not started yet, e.g. "waiting for 6 worker slots in pool eu"'),
+  warnings: z.array(runWarningSchema).describe("what went wrong without ending the run (a lost agent)"),
   targetUsers: z.number().int(),
   spawnRate: z.number(),
   durationSeconds: z.number().int(),
@@ -131,6 +153,23 @@ export const createRunInputSchema = z.strictObject({
     .optional()
     .describe("judged against the run's results when it ends; defaults to the test's thresholds ([] runs without)"),
   autoStop: autoStopSchema.nullable().optional().describe("defaults to the test's autoStop; null: never stop early"),
+  workers: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_RUN_WORKERS)
+    .optional()
+    .describe(
+      "on a pool: Locust worker processes; defaults to the test's defaultWorkers, else the pool's free capacity (at most agents.maxWorkersPerRun)",
+    ),
+  minWorkers: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_RUN_WORKERS)
+    .optional()
+    .describe("on a pool: fail the run when fewer worker processes remain"),
+  labels: labelsSchema.optional().describe("on a pool: only agents with all of these labels"),
   metadata: metadataInputSchema.default({}),
   createdBy: actorSchema.optional().describe("defaults to the token's name"),
 });

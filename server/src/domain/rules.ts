@@ -1,8 +1,38 @@
 import type { LoadTest } from "@loadmgr/shared";
 import type { Config } from "../config.js";
+import type { Store } from "../store/store.js";
 import { AppError } from "../errors.js";
 
 type TestPlacement = Pick<LoadTest, "accountId" | "orgId" | "projectId" | "envId" | "locustClusterId">;
+
+/** A test may name an agent pool of its own account/org/project (and env, when the pool has one), and not a cluster too. */
+export async function checkAgentPool(store: Store, test: TestPlacement & Pick<LoadTest, "agentPool">): Promise<void> {
+  if (test.agentPool === null) return;
+  if (test.locustClusterId !== null) {
+    throw new AppError(
+      "CLUSTER_AND_POOL",
+      "a test runs on an agent pool or on a Locust cluster, not both",
+      "agentPool",
+    );
+  }
+  const pool = await store.getAgentPool(test.agentPool);
+  const sameScope =
+    pool !== undefined &&
+    pool.accountId === test.accountId &&
+    pool.orgId === test.orgId &&
+    pool.projectId === test.projectId;
+  if (pool === undefined || !sameScope) {
+    // Another project's pool is not named as existing.
+    throw new AppError("UNKNOWN_AGENT_POOL", `no agent pool "${test.agentPool}" in this project`, "agentPool");
+  }
+  if (pool.envId !== null && pool.envId !== test.envId) {
+    throw new AppError(
+      "AGENT_POOL_OUT_OF_SCOPE",
+      `agent pool "${pool.name}" serves env ${pool.envId} only`,
+      "agentPool",
+    );
+  }
+}
 
 /** A test may name only a configured cluster of its own account/org/project (and env, when the cluster has one). */
 export function checkCluster(config: Config, test: TestPlacement): void {

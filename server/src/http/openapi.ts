@@ -27,7 +27,13 @@ export function renderOpenApi(name: OpenApiDocumentName): string {
 }
 
 /** Procedures whose REST form answers 201 Created. */
-export const CREATES = new Set(["loadTests.create", "scripts.update", "runs.create", "runs.liveTicket"]);
+export const CREATES = new Set([
+  "loadTests.create",
+  "scripts.update",
+  "runs.create",
+  "runs.liveTicket",
+  "agentPools.create",
+]);
 
 /** Reads that count against a token's concurrent heavy queries (429 TOO_MANY_HEAVY_QUERIES beyond it; graph: with a window). */
 const HEAVY_READS = new Set([
@@ -50,7 +56,7 @@ export function buildOpenApiDocument(options: { baseUrl: string; internal?: bool
   const document = generateOpenApiDocument(appRouter as OpenApiRouter, {
     title: internal ? "Load Manager internal ingest API" : "Load Manager API",
     description: internal
-      ? "Endpoints that the Locust plugin calls. Authenticated by a per-run ingest token."
+      ? "Endpoints that the Locust plugin and the agents call. Ingest: a per-run ingest token; agents: their pool's enrollment token."
       : "Define Locust load tests once, run them many times, keep every run's results. " +
         "Authenticate with `Authorization: Bearer <token>`. Errors are JSON: `{ code, message, field?, issues? }`.",
     version: "0.1.0",

@@ -1,5 +1,6 @@
 import { router } from "../trpc.js";
 import { accountRouter } from "./account.js";
+import { agentPoolsRouter } from "./agentPools.js";
 import { analyticsRouter } from "./analytics.js";
 import { ingestRouter } from "./ingest.js";
 import { loadTestsRouter } from "./loadTests.js";
@@ -13,6 +14,7 @@ export const appRouter = router({
   runs: runsRouter,
   analytics: analyticsRouter,
   ingest: ingestRouter,
+  agentPools: agentPoolsRouter,
 });
 
 /** The whole API's type; the client package imports only this. */

@@ -12,7 +12,7 @@ import {
 } from "@loadmgr/shared";
 import { scopeFilter } from "../auth.js";
 import { actorOf, checkWritableScope, loadTestInScope } from "../domain/access.js";
-import { checkCluster, checkDurations, checkTarget } from "../domain/rules.js";
+import { checkAgentPool, checkCluster, checkDurations, checkTarget } from "../domain/rules.js";
 import { checkScriptSyntax } from "../domain/scriptCheck.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
@@ -44,6 +44,8 @@ export const loadTestsRouter = router({
         id: revision.loadTestId,
         envId: fields.envId ?? null,
         locustClusterId: fields.locustClusterId ?? null,
+        agentPool: fields.agentPool ?? null,
+        defaultWorkers: fields.defaultWorkers ?? null,
         scenarioId: fields.scenarioId ?? null,
         latestRevisionId: revision.id,
         latestRevisionNumber: 1,
@@ -56,6 +58,7 @@ export const loadTestsRouter = router({
       };
       checkWritableScope(ctx.principal, test);
       checkCluster(ctx.config, test);
+      await checkAgentPool(ctx.store, test);
       checkTarget(ctx.config, test);
       await checkScriptSyntax(ctx, scriptContent);
       await ctx.store.createLoadTest(test, revision);
@@ -99,6 +102,7 @@ export const loadTestsRouter = router({
       const merged: LoadTest = { ...test, ...changes };
       checkDurations(merged, changes.defaultDurationSec !== undefined ? "defaultDurationSec" : "maxDurationSec");
       checkCluster(ctx.config, merged);
+      await checkAgentPool(ctx.store, merged);
       checkTarget(ctx.config, merged);
       const updated = await ctx.store.updateLoadTest(id, {
         ...changes,

@@ -9,6 +9,8 @@ import {
   loadTestRunSchema,
   MAX_PAGE_SIZE,
   pageSchema,
+  type CreateRunInput,
+  type LoadTest,
   type LoadTestFilter,
   stopRunInputSchema,
   type LoadTestRun,
@@ -39,6 +41,26 @@ async function testsTagged(store: Store, scope: LoadTestFilter, tag: string): Pr
   return ids;
 }
 
+/** A pool run's worker request; workers, minWorkers and labels mean nothing off a pool, and are refused there. */
+function poolRequest(
+  test: LoadTest,
+  input: Pick<CreateRunInput, "workers" | "minWorkers" | "labels">,
+): Pick<LoadTestRun, "agentPool" | "workers" | "minWorkers" | "labels"> {
+  if (test.agentPool === null) {
+    for (const field of ["workers", "minWorkers", "labels"] as const) {
+      if (input[field] !== undefined) {
+        throw new AppError("INVALID_INPUT", `${field}: the test runs on no agent pool (set its agentPool)`, field);
+      }
+    }
+    return { agentPool: null, workers: null, minWorkers: null, labels: {} };
+  }
+  const workers = input.workers ?? test.defaultWorkers;
+  if (input.minWorkers !== undefined && workers !== null && input.minWorkers > workers) {
+    throw new AppError("INVALID_INPUT", `minWorkers (${input.minWorkers}) is above workers (${workers})`, "minWorkers");
+  }
+  return { agentPool: test.agentPool, workers, minWorkers: input.minWorkers ?? null, labels: input.labels ?? {} };
+}
+
 export const runsRouter = router({
   create: editorProcedure
     .meta({
@@ -58,7 +80,8 @@ export const runsRouter = router({
         sandbox.mode === "on" &&
         !sandbox.available &&
         ctx.principal.role !== "admin" &&
-        test.locustClusterId == null
+        test.locustClusterId == null &&
+        test.agentPool === null
       ) {
         throw new AppError(
           "SANDBOX_UNAVAILABLE",
@@ -76,6 +99,7 @@ export const runsRouter = router({
           "durationSeconds",
         );
       }
+      const onPool = poolRequest(test, input);
       const now = ctx.now();
       const actor = actorOf(ctx, input.createdBy, "createdBy");
       const run: LoadTestRun = {
@@ -89,6 +113,11 @@ export const runsRouter = router({
         envId: test.envId,
         scriptRevisionId: test.latestRevisionId,
         locustClusterId: test.locustClusterId ?? null,
+        ...onPool,
+        placement: [],
+        masterEndpoint: null,
+        waitingReason: null,
+        warnings: [],
         targetUsers: input.targetUsers ?? test.defaultUsers,
         spawnRate: input.spawnRate ?? test.defaultSpawnRate,
         durationSeconds,

@@ -2,6 +2,7 @@ import { isTerminal, type LoadTestRun } from "@loadmgr/shared";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { jobId, type Job, type JobQueue } from "../jobs/queue.js";
+import { remainingWorkers, type PoolRunner } from "../agents/poolRunner.js";
 import { ClusterRunner } from "../runners/clusterRunner.js";
 import { failureText, type Runner, type RunnerState } from "../runners/runner.js";
 import type { Store } from "../store/store.js";
@@ -31,6 +32,7 @@ export interface LifecycleDeps {
   queue: JobQueue;
   tokens: RunTokens;
   localRunner: Runner;
+  poolRunner: PoolRunner;
   sandbox: SandboxStatus;
   /** The server's own stalls, which the silence rule discounts. */
   stalls: LoopStalls;
@@ -55,6 +57,8 @@ export class RunLifecycle {
   /** When the store came back after it could not be read: the silence rule does not count the time before. */
   private storeBackAt = 0;
   private storeDown = false;
+  /** Placements in this process, one at a time: two at once could both count the same free slot. */
+  private placing: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: LifecycleDeps) {
     for (const cluster of deps.config.locustClusters) {
@@ -102,6 +106,10 @@ export class RunLifecycle {
     const { store, logger } = this.deps;
     const run = await store.getRun(runId);
     if (run === undefined || run.status !== "Pending" || run.launchedAt !== null) return;
+    if (run.agentPool !== null) {
+      await this.startOnPool(run.id);
+      return;
+    }
     const runner = this.runnerFor(run);
     if (runner === undefined) {
       await this.finish(run, "Failed", `Locust cluster "${run.locustClusterId ?? ""}" is no longer configured`);
@@ -152,6 +160,97 @@ export class RunLifecycle {
       { runId },
       { jobId: jobId("guard", runId), delayMs: this.deadline(launched) - this.deps.now() },
     );
+  }
+
+  /**
+   * Places a pool run on its pool's agents (they take it from there when they next call in), or
+   * records what it waits for; the sweep tries again, oldest first, until it fits or has waited too long.
+   */
+  startOnPool(runId: string): Promise<void> {
+    const attempt = this.placing.then(async () => {
+      const { store, runs, logger, config } = this.deps;
+      const run = await store.getRun(runId);
+      if (run === undefined || run.status !== "Pending" || run.launchedAt !== null) return;
+      const waited = this.deps.now() - run.createdAt;
+      if (waited > config.agents.queueTimeoutSec * 1000) {
+        await this.finish(
+          run,
+          "Failed",
+          `waited ${Math.round(waited / 1000)} s for the agent pool, more than agents.queueTimeoutSec (${config.agents.queueTimeoutSec}): ${run.waitingReason ?? "no capacity"}`,
+        );
+        return;
+      }
+      const outcome = await this.deps.poolRunner.place(run, await store.listActiveRuns());
+      if ("failure" in outcome) {
+        await this.finish(run, "Failed", outcome.failure);
+        return;
+      }
+      if (!outcome.placed) {
+        if (outcome.waitingReason !== run.waitingReason) {
+          await runs.updatePlacement(run.id, { waitingReason: outcome.waitingReason }, true);
+          logger.info({ runId, reason: outcome.waitingReason }, "run waits for agents");
+        }
+        return;
+      }
+      const placed = await runs.updatePlacement(
+        run.id,
+        { placement: outcome.placement, workers: outcome.workers, waitingReason: null, launchedAt: this.deps.now() },
+        true,
+      );
+      if (placed === undefined) return;
+      logger.info(
+        {
+          runId,
+          pool: run.agentPool,
+          workers: outcome.workers,
+          placement: outcome.placement.map((e) => `${e.agentName}:${e.role}×${e.processes}`).join(" "),
+        },
+        "run placed on agents",
+      );
+      await this.deps.queue.add(
+        "run.guard",
+        { runId },
+        { jobId: jobId("guard", runId), delayMs: this.deadline(placed) - this.deps.now() },
+      );
+    });
+    this.placing = attempt.catch(() => undefined);
+    return attempt;
+  }
+
+  /**
+   * A pool run's workers on an agent that went silent, or whose processes ended, are written off
+   * with a warning; the run goes on with the rest (Locust rebalances its users over them), unless
+   * fewer than its minWorkers remain, or none.
+   */
+  private async checkWorkers(run: LoadTestRun): Promise<boolean> {
+    const lost = await this.deps.poolRunner.lostWorkers(run);
+    if (lost.length === 0) return false;
+    const at = this.deps.now();
+    const placement = run.placement.map((e) => (lost.some((l) => l.entry === e) ? { ...e, lostAt: at } : e));
+    const remaining = remainingWorkers({ placement });
+    const warnings = [
+      ...run.warnings,
+      ...lost.map(({ entry, why }) => ({
+        at,
+        message: `lost ${entry.processes} worker process${entry.processes === 1 ? "" : "es"}: ${why}; ${remaining} remain`,
+      })),
+    ];
+    const updated = await this.deps.runs.updatePlacement(run.id, { placement, warnings });
+    for (const { entry, why } of lost) {
+      this.deps.logger.warn({ runId: run.id, agent: entry.agentName, why, remaining }, "run lost workers");
+    }
+    if (updated === undefined) return true;
+    const least = run.minWorkers ?? 1;
+    if (remaining < least) {
+      await this.finish(
+        updated,
+        "Failed",
+        remaining === 0
+          ? `every worker process was lost (${lost.map((l) => l.why).join("; ")})`
+          : `only ${remaining} worker process${remaining === 1 ? "" : "es"} remain, fewer than minWorkers (${least}): ${lost.map((l) => l.why).join("; ")}`,
+      );
+    }
+    return true;
   }
 
   async stop(runId: string): Promise<void> {
@@ -224,6 +323,10 @@ export class RunLifecycle {
 
   private async checkRun(run: LoadTestRun): Promise<void> {
     const now = this.deps.now();
+    if (run.status === "Pending" && run.launchedAt === null && run.agentPool !== null) {
+      await this.startOnPool(run.id);
+      return;
+    }
     if (run.status === "Pending" && run.launchedAt === null) {
       if (now - run.createdAt > PENDING_LIMIT_MS) {
         await this.finish(run, "Failed", "the run was never started (no job worker?)");
@@ -240,6 +343,11 @@ export class RunLifecycle {
       return;
     }
     const state = await runner.inspect(run.id);
+    if (state.state === "unreachable" && run.agentPool !== null) {
+      // Its agent's silence window has passed already: the master is gone with its host.
+      await this.finish(run, "Failed", `${state.error}; the run's other processes are stopped`);
+      return;
+    }
     if (state.state === "unreachable") {
       const since = this.unreachableSince.get(run.id) ?? now;
       this.unreachableSince.set(run.id, since);
@@ -259,6 +367,7 @@ export class RunLifecycle {
       await this.settleGone(run, state);
       return;
     }
+    if (run.status === "Running" && run.agentPool !== null && (await this.checkWorkers(run))) return;
     const { metricsIntervalSec, stopTimeoutSec, startTimeoutSec } = this.deps.config.runner;
     if (now > this.deadline(run)) {
       await runner.kill(run.id);
@@ -374,6 +483,7 @@ export class RunLifecycle {
   }
 
   private runnerFor(run: LoadTestRun): Runner | undefined {
+    if (run.agentPool !== null) return this.deps.poolRunner;
     return run.locustClusterId === null ? this.deps.localRunner : this.clusters.get(run.locustClusterId);
   }
 

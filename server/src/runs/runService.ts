@@ -16,7 +16,7 @@ import {
 } from "../live/liveBus.js";
 import type { Logger } from "../logger.js";
 import type { MetricsStore } from "../metrics/metricsStore.js";
-import type { Store } from "../store/store.js";
+import type { PoolRunChanges, Store } from "../store/store.js";
 import { AutoStopWatch } from "./autoStop.js";
 import { outcomeOf } from "./outcome.js";
 
@@ -71,6 +71,25 @@ export class RunService {
       updatedAt: now,
       updatedBy: SERVER_ACTOR,
     });
+    if (run !== undefined) this.publishStatus(run);
+    return run;
+  }
+
+  /**
+   * Records where a pool run's processes go, or why it waits, or what it lost (never its status);
+   * with `unlaunched`, only while it is Pending and not launched (placing it). Its agents hear of it
+   * through the status channel.
+   */
+  async updatePlacement(
+    runId: string,
+    changes: Omit<PoolRunChanges, "updatedAt" | "updatedBy">,
+    unlaunched = false,
+  ): Promise<LoadTestRun | undefined> {
+    const run = await this.deps.store.updatePoolRun(
+      runId,
+      { ...changes, updatedAt: this.deps.now(), updatedBy: SERVER_ACTOR },
+      unlaunched,
+    );
     if (run !== undefined) this.publishStatus(run);
     return run;
   }

@@ -33,6 +33,11 @@ export class RunTokens {
     return createHmac("sha256", this.secret).update(`key:${purpose}`).digest();
   }
 
+  /** The secret a pool run's workers carry in their Locust client ids: its master takes no one else's messages. */
+  workerSecret(runId: string): string {
+    return createHmac("sha256", this.secret).update(`workers:${runId}`).digest("hex").slice(0, 32);
+  }
+
   issue(runId: string): string {
     return `lmr_${createHmac("sha256", this.secret).update(`run:${runId}`).digest("base64url")}`;
   }

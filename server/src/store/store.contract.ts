@@ -466,5 +466,102 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.deepEqual((await store.listScriptRevisions(test.id, PAGE)).items, []);
       assert.equal(await store.deleteLoadTest(test.id), false);
     });
+
+    it("places a pool run once, then changes its placement only while it is active", async () => {
+      const test = await newTest();
+      const created = await store.createRun(makeRun(test, { agentPool: "pool-1", workers: null, labels: { a: "b" } }));
+      assert.ok(created);
+      assert.equal(created.agentPool, "pool-1");
+      assert.deepEqual(created.labels, { a: "b" });
+      const waiting = await store.updatePoolRun(
+        created.id,
+        { waitingReason: "waiting", updatedAt: 1, updatedBy: "x" },
+        true,
+      );
+      assert.equal(waiting?.waitingReason, "waiting");
+      const placement = [
+        { agentId: "a1", agentName: "a", role: "master" as const, processes: 1, lostAt: null },
+        { agentId: "a1", agentName: "a", role: "worker" as const, processes: 2, lostAt: null },
+      ];
+      const placed = await store.updatePoolRun(
+        created.id,
+        { placement, workers: 2, waitingReason: null, launchedAt: 5, updatedAt: 5, updatedBy: "x" },
+        true,
+      );
+      assert.deepEqual(placed?.placement, placement);
+      assert.equal(placed?.launchedAt, 5);
+      // Placed once: a second placement (another job delivery) changes nothing.
+      assert.equal(
+        await store.updatePoolRun(created.id, { workers: 9, launchedAt: 6, updatedAt: 6, updatedBy: "x" }, true),
+        undefined,
+      );
+      const warned = await store.updatePoolRun(
+        created.id,
+        { masterEndpoint: "10.0.0.2:5557", warnings: [{ at: 7, message: "lost" }], updatedAt: 7, updatedBy: "x" },
+        false,
+      );
+      assert.equal(warned?.masterEndpoint, "10.0.0.2:5557");
+      assert.equal(warned?.workers, 2);
+      await store.transitionRun(created.id, "Failed", { finishedAt: 8, updatedAt: 8, updatedBy: "x" });
+      assert.equal(
+        await store.updatePoolRun(created.id, { warnings: [], updatedAt: 9, updatedBy: "x" }, false),
+        undefined,
+      );
+      assert.deepEqual((await store.getRun(created.id))?.warnings, [{ at: 7, message: "lost" }]);
+    });
+
+    it("keeps agent pools and their agents, by scope; a token's hash can be replaced or cleared", async () => {
+      const accountId = `acc-${randomUUID()}`;
+      const pool = {
+        id: randomUUID(),
+        name: "eu",
+        accountId,
+        orgId: "org",
+        projectId: "proj",
+        envId: null,
+        tokenHash: "h1",
+        tokenRotatedAt: 1,
+        createdAt: 1,
+        createdBy: "me",
+      };
+      await store.createAgentPool(pool);
+      await store.createAgentPool({ ...pool, id: randomUUID(), name: "us", projectId: "other", createdAt: 2 });
+      assert.deepEqual(await store.getAgentPool(pool.id), pool);
+      assert.deepEqual(
+        (await store.listAgentPools({ accountId })).map((p) => p.name),
+        ["eu", "us"],
+      );
+      assert.deepEqual(
+        (await store.listAgentPools({ accountId, orgId: "org", projectId: "proj" })).map((p) => p.name),
+        ["eu"],
+      );
+      assert.equal((await store.setAgentPoolToken(pool.id, null, 3))?.tokenHash, null);
+      assert.equal((await store.setAgentPoolToken(pool.id, "h2", 4))?.tokenRotatedAt, 4);
+      assert.equal(await store.setAgentPoolToken("no-such-pool", "h", 5), undefined);
+
+      const agent = {
+        id: randomUUID(),
+        poolId: pool.id,
+        name: "gen-b",
+        instanceId: "i1",
+        capacity: 4,
+        labels: { zone: "a" },
+        version: "0.1.0",
+        address: "10.0.0.2",
+        connectedAt: 10,
+        lastSeenAt: 10,
+        runs: [],
+      };
+      await store.saveAgent(agent);
+      await store.saveAgent({ ...agent, id: randomUUID(), name: "gen-a" });
+      const report = { runId: "r1", role: "worker" as const, processes: 2, state: "running" as const };
+      await store.saveAgent({ ...agent, lastSeenAt: 20, runs: [report] });
+      assert.deepEqual(await store.getAgent(agent.id), { ...agent, lastSeenAt: 20, runs: [report] });
+      assert.deepEqual(
+        (await store.listAgents([pool.id])).map((a) => a.name),
+        ["gen-a", "gen-b"],
+      );
+      assert.deepEqual(await store.listAgents([]), []);
+    });
   });
 }

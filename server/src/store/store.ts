@@ -1,4 +1,7 @@
 import type {
+  Agent,
+  AgentPool,
+  AgentRunReport,
   LoadTest,
   RunMetricsSummary,
   LoadTestFilter,
@@ -25,6 +28,8 @@ export type LoadTestChanges = Partial<
     | "tags"
     | "envId"
     | "locustClusterId"
+    | "agentPool"
+    | "defaultWorkers"
     | "targetUrl"
     | "scenarioId"
     | "defaultUsers"
@@ -46,6 +51,24 @@ export type RunChanges = Partial<
   Pick<LoadTestRun, "updatedAt" | "updatedBy">;
 
 export type LaunchChanges = Pick<LoadTestRun, "launchedAt" | "updatedAt" | "updatedBy">;
+
+/** What placing a run on a pool, and watching it there, changes (never its status: transitionRun does that). */
+export type PoolRunChanges = Partial<
+  Pick<LoadTestRun, "placement" | "warnings" | "waitingReason" | "masterEndpoint" | "workers" | "launchedAt">
+> &
+  Pick<LoadTestRun, "updatedAt" | "updatedBy">;
+
+/** A pool as stored: the hash of its enrollment token's secret (null: revoked), not its agents. */
+export type AgentPoolRecord = Omit<AgentPool, "agents" | "tokenState"> & { tokenHash: string | null };
+
+/** An agent as stored: what it last reported; whether it is connected is judged by who reads it. */
+export type AgentRecord = Omit<Agent, "connected" | "running"> & { instanceId: string; runs: AgentRunReport[] };
+
+export interface ScopeFilter {
+  accountId?: string | undefined;
+  orgId?: string | undefined;
+  projectId?: string | undefined;
+}
 
 /**
  * The entity store: tests, revisions and runs (the metrics time series is the metrics store's,
@@ -108,4 +131,22 @@ export interface Store {
 
   /** Moves the run's lastMetrics to `summary` unless a newer one (by timestamp) is there. */
   setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void>;
+
+  /**
+   * Changes a pool run's placement fields while it is active; with `unlaunched`, only while it is
+   * Pending and not yet launched (placing it). Undefined when that did not hold.
+   */
+  updatePoolRun(id: string, changes: PoolRunChanges, unlaunched: boolean): Promise<LoadTestRun | undefined>;
+
+  createAgentPool(pool: AgentPoolRecord): Promise<void>;
+  getAgentPool(id: string): Promise<AgentPoolRecord | undefined>;
+  /** Oldest first; at most 1,000. */
+  listAgentPools(filter: ScopeFilter): Promise<AgentPoolRecord[]>;
+  /** Sets (rotate) or clears (revoke) the token's hash. Undefined when the pool does not exist. */
+  setAgentPoolToken(id: string, tokenHash: string | null, at: number): Promise<AgentPoolRecord | undefined>;
+  /** Inserts or replaces the agent (by id; a pool's agent names are unique). */
+  saveAgent(agent: AgentRecord): Promise<void>;
+  getAgent(id: string): Promise<AgentRecord | undefined>;
+  /** The pools' agents, by pool then name. */
+  listAgents(poolIds: string[]): Promise<AgentRecord[]>;
 }

@@ -51,7 +51,7 @@ describe("MongoDB store upgrade", () => {
     const raw = new MongoClient(server.uri);
     try {
       const { test, revision } = makeLoadTest();
-      const { runCount: _c, thresholds: _th, autoStop: _a, ...oldTest } = test;
+      const { runCount: _c, thresholds: _th, autoStop: _a, agentPool: _p, defaultWorkers: _w, ...oldTest } = test;
       const runs = [0, 1, 2].map((i) => makeRun(test, { createdAt: test.createdAt + i, name: `run ${i}` }));
       const db = raw.db(database);
       await db.collection("script_revisions").insertOne({ _id: revision.id as never, ...revision });
@@ -61,7 +61,20 @@ describe("MongoDB store upgrade", () => {
         recentRuns: runs.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.createdAt })).reverse(),
       });
       for (const run of runs) {
-        const { number: _n, results: _r, autoStop: _s, ...old } = run;
+        const {
+          number: _n,
+          results: _r,
+          autoStop: _s,
+          agentPool: _p,
+          workers: _w,
+          minWorkers: _m,
+          labels: _l,
+          placement: _pl,
+          masterEndpoint: _e,
+          waitingReason: _wr,
+          warnings: _wa,
+          ...old
+        } = run;
         await db.collection("load_test_runs").insertOne({ _id: run.id as never, ...old });
       }
       const store = new MongoStore(server.uri, database);
@@ -80,6 +93,11 @@ describe("MongoDB store upgrade", () => {
       );
       const upgraded = await store.getRun(runs[0]?.id ?? "");
       assert.deepEqual([upgraded?.number, upgraded?.results, upgraded?.autoStop], [1, null, null]);
+      assert.deepEqual(
+        [upgraded?.agentPool, upgraded?.labels, upgraded?.placement, upgraded?.warnings, upgraded?.workers],
+        [null, {}, [], [], null],
+      );
+      assert.deepEqual([stored?.agentPool, stored?.defaultWorkers], [null, null]);
       assert.equal((await store.createRun(makeRun(test)))?.number, 4);
       await store.close();
     } finally {

@@ -20,12 +20,25 @@ import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { defined, ensureIndexes, isDuplicateKey } from "./mongoShared.js";
 import { mergeRecentRun, numberedRun, toRecentRun } from "../recentRuns.js";
 import { joinScopeCounts } from "../scopeCounts.js";
-import type { LaunchChanges, LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
+import type {
+  AgentPoolRecord,
+  AgentRecord,
+  LaunchChanges,
+  LoadTestChanges,
+  NewScriptRevision,
+  PageRequest,
+  PoolRunChanges,
+  RunChanges,
+  ScopeFilter,
+  Store,
+} from "../store.js";
 
 /** Documents keep the entity's `id` as `_id` too. */
 type LoadTestDoc = LoadTest & { _id: string };
 type RevisionDoc = ScriptRevision & { _id: string };
 type RunDoc = LoadTestRun & { _id: string };
+type PoolDoc = AgentPoolRecord & { _id: string };
+type AgentDoc = AgentRecord & { _id: string };
 interface LockDoc {
   _id: string;
   owner: string;
@@ -65,6 +78,8 @@ export class MongoStore implements Store {
   private readonly revisions: Collection<RevisionDoc>;
   private readonly runs: Collection<RunDoc>;
   private readonly locks: Collection<LockDoc>;
+  private readonly pools: Collection<PoolDoc>;
+  private readonly agents: Collection<AgentDoc>;
 
   constructor(uri: string, database: string) {
     this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
@@ -73,6 +88,8 @@ export class MongoStore implements Store {
     this.revisions = this.db.collection("script_revisions");
     this.runs = this.db.collection("load_test_runs");
     this.locks = this.db.collection("locks");
+    this.pools = this.db.collection("agent_pools");
+    this.agents = this.db.collection("agents");
   }
 
   async init(): Promise<void> {
@@ -98,6 +115,27 @@ export class MongoStore implements Store {
     await this.loadTests.updateMany({ thresholds: { $exists: false } }, { $set: { thresholds: [] } });
     await this.loadTests.updateMany({ autoStop: { $exists: false } }, { $set: { autoStop: DEFAULT_AUTO_STOP } });
     await this.runs.updateMany({ autoStop: { $exists: false } }, { $set: { autoStop: null } });
+    await ensureIndexes(this.agents, [{ key: { poolId: 1, name: 1 }, name: "pool_name_idx", unique: true }]);
+    // Runs and tests stored before agent pools.
+    await this.runs.updateMany(
+      { placement: { $exists: false } },
+      {
+        $set: {
+          agentPool: null,
+          workers: null,
+          minWorkers: null,
+          labels: {},
+          placement: [],
+          masterEndpoint: null,
+          waitingReason: null,
+          warnings: [],
+        },
+      },
+    );
+    await this.loadTests.updateMany(
+      { agentPool: { $exists: false } },
+      { $set: { agentPool: null, defaultWorkers: null } },
+    );
     // Tests stored before runs had numbers: their runs are numbered by creation, and their recent
     // runs listed again with the fields entries have now.
     const unnumbered = await this.loadTests
@@ -333,6 +371,61 @@ export class MongoStore implements Store {
       { _id: runId, $or: [{ lastMetrics: null }, { "lastMetrics.timestamp": { $lte: summary.timestamp } }] },
       { $set: { lastMetrics: summary } },
     );
+  }
+
+  async updatePoolRun(id: string, changes: PoolRunChanges, unlaunched: boolean): Promise<LoadTestRun | undefined> {
+    // Under the run's lock, as transitionRun reads and writes it.
+    return this.withLock(`run:${id}`, async () => {
+      const run = await this.runs.findOneAndUpdate(
+        unlaunched
+          ? { _id: id, status: "Pending", launchedAt: null }
+          : { _id: id, status: { $in: [...ACTIVE_STATUSES] } },
+        { $set: changes },
+        { returnDocument: "after" },
+      );
+      return withoutId(run);
+    });
+  }
+
+  async createAgentPool(pool: AgentPoolRecord): Promise<void> {
+    await this.pools.insertOne({ _id: pool.id, ...pool });
+  }
+
+  async getAgentPool(id: string): Promise<AgentPoolRecord | undefined> {
+    return (await this.pools.findOne({ _id: id }, HIDDEN)) ?? undefined;
+  }
+
+  async listAgentPools(filter: ScopeFilter): Promise<AgentPoolRecord[]> {
+    return this.pools
+      .find(defined({ accountId: filter.accountId, orgId: filter.orgId, projectId: filter.projectId }), HIDDEN)
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(1000)
+      .toArray();
+  }
+
+  async setAgentPoolToken(id: string, tokenHash: string | null, at: number): Promise<AgentPoolRecord | undefined> {
+    const pool = await this.pools.findOneAndUpdate(
+      { _id: id },
+      { $set: { tokenHash, tokenRotatedAt: at } },
+      { returnDocument: "after" },
+    );
+    return withoutId(pool);
+  }
+
+  async saveAgent(agent: AgentRecord): Promise<void> {
+    await this.agents.replaceOne({ _id: agent.id }, agent, { upsert: true });
+  }
+
+  async getAgent(id: string): Promise<AgentRecord | undefined> {
+    return (await this.agents.findOne({ _id: id }, HIDDEN)) ?? undefined;
+  }
+
+  async listAgents(poolIds: string[]): Promise<AgentRecord[]> {
+    if (poolIds.length === 0) return [];
+    return this.agents
+      .find({ poolId: { $in: poolIds } }, HIDDEN)
+      .sort({ poolId: 1, name: 1 })
+      .toArray();
   }
 
   /** Runs `section` while holding the named lock (a document whose unique `_id` only one writer can insert). */

@@ -1,7 +1,11 @@
 import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type {
+  AgentRunReport,
   AutoStop,
+  Labels,
+  PlacementEntry,
+  RunWarning,
   RecentRun,
   RunMetricsSummary,
   RunResults,
@@ -24,6 +28,8 @@ export const loadTests = sqliteTable(
     projectId: text("project_id").notNull(),
     envId: text("env_id"),
     locustClusterId: text("locust_cluster_id"),
+    agentPool: text("agent_pool"),
+    defaultWorkers: integer("default_workers"),
     targetUrl: text("target_url").notNull(),
     latestRevisionId: text("latest_revision_id").notNull(),
     latestRevisionNumber: integer("latest_revision_number").notNull(),
@@ -79,6 +85,23 @@ export const loadTestRuns = sqliteTable(
     envId: text("env_id"),
     scriptRevisionId: text("script_revision_id").notNull(),
     locustClusterId: text("locust_cluster_id"),
+    agentPool: text("agent_pool"),
+    workers: integer("workers"),
+    minWorkers: integer("min_workers"),
+    labels: text("labels", { mode: "json" })
+      .$type<Labels>()
+      .notNull()
+      .default(sql`'{}'`),
+    placement: text("placement", { mode: "json" })
+      .$type<PlacementEntry[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    masterEndpoint: text("master_endpoint"),
+    waitingReason: text("waiting_reason"),
+    warnings: text("warnings", { mode: "json" })
+      .$type<RunWarning[]>()
+      .notNull()
+      .default(sql`'[]'`),
     targetUsers: integer("target_users").notNull(),
     spawnRate: real("spawn_rate").notNull(),
     durationSeconds: integer("duration_seconds").notNull(),
@@ -186,4 +209,40 @@ export const runStats = sqliteTable(
     stats: text("stats", { mode: "json" }).$type<WindowStatsRecord>().notNull(),
   },
   (t) => [index("run_stats_test_idx").on(t.loadTestId)],
+);
+
+export const agentPools = sqliteTable(
+  "agent_pools",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    accountId: text("account_id").notNull(),
+    orgId: text("org_id").notNull(),
+    projectId: text("project_id").notNull(),
+    envId: text("env_id"),
+    /** SHA-256 of the enrollment token's secret; null: revoked. */
+    tokenHash: text("token_hash"),
+    tokenRotatedAt: integer("token_rotated_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [index("agent_pools_scope_idx").on(t.accountId, t.orgId, t.projectId, t.createdAt)],
+);
+
+export const agents = sqliteTable(
+  "agents",
+  {
+    id: text("id").primaryKey(),
+    poolId: text("pool_id").notNull(),
+    name: text("name").notNull(),
+    instanceId: text("instance_id").notNull(),
+    capacity: integer("capacity").notNull(),
+    labels: text("labels", { mode: "json" }).$type<Labels>().notNull(),
+    version: text("version").notNull(),
+    address: text("address").notNull(),
+    connectedAt: integer("connected_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    runs: text("runs", { mode: "json" }).$type<AgentRunReport[]>().notNull(),
+  },
+  (t) => [uniqueIndex("agents_pool_name_idx").on(t.poolId, t.name)],
 );

@@ -20,7 +20,7 @@ storeContract("SQLite file", () => {
   });
 });
 
-it("brings a file from before run numbers, results, test thresholds and auto-stop up to date", async () => {
+it("brings a file from before run numbers, results, test thresholds, auto-stop and agent pools up to date", async () => {
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-sqlite-old-"));
   const path = join(dir, "loadmgr.sqlite");
   try {
@@ -32,14 +32,19 @@ it("brings a file from before run numbers, results, test thresholds and auto-sto
     for (const run of runs) await store.createRun(run);
     await store.close();
 
-    // The file as 0007 left it: without 0008-0010's columns, its recent runs without their fields.
+    // The file as 0007 left it: without 0008-0011's columns and tables, its recent runs without their fields.
     const old = new Database(path);
     const entries = runs.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.createdAt }));
     old.exec(`
       ALTER TABLE load_test_runs DROP COLUMN number; ALTER TABLE load_test_runs DROP COLUMN results;
       ALTER TABLE load_test_runs DROP COLUMN auto_stop; ALTER TABLE load_tests DROP COLUMN run_count;
       ALTER TABLE load_tests DROP COLUMN thresholds; ALTER TABLE load_tests DROP COLUMN auto_stop;
-      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 3);`);
+      DROP TABLE agent_pools; DROP TABLE agents;
+      ALTER TABLE load_tests DROP COLUMN agent_pool; ALTER TABLE load_tests DROP COLUMN default_workers;
+      ${["agent_pool", "workers", "min_workers", "labels", "placement", "master_endpoint", "waiting_reason", "warnings"]
+        .map((c) => `ALTER TABLE load_test_runs DROP COLUMN ${c};`)
+        .join(" ")}
+      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 4);`);
     old.prepare("UPDATE load_tests SET recent_runs = ?").run(JSON.stringify(entries.reverse()));
     old.close();
 
@@ -58,6 +63,12 @@ it("brings a file from before run numbers, results, test thresholds and auto-sto
       ],
     );
     assert.deepEqual(await Promise.all(runs.map(async (r) => (await upgraded.getRun(r.id))?.number)), [1, 2, 3]);
+    assert.equal(stored?.agentPool, null);
+    const old0 = await upgraded.getRun(runs[0]?.id ?? "");
+    assert.deepEqual(
+      [old0?.agentPool, old0?.labels, old0?.placement, old0?.warnings, old0?.waitingReason],
+      [null, {}, [], [], null],
+    );
     // The next run goes on from there.
     assert.equal((await upgraded.createRun(makeRun(test)))?.number, 4);
     await upgraded.close();

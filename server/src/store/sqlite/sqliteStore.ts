@@ -18,10 +18,21 @@ import {
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { mergeRecentRun, numberedRun, toRecentRun } from "../recentRuns.js";
 import { joinScopeCounts } from "../scopeCounts.js";
-import type { LaunchChanges, LoadTestChanges, NewScriptRevision, PageRequest, RunChanges, Store } from "../store.js";
+import type {
+  AgentPoolRecord,
+  AgentRecord,
+  LaunchChanges,
+  LoadTestChanges,
+  NewScriptRevision,
+  PageRequest,
+  PoolRunChanges,
+  RunChanges,
+  ScopeFilter,
+  Store,
+} from "../store.js";
 import * as schema from "./schema.js";
 import { lazy, migrateSqliteFile, openSqliteFile } from "./sqliteFile.js";
-import { loadTestRuns, loadTests, scriptRevisions } from "./schema.js";
+import { agentPools, agents, loadTestRuns, loadTests, scriptRevisions } from "./schema.js";
 
 type Db = BetterSQLite3Database<typeof schema>;
 type SortedTable = typeof loadTests | typeof loadTestRuns;
@@ -350,5 +361,73 @@ export class SqliteStore implements Store {
 
   async setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void> {
     this.updateLastMetrics().run(JSON.stringify(summary), runId, summary.timestamp);
+  }
+
+  async updatePoolRun(id: string, changes: PoolRunChanges, unlaunched: boolean): Promise<LoadTestRun | undefined> {
+    return this.db
+      .update(loadTestRuns)
+      .set(changes)
+      .where(
+        and(
+          eq(loadTestRuns.id, id),
+          unlaunched
+            ? and(eq(loadTestRuns.status, "Pending"), isNull(loadTestRuns.launchedAt))
+            : inArray(loadTestRuns.status, [...ACTIVE_STATUSES]),
+        ),
+      )
+      .returning()
+      .get();
+  }
+
+  async createAgentPool(pool: AgentPoolRecord): Promise<void> {
+    this.db.insert(agentPools).values(pool).run();
+  }
+
+  async getAgentPool(id: string): Promise<AgentPoolRecord | undefined> {
+    return this.db.select().from(agentPools).where(eq(agentPools.id, id)).get();
+  }
+
+  async listAgentPools(filter: ScopeFilter): Promise<AgentPoolRecord[]> {
+    return this.db
+      .select()
+      .from(agentPools)
+      .where(
+        and(
+          filter.accountId !== undefined ? eq(agentPools.accountId, filter.accountId) : undefined,
+          filter.orgId !== undefined ? eq(agentPools.orgId, filter.orgId) : undefined,
+          filter.projectId !== undefined ? eq(agentPools.projectId, filter.projectId) : undefined,
+        ),
+      )
+      .orderBy(agentPools.createdAt, agentPools.id)
+      .limit(1000)
+      .all();
+  }
+
+  async setAgentPoolToken(id: string, tokenHash: string | null, at: number): Promise<AgentPoolRecord | undefined> {
+    return this.db
+      .update(agentPools)
+      .set({ tokenHash, tokenRotatedAt: at })
+      .where(eq(agentPools.id, id))
+      .returning()
+      .get();
+  }
+
+  async saveAgent(agent: AgentRecord): Promise<void> {
+    const { id, ...rest } = agent;
+    this.db.insert(agents).values(agent).onConflictDoUpdate({ target: agents.id, set: rest }).run();
+  }
+
+  async getAgent(id: string): Promise<AgentRecord | undefined> {
+    return this.db.select().from(agents).where(eq(agents.id, id)).get();
+  }
+
+  async listAgents(poolIds: string[]): Promise<AgentRecord[]> {
+    if (poolIds.length === 0) return [];
+    return this.db
+      .select()
+      .from(agents)
+      .where(inArray(agents.poolId, poolIds))
+      .orderBy(agents.poolId, agents.name)
+      .all();
   }
 }

@@ -1,0 +1,313 @@
+"""The agent that dials out: `loadmgr-locust agent --server URL --token TOKEN`.
+
+It holds one outbound connection to the server (an HTTP long poll: POST /v1/internal/agents/sync),
+reporting its capacity, labels and what it runs, and receiving what it should run: a run's master or
+some of its workers. The server never connects to it. The answer is declarative (every run this
+agent should hold), so a lost answer or a reconnect changes nothing: the next one sets it right.
+Runs are started with the same supervisor as on the server's host (`loadmgr-locust run-dir`), each
+in its own process group, so they outlive a short loss of the server: the agent retries with backoff
+and keeps them running meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from . import __version__
+from .agent import log_tail
+from .sandbox import kill_recorded_cgroup
+
+logger = logging.getLogger("loadmgr.agent")
+
+#: How long the server may hold a call (the agent's heartbeat is at most this far apart).
+WAIT_MS = 5000
+BACKOFF_MAX_S = 10.0
+#: Runs this agent held and has let go of are never started again (the server may still list one briefly).
+FORGET_AFTER_S = 600
+#: A run that ended is asked to stop (its master writes Locust's CSVs, its workers quit); killed after this.
+RELEASE_GRACE_S = 15
+
+
+class AgentExit(Exception):
+    """The agent must stop: its token was revoked, or another agent has its name."""
+
+
+@dataclass
+class HeldRun:
+    run_id: str
+    role: str
+    processes: int
+    run_dir: str
+    process: subprocess.Popen
+    stop_requested: bool = False
+    killed: bool = False
+    released_at: Optional[float] = None
+    terminated_at: Optional[float] = None
+    report_cache: Dict[str, Any] = field(default_factory=dict)
+
+
+def local_address(server_url: str) -> str:
+    """The address of the interface this host reaches the server through (where its pool peers reach it too)."""
+    parsed = urllib.parse.urlparse(server_url)
+    host = parsed.hostname or "127.0.0.1"
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect((host, port))
+            return str(sock.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+def parse_labels(text: str) -> Dict[str, str]:
+    labels: Dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--labels: {pair!r} is not key=value")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+class DialOutAgent:
+    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str) -> None:
+        self.server = server.rstrip("/")
+        self.token = token
+        self.name = name
+        self.capacity = capacity
+        self.labels = labels
+        self.runs_dir = os.path.abspath(runs_dir)
+        self.address = address
+        self.instance_id = uuid.uuid4().hex
+        self.runs: Dict[str, HeldRun] = {}
+        self.stopping = False
+        os.makedirs(self.runs_dir, exist_ok=True)
+
+    # -- the connection ---------------------------------------------------------------------------
+
+    def serve(self) -> int:
+        backoff = 0.5
+        connected = False
+        while not self.stopping:
+            try:
+                answer = self._sync()
+            except AgentExit as exit_:
+                logger.error("%s", exit_)
+                self.kill_all()
+                return 3
+            except (OSError, urllib.error.URLError, ValueError) as error:
+                if connected:
+                    logger.warning("lost the server (%s); its runs go on here; retrying", error)
+                connected = False
+                time.sleep(backoff * (0.5 + random.random()))
+                backoff = min(BACKOFF_MAX_S, backoff * 2)
+                continue
+            if not connected:
+                logger.info("connected to %s as %s (agent %s, capacity %d)", self.server, self.name, answer.get("agentId"), self.capacity)
+                connected = True
+            backoff = 0.5
+            self.reconcile(answer.get("assignments") or [])
+        self.kill_all()
+        return 0
+
+    def _sync(self) -> Dict[str, Any]:
+        body = json.dumps(
+            {
+                "name": self.name,
+                "instanceId": self.instance_id,
+                "capacity": self.capacity,
+                "labels": self.labels,
+                "version": __version__,
+                "address": self.address,
+                "runs": self.reports(),
+                "waitMs": WAIT_MS,
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{self.server}/v1/internal/agents/sync",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=WAIT_MS / 1000 + 15) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            detail = error.read()[:500].decode("utf-8", "replace")
+            if error.code == 401:
+                raise AgentExit(f"the server refused this agent's token: {detail}") from error
+            if error.code == 409:
+                raise AgentExit(f"the server refused this agent: {detail}") from error
+            raise OSError(f"the server answered {error.code}: {detail}") from error
+
+    # -- the runs ---------------------------------------------------------------------------------
+
+    def reports(self) -> List[Dict[str, Any]]:
+        reports = []
+        now = time.monotonic()
+        for key, held in list(self.runs.items()):
+            if held.released_at is not None and now - held.released_at > FORGET_AFTER_S:
+                del self.runs[key]
+                continue
+            if held.released_at is not None:
+                continue
+            reports.append(self.describe(held))
+        return reports
+
+    def describe(self, held: HeldRun) -> Dict[str, Any]:
+        report: Dict[str, Any] = {"runId": held.run_id, "role": held.role, "processes": held.processes}
+        code = held.process.poll()
+        if held.stop_requested:
+            report["stopRequested"] = True
+        if held.role == "master":
+            try:
+                with open(os.path.join(held.run_dir, "master.json"), encoding="utf-8") as handle:
+                    report["masterPort"] = int(json.load(handle)["port"])
+            except (OSError, ValueError, KeyError):
+                pass
+        if code is None:
+            report["state"] = "running"
+            return report
+        if not held.report_cache:
+            exit_info: Dict[str, Any] = {}
+            try:
+                with open(os.path.join(held.run_dir, "exit.json"), encoding="utf-8") as handle:
+                    exit_info = json.load(handle)
+            except (OSError, ValueError):
+                exit_info = {"exitCode": code if code >= 0 else None, "signal": signal.Signals(-code).name if code < 0 else None}
+            held.report_cache = {
+                "exitCode": exit_info.get("exitCode"),
+                "signal": exit_info.get("signal"),
+                "logTail": log_tail(os.path.join(held.run_dir, "locust.log"), 4000),
+                **({"limit": str(exit_info["message"])[:500]} if isinstance(exit_info.get("message"), str) else {}),
+            }
+        report.update(state="exited", **held.report_cache)
+        return report
+
+    def reconcile(self, assignments: List[Dict[str, Any]]) -> None:
+        # A run's master and some of its workers may share an agent: each part is held apart.
+        wanted = {_key(a["runId"], a["role"]): a for a in assignments}
+        for key, assignment in wanted.items():
+            held = self.runs.get(key)
+            if held is None:
+                if assignment.get("spec") is not None:
+                    self.start(assignment)
+                continue
+            if assignment.get("stop") and not held.stop_requested and held.process.poll() is None:
+                held.stop_requested = True
+                logger.info("run %s: stopping its %s", held.run_id, held.role)
+                _signal_group(held.process.pid, signal.SIGTERM, only_leader=True)
+        now = time.monotonic()
+        for key, held in self.runs.items():
+            if key in wanted or held.released_at is not None:
+                continue
+            # The run ended (or was taken from this agent): whatever is left of it goes, gracefully first.
+            if held.process.poll() is None:
+                if held.terminated_at is None:
+                    logger.info("run %s has ended: stopping what is left of its %s", held.run_id, held.role)
+                    held.terminated_at = now
+                    held.stop_requested = True
+                    _signal_group(held.process.pid, signal.SIGTERM, only_leader=True)
+                    continue
+                if now - held.terminated_at < RELEASE_GRACE_S:
+                    continue
+                logger.warning("run %s: its %s did not stop within %d s; killing it", held.run_id, held.role, RELEASE_GRACE_S)
+                self.kill(held)
+            held.released_at = now
+
+    def start(self, assignment: Dict[str, Any]) -> None:
+        spec = dict(assignment["spec"])
+        run_id = str(spec["runId"])
+        if not run_id.replace("-", "").isalnum() or len(run_id) > 64:
+            logger.error("refusing a run id with unexpected characters: %r", run_id)
+            return
+        role = str(assignment["role"])
+        run_dir = os.path.join(self.runs_dir, run_id if role == "master" else f"{run_id}.workers")
+        os.makedirs(run_dir, mode=0o700, exist_ok=True)
+        token = str(spec.pop("ingestToken", ""))
+        # The plugin reports to the server as this agent reaches it.
+        spec["ingestUrl"] = self.server
+        with open(os.path.join(run_dir, "spec.json"), "w", encoding="utf-8") as handle:
+            json.dump(spec, handle)
+        log = open(os.path.join(run_dir, "locust.log"), "ab")
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "loadmgr_locust", "run-dir", run_dir],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "LOADMGR_INGEST_TOKEN": token},
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        self.runs[_key(run_id, role)] = HeldRun(run_id, role, int(assignment["processes"]), run_dir, process)
+        logger.info("run %s: started its %s (%d process%s, pid %d)", run_id, assignment["role"], assignment["processes"], "" if assignment["processes"] == 1 else "es", process.pid)
+
+    def kill(self, held: HeldRun) -> None:
+        held.killed = True
+        _signal_group(held.process.pid, signal.SIGKILL)
+        # A sandbox killed while it was being set up can leave a process outside the group: its cgroup has it.
+        kill_recorded_cgroup(held.run_dir)
+        try:
+            held.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def kill_all(self) -> None:
+        for held in self.runs.values():
+            if held.process.poll() is None:
+                self.kill(held)
+
+
+def _key(run_id: str, role: str) -> str:
+    return f"{run_id}/{role}"
+
+
+def _signal_group(pid: int, signum: int, only_leader: bool = False) -> None:
+    try:
+        if only_leader:
+            os.kill(pid, signum)
+        else:
+            os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str]) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.umask(0o077)  # run files are for this user alone
+    agent = DialOutAgent(
+        server,
+        token,
+        name or socket.gethostname(),
+        capacity or os.cpu_count() or 1,
+        parse_labels(labels),
+        runs_dir,
+        address or local_address(server),
+    )
+
+    def on_term(_signum: int, _frame: Any) -> None:
+        agent.stopping = True
+        agent.kill_all()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    logger.info("loadmgr agent %s: %s, capacity %d, address %s, dialing %s", __version__, agent.name, agent.capacity, agent.address, agent.server)
+    sys.exit(agent.serve())

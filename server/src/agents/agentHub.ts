@@ -1,0 +1,272 @@
+import {
+  isTerminal,
+  type Agent,
+  type AgentAssignment,
+  type AgentPool,
+  type AgentRunReport,
+  type AgentSyncInput,
+  type AgentSyncOutput,
+  type LoadTestRun,
+} from "@loadmgr/shared";
+import type { Config } from "../config.js";
+import { AppError } from "../errors.js";
+import { newId } from "../ids.js";
+import { runStatusChannel, type Channel, type LiveBus, type Unsubscribe } from "../live/liveBus.js";
+import type { Logger } from "../logger.js";
+import type { SandboxStatus } from "../runners/sandbox.js";
+import type { RunService } from "../runs/runService.js";
+import type { RunTokens } from "../runs/runTokens.js";
+import type { AgentPoolRecord, AgentRecord, Store } from "../store/store.js";
+import { poolIdOf, secretMatches } from "./poolTokens.js";
+
+/** A pool's token changed (rotated or revoked): its agents' held calls answer at once. */
+export const agentPoolChannel = "agent-pools" as Channel<{ poolId: string }>;
+
+export interface AgentHubDeps {
+  config: Config;
+  store: Store;
+  runs: RunService;
+  live: LiveBus;
+  logger: Logger;
+  tokens: RunTokens;
+  sandbox: SandboxStatus;
+  now: () => number;
+}
+
+/** How long an agent may go unheard before it counts as disconnected: 3 metrics intervals + 10 s unless configured. */
+export function agentSilenceMs(config: Config): number {
+  return (config.agents.silenceSec ?? 3 * config.runner.metricsIntervalSec + 10) * 1000;
+}
+
+/** An agent as the API shows it. */
+export function agentView(record: AgentRecord, activeRuns: LoadTestRun[], now: number, silenceMs: number): Agent {
+  const running: Agent["running"] = [];
+  for (const run of activeRuns) {
+    for (const entry of run.placement) {
+      if (entry.agentId === record.id && entry.lostAt === null) {
+        running.push({ runId: run.id, role: entry.role, processes: entry.processes });
+      }
+    }
+  }
+  const { instanceId: _instance, runs: _runs, ...rest } = record;
+  return { ...rest, connected: now - record.lastSeenAt < silenceMs, running };
+}
+
+export function poolView(pool: AgentPoolRecord, agents: Agent[]): AgentPool {
+  const { tokenHash, ...rest } = pool;
+  return { ...rest, tokenState: tokenHash === null ? "revoked" : "active", agents };
+}
+
+/**
+ * The server's side of the agents' one outbound connection: each agent calls `sync` in a loop (an
+ * HTTP long poll), reporting what it runs and receiving what it should run. The answer is
+ * declarative (every run the agent should hold, and whether to stop it), so a lost answer, a
+ * reconnect or a restarted server changes nothing: the next call sets it right. The store is the
+ * record; a call is held until something for the agent changes (a run placed on it, stopped or
+ * ended, its token revoked) or `waitMs` passes, which is also the agent's heartbeat.
+ */
+export class AgentHub {
+  private readonly waiting = new Map<string, { poolId: string; wake: () => void }>();
+  private unsubscribe: Unsubscribe[] = [];
+  private closed = false;
+
+  constructor(private readonly deps: AgentHubDeps) {}
+
+  async start(): Promise<void> {
+    const { live } = this.deps;
+    this.unsubscribe.push(
+      await live.subscribe(runStatusChannel, (run) => {
+        for (const entry of run.placement) this.waiting.get(entry.agentId)?.wake();
+      }),
+      await live.subscribe(agentPoolChannel, ({ poolId }) => {
+        for (const waiter of this.waiting.values()) if (waiter.poolId === poolId) waiter.wake();
+      }),
+    );
+  }
+
+  /** Answers every held call (the server is going away; agents call again, here or elsewhere). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const waiter of this.waiting.values()) waiter.wake();
+    await Promise.all(this.unsubscribe.map((u) => u()));
+    this.unsubscribe = [];
+  }
+
+  /** The pool whose token this is; 401 for anything else, a revoked or rotated token included. */
+  async authenticate(token: string | undefined): Promise<AgentPoolRecord> {
+    const parsed = token === undefined ? undefined : poolIdOf(token);
+    const pool = parsed === undefined ? undefined : await this.deps.store.getAgentPool(parsed.poolId);
+    if (parsed === undefined || pool === undefined || !secretMatches(parsed.secret, pool.tokenHash)) {
+      throw new AppError(
+        "UNAUTHORIZED",
+        pool?.tokenHash === null
+          ? `the enrollment token of agent pool ${pool.name} has been revoked`
+          : "missing or wrong agent pool enrollment token",
+      );
+    }
+    return pool;
+  }
+
+  async sync(token: string | undefined, input: AgentSyncInput): Promise<AgentSyncOutput> {
+    const { store, now } = this.deps;
+    const pool = await this.authenticate(token);
+    const silenceMs = agentSilenceMs(this.deps.config);
+    const existing = (await store.listAgents([pool.id])).find((a) => a.name === input.name);
+    const sameProcess = existing?.instanceId === input.instanceId;
+    if (existing !== undefined && !sameProcess && now() - existing.lastSeenAt < silenceMs) {
+      throw new AppError(
+        "AGENT_NAME_TAKEN",
+        `an agent named ${input.name} is already connected to pool ${pool.name}; give this one another --name`,
+        "name",
+      );
+    }
+    const connected = existing !== undefined && sameProcess && now() - existing.lastSeenAt < silenceMs;
+    const agent: AgentRecord = {
+      id: existing?.id ?? newId(now()),
+      poolId: pool.id,
+      name: input.name,
+      instanceId: input.instanceId,
+      capacity: input.capacity,
+      labels: input.labels,
+      version: input.version,
+      address: input.address,
+      connectedAt: connected ? existing.connectedAt : now(),
+      lastSeenAt: now(),
+      runs: input.runs,
+    };
+    await store.saveAgent(agent);
+    if (!connected) {
+      this.deps.logger.info(
+        { agentId: agent.id, pool: pool.name, name: agent.name, capacity: agent.capacity, address: agent.address },
+        "agent connected",
+      );
+    }
+    await this.recordMasterPorts(agent, input.runs);
+
+    const deadline = now() + input.waitMs;
+    for (;;) {
+      const assignments = await this.assignmentsFor(agent);
+      if (this.closed || now() >= deadline || !inStep(assignments, input.runs)) {
+        return { agentId: agent.id, assignments };
+      }
+      await this.waitForChange(agent, deadline - now());
+      // A rotated or revoked token ends the call (and the agent's connection) at once.
+      await this.authenticate(token);
+    }
+  }
+
+  /** A master's agent reports the port its workers are to reach; the run records host:port. */
+  private async recordMasterPorts(agent: AgentRecord, reports: AgentRunReport[]): Promise<void> {
+    for (const report of reports) {
+      if (report.role !== "master" || report.masterPort === undefined || report.state !== "running") continue;
+      const run = await this.deps.store.getRun(report.runId);
+      if (run === undefined || run.masterEndpoint !== null || isTerminal(run.status)) continue;
+      const master = run.placement.find((e) => e.role === "master");
+      if (master?.agentId !== agent.id) continue;
+      const endpoint = `${agent.address.includes(":") ? `[${agent.address}]` : agent.address}:${report.masterPort}`;
+      await this.deps.runs.updatePlacement(run.id, { masterEndpoint: endpoint });
+      this.deps.logger.info({ runId: run.id, endpoint, agent: agent.name }, "run's master listens for its workers");
+    }
+  }
+
+  /** Every run the agent should hold processes of, as it should hold them. */
+  private async assignmentsFor(agent: AgentRecord): Promise<AgentAssignment[]> {
+    const active = await this.deps.store.listActiveRuns();
+    const held = new Set(agent.runs.map((r) => `${r.runId}/${r.role}`));
+    const assignments: AgentAssignment[] = [];
+    for (const run of active) {
+      if (run.launchedAt === null) continue;
+      for (const entry of run.placement) {
+        if (entry.agentId !== agent.id || entry.lostAt !== null) continue;
+        // Workers start once their master listens (they are told where).
+        if (entry.role === "worker" && run.masterEndpoint === null) continue;
+        const assignment: AgentAssignment = {
+          runId: run.id,
+          role: entry.role,
+          processes: entry.processes,
+          stop: entry.role === "master" && run.status === "Stopping",
+        };
+        if (!held.has(`${run.id}/${entry.role}`)) {
+          const spec = await this.specFor(run, entry.role, entry.processes);
+          if (spec === undefined) continue;
+          assignment.spec = spec;
+        }
+        assignments.push(assignment);
+      }
+    }
+    return assignments;
+  }
+
+  /** What the agent's supervisor needs to start its share of the run (the ingest token: the master's only). */
+  private async specFor(
+    run: LoadTestRun,
+    role: "master" | "worker",
+    processes: number,
+  ): Promise<Record<string, unknown> | undefined> {
+    const { store, tokens, config, sandbox } = this.deps;
+    const [revision, test] = await Promise.all([
+      store.getScriptRevision(run.loadTestId, run.scriptRevisionId),
+      store.getLoadTest(run.loadTestId),
+    ]);
+    if (revision === undefined || test === undefined) return undefined;
+    const common = {
+      runId: run.id,
+      role,
+      scriptContent: revision.scriptContent,
+      runSecret: tokens.workerSecret(run.id),
+      // An agent host sandboxes its runs itself, and fails closed where it cannot.
+      sandbox: sandbox.mode === "on",
+      limits: config.runner.limits,
+    };
+    if (role === "worker") {
+      const endpoint = run.masterEndpoint ?? "";
+      const colon = endpoint.lastIndexOf(":");
+      return {
+        ...common,
+        workers: processes,
+        masterHost: endpoint.slice(0, colon).replace(/^\[|\]$/g, ""),
+        masterPort: Number(endpoint.slice(colon + 1)),
+      };
+    }
+    return {
+      ...common,
+      targetUrl: test.targetUrl,
+      users: run.targetUsers,
+      spawnRate: run.spawnRate,
+      durationSeconds: run.durationSeconds,
+      intervalSec: config.runner.metricsIntervalSec,
+      expectWorkers: run.workers ?? 1,
+      ingestToken: tokens.issue(run.id),
+    };
+  }
+
+  private waitForChange(agent: AgentRecord, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.waiting.get(agent.id)?.wake === done) this.waiting.delete(agent.id);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      // One held call per agent: an older one (a connection the agent gave up on) answers now.
+      const previous = this.waiting.get(agent.id);
+      this.waiting.set(agent.id, { poolId: agent.poolId, wake: done });
+      previous?.wake();
+      if (this.closed) done();
+    });
+  }
+}
+
+/** Whether the agent already does what the assignments say: nothing new to start, stop or kill. */
+function inStep(assignments: AgentAssignment[], reports: AgentRunReport[]): boolean {
+  const key = (x: { runId: string; role: string }): string => `${x.runId}/${x.role}`;
+  const reported = new Map(reports.map((r) => [key(r), r]));
+  for (const a of assignments) {
+    const report = reported.get(key(a));
+    if (report === undefined) return false;
+    if (a.stop && report.state === "running" && report.stopRequested !== true) return false;
+  }
+  const wanted = new Set(assignments.map(key));
+  // Processes of a run no longer wanted that the agent is already winding down count as in step.
+  return reports.every((r) => r.state !== "running" || wanted.has(key(r)) || r.stopRequested === true);
+}

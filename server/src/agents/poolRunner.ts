@@ -1,0 +1,136 @@
+import type { LoadTestRun, PlacementEntry } from "@loadmgr/shared";
+import type { Config } from "../config.js";
+import type { Runner, RunnerState } from "../runners/runner.js";
+import type { AgentRecord, Store } from "../store/store.js";
+import { agentSilenceMs } from "./agentHub.js";
+import { place, usedSlots } from "./placement.js";
+
+export type PlaceOutcome =
+  | { placed: true; placement: PlacementEntry[]; workers: number }
+  | { placed: false; waitingReason: string }
+  | { placed: false; failure: string };
+
+/** A worker entry that went, and why. */
+export interface LostWorkers {
+  entry: PlacementEntry;
+  why: string;
+}
+
+/**
+ * Runs on an agent pool, as the lifecycle sees them. Nothing here calls an agent: agents call in
+ * (AgentHub), and what they last reported is in the store. Placing writes the run's placement, the
+ * hub hands it to the agents; a stop is the run's Stopping status, a kill its end (an agent kills
+ * whatever it holds of a run that is no longer active).
+ */
+export class PoolRunner implements Runner {
+  private readonly silenceMs: number;
+
+  constructor(private readonly deps: { store: Store; config: Config; now: () => number }) {
+    this.silenceMs = agentSilenceMs(deps.config);
+  }
+
+  start(): Promise<void> {
+    return Promise.reject(new Error("pool runs are placed (RunLifecycle.startOnPool), not started"));
+  }
+
+  /** The Stopping status (already stored) is what the master's agent acts on. */
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The run's end (which follows) is what every agent acts on. */
+  kill(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The run's master, as its agent last reported it. */
+  async inspect(runId: string): Promise<RunnerState> {
+    const { store, now } = this.deps;
+    const run = await store.getRun(runId);
+    const master = run?.placement.find((e) => e.role === "master");
+    if (run === undefined || master === undefined) return { state: "unknown" };
+    const agent = await store.getAgent(master.agentId);
+    if (agent === undefined) return { state: "unknown" };
+    const silent = now() - agent.lastSeenAt;
+    if (silent >= this.silenceMs) {
+      return {
+        state: "unreachable",
+        error: `agent ${agent.name}, which holds the run's master, has not called in for ${Math.round(silent / 1000)} s`,
+      };
+    }
+    const report = agent.runs.find((r) => r.runId === runId && r.role === "master");
+    if (report === undefined) {
+      // Placed, and its agent has not taken it yet (it calls in every few seconds).
+      return now() - (run.launchedAt ?? run.createdAt) < this.silenceMs ? { state: "running" } : { state: "unknown" };
+    }
+    if (report.state === "running") return { state: "running" };
+    return {
+      state: "exited",
+      exitCode: report.exitCode ?? null,
+      signal: report.signal ?? null,
+      logTail: report.logTail ?? "",
+      ...(report.limit !== undefined ? { limit: report.limit } : {}),
+    };
+  }
+
+  /**
+   * Where the run goes now, or why it waits: connected agents of its pool with its labels, by free
+   * slots; runs of a pool start in the order they were created.
+   */
+  async place(run: LoadTestRun, active: LoadTestRun[]): Promise<PlaceOutcome> {
+    const { store, config, now } = this.deps;
+    const pool = run.agentPool === null ? undefined : await store.getAgentPool(run.agentPool);
+    if (pool === undefined) return { placed: false, failure: `agent pool ${run.agentPool ?? ""} no longer exists` };
+    const earlier = active.filter(
+      (r) =>
+        r.agentPool === pool.id &&
+        r.status === "Pending" &&
+        r.launchedAt === null &&
+        (r.createdAt < run.createdAt || (r.createdAt === run.createdAt && r.id < run.id)),
+    ).length;
+    if (earlier > 0) {
+      return {
+        placed: false,
+        waitingReason: `waiting behind ${earlier} earlier run${earlier === 1 ? "" : "s"} in pool ${pool.name}`,
+      };
+    }
+    const used = usedSlots(active);
+    const candidates = (await store.listAgents([pool.id]))
+      .filter((a) => now() - a.lastSeenAt < this.silenceMs)
+      .map((a) => ({ id: a.id, name: a.name, labels: a.labels, free: a.capacity - (used.get(a.id) ?? 0) }));
+    const request = { workers: run.workers, labels: run.labels, maxWorkers: config.agents.maxWorkersPerRun };
+    const result = place(pool.name, request, candidates);
+    const least = run.minWorkers ?? 1;
+    if (result.placed && result.workers < least) return place(pool.name, { ...request, workers: least }, candidates);
+    return result;
+  }
+
+  /** The run's worker entries whose agent went silent or whose processes ended while the run goes on. */
+  async lostWorkers(run: LoadTestRun): Promise<LostWorkers[]> {
+    const entries = run.placement.filter((e) => e.role === "worker" && e.lostAt === null);
+    if (entries.length === 0) return [];
+    const agents = new Map<string, AgentRecord>();
+    for (const entry of entries) {
+      const agent = await this.deps.store.getAgent(entry.agentId);
+      if (agent !== undefined) agents.set(agent.id, agent);
+    }
+    const lost: LostWorkers[] = [];
+    for (const entry of entries) {
+      const agent = agents.get(entry.agentId);
+      const silent = agent === undefined ? Infinity : this.deps.now() - agent.lastSeenAt;
+      const report = agent?.runs.find((r) => r.runId === run.id && r.role === "worker");
+      if (silent >= this.silenceMs) {
+        lost.push({ entry, why: `agent ${entry.agentName} has not called in for ${Math.round(silent / 1000)} s` });
+      } else if (report?.state === "exited") {
+        const how = report.signal ? `were killed (${report.signal})` : `exited with code ${report.exitCode ?? "?"}`;
+        lost.push({ entry, why: `the worker processes on agent ${entry.agentName} ${how}` });
+      }
+    }
+    return lost;
+  }
+}
+
+/** Worker processes a run still has. */
+export function remainingWorkers(run: Pick<LoadTestRun, "placement">): number {
+  return run.placement.filter((e) => e.role === "worker" && e.lostAt === null).reduce((sum, e) => sum + e.processes, 0);
+}

@@ -1,0 +1,168 @@
+import { z } from "zod";
+import {
+  agentPoolSchema,
+  agentPoolWithTokenSchema,
+  agentSyncInputSchema,
+  agentSyncOutputSchema,
+  createAgentPoolInputSchema,
+  entityIdSchema,
+  scopeIdSchema,
+  type AgentPool,
+} from "@loadmgr/shared";
+import { agentPoolChannel, agentSilenceMs, agentView, poolView } from "../agents/agentHub.js";
+import { newPoolToken } from "../agents/poolTokens.js";
+import { inScope, scopeFilter } from "../auth.js";
+import type { Context } from "../context.js";
+import { actorOf, checkWritableScope, type AuthedContext } from "../domain/access.js";
+import { notFound } from "../errors.js";
+import { newId } from "../ids.js";
+import type { AgentPoolRecord } from "../store/store.js";
+import { authedProcedure, editorProcedure, publicProcedure, router } from "../trpc.js";
+
+const TAGS = ["agent pools"];
+
+/** The pools with their agents, as the API shows them. */
+async function withAgents(ctx: Context, pools: AgentPoolRecord[]): Promise<AgentPool[]> {
+  const [agents, active] = await Promise.all([
+    ctx.store.listAgents(pools.map((p) => p.id)),
+    ctx.store.listActiveRuns(),
+  ]);
+  const now = ctx.now();
+  const silenceMs = agentSilenceMs(ctx.config);
+  return pools.map((pool) =>
+    poolView(
+      pool,
+      agents.filter((a) => a.poolId === pool.id).map((a) => agentView(a, active, now, silenceMs)),
+    ),
+  );
+}
+
+async function poolInScope(ctx: AuthedContext, id: string): Promise<AgentPoolRecord> {
+  const pool = await ctx.store.getAgentPool(id);
+  if (pool === undefined || !inScope(ctx.principal, pool)) throw notFound("AGENT_POOL", id);
+  return pool;
+}
+
+/** A new enrollment token for the pool: the old one stops working, and its agents' calls end now. */
+async function replaceToken(ctx: Context, pool: AgentPoolRecord, revoke: boolean) {
+  const fresh = revoke ? undefined : newPoolToken(pool.id);
+  const updated = await ctx.store.setAgentPoolToken(pool.id, fresh?.hash ?? null, ctx.now());
+  if (updated === undefined) throw notFound("AGENT_POOL", pool.id);
+  await ctx.live.publish(agentPoolChannel, { poolId: pool.id });
+  ctx.logger.info(
+    { poolId: pool.id, pool: pool.name },
+    revoke ? "agent pool token revoked" : "agent pool token rotated",
+  );
+  const [view] = await withAgents(ctx, [updated]);
+  return { view: view as AgentPool, token: fresh?.token };
+}
+
+export const agentPoolsRouter = router({
+  create: editorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/agent-pools",
+        tags: TAGS,
+        summary: "Create an agent pool; the answer holds its enrollment token, shown this once",
+      },
+    })
+    .input(createAgentPoolInputSchema)
+    .output(agentPoolWithTokenSchema)
+    .mutation(async ({ ctx, input }) => {
+      const now = ctx.now();
+      const id = newId(now);
+      const { token, hash } = newPoolToken(id);
+      const pool: AgentPoolRecord = {
+        id,
+        name: input.name,
+        accountId: input.accountId,
+        orgId: input.orgId,
+        projectId: input.projectId,
+        envId: input.envId ?? null,
+        tokenHash: hash,
+        tokenRotatedAt: now,
+        createdAt: now,
+        createdBy: actorOf(ctx, input.createdBy, "createdBy"),
+      };
+      checkWritableScope(ctx.principal, pool);
+      await ctx.store.createAgentPool(pool);
+      ctx.logger.info({ poolId: id, pool: pool.name }, "agent pool created");
+      return { ...poolView(pool, []), token };
+    }),
+
+  list: authedProcedure
+    .meta({
+      openapi: { method: "GET", path: "/v1/agent-pools", tags: TAGS, summary: "List agent pools with their agents" },
+    })
+    .input(
+      z
+        .strictObject({
+          accountId: scopeIdSchema.optional(),
+          orgId: scopeIdSchema.optional(),
+          projectId: scopeIdSchema.optional(),
+        })
+        .optional(),
+    )
+    .output(z.object({ items: z.array(agentPoolSchema) }))
+    .query(async ({ ctx, input }) => {
+      const filter = scopeFilter(ctx.principal, input ?? {});
+      if (filter === undefined) return { items: [] };
+      return { items: await withAgents(ctx, await ctx.store.listAgentPools(filter)) };
+    }),
+
+  get: authedProcedure
+    .meta({
+      openapi: { method: "GET", path: "/v1/agent-pools/{id}", tags: TAGS, summary: "Get a pool and its agents" },
+    })
+    .input(z.strictObject({ id: entityIdSchema }))
+    .output(agentPoolSchema)
+    .query(async ({ ctx, input }) => {
+      const [pool] = await withAgents(ctx, [await poolInScope(ctx, input.id)]);
+      return pool as AgentPool;
+    }),
+
+  rotateToken: editorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/agent-pools/{id}/token",
+        tags: TAGS,
+        summary: "Give the pool a new enrollment token (shown this once); agents on the old one are disconnected",
+      },
+    })
+    .input(z.strictObject({ id: entityIdSchema }))
+    .output(agentPoolWithTokenSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { view, token } = await replaceToken(ctx, await poolInScope(ctx, input.id), false);
+      return { ...view, token: token ?? "" };
+    }),
+
+  revokeToken: editorProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/v1/agent-pools/{id}/token",
+        tags: TAGS,
+        summary: "Revoke the pool's enrollment token: every agent is disconnected at once, none may join",
+      },
+    })
+    .input(z.strictObject({ id: entityIdSchema }))
+    .output(agentPoolSchema)
+    .mutation(async ({ ctx, input }) => (await replaceToken(ctx, await poolInScope(ctx, input.id), true)).view),
+
+  sync: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/internal/agents/sync",
+        tags: ["internal: agents"],
+        protect: false,
+        summary:
+          "An agent reports what it runs and receives what it should run (held until something changes; its heartbeat)",
+      },
+    })
+    .input(agentSyncInputSchema)
+    .output(agentSyncOutputSchema)
+    .mutation(({ ctx, input }) => ctx.agents.sync(ctx.bearerToken, input)),
+});

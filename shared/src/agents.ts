@@ -1,0 +1,133 @@
+import { z } from "zod";
+import { actorSchema, entityIdSchema, scopeIdSchema, timestampSchema } from "./fields.js";
+
+/** Labels an agent carries and a run may ask for: `region=eu`, `size=large`. */
+export const labelsSchema = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(/^[A-Za-z0-9._-]+$/, "a label key has letters, digits and . _ - only"),
+    z.string().max(63),
+  )
+  .refine((labels) => Object.keys(labels).length <= 20, "at most 20 labels");
+export type Labels = z.infer<typeof labelsSchema>;
+
+/** The most Locust worker processes one run may ask for. */
+export const MAX_RUN_WORKERS = 1000;
+
+/** What an agent reports of one run's processes on its host. */
+export const agentRunReportSchema = z.object({
+  runId: entityIdSchema,
+  role: z.enum(["master", "worker"]),
+  processes: z.number().int().min(0).max(MAX_RUN_WORKERS),
+  state: z.enum(["running", "exited"]),
+  stopRequested: z.boolean().optional().describe("the agent has asked these processes to stop"),
+  /** The master's worker port once it is listening (the master's agent reports it). */
+  masterPort: z.number().int().min(1).max(65535).optional(),
+  exitCode: z.number().int().nullable().optional(),
+  signal: z.string().max(32).nullable().optional(),
+  logTail: z.string().max(8000).optional(),
+  limit: z.string().max(500).optional(),
+});
+export type AgentRunReport = z.infer<typeof agentRunReportSchema>;
+
+export const agentSchema = z.object({
+  id: entityIdSchema,
+  poolId: entityIdSchema,
+  name: z.string(),
+  connected: z.boolean().describe("it has called in within the silence window"),
+  capacity: z.number().int().describe("Locust processes it may run at once (a run's master takes one)"),
+  labels: labelsSchema,
+  version: z.string(),
+  address: z.string().describe("where the pool's other agents reach it (a run's workers connect to its master here)"),
+  connectedAt: timestampSchema.describe("when its current connection began"),
+  lastSeenAt: timestampSchema,
+  running: z
+    .array(z.object({ runId: entityIdSchema, role: z.enum(["master", "worker"]), processes: z.number().int() }))
+    .describe("the runs it holds processes of"),
+});
+export type Agent = z.infer<typeof agentSchema>;
+
+export const agentPoolSchema = z.object({
+  id: entityIdSchema,
+  name: z.string(),
+  accountId: scopeIdSchema,
+  orgId: scopeIdSchema,
+  projectId: scopeIdSchema,
+  envId: scopeIdSchema.nullable(),
+  tokenState: z
+    .enum(["active", "revoked"])
+    .describe("revoked: no agent may join or stay connected until the token is rotated"),
+  tokenRotatedAt: timestampSchema,
+  agents: z.array(agentSchema),
+  createdAt: timestampSchema,
+  createdBy: z.string(),
+});
+export type AgentPool = z.infer<typeof agentPoolSchema>;
+
+export const createAgentPoolInputSchema = z.strictObject({
+  name: z.string().trim().min(1, "must not be empty").max(100),
+  accountId: scopeIdSchema,
+  orgId: scopeIdSchema,
+  projectId: scopeIdSchema,
+  envId: scopeIdSchema.optional(),
+  createdBy: actorSchema.optional(),
+});
+
+/** A pool as created or with a new token: the enrollment token is in this answer only. */
+export const agentPoolWithTokenSchema = agentPoolSchema.extend({
+  token: z.string().describe("the enrollment token: shown this once, stored hashed"),
+});
+
+/** One Locust role of a run placed on an agent. */
+export const placementEntrySchema = z.object({
+  agentId: entityIdSchema,
+  agentName: z.string(),
+  role: z.enum(["master", "worker"]),
+  processes: z.number().int().describe("Locust processes: 1 for the master, its worker count for a worker entry"),
+  lostAt: timestampSchema
+    .nullable()
+    .describe("when the server saw this agent's processes of the run go (the run went on without them)"),
+});
+export type PlacementEntry = z.infer<typeof placementEntrySchema>;
+
+export const runWarningSchema = z.object({ at: timestampSchema, message: z.string() });
+export type RunWarning = z.infer<typeof runWarningSchema>;
+
+/**
+ * What the server hands an agent for a run: start these processes (the spec comes once, when the
+ * agent does not hold the run yet), stop them gracefully (`stop`), or nothing new. A run the agent
+ * holds that is not in the answer is to be killed.
+ */
+export const agentAssignmentSchema = z.object({
+  runId: entityIdSchema,
+  role: z.enum(["master", "worker"]),
+  processes: z.number().int(),
+  stop: z.boolean(),
+  spec: z.record(z.string(), z.unknown()).optional(),
+});
+export type AgentAssignment = z.infer<typeof agentAssignmentSchema>;
+
+export const agentSyncInputSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9._-]+$/, "an agent name has letters, digits and . _ - only"),
+  instanceId: z.string().min(8).max(64).describe("random per agent process: two processes may not share a name"),
+  capacity: z.number().int().min(1).max(MAX_RUN_WORKERS),
+  labels: labelsSchema.default({}),
+  version: z.string().max(64),
+  address: z.string().min(1).max(255).describe("the host or IP the pool's other agents reach this one at"),
+  runs: z.array(agentRunReportSchema).max(MAX_RUN_WORKERS),
+  waitMs: z.number().int().min(0).max(30_000).default(5000).describe("how long the server may hold the answer"),
+});
+export type AgentSyncInput = z.infer<typeof agentSyncInputSchema>;
+
+export const agentSyncOutputSchema = z.object({
+  agentId: entityIdSchema,
+  assignments: z.array(agentAssignmentSchema),
+});
+export type AgentSyncOutput = z.infer<typeof agentSyncOutputSchema>;

@@ -1,0 +1,404 @@
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { AgentPool, LoadTestRun } from "@loadmgr/shared";
+import { DEFAULT_LOCAL_COMMAND } from "../server/src/runners/localRunner.js";
+import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
+import { createHosts, type Hosts } from "./helpers/hosts.js";
+import { freePort } from "./helpers/ports.js";
+import { createTest, ended, processesMentioning, reporting, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
+import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { eventually } from "./helpers/wait.js";
+
+const alive = (agent: { process: ChildProcess }): boolean =>
+  agent.process.exitCode === null && agent.process.signalCode === null;
+
+/** The metrics interval of these runs; the silence window is 3 of them + 10 s. */
+const INTERVAL_SEC = 1;
+const SILENCE_MS = (3 * INTERVAL_SEC + 10) * 1000;
+
+type PoolWithToken = AgentPool & { token: string };
+
+interface RunningAgent {
+  host: number;
+  name: string;
+  dir: string;
+  process: ChildProcess;
+  output: () => string;
+}
+
+/**
+ * Agent pools end to end: real agents (`loadmgr-locust agent --server … --token …`) on hosts of
+ * their own (network namespaces the server cannot connect into), one run's master and workers
+ * spread over them on Locust's own protocol, real load against a target in the server's namespace.
+ */
+describe("agent pools: generators that dial out, one run across many hosts", () => {
+  let hosts: Hosts;
+  let target: TargetApp;
+  let server: TestServer;
+  let serverUrlForAgents: string;
+  let api: ReturnType<typeof restClient>;
+  let pool: PoolWithToken;
+  const agents: RunningAgent[] = [];
+
+  const startServer = async (port: number, dataDir?: string) =>
+    startTestServer(
+      {
+        server: { host: hosts.namespaced ? "0.0.0.0" : "127.0.0.1", port },
+        runner: { metricsIntervalSec: INTERVAL_SEC },
+        agents: { queueTimeoutSec: 30 },
+      },
+      { role: "all", ...(dataDir !== undefined ? { dataDir, keepData: true } : {}) },
+    );
+
+  function startAgent(host: number, name: string, token: string, capacity = 2): RunningAgent {
+    const dir = mkdtempSync(join(tmpdir(), `loadmgr-agent-${name}-`));
+    const child = hosts.spawn(host, DEFAULT_LOCAL_COMMAND, [
+      "agent",
+      "--server",
+      serverUrlForAgents,
+      "--token",
+      token,
+      "--name",
+      name,
+      "--capacity",
+      String(capacity),
+      "--labels",
+      `host=${host}`,
+      "--dir",
+      dir,
+    ]);
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const agent = { host, name, dir, process: child, output: () => output };
+    agents.push(agent);
+    return agent;
+  }
+
+  async function connectedAgents(): Promise<string[]> {
+    const res = await api.get<AgentPool>(`/v1/agent-pools/${pool.id}`);
+    return res.body.agents.filter((a) => a.connected).map((a) => a.name);
+  }
+
+  async function waitForAgents(names: string[]): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    let seen: string[] = [];
+    while (Date.now() < deadline) {
+      seen = await connectedAgents();
+      if (names.every((n) => seen.includes(n))) return;
+      await sleep(200);
+    }
+    assert.fail(`agents ${names.join(", ")} did not connect; connected: ${seen.join(", ")}`);
+  }
+
+  /** Locust's own end-of-run totals, from the master's CSV on its agent's host. */
+  function locustStatsTotals(agent: RunningAgent, runId: string): { requests: number; failures: number } {
+    const csv = readFileSync(join(agent.dir, runId, "work", "locust_stats.csv"), "utf-8")
+      .trim()
+      .split("\n");
+    const header = (csv[0] ?? "").split(",");
+    const row = (csv.find((line) => line.includes(",Aggregated,")) ?? "").split(",");
+    return {
+      requests: Number(row[header.indexOf("Request Count")]),
+      failures: Number(row[header.indexOf("Failure Count")]),
+    };
+  }
+
+  const agentHolding = (run: LoadTestRun, role: "master" | "worker"): RunningAgent => {
+    const entry = run.placement.find((e) => e.role === role);
+    const agent = agents.find((a) => a.name === entry?.agentName && alive(a));
+    assert.ok(agent, `no running agent holds the ${role} of ${run.id}: ${JSON.stringify(run.placement)}`);
+    return agent;
+  };
+
+  before(async () => {
+    hosts = createHosts(3);
+    target = await startTargetApp(hosts.namespaced ? "0.0.0.0" : "127.0.0.1", hosts.hostIp);
+    const port = await freePort();
+    server = await startServer(port);
+    serverUrlForAgents = `http://${hosts.hostIp}:${port}`;
+    api = restClient(server.url);
+    const created = await api.post<PoolWithToken>("/v1/agent-pools", { name: "eu", ...SCOPE });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    pool = created.body;
+    startAgent(0, "gen-a", pool.token);
+    startAgent(1, "gen-b", pool.token);
+    startAgent(2, "gen-c", pool.token);
+    await waitForAgents(["gen-a", "gen-b", "gen-c"]);
+  });
+
+  after(async () => {
+    hosts.remove();
+    for (const agent of agents) {
+      agent.process.kill("SIGKILL");
+      for (const pid of processesMentioning(agent.dir)) process.kill(pid, "SIGKILL");
+    }
+    await server.close();
+    await target.close();
+    for (const agent of agents) rmSync(agent.dir, { recursive: true, force: true });
+  });
+
+  it("shows the pool's token once and its agents with what they reported", async () => {
+    assert.match(pool.token, /^lmp_/);
+    const listed = await api.get<{ items: (AgentPool & { token?: string })[] }>("/v1/agent-pools");
+    const mine = listed.body.items.find((p) => p.id === pool.id);
+    assert.ok(mine);
+    assert.equal(mine.token, undefined, "the token is shown only when made");
+    assert.equal(mine.tokenState, "active");
+    const a = mine.agents.find((x) => x.name === "gen-a");
+    assert.ok(a);
+    assert.equal(a.capacity, 2);
+    assert.deepEqual(a.labels, { host: "0" });
+    assert.equal(a.address, hosts.ips[0]);
+    assert.equal(a.version, "0.1.0");
+  });
+
+  it("refuses bad pools and tests naming pools they may not use, storing nothing", async () => {
+    const bad = await api.post("/v1/agent-pools", { name: "", ...SCOPE });
+    assert.equal(bad.status, 400);
+    const unknown = await api.post("/v1/load-tests", {
+      ...SCOPE,
+      name: "x",
+      targetUrl: target.url,
+      scriptContent: Buffer.from(locustScript("/x")).toString("base64"),
+      agentPool: "no-such-pool",
+    });
+    assert.equal(unknown.status, 400);
+    assert.equal((unknown.body as { code: string }).code, "UNKNOWN_AGENT_POOL");
+    const otherProject = await api.post("/v1/load-tests", {
+      ...SCOPE,
+      projectId: "elsewhere",
+      name: "x",
+      targetUrl: target.url,
+      scriptContent: Buffer.from(locustScript("/x")).toString("base64"),
+      agentPool: pool.id,
+    });
+    assert.equal(otherProject.status, 400);
+    assert.equal((otherProject.body as { code: string }).code, "UNKNOWN_AGENT_POOL");
+    const local = await createTest(api, target.url, locustScript("/local"));
+    const workersOffPool = await api.post(`/v1/load-tests/${local.id}/runs`, { workers: 2 });
+    assert.equal(workersOffPool.status, 400);
+    assert.equal((workersOffPool.body as { field?: string }).field, "workers");
+    const wrongSync = await fetch(`${server.url}/v1/internal/agents/sync`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer lmp_${pool.id}_${"x".repeat(32)}` },
+      body: JSON.stringify({
+        name: "intruder",
+        instanceId: "12345678",
+        capacity: 1,
+        version: "0",
+        address: "x",
+        runs: [],
+      }),
+    });
+    assert.equal(wrongSync.status, 401);
+    assert.ok(!(await connectedAgents()).includes("intruder"));
+  });
+
+  it("spreads one run's master and workers over the agents; the totals are Locust's own", async () => {
+    const test = await createTest(api, target.url, locustScript("/spread"), { agentPool: pool.id });
+    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 5, targetUsers: 8, spawnRate: 8 });
+    assert.equal(run.agentPool, pool.id);
+    const done = await waitForRun(api, run.id, ended, 60_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    assert.equal(done.workers, 4);
+    const hostsUsed = new Set(done.placement.map((e) => e.agentName));
+    assert.ok(hostsUsed.size >= 2, `spread over ${[...hostsUsed].join(", ")}`);
+    assert.equal(done.placement.filter((e) => e.role === "master").length, 1);
+    assert.equal(
+      done.placement.filter((e) => e.role === "worker").reduce((n, e) => n + e.processes, 0),
+      4,
+    );
+    assert.ok(hosts.ips.includes(done.masterEndpoint?.split(":")[0] ?? ""), `master at ${done.masterEndpoint}`);
+    assert.deepEqual(done.warnings, []);
+    // One snapshot per interval whatever the worker count: never more than the run's seconds allow.
+    const snapshots = await server.metricsStore.listMetricSnapshots(run.id);
+    assert.ok(snapshots.length <= 5 / INTERVAL_SEC + 4, `${snapshots.length} snapshots for a 5 s run`);
+    const master = agentHolding(done, "master");
+    await eventually(() => existsSync(join(master.dir, run.id, "exit.json")), 20_000, "the master's supervisor to end");
+    const locust = locustStatsTotals(master, run.id);
+    assert.ok(locust.requests > 0);
+    assert.equal(done.lastMetrics?.totalRequests, locust.requests);
+    assert.equal(done.lastMetrics?.totalFailures, locust.failures);
+    assert.equal(done.results?.totalRequests, locust.requests);
+  });
+
+  it("the server cannot open a connection to an agent, while the agents reach each other", async (t) => {
+    if (!hosts.namespaced) {
+      t.skip("no network namespaces here: the agents share the server's loopback");
+      return;
+    }
+    const test = await createTest(api, target.url, locustScript("/reach"), { agentPool: pool.id });
+    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 30 });
+    const running = await waitForRun(api, run.id, reporting, 60_000);
+    assert.ok(running.masterEndpoint, "the master's endpoint is recorded");
+    // The workers on other hosts reached the master there (the run reports load)…
+    assert.ok(running.placement.some((e) => e.role === "worker" && e.agentName !== running.placement[0]?.agentName));
+    // …and the server's namespace cannot open a connection to that same port.
+    const [host, port] = [running.masterEndpoint.split(":")[0] ?? "", Number(running.masterEndpoint.split(":")[1])];
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host, port, timeout: 2000 });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve("connected");
+      });
+      socket.once("timeout", () => {
+        socket.destroy();
+        resolve("timed out");
+      });
+      socket.once("error", (error) => resolve(error.message));
+    });
+    assert.notEqual(outcome, "connected");
+    await api.post(`/v1/runs/${run.id}/stop`);
+    const stopped = await waitForRun(api, run.id, ended, 40_000);
+    assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
+  });
+
+  it("waits, visibly, when the pool is too small, and starts in order as capacity frees", async () => {
+    const test = await createTest(api, target.url, locustScript("/queue"), { agentPool: pool.id });
+    const big = await startRun(api, test.id, { workers: 4, durationSeconds: 6 });
+    await waitForRun(api, big.id, (r) => r.launchedAt !== null, 20_000);
+    // 6 slots, 5 taken: a run needing 4 waits, and says for what.
+    const next = await startRun(api, test.id, { workers: 3, durationSeconds: 2 });
+    const waiting = await waitForRun(api, next.id, (r) => r.waitingReason !== null, 10_000);
+    assert.equal(waiting.status, "Pending");
+    assert.match(waiting.waitingReason ?? "", /^waiting for 4 slots in pool eu \(3 workers \+ the master; 1 free\)$/);
+    // One that can never fit waits too, then fails after agents.queueTimeoutSec (30 s here) with the reason.
+    const never = await startRun(api, test.id, { workers: 50, durationSeconds: 2 });
+    const bigDone = await waitForRun(api, big.id, ended, 60_000);
+    assert.equal(bigDone.status, "Finished", bigDone.failureReason ?? "");
+    const nextDone = await waitForRun(api, next.id, ended, 60_000);
+    assert.equal(nextDone.status, "Finished", nextDone.failureReason ?? "");
+    assert.ok(
+      (nextDone.launchedAt ?? 0) >= (bigDone.finishedAt ?? Infinity) - 3000,
+      "it started as the first freed its slots",
+    );
+    const neverDone = await waitForRun(api, never.id, ended, 60_000);
+    assert.equal(neverDone.status, "Failed");
+    assert.match(neverDone.failureReason ?? "", /waited \d+ s for the agent pool.*waiting for 51 slots in pool eu/);
+  });
+
+  it("goes on without an agent that held workers and dies, with a warning; fails below minWorkers", async () => {
+    const test = await createTest(api, target.url, locustScript("/lose-worker"), { agentPool: pool.id });
+    // Master and a worker on one agent, the other workers elsewhere: kill a host that holds workers only.
+    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 45 });
+    const running = await waitForRun(api, run.id, reporting, 60_000);
+    const masterAgent = agentHolding(running, "master").name;
+    const victimEntry = running.placement.find((e) => e.role === "worker" && e.agentName !== masterAgent);
+    assert.ok(victimEntry);
+    const victim = agents.find((a) => a.name === victimEntry.agentName && alive(a)) as RunningAgent;
+    hosts.killAll(victim.host);
+    const warned = await waitForRun(api, run.id, (r) => r.warnings.length > 0 || ended(r), SILENCE_MS + 20_000);
+    assert.equal(warned.status, "Running", warned.failureReason ?? "");
+    assert.match(
+      warned.warnings[0]?.message ?? "",
+      new RegExp(`lost ${victimEntry.processes} worker process.*agent ${victim.name}`),
+    );
+    assert.ok(warned.placement.find((e) => e.agentName === victim.name)?.lostAt);
+    await api.post(`/v1/runs/${run.id}/stop`);
+    assert.equal((await waitForRun(api, run.id, ended, 40_000)).status, "Stopped");
+
+    // The host comes back; now a run that needs at least 4 workers loses 2 of them and fails.
+    startAgent(victim.host, victim.name, pool.token);
+    await waitForAgents([victim.name]);
+    const strict = await startRun(api, test.id, { workers: 4, minWorkers: 4, durationSeconds: 45 });
+    const strictRunning = await waitForRun(api, strict.id, reporting, 60_000);
+    const strictMaster = agentHolding(strictRunning, "master").name;
+    const strictVictim = strictRunning.placement.find((e) => e.role === "worker" && e.agentName !== strictMaster);
+    assert.ok(strictVictim);
+    const second = agents.find((a) => a.name === strictVictim.agentName && alive(a)) as RunningAgent;
+    hosts.killAll(second.host);
+    const failed = await waitForRun(api, strict.id, ended, SILENCE_MS + 20_000);
+    assert.equal(failed.status, "Failed");
+    assert.match(failed.failureReason ?? "", /fewer than minWorkers \(4\)/);
+    startAgent(second.host, second.name, pool.token);
+    await waitForAgents([second.name]);
+  });
+
+  it("fails within 3 intervals + 10 s when the master's host dies, and stops the run everywhere else", async () => {
+    const test = await createTest(api, target.url, locustScript("/lose-master"), { agentPool: pool.id });
+    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 60 });
+    const running = await waitForRun(api, run.id, reporting, 60_000);
+    const master = agentHolding(running, "master");
+    const killedAt = Date.now();
+    hosts.killAll(master.host);
+    const failed = await waitForRun(api, run.id, ended, SILENCE_MS + 20_000);
+    const tookMs = Date.now() - killedAt;
+    assert.equal(failed.status, "Failed");
+    assert.match(failed.failureReason ?? "", new RegExp(`agent ${master.name}.*master|no metrics`));
+    // The bound, plus one sweep (2 s) and this test's polling.
+    assert.ok(tookMs <= SILENCE_MS + 3000, `failed ${tookMs} ms after the master's host died`);
+    for (const other of agents.filter((a) => a.name !== master.name && alive(a))) {
+      await eventually(
+        () => processesMentioning(join(other.dir, run.id)).length === 0,
+        15_000,
+        `agent ${other.name} to stop its processes of the run`,
+      );
+    }
+    startAgent(master.host, master.name, pool.token);
+    await waitForAgents([master.name]);
+  });
+
+  it("keeps a run through a network cut shorter than the silence window, losing nothing", async (t) => {
+    if (!hosts.namespaced) {
+      t.skip("no network namespaces here: a loopback agent cannot be cut off");
+      return;
+    }
+    const test = await createTest(api, target.url, locustScript("/cut"), { agentPool: pool.id });
+    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 14 });
+    const running = await waitForRun(api, run.id, reporting, 60_000);
+    const master = agentHolding(running, "master");
+    // The master's own host: its reports to the server wait out the cut, its workers elsewhere too.
+    hosts.setLink(master.host, false);
+    await sleep(5000);
+    hosts.setLink(master.host, true);
+    const done = await waitForRun(api, run.id, ended, 60_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    assert.deepEqual(done.warnings, []);
+    await eventually(() => existsSync(join(master.dir, run.id, "exit.json")), 20_000, "the master to end");
+    const locust = locustStatsTotals(master, run.id);
+    assert.equal(done.lastMetrics?.totalRequests, locust.requests);
+    assert.equal(done.results?.totalRequests, locust.requests);
+  });
+
+  it("adopts a pool run after the server restarts: the agents dial in again", async () => {
+    const test = await createTest(api, target.url, locustScript("/restart"), { agentPool: pool.id });
+    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 12 });
+    await waitForRun(api, run.id, reporting, 60_000);
+    const port = Number(new URL(server.url).port);
+    const dataDir = server.dataDir;
+    await server.running.close();
+    await sleep(2000);
+    server = await startServer(port, dataDir);
+    api = restClient(server.url);
+    const done = await waitForRun(api, run.id, ended, 60_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    await waitForAgents(["gen-a", "gen-b", "gen-c"]);
+  });
+
+  it("disconnects every agent at once when the token is revoked; a rotated token enrolls again", async () => {
+    const revoked = await api.del<AgentPool>(`/v1/agent-pools/${pool.id}/token`);
+    assert.equal(revoked.status, 200);
+    assert.equal(revoked.body.tokenState, "revoked");
+    const live = agents.filter((a) => alive(a));
+    await eventually(() => live.every((a) => a.process.exitCode !== null), 10_000, "the agents to exit");
+    for (const agent of live) {
+      assert.equal(agent.process.exitCode, 3);
+      assert.match(agent.output(), /revoked/);
+    }
+    const rotated = await api.post<PoolWithToken>(`/v1/agent-pools/${pool.id}/token`);
+    assert.equal(rotated.status, 200);
+    assert.notEqual(rotated.body.token, pool.token);
+    startAgent(0, "gen-a2", rotated.body.token);
+    await waitForAgents(["gen-a2"]);
+    const stale = startAgent(1, "gen-old", pool.token);
+    await eventually(() => stale.process.exitCode !== null, 10_000, "an agent with the old token to be refused");
+    assert.equal(stale.process.exitCode, 3);
+  });
+});
