@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,7 +12,8 @@ import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetA
 import { createHosts, type Hosts } from "./helpers/hosts.js";
 import { freePort } from "./helpers/ports.js";
 import { createTest, ended, processesMentioning, reporting, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
-import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { launchBrowser, pageErrors } from "./helpers/browser.js";
 import { eventually } from "./helpers/wait.js";
 
 const alive = (agent: { process: ChildProcess }): boolean =>
@@ -159,6 +160,37 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     assert.equal(a.version, "0.1.0");
   });
 
+  it("lists pools and agents in the CLI", async () => {
+    const loadmgr = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [join(import.meta.dirname, "../client/bin/loadmgr.js"), ...args],
+          {
+            env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), LOADMGR_URL: server.url, LOADMGR_TOKEN: ADMIN_TOKEN },
+          },
+          (error, stdout) => resolve({ code: error === null ? 0 : Number(error.code), stdout }),
+        );
+      });
+    const agentsOut = await loadmgr("agents", "list", "--pool", pool.id);
+    assert.equal(agentsOut.code, 0);
+    const lines = agentsOut.stdout.trim().split("\n");
+    assert.match(lines[0] ?? "", /^pool\s+name\s+state\s+address\s+capacity\s+busy\s+labels\s+version\s+running$/);
+    for (const [i, name] of ["gen-a", "gen-b", "gen-c"].entries()) {
+      const line = lines.find((l) => l.includes(` ${name} `)) ?? "";
+      assert.match(
+        line,
+        new RegExp(
+          `^eu\\s+${name}\\s+connected\\s+${hosts.ips[i]?.replaceAll(".", "\\.")}\\s+2\\s+0\\s+host=${i}\\s+0\\.1\\.0`,
+        ),
+      );
+    }
+    const poolsOut = await loadmgr("pools", "list", "--json");
+    assert.equal(poolsOut.code, 0);
+    const listed = JSON.parse(poolsOut.stdout) as AgentPool[];
+    assert.equal(listed.find((p) => p.id === pool.id)?.agents.length, 3);
+  });
+
   it("refuses bad pools and tests naming pools they may not use, storing nothing", async () => {
     const bad = await api.post("/v1/agent-pools", { name: "", ...SCOPE });
     assert.equal(bad.status, 400);
@@ -301,6 +333,27 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
       new RegExp(`lost ${victimEntry.processes} worker process.*agent ${victim.name}`),
     );
     assert.ok(warned.placement.find((e) => e.agentName === victim.name)?.lostAt);
+    // The run page shows the warning, and where the run runs with the lost agent struck through.
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const errors = pageErrors(page);
+      await page.addInitScript(`localStorage.setItem("loadmgr.token", ${JSON.stringify(ADMIN_TOKEN)})`);
+      await page.goto(`${server.url}/#/runs/${run.id}`);
+      const warnings = page.getByTestId("run-warnings");
+      await warnings.waitFor({ timeout: 20_000 });
+      assert.match(
+        (await warnings.textContent()) ?? "",
+        new RegExp(`lost ${victimEntry.processes} worker process.*agent ${victim.name}`),
+      );
+      assert.equal(
+        await page.locator('[data-testid="placement"] del').textContent(),
+        `${victim.name} ×${victimEntry.processes}`,
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
     await api.post(`/v1/runs/${run.id}/stop`);
     assert.equal((await waitForRun(api, run.id, ended, 40_000)).status, "Stopped");
 

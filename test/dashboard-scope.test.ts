@@ -50,6 +50,26 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
     ] as const) {
       tests[name] = await createTest(api(), "http://127.0.0.1:9", "print('not run')\n", { name, ...scope });
     }
+    // An agent pool with one agent that called in (as `loadmgr-locust agent --server` does).
+    const pool = await api().post<{ token: string }>("/v1/agent-pools", {
+      name: "eu-gen",
+      ...at("acme", "web", "shop"),
+    });
+    const synced = await fetch(`${server.url}/v1/internal/agents/sync`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${pool.body.token}` },
+      body: JSON.stringify({
+        name: "gen-1",
+        instanceId: "instance-0001",
+        capacity: 4,
+        labels: { zone: "a" },
+        version: "0.1.0",
+        address: "10.0.0.5",
+        runs: [],
+        waitMs: 0,
+      }),
+    });
+    assert.equal(synced.status, 200);
     const run = await startRun(api(), tests["Shop checkout"]?.id ?? "");
     const locust = pusher(server, run.id);
     await locust.metrics(1);
@@ -229,6 +249,39 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
     await page.close();
   });
 
+  it("lists the agent pools with their agents, and makes a pool whose token it shows once", async () => {
+    const page = await signedIn(browser, server.url, ADMIN_TOKEN);
+    const errors = pageErrors(page);
+    await page.goto(`${server.url}/#/agents`);
+    const row = page.locator('section[data-pool="eu-gen"] tr[data-agent="gen-1"]');
+    await row.waitFor();
+    const cells = (await row.locator("th, td").allTextContents()).map((t) => t.trim());
+    assert.deepEqual(cells, ["gen-1", "connected", "10.0.0.5", "0 / 4", "zone=a", "0.1.0", ""]);
+    assert.match(
+      (await page.locator('section[data-pool="eu-gen"] p').first().textContent()) ?? "",
+      /1 of 1 agents connected · 0 of 4 slots busy · token active/,
+    );
+    // A project in scope: a new pool there, its token shown once with the command that uses it.
+    await page.goto(`${server.url}/#/`);
+    await page.evaluate(
+      `localStorage.setItem("loadmgr.scope", JSON.stringify({ accountId: "acme", orgId: "web", projectId: "shop", envId: "" }))`,
+    );
+    await page.goto(`${server.url}/#/agents`);
+    await page.reload();
+    await page.getByLabel(/New pool in acme \/ web \/ shop/).fill("us-gen");
+    await page.getByRole("button", { name: "Create pool" }).click();
+    const token = page.getByTestId("new-pool-token");
+    await token.waitFor();
+    assert.match(
+      (await token.textContent()) ?? "",
+      /loadmgr-locust agent --server http:\/\/127\.0\.0\.1:\d+ --token lmp_/,
+    );
+    await page.locator('section[data-pool="us-gen"]').waitFor();
+    await screenshot(page, "23-agents");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it("keeps the header compact on a phone, and no page scrolls sideways at 820 or 390 px", async () => {
     const page = await signedIn(browser, server.url, ADMIN_TOKEN, 390);
     await page.locator("tr[data-test-id]").first().waitFor();
@@ -246,6 +299,7 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
       [`#/runs/${run}`, "table.endpoints tbody tr"],
       [`#/compare?a=${run}&b=${run}`, "table.compare tbody tr"],
       ["#/api", '[data-fact="name"]'],
+      ["#/agents", "tr[data-agent]"],
     ];
     for (const width of [820, 390]) {
       await page.setViewportSize({ width, height: 900 });

@@ -28,10 +28,21 @@ export function isTerminal(status: RunStatus): boolean {
 export const ACTIVE_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((s) => !isTerminal(s));
 
 /** What a run that does not run yet is waiting for, in words (dashboard and CLI); null once it runs. */
-export function waitingFor(run: { status: RunStatus; launchedAt: number | null }): string | null {
+export function waitingFor(run: {
+  status: RunStatus;
+  launchedAt: number | null;
+  waitingReason?: string | null;
+  agentPool?: string | null;
+}): string | null {
   if (run.status !== "Pending") return null;
-  return run.launchedAt === null
-    ? "queued: waiting for a job worker to launch Locust"
+  if (run.launchedAt === null && run.waitingReason) return run.waitingReason;
+  if (run.launchedAt === null) {
+    return run.agentPool
+      ? "queued: waiting to be placed on the pool's agents"
+      : "queued: waiting for a job worker to launch Locust";
+  }
+  return run.agentPool
+    ? "starting Locust on the agents: waiting for its workers to join and its test start"
     : "starting Locust: waiting for it to report its test start";
 }
 

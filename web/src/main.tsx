@@ -4,6 +4,7 @@ import type { Identity, LoadManagerClient } from "../../client/src/index.js";
 import { ThemeContext } from "./Chart.js";
 import { leaveQuestion } from "./leaveGuard.js";
 import { ScopeSwitcher } from "./ScopeSwitcher.js";
+import { AgentsPage } from "./pages/AgentsPage.js";
 import { ApiPage } from "./pages/ApiPage.js";
 import { ComparePage } from "./pages/ComparePage.js";
 import { RunPage } from "./pages/RunPage.js";
@@ -17,7 +18,7 @@ import "./style.css";
 
 type Theme = "light" | "dark";
 
-/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs?filters, #/runs/<id>, #/compare?a=&b=. */
+/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs?filters, #/runs/<id>, #/compare?a=&b=, #/agents, #/api. */
 function useRoute(): { path: string[]; query: URLSearchParams } {
   const read = () => {
     const [path = "", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
@@ -118,6 +119,7 @@ function App() {
     page = <RunsPage client={client} scope={scope} query={route.query} />;
   else if (section === "runs" && id !== undefined) page = <RunPage client={client} runId={id} />;
   else if (section === "api" && id === undefined) page = <ApiPage identity={identity} scope={scope} />;
+  else if (section === "agents" && id === undefined) page = <AgentsPage client={client} scope={scope} />;
   else if (section === "compare")
     page = <ComparePage client={client} a={route.query.get("a") ?? ""} b={route.query.get("b") ?? ""} />;
   else
@@ -153,6 +155,9 @@ function App() {
           </a>
           <a href="#/runs" aria-current={section === "runs" || section === "compare" ? "page" : undefined}>
             Runs
+          </a>
+          <a href="#/agents" aria-current={section === "agents" ? "page" : undefined}>
+            Agents
           </a>
           <a href="#/api" aria-current={section === "api" ? "page" : undefined}>
             API and CLI

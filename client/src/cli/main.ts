@@ -23,14 +23,18 @@ const HELP = `loadmgr — the Load Manager CLI
 
   loadmgr login [--url URL] --token TOKEN
   loadmgr tests create -f locustfile.py --name NAME --target URL [--account A --org O --project P]
-                       [--env E --users N --spawn-rate R --duration S --max-duration S --tag T… --cluster C]
+                       [--env E --users N --spawn-rate R --duration S --max-duration S --tag T…]
+                       [--pool POOL_ID [--workers N]] (its runs go to an agent pool; --cluster C: a push-mode cluster)
                        [--threshold "p95<300"]… (every run is judged against them unless it names its own)
   loadmgr tests list | tests show <id> | tests delete <id>
   loadmgr tests edit-script <id> -f new.py [-m "why"] | tests revisions <id> | tests diff <id> <revA> <revB>
   loadmgr run <testId> [--users N --spawn-rate R --duration S --name NAME] [--wait | --watch]
-                       [--threshold "p95<300"]…
+                       [--threshold "p95<300"]… [--workers N --min-workers N] (on a pool)
   loadmgr runs list [--test ID --status S --env E --tag T] | runs show <id> | runs stop <id>
   loadmgr runs compare <runA> <runB> | runs export <id> [--format csv|json]
+  loadmgr pools create --name NAME [--account A --org O --project P --env E] (prints the enrollment token once)
+  loadmgr pools list | pools rotate-token <poolId> | pools revoke-token <poolId>
+  loadmgr agents list [--pool POOL_ID]
 
   --json       print what the API returns, as JSON
   --url/--token   override LOADMGR_URL / LOADMGR_TOKEN / the saved profile
@@ -75,12 +79,18 @@ const OPTIONS = {
   threshold: { type: "string", multiple: true },
   message: { type: "string", short: "m" },
   format: { type: "string" },
+  pool: { type: "string" },
+  workers: { type: "string" },
+  "min-workers": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
 
-function number(values: Values, key: "users" | "spawn-rate" | "duration" | "max-duration"): number | undefined {
+function number(
+  values: Values,
+  key: "users" | "spawn-rate" | "duration" | "max-duration" | "workers" | "min-workers",
+): number | undefined {
   const raw = values[key];
   if (raw === undefined) return undefined;
   const parsed = Number(raw);
@@ -99,6 +109,21 @@ function table(rows: Record<string, string | number>[], io: Io): void {
       .trimEnd();
   io.out(line(columns));
   for (const row of rows) io.out(line(columns.map((c) => String(row[c]))));
+}
+
+/** The account/org/project a create goes to: the options, else the saved profile's. */
+function scopeOf(
+  values: Values,
+  profile: ReturnType<typeof readProfile>,
+  what: string,
+): { accountId: string; orgId: string; projectId: string } {
+  const accountId = values.account ?? profile.accountId;
+  const orgId = values.org ?? profile.orgId;
+  const projectId = values.project ?? profile.projectId;
+  if (accountId === undefined || orgId === undefined || projectId === undefined) {
+    throw new UsageError(`${what} needs --account, --org and --project (or set them with \`loadmgr login\`)`);
+  }
+  return { accountId, orgId, projectId };
 }
 
 /** The locustfile named by -f, checked before anything is sent. */
@@ -211,6 +236,8 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
     ...(values.threshold !== undefined ? { thresholds: values.threshold } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(values.users !== undefined ? { targetUsers: number(values, "users") } : {}),
+    ...(values.workers !== undefined ? { workers: number(values, "workers") } : {}),
+    ...(values["min-workers"] !== undefined ? { minWorkers: number(values, "min-workers") } : {}),
     ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
     ...(values.duration !== undefined ? { durationSeconds: number(values, "duration") } : {}),
   });
@@ -298,12 +325,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
     if (command === "tests" && sub === "create") {
       const file = readScript(values.file);
-      const accountId = values.account ?? profile.accountId;
-      const orgId = values.org ?? profile.orgId;
-      const projectId = values.project ?? profile.projectId;
-      if (accountId === undefined || orgId === undefined || projectId === undefined) {
-        throw new UsageError("tests create needs --account, --org and --project (or set them with `loadmgr login`)");
-      }
+      const { accountId, orgId, projectId } = scopeOf(values, profile, "tests create");
       if (values.name === undefined || values.target === undefined)
         throw new UsageError("tests create needs --name and --target");
       const test = await client.loadTests.create.mutate({
@@ -317,6 +339,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         thresholds: values.threshold ?? [],
         ...(values.env !== undefined ? { envId: values.env } : {}),
         ...(values.cluster !== undefined ? { locustClusterId: values.cluster } : {}),
+        ...(values.pool !== undefined ? { agentPool: values.pool } : {}),
+        ...(values.workers !== undefined ? { defaultWorkers: number(values, "workers") } : {}),
         ...(values.description !== undefined ? { description: values.description } : {}),
         ...(values.users !== undefined ? { defaultUsers: number(values, "users") } : {}),
         ...(values["spawn-rate"] !== undefined ? { defaultSpawnRate: number(values, "spawn-rate") } : {}),
@@ -471,6 +495,73 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const run = sub === "show" ? await client.runs.get.query({ id }) : await client.runs.stop.mutate({ id });
       const waiting = waitingFor(run);
       print(run, () => io.out(`${run.id} ${run.status}${waiting !== null ? ` (${waiting})` : ""}`));
+      return EXIT.ok;
+    }
+    if (command === "pools" && sub === "create") {
+      if (values.name === undefined) throw new UsageError("pools create needs --name");
+      const pool = await client.agentPools.create.mutate({
+        name: values.name,
+        ...scopeOf(values, profile, "pools create"),
+        ...(values.env !== undefined ? { envId: values.env } : {}),
+      });
+      print(pool, () => {
+        io.out(`pool ${pool.id} (${pool.name}) created. Its enrollment token, shown this once:`);
+        io.out(pool.token);
+        io.out(`On each generator host: loadmgr-locust agent --server ${url} --token <token>`);
+      });
+      return EXIT.ok;
+    }
+    if (command === "pools" && (sub === "rotate-token" || sub === "revoke-token") && id !== undefined) {
+      if (sub === "revoke-token") {
+        const pool = await client.agentPools.revokeToken.mutate({ id });
+        print(pool, () => io.out(`pool ${pool.id}: token revoked; its agents are disconnected`));
+      } else {
+        const pool = await client.agentPools.rotateToken.mutate({ id });
+        print(pool, () => {
+          io.out(`pool ${pool.id}: new enrollment token (agents on the old one are disconnected):`);
+          io.out(pool.token);
+        });
+      }
+      return EXIT.ok;
+    }
+    if ((command === "pools" || command === "agents") && sub === "list") {
+      const { items } = await client.agentPools.list.query();
+      const pools = items.filter((p) => values.pool === undefined || p.id === values.pool);
+      if (command === "pools") {
+        print(pools, () =>
+          table(
+            pools.map((p) => ({
+              id: p.id,
+              name: p.name,
+              scope: [p.accountId, p.orgId, p.projectId, p.envId ?? "*"].join("/"),
+              token: p.tokenState,
+              agents: `${p.agents.filter((a) => a.connected).length}/${p.agents.length} connected`,
+              capacity: p.agents.filter((a) => a.connected).reduce((n, a) => n + a.capacity, 0),
+            })),
+            io,
+          ),
+        );
+        return EXIT.ok;
+      }
+      const agents = pools.flatMap((p) => p.agents.map((a) => ({ pool: p.name, ...a })));
+      print(agents, () =>
+        table(
+          agents.map((a) => ({
+            pool: a.pool,
+            name: a.name,
+            state: a.connected ? "connected" : `last seen ${new Date(a.lastSeenAt).toISOString()}`,
+            address: a.address,
+            capacity: a.capacity,
+            busy: a.running.reduce((n, r) => n + r.processes, 0),
+            labels: Object.entries(a.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(","),
+            version: a.version,
+            running: a.running.map((r) => `${r.runId} (${r.role}×${r.processes})`).join(" "),
+          })),
+          io,
+        ),
+      );
       return EXIT.ok;
     }
     throw new UsageError(`unknown command "${positionals.join(" ")}" (loadmgr --help)`);

@@ -31,6 +31,11 @@ const PUBLIC_OPERATIONS = [
   "get /v1/runs/{id}/metrics/aggregate",
   "get /v1/load-tests/{id}/trend",
   "post /v1/live-tickets",
+  "post /v1/agent-pools",
+  "get /v1/agent-pools",
+  "get /v1/agent-pools/{id}",
+  "post /v1/agent-pools/{id}/token",
+  "delete /v1/agent-pools/{id}/token",
 ];
 
 it("builds the public document with every management path and bearer auth, and no internal path", () => {

@@ -442,6 +442,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
             {when(run.startedAt)}
             {run.finishedAt !== null && ` · ended ${when(run.finishedAt)}`}
           </p>
+          {run.placement.length > 0 && <Placement run={run} />}
           {waiting !== null && (
             <p class="muted" role="status" data-waiting>
               {waiting[0]?.toUpperCase()}
@@ -490,6 +491,18 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
         </div>
       </div>
       {run.failureReason !== null && <FailureReason run={run} />}
+      {run.warnings.length > 0 && (
+        <div class="error-box run-warnings" role="status" data-testid="run-warnings">
+          <strong>{run.warnings.length === 1 ? "A warning" : `${run.warnings.length} warnings`} while it ran</strong>
+          <ul>
+            {run.warnings.map((w) => (
+              <li key={`${w.at}-${w.message}`}>
+                {when(w.at)}: {w.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {warning !== null && (
         <div class="error-box run-warning" role="alert">
           <strong>This run did not succeed</strong>
@@ -600,5 +613,30 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
       </section>
       <RequestLog client={client} runId={runId} />
     </div>
+  );
+}
+
+/** Where a pool run's Locust processes are: its master's agent, then each agent's workers (lost ones struck). */
+function Placement({ run }: { run: LoadTestRun }) {
+  const master = run.placement.find((e) => e.role === "master");
+  const workers = run.placement.filter((e) => e.role === "worker");
+  return (
+    <p class="muted" data-testid="placement">
+      {run.workers ?? 0} workers on {new Set(run.placement.map((e) => e.agentName)).size} agents · master on{" "}
+      {master?.agentName ?? "?"}
+      {run.masterEndpoint !== null && ` (${run.masterEndpoint})`} · workers:{" "}
+      {workers.map((e, i) => (
+        <span key={e.agentId}>
+          {i > 0 && ", "}
+          {e.lostAt !== null ? (
+            <del title={`lost ${when(e.lostAt)}`}>
+              {e.agentName} ×{e.processes}
+            </del>
+          ) : (
+            `${e.agentName} ×${e.processes}`
+          )}
+        </span>
+      ))}
+    </p>
   );
 }
