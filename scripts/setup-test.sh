@@ -29,6 +29,26 @@ if ! command -v iptables >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get 
   apt-get install -y -qq iptables >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq iptables >/dev/null; }
 fi
 
+# kubeconform (a Go module) and the Kubernetes JSON schemas it checks deploy/kubernetes/ against
+# (test/kubernetes.test.ts). The schemas are made from the API's own OpenAPI document in the
+# k8s.io/kubernetes module (scripts/k8s-schemas.ts): only package registries are reachable here.
+KUBECONFORM=v0.6.7
+K8S_VERSION=1.34.2
+if [ ! -x .tools/bin/kubeconform ] || [ "$(cat .tools/kubeconform.stamp 2>/dev/null)" != "$KUBECONFORM" ]; then
+  command -v go >/dev/null || { log "Go is needed to build kubeconform"; exit 1; }
+  log "building kubeconform $KUBECONFORM (Go module, about 20 s)…"
+  GOBIN="$PWD/.tools/bin" go install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM"
+  echo "$KUBECONFORM" >.tools/kubeconform.stamp
+fi
+schemas=.tools/k8s-schemas/v$K8S_VERSION-standalone-strict
+if [ ! -f "$schemas/.complete" ] || [ scripts/k8s-schemas.ts -nt "$schemas/.complete" ]; then
+  log "writing the Kubernetes $K8S_VERSION JSON schemas for kubeconform…"
+  module=$(cd /tmp && go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')
+  rm -rf "$schemas"
+  node --import tsx scripts/k8s-schemas.ts "$module/api/openapi-spec/swagger.json" .tools/k8s-schemas "$K8S_VERSION" >/dev/null
+  touch "$schemas/.complete"
+fi
+
 # Chromium for the dashboard's end-to-end tests: Debian's package, driven by playwright-core (no download).
 if ! command -v chromium >/dev/null; then
   log "installing chromium (Debian package)…"

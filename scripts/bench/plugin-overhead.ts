@@ -68,6 +68,12 @@ const ratio = median(withPlugin) / median(without);
 console.log(`median without plugin: ${median(without).toFixed(0)} req/s`);
 console.log(`median with plugin:    ${median(withPlugin).toFixed(0)} req/s (${pushes} snapshot pushes received)`);
 console.log(`RPS ratio (with / without): ${ratio.toFixed(4)}`);
+// Each round's pair, run back to back, as a ratio: the spread says how far the noise reaches.
+const perRound = withPlugin.map((w, i) => w / (without[i] ?? w));
+console.log(
+  `per-round ratios: ${perRound.map((r) => r.toFixed(3)).join(" ")} (min ${Math.min(...perRound).toFixed(3)}, ` +
+    `max ${Math.max(...perRound).toFixed(3)}, median ${median(perRound).toFixed(3)})`,
+);
 ingest.close();
 await target.close();
 rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,82 @@
+"""The dial-out agent's bookkeeping: what it reports and how it follows the server's assignments."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from loadmgr_locust import dialout
+from loadmgr_locust.dialout import DialOutAgent, HeldRun, parse_labels
+
+
+def test_labels_are_key_value_pairs():
+    assert parse_labels("zone=a, size=large,") == {"zone": "a", "size": "large"}
+    assert parse_labels("") == {}
+    with pytest.raises(SystemExit):
+        parse_labels("zone")
+
+
+@pytest.fixture
+def agent(tmp_path, monkeypatch):
+    started = []
+    agent = DialOutAgent("http://server", "token", "a1", 2, {}, str(tmp_path), "10.0.0.2")
+
+    def fake_start(assignment):
+        started.append(assignment)
+        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+        key = f"{assignment['runId']}/{assignment['role']}"
+        agent.runs[key] = HeldRun(assignment["runId"], assignment["role"], assignment["processes"], str(tmp_path), process)
+
+    monkeypatch.setattr(agent, "start", fake_start)
+    agent.started = started
+    yield agent
+    agent.kill_all()
+
+
+def test_starts_each_part_once_and_holds_a_master_and_workers_of_one_run_apart(agent):
+    spec = {"runId": "r1"}
+    assignments = [
+        {"runId": "r1", "role": "master", "processes": 1, "stop": False, "spec": spec},
+        {"runId": "r1", "role": "worker", "processes": 2, "stop": False, "spec": spec},
+    ]
+    agent.reconcile(assignments)
+    agent.reconcile(assignments)  # the same answer again starts nothing
+    assert [(a["runId"], a["role"]) for a in agent.started] == [("r1", "master"), ("r1", "worker")]
+    reports = sorted((r["role"], r["state"], r["processes"]) for r in agent.reports())
+    assert reports == [("master", "running", 1), ("worker", "running", 2)]
+
+
+def test_an_assignment_without_a_spec_starts_nothing(agent):
+    agent.reconcile([{"runId": "r2", "role": "worker", "processes": 1, "stop": False}])
+    assert agent.started == []
+
+
+def test_a_stop_is_passed_on_once_and_reported(agent):
+    agent.reconcile([{"runId": "r3", "role": "master", "processes": 1, "stop": False, "spec": {"runId": "r3"}}])
+    agent.reconcile([{"runId": "r3", "role": "master", "processes": 1, "stop": True}])
+    (report,) = agent.reports()
+    assert report["stopRequested"] is True
+    held = agent.runs["r3/master"]
+    held.process.wait(timeout=5)  # SIGTERM ended the stand-in process
+    (report,) = agent.reports()
+    assert report["state"] == "exited"
+    assert report["signal"] == "SIGTERM"
+
+
+def test_a_run_no_longer_assigned_is_asked_to_stop_then_killed_after_the_grace(agent, monkeypatch):
+    ignores_term = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"],
+        start_new_session=True,
+    )
+    time.sleep(0.3)  # its handler is in place
+    agent.runs["r4/worker"] = HeldRun("r4", "worker", 1, agent.runs_dir, ignores_term)
+    agent.reconcile([])
+    assert ignores_term.poll() is None
+    assert agent.reports()[0]["stopRequested"] is True
+    monkeypatch.setattr(dialout, "RELEASE_GRACE_S", 0)
+    agent.reconcile([])
+    assert ignores_term.wait(timeout=5) == -9
+    assert agent.reports() == []  # let go of: no longer reported, never started again
+    agent.reconcile([{"runId": "r4", "role": "worker", "processes": 1, "stop": False, "spec": {"runId": "r4"}}])
+    assert agent.started == []
