@@ -398,6 +398,41 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     await waitForAgents([master.name]);
   });
 
+  it("ends a hung pool run by the silence rule, as on one host, and clears it off every agent", async () => {
+    // The master's own event loop hangs a few seconds after its test start: it reports nothing more.
+    const hangsMaster = `${locustScript("/hang")}
+
+from locust import events
+from locust.runners import MasterRunner
+
+
+@events.test_start.add_listener
+def hang_master(environment, **_kwargs):
+    if isinstance(environment.runner, MasterRunner):
+        import gevent
+
+        def hang():
+            gevent.sleep(3)
+            while True:
+                pass
+
+        gevent.spawn(hang)
+`;
+    const test = await createTest(api, target.url, hangsMaster, { agentPool: pool.id });
+    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 120, targetUsers: 2, spawnRate: 2 });
+    await waitForRun(api, run.id, reporting, 60_000);
+    const failed = await waitForRun(api, run.id, ended, SILENCE_MS + 20_000);
+    assert.equal(failed.status, "Failed");
+    assert.match(failed.failureReason ?? "", /no metrics from Locust/);
+    for (const agent of agents.filter(alive)) {
+      await eventually(
+        () => processesMentioning(join(agent.dir, run.id)).length === 0,
+        35_000,
+        `agent ${agent.name} to clear the run's processes (asked to stop, killed 15 s later)`,
+      );
+    }
+  });
+
   it("keeps a run through a network cut shorter than the silence window, losing nothing", async (t) => {
     if (!hosts.namespaced) {
       t.skip("no network namespaces here: a loopback agent cannot be cut off");

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Identity, LoadManagerClient, ScopeCount } from "../../client/src/index.js";
 import { SCOPE_ID_MAX, SCOPE_ID_PATTERN, SCOPE_ID_RULE } from "../../shared/src/scopeId.js";
 import { count } from "./format.js";
@@ -119,8 +119,9 @@ export function ScopeSwitcher({
     };
   }, [client, open]);
 
-  // Once listed, the focus goes to the scope shown now (or the first choice).
-  useEffect(() => {
+  // Once listed, the focus goes to the scope shown now (or the first choice), before the list is
+  // painted: a keystroke right after opening goes to the list, never to the page behind it.
+  useLayoutEffect(() => {
     if (!open || scopes === null) return;
     const choices = panel.current?.querySelectorAll<HTMLElement>(".scope-choice");
     const current = panel.current?.querySelector<HTMLElement>('.scope-choice[aria-current="true"]');

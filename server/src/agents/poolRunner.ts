@@ -105,7 +105,7 @@ export class PoolRunner implements Runner {
     return result;
   }
 
-  /** The run's worker entries whose agent went silent or whose processes ended while the run goes on. */
+  /** The run's worker entries whose agent went silent or whose processes were killed while the run goes on. */
   async lostWorkers(run: LoadTestRun): Promise<LostWorkers[]> {
     const entries = run.placement.filter((e) => e.role === "worker" && e.lostAt === null);
     if (entries.length === 0) return [];
@@ -121,9 +121,10 @@ export class PoolRunner implements Runner {
       const report = agent?.runs.find((r) => r.runId === run.id && r.role === "worker");
       if (silent >= this.silenceMs) {
         lost.push({ entry, why: `agent ${entry.agentName} has not called in for ${Math.round(silent / 1000)} s` });
-      } else if (report?.state === "exited") {
-        const how = report.signal ? `were killed (${report.signal})` : `exited with code ${report.exitCode ?? "?"}`;
-        lost.push({ entry, why: `the worker processes on agent ${entry.agentName} ${how}` });
+      } else if (report?.state === "exited" && report.signal) {
+        // Killed (the OOM killer, a person): a loss. Workers that exit on their own do so when their
+        // master tells them to, as the run ends (with code 1 when requests failed): not a loss.
+        lost.push({ entry, why: `the worker processes on agent ${entry.agentName} were killed (${report.signal})` });
       }
     }
     return lost;
