@@ -230,6 +230,23 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
       }),
     });
     assert.equal(wrongSync.status, 401);
+    // A second process under a connected agent's name is refused, and the agent keeps its record.
+    const twin = await fetch(`${server.url}/v1/internal/agents/sync`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${pool.token}` },
+      body: JSON.stringify({
+        name: "gen-a",
+        instanceId: "twin-0001",
+        capacity: 9,
+        version: "0",
+        address: "x",
+        runs: [],
+      }),
+    });
+    assert.equal(twin.status, 409);
+    assert.equal(((await twin.json()) as { code: string }).code, "AGENT_NAME_TAKEN");
+    const genA = (await api.get<AgentPool>(`/v1/agent-pools/${pool.id}`)).body.agents.find((a) => a.name === "gen-a");
+    assert.equal(genA?.capacity, 2);
     assert.ok(!(await connectedAgents()).includes("intruder"));
   });
 
@@ -431,6 +448,32 @@ def hang_master(environment, **_kwargs):
         `agent ${agent.name} to clear the run's processes (asked to stop, killed 15 s later)`,
       );
     }
+  });
+
+  it("fails a pool run that cannot start because an agent holding its workers was lost first", async (t) => {
+    if (!hosts.namespaced) {
+      t.skip("no network namespaces here: a loopback agent cannot be cut off");
+      return;
+    }
+    // Ties go to the first name: the master lands on gen-a, so gen-c holds workers only.
+    const victim = agents.find((a) => a.name === "gen-c" && alive(a)) as RunningAgent;
+    const test = await createTest(api, target.url, locustScript("/never"), { agentPool: pool.id });
+    // Cut off, it still counts as connected for its silence window: the run is placed on it, and its
+    // master waits for workers that never come.
+    hosts.setLink(victim.host, false);
+    try {
+      const run = await startRun(api, test.id, { workers: 5, durationSeconds: 30 });
+      const failed = await waitForRun(api, run.id, ended, SILENCE_MS + 20_000);
+      assert.equal(failed.status, "Failed");
+      assert.match(
+        failed.failureReason ?? "",
+        /^the run could not start: agent gen-c has not called in for \d+ s \(\d of its workers\)/,
+      );
+      assert.equal(failed.placement.find((e) => e.role === "master")?.agentName, "gen-a");
+    } finally {
+      hosts.setLink(victim.host, true);
+    }
+    await waitForAgents(["gen-c"]);
   });
 
   it("keeps a run through a network cut shorter than the silence window, losing nothing", async (t) => {

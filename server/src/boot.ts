@@ -115,6 +115,12 @@ export async function boot(
   const ingestUrl =
     publicUrl ?? `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${address?.port ?? port}`;
 
+  if (config.locustClusters.length > 0) {
+    logger.info(
+      { clusters: config.locustClusters.map((c) => c.id) },
+      "locustClusters: push-mode agents the server calls are kept as they are; agent pools (POST /v1/agent-pools, hosts that dial out) are the way to add generator hosts",
+    );
+  }
   const stalls = new LoopStalls(services.now);
   stalls.start();
   const localRunner = new LocalRunner(

@@ -388,6 +388,18 @@ export class RunLifecycle {
       await this.finish(run, "Stopped", `Locust did not stop within ${stopTimeoutSec} s and was killed`);
       return;
     }
+    if (run.status === "Pending" && run.agentPool !== null) {
+      // Its master waits for every worker before it starts: a worker agent lost now means it never will.
+      const lost = await this.deps.poolRunner.lostWorkers(run);
+      if (lost.length > 0) {
+        await this.finish(
+          run,
+          "Failed",
+          `the run could not start: ${lost.map((l) => `${l.why} (${l.entry.processes} of its workers)`).join("; ")}`,
+        );
+        return;
+      }
+    }
     if (run.status === "Pending") {
       // Launched, and Locust has not reported its test start yet (imports, workers joining; slow on
       // a loaded host): it gets startTimeoutSec for that.
