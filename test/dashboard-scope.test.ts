@@ -291,6 +291,28 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
     );
     await page.locator('section[data-pool="us-gen"]').waitFor();
     await screenshot(page, "23-agents");
+    // A test of that project is put on a pool in its form; its Run form then asks how many workers.
+    const browse = tests["Shop browse"]?.id ?? "";
+    await page.goto(`${server.url}/#/tests/${browse}/edit`);
+    const runsOn = page.locator('select[name="agentPool"]');
+    await runsOn.waitFor();
+    const euGen = (await api().get<{ items: { id: string; name: string }[] }>("/v1/agent-pools")).body.items.find(
+      (p) => p.name === "eu-gen",
+    );
+    await runsOn.selectOption(euGen?.id ?? "");
+    await page.locator('input[name="defaultWorkers"]').fill("3");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.locator('form.run-form input[name="workers"]').waitFor();
+    assert.equal(await page.locator('form.run-form input[name="workers"]').inputValue(), "3");
+    const saved = (await api().get<LoadTest>(`/v1/load-tests/${browse}`)).body;
+    assert.deepEqual([saved.agentPool, saved.defaultWorkers], [euGen?.id, 3]);
+    // And back to this server's local runner.
+    await page.goto(`${server.url}/#/tests/${browse}/edit`);
+    await runsOn.selectOption("");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.locator("form.run-form").waitFor();
+    assert.equal(await page.locator('form.run-form input[name="workers"]').count(), 0);
+    assert.equal((await api().get<LoadTest>(`/v1/load-tests/${browse}`)).body.agentPool, null);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -9,7 +9,7 @@ import { fromBase64, toBase64 } from "../script.js";
 import { problemOf, shownAtField, syntaxErrorLine, type Problem } from "../session.js";
 import { Empty, ErrorBox, Field, Loading, RunBadge, usePageTitle, Verdict } from "../ui.js";
 
-const RUN_FIELDS = ["targetUsers", "spawnRate", "durationSeconds", "name", "thresholds"] as const;
+const RUN_FIELDS = ["targetUsers", "spawnRate", "durationSeconds", "name", "thresholds", "workers"] as const;
 
 function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }) {
   const [users, setUsers] = useState(String(test.defaultUsers));
@@ -17,6 +17,7 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
   const [durationSec, setDurationSec] = useState(String(test.defaultDurationSec));
   const [name, setName] = useState("");
   const [thresholds, setThresholds] = useState(test.thresholds.join("\n"));
+  const [workers, setWorkers] = useState(test.defaultWorkers !== null ? String(test.defaultWorkers) : "");
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -35,6 +36,7 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
           .map((t) => t.trim())
           .filter(Boolean),
         ...(name.trim() !== "" ? { name: name.trim() } : {}),
+        ...(test.agentPool !== null && workers.trim() !== "" ? { workers: Number(workers) } : {}),
       });
       location.hash = `#/runs/${run.id}`;
     } catch (error) {
@@ -76,6 +78,16 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
       <Field label="Name" name="name" problem={problem} hint="optional">
         <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </Field>
+      {test.agentPool !== null && (
+        <Field
+          label="Workers"
+          name="workers"
+          problem={problem}
+          hint="Locust worker processes over the pool's agents; empty: the pool's free capacity"
+        >
+          <input name="workers" type="number" value={workers} onInput={(e) => setWorkers(e.currentTarget.value)} />
+        </Field>
+      )}
       <Field
         label="Thresholds"
         name="thresholds"

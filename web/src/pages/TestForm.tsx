@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import type { LoadManagerClient, LoadTest } from "../../../client/src/index.js";
+import type { AgentPool, LoadManagerClient, LoadTest } from "../../../client/src/index.js";
 import { ScriptEditor } from "../ScriptEditor.js";
 import { useLeaveGuard } from "../leaveGuard.js";
 import { fromBase64, STARTER_SCRIPT, toBase64 } from "../script.js";
@@ -15,6 +15,10 @@ interface Draft {
   projectId: string;
   envId: string;
   locustClusterId: string;
+  /** "": the server's local runner. */
+  agentPool: string;
+  /** "": the pool's free capacity. */
+  defaultWorkers: string;
   targetUrl: string;
   defaultUsers: string;
   defaultSpawnRate: string;
@@ -37,6 +41,8 @@ const draftOf = (t: LoadTest): Draft => ({
   projectId: t.projectId,
   envId: t.envId ?? "",
   locustClusterId: t.locustClusterId ?? "",
+  agentPool: t.agentPool ?? "",
+  defaultWorkers: t.defaultWorkers !== null ? String(t.defaultWorkers) : "",
   targetUrl: t.targetUrl,
   defaultUsers: String(t.defaultUsers),
   defaultSpawnRate: String(t.defaultSpawnRate),
@@ -77,6 +83,8 @@ export function TestForm({
           projectId: scope.projectId,
           envId: scope.envId,
           locustClusterId: "",
+          agentPool: "",
+          defaultWorkers: "",
           targetUrl: "",
           defaultUsers: "10",
           defaultSpawnRate: "2",
@@ -95,6 +103,7 @@ export function TestForm({
   const [loadProblem, setLoadProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
   const [savedId, setSavedId] = useState<string | null>(null);
+  const [pools, setPools] = useState<AgentPool[]>([]);
 
   useEffect(() => {
     const source = testId ?? cloneOf;
@@ -112,6 +121,20 @@ export function TestForm({
       })
       .catch((error: unknown) => setLoadProblem(problemOf(error)));
   }, [client, testId, cloneOf]);
+
+  // The agent pools of the test's project, to run it on.
+  const project = draft === null ? "" : `${draft.accountId}/${draft.orgId}/${draft.projectId}`;
+  useEffect(() => {
+    if (draft === null || draft.accountId === "" || draft.orgId === "" || draft.projectId === "") return;
+    let live = true;
+    client.agentPools.list
+      .query({ accountId: draft.accountId, orgId: draft.orgId, projectId: draft.projectId })
+      .then((answer) => live && setPools(answer.items))
+      .catch(() => live && setPools([])); // the field then offers the local runner only
+    return () => {
+      live = false;
+    };
+  }, [client, project]);
 
   const dirty =
     savedId === null &&
@@ -147,6 +170,8 @@ export function TestForm({
         .filter(Boolean),
       envId: draft.envId === "" ? null : draft.envId,
       locustClusterId: draft.locustClusterId === "" ? null : draft.locustClusterId,
+      agentPool: draft.agentPool === "" ? null : draft.agentPool,
+      defaultWorkers: draft.agentPool === "" || draft.defaultWorkers === "" ? null : num(draft.defaultWorkers),
       targetUrl: draft.targetUrl,
       defaultUsers: num(draft.defaultUsers),
       defaultSpawnRate: num(draft.defaultSpawnRate),
@@ -169,6 +194,8 @@ export function TestForm({
               ...common,
               envId: common.envId ?? undefined,
               locustClusterId: common.locustClusterId ?? undefined,
+              agentPool: common.agentPool ?? undefined,
+              defaultWorkers: common.defaultWorkers ?? undefined,
               accountId: draft.accountId,
               orgId: draft.orgId,
               projectId: draft.projectId,
@@ -291,6 +318,38 @@ export function TestForm({
             s
           </span>
         </Field>
+        <Field
+          label="Runs on"
+          name="agentPool"
+          problem={problem}
+          hint="an agent pool of this project spreads each run over its agents (see Agents)"
+        >
+          <select
+            name="agentPool"
+            value={draft.agentPool}
+            onChange={(e) => setDraft({ ...draft, agentPool: e.currentTarget.value })}
+          >
+            <option value="">this server (its local runner)</option>
+            {pools.map((p) => (
+              <option key={p.id} value={p.id}>
+                pool {p.name} ({p.agents.filter((a) => a.connected).length} agents connected)
+              </option>
+            ))}
+            {draft.agentPool !== "" && !pools.some((p) => p.id === draft.agentPool) && (
+              <option value={draft.agentPool}>pool {draft.agentPool}</option>
+            )}
+          </select>
+        </Field>
+        {draft.agentPool !== "" && (
+          <Field
+            label="Workers per run"
+            name="defaultWorkers"
+            problem={problem}
+            hint="Locust worker processes over the pool's agents; empty: its free capacity"
+          >
+            {numberInput("defaultWorkers")}
+          </Field>
+        )}
         <Field label="Locust cluster" name="locustClusterId" problem={problem} hint="empty: the server's local runner">
           {input("locustClusterId")}
         </Field>
