@@ -1,7 +1,8 @@
 import type { LoadTestRun, PlacementEntry } from "@loadmgr/shared";
 import type { Config } from "../config.js";
 import type { Runner, RunnerState } from "../runners/runner.js";
-import type { AgentRecord, Store } from "../store/store.js";
+import type { AgentRecord, PoolRunChanges, Store } from "../store/store.js";
+import { SERVER_ACTOR } from "../runs/runService.js";
 import { agentSilenceMs } from "./agentHub.js";
 import { place, usedSlots } from "./placement.js";
 
@@ -75,34 +76,41 @@ export class PoolRunner implements Runner {
 
   /**
    * Where the run goes now, or why it waits: connected agents of its pool with its labels, by free
-   * slots; runs of a pool start in the order they were created.
+   * slots; runs of a pool start in the order they were created. `place` writes the placement, one
+   * placement of the pool at a time (Store.placePoolRun), so two server processes never count the
+   * same free slot twice. Answers what was decided, and the placed run when it was written.
    */
-  async place(run: LoadTestRun, active: LoadTestRun[]): Promise<PlaceOutcome> {
+  async place(
+    run: LoadTestRun,
+    write: (
+      poolId: string,
+      decide: (poolRuns: LoadTestRun[]) => PoolRunChanges | undefined,
+    ) => Promise<LoadTestRun | undefined>,
+  ): Promise<{ outcome: PlaceOutcome; placed: LoadTestRun | undefined }> {
     const { store, config, now } = this.deps;
     const pool = run.agentPool === null ? undefined : await store.getAgentPool(run.agentPool);
-    if (pool === undefined) return { placed: false, failure: `agent pool ${run.agentPool ?? ""} no longer exists` };
-    const earlier = active.filter(
-      (r) =>
-        r.agentPool === pool.id &&
-        r.status === "Pending" &&
-        r.launchedAt === null &&
-        (r.createdAt < run.createdAt || (r.createdAt === run.createdAt && r.id < run.id)),
-    ).length;
-    if (earlier > 0) {
+    if (pool === undefined) {
       return {
-        placed: false,
-        waitingReason: `waiting behind ${earlier} earlier run${earlier === 1 ? "" : "s"} in pool ${pool.name}`,
+        outcome: { placed: false, failure: `agent pool ${run.agentPool ?? ""} no longer exists` },
+        placed: undefined,
       };
     }
-    const used = usedSlots(active);
-    const candidates = (await store.listAgents([pool.id]))
-      .filter((a) => now() - a.lastSeenAt < this.silenceMs)
-      .map((a) => ({ id: a.id, name: a.name, labels: a.labels, free: a.capacity - (used.get(a.id) ?? 0) }));
-    const request = { workers: run.workers, labels: run.labels, maxWorkers: config.agents.maxWorkersPerRun };
-    const result = place(pool.name, request, candidates);
-    const least = run.minWorkers ?? 1;
-    if (result.placed && result.workers < least) return place(pool.name, { ...request, workers: least }, candidates);
-    return result;
+    const agents = (await store.listAgents([pool.id])).filter((a) => now() - a.lastSeenAt < this.silenceMs);
+    let outcome: PlaceOutcome = { placed: false, waitingReason: `waiting for pool ${pool.name}` };
+    const placed = await write(pool.id, (poolRuns) => {
+      outcome = decide(run, pool.name, agents, poolRuns, config.agents.maxWorkersPerRun);
+      return outcome.placed
+        ? {
+            placement: outcome.placement,
+            workers: outcome.workers,
+            waitingReason: null,
+            launchedAt: now(),
+            updatedAt: now(),
+            updatedBy: SERVER_ACTOR,
+          }
+        : undefined;
+    });
+    return { outcome, placed };
   }
 
   /** The run's worker entries whose agent went silent or whose processes were killed while the run goes on. */
@@ -134,4 +142,37 @@ export class PoolRunner implements Runner {
 /** Worker processes a run still has. */
 export function remainingWorkers(run: Pick<LoadTestRun, "placement">): number {
   return run.placement.filter((e) => e.role === "worker" && e.lostAt === null).reduce((sum, e) => sum + e.processes, 0);
+}
+
+/** Where a run goes among its pool's connected agents, given the pool's active runs (pure). */
+function decide(
+  run: LoadTestRun,
+  poolName: string,
+  agents: AgentRecord[],
+  poolRuns: LoadTestRun[],
+  maxWorkers: number,
+): PlaceOutcome {
+  const earlier = poolRuns.filter(
+    (r) =>
+      r.status === "Pending" &&
+      r.launchedAt === null &&
+      (r.createdAt < run.createdAt || (r.createdAt === run.createdAt && r.id < run.id)),
+  ).length;
+  if (earlier > 0) {
+    return {
+      placed: false,
+      waitingReason: `waiting behind ${earlier} earlier run${earlier === 1 ? "" : "s"} in pool ${poolName}`,
+    };
+  }
+  const used = usedSlots(poolRuns);
+  const candidates = agents.map((a) => ({
+    id: a.id,
+    name: a.name,
+    labels: a.labels,
+    free: a.capacity - (used.get(a.id) ?? 0),
+  }));
+  const request = { workers: run.workers, labels: run.labels, maxWorkers };
+  const result = place(poolName, request, candidates);
+  const least = run.minWorkers ?? 1;
+  return result.placed && result.workers < least ? place(poolName, { ...request, workers: least }, candidates) : result;
 }

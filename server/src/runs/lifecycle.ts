@@ -57,8 +57,6 @@ export class RunLifecycle {
   /** When the store came back after it could not be read: the silence rule does not count the time before. */
   private storeBackAt = 0;
   private storeDown = false;
-  /** Placements in this process, one at a time: two at once could both count the same free slot. */
-  private placing: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: LifecycleDeps) {
     for (const cluster of deps.config.locustClusters) {
@@ -166,55 +164,48 @@ export class RunLifecycle {
    * Places a pool run on its pool's agents (they take it from there when they next call in), or
    * records what it waits for; the sweep tries again, oldest first, until it fits or has waited too long.
    */
-  startOnPool(runId: string): Promise<void> {
-    const attempt = this.placing.then(async () => {
-      const { store, runs, logger, config } = this.deps;
-      const run = await store.getRun(runId);
-      if (run === undefined || run.status !== "Pending" || run.launchedAt !== null) return;
-      const waited = this.deps.now() - run.createdAt;
-      if (waited > config.agents.queueTimeoutSec * 1000) {
-        await this.finish(
-          run,
-          "Failed",
-          `waited ${Math.round(waited / 1000)} s for the agent pool, more than agents.queueTimeoutSec (${config.agents.queueTimeoutSec}): ${run.waitingReason ?? "no capacity"}`,
-        );
-        return;
-      }
-      const outcome = await this.deps.poolRunner.place(run, await store.listActiveRuns());
-      if ("failure" in outcome) {
-        await this.finish(run, "Failed", outcome.failure);
-        return;
-      }
-      if (!outcome.placed) {
-        if (outcome.waitingReason !== run.waitingReason) {
-          await runs.updatePlacement(run.id, { waitingReason: outcome.waitingReason }, true);
-          logger.info({ runId, reason: outcome.waitingReason }, "run waits for agents");
-        }
-        return;
-      }
-      const placed = await runs.updatePlacement(
-        run.id,
-        { placement: outcome.placement, workers: outcome.workers, waitingReason: null, launchedAt: this.deps.now() },
-        true,
+  async startOnPool(runId: string): Promise<void> {
+    const { store, runs, logger, config } = this.deps;
+    const run = await store.getRun(runId);
+    if (run === undefined || run.status !== "Pending" || run.launchedAt !== null) return;
+    const waited = this.deps.now() - run.createdAt;
+    if (waited > config.agents.queueTimeoutSec * 1000) {
+      await this.finish(
+        run,
+        "Failed",
+        `waited ${Math.round(waited / 1000)} s for the agent pool, more than agents.queueTimeoutSec (${config.agents.queueTimeoutSec}): ${run.waitingReason ?? "no capacity"}`,
       );
-      if (placed === undefined) return;
-      logger.info(
-        {
-          runId,
-          pool: run.agentPool,
-          workers: outcome.workers,
-          placement: outcome.placement.map((e) => `${e.agentName}:${e.role}×${e.processes}`).join(" "),
-        },
-        "run placed on agents",
-      );
-      await this.deps.queue.add(
-        "run.guard",
-        { runId },
-        { jobId: jobId("guard", runId), delayMs: this.deadline(placed) - this.deps.now() },
-      );
-    });
-    this.placing = attempt.catch(() => undefined);
-    return attempt;
+      return;
+    }
+    const { outcome, placed } = await this.deps.poolRunner.place(run, (poolId, decide) =>
+      runs.place(runId, poolId, decide),
+    );
+    if ("failure" in outcome) {
+      await this.finish(run, "Failed", outcome.failure);
+      return;
+    }
+    if (!outcome.placed) {
+      if (outcome.waitingReason !== run.waitingReason) {
+        await runs.updatePlacement(run.id, { waitingReason: outcome.waitingReason }, true);
+        logger.info({ runId, reason: outcome.waitingReason }, "run waits for agents");
+      }
+      return;
+    }
+    if (placed === undefined) return; // it was stopped, or placed by another delivery of its job, meanwhile
+    logger.info(
+      {
+        runId,
+        pool: run.agentPool,
+        workers: outcome.workers,
+        placement: outcome.placement.map((e) => `${e.agentName}:${e.role}×${e.processes}`).join(" "),
+      },
+      "run placed on agents",
+    );
+    await this.deps.queue.add(
+      "run.guard",
+      { runId },
+      { jobId: jobId("guard", runId), delayMs: this.deadline(placed) - this.deps.now() },
+    );
   }
 
   /**

@@ -94,6 +94,17 @@ export class RunService {
     return run;
   }
 
+  /** Places a pool run (Store.placePoolRun), and publishes it: its agents hear of it through the status channel. */
+  async place(
+    runId: string,
+    poolId: string,
+    decide: (poolRuns: LoadTestRun[]) => PoolRunChanges | undefined,
+  ): Promise<LoadTestRun | undefined> {
+    const run = await this.deps.store.placePoolRun(runId, poolId, decide);
+    if (run !== undefined) this.publishStatus(run);
+    return run;
+  }
+
   /**
    * Locust reports load flowing (its test start, or failing that a report): a Pending run turns
    * Running, timed from Locust's clock. Answers the run's status after the call.

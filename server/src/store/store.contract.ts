@@ -510,6 +510,41 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.deepEqual((await store.getRun(created.id))?.warnings, [{ at: 7, message: "lost" }]);
     });
 
+    it("places a pool's runs one at a time: concurrent placements never count the same slot twice", async () => {
+      const test = await newTest();
+      const poolId = `pool-${randomUUID()}`;
+      const runs = [];
+      for (let i = 0; i < 8; i++) {
+        runs.push(await store.createRun(makeRun(test, { agentPool: poolId, createdAt: 1000 + i })));
+      }
+      const other = await store.createRun(makeRun(test, { agentPool: `other-${randomUUID()}` }));
+      const SLOTS = 3;
+      const seen: number[] = [];
+      const placed = await Promise.all(
+        runs.map((run) =>
+          store.placePoolRun(run?.id ?? "", poolId, (poolRuns) => {
+            // The pool's runs only, each one once, this one among them.
+            seen.push(poolRuns.length);
+            assert.ok(poolRuns.every((r) => r.agentPool === poolId));
+            assert.ok(poolRuns.some((r) => r.id === run?.id));
+            if (poolRuns.filter((r) => r.launchedAt !== null).length >= SLOTS) return undefined;
+            const entry = { agentId: "a1", agentName: "a", role: "worker" as const, processes: 1, lostAt: null };
+            return { placement: [entry], launchedAt: 5, updatedAt: 5, updatedBy: "x" };
+          }),
+        ),
+      );
+      assert.equal(placed.filter((r) => r !== undefined).length, SLOTS);
+      assert.deepEqual(seen, [8, 8, 8, 8, 8, 8, 8, 8]);
+      assert.equal((await store.getRun(other?.id ?? ""))?.launchedAt, null);
+      // A run placed already (or no longer Pending) is left as it is, whatever `decide` says.
+      const again = await store.placePoolRun(placed.find((r) => r !== undefined)?.id ?? "", poolId, () => ({
+        workers: 9,
+        updatedAt: 6,
+        updatedBy: "x",
+      }));
+      assert.equal(again, undefined);
+    });
+
     it("keeps agent pools and their agents, by scope; a token's hash can be replaced or cleared", async () => {
       const accountId = `acc-${randomUUID()}`;
       const pool = {

@@ -138,6 +138,18 @@ export interface Store {
    */
   updatePoolRun(id: string, changes: PoolRunChanges, unlaunched: boolean): Promise<LoadTestRun | undefined>;
 
+  /**
+   * Places a Pending, unlaunched run on its pool, one placement of a pool at a time (whichever
+   * server process makes it): `decide` gets the pool's active runs, oldest first (this one among
+   * them), and answers the changes (the placement) or undefined to leave the run as it is. Answers
+   * the placed run; undefined when `decide` declined or the run was no longer Pending and unlaunched.
+   */
+  placePoolRun(
+    id: string,
+    poolId: string,
+    decide: (poolRuns: LoadTestRun[]) => PoolRunChanges | undefined,
+  ): Promise<LoadTestRun | undefined>;
+
   createAgentPool(pool: AgentPoolRecord): Promise<void>;
   getAgentPool(id: string): Promise<AgentPoolRecord | undefined>;
   /** Oldest first; at most 1,000. */

@@ -387,6 +387,31 @@ export class MongoStore implements Store {
     });
   }
 
+  async placePoolRun(
+    id: string,
+    poolId: string,
+    decide: (poolRuns: LoadTestRun[]) => PoolRunChanges | undefined,
+  ): Promise<LoadTestRun | undefined> {
+    // The pool's lock makes placements one at a time across server processes; the run's lock, taken
+    // inside it (never the other way round), keeps its status from moving between the check and the write.
+    return this.withLock(`pool:${poolId}`, async () => {
+      const poolRuns = await this.runs
+        .find({ agentPool: poolId, status: { $in: [...ACTIVE_STATUSES] } }, HIDDEN)
+        .sort({ createdAt: 1, _id: 1 })
+        .toArray();
+      const changes = decide(poolRuns);
+      if (changes === undefined) return undefined;
+      return this.withLock(`run:${id}`, async () => {
+        const run = await this.runs.findOneAndUpdate(
+          { _id: id, status: "Pending", launchedAt: null },
+          { $set: changes },
+          { returnDocument: "after" },
+        );
+        return withoutId(run);
+      });
+    });
+  }
+
   async createAgentPool(pool: AgentPoolRecord): Promise<void> {
     await this.pools.insertOne({ _id: pool.id, ...pool });
   }

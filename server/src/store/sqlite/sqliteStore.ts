@@ -379,6 +379,33 @@ export class SqliteStore implements Store {
       .get();
   }
 
+  async placePoolRun(
+    id: string,
+    poolId: string,
+    decide: (poolRuns: LoadTestRun[]) => PoolRunChanges | undefined,
+  ): Promise<LoadTestRun | undefined> {
+    // One immediate transaction: no other placement (or any write) comes between the read and the write.
+    return this.db.transaction(
+      (tx) => {
+        const poolRuns = tx
+          .select()
+          .from(loadTestRuns)
+          .where(and(eq(loadTestRuns.agentPool, poolId), inArray(loadTestRuns.status, [...ACTIVE_STATUSES])))
+          .orderBy(loadTestRuns.createdAt, loadTestRuns.id)
+          .all();
+        const changes = decide(poolRuns);
+        if (changes === undefined) return undefined;
+        return tx
+          .update(loadTestRuns)
+          .set(changes)
+          .where(and(eq(loadTestRuns.id, id), eq(loadTestRuns.status, "Pending"), isNull(loadTestRuns.launchedAt)))
+          .returning()
+          .get();
+      },
+      { behavior: "immediate" },
+    );
+  }
+
   async createAgentPool(pool: AgentPoolRecord): Promise<void> {
     this.db.insert(agentPools).values(pool).run();
   }
