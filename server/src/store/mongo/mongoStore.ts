@@ -328,7 +328,11 @@ export class MongoStore implements Store {
   }
 
   async markRunLaunched(id: string, changes: LaunchChanges): Promise<LoadTestRun | undefined> {
-    // Under the run's lock, as transitionRun reads and writes it.
+    return this.updateUnlaunched(id, changes);
+  }
+
+  /** Applies `changes` to a run that is Pending and not launched, under the run's lock (transitionRun reads and writes it under it). */
+  private updateUnlaunched(id: string, changes: Partial<LoadTestRun>): Promise<LoadTestRun | undefined> {
     return this.withLock(`run:${id}`, async () => {
       // (No projection: FerretDB's findAndModify does not take one.)
       const run = await this.runs.findOneAndUpdate(
@@ -400,15 +404,7 @@ export class MongoStore implements Store {
         .sort({ createdAt: 1, _id: 1 })
         .toArray();
       const changes = decide(poolRuns);
-      if (changes === undefined) return undefined;
-      return this.withLock(`run:${id}`, async () => {
-        const run = await this.runs.findOneAndUpdate(
-          { _id: id, status: "Pending", launchedAt: null },
-          { $set: changes },
-          { returnDocument: "after" },
-        );
-        return withoutId(run);
-      });
+      return changes === undefined ? undefined : this.updateUnlaunched(id, changes);
     });
   }
 
