@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AgentPool, LoadTestRun } from "@loadmgr/shared";
+import type { AgentPool, LoadTestRun, RequestStats } from "@loadmgr/shared";
 import { DEFAULT_LOCAL_COMMAND } from "../server/src/runners/localRunner.js";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { createHosts, type Hosts } from "./helpers/hosts.js";
@@ -250,7 +250,7 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     assert.ok(!(await connectedAgents()).includes("intruder"));
   });
 
-  it("spreads one run's master and workers over the agents; the totals are Locust's own", async () => {
+  it("spreads one run's master and workers over the agents; counts and percentiles are Locust's own", async () => {
     const test = await createTest(api, target.url, locustScript("/spread"), { agentPool: pool.id });
     const run = await startRun(api, test.id, { workers: 4, durationSeconds: 5, targetUsers: 8, spawnRate: 8 });
     assert.equal(run.agentPool, pool.id);
@@ -276,6 +276,27 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     assert.equal(done.lastMetrics?.totalRequests, locust.requests);
     assert.equal(done.lastMetrics?.totalFailures, locust.failures);
     assert.equal(done.results?.totalRequests, locust.requests);
+    // Per endpoint and in total, the counts and percentiles are Locust's own, to the bucket.
+    const [header, ...lines] = readFileSync(join(master.dir, run.id, "work", "locust_stats.csv"), "utf-8")
+      .trim()
+      .split("\n");
+    const columns = (header ?? "").split(",").map((c) => c.replaceAll('"', ""));
+    const rows = lines.map((line) => {
+      const cells = line.split(",").map((c) => c.replaceAll('"', ""));
+      return Object.fromEntries(columns.map((column, i) => [column, cells[i] ?? ""]));
+    });
+    const requests = (await api.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
+    const ours = new Map([...requests.endpoints, requests.total].map((row) => [row.name, row]));
+    assert.deepEqual(rows.map((row) => row.Name).sort(), [...ours.keys()].sort());
+    for (const row of rows) {
+      const mine = ours.get(row.Name ?? "");
+      const what = `${row.Name}: ours ${JSON.stringify(mine)} vs Locust ${JSON.stringify(row)}`;
+      assert.equal(mine?.numRequests, Number(row["Request Count"]), what);
+      assert.equal(mine?.numFailures, Number(row["Failure Count"]), what);
+      for (const p of [50, 90, 95, 99] as const) {
+        assert.equal(mine?.[`p${p}ResponseMs`], Number(row[`${p}%`]), `p${p} ${what}`);
+      }
+    }
   });
 
   it("the server cannot open a connection to an agent, while the agents reach each other", async (t) => {
