@@ -36,6 +36,8 @@ logger = logging.getLogger("loadmgr.agent")
 #: How long the server may hold a call (the agent's heartbeat is at most this far apart).
 WAIT_MS = 5000
 BACKOFF_MAX_S = 10.0
+#: How long to wait before trying again under a name another connected agent holds.
+NAME_RETRY_S = 5
 #: Runs this agent held and has let go of are never started again (the server may still list one briefly).
 FORGET_AFTER_S = 600
 #: A run that ended is asked to stop (its master writes Locust's CSVs, its workers quit); killed after this.
@@ -43,7 +45,11 @@ RELEASE_GRACE_S = 15
 
 
 class AgentExit(Exception):
-    """The agent must stop: its token was revoked, or another agent has its name."""
+    """The agent must stop: its token was revoked."""
+
+
+class NameTaken(Exception):
+    """Another connected agent of the pool has this agent's name."""
 
 
 @dataclass
@@ -110,6 +116,10 @@ class DialOutAgent:
                 logger.error("%s", exit_)
                 self.kill_all()
                 return 3
+            except NameTaken as taken:
+                logger.warning("the server refused this agent for now: %s; retrying in %d s", taken, NAME_RETRY_S)
+                time.sleep(NAME_RETRY_S)
+                continue
             except (OSError, urllib.error.URLError, ValueError) as error:
                 if connected:
                     logger.warning("lost the server (%s); its runs go on here; retrying", error)
@@ -152,7 +162,9 @@ class DialOutAgent:
             if error.code == 401:
                 raise AgentExit(f"the server refused this agent's token: {detail}") from error
             if error.code == 409:
-                raise AgentExit(f"the server refused this agent: {detail}") from error
+                # Another process holds this name (or this agent's previous process, until its silence
+                # window passes, after a restart): wait and try again rather than give up.
+                raise NameTaken(detail) from error
             raise OSError(f"the server answered {error.code}: {detail}") from error
 
     # -- the runs ---------------------------------------------------------------------------------

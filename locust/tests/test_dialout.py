@@ -80,3 +80,18 @@ def test_a_run_no_longer_assigned_is_asked_to_stop_then_killed_after_the_grace(a
     assert agent.reports() == []  # let go of: no longer reported, never started again
     agent.reconcile([{"runId": "r4", "role": "worker", "processes": 1, "stop": False, "spec": {"runId": "r4"}}])
     assert agent.started == []
+
+
+def test_a_name_in_use_is_retried_and_a_refused_token_ends_the_agent(agent, monkeypatch):
+    calls = []
+
+    def sync():
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise dialout.NameTaken("an agent named a1 is already connected")
+        raise dialout.AgentExit("the server refused this agent's token")
+
+    monkeypatch.setattr(agent, "_sync", sync)
+    monkeypatch.setattr(dialout, "NAME_RETRY_S", 0)
+    assert agent.serve() == 3
+    assert calls == [0, 1]
