@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,16 @@ import { DEFAULT_LOCAL_COMMAND } from "../server/src/runners/localRunner.js";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { createHosts, type Hosts } from "./helpers/hosts.js";
 import { freePort } from "./helpers/ports.js";
-import { createTest, ended, processesMentioning, reporting, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
+import {
+  createTest,
+  ended,
+  processesMentioning,
+  readCsv,
+  reporting,
+  SCOPE,
+  startRun,
+  waitForRun,
+} from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 import { launchBrowser, pageErrors } from "./helpers/browser.js";
 import { eventually } from "./helpers/wait.js";
@@ -99,16 +108,11 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
   }
 
   /** Locust's own end-of-run totals, from the master's CSV on its agent's host. */
+  const locustStats = (agent: RunningAgent, runId: string) =>
+    readCsv(join(agent.dir, runId, "work", "locust_stats.csv"));
   function locustStatsTotals(agent: RunningAgent, runId: string): { requests: number; failures: number } {
-    const csv = readFileSync(join(agent.dir, runId, "work", "locust_stats.csv"), "utf-8")
-      .trim()
-      .split("\n");
-    const header = (csv[0] ?? "").split(",");
-    const row = (csv.find((line) => line.includes(",Aggregated,")) ?? "").split(",");
-    return {
-      requests: Number(row[header.indexOf("Request Count")]),
-      failures: Number(row[header.indexOf("Failure Count")]),
-    };
+    const row = locustStats(agent, runId).find((r) => r.Name === "Aggregated");
+    return { requests: Number(row?.["Request Count"]), failures: Number(row?.["Failure Count"]) };
   }
 
   const agentHolding = (run: LoadTestRun, role: "master" | "worker"): RunningAgent => {
@@ -277,14 +281,7 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     assert.equal(done.lastMetrics?.totalFailures, locust.failures);
     assert.equal(done.results?.totalRequests, locust.requests);
     // Per endpoint and in total, the counts and percentiles are Locust's own, to the bucket.
-    const [header, ...lines] = readFileSync(join(master.dir, run.id, "work", "locust_stats.csv"), "utf-8")
-      .trim()
-      .split("\n");
-    const columns = (header ?? "").split(",").map((c) => c.replaceAll('"', ""));
-    const rows = lines.map((line) => {
-      const cells = line.split(",").map((c) => c.replaceAll('"', ""));
-      return Object.fromEntries(columns.map((column, i) => [column, cells[i] ?? ""]));
-    });
+    const rows = locustStats(master, run.id);
     const requests = (await api.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
     const ours = new Map([...requests.endpoints, requests.total].map((row) => [row.name, row]));
     assert.deepEqual(rows.map((row) => row.Name).sort(), [...ours.keys()].sort());

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Aggregate, RequestStats, RunSummary, Timeseries } from "@loadmgr/shared";
 import { startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
-import { createTest, ended, locustGone, startRun, waitForRun } from "./helpers/runs.js";
+import { createTest, ended, locustGone, readCsv, startRun, waitForRun } from "./helpers/runs.js";
 import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
 /** Response times spread from 1 ms to ~1.2 s, so every bucket width of Locust's is used. */
@@ -29,17 +28,6 @@ class Visitor(FastHttpUser):
     def broken(self):
         self.client.get(f"/fail?ms={random.choice(DELAYS[:12])}", name="/fail")
 `;
-
-type CsvRow = Record<string, string>;
-
-function readCsv(path: string): CsvRow[] {
-  const [header, ...lines] = readFileSync(path, "utf-8").trim().split(/\r?\n/);
-  const columns = (header ?? "").split(",").map((c) => c.replaceAll('"', ""));
-  return lines.map((line) => {
-    const cells = line.split(",").map((c) => c.replaceAll('"', ""));
-    return Object.fromEntries(columns.map((column, i) => [column, cells[i] ?? ""]));
-  });
-}
 
 describe("percentiles equal Locust's own, for a real distributed run", () => {
   let target: TargetApp;

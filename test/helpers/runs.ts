@@ -142,3 +142,15 @@ function readdirSafe(path: string): string[] {
     return [];
   }
 }
+
+export type CsvRow = Record<string, string>;
+
+/** Locust's CSV (locust_stats.csv): one object per row, by column name. */
+export function readCsv(path: string): CsvRow[] {
+  const [header, ...lines] = readFileSync(path, "utf-8").trim().split(/\r?\n/);
+  const columns = (header ?? "").split(",").map((c) => c.replaceAll('"', ""));
+  return lines.map((line) => {
+    const cells = line.split(",").map((c) => c.replaceAll('"', ""));
+    return Object.fromEntries(columns.map((column, i) => [column, cells[i] ?? ""]));
+  });
+}
