@@ -111,7 +111,7 @@ export class AgentHub {
     const { store, now } = this.deps;
     const pool = await this.authenticate(token);
     const silenceMs = agentSilenceMs(this.deps.config);
-    const existing = (await store.listAgents([pool.id])).find((a) => a.name === input.name);
+    const existing = await store.findAgent(pool.id, input.name);
     const sameProcess = existing?.instanceId === input.instanceId;
     if (existing !== undefined && !sameProcess && now() - existing.lastSeenAt < silenceMs) {
       throw new AppError(

@@ -597,6 +597,9 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         ["gen-a", "gen-b"],
       );
       assert.deepEqual(await store.listAgents([]), []);
+      assert.equal((await store.findAgent(pool.id, "gen-b"))?.id, agent.id);
+      assert.equal(await store.findAgent(pool.id, "gen-z"), undefined);
+      assert.equal(await store.findAgent("other-pool", "gen-b"), undefined);
     });
   });
 }

@@ -159,6 +159,8 @@ export interface Store {
   /** Inserts or replaces the agent (by id; a pool's agent names are unique). */
   saveAgent(agent: AgentRecord): Promise<void>;
   getAgent(id: string): Promise<AgentRecord | undefined>;
+  /** The pool's agent of that name (names are unique in a pool): what each heartbeat looks up. */
+  findAgent(poolId: string, name: string): Promise<AgentRecord | undefined>;
   /** The pools' agents, by pool then name. */
   listAgents(poolIds: string[]): Promise<AgentRecord[]>;
 }

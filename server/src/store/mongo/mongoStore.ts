@@ -441,6 +441,10 @@ export class MongoStore implements Store {
     return (await this.agents.findOne({ _id: id }, HIDDEN)) ?? undefined;
   }
 
+  async findAgent(poolId: string, name: string): Promise<AgentRecord | undefined> {
+    return (await this.agents.findOne({ poolId, name }, HIDDEN)) ?? undefined;
+  }
+
   async listAgents(poolIds: string[]): Promise<AgentRecord[]> {
     if (poolIds.length === 0) return [];
     return this.agents

@@ -448,6 +448,14 @@ export class SqliteStore implements Store {
     return this.db.select().from(agents).where(eq(agents.id, id)).get();
   }
 
+  async findAgent(poolId: string, name: string): Promise<AgentRecord | undefined> {
+    return this.db
+      .select()
+      .from(agents)
+      .where(and(eq(agents.poolId, poolId), eq(agents.name, name)))
+      .get();
+  }
+
   async listAgents(poolIds: string[]): Promise<AgentRecord[]> {
     if (poolIds.length === 0) return [];
     return this.db
