@@ -129,7 +129,7 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
     await api.del(`/v1/load-tests/${res.body.id}`);
   });
   it("rejects a body over the size limit with 413", () =>
-    expectRejected(create({ scriptContent: "A".repeat(3 * 1024 * 1024) }), 413, "PAYLOAD_TOO_LARGE"));
+    expectRejected(create({ scriptContent: "A".repeat(17 * 1024 * 1024) }), 413, "PAYLOAD_TOO_LARGE"));
   for (const field of ["accountId", "orgId", "projectId"]) {
     it(`rejects a missing ${field}`, () => expectRejected(create({ [field]: undefined }), 400, "INVALID_INPUT", field));
   }

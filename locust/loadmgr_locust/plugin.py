@@ -22,6 +22,7 @@ import locust
 from locust import events
 from locust.runners import STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRunner
 
+from . import stages
 from .delivery import Delivery
 from .intervals import CumulativeDiffer, Interval, span_ms
 from .samples import RequestSampler
@@ -54,6 +55,13 @@ def _add_arguments(parser: Any, **_kwargs: Any) -> None:
         env_var="LOADMGR_SAMPLE_RATE",
         default=20.0,
         help="successful requests per second sampled for the live request log (every failure is sent)",
+    )
+    group.add_argument(
+        "--loadmgr-stages",
+        type=str,
+        env_var="LOADMGR_STAGES",
+        default="",
+        help='the run\'s load shape as JSON: [{"durationSec": 30, "users": 10, "spawnRate": 2}, ...]',
     )
     group.add_argument(
         "--loadmgr-final-timeout",
@@ -314,6 +322,8 @@ def _on_init(environment: Any, runner: Any = None, **_kwargs: Any) -> None:
         # Workers are not told the server's URL; they sample anyway, and their master decides.
         _sample_on_worker(environment, float(getattr(options, "loadmgr_sample_rate", 20.0)))
         return
+    if getattr(options, "loadmgr_stages", ""):
+        stages.install(environment, options.loadmgr_stages)
     if not getattr(options, "loadmgr_url", ""):
         return
     if not options.loadmgr_run_id:

@@ -13,7 +13,6 @@ the master; see sandbox.py for what the sandbox sees.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
@@ -24,6 +23,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
+from . import project
 from .sandbox import WORK, Cgroup, Limits, apply_rlimits, disk_usage, limit_message, read_info, sandbox_command, sandbox_env
 
 WORKER_GRACE_S = 15
@@ -47,13 +47,26 @@ def build_commands(spec: Dict[str, Any], work_dir: str, run_dir: Optional[str] =
     worker processes that connect to masterHost:masterPort).
     Locust runs headless: its web UI would be an open port on the host that any other run could drive.
     """
-    launcher = [sys.executable, "-m", "loadmgr_locust", "locust", "-f", os.path.join(work_dir, "locustfile.py")]
+    launcher = [sys.executable, "-m", "loadmgr_locust", "locust"]
+    own_dirs = bool(spec.get("workerDirs"))
+
+    def worker_command(index: int, *connect: str) -> List[str]:
+        # With files to split, each worker runs in its own copy of the project (work/.workers/<N>/).
+        where = os.path.join(work_dir, ".workers", str(index)) if own_dirs else work_dir
+        return [*launcher, "-f", os.path.join(where, "locustfile.py"), "--worker", *connect]
+
+    def worker_dirs(count: int) -> List[str]:
+        return [os.path.join(work_dir, ".workers", str(i)) if own_dirs else work_dir for i in range(count)]
+
     role = spec.get("role")
     if role == "worker":
-        worker = [*launcher, "--worker", "--master-host", str(spec["masterHost"]), "--master-port", str(int(spec["masterPort"]))]
-        return {"master": None, "workers": [list(worker) for _ in range(max(1, int(spec.get("workers") or 1)))]}
+        count = max(1, int(spec.get("workers") or 1))
+        connect = ("--master-host", str(spec["masterHost"]), "--master-port", str(int(spec["masterPort"])))
+        return {"master": None, "workers": [worker_command(i, *connect) for i in range(count)], "workerDirs": worker_dirs(count)}
     master = [
         *launcher,
+        "-f",
+        os.path.join(work_dir, "locustfile.py"),
         "--headless",
         "--users",
         str(spec["users"]),
@@ -76,6 +89,8 @@ def build_commands(spec: Dict[str, Any], work_dir: str, run_dir: Optional[str] =
         "--csv",
         os.path.join(work_dir, "locust"),
     ]
+    if spec.get("stages"):
+        master += ["--loadmgr-stages", json.dumps(spec["stages"])]
     if role == "master":
         port = _free_port("0.0.0.0")
         if run_dir is not None:
@@ -88,8 +103,8 @@ def build_commands(spec: Dict[str, Any], work_dir: str, run_dir: Optional[str] =
         return {"master": master, "workers": []}
     port = _free_port()
     master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", str(workers)]
-    worker = [*launcher, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
-    return {"master": master, "workers": [list(worker) for _ in range(workers)]}
+    connect = ("--master-host", "127.0.0.1", "--master-port", str(port))
+    return {"master": master, "workers": [worker_command(i, *connect) for i in range(workers)], "workerDirs": worker_dirs(workers)}
 
 
 def launch(commands: Dict[str, Any]) -> int:
@@ -110,9 +125,15 @@ def launch(commands: Dict[str, Any]) -> int:
     # Installed before anything starts, so a stop that arrives early is passed on, not fatal to this process.
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    dirs = commands.get("workerDirs") or []
+
+    def start_worker(index: int, command: List[str]) -> subprocess.Popen:
+        # A worker runs in its own copy of the project when it has one: relative paths find its share.
+        return subprocess.Popen(command, cwd=dirs[index] if index < len(dirs) else None)
+
     if master_command is None:
-        for command in commands["workers"]:
-            processes.append(subprocess.Popen(command))
+        for index, command in enumerate(commands["workers"]):
+            processes.append(start_worker(index, command))
             if stop_requests:
                 processes[-1].send_signal(stop_requests[0])
         codes = [p.wait() for p in processes]
@@ -122,7 +143,7 @@ def launch(commands: Dict[str, Any]) -> int:
     processes.append(master)
     if stop_requests:
         master.send_signal(stop_requests[0])
-    workers = [subprocess.Popen(command) for command in commands["workers"]]
+    workers = [start_worker(index, command) for index, command in enumerate(commands["workers"])]
     code = master.wait()
     # A master only tells the workers it knows of to quit: one still waiting out --stop-timeout after a
     # stop (Locust re-registers it only then) is not told, and would wait for a master that is gone.
@@ -148,17 +169,26 @@ def supervise(run_dir: str) -> int:
         spec = json.load(handle)
     work = os.path.join(run_dir, "work")
     os.makedirs(work, mode=0o700, exist_ok=True)
-    # The run's own processes can write work/: a start after a crash may find there whatever they left,
-    # a symlink to a file of this (trusted) process's user included. Never write through one.
-    locustfile = os.path.join(work, "locustfile.py")
-    if os.path.lexists(locustfile):
-        os.unlink(locustfile)
-    fd = os.open(locustfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(base64.b64decode(spec["scriptContent"]))
+    # The locustfile and its files (project.py never writes through a link the run may have left).
+    script, files = project.decoded(spec)
+    project.write_tree(work, script, files)
+    role = spec.get("role")
+    local_workers = int(spec.get("workers") or 0) if role is None else 0
+    worker_count = max(1, int(spec.get("workers") or 1)) if role == "worker" else local_workers if local_workers > 1 else 0
+    if worker_count > 0 and project.worker_dirs_needed(files):
+        # Each worker its own copy, split CSVs cut to its share of the run's workers (on every host).
+        base = int(spec.get("workerIndexBase") or 0)
+        total = int(spec.get("workerTotal") or worker_count)
+        for i in range(worker_count):
+            project.write_tree(work, script, files, (base + i, total), prefix=f".workers/{i}/")
+        spec["workerDirs"] = True
     limits = Limits.of(spec)
     sandboxed = spec.get("sandbox", True) is not False
     env = sandbox_env(os.environ.get("LOADMGR_INGEST_TOKEN", ""))
+    # The test's parameters and secrets, as environment variables (names checked by the server; ours win).
+    for name, value in {**(spec.get("env") or {}), **(spec.get("secretEnv") or {})}.items():
+        if isinstance(name, str) and isinstance(value, str) and name not in env and not name.startswith("LOADMGR_"):
+            env[name] = value
     # The plugin names the real host; the run's Locust processes go by a secret host name, which its
     # master requires of every worker (see plugin._accept_own_workers_only). A pool run's agents share it.
     env["LOADMGR_HOST_NAME"] = socket.gethostname()

@@ -56,7 +56,7 @@ export async function storeLongRun(
   await store.init();
   await metrics.init();
   const { test, revision } = makeLoadTest();
-  await store.createLoadTest(test, revision);
+  await store.createLoadTest(test, revision, []);
   const run = makeRun(test, { status: "Finished", startedAt: t0, finishedAt: t0 + hours * 3_600_000 });
   await store.createRun(run);
   const random = seededRandom(7);

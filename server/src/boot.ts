@@ -22,6 +22,8 @@ import { LoopStalls } from "./runs/loopStalls.js";
 import { ServerMetrics } from "./ops/serverMetrics.js";
 import { RunService } from "./runs/runService.js";
 import { RunTokens } from "./runs/runTokens.js";
+import { SecretBox } from "./secrets/secretBox.js";
+import { SecretValues } from "./secrets/secretValues.js";
 import { createMetricsStore, createStore } from "./store/index.js";
 
 /** api: HTTP only; worker: jobs only; all (the default): both in one process. */
@@ -75,7 +77,16 @@ export async function boot(
   const store = metrics.timedStore(records);
   const metricsStore = metrics.timedStore(series);
   const now = options.now ?? Date.now;
-  const runs = new RunService({ store, metricsStore, live, queue, logger, now });
+  const secrets = new SecretValues(store, SecretBox.fromConfig(config), now);
+  const runs = new RunService({
+    store,
+    metricsStore,
+    live,
+    queue,
+    logger,
+    now,
+    redactorFor: (run) => secrets.redactorFor(run),
+  });
   const runTokens = RunTokens.fromConfig(config);
   const sandbox = options.sandbox ?? probeSandbox(config);
   if (sandbox.mode === "off")
@@ -100,8 +111,9 @@ export async function boot(
         ? inProcessReader(series)
         : workerReader(config, logger),
     liveTickets: new LiveTickets(runTokens.derivedKey("live-tickets"), options.now ?? Date.now),
-    agents: new AgentHub({ config, store, runs, live, logger, tokens: runTokens, sandbox, now }),
+    agents: new AgentHub({ config, store, runs, live, logger, tokens: runTokens, sandbox, secrets, now }),
     metrics,
+    secrets,
   };
 
   let app: App | undefined;
@@ -139,6 +151,7 @@ export async function boot(
     logger,
     queue,
     tokens: runTokens,
+    secrets,
     localRunner,
     poolRunner: new PoolRunner({ store, config, now }),
     sandbox,

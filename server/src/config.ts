@@ -44,7 +44,8 @@ export const configSchema = z.strictObject({
         .number()
         .int()
         .positive()
-        .default(2 * 1024 * 1024),
+        .default(16 * 1024 * 1024)
+        .describe("a request body over this is refused with 413: room for a revision's 10 MiB of files in base64"),
       readWorker: z
         .enum(["on", "off"])
         .default("on")
@@ -91,6 +92,9 @@ export const configSchema = z.strictObject({
       runTokenSecret: tokenSchema
         .optional()
         .describe("signs per-run ingest tokens; defaults to a secret kept in the data directory"),
+      secretsKey: tokenSchema
+        .optional()
+        .describe("encrypts secrets at rest; defaults to a key kept in the data directory (secrets-key)"),
       tokens: z.array(scopedTokenSchema).default([]),
       targetAllowLists: z.array(targetAllowListSchema).default([]),
     })
@@ -179,6 +183,7 @@ const ENV_KEYS: Record<string, string[]> = {
   LOADMGR_API_TOKEN: ["security", "apiToken"],
   LOADMGR_LOCUST_CALLBACK_TOKEN: ["security", "locustCallbackToken"],
   LOADMGR_RUN_TOKEN_SECRET: ["security", "runTokenSecret"],
+  LOADMGR_SECRETS_KEY: ["security", "secretsKey"],
   LOADMGR_PUBLIC_URL: ["server", "publicUrl"],
   LOADMGR_LOCAL_WORKERS: ["runner", "local", "workers"],
   LOADMGR_SANDBOX: ["runner", "sandbox"],

@@ -13,6 +13,7 @@ import type { RunService } from "./runs/runService.js";
 import type { RunTokens } from "./runs/runTokens.js";
 import type { MetricsStore } from "./metrics/metricsStore.js";
 import type { Store } from "./store/index.js";
+import type { SecretValues } from "./secrets/secretValues.js";
 
 /** What the server hands every procedure: its services, and the caller (undefined: no valid token). */
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   metrics: ServerMetrics;
   /** Where agents call in. */
   agents: AgentHub;
+  /** Secrets' values, and the redaction of each run's. */
+  secrets: SecretValues;
 }
 
 export interface Context extends Services {

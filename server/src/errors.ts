@@ -88,5 +88,8 @@ export function describeError(error: TRPCError): ErrorDetails {
   };
 }
 
-export const notFound = (what: "LOAD_TEST" | "RUN" | "REVISION" | "AGENT_POOL", id: string, field = "id"): AppError =>
-  new AppError(`${what}_NOT_FOUND`, `${what.toLowerCase().replaceAll("_", " ")} ${id} not found`, field);
+export const notFound = (
+  what: "LOAD_TEST" | "RUN" | "REVISION" | "AGENT_POOL" | "FILE",
+  id: string,
+  field = "id",
+): AppError => new AppError(`${what}_NOT_FOUND`, `${what.toLowerCase().replaceAll("_", " ")} ${id} not found`, field);

@@ -19,3 +19,5 @@ export * from "./compare.js";
 export * from "./textDiff.js";
 export * from "./live.js";
 export * from "./agents.js";
+export * from "./scriptFiles.js";
+export * from "./params.js";

@@ -4,6 +4,8 @@ import { autoStopSchema, DEFAULT_AUTO_STOP, recentRunSchema } from "./run.js";
 import { MAX_THRESHOLDS } from "./judge.js";
 import { MAX_RUN_WORKERS } from "./agents.js";
 import { scriptContentSchema } from "./script.js";
+import { scriptFilesInputSchema } from "./scriptFiles.js";
+import { envVarsSchema, secretNamesSchema, stageSchema, stagesSchema } from "./params.js";
 import { thresholdExpressionSchema } from "./thresholds.js";
 import {
   actorSchema,
@@ -43,6 +45,12 @@ export const loadTestSchema = z.object({
   defaultDurationSec: z.number().int(),
   maxDurationSec: z.number().int(),
   autoStop: autoStopSchema.nullable(),
+  defaultStages: z
+    .array(stageSchema)
+    .nullable()
+    .describe("the load shape of runs that name no users, duration or stages of their own; null: constant users"),
+  env: z.record(z.string(), z.string()).describe("plain parameters its runs get as environment variables"),
+  secrets: z.array(z.string()).describe("names of the secrets its runs get as environment variables"),
   thresholds: z
     .array(z.string())
     .describe('judged on every run of the test unless the run names its own: "p95<300", "error_rate<1%"'),
@@ -75,6 +83,9 @@ const editableShape = {
   maxDurationSec: durationSchema,
   thresholds: z.array(thresholdExpressionSchema).max(MAX_THRESHOLDS),
   autoStop: autoStopSchema.nullable(),
+  defaultStages: stagesSchema.nullable(),
+  env: envVarsSchema,
+  secrets: secretNamesSchema,
   metadata: metadataSchema,
 };
 
@@ -130,8 +141,18 @@ export const createLoadTestInputSchema = z
       .describe(
         "stop a run early as Failed when its errors over a window pass a limit (default: 90 % over 60 s); null: never",
       ),
+    defaultStages: editableShape.defaultStages.default(null),
+    env: editableShape.env.default({}),
+    secrets: editableShape.secrets
+      .default([])
+      .describe(
+        "names of secrets of the test's scope (PUT /v1/secrets/{name}); its runs get them as environment variables",
+      ),
     metadata: metadataInputSchema.default({}),
     scriptContent: scriptContentSchema.describe("base64 of the locustfile; becomes revision 1"),
+    files: scriptFilesInputSchema
+      .default([])
+      .describe("the other files of revision 1 (helpers, CSV data), placed beside the locustfile"),
     scriptDescription: z.string().max(1000).default("Initial revision"),
     createdBy: actorSchema.optional().describe("defaults to the token's name"),
   })
@@ -157,6 +178,9 @@ export const updateLoadTestInputSchema = z
     maxDurationSec: durationSchema.optional(),
     thresholds: editableShape.thresholds.optional(),
     autoStop: editableShape.autoStop.optional(),
+    defaultStages: editableShape.defaultStages.optional(),
+    env: editableShape.env.optional(),
+    secrets: editableShape.secrets.optional(),
     metadata: metadataInputSchema.optional(),
     updatedBy: actorSchema.optional(),
   })

@@ -8,9 +8,11 @@ import {
   runStatusSchema,
   scopeIdSchema,
   spawnRateSchema,
+  targetUrlSchema,
   timestampSchema,
   usersSchema,
 } from "./fields.js";
+import { envVarsSchema, stageSchema, stagesSchema } from "./params.js";
 import { pageInputShape } from "./paging.js";
 import { MAX_THRESHOLDS } from "./judge.js";
 import { runVerdictSchema, thresholdExpressionSchema } from "./thresholds.js";
@@ -85,9 +87,20 @@ export const loadTestRunSchema = z.object({
     .nullable()
     .describe('why a Pending run has not started yet, e.g. "waiting for 6 worker slots in pool eu"'),
   warnings: z.array(runWarningSchema).describe("what went wrong without ending the run (a lost agent)"),
-  targetUsers: z.number().int(),
+  targetUrl: z.string().describe("the host Locust loaded (the test's, unless the run named its own)"),
+  tags: z.array(z.string()).describe("the test's tags, unless the run named its own"),
+  env: z
+    .record(z.string(), z.string())
+    .describe("the plain parameters it ran with: the test's env and the run's overrides"),
+  secrets: z.array(z.string()).describe("names of the secrets it got as environment variables (never their values)"),
+  targetUsers: z.number().int().describe("with stages: the most users any stage asks for"),
   spawnRate: z.number(),
   durationSeconds: z.number().int(),
+  stages: z.array(stageSchema).nullable().describe("the load shape it ran; null: targetUsers for durationSeconds"),
+  shapeNote: z
+    .string()
+    .nullable()
+    .describe("set when the locustfile has a LoadTestShape class and the run has stages: which one drives the load"),
   status: runStatusSchema,
   launchedAt: timestampSchema
     .nullable()
@@ -170,6 +183,17 @@ export const createRunInputSchema = z.strictObject({
     .optional()
     .describe("on a pool: fail the run when fewer worker processes remain"),
   labels: labelsSchema.optional().describe("on a pool: only agents with all of these labels"),
+  stages: stagesSchema
+    .optional()
+    .describe(
+      "ramp, hold, spike, ramp down: instead of targetUsers/spawnRate/durationSeconds; defaults to the test's defaultStages when none of those is given",
+    ),
+  targetUrl: targetUrlSchema.optional().describe("defaults to the test's; must pass the project's target allow-list"),
+  envId: scopeIdSchema.optional().describe("defaults to the test's env"),
+  tags: z.array(z.string().trim().min(1).max(64)).max(50).optional().describe("defaults to the test's tags"),
+  env: envVarsSchema
+    .optional()
+    .describe("plain parameters merged over the test's env (a name set to the empty string is kept, as empty)"),
   metadata: metadataInputSchema.default({}),
   createdBy: actorSchema.optional().describe("defaults to the token's name"),
 });

@@ -16,6 +16,8 @@ import type { Logger } from "../logger.js";
 import type { SandboxStatus } from "../runners/sandbox.js";
 import type { RunService } from "../runs/runService.js";
 import type { RunTokens } from "../runs/runTokens.js";
+import { runContent } from "../runs/runContent.js";
+import type { SecretValues } from "../secrets/secretValues.js";
 import type { AgentPoolRecord, AgentRecord, Store } from "../store/store.js";
 import { poolIdOf, secretMatches } from "./poolTokens.js";
 
@@ -29,6 +31,7 @@ export interface AgentHubDeps {
   live: LiveBus;
   logger: Logger;
   tokens: RunTokens;
+  secrets: SecretValues;
   sandbox: SandboxStatus;
   now: () => number;
 }
@@ -187,7 +190,7 @@ export class AgentHub {
           stop: entry.role === "master" && run.status === "Stopping",
         };
         if (!held.has(`${run.id}/${entry.role}`)) {
-          const spec = await this.specFor(run, entry.role, entry.processes);
+          const spec = await this.specFor(run, agent.id, entry.role, entry.processes);
           if (spec === undefined) continue;
           assignment.spec = spec;
         }
@@ -200,19 +203,18 @@ export class AgentHub {
   /** What the agent's supervisor needs to start its share of the run (the ingest token: the master's only). */
   private async specFor(
     run: LoadTestRun,
+    agentId: string,
     role: "master" | "worker",
     processes: number,
   ): Promise<Record<string, unknown> | undefined> {
-    const { store, tokens, config, sandbox } = this.deps;
-    const [revision, test] = await Promise.all([
-      store.getScriptRevision(run.loadTestId, run.scriptRevisionId),
-      store.getLoadTest(run.loadTestId),
-    ]);
-    if (revision === undefined || test === undefined) return undefined;
+    const { store, tokens, config, sandbox, secrets } = this.deps;
+    const prepared = await runContent(store, secrets, run);
+    if (!prepared.ok) return undefined;
+    const { targetUrl, stages, ...content } = prepared.content;
     const common = {
       runId: run.id,
       role,
-      scriptContent: revision.scriptContent,
+      ...content,
       runSecret: tokens.workerSecret(run.id),
       // An agent host sandboxes its runs itself, and fails closed where it cannot.
       sandbox: sandbox.mode === "on",
@@ -221,16 +223,22 @@ export class AgentHub {
     if (role === "worker") {
       const endpoint = run.masterEndpoint ?? "";
       const colon = endpoint.lastIndexOf(":");
+      // Split CSVs: this agent's workers take the shares after those of the workers placed before them.
+      const before = run.placement.filter((e) => e.role === "worker");
+      const index = before.findIndex((e) => e.agentId === agentId);
       return {
         ...common,
         workers: processes,
+        workerIndexBase: before.slice(0, Math.max(0, index)).reduce((sum, e) => sum + e.processes, 0),
+        workerTotal: before.reduce((sum, e) => sum + e.processes, 0),
         masterHost: endpoint.slice(0, colon).replace(/^\[|\]$/g, ""),
         masterPort: Number(endpoint.slice(colon + 1)),
       };
     }
     return {
       ...common,
-      targetUrl: test.targetUrl,
+      targetUrl,
+      stages,
       users: run.targetUsers,
       spawnRate: run.spawnRate,
       durationSeconds: run.durationSeconds,

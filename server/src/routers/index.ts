@@ -6,6 +6,7 @@ import { ingestRouter } from "./ingest.js";
 import { loadTestsRouter } from "./loadTests.js";
 import { runsRouter } from "./runs.js";
 import { scriptsRouter } from "./scripts.js";
+import { secretsRouter } from "./secrets.js";
 
 export const appRouter = router({
   account: accountRouter,
@@ -15,6 +16,7 @@ export const appRouter = router({
   analytics: analyticsRouter,
   ingest: ingestRouter,
   agentPools: agentPoolsRouter,
+  secrets: secretsRouter,
 });
 
 /** The whole API's type; the client package imports only this. */

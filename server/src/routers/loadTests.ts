@@ -14,6 +14,9 @@ import { scopeFilter } from "../auth.js";
 import { actorOf, checkWritableScope, loadTestInScope } from "../domain/access.js";
 import { checkAgentPool, checkCluster, checkDurations, checkTarget } from "../domain/rules.js";
 import { checkScriptSyntax } from "../domain/scriptCheck.js";
+import { revisionFiles } from "../domain/revisionFiles.js";
+import { checkStagesDuration } from "../domain/runLoad.js";
+import { checkSecretsExist } from "../secrets/secretValues.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 
@@ -27,14 +30,16 @@ export const loadTestsRouter = router({
     .input(createLoadTestInputSchema)
     .output(loadTestSchema)
     .mutation(async ({ ctx, input }) => {
-      const { scriptContent, scriptDescription, createdBy, ...fields } = input;
+      const { scriptContent, scriptDescription, createdBy, files, ...fields } = input;
       const actor = actorOf(ctx, createdBy, "createdBy");
       const now = ctx.now();
+      const prepared = revisionFiles(files);
       const revision: ScriptRevision = {
         id: newId(now),
         loadTestId: newId(now),
         revisionNumber: 1,
         scriptContent,
+        files: prepared.infos,
         description: scriptDescription,
         createdAt: now,
         createdBy: actor,
@@ -60,8 +65,10 @@ export const loadTestsRouter = router({
       checkCluster(ctx.config, test);
       await checkAgentPool(ctx.store, test);
       checkTarget(ctx.config, test);
+      if (test.defaultStages !== null) checkStagesDuration(test.defaultStages, test.maxDurationSec, "defaultStages");
       await checkScriptSyntax(ctx, scriptContent);
-      await ctx.store.createLoadTest(test, revision);
+      await checkSecretsExist(ctx, test);
+      await ctx.store.createLoadTest(test, revision, prepared.contents);
       ctx.logger.info({ loadTestId: test.id, actor }, "load test created");
       return test;
     }),
@@ -104,6 +111,9 @@ export const loadTestsRouter = router({
       checkCluster(ctx.config, merged);
       await checkAgentPool(ctx.store, merged);
       checkTarget(ctx.config, merged);
+      if (merged.defaultStages !== null)
+        checkStagesDuration(merged.defaultStages, merged.maxDurationSec, "defaultStages");
+      if (changes.secrets !== undefined || changes.envId !== undefined) await checkSecretsExist(ctx, merged);
       const updated = await ctx.store.updateLoadTest(id, {
         ...changes,
         updatedAt: ctx.now(),

@@ -21,7 +21,9 @@ import { actorOf, loadTestInScope, runInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 import { liveProcedures } from "./live.js";
-import { checkCluster, checkTarget } from "../domain/rules.js";
+import { checkAgentPool, checkCluster, checkTarget } from "../domain/rules.js";
+import { runLoad, shapeNote } from "../domain/runLoad.js";
+import { checkSecretsExist } from "../secrets/secretValues.js";
 
 const TAGS = ["runs"];
 
@@ -88,17 +90,16 @@ export const runsRouter = router({
           `runs cannot be sandboxed on this server (${sandbox.reason}); only the admin token may start them until it can, or until the operator sets runner.sandbox: off`,
         );
       }
-      // The configuration may have changed since the test was saved: a run must meet today's.
-      checkCluster(ctx.config, test);
-      checkTarget(ctx.config, test);
-      const durationSeconds = input.durationSeconds ?? test.defaultDurationSec;
-      if (durationSeconds > test.maxDurationSec) {
-        throw new AppError(
-          "DURATION_ABOVE_MAX",
-          `durationSeconds (${durationSeconds}) is above the test's maxDurationSec (${test.maxDurationSec})`,
-          "durationSeconds",
-        );
-      }
+      // The run's own target and env, over the test's; the configuration may have changed since the
+      // test was saved: a run must meet today's.
+      const target = { ...test, envId: input.envId ?? test.envId, targetUrl: input.targetUrl ?? test.targetUrl };
+      checkCluster(ctx.config, target);
+      await checkAgentPool(ctx.store, target);
+      checkTarget(ctx.config, target);
+      const load = runLoad(test, input);
+      await checkSecretsExist(ctx, { ...target, secrets: test.secrets });
+      const revision = await ctx.store.getScriptRevision(test.id, test.latestRevisionId);
+      if (revision === undefined) throw notFound("REVISION", test.latestRevisionId);
       const onPool = poolRequest(test, input);
       const now = ctx.now();
       const actor = actorOf(ctx, input.createdBy, "createdBy");
@@ -110,17 +111,20 @@ export const runsRouter = router({
         accountId: test.accountId,
         orgId: test.orgId,
         projectId: test.projectId,
-        envId: test.envId,
-        scriptRevisionId: test.latestRevisionId,
+        envId: target.envId,
+        scriptRevisionId: revision.id,
         locustClusterId: test.locustClusterId ?? null,
         ...onPool,
         placement: [],
         masterEndpoint: null,
         waitingReason: null,
         warnings: [],
-        targetUsers: input.targetUsers ?? test.defaultUsers,
-        spawnRate: input.spawnRate ?? test.defaultSpawnRate,
-        durationSeconds,
+        targetUrl: target.targetUrl,
+        tags: input.tags ?? test.tags,
+        env: { ...test.env, ...input.env },
+        secrets: test.secrets,
+        ...load,
+        shapeNote: await shapeNote(ctx.store, revision, load.stages),
         status: "Pending",
         startedAt: null,
         finishedAt: null,

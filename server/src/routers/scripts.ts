@@ -1,7 +1,11 @@
+import { createHash } from "node:crypto";
 import { newId } from "../ids.js";
 import {
   entityIdSchema,
   getRevisionInputSchema,
+  getScriptFileInputSchema,
+  LOCUSTFILE_PATH,
+  scriptFileSchema,
   listRevisionsInputSchema,
   pageSchema,
   scriptRevisionSchema,
@@ -10,6 +14,7 @@ import {
 import { z } from "zod";
 import { actorOf, loadTestInScope } from "../domain/access.js";
 import { checkScriptSyntax } from "../domain/scriptCheck.js";
+import { revisionFiles, type RevisionFiles } from "../domain/revisionFiles.js";
 import { notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 
@@ -28,17 +33,30 @@ export const scriptsRouter = router({
     .input(updateScriptInputSchema)
     .output(scriptRevisionSchema)
     .mutation(async ({ ctx, input }) => {
-      await loadTestInScope(ctx, input.id);
+      const test = await loadTestInScope(ctx, input.id);
       await checkScriptSyntax(ctx, input.scriptContent);
       const now = ctx.now();
-      const revision = await ctx.store.addScriptRevision({
-        id: newId(now),
-        loadTestId: input.id,
-        scriptContent: input.scriptContent,
-        description: input.description,
-        createdAt: now,
-        createdBy: actorOf(ctx, input.updatedBy, "updatedBy"),
-      });
+      // Files not sent: the latest revision's are kept, so a new locustfile does not lose its helpers.
+      let files: RevisionFiles;
+      if (input.files !== undefined) {
+        files = revisionFiles(input.files);
+      } else {
+        const latest = await ctx.store.getScriptRevision(test.id, test.latestRevisionId);
+        const infos = latest?.files ?? [];
+        files = { infos, contents: latest === undefined ? [] : await ctx.store.getScriptFiles(latest.id) };
+      }
+      const revision = await ctx.store.addScriptRevision(
+        {
+          id: newId(now),
+          loadTestId: input.id,
+          scriptContent: input.scriptContent,
+          files: files.infos,
+          description: input.description,
+          createdAt: now,
+          createdBy: actorOf(ctx, input.updatedBy, "updatedBy"),
+        },
+        files.contents,
+      );
       if (revision === undefined) throw notFound("LOAD_TEST", input.id);
       ctx.logger.info(
         { loadTestId: input.id, revisionId: revision.id, revisionNumber: revision.revisionNumber },
@@ -92,5 +110,36 @@ export const scriptsRouter = router({
       const revision = await ctx.store.getScriptRevision(input.id, input.revisionId);
       if (revision === undefined) throw notFound("REVISION", input.revisionId, "revisionId");
       return revision;
+    }),
+
+  file: authedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/v1/load-tests/{id}/script/revisions/{revisionId}/file",
+        tags: TAGS,
+        summary: "Get one file of a script revision, by its path (?path=data/users.csv)",
+      },
+    })
+    .input(getScriptFileInputSchema)
+    .output(scriptFileSchema)
+    .query(async ({ ctx, input }) => {
+      await loadTestInScope(ctx, input.id);
+      const revision = await ctx.store.getScriptRevision(input.id, input.revisionId);
+      if (revision === undefined) throw notFound("REVISION", input.revisionId, "revisionId");
+      if (input.path === LOCUSTFILE_PATH) {
+        const content = Buffer.from(revision.scriptContent, "base64");
+        return {
+          path: LOCUSTFILE_PATH,
+          sizeBytes: content.length,
+          sha256: createHash("sha256").update(content).digest("hex"),
+          split: false,
+          contentBase64: revision.scriptContent,
+        };
+      }
+      const info = revision.files.find((f) => f.path === input.path);
+      const [file] = info === undefined ? [] : await ctx.store.getScriptFiles(revision.id, [info.path]);
+      if (info === undefined || file === undefined) throw notFound("FILE", input.path, "path");
+      return { ...info, contentBase64: file.content.toString("base64") };
     }),
 });

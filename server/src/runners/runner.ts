@@ -1,9 +1,8 @@
+import type { RunContent } from "../runs/runContent.js";
+
 /** Everything a runner needs to start one run's Locust processes. */
-export interface RunSpec {
+export interface RunSpec extends RunContent {
   runId: string;
-  /** Base64 of the exact script revision recorded on the run. */
-  scriptContent: string;
-  targetUrl: string;
   users: number;
   spawnRate: number;
   durationSeconds: number;

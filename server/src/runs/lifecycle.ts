@@ -10,6 +10,8 @@ import type { SandboxStatus } from "../runners/sandbox.js";
 import type { LoopStalls } from "./loopStalls.js";
 import { SERVER_ACTOR, type RunService } from "./runService.js";
 import type { RunTokens } from "./runTokens.js";
+import { runContent } from "./runContent.js";
+import type { SecretValues } from "../secrets/secretValues.js";
 
 /** A Pending run whose start job has not run for this long is failed. */
 const PENDING_LIMIT_MS = 120_000;
@@ -31,6 +33,7 @@ export interface LifecycleDeps {
   logger: Logger;
   queue: JobQueue;
   tokens: RunTokens;
+  secrets: SecretValues;
   localRunner: Runner;
   poolRunner: PoolRunner;
   sandbox: SandboxStatus;
@@ -113,18 +116,16 @@ export class RunLifecycle {
       await this.finish(run, "Failed", `Locust cluster "${run.locustClusterId ?? ""}" is no longer configured`);
       return;
     }
-    const revision = await store.getScriptRevision(run.loadTestId, run.scriptRevisionId);
-    const test = await store.getLoadTest(run.loadTestId);
-    if (revision === undefined || test === undefined) {
-      await this.finish(run, "Failed", `script revision ${run.scriptRevisionId} is gone`);
+    const prepared = await runContent(store, this.deps.secrets, run);
+    if (!prepared.ok) {
+      await this.finish(run, "Failed", prepared.reason);
       return;
     }
     const { runner: runnerConfig } = this.deps.config;
     try {
       await runner.start({
         runId,
-        scriptContent: revision.scriptContent,
-        targetUrl: test.targetUrl,
+        ...prepared.content,
         users: run.targetUsers,
         spawnRate: run.spawnRate,
         durationSeconds: run.durationSeconds,

@@ -19,6 +19,7 @@ import type { MetricsStore } from "../metrics/metricsStore.js";
 import type { PoolRunChanges, Store } from "../store/store.js";
 import { AutoStopWatch } from "./autoStop.js";
 import { outcomeOf } from "./outcome.js";
+import type { Redactor } from "../secrets/redact.js";
 
 /** Who moved a run, for `updatedBy` when no person did. */
 export const SERVER_ACTOR = "loadmgr";
@@ -33,6 +34,8 @@ export interface RunServiceDeps {
   queue: JobQueue;
   logger: Logger;
   now: () => number;
+  /** What hides a run's secret values in what it reports (secrets/secretValues.ts). */
+  redactorFor: (run: LoadTestRun) => Promise<Redactor>;
 }
 
 /**
@@ -149,7 +152,11 @@ export class RunService {
   ): Promise<LoadTestRun | undefined> {
     const stoppedEarly = run.status === "Stopping" && run.failureReason !== null;
     const to = stoppedEarly ? "Failed" : asked;
-    const failureReason = stoppedEarly ? run.failureReason : reason;
+    const failureReason = stoppedEarly
+      ? run.failureReason
+      : reason === null
+        ? null
+        : (await this.deps.redactorFor(run)).text(reason);
     this.autoStop.forget(run.id);
     const now = this.deps.now();
     const ended = await this.move(run, to, {
@@ -177,6 +184,10 @@ export class RunService {
     summary: RunMetricsSummary,
     samples: RequestSample[],
   ): Promise<"added" | "duplicate"> {
+    // Nothing of a secret's value is stored or sent on: endpoint names, errors, samples alike.
+    const redactor = await this.deps.redactorFor(run);
+    redactor.deep(snapshot);
+    redactor.deep(samples);
     const outcome = await this.deps.metricsStore.addMetricSnapshot(snapshot);
     if (outcome === "added") {
       if (run.status === "Running") {

@@ -1,6 +1,5 @@
-import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHmac } from "node:crypto";
+import { keptSecret } from "../keptSecret.js";
 import { tokensEqual } from "../auth.js";
 import type { Config } from "../config.js";
 
@@ -15,16 +14,7 @@ export class RunTokens {
   ) {}
 
   static fromConfig(config: Config): RunTokens {
-    let secret = config.security.runTokenSecret;
-    if (secret === undefined) {
-      const path = join(config.storage.dataDir, "run-token-secret");
-      if (existsSync(path)) secret = readFileSync(path, "utf-8").trim();
-      if (secret === undefined || secret.length < 16) {
-        mkdirSync(config.storage.dataDir, { recursive: true });
-        secret = randomBytes(32).toString("base64url");
-        writeFileSync(path, `${secret}\n`, { mode: 0o600 });
-      }
-    }
+    const secret = keptSecret(config, config.security.runTokenSecret, "run-token-secret").value;
     return new RunTokens(secret, config.security.locustCallbackToken);
   }
 

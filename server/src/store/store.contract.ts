@@ -22,7 +22,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
 
     async function newTest(overrides: Partial<LoadTest> = {}): Promise<LoadTest> {
       const { test, revision } = makeLoadTest({ accountId: `acc-${randomUUID()}`, ...overrides });
-      await store.createLoadTest(test, revision);
+      await store.createLoadTest(test, revision, []);
       return test;
     }
 
@@ -39,7 +39,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         metadata: { owner: "team-a", nested: { n: 1 } },
         defaultSpawnRate: 2.5,
       });
-      await store.createLoadTest(test, revision);
+      await store.createLoadTest(test, revision, []);
       assert.deepEqual(await store.getLoadTest(test.id), test);
       assert.deepEqual(await store.getScriptRevision(test.id, revision.id), revision);
       assert.equal(await store.getLoadTest(randomUUID()), undefined);
@@ -120,14 +120,18 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
 
     it("appends revisions, moves latest, lists newest first", async () => {
       const test = await newTest();
-      const second = await store.addScriptRevision({
-        id: randomUUID(),
-        loadTestId: test.id,
-        scriptContent: "cHJpbnQoMik=",
-        description: "second",
-        createdAt: test.createdAt + 10,
-        createdBy: "bob",
-      });
+      const second = await store.addScriptRevision(
+        {
+          id: randomUUID(),
+          loadTestId: test.id,
+          scriptContent: "cHJpbnQoMik=",
+          files: [],
+          description: "second",
+          createdAt: test.createdAt + 10,
+          createdBy: "bob",
+        },
+        [],
+      );
       assert.equal(second?.revisionNumber, 2);
       const stored = await store.getLoadTest(test.id);
       assert.equal(stored?.latestRevisionId, second?.id);
@@ -144,9 +148,102 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(rest.items[0]?.revisionNumber, 1);
       assert.equal(rest.nextCursor, undefined);
       assert.equal(await store.getScriptRevision(randomUUID(), second?.id ?? ""), undefined);
+      assert.ok(second);
       assert.equal(
-        await store.addScriptRevision({ ...(second ?? test), id: randomUUID(), loadTestId: randomUUID() }),
+        await store.addScriptRevision({ ...second, id: randomUUID(), loadTestId: randomUUID() }, []),
         undefined,
+      );
+    });
+
+    it("keeps a revision's files, returns them by path, and deletes them with the test", async () => {
+      const test = await newTest();
+      const big = Buffer.alloc(3 * 1024 * 1024, 7);
+      const files = [
+        { path: "data/users.csv", content: Buffer.from("name\nann\nbob\n") },
+        { path: "lib/helpers.py", content: Buffer.from("X = 1\n") },
+        { path: "blob.bin", content: big },
+      ];
+      const infos = files.map((f) => ({ path: f.path, sizeBytes: f.content.length, sha256: "x", split: false }));
+      const revision = await store.addScriptRevision(
+        {
+          id: randomUUID(),
+          loadTestId: test.id,
+          scriptContent: "cHJpbnQoMik=",
+          files: infos,
+          description: "files",
+          createdAt: test.createdAt + 1,
+          createdBy: "bob",
+        },
+        files,
+      );
+      assert.ok(revision);
+      assert.deepEqual((await store.getScriptRevision(test.id, revision.id))?.files, infos);
+      const all = await store.getScriptFiles(revision.id);
+      assert.deepEqual(
+        all.map((f) => f.path),
+        ["blob.bin", "data/users.csv", "lib/helpers.py"],
+      );
+      assert.ok(all[0]?.content.equals(big));
+      const one = await store.getScriptFiles(revision.id, ["lib/helpers.py", "nope"]);
+      assert.deepEqual(one, [{ path: "lib/helpers.py", content: Buffer.from("X = 1\n") }]);
+      assert.deepEqual(await store.getScriptFiles(test.latestRevisionId), []);
+      assert.equal(await store.deleteLoadTest(test.id), true);
+      assert.deepEqual(await store.getScriptFiles(revision.id), []);
+    });
+
+    it("stores secrets per scope and name, lists an env's with the project's, never mixes projects", async () => {
+      const scope = { accountId: `acc-${randomUUID()}`, orgId: "o", projectId: "p" };
+      const base = { createdAt: 1, createdBy: "ann", updatedAt: 1, updatedBy: "ann" };
+      assert.equal(await store.putSecret({ ...scope, ...base, name: "KEY", envId: null, ciphertext: "c1" }), true);
+      assert.equal(await store.putSecret({ ...scope, ...base, name: "KEY", envId: "prod", ciphertext: "c2" }), true);
+      assert.equal(await store.putSecret({ ...scope, ...base, name: "OTHER", envId: "dev", ciphertext: "c3" }), true);
+      await store.putSecret({ ...scope, projectId: "p2", ...base, name: "KEY", envId: null, ciphertext: "c4" });
+      // A replace keeps who created it and when.
+      assert.equal(
+        await store.putSecret({
+          ...scope,
+          ...base,
+          name: "KEY",
+          envId: null,
+          ciphertext: "c5",
+          updatedAt: 9,
+          updatedBy: "bob",
+        }),
+        false,
+      );
+      const all = await store.listSecrets(scope);
+      assert.deepEqual(
+        all.map((s) => [s.name, s.envId, s.ciphertext]),
+        [
+          ["KEY", null, "c5"],
+          ["KEY", "prod", "c2"],
+          ["OTHER", "dev", "c3"],
+        ],
+      );
+      assert.deepEqual(
+        all.map((s) => [s.createdBy, s.updatedBy]),
+        [
+          ["ann", "bob"],
+          ["ann", "ann"],
+          ["ann", "ann"],
+        ],
+      );
+      assert.deepEqual(
+        (await store.listSecrets(scope, "prod")).map((s) => [s.name, s.envId]),
+        [
+          ["KEY", null],
+          ["KEY", "prod"],
+        ],
+      );
+      assert.deepEqual(
+        (await store.listSecrets(scope, null)).map((s) => s.envId),
+        [null],
+      );
+      assert.equal(await store.deleteSecret(scope, "prod", "KEY"), true);
+      assert.equal(await store.deleteSecret(scope, "prod", "KEY"), false);
+      assert.deepEqual(
+        (await store.listSecrets(scope)).map((s) => s.ciphertext),
+        ["c5", "c3"],
       );
     });
 
@@ -154,14 +251,18 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       const test = await newTest();
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          store.addScriptRevision({
-            id: randomUUID(),
-            loadTestId: test.id,
-            scriptContent: Buffer.from(`print(${i})`).toString("base64"),
-            description: `edit ${i}`,
-            createdAt: test.createdAt + i,
-            createdBy: `user-${i}`,
-          }),
+          store.addScriptRevision(
+            {
+              id: randomUUID(),
+              loadTestId: test.id,
+              scriptContent: Buffer.from(`print(${i})`).toString("base64"),
+              files: [],
+              description: `edit ${i}`,
+              createdAt: test.createdAt + i,
+              createdBy: `user-${i}`,
+            },
+            [],
+          ),
         ),
       );
       const numbers = results.map((r) => r?.revisionNumber ?? -1).sort((x, y) => x - y);
@@ -231,7 +332,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         ["o2", "p9", null],
       ] as const) {
         const { test, revision } = makeLoadTest({ accountId: account, orgId, projectId, envId });
-        await store.createLoadTest(test, revision);
+        await store.createLoadTest(test, revision, []);
         tests.push(test);
       }
       for (const test of [tests[1], tests[1], tests[3]]) if (test !== undefined) await store.createRun(makeRun(test));

@@ -11,6 +11,7 @@ import type {
   RunStatus,
   ScopeCount,
   ScriptRevision,
+  Secret,
 } from "@loadmgr/shared";
 
 export interface PageRequest {
@@ -38,6 +39,9 @@ export type LoadTestChanges = Partial<
     | "maxDurationSec"
     | "thresholds"
     | "autoStop"
+    | "defaultStages"
+    | "env"
+    | "secrets"
     | "metadata"
   >
 > &
@@ -83,8 +87,8 @@ export interface Store {
   /** Throws when the backing database cannot be reached. */
   ping(): Promise<void>;
 
-  /** Stores a new test together with its revision 1. */
-  createLoadTest(test: LoadTest, firstRevision: ScriptRevision): Promise<void>;
+  /** Stores a new test together with its revision 1 and that revision's files (listed in its `files`). */
+  createLoadTest(test: LoadTest, firstRevision: ScriptRevision, files: FileContent[]): Promise<void>;
   getLoadTest(id: string): Promise<LoadTest | undefined>;
   /** Newest first (createdAt, then id), filtered; `tags` matches any of them. */
   listLoadTests(filter: LoadTestFilter, page: PageRequest): Promise<Page<LoadTest>>;
@@ -96,8 +100,10 @@ export interface Store {
    * Appends the next revision (numbers are 1, 2, 3… per test, gapless and never reused, also under
    * concurrent callers) and moves the test's latestRevisionId to it. Undefined when the test is gone.
    */
-  addScriptRevision(revision: NewScriptRevision): Promise<ScriptRevision | undefined>;
+  addScriptRevision(revision: NewScriptRevision, files: FileContent[]): Promise<ScriptRevision | undefined>;
   getScriptRevision(loadTestId: string, revisionId: string): Promise<ScriptRevision | undefined>;
+  /** The contents of a revision's files, those of `paths` only when given; a path it lacks is left out. */
+  getScriptFiles(revisionId: string, paths?: string[]): Promise<FileContent[]>;
   /** Newest first. */
   listScriptRevisions(loadTestId: string, page: PageRequest): Promise<Page<ScriptRevision>>;
 
@@ -163,4 +169,20 @@ export interface Store {
   findAgent(poolId: string, name: string): Promise<AgentRecord | undefined>;
   /** The pools' agents, by pool then name. */
   listAgents(poolIds: string[]): Promise<AgentRecord[]>;
+
+  /** Inserts or replaces the secret of that scope and name (createdAt/By kept on a replace); true when it was new. */
+  putSecret(secret: SecretRecord): Promise<boolean>;
+  /** The secrets of the project, of one env and the project's own when `envId` is given (null: the project's only). */
+  listSecrets(scope: SecretScope, envId?: string | null): Promise<SecretRecord[]>;
+  deleteSecret(scope: SecretScope, envId: string | null, name: string): Promise<boolean>;
 }
+
+/** A file of a revision, as its bytes. */
+export interface FileContent {
+  path: string;
+  content: Buffer;
+}
+
+export type SecretScope = Pick<Secret, "accountId" | "orgId" | "projectId">;
+/** A secret as stored: its value encrypted (secrets/secretBox.ts). */
+export type SecretRecord = Secret & { ciphertext: string };

@@ -36,7 +36,7 @@ describe("MongoDB store upgrade", () => {
         .insertOne({ _id: legacy.id as never, ...legacy });
       const store = new MongoStore(server.uri, database);
       await store.init();
-      await store.createLoadTest(test, revision);
+      await store.createLoadTest(test, revision, []);
       assert.deepEqual(await store.getRun(legacy.id), { ...legacy, thresholds: [], verdict: null });
       await store.close();
     } finally {
@@ -50,8 +50,19 @@ describe("MongoDB store upgrade", () => {
     const database = `loadmgr_test_${randomUUID().slice(0, 8)}`;
     const raw = new MongoClient(server.uri);
     try {
-      const { test, revision } = makeLoadTest();
-      const { runCount: _c, thresholds: _th, autoStop: _a, agentPool: _p, defaultWorkers: _w, ...oldTest } = test;
+      const { test, revision: newRevision } = makeLoadTest({ tags: ["nightly"], targetUrl: "http://127.0.0.1:9123" });
+      const {
+        runCount: _c,
+        thresholds: _th,
+        autoStop: _a,
+        agentPool: _p,
+        defaultWorkers: _w,
+        env: _env,
+        secrets: _sec,
+        defaultStages: _ds,
+        ...oldTest
+      } = test;
+      const { files: _f, ...revision } = newRevision;
       const runs = [0, 1, 2].map((i) => makeRun(test, { createdAt: test.createdAt + i, name: `run ${i}` }));
       const db = raw.db(database);
       await db.collection("script_revisions").insertOne({ _id: revision.id as never, ...revision });
@@ -73,6 +84,12 @@ describe("MongoDB store upgrade", () => {
           masterEndpoint: _e,
           waitingReason: _wr,
           warnings: _wa,
+          targetUrl: _tu,
+          tags: _tg,
+          env: _en,
+          secrets: _se,
+          stages: _st,
+          shapeNote: _sn,
           ...old
         } = run;
         await db.collection("load_test_runs").insertOne({ _id: run.id as never, ...old });
@@ -98,6 +115,12 @@ describe("MongoDB store upgrade", () => {
         [null, {}, [], [], null],
       );
       assert.deepEqual([stored?.agentPool, stored?.defaultWorkers], [null, null]);
+      assert.deepEqual(
+        [upgraded?.targetUrl, upgraded?.tags, upgraded?.env, upgraded?.secrets, upgraded?.stages, upgraded?.shapeNote],
+        ["http://127.0.0.1:9123", ["nightly"], {}, [], null, null],
+      );
+      assert.deepEqual([stored?.env, stored?.secrets, stored?.defaultStages], [{}, [], null]);
+      assert.deepEqual((await store.getScriptRevision(test.id, revision.id))?.files, []);
       assert.equal((await store.createRun(makeRun(test)))?.number, 4);
       await store.close();
     } finally {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { MongoClient, type Collection, type Db, type Document, type Filter } from "mongodb";
+import { Binary, MongoClient, type Collection, type Db, type Document, type Filter } from "mongodb";
 import {
   ACTIVE_STATUSES,
   DEFAULT_AUTO_STOP,
@@ -23,6 +23,7 @@ import { joinScopeCounts } from "../scopeCounts.js";
 import type {
   AgentPoolRecord,
   AgentRecord,
+  FileContent,
   LaunchChanges,
   LoadTestChanges,
   NewScriptRevision,
@@ -30,6 +31,8 @@ import type {
   PoolRunChanges,
   RunChanges,
   ScopeFilter,
+  SecretRecord,
+  SecretScope,
   Store,
 } from "../store.js";
 
@@ -39,6 +42,16 @@ type RevisionDoc = ScriptRevision & { _id: string };
 type RunDoc = LoadTestRun & { _id: string };
 type PoolDoc = AgentPoolRecord & { _id: string };
 type AgentDoc = AgentRecord & { _id: string };
+/** A revision's file: `_id` is "<revisionId>/<path>" (FerretDB pushes down only `_id` equality). */
+interface FileDoc {
+  _id: string;
+  revisionId: string;
+  loadTestId: string;
+  path: string;
+  content: Binary;
+}
+/** `_id` is the scope and name, JSON-encoded: one secret per scope and name. */
+type SecretDoc = Omit<SecretRecord, "envId"> & { _id: string; envId: string | null };
 interface LockDoc {
   _id: string;
   owner: string;
@@ -80,6 +93,8 @@ export class MongoStore implements Store {
   private readonly locks: Collection<LockDoc>;
   private readonly pools: Collection<PoolDoc>;
   private readonly agents: Collection<AgentDoc>;
+  private readonly files: Collection<FileDoc>;
+  private readonly secrets: Collection<SecretDoc>;
 
   constructor(uri: string, database: string) {
     this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
@@ -90,6 +105,8 @@ export class MongoStore implements Store {
     this.locks = this.db.collection("locks");
     this.pools = this.db.collection("agent_pools");
     this.agents = this.db.collection("agents");
+    this.files = this.db.collection("script_files");
+    this.secrets = this.db.collection("secrets");
   }
 
   async init(): Promise<void> {
@@ -136,6 +153,31 @@ export class MongoStore implements Store {
       { agentPool: { $exists: false } },
       { $set: { agentPool: null, defaultWorkers: null } },
     );
+    // Tests, revisions and runs stored before tests were projects (files, parameters, stages).
+    await this.loadTests.updateMany(
+      { env: { $exists: false } },
+      { $set: { env: {}, secrets: [], defaultStages: null } },
+    );
+    await this.revisions.updateMany({ files: { $exists: false } }, { $set: { files: [] } });
+    const older = await this.runs
+      .find({ env: { $exists: false } }, { projection: { _id: 1, loadTestId: 1 } })
+      .toArray();
+    for (const { _id, loadTestId } of older) {
+      const test = await this.loadTests.findOne({ _id: loadTestId }, { projection: { targetUrl: 1, tags: 1 } });
+      await this.runs.updateOne(
+        { _id },
+        {
+          $set: {
+            targetUrl: test?.targetUrl ?? "",
+            tags: test?.tags ?? [],
+            env: {},
+            secrets: [],
+            stages: null,
+            shapeNote: null,
+          },
+        },
+      );
+    }
     // Tests stored before runs had numbers: their runs are numbered by creation, and their recent
     // runs listed again with the fields entries have now.
     const unnumbered = await this.loadTests
@@ -160,15 +202,42 @@ export class MongoStore implements Store {
     await this.db.command({ ping: 1 });
   }
 
-  async createLoadTest(test: LoadTest, firstRevision: ScriptRevision): Promise<void> {
-    // The revision first: a test never points at a revision that is not there.
+  async createLoadTest(test: LoadTest, firstRevision: ScriptRevision, files: FileContent[]): Promise<void> {
+    // The files and the revision first: a test never points at a revision that is not all there.
+    await this.insertFiles(test.id, firstRevision.id, files);
     await this.revisions.insertOne({ _id: firstRevision.id, ...firstRevision });
     try {
       await this.loadTests.insertOne({ _id: test.id, ...test });
     } catch (error) {
       await this.revisions.deleteOne({ _id: firstRevision.id });
+      await this.files.deleteMany({ loadTestId: test.id });
       throw error;
     }
+  }
+
+  private async insertFiles(loadTestId: string, revisionId: string, files: FileContent[]): Promise<void> {
+    // One at a time: a revision's files may hold 10 MiB, over a batch's size.
+    for (const file of files) {
+      await this.files.replaceOne(
+        { _id: `${revisionId}/${file.path}` },
+        { revisionId, loadTestId, path: file.path, content: new Binary(file.content) },
+        { upsert: true },
+      );
+    }
+  }
+
+  async getScriptFiles(revisionId: string, paths?: string[]): Promise<FileContent[]> {
+    let wanted = paths;
+    if (wanted === undefined) {
+      const revision = await this.revisions.findOne({ _id: revisionId }, { projection: { files: 1 } });
+      wanted = (revision?.files ?? []).map((f) => f.path);
+    }
+    const out: FileContent[] = [];
+    for (const path of [...wanted].sort()) {
+      const doc = await this.files.findOne({ _id: `${revisionId}/${path}` });
+      if (doc !== null) out.push({ path, content: Buffer.from(doc.content.buffer) });
+    }
+    return out;
   }
 
   async getLoadTest(id: string): Promise<LoadTest | undefined> {
@@ -208,15 +277,17 @@ export class MongoStore implements Store {
     return this.withLock(`load-test:${id}`, async () => {
       const { deletedCount } = await this.loadTests.deleteOne({ _id: id });
       await this.revisions.deleteMany({ loadTestId: id });
+      await this.files.deleteMany({ loadTestId: id });
       await this.runs.deleteMany({ loadTestId: id });
       return deletedCount > 0;
     });
   }
 
-  async addScriptRevision(revision: NewScriptRevision): Promise<ScriptRevision | undefined> {
+  async addScriptRevision(revision: NewScriptRevision, files: FileContent[]): Promise<ScriptRevision | undefined> {
     return this.withLock(`load-test:${revision.loadTestId}`, async () => {
       const test = await this.loadTests.findOne({ _id: revision.loadTestId });
       if (test === null) return undefined;
+      await this.insertFiles(revision.loadTestId, revision.id, files);
       const top = await this.revisions.findOne(
         { loadTestId: revision.loadTestId },
         { sort: { revisionNumber: -1 }, projection: { revisionNumber: 1 } },
@@ -474,4 +545,46 @@ export class MongoStore implements Store {
       await this.locks.deleteOne({ _id: name, owner });
     }
   }
+
+  async putSecret(secret: SecretRecord): Promise<boolean> {
+    const _id = secretId(secret, secret.envId, secret.name);
+    try {
+      await this.secrets.insertOne({ _id, ...secret });
+      return true;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    await this.secrets.updateOne(
+      { _id },
+      { $set: { ciphertext: secret.ciphertext, updatedAt: secret.updatedAt, updatedBy: secret.updatedBy } },
+    );
+    return false;
+  }
+
+  async listSecrets(scope: SecretScope, envId?: string | null): Promise<SecretRecord[]> {
+    const rows = await this.secrets
+      .find(
+        {
+          accountId: scope.accountId,
+          orgId: scope.orgId,
+          projectId: scope.projectId,
+          ...(envId === undefined ? {} : { envId: { $in: envId === null ? [null] : [null, envId] } }),
+        },
+        HIDDEN,
+      )
+      .limit(10_000)
+      .toArray();
+    return rows.sort((a, b) =>
+      a.name === b.name ? (a.envId ?? "").localeCompare(b.envId ?? "") : a.name < b.name ? -1 : 1,
+    );
+  }
+
+  async deleteSecret(scope: SecretScope, envId: string | null, name: string): Promise<boolean> {
+    const { deletedCount } = await this.secrets.deleteOne({ _id: secretId(scope, envId, name) });
+    return deletedCount > 0;
+  }
+}
+
+function secretId(scope: SecretScope, envId: string | null, name: string): string {
+  return JSON.stringify([scope.accountId, scope.orgId, scope.projectId, envId ?? "", name]);
 }

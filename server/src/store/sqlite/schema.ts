@@ -7,6 +7,8 @@ import type {
   PlacementEntry,
   RunWarning,
   RecentRun,
+  ScriptFileInfo,
+  Stage,
   RunMetricsSummary,
   RunResults,
   RunStatus,
@@ -43,6 +45,15 @@ export const loadTests = sqliteTable(
       .notNull()
       .default(sql`'[]'`),
     autoStop: text("auto_stop", { mode: "json" }).$type<AutoStop>(),
+    defaultStages: text("default_stages", { mode: "json" }).$type<Stage[]>(),
+    env: text("env", { mode: "json" })
+      .$type<Record<string, string>>()
+      .notNull()
+      .default(sql`'{}'`),
+    secrets: text("secrets", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     recentRuns: text("recent_runs", { mode: "json" }).$type<RecentRun[]>().notNull(),
     /** How many runs it has had: the number of its newest run. */
     runCount: integer("run_count").notNull().default(0),
@@ -65,11 +76,45 @@ export const scriptRevisions = sqliteTable(
     loadTestId: text("load_test_id").notNull(),
     revisionNumber: integer("revision_number").notNull(),
     scriptContent: text("script_content").notNull(),
+    files: text("files", { mode: "json" })
+      .$type<ScriptFileInfo[]>()
+      .notNull()
+      .default(sql`'[]'`),
     description: text("description").notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),
   },
   (t) => [uniqueIndex("script_revisions_number_idx").on(t.loadTestId, t.revisionNumber)],
+);
+
+/** The files of a revision beside its locustfile (the revision's `files` lists them without content). */
+export const scriptFiles = sqliteTable(
+  "script_files",
+  {
+    revisionId: text("revision_id").notNull(),
+    path: text("path").notNull(),
+    loadTestId: text("load_test_id").notNull(),
+    content: blob("content", { mode: "buffer" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.revisionId, t.path] }), index("script_files_test_idx").on(t.loadTestId)],
+);
+
+/** Secrets, encrypted; scope_env is the env id, or "" for the project's own. */
+export const secrets = sqliteTable(
+  "secrets",
+  {
+    name: text("name").notNull(),
+    accountId: text("account_id").notNull(),
+    orgId: text("org_id").notNull(),
+    projectId: text("project_id").notNull(),
+    scopeEnv: text("scope_env").notNull(),
+    ciphertext: text("ciphertext").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    updatedBy: text("updated_by").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.orgId, t.projectId, t.scopeEnv, t.name] })],
 );
 
 export const loadTestRuns = sqliteTable(
@@ -102,9 +147,24 @@ export const loadTestRuns = sqliteTable(
       .$type<RunWarning[]>()
       .notNull()
       .default(sql`'[]'`),
+    targetUrl: text("target_url").notNull().default(""),
+    tags: text("tags", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    env: text("env", { mode: "json" })
+      .$type<Record<string, string>>()
+      .notNull()
+      .default(sql`'{}'`),
+    secrets: text("secrets", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     targetUsers: integer("target_users").notNull(),
     spawnRate: real("spawn_rate").notNull(),
     durationSeconds: integer("duration_seconds").notNull(),
+    stages: text("stages", { mode: "json" }).$type<Stage[]>(),
+    shapeNote: text("shape_note"),
     status: text("status").$type<RunStatus>().notNull(),
     launchedAt: integer("launched_at"),
     startedAt: integer("started_at"),

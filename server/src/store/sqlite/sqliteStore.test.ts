@@ -20,14 +20,14 @@ storeContract("SQLite file", () => {
   });
 });
 
-it("brings a file from before run numbers, results, test thresholds, auto-stop and agent pools up to date", async () => {
+it("brings a file from before run numbers, results, test thresholds, auto-stop, agent pools and projects up to date", async () => {
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-sqlite-old-"));
   const path = join(dir, "loadmgr.sqlite");
   try {
     const store = new SqliteStore(path);
     await store.init();
-    const { test, revision } = makeLoadTest();
-    await store.createLoadTest(test, revision);
+    const { test, revision } = makeLoadTest({ tags: ["nightly"], targetUrl: "http://127.0.0.1:9123" });
+    await store.createLoadTest(test, revision, []);
     const runs = [0, 1, 2].map((i) => makeRun(test, { createdAt: test.createdAt + i, name: `run ${i}` }));
     for (const run of runs) await store.createRun(run);
     await store.close();
@@ -44,7 +44,12 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop a
       ${["agent_pool", "workers", "min_workers", "labels", "placement", "master_endpoint", "waiting_reason", "warnings"]
         .map((c) => `ALTER TABLE load_test_runs DROP COLUMN ${c};`)
         .join(" ")}
-      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 4);`);
+      DROP TABLE script_files; DROP TABLE secrets; ALTER TABLE script_revisions DROP COLUMN files;
+      ${["default_stages", "env", "secrets"].map((c) => `ALTER TABLE load_tests DROP COLUMN ${c};`).join(" ")}
+      ${["target_url", "tags", "env", "secrets", "stages", "shape_note"]
+        .map((c) => `ALTER TABLE load_test_runs DROP COLUMN ${c};`)
+        .join(" ")}
+      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 5);`);
     old.prepare("UPDATE load_tests SET recent_runs = ?").run(JSON.stringify(entries.reverse()));
     old.close();
 
@@ -69,6 +74,13 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop a
       [old0?.agentPool, old0?.labels, old0?.placement, old0?.warnings, old0?.waitingReason],
       [null, {}, [], [], null],
     );
+    // Runs from before projects record their test's target and tags; tests get no env, secrets or stages.
+    assert.deepEqual(
+      [old0?.targetUrl, old0?.tags, old0?.env, old0?.secrets, old0?.stages, old0?.shapeNote],
+      ["http://127.0.0.1:9123", ["nightly"], {}, [], null, null],
+    );
+    assert.deepEqual([stored?.env, stored?.secrets, stored?.defaultStages], [{}, [], null]);
+    assert.deepEqual((await upgraded.getScriptRevision(test.id, revision.id))?.files, []);
     // The next run goes on from there.
     assert.equal((await upgraded.createRun(makeRun(test)))?.number, 4);
     await upgraded.close();

@@ -21,6 +21,7 @@ import { joinScopeCounts } from "../scopeCounts.js";
 import type {
   AgentPoolRecord,
   AgentRecord,
+  FileContent,
   LaunchChanges,
   LoadTestChanges,
   NewScriptRevision,
@@ -28,11 +29,13 @@ import type {
   PoolRunChanges,
   RunChanges,
   ScopeFilter,
+  SecretRecord,
+  SecretScope,
   Store,
 } from "../store.js";
 import * as schema from "./schema.js";
 import { lazy, migrateSqliteFile, openSqliteFile } from "./sqliteFile.js";
-import { agentPools, agents, loadTestRuns, loadTests, scriptRevisions } from "./schema.js";
+import { agentPools, agents, loadTestRuns, loadTests, scriptFiles, scriptRevisions, secrets } from "./schema.js";
 
 type Db = BetterSQLite3Database<typeof schema>;
 type SortedTable = typeof loadTests | typeof loadTestRuns;
@@ -102,10 +105,15 @@ export class SqliteStore implements Store {
     this.sqlite.prepare("select 1").get();
   }
 
-  async createLoadTest(test: LoadTest, firstRevision: ScriptRevision): Promise<void> {
+  async createLoadTest(test: LoadTest, firstRevision: ScriptRevision, files: FileContent[]): Promise<void> {
     this.db.transaction(
       (tx) => {
         tx.insert(scriptRevisions).values(firstRevision).run();
+        for (const file of files) {
+          tx.insert(scriptFiles)
+            .values({ ...file, revisionId: firstRevision.id, loadTestId: test.id })
+            .run();
+        }
         tx.insert(loadTests).values(test).run();
       },
       { behavior: "immediate" },
@@ -151,6 +159,7 @@ export class SqliteStore implements Store {
       (tx) => {
         const removed = tx.delete(loadTests).where(eq(loadTests.id, id)).run().changes > 0;
         tx.delete(scriptRevisions).where(eq(scriptRevisions.loadTestId, id)).run();
+        tx.delete(scriptFiles).where(eq(scriptFiles.loadTestId, id)).run();
         tx.delete(loadTestRuns).where(eq(loadTestRuns.loadTestId, id)).run();
         return removed;
       },
@@ -159,7 +168,7 @@ export class SqliteStore implements Store {
     return deleted;
   }
 
-  async addScriptRevision(revision: NewScriptRevision): Promise<ScriptRevision | undefined> {
+  async addScriptRevision(revision: NewScriptRevision, files: FileContent[]): Promise<ScriptRevision | undefined> {
     const stored = this.db.transaction(
       (tx) => {
         const test = tx
@@ -170,6 +179,11 @@ export class SqliteStore implements Store {
         if (test === undefined) return undefined;
         const row: ScriptRevision = { ...revision, revisionNumber: test.latest + 1 };
         tx.insert(scriptRevisions).values(row).run();
+        for (const file of files) {
+          tx.insert(scriptFiles)
+            .values({ ...file, revisionId: row.id, loadTestId: row.loadTestId })
+            .run();
+        }
         tx.update(loadTests)
           .set({
             latestRevisionId: row.id,
@@ -192,6 +206,18 @@ export class SqliteStore implements Store {
       .from(scriptRevisions)
       .where(and(eq(scriptRevisions.loadTestId, loadTestId), eq(scriptRevisions.id, revisionId)))
       .get();
+  }
+
+  async getScriptFiles(revisionId: string, paths?: string[]): Promise<FileContent[]> {
+    if (paths?.length === 0) return [];
+    return this.db
+      .select({ path: scriptFiles.path, content: scriptFiles.content })
+      .from(scriptFiles)
+      .where(
+        and(eq(scriptFiles.revisionId, revisionId), paths !== undefined ? inArray(scriptFiles.path, paths) : undefined),
+      )
+      .orderBy(scriptFiles.path)
+      .all();
   }
 
   async listScriptRevisions(loadTestId: string, page: PageRequest): Promise<Page<ScriptRevision>> {
@@ -465,4 +491,54 @@ export class SqliteStore implements Store {
       .orderBy(agents.poolId, agents.name)
       .all();
   }
+
+  async putSecret(secret: SecretRecord): Promise<boolean> {
+    const { envId, ...rest } = secret;
+    const row = { ...rest, scopeEnv: envId ?? "" };
+    const inserted = this.db.insert(secrets).values(row).onConflictDoNothing().run().changes;
+    if (inserted > 0) return true;
+    this.db
+      .update(secrets)
+      .set({ ciphertext: row.ciphertext, updatedAt: row.updatedAt, updatedBy: row.updatedBy })
+      .where(secretKey(secret, envId, secret.name))
+      .run();
+    return false;
+  }
+
+  async listSecrets(scope: SecretScope, envId?: string | null): Promise<SecretRecord[]> {
+    const rows = this.db
+      .select()
+      .from(secrets)
+      .where(
+        and(
+          eq(secrets.accountId, scope.accountId),
+          eq(secrets.orgId, scope.orgId),
+          eq(secrets.projectId, scope.projectId),
+          envId === undefined ? undefined : inArray(secrets.scopeEnv, envId === null ? [""] : ["", envId]),
+        ),
+      )
+      .orderBy(secrets.name, secrets.scopeEnv)
+      .limit(10_000)
+      .all();
+    return rows.map(({ scopeEnv, ...row }) => ({ ...row, envId: scopeEnv === "" ? null : scopeEnv }));
+  }
+
+  async deleteSecret(scope: SecretScope, envId: string | null, name: string): Promise<boolean> {
+    return (
+      this.db
+        .delete(secrets)
+        .where(secretKey(scope, envId, name))
+        .run().changes > 0
+    );
+  }
+}
+
+function secretKey(scope: SecretScope, envId: string | null, name: string): SQL | undefined {
+  return and(
+    eq(secrets.accountId, scope.accountId),
+    eq(secrets.orgId, scope.orgId),
+    eq(secrets.projectId, scope.projectId),
+    eq(secrets.scopeEnv, envId ?? ""),
+    eq(secrets.name, name),
+  );
 }

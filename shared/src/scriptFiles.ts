@@ -1,0 +1,148 @@
+import { z } from "zod";
+
+/** At most this many files beside the locustfile in one revision. */
+export const MAX_SCRIPT_FILES = 200;
+/** At most this many bytes in the files of one revision, decoded (the locustfile has its own 1 MiB). */
+export const MAX_REVISION_BYTES = 10 * 1024 * 1024;
+export const MAX_FILE_PATH_CHARS = 255;
+/** The test's main script: the one path no other file may take. */
+export const LOCUSTFILE_PATH = "locustfile.py";
+
+/** Padded base64, checked in linear time (a pattern of repeated groups overflows V8's stack on megabytes). */
+const isBase64 = (value: string): boolean => value.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(value);
+/** Control characters and a backslash (a Windows separator that means something else elsewhere). */
+const forbiddenChar = (path: string): boolean =>
+  [...path].some((c) => c === "\\" || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+
+/** The decoded size of a base64 string, without decoding it. */
+export function base64Bytes(base64: string): number {
+  return (base64.length / 4) * 3 - (base64.match(/=+$/)?.[0].length ?? 0);
+}
+
+/**
+ * Why a path cannot name a file of a revision, or null when it can. A path is relative, uses `/`,
+ * and is already normal: no empty, `.` or `..` segment, so the same file has one spelling.
+ */
+export function pathProblem(path: string): string | null {
+  if (path.length === 0) return "must not be empty";
+  if (path.length > MAX_FILE_PATH_CHARS) return `is over ${MAX_FILE_PATH_CHARS} characters`;
+  if (forbiddenChar(path)) return "must not hold control characters or a backslash";
+  if (path.startsWith("/")) return "must be relative (no leading /)";
+  const segments = path.split("/");
+  if (segments.some((s) => s === "..")) return "must not hold a .. segment";
+  if (segments.some((s) => s === "" || s === ".")) return "must be normalised (no empty or . segment, no trailing /)";
+  if (path === LOCUSTFILE_PATH) return `${LOCUSTFILE_PATH} is the script itself (scriptContent)`;
+  return null;
+}
+
+export const scriptFileInputSchema = z.strictObject({
+  path: z.string().describe('relative to the locustfile, with "/": "lib/helpers.py", "data/users.csv"'),
+  contentBase64: z.string().transform((value) => value.replace(/\s+/g, "")),
+  split: z
+    .boolean()
+    .default(false)
+    .describe("a CSV whose rows (after its header) are shared out among the run's Locust workers, each its own"),
+});
+export type ScriptFileInput = z.infer<typeof scriptFileInputSchema>;
+
+/**
+ * The files of a revision beside its locustfile, checked as a whole: each path valid and used once
+ * (and not both as a file and as a directory), each content base64, at most MAX_SCRIPT_FILES files
+ * and MAX_REVISION_BYTES with the locustfile. Every problem names its file's index.
+ */
+export const scriptFilesInputSchema = z
+  .array(scriptFileInputSchema)
+  .max(MAX_SCRIPT_FILES, `at most ${MAX_SCRIPT_FILES} files`)
+  .superRefine((files, ctx) => {
+    const seen = new Set<string>();
+    let total = 0;
+    files.forEach((file, index) => {
+      const problem = pathProblem(file.path);
+      if (problem !== null) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "path"],
+          message: problem,
+          params: { code: "INVALID_FILE_PATH" },
+        });
+      } else if (seen.has(file.path)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "path"],
+          message: `${file.path} is listed twice`,
+          params: { code: "DUPLICATE_FILE_PATH" },
+        });
+      }
+      seen.add(file.path);
+      if (!isBase64(file.contentBase64)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "contentBase64"],
+          message: "is not valid base64",
+          params: { code: "FILE_NOT_BASE64" },
+        });
+      } else {
+        total += base64Bytes(file.contentBase64);
+      }
+      if (file.split && !file.path.toLowerCase().endsWith(".csv")) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "split"],
+          message: "only a .csv file can be split among workers",
+          params: { code: "INVALID_FILE_PATH" },
+        });
+      }
+    });
+    // "a" and "a/b" cannot both be files: one would have to be a directory.
+    for (const path of seen) {
+      const segments = path.split("/");
+      for (let i = 1; i < segments.length; i++) {
+        const parent = segments.slice(0, i).join("/");
+        if (seen.has(parent) || parent === LOCUSTFILE_PATH) {
+          ctx.addIssue({
+            code: "custom",
+            path: [files.findIndex((f) => f.path === path), "path"],
+            message: `${parent} is a file, so it cannot also be a directory`,
+            params: { code: "DUPLICATE_FILE_PATH" },
+          });
+        }
+      }
+    }
+    if (total > MAX_REVISION_BYTES) {
+      ctx.addIssue({
+        code: "custom",
+        message: `the files hold ${total} bytes; a revision's files hold at most ${MAX_REVISION_BYTES} (10 MiB)`,
+        params: { code: "REVISION_TOO_LARGE" },
+      });
+    }
+  });
+
+/** A file of a revision as lists show it: no content. */
+export const scriptFileInfoSchema = z.object({
+  path: z.string(),
+  sizeBytes: z.number().int(),
+  sha256: z.string().describe("hex SHA-256 of the content: equal in two revisions means unchanged"),
+  split: z.boolean(),
+});
+export type ScriptFileInfo = z.infer<typeof scriptFileInfoSchema>;
+
+export const scriptFileSchema = scriptFileInfoSchema.extend({
+  contentBase64: z.string(),
+});
+export type ScriptFile = z.infer<typeof scriptFileSchema>;
+
+export type FileChange = { path: string; change: "added" | "removed" | "changed" | "unchanged" };
+
+/** How the files of revision `to` differ from those of `from`, by path then content hash (sorted by path). */
+export function fileChanges(from: ScriptFileInfo[], to: ScriptFileInfo[]): FileChange[] {
+  const before = new Map(from.map((f) => [f.path, f]));
+  const after = new Map(to.map((f) => [f.path, f]));
+  const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
+  return paths.map((path) => {
+    const a = before.get(path);
+    const b = after.get(path);
+    if (a === undefined) return { path, change: "added" };
+    if (b === undefined) return { path, change: "removed" };
+    return { path, change: a.sha256 === b.sha256 && a.split === b.split ? "unchanged" : "changed" };
+  });
+}
