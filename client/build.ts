@@ -17,7 +17,7 @@ const root = join(client, "..");
 const dist = join(client, "dist");
 const typesDir = join(dist, ".types");
 /** What the package lists as dependencies: left as imports in its JavaScript and declarations. */
-const EXTERNAL = ["@trpc/client", "@trpc/server", "superjson", "ws", "zod"];
+const EXTERNAL = ["@trpc/client", "@trpc/server", "ignore", "superjson", "ws", "zod"];
 
 rmSync(dist, { recursive: true, force: true });
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { LoadTest, LoadTestRun, Page, RequestStats } from "@loadmgr/shared";
+import type { LoadTest, LoadTestRun, Page, RequestStats, ScriptRevision } from "@loadmgr/shared";
 import { startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { freePort } from "./helpers/ports.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
@@ -20,17 +20,18 @@ interface Result {
 }
 
 /** Runs the real `loadmgr` binary (no TTY), bounded to 90 s. */
-function cli(args: string[], env: Record<string, string>): Promise<Result> {
+function cli(args: string[], env: Record<string, string>, input?: string): Promise<Result> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (input !== undefined) child.stdin?.end(input);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
     child.on("exit", (code) => {
       clearTimeout(timer);
@@ -263,11 +264,116 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
     assert.match(revisions.stdout, /^2\s+\S+\s+\S+\s+\S+\s+slower users$/m);
     const diff = await cli(["tests", "diff", test.id, "1", "2"], env);
     assert.equal(diff.code, 0, diff.stderr);
-    assert.match(diff.stdout, /^--- revision 1\n\+\+\+ revision 2\n@@ /);
+    assert.match(diff.stdout, /^--- revision 1\/locustfile.py\n\+\+\+ revision 2\/locustfile.py\n@@ /);
     assert.match(diff.stdout, /^\+ {4}# slower$/m);
     const missing = await cli(["tests", "diff", test.id, "1", "7"], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /has no revision 7/);
+  });
+
+  it("sends a directory as a project (.gitignore kept), with a secret from stdin, parameters and stages, and diffs every file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loadmgr-cli-suite-"));
+    try {
+      mkdirSync(join(dir, "lib"));
+      mkdirSync(join(dir, "data"));
+      mkdirSync(join(dir, "__pycache__"));
+      writeFileSync(
+        join(dir, "locustfile.py"),
+        [
+          "import os",
+          "from locust import HttpUser, constant, task",
+          "from lib.paths import HOME",
+          "USERS = open('data/users.csv').read().splitlines()[1:]",
+          "class U(HttpUser):",
+          "    wait_time = constant(0.2)",
+          "    @task",
+          "    def t(self):",
+          "        self.client.get(HOME + os.environ['MODE'] + '/' + str(len(USERS)), name='/cli-suite')",
+          "",
+        ].join("\n"),
+      );
+      writeFileSync(join(dir, "lib/paths.py"), "HOME = '/cli-suite/'\n");
+      writeFileSync(join(dir, "data/users.csv"), "name\nann\nbob\n");
+      writeFileSync(join(dir, "run.log"), "noise\n");
+      writeFileSync(join(dir, "data/local.secret"), "not for the server\n");
+      writeFileSync(join(dir, "__pycache__/x.pyc"), "\u0000");
+      writeFileSync(join(dir, ".gitignore"), "*.log\n");
+      writeFileSync(join(dir, "data/.gitignore"), "*.secret\n");
+
+      const secret = await cli(["secrets", "set", "CLI_KEY", ...SCOPE], env, "cli-secret-value\n");
+      assert.equal(secret.code, 0, secret.stderr);
+      assert.match(secret.stdout, /^set secret CLI_KEY$/m);
+      const listed = await cli(["secrets", "list", ...SCOPE], env);
+      assert.match(listed.stdout, /^CLI_KEY\s+\(project\)\s+\S+\s+admin$/m);
+      assert.equal(listed.stdout.includes("cli-secret-value"), false);
+
+      const created = await cli(
+        [
+          "tests",
+          "create",
+          "--dir",
+          dir,
+          "--split",
+          join(dir, "data/users.csv"),
+          "--name",
+          "CLI suite",
+          "--target",
+          target.url,
+          ...SCOPE,
+          "--secret",
+          "CLI_KEY",
+          "--param",
+          "MODE=fast",
+          "--stage",
+          "2:2:4",
+          "--stage",
+          "2:4:4",
+          "--json",
+        ],
+        env,
+      );
+      assert.equal(created.code, 0, created.stderr);
+      const test = JSON.parse(created.stdout) as LoadTest;
+      assert.deepEqual([test.secrets, test.env, test.defaultStages?.length], [["CLI_KEY"], { MODE: "fast" }, 2]);
+      const api = restClient(server.url);
+      const revision = (await api.get<ScriptRevision>(`/v1/load-tests/${test.id}/script`)).body;
+      assert.deepEqual(
+        revision.files.map((f) => [f.path, f.split]),
+        [
+          [".gitignore", false],
+          ["data/.gitignore", false],
+          ["data/users.csv", true],
+          ["lib/paths.py", false],
+        ],
+      );
+
+      const run = await cli(["run", test.id, "--param", "MODE=slow", "--wait"], env);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /Finished/);
+      assert.ok((target.hits.get("/cli-suite/slow/2") ?? 0) > 0, JSON.stringify([...target.hits.keys()]));
+
+      // A new revision from -f and --file: exactly those files; the diff shows each change.
+      writeFileSync(join(dir, "lib/paths.py"), "HOME = '/cli-suite-2/'\n");
+      const edit = await cli(
+        ["tests", "edit-script", test.id, "-f", join(dir, "locustfile.py"), "--file", join(dir, "lib/paths.py")],
+        env,
+      );
+      assert.equal(edit.code, 0, edit.stderr);
+      const diff = await cli(["tests", "diff", test.id, "1", "2"], env);
+      assert.equal(diff.code, 0, diff.stderr);
+      assert.match(diff.stdout, /^removed +data\/users.csv$/m);
+      assert.match(diff.stdout, /^changed +lib\/paths.py$/m);
+      assert.match(diff.stdout, /^-HOME = '\/cli-suite\/'$/m);
+      assert.match(diff.stdout, /^\+HOME = '\/cli-suite-2\/'$/m);
+      const outside = await cli(
+        ["tests", "edit-script", test.id, "-f", join(dir, "locustfile.py"), "--file", LOCUSTFILE],
+        env,
+      );
+      assert.equal(outside.code, 1);
+      assert.match(outside.stderr, /is not inside/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("compares two runs per endpoint and exports one as CSV and JSON", async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { TRPCClientError } from "@trpc/client";
@@ -8,6 +8,8 @@ import {
   apiErrorData,
   compareRuns,
   errorRatePercent,
+  fileChanges,
+  LOCUSTFILE_PATH,
   RUN_STATUSES,
   unifiedDiff,
   waitingFor,
@@ -15,6 +17,7 @@ import {
   type RunStatus,
 } from "@loadmgr/shared";
 import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
+import { parseParams, parseStage, readProject, type Project } from "./project.js";
 
 /** Exit codes a CI pipeline can branch on. */
 export const EXIT = { ok: 0, usage: 1, runFailed: 3, unreachable: 4, thresholdsBreached: 99 } as const;
@@ -22,19 +25,24 @@ export const EXIT = { ok: 0, usage: 1, runFailed: 3, unreachable: 4, thresholdsB
 const HELP = `loadmgr — the Load Manager CLI
 
   loadmgr login [--url URL] --token TOKEN
-  loadmgr tests create -f locustfile.py --name NAME --target URL [--account A --org O --project P]
+  loadmgr tests create (-f locustfile.py [--file lib/x.py…] | --dir ./suite) --name NAME --target URL
+                       [--account A --org O --project P] [--split data/users.csv…] (rows shared out among workers)
                        [--env E --users N --spawn-rate R --duration S --max-duration S --tag T…]
+                       [--secret NAME… --param NAME=value… --stage SECONDS:USERS[:RATE]…]
                        [--pool POOL_ID [--workers N]] (its runs go to an agent pool; --cluster C: a push-mode cluster)
                        [--threshold "p95<300"]… (every run is judged against them unless it names its own)
   loadmgr tests list | tests show <id> | tests delete <id>
-  loadmgr tests edit-script <id> -f new.py [-m "why"] | tests revisions <id> | tests diff <id> <revA> <revB>
-  loadmgr run <testId> [--users N --spawn-rate R --duration S --name NAME] [--wait | --watch]
+  loadmgr tests edit-script <id> (-f new.py [--file …] | --dir ./suite) [-m "why"] (-f alone keeps the other files)
+  loadmgr tests revisions <id> | tests diff <id> <revA> <revB> (every file)
+  loadmgr run <testId> [--users N --spawn-rate R --duration S | --stage SECONDS:USERS[:RATE]…] [--name NAME]
+                       [--target URL --env E --tag T… --param NAME=value…] [--wait | --watch]
                        [--threshold "p95<300"]… [--workers N --min-workers N] (on a pool)
   loadmgr runs list [--test ID --status S --env E --tag T] | runs show <id> | runs stop <id>
   loadmgr runs compare <runA> <runB> | runs export <id> [--format csv|json]
   loadmgr pools create --name NAME [--account A --org O --project P --env E] (prints the enrollment token once)
   loadmgr pools list | pools rotate-token <poolId> | pools revoke-token <poolId>
   loadmgr agents list [--pool POOL_ID]
+  loadmgr secrets set NAME [--env E] (the value from stdin, or --value V) | secrets list [--env E] | secrets delete NAME [--env E]
 
   --json       print what the API returns, as JSON
   --url/--token   override LOADMGR_URL / LOADMGR_TOKEN / the saved profile
@@ -58,7 +66,13 @@ const OPTIONS = {
   url: { type: "string" },
   token: { type: "string" },
   json: { type: "boolean", default: false },
-  file: { type: "string", short: "f" },
+  file: { type: "string", short: "f", multiple: true },
+  dir: { type: "string" },
+  split: { type: "string", multiple: true },
+  secret: { type: "string", multiple: true },
+  param: { type: "string", multiple: true },
+  stage: { type: "string", multiple: true },
+  value: { type: "string" },
   name: { type: "string" },
   target: { type: "string" },
   account: { type: "string" },
@@ -126,12 +140,25 @@ function scopeOf(
   return { accountId, orgId, projectId };
 }
 
-/** The locustfile named by -f, checked before anything is sent. */
-function readScript(file: string | undefined): string {
-  if (file === undefined) throw new UsageError("this needs -f <locustfile.py>");
-  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-  if (!file.endsWith(".py")) throw new UsageError(`${file} is not a Python file (a locustfile ends in .py)`);
-  return file;
+/**
+ * The project named by --dir, or by -f/--file (repeatable: the one named locustfile.py, else the
+ * first, is the locustfile; the others go beside it), checked before anything is sent.
+ */
+function projectOf(values: Values): Project {
+  const given = values.file ?? [];
+  const main = given.find((f) => basename(f) === LOCUSTFILE_PATH) ?? given[0];
+  return readProject({
+    file: main,
+    dir: values.dir,
+    files: given.filter((f) => f !== main),
+    split: values.split,
+  });
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString("utf-8");
 }
 
 function delta(change: Change): string {
@@ -231,6 +258,7 @@ async function follow(
 
 async function runCommand(client: LoadManagerClient, testId: string, values: Values, io: Io): Promise<number> {
   // Without --threshold the run is judged against the test's own thresholds.
+  const params = parseParams(values.param);
   const created = await client.runs.create.mutate({
     id: testId,
     ...(values.threshold !== undefined ? { thresholds: values.threshold } : {}),
@@ -240,7 +268,13 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
     ...(values["min-workers"] !== undefined ? { minWorkers: number(values, "min-workers") } : {}),
     ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
     ...(values.duration !== undefined ? { durationSeconds: number(values, "duration") } : {}),
+    ...(values.stage !== undefined ? { stages: values.stage.map(parseStage) } : {}),
+    ...(values.target !== undefined ? { targetUrl: values.target } : {}),
+    ...(values.env !== undefined ? { envId: values.env } : {}),
+    ...(values.tag !== undefined ? { tags: values.tag } : {}),
+    ...(params !== undefined ? { env: params } : {}),
   });
+  if (created.shapeNote !== null && !values.json) io.err(`note: ${created.shapeNote}`);
   const waiting = values.wait || values.watch || created.thresholds.length > 0;
   if (!waiting) {
     io.out(values.json ? JSON.stringify(created) : created.id);
@@ -324,18 +358,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const print = (value: unknown, human: () => void): void => (values.json ? io.out(JSON.stringify(value)) : human());
 
     if (command === "tests" && sub === "create") {
-      const file = readScript(values.file);
+      const project = projectOf(values);
       const { accountId, orgId, projectId } = scopeOf(values, profile, "tests create");
       if (values.name === undefined || values.target === undefined)
         throw new UsageError("tests create needs --name and --target");
+      const params = parseParams(values.param);
       const test = await client.loadTests.create.mutate({
         name: values.name,
         accountId,
         orgId,
         projectId,
         targetUrl: values.target,
-        scriptContent: readFileSync(file).toString("base64"),
+        ...project,
         tags: values.tag ?? [],
+        ...(values.secret !== undefined ? { secrets: values.secret } : {}),
+        ...(params !== undefined ? { env: params } : {}),
+        ...(values.stage !== undefined ? { defaultStages: values.stage.map(parseStage) } : {}),
         thresholds: values.threshold ?? [],
         ...(values.env !== undefined ? { envId: values.env } : {}),
         ...(values.cluster !== undefined ? { locustClusterId: values.cluster } : {}),
@@ -376,10 +414,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     if (command === "tests" && sub === "edit-script" && id !== undefined) {
-      const file = readScript(values.file);
+      const project = projectOf(values);
+      // Only -f: the new locustfile, the revision's other files kept. With --dir or --file: exactly those files.
+      const sendsFiles = values.dir !== undefined || (values.file?.length ?? 0) > 1;
       const revision = await client.scripts.update.mutate({
         id,
-        scriptContent: readFileSync(file).toString("base64"),
+        scriptContent: project.scriptContent,
+        ...(sendsFiles ? { files: project.files } : {}),
         ...(values.message !== undefined ? { description: values.message } : {}),
       });
       print(revision, () => io.out(`revision ${revision.revisionNumber} (${revision.id})`));
@@ -413,14 +454,75 @@ export async function main(argv: string[], io: Io): Promise<number> {
       };
       const [a, b] = [find(revA), find(revB)];
       const text = (content: string) => Buffer.from(content, "base64").toString("utf8");
-      const diff = unifiedDiff(text(a.scriptContent), text(b.scriptContent), [
-        `revision ${a.revisionNumber}`,
-        `revision ${b.revisionNumber}`,
-      ]);
-      print({ from: a.revisionNumber, to: b.revisionNumber, diff }, () => process.stdout.write(diff));
+      const labels = (path: string): [string, string] => [
+        `revision ${a.revisionNumber}/${path}`,
+        `revision ${b.revisionNumber}/${path}`,
+      ];
+      let diff = unifiedDiff(text(a.scriptContent), text(b.scriptContent), labels(LOCUSTFILE_PATH));
+      // Every other file too: added, removed or changed, with its lines where it is text.
+      const files = fileChanges(a.files, b.files).filter((f) => f.change !== "unchanged");
+      const content = async (revisionId: string, path: string, has: boolean): Promise<string> =>
+        has ? (await client.scripts.file.query({ id, revisionId, path })).contentBase64 : "";
+      for (const { path, change } of files) {
+        const [before, after] = await Promise.all([
+          content(a.id, path, change !== "added"),
+          content(b.id, path, change !== "removed"),
+        ]);
+        const [left, right] = [Buffer.from(before, "base64"), Buffer.from(after, "base64")];
+        diff +=
+          left.includes(0) || right.includes(0)
+            ? `Binary file ${path} ${change}\n`
+            : unifiedDiff(left.toString("utf8"), right.toString("utf8"), labels(path));
+      }
+      print({ from: a.revisionNumber, to: b.revisionNumber, files, diff }, () => {
+        for (const f of files) io.out(`${f.change.padEnd(8)} ${f.path}`);
+        process.stdout.write(diff);
+      });
       return EXIT.ok;
     }
     if (command === "run" && sub !== undefined) return await runCommand(client, sub, values, io);
+    if (command === "secrets" && sub === "set" && id !== undefined) {
+      const scope = scopeOf(values, profile, "secrets set");
+      // From stdin unless --value: a value on the command line shows in the process list and shell history.
+      const value = values.value ?? (await readAll(process.stdin)).replace(/\r?\n$/, "");
+      const secret = await client.secrets.put.mutate({
+        name: id,
+        value,
+        ...scope,
+        ...(values.env !== undefined ? { envId: values.env } : {}),
+      });
+      print(secret, () => io.out(`${secret.created ? "set" : "replaced"} secret ${secret.name}`));
+      return EXIT.ok;
+    }
+    if (command === "secrets" && sub === "list") {
+      const scope = scopeOf(values, profile, "secrets list");
+      const { items } = await client.secrets.list.query({
+        ...scope,
+        ...(values.env !== undefined ? { envId: values.env } : {}),
+      });
+      print({ items }, () =>
+        table(
+          items.map((s) => ({
+            name: s.name,
+            env: s.envId ?? "(project)",
+            updated: new Date(s.updatedAt).toISOString(),
+            by: s.updatedBy,
+          })),
+          io,
+        ),
+      );
+      return EXIT.ok;
+    }
+    if (command === "secrets" && sub === "delete" && id !== undefined) {
+      const scope = scopeOf(values, profile, "secrets delete");
+      const deleted = await client.secrets.delete.mutate({
+        name: id,
+        ...scope,
+        ...(values.env !== undefined ? { envId: values.env } : {}),
+      });
+      print(deleted, () => io.out(`deleted secret ${id}`));
+      return EXIT.ok;
+    }
     if (command === "runs" && sub === "compare" && id !== undefined) {
       const other = positionals[3];
       if (other === undefined) throw new UsageError("runs compare needs <runA> <runB>");

@@ -16,6 +16,7 @@ const PUBLIC_OPERATIONS = [
   "get /v1/load-tests/{id}/script",
   "get /v1/load-tests/{id}/script/revisions",
   "get /v1/load-tests/{id}/script/revisions/{revisionId}",
+  "get /v1/load-tests/{id}/script/revisions/{revisionId}/file",
   "post /v1/load-tests/{id}/runs",
   "get /v1/load-tests/{id}/runs",
   "get /v1/runs",
@@ -36,6 +37,9 @@ const PUBLIC_OPERATIONS = [
   "get /v1/agent-pools/{id}",
   "post /v1/agent-pools/{id}/token",
   "delete /v1/agent-pools/{id}/token",
+  "put /v1/secrets/{name}",
+  "get /v1/secrets",
+  "delete /v1/secrets/{name}",
 ];
 
 it("builds the public document with every management path and bearer auth, and no internal path", () => {
