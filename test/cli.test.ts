@@ -365,6 +365,47 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
       assert.match(diff.stdout, /^changed +lib\/paths.py$/m);
       assert.match(diff.stdout, /^-HOME = '\/cli-suite\/'$/m);
       assert.match(diff.stdout, /^\+HOME = '\/cli-suite-2\/'$/m);
+      // The README's example suite, as the README creates and runs it.
+      const suite = join(ROOT, "locust/examples/shop-suite");
+      await cli(["secrets", "set", "SHOP_API_KEY", ...SCOPE, "--value", "readme-key"], env);
+      const example = await cli(
+        [
+          "tests",
+          "create",
+          "--dir",
+          suite,
+          "--split",
+          join(suite, "data/users.csv"),
+          "--secret",
+          "SHOP_API_KEY",
+          "--param",
+          "CART_SIZE=2",
+          "--stage",
+          "2:2:4",
+          "--stage",
+          "2:4:4",
+          "--name",
+          "README suite",
+          "--target",
+          target.url,
+          ...SCOPE,
+          "--json",
+        ],
+        env,
+      );
+      assert.equal(example.code, 0, example.stderr);
+      const exampleTest = JSON.parse(example.stdout) as LoadTest;
+      const exampleRevision = (await api.get<ScriptRevision>(`/v1/load-tests/${exampleTest.id}/script`)).body;
+      assert.deepEqual(
+        exampleRevision.files.map((f) => f.path),
+        [".gitignore", "data/users.csv", "lib/shop.py"],
+      );
+      const exampleRun = await cli(["run", exampleTest.id, "--wait"], env);
+      assert.equal(exampleRun.code, 0, exampleRun.stdout + exampleRun.stderr);
+      assert.match(exampleRun.stdout, /Finished/);
+      assert.match(exampleRun.stdout, /\/products/);
+      assert.match(exampleRun.stdout, /\/cart/);
+
       const outside = await cli(
         ["tests", "edit-script", test.id, "-f", join(dir, "locustfile.py"), "--file", LOCUSTFILE],
         env,

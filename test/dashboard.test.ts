@@ -106,7 +106,7 @@ describe("the dashboard in a real browser, against a real server and real Locust
     await page.keyboard.type("\n# browse more slowly next time\n");
     await page.locator('input[name="description"]').fill("a note for later");
     await page.getByRole("button", { name: "Save as new revision" }).click();
-    await page.getByRole("heading", { name: "Script · revision 2" }).waitFor();
+    await page.getByRole("heading", { name: "Project · revision 2" }).waitFor();
     await page.locator(".diff-add", { hasText: "# browse more slowly next time" }).waitFor();
     assert.match(await textOf(page, ".diff"), /revision 1.*revision 2/s);
     // At tablet width both revisions show, each in its half (the new one was once a sliver off to the right).

@@ -24,6 +24,7 @@ export const COLORS = {
   p50: "#2e9d6b",
   p95: "#e0a100",
   p99: "#d64545",
+  target: "#9aa0ab",
 } as const;
 
 type Percentiles = Record<"p50ResponseMs" | "p95ResponseMs" | "p99ResponseMs", number>;
@@ -45,10 +46,17 @@ interface Props {
   height?: number;
   /** The x axis counts seconds from the start (two runs overlaid), not clock time. */
   elapsed?: boolean;
+  /** Vertical lines with a label (a run's stages), at Unix ms. */
+  marks?: ChartMark[];
+}
+
+export interface ChartMark {
+  at: number;
+  label: string;
 }
 
 /** A time chart (uPlot): redraws its data in place as points arrive, and follows its container's width. */
-export function TimeChart({ title, times, series, height = 240, elapsed = false }: Props) {
+export function TimeChart({ title, times, series, height = 240, elapsed = false, marks = [] }: Props) {
   const xs = (values: number[]) => (elapsed ? values : values.map((t) => t / 1000));
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -56,6 +64,9 @@ export function TimeChart({ title, times, series, height = 240, elapsed = false 
   /** The gridline colour the chart was drawn with (tests check it follows the theme). */
   const [gridColor, setGridColor] = useState("");
   const shape = series.map((s) => `${s.label}:${s.axis ?? "left"}`).join(",");
+  // Read by the draw hook, so new marks show on the next redraw without rebuilding the chart.
+  const markRef = useRef(marks);
+  markRef.current = marks;
 
   useEffect(() => {
     const element = box.current;
@@ -88,6 +99,28 @@ export function TimeChart({ title, times, series, height = 240, elapsed = false 
           ? [{ ...axisStyle, scale: "right", side: 1 as const, label: units("right"), size: 60, grid: { show: false } }]
           : []),
       ],
+      hooks: {
+        draw: [
+          (u: uPlot) => {
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.strokeStyle = muted;
+            ctx.fillStyle = muted;
+            ctx.setLineDash([4, 4]);
+            ctx.font = `${Math.round(11 * devicePixelRatio)}px sans-serif`;
+            for (const mark of markRef.current) {
+              const x = u.valToPos(elapsed ? mark.at : mark.at / 1000, "x", true);
+              if (!Number.isFinite(x) || x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+              ctx.beginPath();
+              ctx.moveTo(x, u.bbox.top);
+              ctx.lineTo(x, u.bbox.top + u.bbox.height);
+              ctx.stroke();
+              ctx.fillText(mark.label, x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+            }
+            ctx.restore();
+          },
+        ],
+      },
       series: [
         {},
         ...series.map((s) => ({
@@ -115,12 +148,19 @@ export function TimeChart({ title, times, series, height = 240, elapsed = false 
 
   useEffect(() => {
     plot.current?.setData([xs(times), ...series.map((s) => s.values)]);
-  }, [times, series]);
+  }, [times, series, marks]);
 
   return (
     <figure class="chart" aria-label={title}>
       <figcaption>{title}</figcaption>
       <div ref={box} class="chart-plot" data-points={times.length} data-grid={gridColor} />
+      {marks.length > 0 && (
+        <ol class="chart-marks muted" aria-label="Stages">
+          {marks.map((m) => (
+            <li key={`${m.at}-${m.label}`}>{m.label}</li>
+          ))}
+        </ol>
+      )}
     </figure>
   );
 }

@@ -5,6 +5,7 @@ import { ThemeContext } from "./Chart.js";
 import { leaveQuestion } from "./leaveGuard.js";
 import { ScopeSwitcher } from "./ScopeSwitcher.js";
 import { AgentsPage } from "./pages/AgentsPage.js";
+import { SecretsPage } from "./pages/SecretsPage.js";
 import { ApiPage } from "./pages/ApiPage.js";
 import { ComparePage } from "./pages/ComparePage.js";
 import { RunPage } from "./pages/RunPage.js";
@@ -18,7 +19,7 @@ import "./style.css";
 
 type Theme = "light" | "dark";
 
-/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs?filters, #/runs/<id>, #/compare?a=&b=, #/agents, #/api. */
+/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs?filters, #/runs/<id>, #/compare?a=&b=, #/agents, #/secrets, #/api. */
 function useRoute(): { path: string[]; query: URLSearchParams } {
   const read = () => {
     const [path = "", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
@@ -120,6 +121,7 @@ function App() {
   else if (section === "runs" && id !== undefined) page = <RunPage client={client} runId={id} />;
   else if (section === "api" && id === undefined) page = <ApiPage identity={identity} scope={scope} />;
   else if (section === "agents" && id === undefined) page = <AgentsPage client={client} scope={scope} />;
+  else if (section === "secrets" && id === undefined) page = <SecretsPage client={client} scope={scope} />;
   else if (section === "compare")
     page = <ComparePage client={client} a={route.query.get("a") ?? ""} b={route.query.get("b") ?? ""} />;
   else
@@ -158,6 +160,9 @@ function App() {
           </a>
           <a href="#/agents" aria-current={section === "agents" ? "page" : undefined}>
             Agents
+          </a>
+          <a href="#/secrets" aria-current={section === "secrets" ? "page" : undefined}>
+            Secrets
           </a>
           <a href="#/api" aria-current={section === "api" ? "page" : undefined}>
             API and CLI

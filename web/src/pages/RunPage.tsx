@@ -10,7 +10,8 @@ import {
 } from "../../../client/src/index.js";
 import { thresholdStates, type ThresholdState } from "../../../shared/src/judge.js";
 import { isTerminal, runWarning, waitingFor } from "../../../shared/src/runStatus.js";
-import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
+import { COLORS, percentileSeries, TimeChart, type ChartMark } from "../Chart.js";
+import { stageAt } from "../../../shared/src/params.js";
 import { count, duration, measured, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, savedToken, type Problem } from "../session.js";
 import { Card, Empty, ErrorBox, Loading, RunBadge, usePageTitle } from "../ui.js";
@@ -187,6 +188,56 @@ async function download(name: string, body: Blob): Promise<void> {
   link.remove();
   await new Promise((r) => setTimeout(r, 100));
   URL.revokeObjectURL(url);
+}
+
+/** Where each stage of a run begins on its charts. */
+function stageMarks(run: LoadTestRun | null): ChartMark[] {
+  if (run?.stages == null || run.startedAt === null) return [];
+  let at = run.startedAt;
+  return run.stages.map((stage, i) => {
+    const mark = { at, label: `stage ${i + 1}: ${count(stage.users)} users` };
+    at += stage.durationSec * 1000;
+    return mark;
+  });
+}
+
+/** What the run ran with: its target, parameters, secrets (names only), stages, and which shape drove it. */
+function RanWith({ run }: { run: LoadTestRun }) {
+  const params = Object.entries(run.env);
+  return (
+    <dl class="facts ran-with" data-testid="ran-with">
+      <dt>Target</dt>
+      <dd>{run.targetUrl}</dd>
+      {params.length > 0 && (
+        <>
+          <dt>Parameters</dt>
+          <dd>{params.map(([k, v]) => `${k}=${v}`).join(" · ")}</dd>
+        </>
+      )}
+      {run.secrets.length > 0 && (
+        <>
+          <dt>Secrets</dt>
+          <dd>{run.secrets.join(", ")} (values hidden as ***)</dd>
+        </>
+      )}
+      {run.stages !== null && (
+        <>
+          <dt>Stages</dt>
+          <dd>
+            {run.stages
+              .map((s) => `${count(s.users)} users for ${duration(s.durationSec)} at ${s.spawnRate}/s`)
+              .join(" → ")}
+          </dd>
+        </>
+      )}
+      {run.shapeNote !== null && (
+        <>
+          <dt>Load shape</dt>
+          <dd data-testid="shape-note">{run.shapeNote}</dd>
+        </>
+      )}
+    </dl>
+  );
 }
 
 const STATE_MARK: Record<ThresholdState, string> = { held: "✓", "at risk": "!", breached: "✗", "no data": "…" };
@@ -380,10 +431,24 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
         },
         { label: "RPS", color: COLORS.rps, values: points.map((p) => p.requestsPerSec), unit: "req/s" },
         { label: "Failures/s", color: COLORS.errors, values: points.map((p) => p.failuresPerSec), unit: "req/s" },
+        ...(run?.stages != null && run.startedAt !== null
+          ? [
+              {
+                label: "Stage target",
+                color: COLORS.target,
+                values: points.map(
+                  (p) => stageAt(run.stages ?? [], (p.timestamp - (run.startedAt ?? 0)) / 1000)?.stage.users ?? null,
+                ),
+                unit: "users",
+                axis: "right" as const,
+              },
+            ]
+          : []),
       ],
       latency: percentileSeries(points),
+      marks: stageMarks(run),
     }),
-    [points],
+    [points, run?.stages, run?.startedAt],
   );
 
   usePageTitle(run?.name);
@@ -438,10 +503,13 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           <h1>{run.name}</h1>
           <p class="muted run-facts">
             <RunBadge run={run} /> revision {summary.revisionNumber ?? "?"} · started by {run.createdBy} ·{" "}
-            {count(run.targetUsers)} users at {run.spawnRate}/s for {duration(run.durationSeconds)} · started{" "}
-            {when(run.startedAt)}
+            {run.stages === null
+              ? `${count(run.targetUsers)} users at ${run.spawnRate}/s for ${duration(run.durationSeconds)}`
+              : `${run.stages.length} stages up to ${count(run.targetUsers)} users over ${duration(run.durationSeconds)}`}{" "}
+            · started {when(run.startedAt)}
             {run.finishedAt !== null && ` · ended ${when(run.finishedAt)}`}
           </p>
+          <RanWith run={run} />
           {run.placement.length > 0 && <Placement run={run} />}
           {waiting !== null && (
             <p class="muted" role="status" data-waiting>
@@ -573,10 +641,20 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
       ) : (
         <div class="columns charts" data-seqs={points.map((p) => p.seq).join(",")}>
           <section class="panel">
-            <TimeChart title="Users, requests/s and failures/s" times={charts.times} series={charts.load} />
+            <TimeChart
+              title="Users, requests/s and failures/s"
+              times={charts.times}
+              series={charts.load}
+              marks={charts.marks}
+            />
           </section>
           <section class="panel">
-            <TimeChart title="Response times (p50, p95, p99)" times={charts.times} series={charts.latency} />
+            <TimeChart
+              title="Response times (p50, p95, p99)"
+              times={charts.times}
+              series={charts.latency}
+              marks={charts.marks}
+            />
           </section>
         </div>
       )}

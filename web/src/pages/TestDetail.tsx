@@ -1,15 +1,51 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { LoadManagerClient, LoadTest, LoadTestRun, ScriptRevision, Trend } from "../../../client/src/index.js";
+import type {
+  LoadManagerClient,
+  LoadTest,
+  LoadTestRun,
+  ScriptRevision,
+  Stage,
+  Trend,
+} from "../../../client/src/index.js";
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { SideBySideDiff } from "../Diff.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
-import { ScriptEditor } from "../ScriptEditor.js";
-import { useLeaveGuard } from "../leaveGuard.js";
-import { fromBase64, toBase64 } from "../script.js";
-import { problemOf, shownAtField, syntaxErrorLine, type Problem } from "../session.js";
+import { ProjectPanel, textOf } from "../ProjectPanel.js";
+import { fromBase64 } from "../script.js";
+import { problemOf, shownAtField, type Problem } from "../session.js";
+import { fileChanges, LOCUSTFILE_PATH } from "../../../shared/src/scriptFiles.js";
 import { Empty, ErrorBox, Field, Loading, RunBadge, usePageTitle, Verdict } from "../ui.js";
 
-const RUN_FIELDS = ["targetUsers", "spawnRate", "durationSeconds", "name", "thresholds", "workers"] as const;
+const RUN_FIELDS = [
+  "targetUsers",
+  "spawnRate",
+  "durationSeconds",
+  "name",
+  "thresholds",
+  "workers",
+  "targetUrl",
+  "env",
+] as const;
+
+/** Parameters as the form shows them: NAME=value per line. */
+const paramsText = (env: Record<string, string>): string =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join("\n");
+
+function parseParams(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (line.trim() === "") continue;
+    if (eq <= 0) out[line.trim()] = "";
+    else out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+const stagesText = (stages: Stage[]): string =>
+  stages.map((s) => `${count(s.users)} users for ${duration(s.durationSec)}`).join(" → ");
 
 function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }) {
   const [users, setUsers] = useState(String(test.defaultUsers));
@@ -18,6 +54,9 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
   const [name, setName] = useState("");
   const [thresholds, setThresholds] = useState(test.thresholds.join("\n"));
   const [workers, setWorkers] = useState(test.defaultWorkers !== null ? String(test.defaultWorkers) : "");
+  const [useStages, setUseStages] = useState(test.defaultStages !== null);
+  const [targetUrl, setTargetUrl] = useState(test.targetUrl);
+  const [params, setParams] = useState(paramsText(test.env));
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -26,11 +65,15 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
     setBusy(true);
     setProblem(null);
     try {
+      const env = parseParams(params);
       const run = await client.runs.create.mutate({
         id: test.id,
-        targetUsers: Number(users),
-        spawnRate: Number(spawnRate),
-        durationSeconds: Number(durationSec),
+        // The test's stages when ticked (the run names no figures of its own), else constant users.
+        ...(useStages
+          ? {}
+          : { targetUsers: Number(users), spawnRate: Number(spawnRate), durationSeconds: Number(durationSec) }),
+        ...(targetUrl.trim() !== test.targetUrl ? { targetUrl: targetUrl.trim() } : {}),
+        ...(paramsText(env) !== paramsText(test.env) ? { env } : {}),
         thresholds: thresholds
           .split("\n")
           .map((t) => t.trim())
@@ -48,35 +91,54 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
   return (
     <form class="panel run-form" onSubmit={(e) => void start(e)} aria-labelledby="run-form-title" noValidate>
       <h2 id="run-form-title">Run</h2>
-      <div class="grid-3">
-        <Field label="Users" name="targetUsers" problem={problem}>
-          <input name="targetUsers" type="number" value={users} onInput={(e) => setUsers(e.currentTarget.value)} />
-        </Field>
-        <Field label="Spawn rate (users/s)" name="spawnRate" problem={problem}>
+      {test.defaultStages !== null && (
+        <label class="check">
           <input
-            name="spawnRate"
-            type="number"
-            step="any"
-            value={spawnRate}
-            onInput={(e) => setSpawnRate(e.currentTarget.value)}
-          />
-        </Field>
-        <Field
-          label="Duration (s)"
-          name="durationSeconds"
-          problem={problem}
-          hint={`at most ${duration(test.maxDurationSec)}`}
-        >
-          <input
+            type="checkbox"
+            name="useStages"
+            checked={useStages}
+            onChange={(e) => setUseStages(e.currentTarget.checked)}
+          />{" "}
+          The test's {test.defaultStages.length} stages ({stagesText(test.defaultStages)})
+        </label>
+      )}
+      {!useStages && (
+        <div class="grid-3">
+          <Field label="Users" name="targetUsers" problem={problem}>
+            <input name="targetUsers" type="number" value={users} onInput={(e) => setUsers(e.currentTarget.value)} />
+          </Field>
+          <Field label="Spawn rate (users/s)" name="spawnRate" problem={problem}>
+            <input
+              name="spawnRate"
+              type="number"
+              step="any"
+              value={spawnRate}
+              onInput={(e) => setSpawnRate(e.currentTarget.value)}
+            />
+          </Field>
+          <Field
+            label="Duration (s)"
             name="durationSeconds"
-            type="number"
-            value={durationSec}
-            onInput={(e) => setDurationSec(e.currentTarget.value)}
-          />
-        </Field>
-      </div>
+            problem={problem}
+            hint={`at most ${duration(test.maxDurationSec)}`}
+          >
+            <input
+              name="durationSeconds"
+              type="number"
+              value={durationSec}
+              onInput={(e) => setDurationSec(e.currentTarget.value)}
+            />
+          </Field>
+        </div>
+      )}
       <Field label="Name" name="name" problem={problem} hint="optional">
         <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </Field>
+      <Field label="Target" name="targetUrl" problem={problem} hint="the test's, unless changed for this run">
+        <input name="targetUrl" value={targetUrl} onInput={(e) => setTargetUrl(e.currentTarget.value)} />
+      </Field>
+      <Field label="Parameters" name="env" problem={problem} hint="NAME=value, one per line: the script's environment">
+        <textarea name="env" rows={2} value={params} onInput={(e) => setParams(e.currentTarget.value)} />
       </Field>
       {test.agentPool !== null && (
         <Field
@@ -112,70 +174,20 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
   );
 }
 
-function ScriptPanel({
+function Revisions({
   client,
-  test,
+  testId,
   revisions,
-  onSaved,
 }: {
   client: LoadManagerClient;
-  test: LoadTest;
+  testId: string;
   revisions: ScriptRevision[];
-  onSaved: () => void;
 }) {
-  const latest = revisions.find((r) => r.id === test.latestRevisionId);
-  const original = latest === undefined ? "" : fromBase64(latest.scriptContent);
-  const [text, setText] = useState(original);
-  const [description, setDescription] = useState("");
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => setText(original), [original]);
-  useLeaveGuard(text !== original, "script edits");
-
-  async function save(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      await client.scripts.update.mutate({ id: test.id, scriptContent: toBase64(text), description });
-      setDescription("");
-      onSaved();
-    } catch (error) {
-      setProblem(problemOf(error));
-    } finally {
-      setBusy(false);
-    }
-  }
-  // The editor stays outside the <form>: typing in a contenteditable inside a form closes headless
-  // Chromium's page (seen with Chromium 156); the form holds the description and the button.
-  return (
-    <section class="panel" aria-labelledby="script-title">
-      <div class="page-head">
-        <h2 id="script-title">Script · revision {test.latestRevisionNumber}</h2>
-        {text !== original && <span class="badge badge-pending">unsaved changes</span>}
-      </div>
-      <ScriptEditor value={text} onChange={setText} label="Locustfile" errorLine={syntaxErrorLine(problem)} />
-      {problem?.fields.scriptContent !== undefined && (
-        <p class="field-error" role="alert">
-          {problem.fields.scriptContent}
-        </p>
-      )}
-      <form class="inline-form" onSubmit={(e) => void save(e)}>
-        <Field label="What changed" name="description" problem={problem}>
-          <input name="description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-        </Field>
-        <button type="submit" disabled={busy || text === original}>
-          {busy ? "Saving…" : "Save as new revision"}
-        </button>
-      </form>
-    </section>
-  );
-}
-
-function Revisions({ revisions }: { revisions: ScriptRevision[] }) {
   const newest = revisions[0];
   const [a, setA] = useState<string>(revisions[1]?.id ?? newest?.id ?? "");
   const [b, setB] = useState<string>(newest?.id ?? "");
+  const [path, setPath] = useState(LOCUSTFILE_PATH);
+  const [texts, setTexts] = useState<[string, string] | null>(null);
   // A new revision: show what it changed against the one before.
   useEffect(() => {
     setA(revisions[1]?.id ?? newest?.id ?? "");
@@ -183,6 +195,25 @@ function Revisions({ revisions }: { revisions: ScriptRevision[] }) {
   }, [newest?.id]);
   const left = revisions.find((r) => r.id === a);
   const right = revisions.find((r) => r.id === b);
+  const changes = left !== undefined && right !== undefined ? fileChanges(left.files, right.files) : [];
+  // The file to compare, from each revision (empty where it is not there).
+  useEffect(() => {
+    if (left === undefined || right === undefined) return;
+    if (path === LOCUSTFILE_PATH) {
+      setTexts([fromBase64(left.scriptContent), fromBase64(right.scriptContent)]);
+      return;
+    }
+    let live = true;
+    const read = async (revision: ScriptRevision): Promise<string> => {
+      if (!revision.files.some((f) => f.path === path)) return "";
+      const file = await client.scripts.file.query({ id: testId, revisionId: revision.id, path });
+      return textOf(file.contentBase64) ?? `(a binary file of ${file.sizeBytes} bytes)`;
+    };
+    void Promise.all([read(left), read(right)]).then((pair) => live && setTexts(pair));
+    return () => {
+      live = false;
+    };
+  }, [client, testId, left?.id, right?.id, path]);
   const pick = (value: string, set: (id: string) => void, label: string) => (
     <label>
       <span class="field-label">{label}</span>
@@ -204,6 +235,7 @@ function Revisions({ revisions }: { revisions: ScriptRevision[] }) {
             <tr>
               <th scope="col">#</th>
               <th scope="col">What changed</th>
+              <th scope="col">Files</th>
               <th scope="col">By</th>
               <th scope="col">When</th>
             </tr>
@@ -213,6 +245,7 @@ function Revisions({ revisions }: { revisions: ScriptRevision[] }) {
               <tr key={r.id}>
                 <td>{r.revisionNumber}</td>
                 <td>{r.description || <span class="muted">—</span>}</td>
+                <td>{r.files.length + 1}</td>
                 <td>{r.createdBy}</td>
                 <td class="muted">{when(r.createdAt)}</td>
               </tr>
@@ -227,11 +260,31 @@ function Revisions({ revisions }: { revisions: ScriptRevision[] }) {
             {pick(a, setA, "From")}
             {pick(b, setB, "To")}
           </div>
-          <SideBySideDiff
-            before={fromBase64(left.scriptContent)}
-            after={fromBase64(right.scriptContent)}
-            labels={[`revision ${left.revisionNumber}`, `revision ${right.revisionNumber}`]}
-          />
+          <ul class="file-changes" aria-label="Files changed">
+            {[
+              { path: LOCUSTFILE_PATH, change: left.scriptContent === right.scriptContent ? "unchanged" : "changed" },
+              ...changes,
+            ].map((c) => (
+              <li key={c.path} data-change={c.change}>
+                <button
+                  type="button"
+                  class={c.path === path ? "link selected" : "link"}
+                  aria-current={c.path === path ? "true" : undefined}
+                  onClick={() => setPath(c.path)}
+                >
+                  <span class="mono">{c.path}</span>
+                </button>{" "}
+                <span class={c.change === "unchanged" ? "muted" : "badge"}>{c.change}</span>
+              </li>
+            ))}
+          </ul>
+          {texts !== null && (
+            <SideBySideDiff
+              before={texts[0]}
+              after={texts[1]}
+              labels={[`revision ${left.revisionNumber}/${path}`, `revision ${right.revisionNumber}/${path}`]}
+            />
+          )}
         </>
       )}
     </section>
@@ -460,6 +513,23 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
               <dd>
                 {count(test.defaultUsers)} users · {test.defaultSpawnRate}/s spawn · {duration(test.defaultDurationSec)}
               </dd>
+              {test.defaultStages !== null && (
+                <>
+                  <dt>Stages</dt>
+                  <dd data-fact="stages">{stagesText(test.defaultStages)}</dd>
+                </>
+              )}
+              <dt>Files</dt>
+              <dd data-fact="files">
+                {(revisions.find((r) => r.id === test.latestRevisionId)?.files.length ?? 0) + 1} (the locustfile and{" "}
+                {revisions.find((r) => r.id === test.latestRevisionId)?.files.length ?? 0} more)
+              </dd>
+              <dt>Parameters</dt>
+              <dd data-fact="env">
+                {Object.keys(test.env).length === 0 ? "—" : paramsText(test.env).replaceAll("\n", " · ")}
+              </dd>
+              <dt>Secrets</dt>
+              <dd data-fact="secrets">{test.secrets.length === 0 ? "—" : test.secrets.join(", ")}</dd>
               <dt>Max duration</dt>
               <dd>{duration(test.maxDurationSec)}</dd>
               <dt>Runner</dt>
@@ -490,8 +560,8 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
             <h2 id="trend-title">Trend</h2>
             <TrendChart trend={trend} />
           </section>
-          <ScriptPanel client={client} test={test} revisions={revisions} onSaved={load} />
-          <Revisions revisions={revisions} />
+          <ProjectPanel client={client} test={test} revisions={revisions} onSaved={load} />
+          <Revisions client={client} testId={test.id} revisions={revisions} />
         </div>
       </div>
     </div>
