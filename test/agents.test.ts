@@ -296,6 +296,54 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     }
   });
 
+  it("shares a split CSV over every worker of every agent, and gives each worker the test's secret", async () => {
+    const put = await api.put("/v1/secrets/POOL_KEY", { ...SCOPE, value: "pool-secret-value" });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const script = `import os, uuid
+from locust import FastHttpUser, constant, task
+ROWS = open("data/ids.csv").read().splitlines()[1:]
+WORKER = uuid.uuid4().hex[:10]
+KEY_OK = os.environ.get("POOL_KEY") == "pool-secret-value"
+
+class Visitor(FastHttpUser):
+    wait_time = constant(0.1)
+
+    @task
+    def rows(self):
+        for row in ROWS:
+            self.client.get(f"/row/{row}/{WORKER}", name="/row")
+        self.client.get("/key-ok" if KEY_OK else "/key-missing")
+`;
+    const ids = Array.from({ length: 8 }, (_, i) => `id${i}`);
+    const test = await createTest(api, target.url, script, {
+      agentPool: pool.id,
+      files: [
+        { path: "data/ids.csv", contentBase64: Buffer.from(`id\n${ids.join("\n")}\n`).toString("base64"), split: true },
+      ],
+      secrets: ["POOL_KEY"],
+    });
+    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 5, targetUsers: 8, spawnRate: 8 });
+    const done = await waitForRun(api, run.id, ended, 60_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    const workerAgents = done.placement.filter((e) => e.role === "worker");
+    assert.ok(workerAgents.length >= 2, `workers on ${workerAgents.map((e) => e.agentName).join(", ")}`);
+    const workersByRow = new Map<string, Set<string>>();
+    for (const path of target.hits.keys()) {
+      const m = /^\/row\/(id\d)\/([0-9a-f]{10})$/.exec(path);
+      if (m?.[1] === undefined || m[2] === undefined) continue;
+      workersByRow.set(m[1], (workersByRow.get(m[1]) ?? new Set()).add(m[2]));
+    }
+    assert.deepEqual([...workersByRow.keys()].sort(), ids);
+    for (const [row, workers] of workersByRow) assert.equal(workers.size, 1, `${row} read by ${workers.size} workers`);
+    assert.equal(
+      new Set([...workersByRow.values()].flatMap((w) => [...w])).size,
+      4,
+      "each of the 4 workers had 2 rows",
+    );
+    assert.ok((target.hits.get("/key-ok") ?? 0) > 0);
+    assert.equal(target.hits.get("/key-missing"), undefined);
+  });
+
   it("the server cannot open a connection to an agent, while the agents reach each other", async (t) => {
     if (!hosts.namespaced) {
       t.skip("no network namespaces here: the agents share the server's loopback");

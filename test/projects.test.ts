@@ -66,10 +66,11 @@ const USERS = [
 ];
 const b64 = (text: string): string => Buffer.from(text, "utf-8").toString("base64");
 
+/** Long enough that, once a stage has had its shape tick (1 s) and its spawning, a few snapshots (1 s) fall inside it. */
 const STAGES = [
-  { durationSec: 6, users: 3, spawnRate: 20 },
-  { durationSec: 6, users: 9, spawnRate: 20 },
-  { durationSec: 6, users: 3, spawnRate: 20 },
+  { durationSec: 7, users: 3, spawnRate: 20 },
+  { durationSec: 7, users: 9, spawnRate: 20 },
+  { durationSec: 7, users: 3, spawnRate: 20 },
 ];
 
 describe("a test as a project: files, a split CSV, a secret, parameters and stages on real Locust", () => {
@@ -132,7 +133,7 @@ describe("a test as a project: files, a split CSV, a secret, parameters and stag
     const run = await startRun(api, test.id, { targetUrl: other.url, env: { GREETING: "bye" }, tags: ["e2e"] });
     const requestLog = collect<RequestLogBatch>(live.runs.onRequestLog, { runId: run.id });
     assert.deepEqual(run.stages, STAGES);
-    assert.deepEqual([run.targetUsers, run.durationSeconds], [9, 18]);
+    assert.deepEqual([run.targetUsers, run.durationSeconds], [9, 21]);
     assert.deepEqual(
       [run.targetUrl, run.env, run.secrets, run.tags],
       [other.url, { GREETING: "bye" }, ["SHOP_API_KEY"], ["e2e"]],
@@ -172,7 +173,7 @@ describe("a test as a project: files, a split CSV, a secret, parameters and stag
     for (const stage of STAGES) {
       const stageEnd = stageStart + stage.durationSec * 1000;
       const inside = series.body.points.filter(
-        (p) => p.timestamp >= stageStart + 2500 && p.timestamp <= stageEnd - 200,
+        (p) => p.timestamp >= stageStart + 3000 && p.timestamp <= stageEnd - 300,
       );
       assert.ok(inside.length >= 2, `snapshots in the stage of ${stage.users} users: ${inside.length}`);
       assert.deepEqual(

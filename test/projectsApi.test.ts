@@ -212,7 +212,25 @@ describe("projects through the API: files, secrets, parameters and stages (valid
       const res = await api.put<ApiErrorBody>(`/v1/secrets/${name}`, { ...SCOPE, ...body });
       assert.deepEqual([res.status, res.body.code, res.body.field], [400, code, field], JSON.stringify(res.body));
     }
+    const tooLong = await api.put<ApiErrorBody>("/v1/secrets/LONG_KEY", { ...SCOPE, value: "x".repeat(16_385) });
+    assert.deepEqual([tooLong.status, tooLong.body.field], [400, "value"]);
+    assert.equal((await api.put("/v1/secrets/LONG_KEY", { ...SCOPE, value: "x".repeat(16_384) })).status, 200);
     const before = await testCount();
+    const limits: [Record<string, unknown>, string][] = [
+      [{ secrets: Array.from({ length: 51 }, (_, i) => `S${i}`) }, "secrets"],
+      [{ secrets: ["LONG_KEY", "LONG_KEY"] }, "secrets"],
+      [{ env: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`P${i}`, "v"])) }, "env"],
+      [{ env: { BIG: "v".repeat(4097) } }, "env.BIG"],
+      [
+        { defaultStages: Array.from({ length: 51 }, () => ({ durationSec: 1, users: 1, spawnRate: 1 })) },
+        "defaultStages",
+      ],
+      [{ defaultStages: [{ durationSec: 5, users: 0, spawnRate: 1 }] }, "defaultStages"],
+    ];
+    for (const [body, field] of limits) {
+      const res = await create(body);
+      assert.deepEqual([res.status, res.body.field], [400, field], JSON.stringify(res.body).slice(0, 300));
+    }
     const unknown = await create({ secrets: ["NOT_SET_ANYWHERE"] });
     assert.deepEqual([unknown.status, unknown.body.code, unknown.body.field], [400, "SECRET_NOT_FOUND", "secrets"]);
     assert.match(unknown.body.message, /NOT_SET_ANYWHERE/);

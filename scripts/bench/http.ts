@@ -28,7 +28,14 @@ export function postJson(agent: Agent, url: URL, path: string, payload: string, 
 }
 
 /** Creates a load test that never runs Locust (the benchmark pushes for it) and `count` runs of it, as the admin. */
-export async function createBenchRuns(baseUrl: string, token: string, name: string, count: number): Promise<string[]> {
+/** `count` runs of one new test; with `secrets`, the test uses secrets of those names (set first), so each push is redacted. */
+export async function createBenchRuns(
+  baseUrl: string,
+  token: string,
+  name: string,
+  count: number,
+  secrets: string[] = [],
+): Promise<string[]> {
   const call = async <T>(path: string, payload: unknown): Promise<T> => {
     const res = await fetch(`${baseUrl}${path}`, {
       method: "POST",
@@ -38,8 +45,22 @@ export async function createBenchRuns(baseUrl: string, token: string, name: stri
     if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
+  for (const secret of secrets) {
+    const res = await fetch(`${baseUrl}/v1/secrets/${secret}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        accountId: "bench",
+        orgId: "bench",
+        projectId: "bench",
+        value: `${secret}-value-0123456789`,
+      }),
+    });
+    if (res.status !== 200) throw new Error(`secret ${secret}: ${res.status} ${await res.text()}`);
+  }
   const test = await call<LoadTest>("/v1/load-tests", {
     name,
+    secrets,
     accountId: "bench",
     orgId: "bench",
     projectId: "bench",

@@ -4,6 +4,7 @@
 // level for: the server on the embedded store, on the MongoDB wire server (FerretDB), and a bare
 // Node HTTP server that only parses the same JSON. Every loop is bounded by time; loopback only.
 //   node --import tsx scripts/bench/ingest.ts [seconds=10] [levels=1,2,4,8,16] [targets=sqlite,mongodb,bare]
+// (sqlite-secrets: as sqlite, for runs whose test uses three secrets, so that every push is redacted)
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
@@ -35,8 +36,8 @@ const body = (runId: string, seq: number): string =>
     .replace('"RUN_ID"', JSON.stringify(runId))
     .replace(/"seq":\d+/, `"seq":${seq}`);
 
-const createRuns = (baseUrl: string, count: number): Promise<string[]> =>
-  createBenchRuns(baseUrl, ADMIN_TOKEN, "ingest bench", count);
+const createRuns = (baseUrl: string, count: number, secrets: string[] = []): Promise<string[]> =>
+  createBenchRuns(baseUrl, ADMIN_TOKEN, "ingest bench", count, secrets);
 
 interface Level {
   concurrency: number;
@@ -121,6 +122,17 @@ for (const target of targets) {
       results.set(
         target,
         await bench("Load Manager, embedded store (SQLite)", server, await createRuns(server.url, maxRuns)),
+      );
+    } else if (target === "sqlite-secrets") {
+      // The same, for runs of a test with three secrets: every push is searched for their values (redacted).
+      const server = await startBenchProcess("apiOnlyServer.ts", { ...env, LOADMGR_DATA_DIR: dir });
+      results.set(
+        target,
+        await bench(
+          "Load Manager, embedded store (SQLite), runs with 3 secrets (every push redacted)",
+          server,
+          await createRuns(server.url, maxRuns, ["BENCH_KEY_A", "BENCH_KEY_B", "BENCH_KEY_C"]),
+        ),
       );
     } else if (target === "mongodb") {
       const mongo = await startMongoWireServer();
