@@ -169,4 +169,40 @@ describe("the dashboard: a test's files, secrets and a staged run", { timeout: 2
     assert.deepEqual(view.errors, []);
     await view.page.close();
   });
+
+  it("edits a test's stages, parameters and secrets in its form, with the API's message at a bad stage", async () => {
+    const created = await api().post<LoadTest>("/v1/load-tests", {
+      ...SCOPE,
+      name: "Form suite",
+      targetUrl: target.url,
+      scriptContent: encodeScript(LOCUSTFILE),
+    });
+    assert.equal(created.status, 201);
+    const { page, errors } = await signedIn(browser, server.url, `#/tests/${created.body.id}/edit`);
+    await page.locator('textarea[name="defaultStages"]').waitFor();
+    await page.fill('textarea[name="defaultStages"]', "30 10 2\nsixty 20 2");
+    await page.fill('textarea[name="env"]', "MODE=fast\nREGION=eu");
+    await page.fill('input[name="secrets"]', "DASH_KEY");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    // The API's message, at the Stages field: the second stage's duration is not a number.
+    const stageError = page.locator('[data-field="defaultStages"] .field-error');
+    await stageError.waitFor();
+    assert.ok((await stageError.innerText()).length > 0);
+    assert.deepEqual((await api().get<LoadTest>(`/v1/load-tests/${created.body.id}`)).body.defaultStages, null);
+
+    await page.fill('textarea[name="defaultStages"]', "30 10 2\n60 20 2");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.waitForURL(new RegExp(`#/tests/${created.body.id}$`));
+    const saved = (await api().get<LoadTest>(`/v1/load-tests/${created.body.id}`)).body;
+    assert.deepEqual(saved.defaultStages, [
+      { durationSec: 30, users: 10, spawnRate: 2 },
+      { durationSec: 60, users: 20, spawnRate: 2 },
+    ]);
+    assert.deepEqual(saved.env, { MODE: "fast", REGION: "eu" });
+    assert.deepEqual(saved.secrets, ["DASH_KEY"]);
+    await page.locator('[data-fact="env"]').waitFor();
+    assert.match(await page.locator('[data-fact="env"]').innerText(), /MODE=fast · REGION=eu/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

@@ -226,7 +226,7 @@ describe("ingest: /v1/internal/locust/*", () => {
 
   it("refuses a payload over the size limit with 413", async () => {
     const huge = snapshot(run.id, 1, {
-      errors: [{ method: "GET", name: "/", error: "x".repeat(3_000_000), occurrences: 1 }],
+      errors: [{ method: "GET", name: "/", error: "x".repeat(17_000_000), occurrences: 1 }],
     });
     const res = await as(tokenFor(run.id)).post("/v1/internal/locust/metrics", huge);
     assert.equal(res.status, 413);

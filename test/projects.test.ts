@@ -187,6 +187,10 @@ describe("a test as a project: files, a split CSV, a secret, parameters and stag
     // The secret: Locust's own log has it (the script printed it), nothing the API answers does.
     const log = readFileSync(join(server.running.localRunner.runDir(run.id), "locust.log"), "utf-8");
     assert.ok(log.includes(SECRET), "the script printed its secret (so hiding it is meaningful)");
+    // Nor is it kept in clear at rest: the runner passed it in the supervisor's environment, not its spec.
+    const spec = readFileSync(join(server.running.localRunner.runDir(run.id), "spec.json"), "utf-8");
+    assert.equal(spec.includes(SECRET), false, "spec.json holds the secret");
+    assert.match(spec, /"env":\{"GREETING":"bye"\}/);
     const answers = await Promise.all(
       [
         `/v1/runs/${run.id}`,

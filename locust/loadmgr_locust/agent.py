@@ -55,6 +55,8 @@ class Agent:
             run_dir = os.path.join(self.runs_dir, run_id)
             os.makedirs(run_dir, exist_ok=True)
             token = spec.pop("ingestToken")
+            # Secrets go to the supervisor's environment, never into a file that outlives the run.
+            secret_env = json.dumps(spec.pop("secretEnv", None) or {})
             spec.setdefault("workers", os.cpu_count() or 1)
             with open(os.path.join(run_dir, "spec.json"), "w", encoding="utf-8") as handle:
                 json.dump(spec, handle)
@@ -64,7 +66,7 @@ class Agent:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=dict(os.environ, LOADMGR_INGEST_TOKEN=token),
+                env=dict(os.environ, LOADMGR_INGEST_TOKEN=token, LOADMGR_SECRET_ENV=secret_env),
                 start_new_session=True,
             )
             log.close()

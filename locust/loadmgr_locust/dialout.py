@@ -239,7 +239,9 @@ class DialOutAgent:
                 if now - held.terminated_at < RELEASE_GRACE_S:
                     continue
                 logger.warning("run %s: its %s did not stop within %d s; killing it", held.run_id, held.role, RELEASE_GRACE_S)
-                self.kill(held)
+                # Not waited for: this loop is the agent's heartbeat, and a run whose master is here must not
+                # be judged lost because another run's processes took their time to die (a later poll reaps it).
+                self.kill(held, wait=False)
             held.released_at = now
 
     def start(self, assignment: Dict[str, Any]) -> None:
@@ -252,6 +254,8 @@ class DialOutAgent:
         run_dir = os.path.join(self.runs_dir, run_id if role == "master" else f"{run_id}.workers")
         os.makedirs(run_dir, mode=0o700, exist_ok=True)
         token = str(spec.pop("ingestToken", ""))
+        # Secrets go to the supervisor's environment, never into a file that outlives the run.
+        secret_env = json.dumps(spec.pop("secretEnv", None) or {})
         # The plugin reports to the server as this agent reaches it.
         spec["ingestUrl"] = self.server
         with open(os.path.join(run_dir, "spec.json"), "w", encoding="utf-8") as handle:
@@ -263,7 +267,12 @@ class DialOutAgent:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "LOADMGR_INGEST_TOKEN": token},
+                env={
+                    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                    "LANG": "C.UTF-8",
+                    "LOADMGR_INGEST_TOKEN": token,
+                    "LOADMGR_SECRET_ENV": secret_env,
+                },
                 start_new_session=True,
             )
         finally:
@@ -271,11 +280,13 @@ class DialOutAgent:
         self.runs[_key(run_id, role)] = HeldRun(run_id, role, int(assignment["processes"]), run_dir, process)
         logger.info("run %s: started its %s (%d process%s, pid %d)", run_id, assignment["role"], assignment["processes"], "" if assignment["processes"] == 1 else "es", process.pid)
 
-    def kill(self, held: HeldRun) -> None:
+    def kill(self, held: HeldRun, wait: bool = True) -> None:
         held.killed = True
         _signal_group(held.process.pid, signal.SIGKILL)
         # A sandbox killed while it was being set up can leave a process outside the group: its cgroup has it.
         kill_recorded_cgroup(held.run_dir)
+        if not wait:
+            return
         try:
             held.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -186,7 +186,9 @@ def supervise(run_dir: str) -> int:
     sandboxed = spec.get("sandbox", True) is not False
     env = sandbox_env(os.environ.get("LOADMGR_INGEST_TOKEN", ""))
     # The test's parameters and secrets, as environment variables (names checked by the server; ours win).
-    for name, value in {**(spec.get("env") or {}), **(spec.get("secretEnv") or {})}.items():
+    # Secrets come in this process's environment from whoever started it (never in spec.json).
+    secret_env = json.loads(os.environ.get("LOADMGR_SECRET_ENV") or "{}")
+    for name, value in {**(spec.get("env") or {}), **(secret_env if isinstance(secret_env, dict) else {})}.items():
         if isinstance(name, str) and isinstance(value, str) and name not in env and not name.startswith("LOADMGR_"):
             env[name] = value
     # The plugin names the real host; the run's Locust processes go by a secret host name, which its

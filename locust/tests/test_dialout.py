@@ -82,6 +82,34 @@ def test_a_run_no_longer_assigned_is_asked_to_stop_then_killed_after_the_grace(a
     assert agent.started == []
 
 
+class NoWaiting:
+    """A process the heartbeat loop must not wait for: its kill is sent, and a later poll reaps it."""
+
+    def __init__(self, process):
+        self.process = process
+        self.pid = process.pid
+
+    def poll(self):
+        return self.process.poll()
+
+    def wait(self, timeout=None):
+        raise AssertionError("the agent's loop waited for a killed process")
+
+
+def test_killing_a_part_that_outstayed_its_grace_does_not_hold_up_the_heartbeat(agent, monkeypatch):
+    ignores_term = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"],
+        start_new_session=True,
+    )
+    time.sleep(0.3)
+    agent.runs["r5/worker"] = HeldRun("r5", "worker", 1, agent.runs_dir, NoWaiting(ignores_term))
+    agent.reconcile([])
+    monkeypatch.setattr(dialout, "RELEASE_GRACE_S", 0)
+    agent.reconcile([])  # kills, and does not wait
+    assert ignores_term.wait(timeout=5) == -9
+    assert agent.reports() == []
+
+
 def test_a_name_in_use_is_retried_and_a_refused_token_ends_the_agent(agent, monkeypatch):
     calls = []
 

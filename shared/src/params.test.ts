@@ -21,7 +21,7 @@ it("finds the stage under way, and keeps the last after the end", () => {
 
 it("takes parameter names a shell would, and not the runtime's own", () => {
   assert.equal(envVarsSchema.safeParse({ SHOP_URL: "x", _x1: "" }).success, true);
-  for (const bad of ["1X", "A-B", "LOADMGR_URL", "locust_host", "PYTHONPATH", "LD_PRELOAD", "PATH", "HOME"]) {
+  for (const bad of ["1X", "A-B", "LOADMGR_URL", "LOCUST_HOST", "PYTHONPATH", "LD_PRELOAD", "PATH", "HOME"]) {
     assert.equal(envVarsSchema.safeParse({ [bad]: "v" }).success, false, bad);
   }
   assert.equal(envVarsSchema.safeParse({ A: "\u0000" }).success, false);

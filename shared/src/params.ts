@@ -43,7 +43,10 @@ export function stageAt(stages: Stage[], elapsedSec: number): { index: number; s
 
 /** Environment variable names a test may set or bring a secret in as: Locust's and ours are kept apart. */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const RESERVED_ENV = /^(LOADMGR_|LOCUST_|PYTHON|LD_)|^(PATH|HOME|LANG|TZ|HOSTNAME)$/i;
+const RESERVED_ENV = /^(LOADMGR_|LOCUST_|PYTHON|LD_)|^(PATH|HOME|LANG|TZ|HOSTNAME)$/;
+/** Both rules as one pattern, for the OpenAPI document (the checks above give the messages). */
+const ENV_NAME_PATTERN =
+  "^(?!(?:LOADMGR_|LOCUST_|PYTHON|LD_))(?!(?:PATH|HOME|LANG|TZ|HOSTNAME)$)[A-Za-z_][A-Za-z0-9_]{0,127}$";
 
 export function envNameProblem(name: string): string | null {
   if (!ENV_NAME.test(name)) return "must be letters, digits and _ (not starting with a digit), at most 128 characters";
@@ -52,10 +55,13 @@ export function envNameProblem(name: string): string | null {
   return null;
 }
 
-export const envNameSchema = z.string().superRefine((name, ctx) => {
-  const problem = envNameProblem(name);
-  if (problem !== null) ctx.addIssue({ code: "custom", message: problem, params: { code: "INVALID_ENV_NAME" } });
-});
+export const envNameSchema = z
+  .string()
+  .superRefine((name, ctx) => {
+    const problem = envNameProblem(name);
+    if (problem !== null) ctx.addIssue({ code: "custom", message: problem, params: { code: "INVALID_ENV_NAME" } });
+  })
+  .meta({ pattern: ENV_NAME_PATTERN });
 
 export const MAX_ENV_VARS = 100;
 export const MAX_ENV_VALUE_CHARS = 4096;
@@ -116,7 +122,8 @@ export const putSecretInputSchema = z.strictObject({
     .string()
     .min(MIN_SECRET_CHARS, `must be at least ${MIN_SECRET_CHARS} characters (shorter values cannot be redacted)`)
     .max(MAX_SECRET_CHARS)
-    .refine((v) => !v.includes("\u0000"), "must not hold a NUL character"),
+    .refine((v) => !v.includes("\u0000"), "must not hold a NUL character")
+    .meta({ pattern: "^[^\\u0000]*$" }),
   ...secretScopeShape,
   updatedBy: actorSchema.optional(),
 });

@@ -210,7 +210,13 @@ const runFilterShape = {
 export const listRunsInputSchema = z.strictObject({
   loadTestId: entityIdSchema.optional(),
   ...runFilterShape,
-  tag: z.string().trim().min(1).max(64).optional().describe("only runs of tests with this tag"),
+  tag: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe("only runs with this tag (a run has its test's tags, unless it named its own)"),
   createdFrom: z.coerce
     .number()
     .int()
@@ -226,11 +232,11 @@ export const listTestRunsInputSchema = z.strictObject({
   ...pageInputShape,
 });
 
-/** What stores filter runs by: a tag is resolved to its tests' ids first (loadTestIds). */
+/** What stores filter runs by. */
 export type RunFilter = Pick<
   z.infer<typeof listRunsInputSchema>,
-  keyof typeof runFilterShape | "loadTestId" | "createdFrom"
-> & { loadTestIds?: string[] };
+  keyof typeof runFilterShape | "loadTestId" | "createdFrom" | "tag"
+>;
 
 const pad = (n: number) => String(n).padStart(2, "0");
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

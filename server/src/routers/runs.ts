@@ -27,22 +27,6 @@ import { checkSecretsExist } from "../secrets/secretValues.js";
 
 const TAGS = ["runs"];
 
-/** The ids of the tests in scope that carry `tag` (runs do not copy their test's tags). */
-async function testsTagged(store: Store, scope: LoadTestFilter, tag: string): Promise<string[]> {
-  const { accountId, orgId, projectId, envId } = scope;
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listLoadTests(
-      { accountId, orgId, projectId, envId, tags: [tag] },
-      { limit: MAX_PAGE_SIZE, cursor },
-    );
-    ids.push(...page.items.map((t) => t.id));
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return ids;
-}
-
 /** A pool run's worker request; workers, minWorkers and labels mean nothing off a pool, and are refused there. */
 function poolRequest(
   test: LoadTest,
@@ -176,18 +160,10 @@ export const runsRouter = router({
     .input(listRunsInputSchema)
     .output(pageSchema(loadTestRunSchema))
     .query(async ({ ctx, input }) => {
-      const { limit, cursor, offset, tag, ...filter } = input;
+      const { limit, cursor, offset, ...filter } = input;
       const scoped = scopeFilter(ctx.principal, filter);
       if (scoped === undefined) return { items: [] };
-      const loadTestIds = tag === undefined ? undefined : await testsTagged(ctx.store, scoped, tag);
-      return ctx.store.listRuns(
-        { ...scoped, ...(loadTestIds !== undefined ? { loadTestIds } : {}) },
-        {
-          limit,
-          cursor,
-          offset,
-        },
-      );
+      return ctx.store.listRuns(scoped, { limit, cursor, offset });
     }),
 
   stop: editorProcedure

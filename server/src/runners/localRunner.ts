@@ -84,7 +84,8 @@ export class LocalRunner implements Runner {
       );
     }
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const { ingestToken, ...rest } = spec;
+    // The ingest token and the secrets' values go in the supervisor's environment, never in a file.
+    const { ingestToken, secretEnv, ...rest } = spec;
     // Worker processes beside the master; 0 or 1 means a single Locust process.
     writeFileSync(join(dir, "spec.json"), JSON.stringify({ ...rest, workers: this.workers }), { mode: 0o600 });
     const log = openSync(join(dir, "locust.log"), "a", 0o600);
@@ -94,7 +95,12 @@ export class LocalRunner implements Runner {
         detached: true,
         stdio: ["ignore", log, log],
         // Nothing of the server's environment: the supervisor gets what it needs and passes on less.
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", LOADMGR_INGEST_TOKEN: ingestToken },
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          LANG: "C.UTF-8",
+          LOADMGR_INGEST_TOKEN: ingestToken,
+          LOADMGR_SECRET_ENV: JSON.stringify(secretEnv),
+        },
       });
       if (child.pid === undefined) throw new Error(`could not start ${this.command}`);
       const record: SupervisorRecord = { pid: child.pid, startTime: processStartTime(child.pid) };

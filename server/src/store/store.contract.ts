@@ -348,39 +348,44 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.deepEqual(await store.countByScope({ accountId: `${account}-none` }), []);
     });
 
-    it("lists runs of several tests, and runs created from a time on", async () => {
-      const [a, b, c] = [await newTest(), await newTest(), await newTest()];
+    it("lists runs by their own tag, and runs created from a time on", async () => {
+      const account = `acc-${randomUUID()}`;
+      const [a, b, c] = [
+        await newTest({ accountId: account }),
+        await newTest({ accountId: account }),
+        await newTest({ accountId: account }),
+      ];
       const t0 = a.createdAt;
-      for (const [test, at] of [
-        [a, t0 + 1],
-        [b, t0 + 2],
-        [c, t0 + 3],
-        [a, t0 + 4],
+      for (const [test, at, tags] of [
+        [a, t0 + 1, ["nightly", "eu"]],
+        [b, t0 + 2, ["nightly"]],
+        [c, t0 + 3, ["eu"]],
+        [a, t0 + 4, ["eu"]],
       ] as const)
-        await store.createRun(makeRun(test, { createdAt: at }));
-      const ofTests = await store.listRuns({ loadTestIds: [a.id, c.id] }, { limit: 10 });
+        await store.createRun(makeRun(test, { createdAt: at, tags: [...tags] }));
+      const tagged = await store.listRuns({ accountId: account, tag: "eu" }, { limit: 10 });
       assert.deepEqual(
-        ofTests.items.map((r) => [r.loadTestId, r.createdAt]),
+        tagged.items.map((r) => [r.loadTestId, r.createdAt]),
         [
           [a.id, t0 + 4],
           [c.id, t0 + 3],
           [a.id, t0 + 1],
         ],
       );
-      const recent = await store.listRuns({ loadTestIds: [a.id, b.id, c.id], createdFrom: t0 + 2 }, { limit: 2 });
+      const recent = await store.listRuns({ accountId: account, createdFrom: t0 + 2 }, { limit: 2 });
       assert.deepEqual(
         recent.items.map((r) => r.createdAt),
         [t0 + 4, t0 + 3],
       );
       const rest = await store.listRuns(
-        { loadTestIds: [a.id, b.id, c.id], createdFrom: t0 + 2 },
+        { accountId: account, createdFrom: t0 + 2 },
         { limit: 2, cursor: recent.nextCursor },
       );
       assert.deepEqual(
         rest.items.map((r) => r.createdAt),
         [t0 + 2],
       );
-      assert.deepEqual((await store.listRuns({ loadTestIds: [] }, { limit: 10 })).items, []);
+      assert.deepEqual((await store.listRuns({ accountId: account, tag: "none" }, { limit: 10 })).items, []);
     });
 
     it("keeps every entry when runs are created concurrently", async () => {

@@ -1,15 +1,9 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type {
-  LoadManagerClient,
-  LoadTest,
-  LoadTestRun,
-  ScriptRevision,
-  Stage,
-  Trend,
-} from "../../../client/src/index.js";
+import type { LoadManagerClient, LoadTest, LoadTestRun, ScriptRevision, Trend } from "../../../client/src/index.js";
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { SideBySideDiff } from "../Diff.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
+import { paramsText, parseParams, stagesText } from "../params.js";
 import { ProjectPanel, textOf } from "../ProjectPanel.js";
 import { fromBase64 } from "../script.js";
 import { problemOf, shownAtField, type Problem } from "../session.js";
@@ -26,26 +20,6 @@ const RUN_FIELDS = [
   "targetUrl",
   "env",
 ] as const;
-
-/** Parameters as the form shows them: NAME=value per line. */
-const paramsText = (env: Record<string, string>): string =>
-  Object.entries(env)
-    .map(([k, v]) => `${k}=${v}`)
-    .join("\n");
-
-function parseParams(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const eq = line.indexOf("=");
-    if (line.trim() === "") continue;
-    if (eq <= 0) out[line.trim()] = "";
-    else out[line.slice(0, eq).trim()] = line.slice(eq + 1);
-  }
-  return out;
-}
-
-const stagesText = (stages: Stage[]): string =>
-  stages.map((s) => `${count(s.users)} users for ${duration(s.durationSec)}`).join(" → ");
 
 function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }) {
   const [users, setUsers] = useState(String(test.defaultUsers));

@@ -3,6 +3,7 @@ import type { AgentPool, LoadManagerClient, LoadTest } from "../../../client/src
 import { ScriptEditor } from "../ScriptEditor.js";
 import { useLeaveGuard } from "../leaveGuard.js";
 import { fromBase64, STARTER_SCRIPT, toBase64 } from "../script.js";
+import { paramsText, parseParams, parseStages, stagesLines } from "../params.js";
 import { problemOf, shownAtField, syntaxErrorLine, type Problem, type Scope } from "../session.js";
 import { ErrorBox, Field, Loading, usePageTitle } from "../ui.js";
 
@@ -30,6 +31,12 @@ interface Draft {
   autoStop: string;
   autoStopPercent: string;
   autoStopSeconds: string;
+  /** NAME=value per line. */
+  env: string;
+  /** Comma-separated names. */
+  secrets: string;
+  /** "SECONDS USERS SPAWN_RATE" per line; empty: constant users. */
+  defaultStages: string;
 }
 
 const draftOf = (t: LoadTest): Draft => ({
@@ -52,6 +59,9 @@ const draftOf = (t: LoadTest): Draft => ({
   autoStop: t.autoStop !== null ? "on" : "",
   autoStopPercent: String(t.autoStop?.errorRatePercent ?? 90),
   autoStopSeconds: String(t.autoStop?.windowSeconds ?? 60),
+  env: paramsText(t.env),
+  secrets: t.secrets.join(", "),
+  defaultStages: stagesLines(t.defaultStages),
 });
 
 /** A number field as typed: the API says what is wrong with it (NaN included). */
@@ -94,6 +104,9 @@ export function TestForm({
           autoStop: "on",
           autoStopPercent: "90",
           autoStopSeconds: "60",
+          env: "",
+          secrets: "",
+          defaultStages: "",
         },
   );
   const [script, setScript] = useState(STARTER_SCRIPT);
@@ -185,6 +198,12 @@ export function TestForm({
         draft.autoStop === "on"
           ? { errorRatePercent: num(draft.autoStopPercent), windowSeconds: num(draft.autoStopSeconds) }
           : null,
+      env: parseParams(draft.env),
+      secrets: draft.secrets
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+      defaultStages: parseStages(draft.defaultStages),
     };
     try {
       const saved =
@@ -280,6 +299,27 @@ export function TestForm({
         >
           <textarea name="thresholds" rows={3} value={draft.thresholds} onInput={set("thresholds")} />
         </Field>
+        <Field
+          label="Stages"
+          name="defaultStages"
+          problem={problem}
+          hint="one per line: SECONDS USERS SPAWN_RATE (ramp up, hold, spike, ramp down); empty: the users above, constant"
+        >
+          <textarea name="defaultStages" rows={3} value={draft.defaultStages} onInput={set("defaultStages")} />
+        </Field>
+        <div class="grid-2">
+          <Field label="Parameters" name="env" problem={problem} hint="NAME=value per line: the script's environment">
+            <textarea name="env" rows={2} value={draft.env} onInput={set("env")} />
+          </Field>
+          <Field
+            label="Secrets"
+            name="secrets"
+            problem={problem}
+            hint="names of the project's secrets (the Secrets page), comma-separated"
+          >
+            {input("secrets")}
+          </Field>
+        </div>
         <Field
           label="Auto-stop"
           name="autoStop"

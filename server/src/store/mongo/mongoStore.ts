@@ -352,8 +352,8 @@ export class MongoStore implements Store {
     const rows = await this.runs
       .find(
         {
-          ...defined({ ...filter, loadTestIds: undefined, createdFrom: undefined }),
-          ...(filter.loadTestIds !== undefined ? { loadTestId: { $in: filter.loadTestIds } } : {}),
+          ...defined({ ...filter, tag: undefined, createdFrom: undefined }),
+          ...(filter.tag !== undefined ? { tags: filter.tag } : {}),
           ...(filter.createdFrom !== undefined ? { createdAt: { $gte: filter.createdFrom } } : {}),
           ...cursorFilter(page.cursor),
         },

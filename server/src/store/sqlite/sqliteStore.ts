@@ -283,7 +283,9 @@ export class SqliteStore implements Store {
       filter.projectId !== undefined ? eq(loadTestRuns.projectId, filter.projectId) : undefined,
       filter.envId !== undefined ? eq(loadTestRuns.envId, filter.envId) : undefined,
       filter.status !== undefined ? eq(loadTestRuns.status, filter.status) : undefined,
-      filter.loadTestIds !== undefined ? inArray(loadTestRuns.loadTestId, filter.loadTestIds) : undefined,
+      filter.tag !== undefined
+        ? sql`exists (select 1 from json_each(${loadTestRuns.tags}) where json_each.value = ${filter.tag})`
+        : undefined,
       filter.createdFrom !== undefined ? gte(loadTestRuns.createdAt, filter.createdFrom) : undefined,
       afterCursor(loadTestRuns, page.cursor),
     );

@@ -1,0 +1,38 @@
+import type { Stage } from "../../client/src/index.js";
+import { count, duration } from "./format.js";
+
+/** Parameters as forms show them: NAME=value per line. */
+export const paramsText = (env: Record<string, string>): string =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join("\n");
+
+/** NAME=value lines back into parameters; a line without "=" is a name with an empty value (the API judges names). */
+export function parseParams(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const eq = line.indexOf("=");
+    if (eq <= 0) out[line.trim()] = "";
+    else out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Stages as forms show them: "SECONDS USERS SPAWN_RATE" per line. */
+export const stagesLines = (stages: Stage[] | null): string =>
+  (stages ?? []).map((s) => `${s.durationSec} ${s.users} ${s.spawnRate}`).join("\n");
+
+/** Lines back into stages; what is not a number goes as NaN, so the API names the stage and field. */
+export function parseStages(text: string): Stage[] | null {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length === 0) return null;
+  return lines.map((line) => {
+    const [seconds, users, rate] = line.trim().split(/[\s,]+/);
+    const n = (v: string | undefined) => (v === undefined || v === "" ? Number.NaN : Number(v));
+    return { durationSec: n(seconds), users: n(users), spawnRate: n(rate) };
+  });
+}
+
+export const stagesText = (stages: Stage[]): string =>
+  stages.map((s) => `${count(s.users)} users for ${duration(s.durationSec)}`).join(" → ");
