@@ -7,16 +7,13 @@ import {
   listRunsInputSchema,
   listTestRunsInputSchema,
   loadTestRunSchema,
-  MAX_PAGE_SIZE,
   pageSchema,
   type CreateRunInput,
   type LoadTest,
-  type LoadTestFilter,
   stopRunInputSchema,
   type LoadTestRun,
 } from "@loadmgr/shared";
 import { scopeFilter } from "../auth.js";
-import type { Store } from "../store/store.js";
 import { actorOf, loadTestInScope, runInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
