@@ -128,6 +128,8 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
     assert.equal(res.status, 201);
     await api.del(`/v1/load-tests/${res.body.id}`);
   });
+  it("refuses a script of megabytes within the body limit with 400 SCRIPT_TOO_LARGE, not a crash", () =>
+    expectRejected(create({ scriptContent: "A".repeat(12 * 1024 * 1024) }), 400, "SCRIPT_TOO_LARGE", "scriptContent"));
   it("rejects a body over the size limit with 413", () =>
     expectRejected(create({ scriptContent: "A".repeat(17 * 1024 * 1024) }), 413, "PAYLOAD_TOO_LARGE"));
   for (const field of ["accountId", "orgId", "projectId"]) {

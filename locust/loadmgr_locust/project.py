@@ -10,7 +10,9 @@ there whatever they left (symlinks included): nothing here ever writes through a
 from __future__ import annotations
 
 import base64
+import functools
 import os
+import re
 from typing import Any, Dict, List, Tuple
 
 LOCUSTFILE = "locustfile.py"
@@ -56,37 +58,45 @@ def write_file(base: str, path: str, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def csv_records(data: bytes) -> List[bytes]:
-    """The records of a CSV file, each with its line end; a newline inside double quotes stays in its record."""
+_QUOTE_OR_NEWLINE = re.compile(b'["\n]')
+
+
+@functools.lru_cache(maxsize=4)
+def csv_records(data: bytes) -> Tuple[bytes, ...]:
+    """The records of a CSV file, each with its line end; a newline inside double quotes stays in its record.
+
+    Cached: every worker's share of one file is cut from the same records (a file is scanned once).
+    """
     if b'"' not in data:
         lines = data.split(b"\n")
-        records = [line + b"\n" for line in lines[:-1]]
-        return records + ([lines[-1]] if lines[-1] else [])
-    records = []
+        return tuple([line + b"\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else []))
+    records: List[bytes] = []
     start = 0
     quoted = False
-    for i, byte in enumerate(data):
-        if byte == 0x22:  # "
+    for match in _QUOTE_OR_NEWLINE.finditer(data):
+        if match.group() == b'"':
             quoted = not quoted
-        elif byte == 0x0A and not quoted:  # \n
-            records.append(data[start : i + 1])
-            start = i + 1
+        elif not quoted:
+            records.append(data[start : match.end()])
+            start = match.end()
     if start < len(data):
         records.append(data[start:])
-    return records
+    return tuple(records)
+
+
+@functools.lru_cache(maxsize=4)
+def _header_and_rows(data: bytes) -> Tuple[bytes, Tuple[bytes, ...]]:
+    records = csv_records(data)
+    header = records[0] if records[0].endswith(b"\n") else records[0] + b"\n"
+    return header, tuple(r for r in records[1:] if r.strip(b"\r\n") != b"")
 
 
 def split_csv(data: bytes, index: int, total: int) -> bytes:
     """Share `index` of `total`: the header, then the index-th of `total` contiguous, near-equal blocks of rows."""
-    records = csv_records(data)
-    if not records or total <= 1:
+    if total <= 1 or not csv_records(data):
         return data
-    header = records[0]
-    if not header.endswith(b"\n"):
-        header += b"\n"
-    rows = [r for r in records[1:] if r.strip(b"\r\n") != b""]
-    begin, end = len(rows) * index // total, len(rows) * (index + 1) // total
-    share = rows[begin:end]
+    header, rows = _header_and_rows(data)
+    share = list(rows[len(rows) * index // total : len(rows) * (index + 1) // total])
     if share and not share[-1].endswith(b"\n"):
         share[-1] += b"\n"
     return header + b"".join(share)

@@ -22,3 +22,10 @@ it("names the rule a script breaks", () => {
   assert.equal(problem(encodeScript("x".repeat(MAX_SCRIPT_BYTES))), "ok");
   assert.equal(problem(encodeScript("x".repeat(MAX_SCRIPT_BYTES + 1))), "SCRIPT_TOO_LARGE");
 });
+
+it("checks megabytes of base64 in linear time, and refuses a script over 1 MiB without decoding it", () => {
+  const huge = decodeScript("A".repeat(15 * 1024 * 1024));
+  assert.deepEqual(huge.ok ? "decoded" : huge.problem, "SCRIPT_TOO_LARGE");
+  const broken = decodeScript(`${"A".repeat(15 * 1024 * 1024)}!`);
+  assert.deepEqual(broken.ok ? "decoded" : broken.problem, "SCRIPT_NOT_BASE64");
+});

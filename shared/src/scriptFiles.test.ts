@@ -19,7 +19,7 @@ const codes = (input: unknown) => {
 };
 
 it("takes relative, normal paths only", () => {
-  for (const ok of ["lib/helpers.py", "data/users.csv", "a b/ü.txt", ".env.example"])
+  for (const ok of ["lib/helpers.py", "data/users.csv", "a b/ü.txt", ".env.example", "lib/.workers/x"])
     assert.equal(pathProblem(ok), null, ok);
   for (const bad of [
     "",
@@ -28,6 +28,7 @@ it("takes relative, normal paths only", () => {
     "a/../b",
     "a//b",
     "./a",
+    ".workers/0/locustfile.py",
     "a/",
     "a\\b",
     "a\u0000b",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { base64Bytes, isBase64 } from "./script.js";
 
 /** At most this many files beside the locustfile in one revision. */
 export const MAX_SCRIPT_FILES = 200;
@@ -7,17 +8,12 @@ export const MAX_REVISION_BYTES = 10 * 1024 * 1024;
 export const MAX_FILE_PATH_CHARS = 255;
 /** The test's main script: the one path no other file may take. */
 export const LOCUSTFILE_PATH = "locustfile.py";
+/** Where a run's supervisor puts each worker's own copy of the project (locust/loadmgr_locust/project.py). */
+const RESERVED_DIR = ".workers";
 
-/** Padded base64, checked in linear time (a pattern of repeated groups overflows V8's stack on megabytes). */
-const isBase64 = (value: string): boolean => value.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(value);
 /** Control characters and a backslash (a Windows separator that means something else elsewhere). */
 const forbiddenChar = (path: string): boolean =>
   [...path].some((c) => c === "\\" || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
-
-/** The decoded size of a base64 string, without decoding it. */
-export function base64Bytes(base64: string): number {
-  return (base64.length / 4) * 3 - (base64.match(/=+$/)?.[0].length ?? 0);
-}
 
 /**
  * Why a path cannot name a file of a revision, or null when it can. A path is relative, uses `/`,
@@ -32,6 +28,7 @@ export function pathProblem(path: string): string | null {
   if (segments.some((s) => s === "..")) return "must not hold a .. segment";
   if (segments.some((s) => s === "" || s === ".")) return "must be normalised (no empty or . segment, no trailing /)";
   if (path === LOCUSTFILE_PATH) return `${LOCUSTFILE_PATH} is the script itself (scriptContent)`;
+  if (segments[0] === RESERVED_DIR) return `${RESERVED_DIR}/ is where a run keeps each worker's copy of the files`;
   return null;
 }
 
