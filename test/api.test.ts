@@ -299,6 +299,10 @@ describe("REST: load tests, scripts and runs", () => {
       passed: false,
       checkedAt: stopped.body.finishedAt,
       checks: [{ threshold: "p95<300", measured: null, passed: false }],
+      aborted: false,
+      abortedBy: null,
+      baselineRunId: null,
+      regressions: [],
     });
     assert.deepEqual((await api.get<LoadTestRun>(`/v1/runs/${pending.id}`)).body.verdict, stopped.body.verdict);
 

@@ -2,43 +2,17 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { LoadTest, LoadTestRun, Page, RequestStats, ScriptRevision } from "@loadmgr/shared";
 import { startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
+import { BIN, cli, ROOT, type CliResult } from "./helpers/cli.js";
 import { freePort } from "./helpers/ports.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
-const BIN = join(ROOT, "client/bin/loadmgr.js");
 const LOCUSTFILE = join(ROOT, "locust/examples/locustfile.py");
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `loadmgr` binary (no TTY), bounded to 90 s. */
-function cli(args: string[], env: Record<string, string>, input?: string): Promise<Result> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
-    if (input !== undefined) child.stdin?.end(input);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+type Result = CliResult;
 
 /** Python's pty module: runs the command on a pseudo-terminal, relaying our stdin to it and its output to us. */
 const PTY_RELAY = "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)";

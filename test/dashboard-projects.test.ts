@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { encodeScript, type LoadTest, type LoadTestRun, type ScriptRevision } from "@loadmgr/shared";
 import { startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
-import { launchBrowser, pageErrors, screenshot } from "./helpers/browser.js";
+import { launchBrowser, screenshot, signedIn } from "./helpers/browser.js";
 import { ended, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
-import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
 const VALUE = "dash-secret-value-9c1e";
 const b64 = (text: string): string => Buffer.from(text, "utf-8").toString("base64");
@@ -23,20 +23,6 @@ class Shopper(HttpUser):
     def browse(self):
         self.client.get(PATH, headers={"x-key": os.environ["DASH_KEY"]})
 `;
-
-async function signedIn(browser: Browser, url: string, hash: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  const errors = pageErrors(page);
-  page.setDefaultTimeout(20_000);
-  await page.addInitScript(
-    [
-      `localStorage.setItem("loadmgr.token", ${JSON.stringify(ADMIN_TOKEN)})`,
-      `localStorage.setItem("loadmgr.scope", ${JSON.stringify(JSON.stringify({ ...SCOPE, envId: "" }))})`,
-    ].join(";"),
-  );
-  await page.goto(`${url}/${hash}`);
-  return { page, errors };
-}
 
 describe("the dashboard: a test's files, secrets and a staged run", { timeout: 240_000 }, () => {
   let server: TestServer;

@@ -254,6 +254,8 @@ export const trendRunSchema = z
     revisionNumber: z.number().int().nullable(),
     targetUsers: z.number().int(),
     maxUsers: z.number().int(),
+    envId: z.string().nullable(),
+    baseline: z.boolean().describe("it is the test's baseline in its env"),
   })
   .extend(runResultsSchema.shape);
 export const trendSchema = z.object({

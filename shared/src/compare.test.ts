@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RequestStats, RequestStatsRow } from "./analytics.js";
-import { compareRuns, runDifferences } from "./compare.js";
+import { compareRuns, DEFAULT_REGRESSION_RULE, regressionsOf, runDifferences } from "./compare.js";
 
 const row = (name: string, overrides: Partial<RequestStatsRow> = {}): RequestStatsRow => ({
   method: name === "Aggregated" ? "" : "GET",
@@ -89,5 +89,20 @@ describe("comparing two runs", () => {
         "they ran different script revisions",
       ],
     );
+  });
+
+  it("lists regressions against a baseline by the rule, with their change", () => {
+    const before = stats([row("/a"), row("/b")], row("Aggregated"));
+    const after = stats(
+      [row("/a", { p95ResponseMs: 125, p99ResponseMs: 205 }), row("/b", { numFailures: 20 })],
+      row("Aggregated", { p95ResponseMs: 111 }),
+    );
+    assert.deepEqual(regressionsOf(before, after, DEFAULT_REGRESSION_RULE), [
+      { endpoint: "GET /a", metric: "p95", baseline: 100, measured: 125, change: 25 },
+      { endpoint: "GET /b", metric: "error_rate", baseline: 0, measured: 2, change: 2 },
+      { endpoint: "Aggregated", metric: "p95", baseline: 100, measured: 111, change: 11 },
+    ]);
+    // A looser rule: 30 % and 50 ms, 5 points.
+    assert.deepEqual(regressionsOf(before, after, { latencyPercent: 30, latencyMinMs: 50, errorRatePoints: 5 }), []);
   });
 });

@@ -1,5 +1,18 @@
-import type { RequestStats } from "./analytics.js";
+import type { RequestStatsRow } from "./analytics.js";
 import { figuresOf, type Figures } from "./figures.js";
+import type { Regression } from "./judge.js";
+
+/** How much worse than a baseline counts as a regression; per test (its regressionRule). */
+export interface RegressionRule {
+  /** p95/p99 slower by more than this share, in percent… */
+  latencyPercent: number;
+  /** …and by at least this many ms. */
+  latencyMinMs: number;
+  /** The error rate up by this many percentage points or more. */
+  errorRatePoints: number;
+}
+/** `loadmgr runs compare`'s rule: p95/p99 more than 10 % and at least 1 ms slower, errors up a point or more. */
+export const DEFAULT_REGRESSION_RULE: RegressionRule = { latencyPercent: 10, latencyMinMs: 1, errorRatePoints: 1 };
 
 export interface Change {
   before: number | null;
@@ -7,7 +20,13 @@ export interface Change {
 }
 
 /** Per endpoint (and in total), B against A: requests/s, error rate and percentiles, regressions marked. */
-export function compareRuns(a: RequestStats, b: RequestStats) {
+/** A run's request rows: each endpoint's and all together. */
+export interface StatsRows {
+  total: RequestStatsRow;
+  endpoints: RequestStatsRow[];
+}
+
+export function compareRuns(a: StatsRows, b: StatsRows, rule: RegressionRule = DEFAULT_REGRESSION_RULE) {
   const key = (row: { method: string; name: string }) => `${row.method} ${row.name}`.trim();
   const before = new Map([...a.endpoints, a.total].map((row) => [key(row), figuresOf(row)]));
   const after = new Map([...b.endpoints, b.total].map((row) => [key(row), figuresOf(row)]));
@@ -18,13 +37,17 @@ export function compareRuns(a: RequestStats, b: RequestStats) {
     const x = before.get(endpoint);
     const y = after.get(endpoint);
     const change = (metric: keyof Figures): Change => ({ before: x?.[metric] ?? null, after: y?.[metric] ?? null });
-    const worse = (metric: keyof Figures, factor: number) =>
-      x !== undefined && y !== undefined && y[metric] > x[metric] * factor && y[metric] - x[metric] >= 1;
-    // Slower by more than 10 % at p95 or p99, or an error rate up by a point or more.
+    const factor = 1 + rule.latencyPercent / 100;
+    const worse = (metric: keyof Figures) =>
+      x !== undefined &&
+      y !== undefined &&
+      y[metric] > x[metric] * factor &&
+      y[metric] - x[metric] >= rule.latencyMinMs;
+    // By default: slower by more than 10 % at p95 or p99, or an error rate up by a point or more.
     const regressed = {
-      p95: worse("p95", 1.1),
-      p99: worse("p99", 1.1),
-      errorRate: x !== undefined && y !== undefined && y.error_rate - x.error_rate >= 1,
+      p95: worse("p95"),
+      p99: worse("p99"),
+      errorRate: x !== undefined && y !== undefined && y.error_rate - x.error_rate >= rule.errorRatePoints,
     };
     return {
       endpoint,
@@ -53,5 +76,28 @@ export function runDifferences(
   if (a.durationSeconds !== b.durationSeconds)
     out.push(`they ran for different durations (${a.durationSeconds} s, ${b.durationSeconds} s)`);
   if (a.scriptRevisionId !== b.scriptRevisionId) out.push("they ran different script revisions");
+  return out;
+}
+
+/** What got worse in `run` than in `baseline` by the rule: each endpoint's (and the whole run's) p95, p99 and error rate. */
+export function regressionsOf(baseline: StatsRows, run: StatsRows, rule: RegressionRule): Regression[] {
+  const out: Regression[] = [];
+  for (const row of compareRuns(baseline, run, rule)) {
+    const add = (metric: Regression["metric"], change: Change, points: boolean): void => {
+      const { before, after } = change;
+      if (before === null || after === null) return;
+      const delta = points ? after - before : before === 0 ? 100 : (100 * (after - before)) / before;
+      out.push({
+        endpoint: row.endpoint,
+        metric,
+        baseline: before,
+        measured: after,
+        change: Math.round(delta * 10) / 10,
+      });
+    };
+    if (row.regressed.p95) add("p95", row.p95, false);
+    if (row.regressed.p99) add("p99", row.p99, false);
+    if (row.regressed.errorRate) add("error_rate", row.errorRate, true);
+  }
   return out;
 }

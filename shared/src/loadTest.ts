@@ -6,7 +6,8 @@ import { MAX_RUN_WORKERS } from "./agents.js";
 import { scriptContentSchema } from "./script.js";
 import { scriptFilesInputSchema } from "./scriptFiles.js";
 import { envVarsSchema, secretNamesSchema, stageSchema, stagesSchema } from "./params.js";
-import { thresholdExpressionSchema } from "./thresholds.js";
+import { regressionRuleSchema, storedThresholdSchema, thresholdItemSchema } from "./thresholds.js";
+import { DEFAULT_REGRESSION_RULE } from "./compare.js";
 import {
   actorSchema,
   durationSchema,
@@ -52,8 +53,10 @@ export const loadTestSchema = z.object({
   env: z.record(z.string(), z.string()).describe("plain parameters its runs get as environment variables"),
   secrets: z.array(z.string()).describe("names of the secrets its runs get as environment variables"),
   thresholds: z
-    .array(z.string())
+    .array(storedThresholdSchema)
     .describe('judged on every run of the test unless the run names its own: "p95<300", "error_rate<1%"'),
+  failOnRegression: z.boolean().describe("a run that regressed against its env's baseline fails its verdict"),
+  regressionRule: regressionRuleSchema,
   recentRuns: z.array(recentRunSchema).describe("at most 10, newest first, one entry per run"),
   runCount: z.number().int().describe("how many runs it has had (its newest run's number)"),
   metadata: metadataSchema,
@@ -81,7 +84,9 @@ const editableShape = {
   defaultSpawnRate: spawnRateSchema,
   defaultDurationSec: durationSchema,
   maxDurationSec: durationSchema,
-  thresholds: z.array(thresholdExpressionSchema).max(MAX_THRESHOLDS),
+  thresholds: z.array(thresholdItemSchema).max(MAX_THRESHOLDS),
+  failOnRegression: z.boolean(),
+  regressionRule: regressionRuleSchema,
   autoStop: autoStopSchema.nullable(),
   defaultStages: stagesSchema.nullable(),
   env: envVarsSchema,
@@ -142,6 +147,10 @@ export const createLoadTestInputSchema = z
         "stop a run early as Failed when its errors over a window pass a limit (default: 90 % over 60 s); null: never",
       ),
     defaultStages: editableShape.defaultStages.default(null),
+    failOnRegression: editableShape.failOnRegression
+      .default(false)
+      .describe("a run that regressed against its env's baseline fails its verdict"),
+    regressionRule: editableShape.regressionRule.default(DEFAULT_REGRESSION_RULE),
     env: editableShape.env.default({}),
     secrets: editableShape.secrets
       .default([])
@@ -179,6 +188,8 @@ export const updateLoadTestInputSchema = z
     thresholds: editableShape.thresholds.optional(),
     autoStop: editableShape.autoStop.optional(),
     defaultStages: editableShape.defaultStages.optional(),
+    failOnRegression: editableShape.failOnRegression.optional(),
+    regressionRule: editableShape.regressionRule.optional(),
     env: editableShape.env.optional(),
     secrets: editableShape.secrets.optional(),
     metadata: metadataInputSchema.optional(),

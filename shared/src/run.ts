@@ -15,7 +15,7 @@ import {
 import { envVarsSchema, stageSchema, stagesSchema } from "./params.js";
 import { pageInputShape } from "./paging.js";
 import { MAX_THRESHOLDS } from "./judge.js";
-import { runVerdictSchema, thresholdExpressionSchema } from "./thresholds.js";
+import { runVerdictSchema, storedThresholdSchema, thresholdItemSchema } from "./thresholds.js";
 import { labelsSchema, MAX_RUN_WORKERS, placementEntrySchema, runWarningSchema } from "./agents.js";
 
 /** The newest figures of a run, kept on the run so lists show them without reading the time series. */
@@ -40,6 +40,17 @@ export const autoStopSchema = z
   .describe("null: never stopped early");
 export type AutoStop = z.infer<typeof autoStopSchema>;
 export const DEFAULT_AUTO_STOP: AutoStop = { errorRatePercent: 90, windowSeconds: 60 };
+
+export const RUN_TRIGGERS = ["api", "cli", "dashboard", "ci", "webhook", "schedule"] as const;
+export type RunTriggerType = (typeof RUN_TRIGGERS)[number];
+/** What started a run: a schedule (which), or what its creator said it is (api when it said nothing). */
+export const runTriggerSchema = z
+  .object({
+    type: z.enum(RUN_TRIGGERS),
+    scheduleId: z.string().nullable().describe("the schedule that created it; null: not a schedule"),
+  })
+  .describe("what started the run");
+export type RunTrigger = z.infer<typeof runTriggerSchema>;
 
 /** The whole run's figures, taken once when it ended: what lists show without reading its time series. */
 export const runResultsSchema = z.object({
@@ -114,11 +125,17 @@ export const loadTestRunSchema = z.object({
   failureReason: z.string().nullable(),
   lastMetrics: runMetricsSummarySchema.nullable(),
   thresholds: z
-    .array(z.string())
-    .describe('pass/fail criteria, k6-style: "p95<300", "error_rate<1%", "GET /api:p99<500"'),
+    .array(storedThresholdSchema)
+    .describe(
+      'pass/fail criteria, k6-style: "p95<300", "error_rate<1%", "GET /api:p99<500", or {threshold, abortOnFail, windowSec, delayAbortEvalSec}',
+    ),
   verdict: runVerdictSchema
     .nullable()
-    .describe("each threshold with its measured value, judged when the run ended; null: no thresholds, or not ended"),
+    .describe(
+      "each threshold with its measured value, and the baseline comparison, judged when the run ended; null: neither thresholds nor a baseline, or not ended",
+    ),
+  baseline: z.boolean().describe("it is its test's baseline in its env: later runs there are compared with it"),
+  trigger: runTriggerSchema,
   autoStop: autoStopSchema.nullable().describe("the auto-stop rule it ran under (its test's, unless it named its own)"),
   results: runResultsSchema.nullable().describe("the whole run's figures, taken when it ended; null until then"),
   metadata: metadataSchema,
@@ -161,10 +178,12 @@ export const createRunInputSchema = z.strictObject({
     .optional()
     .describe("defaults to the test's defaultDurationSec; at most maxDurationSec"),
   thresholds: z
-    .array(thresholdExpressionSchema)
+    .array(thresholdItemSchema)
     .max(MAX_THRESHOLDS)
     .optional()
-    .describe("judged against the run's results when it ends; defaults to the test's thresholds ([] runs without)"),
+    .describe(
+      "judged against the run's results when it ends; defaults to the test's thresholds ([] runs without). An item {threshold, abortOnFail: true, windowSec, delayAbortEvalSec} also stops the run as soon as a snapshot breaks it",
+    ),
   autoStop: autoStopSchema.nullable().optional().describe("defaults to the test's autoStop; null: never stop early"),
   workers: z
     .number()
@@ -194,6 +213,10 @@ export const createRunInputSchema = z.strictObject({
   env: envVarsSchema
     .optional()
     .describe("plain parameters merged over the test's env (a name set to the empty string is kept, as empty)"),
+  trigger: z
+    .enum(["api", "cli", "dashboard", "ci", "webhook"])
+    .optional()
+    .describe("what starts the run, recorded on it (defaults to api); schedules record their own"),
   metadata: metadataInputSchema.default({}),
   createdBy: actorSchema.optional().describe("defaults to the token's name"),
 });

@@ -1,8 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RequestStatsRow } from "./analytics.js";
-import { judge, parseThreshold, ThresholdError, thresholdStates } from "./judge.js";
-import { thresholdExpressionSchema } from "./thresholds.js";
+import {
+  abortReason,
+  abortRules,
+  formatThresholdItem,
+  judge,
+  parseThreshold,
+  parseThresholdItem,
+  ThresholdError,
+  thresholdStates,
+} from "./judge.js";
+import { thresholdExpressionSchema, thresholdItemSchema } from "./thresholds.js";
 
 const row = (method: string, name: string, overrides: Partial<RequestStatsRow> = {}): RequestStatsRow => ({
   method,
@@ -70,7 +79,15 @@ describe("thresholds", () => {
     assert.deepEqual(breached.checks[1], { threshold: "GET /api/products:p99<500", measured: 700, passed: false });
     const missing = judge(["POST /nowhere:p99<500"], stats, 7);
     assert.deepEqual(missing.checks[0], { threshold: "POST /nowhere:p99<500", measured: null, passed: false });
-    assert.deepEqual(judge([], stats, 7), { passed: true, checkedAt: 7, checks: [] });
+    assert.deepEqual(judge([], stats, 7), {
+      passed: true,
+      checkedAt: 7,
+      checks: [],
+      aborted: false,
+      abortedBy: null,
+      baselineRunId: null,
+      regressions: [],
+    });
   });
 
   it("fails every threshold of a run that sent no requests: nothing measured is no pass", () => {
@@ -82,6 +99,10 @@ describe("thresholds", () => {
         { threshold: "p95<300", measured: null, passed: false },
         { threshold: "error_rate<1%", measured: null, passed: false },
       ],
+      aborted: false,
+      abortedBy: null,
+      baselineRunId: null,
+      regressions: [],
     });
   });
 
@@ -103,5 +124,54 @@ describe("thresholds", () => {
       ],
     );
     assert.deepEqual(thresholdStates(["rps>55"], stats), [{ threshold: "rps>55", measured: 60, state: "at risk" }]);
+  });
+
+  it("reads and writes the CLI's form of an aborting threshold", () => {
+    assert.equal(parseThresholdItem(" p95<300 "), "p95<300");
+    assert.deepEqual(parseThresholdItem("p95<300 abort"), { threshold: "p95<300", abortOnFail: true });
+    assert.deepEqual(parseThresholdItem("GET /api x:p99<500 abort window=10s delay=20"), {
+      threshold: "GET /api x:p99<500",
+      abortOnFail: true,
+      windowSec: 10,
+      delayAbortEvalSec: 20,
+    });
+    for (const text of ["p95<300", "p95<300 abort", "error_rate<1% abort window=30s delay=5s"]) {
+      assert.equal(formatThresholdItem(parseThresholdItem(text)), text);
+    }
+    assert.throws(() => parseThresholdItem("p95<300 window=10s"), ThresholdError);
+    assert.throws(() => parseThresholdItem("p97<300 abort"), /unknown metric/);
+    // An endpoint may be named "abort": only a trailing option word after the expression counts.
+    assert.equal(parseThresholdItem("GET /abort:p95<300"), "GET /abort:p95<300");
+  });
+
+  it("checks threshold objects: window and delay only when it aborts, within their bounds", () => {
+    const ok = thresholdItemSchema.safeParse({ threshold: "p95<300", abortOnFail: true, windowSec: 10 });
+    assert.ok(ok.success);
+    assert.deepEqual(ok.data, { threshold: "p95<300", abortOnFail: true, windowSec: 10 });
+    const paths = (value: unknown): string[] =>
+      thresholdItemSchema.safeParse(value).error?.issues.map((i) => i.path.join(".")) ?? [];
+    assert.deepEqual(paths({ threshold: "p95<300", windowSec: 10 }), ["windowSec"]);
+    assert.deepEqual(paths({ threshold: "p95<300", abortOnFail: true, windowSec: 0 }), ["windowSec"]);
+    assert.deepEqual(paths({ threshold: "p95<300", abortOnFail: true, windowSec: 601 }), ["windowSec"]);
+    assert.deepEqual(paths({ threshold: "p95<300", abortOnFail: true, delayAbortEvalSec: -1 }), ["delayAbortEvalSec"]);
+    assert.deepEqual(paths({ threshold: "p97<300", abortOnFail: true }), ["threshold"]);
+    assert.equal(thresholdItemSchema.safeParse({ threshold: "p95<300", extra: 1 }).success, false);
+  });
+
+  it("judges objects by their expression, and lists those that abort", () => {
+    const items = [
+      "p95<300",
+      { threshold: "error_rate<1%", abortOnFail: true, windowSec: 10 },
+      { threshold: "p99<900" },
+    ];
+    assert.deepEqual(
+      judge(items, stats, 1).checks.map((c) => c.threshold),
+      ["p95<300", "error_rate<1%", "p99<900"],
+    );
+    assert.deepEqual(abortRules(items), [{ threshold: "error_rate<1%", windowSec: 10, delayAbortEvalSec: 0 }]);
+    assert.equal(
+      abortReason({ threshold: "p95<300", measured: 412.345, windowSec: 10, atSec: 14, seq: 7 }),
+      'aborted: threshold "p95<300" breached over the last 10 s (measured 412.35, 14 s into the run)',
+    );
   });
 });

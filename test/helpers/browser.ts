@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { SCOPE } from "./runs.js";
+import { ADMIN_TOKEN } from "./server.js";
 
 /** Debian's Chromium (scripts/setup-test.sh installs it); no browser is downloaded. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -42,4 +44,24 @@ export function pageErrors(page: Page): string[] {
       errors.push(message.text());
   });
   return errors;
+}
+
+/** A page signed in with the admin token on the test scope (any env), opened at `hash`, with its errors collected. */
+export async function signedIn(
+  browser: Browser,
+  url: string,
+  hash: string,
+  timeoutMs = 20_000,
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  const errors = pageErrors(page);
+  page.setDefaultTimeout(timeoutMs);
+  await page.addInitScript(
+    [
+      `localStorage.setItem("loadmgr.token", ${JSON.stringify(ADMIN_TOKEN)})`,
+      `localStorage.setItem("loadmgr.scope", ${JSON.stringify(JSON.stringify({ ...SCOPE, envId: "" }))})`,
+    ].join(";"),
+  );
+  await page.goto(`${url}/${hash}`);
+  return { page, errors };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  DEFAULT_REGRESSION_RULE,
   encodeScript,
   type LoadTest,
   type LoadTestRun,
@@ -54,6 +55,8 @@ export function makeLoadTest(overrides: Partial<LoadTest> = {}): { test: LoadTes
     maxDurationSec: 3600,
     thresholds: [],
     autoStop: null,
+    failOnRegression: false,
+    regressionRule: DEFAULT_REGRESSION_RULE,
     defaultStages: null,
     env: {},
     secrets: [],
@@ -109,6 +112,8 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     verdict: null,
     results: null,
     autoStop: null,
+    baseline: false,
+    trigger: { type: "api", scheduleId: null },
     metadata: {},
     createdAt,
     createdBy: "tester",

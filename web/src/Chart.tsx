@@ -46,8 +46,10 @@ interface Props {
   height?: number;
   /** The x axis counts seconds from the start (two runs overlaid), not clock time. */
   elapsed?: boolean;
-  /** Vertical lines with a label (a run's stages), at Unix ms. */
+  /** Vertical lines with a label (a run's stages, a test's baseline), at Unix ms. */
   marks?: ChartMark[];
+  /** What the marks are, for the list under the chart. */
+  marksLabel?: string;
 }
 
 export interface ChartMark {
@@ -56,7 +58,15 @@ export interface ChartMark {
 }
 
 /** A time chart (uPlot): redraws its data in place as points arrive, and follows its container's width. */
-export function TimeChart({ title, times, series, height = 240, elapsed = false, marks = [] }: Props) {
+export function TimeChart({
+  title,
+  times,
+  series,
+  height = 240,
+  elapsed = false,
+  marks = [],
+  marksLabel = "Stages",
+}: Props) {
   const xs = (values: number[]) => (elapsed ? values : values.map((t) => t / 1000));
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -155,7 +165,7 @@ export function TimeChart({ title, times, series, height = 240, elapsed = false,
       <figcaption>{title}</figcaption>
       <div ref={box} class="chart-plot" data-points={times.length} data-grid={gridColor} />
       {marks.length > 0 && (
-        <ol class="chart-marks muted" aria-label="Stages">
+        <ol class="chart-marks muted" aria-label={marksLabel}>
           {marks.map((m) => (
             <li key={`${m.at}-${m.label}`}>{m.label}</li>
           ))}

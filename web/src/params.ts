@@ -1,4 +1,5 @@
-import type { Stage } from "../../client/src/index.js";
+import type { Stage, ThresholdItem } from "../../client/src/index.js";
+import { formatThresholdItem, parseThresholdItem } from "../../shared/src/judge.js";
 import { count, duration } from "./format.js";
 
 /** Parameters as forms show them: NAME=value per line. */
@@ -36,3 +37,21 @@ export function parseStages(text: string): Stage[] | null {
 
 export const stagesText = (stages: Stage[]): string =>
   stages.map((s) => `${count(s.users)} users for ${duration(s.durationSec)}`).join(" → ");
+
+/** Thresholds as forms show them, one per line: `p95<300`, or `p95<300 abort window=10s delay=10s`. */
+export const thresholdsText = (items: ThresholdItem[]): string => items.map(formatThresholdItem).join("\n");
+
+/** Lines back into thresholds; a line that does not read goes as it is, so the API names it and its field. */
+export function parseThresholds(text: string): ThresholdItem[] {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      try {
+        return parseThresholdItem(line);
+      } catch {
+        return line;
+      }
+    });
+}

@@ -46,6 +46,16 @@ export interface Problem {
 
 const topField = (path: string): string => path.split(".")[0] ?? path;
 
+/** An issue's message as its box shows it: named after the part of the box it is about (`latencyPercent: …`). */
+const fieldMessage = (path: string, message: string): string => {
+  const part = path
+    .split(".")
+    .slice(1)
+    .filter((segment) => !/^\d+$/.test(segment))
+    .join(".");
+  return part === "" ? message : `${part}: ${message}`;
+};
+
 /** Whether a form shows the problem next to one of its fields; if not, it must say it elsewhere. */
 export const shownAtField = (problem: Problem, fields: readonly string[]): boolean =>
   Object.keys(problem.fields).some((field) => fields.includes(field));
@@ -57,7 +67,7 @@ export function problemOf(error: unknown): Problem {
       return { code: "UNREACHABLE", message: "The server cannot be reached. Is it running?", fields: {} };
     }
     const fields: Record<string, string> = {};
-    for (const issue of data.issues ?? []) fields[topField(issue.path)] ??= issue.message;
+    for (const issue of data.issues ?? []) fields[topField(issue.path)] ??= fieldMessage(issue.path, issue.message);
     if (data.field !== undefined) fields[topField(data.field)] ??= error.message;
     return { code: data.appCode, message: error.message, fields };
   }

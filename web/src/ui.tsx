@@ -55,11 +55,25 @@ export function RunBadge({ run }: { run: Pick<LoadTestRun, "status" | "results">
   );
 }
 
-/** Whether every threshold held: ✓ passed, ✗ breached, or a dash (no thresholds, or not ended). */
+/** The run's verdict: ✓ passed, ✗ breached, ✗ aborted (a threshold stopped it), or a dash (no verdict, or not ended). */
 export function Verdict({ run }: { run: Pick<LoadTestRun, "verdict"> | Pick<RecentRun, "passed"> }) {
   const passed = "verdict" in run ? (run.verdict?.passed ?? null) : run.passed;
   if (passed === null) return <span class="muted">—</span>;
-  return <span class={passed ? "pass" : "fail"}>{passed ? "✓ passed" : "✗ breached"}</span>;
+  const aborted = "verdict" in run && run.verdict?.aborted === true;
+  return <span class={passed ? "pass" : "fail"}>{passed ? "✓ passed" : aborted ? "✗ aborted" : "✗ breached"}</span>;
+}
+
+/** Marks the run its test's baseline in its env. */
+export function BaselineBadge({ run }: { run: Pick<LoadTestRun, "baseline" | "envId"> }) {
+  if (!run.baseline) return null;
+  return (
+    <span
+      class="badge badge-baseline"
+      title={`later runs${run.envId !== null ? ` in ${run.envId}` : ""} are compared with it`}
+    >
+      baseline
+    </span>
+  );
 }
 
 export function Card({ label, value, hint, tone }: { label: string; value: string; hint?: string; tone?: "bad" }) {

@@ -10,11 +10,15 @@ import {
   errorRatePercent,
   fileChanges,
   LOCUSTFILE_PATH,
+  parseThresholdItem,
   RUN_STATUSES,
+  ThresholdError,
   unifiedDiff,
   waitingFor,
   type Change,
+  type LoadTestRun,
   type RunStatus,
+  type ThresholdItem,
 } from "@loadmgr/shared";
 import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
 import { parseParams, parseStage, readProject, type Project } from "./project.js";
@@ -31,14 +35,18 @@ const HELP = `loadmgr — the Load Manager CLI
                        [--secret NAME… --param NAME=value… --stage SECONDS:USERS[:RATE]…]
                        [--pool POOL_ID [--workers N]] (its runs go to an agent pool; --cluster C: a push-mode cluster)
                        [--threshold "p95<300"]… (every run is judged against them unless it names its own)
+                       [--fail-on-regression] (a run slower than its env's baseline fails its verdict)
   loadmgr tests list | tests show <id> | tests delete <id>
   loadmgr tests edit-script <id> (-f new.py [--file …] | --dir ./suite) [-m "why"] (-f alone keeps the other files)
   loadmgr tests revisions <id> | tests diff <id> <revA> <revB> (every file)
   loadmgr run <testId> [--users N --spawn-rate R --duration S | --stage SECONDS:USERS[:RATE]…] [--name NAME]
                        [--target URL --env E --tag T… --param NAME=value…] [--wait | --watch]
                        [--threshold "p95<300"]… [--workers N --min-workers N] (on a pool)
+                       [--threshold "p95<300 abort [window=10s] [delay=10s]"] (stops the run on a breach)
+                       [--compare-baseline] (print the comparison with the env's baseline; exit 99 on a regression)
   loadmgr runs list [--test ID --status S --env E --tag T] | runs show <id> | runs stop <id>
   loadmgr runs compare <runA> <runB> | runs export <id> [--format csv|json]
+  loadmgr runs baseline <id> [--clear] (later runs of its test in its env are compared with it)
   loadmgr pools create --name NAME [--account A --org O --project P --env E] (prints the enrollment token once)
   loadmgr pools list | pools rotate-token <poolId> | pools revoke-token <poolId>
   loadmgr agents list [--pool POOL_ID]
@@ -46,7 +54,8 @@ const HELP = `loadmgr — the Load Manager CLI
 
   --json       print what the API returns, as JSON
   --url/--token   override LOADMGR_URL / LOADMGR_TOKEN / the saved profile
-Exit codes: 0 ok, 1 bad input or refused, 3 the run failed, 4 server unreachable, 99 a threshold breached.`;
+Exit codes: 0 ok, 1 bad input or refused, 3 the run failed, 4 server unreachable,
+99 a threshold breached (also when it aborted the run) or, with --compare-baseline, a regression.`;
 
 function runStatusOption(value: string): RunStatus {
   const status = RUN_STATUSES.find((s) => s.toLowerCase() === value.toLowerCase());
@@ -91,6 +100,9 @@ const OPTIONS = {
   wait: { type: "boolean", default: false },
   watch: { type: "boolean", default: false },
   threshold: { type: "string", multiple: true },
+  "compare-baseline": { type: "boolean", default: false },
+  "fail-on-regression": { type: "boolean", default: false },
+  clear: { type: "boolean", default: false },
   message: { type: "string", short: "m" },
   format: { type: "string" },
   pool: { type: "string" },
@@ -154,6 +166,19 @@ function projectOf(values: Values): Project {
     split: values.split,
   });
 }
+
+/** --threshold values in the CLI's form (`p95<300`, `p95<300 abort window=10s delay=10s`). */
+function thresholdsOf(values: Values): ThresholdItem[] | undefined {
+  try {
+    return values.threshold?.map(parseThresholdItem);
+  } catch (error) {
+    if (error instanceof ThresholdError) throw new UsageError(`--threshold: ${error.message}`);
+    throw error;
+  }
+}
+
+/** What started a run from here: a CI pipeline (CI=true, as GitHub Actions and GitLab CI set) or a person. */
+const triggerOf = (io: Io): "ci" | "cli" => (io.env.CI === "true" || io.env.CI === "1" ? "ci" : "cli");
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -259,9 +284,11 @@ async function follow(
 async function runCommand(client: LoadManagerClient, testId: string, values: Values, io: Io): Promise<number> {
   // Without --threshold the run is judged against the test's own thresholds.
   const params = parseParams(values.param);
+  const thresholds = thresholdsOf(values);
   const created = await client.runs.create.mutate({
     id: testId,
-    ...(values.threshold !== undefined ? { thresholds: values.threshold } : {}),
+    trigger: triggerOf(io),
+    ...(thresholds !== undefined ? { thresholds } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(values.users !== undefined ? { targetUsers: number(values, "users") } : {}),
     ...(values.workers !== undefined ? { workers: number(values, "workers") } : {}),
@@ -275,7 +302,7 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
     ...(params !== undefined ? { env: params } : {}),
   });
   if (created.shapeNote !== null && !values.json) io.err(`note: ${created.shapeNote}`);
-  const waiting = values.wait || values.watch || created.thresholds.length > 0;
+  const waiting = values.wait || values.watch || values["compare-baseline"] || created.thresholds.length > 0;
   if (!waiting) {
     io.out(values.json ? JSON.stringify(created) : created.id);
     return EXIT.ok;
@@ -313,9 +340,37 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
       const measured = check.measured === null ? "nothing" : check.measured.toFixed(2);
       io.out(`${check.passed ? "✓" : "✗"} ${check.threshold}  (measured ${measured})`);
     }
+    printBaseline(run, values["compare-baseline"], io);
   }
+  // A threshold that aborted the run is a breach (99), though the run ended Failed.
+  if (run.verdict?.aborted === true) return EXIT.thresholdsBreached;
   if (run.status === "Failed") return EXIT.runFailed;
+  if (values["compare-baseline"] && (run.verdict?.regressions.length ?? 0) > 0) return EXIT.thresholdsBreached;
   return run.verdict === null || run.verdict.passed ? EXIT.ok : EXIT.thresholdsBreached;
+}
+
+/** The run's comparison with its env's baseline, as the server made it when the run ended. */
+function printBaseline(run: LoadTestRun, asked: boolean, io: Io): void {
+  const verdict = run.verdict;
+  if (verdict?.baselineRunId == null) {
+    if (asked) io.out(`no baseline to compare with: set one with \`loadmgr runs baseline <runId>\``);
+    return;
+  }
+  if (verdict.regressions.length === 0) {
+    io.out(`✓ no regression against baseline ${verdict.baselineRunId}`);
+    return;
+  }
+  io.out(`✗ ${verdict.regressions.length} regression(s) against baseline ${verdict.baselineRunId}:`);
+  table(
+    verdict.regressions.map((r) => ({
+      endpoint: r.endpoint,
+      metric: r.metric,
+      baseline: r.baseline.toFixed(1),
+      measured: r.measured.toFixed(1),
+      change: r.metric === "error_rate" ? `+${r.change} points` : `+${r.change} %`,
+    })),
+    io,
+  );
 }
 
 /** Runs one CLI invocation; returns the exit code. */
@@ -374,7 +429,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         ...(values.secret !== undefined ? { secrets: values.secret } : {}),
         ...(params !== undefined ? { env: params } : {}),
         ...(values.stage !== undefined ? { defaultStages: values.stage.map(parseStage) } : {}),
-        thresholds: values.threshold ?? [],
+        thresholds: thresholdsOf(values) ?? [],
+        ...(values["fail-on-regression"] ? { failOnRegression: true } : {}),
         ...(values.env !== undefined ? { envId: values.env } : {}),
         ...(values.cluster !== undefined ? { locustClusterId: values.cluster } : {}),
         ...(values.pool !== undefined ? { agentPool: values.pool } : {}),
@@ -547,6 +603,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
       );
       return EXIT.ok;
     }
+    if (command === "runs" && sub === "baseline" && id !== undefined) {
+      const run = values.clear
+        ? await client.runs.clearBaseline.mutate({ id })
+        : await client.runs.setBaseline.mutate({ id });
+      const env = run.envId === null ? "" : ` in env ${run.envId}`;
+      print(run, () =>
+        io.out(
+          values.clear
+            ? `run ${run.id} is no longer the baseline of test ${run.loadTestId}${env}`
+            : `run ${run.id} is now the baseline of test ${run.loadTestId}${env}: later runs there are compared with it`,
+        ),
+      );
+      return EXIT.ok;
+    }
     if (command === "runs" && sub === "export" && id !== undefined) {
       const format = values.format ?? "csv";
       if (format !== "csv" && format !== "json") throw new UsageError(`--format must be csv or json, not "${format}"`);
@@ -585,7 +655,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             users: r.targetUsers,
             p95: r.results !== null ? `${r.results.p95ResponseMs.toFixed(0)} ms` : "",
             errors: r.results !== null ? `${r.results.errorRatePercent.toFixed(1)} %` : "",
-            verdict: r.verdict === null ? "" : r.verdict.passed ? "passed" : "failed",
+            verdict: r.verdict === null ? "" : r.verdict.aborted ? "aborted" : r.verdict.passed ? "passed" : "failed",
             created: new Date(r.createdAt).toISOString(),
           })),
           io,

@@ -122,6 +122,18 @@ export function createApp(services: Services, adminToken: string): App {
       });
       return;
     }
+    // A query name an object already has (`__proto__`, `constructor`) would reach the OpenAPI
+    // layer's query parser as a property, not a parameter; no operation takes one.
+    for (const name of url.searchParams.keys()) {
+      if (name in Object.prototype) {
+        sendJson(res, 400, {
+          code: "INVALID_INPUT",
+          message: `${name}: not a parameter of any operation`,
+          field: name,
+        });
+        return;
+      }
+    }
     for (const name of route?.numericQuery[method] ?? []) {
       if (url.searchParams.getAll(name).some((value) => !NUMBER.test(value))) {
         sendJson(res, 400, { code: "INVALID_INPUT", message: `${name}: must be a number`, field: name });

@@ -22,6 +22,8 @@ const PUBLIC_OPERATIONS = [
   "get /v1/runs",
   "get /v1/runs/{id}",
   "post /v1/runs/{id}/stop",
+  "post /v1/runs/{id}/baseline",
+  "delete /v1/runs/{id}/baseline",
   "get /v1/runs/{id}/graph",
   "get /v1/runs/{id}/summary",
   "get /v1/runs/{id}/requests",

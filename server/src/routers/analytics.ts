@@ -243,6 +243,8 @@ export const analyticsRouter = router({
           revisionNumber: numbers.get(run.scriptRevisionId) ?? null,
           targetUsers: run.targetUsers,
           maxUsers: stats.maxUsers,
+          envId: run.envId,
+          baseline: run.baseline,
           ...runResultsOf(total),
         });
       }

@@ -116,6 +116,8 @@ export const runsRouter = router({
         autoStop: input.autoStop === undefined ? test.autoStop : input.autoStop,
         verdict: null,
         results: null,
+        baseline: false,
+        trigger: { type: input.trigger ?? "api", scheduleId: null },
         metadata: input.metadata,
         createdAt: now,
         createdBy: actor,
@@ -180,6 +182,54 @@ export const runsRouter = router({
           : `run ${run.id} changed to ${current.status} meanwhile; try again`,
         "id",
       );
+    }),
+  setBaseline: editorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/runs/{id}/baseline",
+        tags: TAGS,
+        summary:
+          "Make an ended run its test's baseline in its env: later runs there are compared with it when they end",
+      },
+    })
+    .input(stopRunInputSchema)
+    .output(loadTestRunSchema)
+    .mutation(async ({ ctx, input }) => {
+      const run = await runInScope(ctx, input.id);
+      if ((run.status !== "Finished" && run.status !== "Stopped") || (run.results?.totalRequests ?? 0) === 0) {
+        throw new AppError(
+          "RUN_NOT_FINISHED",
+          `run ${run.id} is ${run.status}${run.status === "Finished" || run.status === "Stopped" ? " without requests" : ""}: only a Finished or Stopped run with requests can be a baseline`,
+          "id",
+        );
+      }
+      const actor = actorOf(ctx, input.updatedBy, "updatedBy");
+      const marked = await ctx.store.setRunBaseline(run.id, true, { updatedAt: ctx.now(), updatedBy: actor });
+      if (marked === undefined) throw notFound("RUN", run.id);
+      ctx.logger.info({ runId: run.id, loadTestId: run.loadTestId, envId: run.envId, actor }, "baseline set");
+      return marked;
+    }),
+
+  clearBaseline: editorProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/v1/runs/{id}/baseline",
+        tags: TAGS,
+        summary: "Stop a run being its test's baseline (its env then has none)",
+      },
+    })
+    .input(stopRunInputSchema)
+    .output(loadTestRunSchema)
+    .mutation(async ({ ctx, input }) => {
+      const run = await runInScope(ctx, input.id);
+      if (!run.baseline) return run;
+      const actor = actorOf(ctx, input.updatedBy, "updatedBy");
+      const cleared = await ctx.store.setRunBaseline(run.id, false, { updatedAt: ctx.now(), updatedBy: actor });
+      if (cleared === undefined) throw notFound("RUN", run.id);
+      ctx.logger.info({ runId: run.id, loadTestId: run.loadTestId, actor }, "baseline cleared");
+      return cleared;
     }),
   ...liveProcedures,
 });

@@ -1,5 +1,7 @@
 import {
+  abortReason,
   REQUEST_LOG_WINDOW,
+  type AbortCause,
   type LoadTestRun,
   type MetricSnapshot,
   type RequestSample,
@@ -18,7 +20,8 @@ import type { Logger } from "../logger.js";
 import type { MetricsStore } from "../metrics/metricsStore.js";
 import type { PoolRunChanges, Store } from "../store/store.js";
 import { AutoStopWatch } from "./autoStop.js";
-import { outcomeOf } from "./outcome.js";
+import { abortedVerdict, outcomeOf } from "./outcome.js";
+import { abortCause } from "./abortCheck.js";
 import type { Redactor } from "../secrets/redact.js";
 
 /** Who moved a run, for `updatedBy` when no person did. */
@@ -163,7 +166,7 @@ export class RunService {
       finishedAt: now,
       updatedAt: now,
       updatedBy: actor,
-      ...(await outcomeOf(this.deps.metricsStore, run, now)),
+      ...(await outcomeOf(this.deps, run, now)),
       ...(failureReason !== null ? { failureReason } : {}),
     });
     if (ended !== undefined) {
@@ -193,7 +196,9 @@ export class RunService {
       if (run.status === "Running") {
         const totals = { at: snapshot.timestamp, requests: snapshot.totalRequests, failures: snapshot.totalFailures };
         const breach = this.autoStop.observe(run.id, run.autoStop, totals, this.deps.now());
-        if (breach !== null) await this.stopEarly(run, breach);
+        const cause = breach === null ? await abortCause(this.deps.metricsStore, run, snapshot) : null;
+        if (breach !== null) await this.stopEarly(run, breach, null);
+        else if (cause !== null) await this.stopEarly(run, abortReason(cause), cause);
       }
       await this.deps.store.setLastMetrics(snapshot.runId, summary);
       const { live } = this.deps;
@@ -209,19 +214,24 @@ export class RunService {
   }
 
   /**
-   * The server stops a run that broke its auto-stop rule: Stopping with the reason, which makes its
-   * end Failed (see end()), and a stop job winds Locust down as for any stop.
+   * The server stops a run that broke its auto-stop rule or an aborting threshold: Stopping with the
+   * reason, which makes its end Failed (see end()), and a stop job winds Locust down as for any stop.
+   * An aborting threshold also leaves a verdict saying so, which the end's verdict keeps.
    */
-  private async stopEarly(run: LoadTestRun, reason: string): Promise<void> {
+  private async stopEarly(run: LoadTestRun, reason: string, cause: AbortCause | null): Promise<void> {
     const now = this.deps.now();
     const stopping = await this.move(run, "Stopping", {
       failureReason: reason,
       updatedAt: now,
       updatedBy: SERVER_ACTOR,
+      ...(cause !== null ? { verdict: abortedVerdict(cause, now) } : {}),
     });
     if (stopping === undefined) return; // it ended or was stopped meanwhile
     this.autoStop.forget(run.id);
-    this.deps.logger.warn({ runId: run.id, reason }, "run auto-stopped");
+    this.deps.logger.warn(
+      { runId: run.id, reason },
+      cause !== null ? "run aborted by a threshold" : "run auto-stopped",
+    );
     await this.enqueue("run.stop", run.id, "stop");
   }
 

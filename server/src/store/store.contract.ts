@@ -426,6 +426,10 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         passed: false,
         checkedAt: run.createdAt + 200,
         checks: [{ threshold: "p95<300", measured: 312.5, passed: false }],
+        aborted: true,
+        abortedBy: { threshold: "p95<300", measured: 450, windowSec: 10, atSec: 12, seq: 6 },
+        baselineRunId: null,
+        regressions: [{ endpoint: "Aggregated", metric: "p95" as const, baseline: 200, measured: 312.5, change: 56.3 }],
       };
       const results = {
         totalRequests: 1000,
@@ -538,6 +542,36 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         [r1.id],
       );
       assert.equal(await store.countActiveRuns(test.id), 1);
+    });
+
+    it("keeps one baseline per test and env, also when set concurrently, and unmarks it", async () => {
+      const test = await newTest();
+      const other = await newTest({ accountId: test.accountId });
+      const prod = [1, 2, 3, 4].map((i) => makeRun(test, { envId: "prod", createdAt: i }));
+      const noEnv = makeRun(test, { envId: null, createdAt: 5 });
+      const otherRun = makeRun(other, { envId: "prod", createdAt: 6 });
+      for (const r of [...prod, noEnv, otherRun]) await store.createRun(r);
+      const by = { updatedAt: 10, updatedBy: "alice" };
+      assert.equal(await store.findBaselineRun(test.id, "prod"), undefined);
+      assert.equal((await store.setRunBaseline(noEnv.id, true, by))?.baseline, true);
+      assert.equal((await store.setRunBaseline(otherRun.id, true, by))?.baseline, true);
+      await Promise.all(prod.map((r) => store.setRunBaseline(r.id, true, by)));
+      const marked = (await store.listRuns({ loadTestId: test.id, envId: "prod" }, PAGE)).items.filter(
+        (r) => r.baseline,
+      );
+      assert.equal(marked.length, 1, "one baseline in prod after concurrent sets");
+      assert.equal((await store.findBaselineRun(test.id, "prod"))?.id, marked[0]?.id);
+      // Other envs and other tests keep theirs.
+      assert.equal((await store.findBaselineRun(test.id, null))?.id, noEnv.id);
+      assert.equal((await store.findBaselineRun(other.id, "prod"))?.id, otherRun.id);
+      const last = prod[3];
+      assert.ok(last !== undefined);
+      await store.setRunBaseline(last.id, true, { updatedAt: 11, updatedBy: "bob" });
+      assert.equal((await store.findBaselineRun(test.id, "prod"))?.id, last.id);
+      assert.equal((await store.getRun(last.id))?.updatedBy, "bob");
+      assert.equal((await store.setRunBaseline(last.id, false, by))?.baseline, false);
+      assert.equal(await store.findBaselineRun(test.id, "prod"), undefined);
+      assert.equal(await store.setRunBaseline(randomUUID(), true, by), undefined);
     });
 
     it("moves lastMetrics forward only", async () => {

@@ -124,6 +124,17 @@ export interface Store {
    * changes, and updates its recentRuns entry in place. Undefined when the guard did not hold.
    */
   transitionRun(id: string, to: RunStatus, changes: RunChanges): Promise<LoadTestRun | undefined>;
+  /**
+   * Makes a run its test's baseline in its env (unmarking the one before, also under concurrent
+   * callers: one baseline per test and env), or unmarks it. Undefined when the run does not exist.
+   */
+  setRunBaseline(
+    id: string,
+    on: boolean,
+    changes: Pick<LoadTestRun, "updatedAt" | "updatedBy">,
+  ): Promise<LoadTestRun | undefined>;
+  /** The test's baseline run in that env (null: runs without an env), if it has one. */
+  findBaselineRun(loadTestId: string, envId: string | null): Promise<LoadTestRun | undefined>;
   /** Sets launchedAt on a run that is Pending and not yet launched; undefined otherwise. */
   markRunLaunched(id: string, changes: LaunchChanges): Promise<LoadTestRun | undefined>;
   /** Runs that are Pending, Running or Stopping, oldest first: what the sweep and reconciliation look at. */

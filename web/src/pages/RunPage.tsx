@@ -8,13 +8,13 @@ import {
   type RequestStats,
   type RunSummary,
 } from "../../../client/src/index.js";
-import { thresholdStates, type ThresholdState } from "../../../shared/src/judge.js";
+import { abortRules, thresholdStates, type ThresholdItem, type ThresholdState } from "../../../shared/src/judge.js";
 import { isTerminal, runWarning, waitingFor } from "../../../shared/src/runStatus.js";
 import { COLORS, percentileSeries, TimeChart, type ChartMark } from "../Chart.js";
 import { stageAt } from "../../../shared/src/params.js";
 import { count, duration, measured, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, savedToken, type Problem } from "../session.js";
-import { Card, Empty, ErrorBox, Loading, RunBadge, usePageTitle } from "../ui.js";
+import { BaselineBadge, Card, Empty, ErrorBox, Loading, RunBadge, usePageTitle } from "../ui.js";
 
 const LOG_ROWS = 200;
 
@@ -243,8 +243,9 @@ function RanWith({ run }: { run: LoadTestRun }) {
 const STATE_MARK: Record<ThresholdState, string> = { held: "✓", "at risk": "!", breached: "✗", "no data": "…" };
 
 /** The run's thresholds against its figures so far: held, at risk (within 10 % of the limit), breached. */
-function LiveThresholds({ thresholds, stats }: { thresholds: string[]; stats: RequestStats | null }) {
+function LiveThresholds({ thresholds, stats }: { thresholds: ThresholdItem[]; stats: RequestStats | null }) {
   const states = stats === null ? [] : thresholdStates(thresholds, stats);
+  const aborts = new Map(abortRules(thresholds).map((r) => [r.threshold, r]));
   return (
     <section class="panel verdict live-thresholds" aria-labelledby="live-thresholds-title">
       <h2 id="live-thresholds-title">Thresholds, so far</h2>
@@ -253,11 +254,110 @@ function LiveThresholds({ thresholds, stats }: { thresholds: string[]; stats: Re
           <li key={s.threshold} class={`threshold-${s.state.replace(" ", "-")}`} data-state={s.state}>
             <span aria-hidden="true">{STATE_MARK[s.state]}</span> <code>{s.threshold}</code> {s.state}
             {s.measured !== null && <span class="muted"> · now {measured(s.threshold, s.measured)}</span>}
+            {aborts.has(s.threshold) && <AbortNote rule={aborts.get(s.threshold)} />}
           </li>
         ))}
       </ul>
-      <p class="muted small">Judged on the whole run so far; the verdict is given when the run ends.</p>
+      <p class="muted small">
+        Judged on the whole run so far; the verdict is given when the run ends. Those that abort are judged on every
+        snapshot by the server, over their window.
+      </p>
     </section>
+  );
+}
+
+function AbortNote({ rule }: { rule: ReturnType<typeof abortRules>[number] | undefined }) {
+  if (rule === undefined) return null;
+  return (
+    <span class="muted" data-aborts>
+      {" "}
+      · stops the run on a breach
+      {rule.windowSec !== null ? ` over ${duration(rule.windowSec)}` : ""}
+      {rule.delayAbortEvalSec > 0 ? `, from ${duration(rule.delayAbortEvalSec)} in` : ""}
+    </span>
+  );
+}
+
+/** The verdict given when the run ended: an aborting threshold that stopped it, each threshold, the baseline comparison. */
+function VerdictPanel({ run }: { run: LoadTestRun }) {
+  const verdict = run.verdict;
+  if (verdict === null) return null;
+  const cause = verdict.abortedBy;
+  const title = verdict.aborted
+    ? "Aborted by a threshold"
+    : verdict.checks.length > 0
+      ? `Thresholds ${verdict.checks.every((c) => c.passed) ? "held" : "breached"}`
+      : `Verdict: ${verdict.passed ? "passed" : "failed"}`;
+  return (
+    <section
+      class={`panel verdict ${verdict.passed ? "verdict-pass" : "verdict-fail"}`}
+      aria-labelledby="verdict-title"
+      data-passed={String(verdict.passed)}
+    >
+      <h2 id="verdict-title">{title}</h2>
+      {cause !== null && (
+        <p class="abort-cause" data-testid="abort-cause">
+          ✗ <code>{cause.threshold}</code> broke {duration(cause.atSec)} into the run: measured{" "}
+          {cause.measured === null ? "nothing" : measured(cause.threshold, cause.measured)}{" "}
+          {cause.windowSec === null ? "over the run so far" : `over the last ${duration(cause.windowSec)}`}; the server
+          stopped the run.
+        </p>
+      )}
+      {verdict.checks.length > 0 && (
+        <ul>
+          {verdict.checks.map((c) => (
+            <li key={c.threshold} class={c.passed ? "pass" : "fail"}>
+              {c.passed ? "✓" : "✗"} <code>{c.threshold}</code> measured{" "}
+              {c.measured === null ? "nothing" : measured(c.threshold, c.measured)}
+            </li>
+          ))}
+        </ul>
+      )}
+      {verdict.baselineRunId !== null && <BaselineComparison verdict={verdict} />}
+    </section>
+  );
+}
+
+function BaselineComparison({ verdict }: { verdict: NonNullable<LoadTestRun["verdict"]> }) {
+  const against = <a href={`#/runs/${verdict.baselineRunId ?? ""}`}>the baseline</a>;
+  if (verdict.regressions.length === 0) {
+    return (
+      <p class="pass" data-testid="regressions" data-count="0">
+        ✓ No regression against {against}.
+      </p>
+    );
+  }
+  return (
+    <div data-testid="regressions" data-count={verdict.regressions.length}>
+      <p class="fail">
+        ✗ {verdict.regressions.length === 1 ? "1 regression" : `${verdict.regressions.length} regressions`} against{" "}
+        {against}:
+      </p>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Endpoint</th>
+              <th scope="col">Figure</th>
+              <th scope="col">Baseline</th>
+              <th scope="col">This run</th>
+              <th scope="col">Change</th>
+            </tr>
+          </thead>
+          <tbody>
+            {verdict.regressions.map((r) => (
+              <tr key={`${r.endpoint} ${r.metric}`}>
+                <td class="mono">{r.endpoint}</td>
+                <td>{r.metric === "error_rate" ? "error rate" : r.metric}</td>
+                <td class="num">{r.metric === "error_rate" ? percent(r.baseline) : ms(r.baseline)}</td>
+                <td class="num">{r.metric === "error_rate" ? percent(r.measured) : ms(r.measured)}</td>
+                <td class="num fail">{r.metric === "error_rate" ? `+${r.change} points` : `+${r.change} %`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
   );
 }
 
@@ -287,6 +387,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   const [problem, setProblem] = useState<Problem | null>(null);
   const [connection, setConnection] = useState<"live" | "reconnecting" | "ended">("live");
   const [stopping, setStopping] = useState(false);
+  const [markingBaseline, setMarkingBaseline] = useState(false);
   /** Stop asks first: one click shows the question, a second one stops. */
   const [confirmingStop, setConfirmingStop] = useState(false);
   const confirmStop = useRef<HTMLButtonElement>(null);
@@ -462,6 +563,9 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
     e.failureMessages.map((f) => ({ endpoint: `${e.method} ${e.name}`.trim(), ...f })),
   );
   const progress = Math.min(1, summary.elapsedSeconds / run.durationSeconds);
+  // What the API accepts as a baseline: a run that ended Finished or Stopped, with requests.
+  const canBeBaseline =
+    run.baseline || ((run.status === "Finished" || run.status === "Stopped") && (run.results?.totalRequests ?? 0) > 0);
 
   async function stop() {
     setConfirmingStop(false);
@@ -472,6 +576,22 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
       setProblem(problemOf(error));
     } finally {
       setStopping(false);
+    }
+  }
+
+  async function setBaseline(on: boolean) {
+    setMarkingBaseline(true);
+    setProblem(null);
+    try {
+      setRun(
+        on
+          ? await client.runs.setBaseline.mutate({ id: runId })
+          : await client.runs.clearBaseline.mutate({ id: runId }),
+      );
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setMarkingBaseline(false);
     }
   }
 
@@ -502,7 +622,8 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           </p>
           <h1>{run.name}</h1>
           <p class="muted run-facts">
-            <RunBadge run={run} /> revision {summary.revisionNumber ?? "?"} · started by {run.createdBy} ·{" "}
+            <RunBadge run={run} /> <BaselineBadge run={run} /> revision {summary.revisionNumber ?? "?"} · started by{" "}
+            {run.createdBy} ·{" "}
             {run.stages === null
               ? `${count(run.targetUsers)} users at ${run.spawnRate}/s for ${duration(run.durationSeconds)}`
               : `${run.stages.length} stages up to ${count(run.targetUsers)} users over ${duration(run.durationSeconds)}`}{" "}
@@ -549,6 +670,17 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
                 Keep running
               </button>
             </span>
+          )}
+          {canBeBaseline && (
+            <button
+              type="button"
+              class="secondary"
+              data-action="baseline"
+              disabled={markingBaseline}
+              onClick={() => void setBaseline(!run.baseline)}
+            >
+              {run.baseline ? "Clear baseline" : "Make baseline"}
+            </button>
           )}
           <button type="button" class="secondary" onClick={() => void exportCsv()}>
             Export CSV
@@ -615,23 +747,8 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           hint={`p95 ${ms(summary.p95ResponseMs)} · p99 ${ms(summary.p99ResponseMs)}`}
         />
       </div>
-      {run.verdict !== null && (
-        <section
-          class={`panel verdict ${run.verdict.passed ? "verdict-pass" : "verdict-fail"}`}
-          aria-labelledby="verdict-title"
-        >
-          <h2 id="verdict-title">Thresholds {run.verdict.passed ? "held" : "breached"}</h2>
-          <ul>
-            {run.verdict.checks.map((c) => (
-              <li key={c.threshold} class={c.passed ? "pass" : "fail"}>
-                {c.passed ? "✓" : "✗"} <code>{c.threshold}</code> measured{" "}
-                {c.measured === null ? "nothing" : measured(c.threshold, c.measured)}
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
-      {run.verdict === null && run.thresholds.length > 0 && (
+      <VerdictPanel run={run} />
+      {(run.verdict === null || run.verdict.checks.length === 0) && active && run.thresholds.length > 0 && (
         <LiveThresholds thresholds={run.thresholds} stats={stats} />
       )}
       {points.length === 0 ? (

@@ -3,7 +3,7 @@ import type { LoadManagerClient, LoadTest, LoadTestRun, RunStatus } from "../../
 import { RUN_STATUSES } from "../../../shared/src/runStatus.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, scopeFilter, type Problem, type Scope } from "../session.js";
-import { Empty, ErrorBox, Loading, RunBadge, usePageTitle, Verdict } from "../ui.js";
+import { Empty, ErrorBox, Loading, BaselineBadge, RunBadge, usePageTitle, Verdict } from "../ui.js";
 
 const PAGE_SIZE = 50;
 /** The time filter's choices: how far back, in hours (0: any time). */
@@ -227,7 +227,7 @@ export function RunsPage({
                         </div>
                       </td>
                       <td>
-                        <RunBadge run={r} />
+                        <RunBadge run={r} /> <BaselineBadge run={r} />
                       </td>
                       <td class="wide-only">{r.createdBy}</td>
                       <td class="muted nowrap">{when(r.createdAt)}</td>

@@ -3,12 +3,12 @@ import type { LoadManagerClient, LoadTest, LoadTestRun, ScriptRevision, Trend } 
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { SideBySideDiff } from "../Diff.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
-import { paramsText, parseParams, stagesText } from "../params.js";
+import { paramsText, parseParams, parseThresholds, stagesText, thresholdsText } from "../params.js";
 import { ProjectPanel, textOf } from "../ProjectPanel.js";
 import { fromBase64 } from "../script.js";
 import { problemOf, shownAtField, type Problem } from "../session.js";
 import { fileChanges, LOCUSTFILE_PATH } from "../../../shared/src/scriptFiles.js";
-import { Empty, ErrorBox, Field, Loading, RunBadge, usePageTitle, Verdict } from "../ui.js";
+import { BaselineBadge, Empty, ErrorBox, Field, Loading, RunBadge, usePageTitle, Verdict } from "../ui.js";
 
 const RUN_FIELDS = [
   "targetUsers",
@@ -26,7 +26,7 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
   const [spawnRate, setSpawnRate] = useState(String(test.defaultSpawnRate));
   const [durationSec, setDurationSec] = useState(String(test.defaultDurationSec));
   const [name, setName] = useState("");
-  const [thresholds, setThresholds] = useState(test.thresholds.join("\n"));
+  const [thresholds, setThresholds] = useState(thresholdsText(test.thresholds));
   const [workers, setWorkers] = useState(test.defaultWorkers !== null ? String(test.defaultWorkers) : "");
   const [useStages, setUseStages] = useState(test.defaultStages !== null);
   const [targetUrl, setTargetUrl] = useState(test.targetUrl);
@@ -48,10 +48,8 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
           : { targetUsers: Number(users), spawnRate: Number(spawnRate), durationSeconds: Number(durationSec) }),
         ...(targetUrl.trim() !== test.targetUrl ? { targetUrl: targetUrl.trim() } : {}),
         ...(paramsText(env) !== paramsText(test.env) ? { env } : {}),
-        thresholds: thresholds
-          .split("\n")
-          .map((t) => t.trim())
-          .filter(Boolean),
+        thresholds: parseThresholds(thresholds),
+        trigger: "dashboard",
         ...(name.trim() !== "" ? { name: name.trim() } : {}),
         ...(test.agentPool !== null && workers.trim() !== "" ? { workers: Number(workers) } : {}),
       });
@@ -131,7 +129,7 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
         hint={
           test.thresholds.length > 0
             ? "the test's thresholds; changed here for this run only"
-            : "one per line, e.g. p95<300, error_rate<1%, GET /api:p99<500"
+            : "one per line, e.g. p95<300, error_rate<1%, GET /api:p99<500; add “abort window=10s” to stop the run on a breach"
         }
       >
         <textarea name="thresholds" rows={2} value={thresholds} onInput={(e) => setThresholds(e.currentTarget.value)} />
@@ -309,7 +307,7 @@ function RecentRuns({ runs }: { runs: LoadTestRun[] }) {
                   <a href={`#/runs/${r.id}`}>{r.name}</a>
                 </td>
                 <td>
-                  <RunBadge run={r} />
+                  <RunBadge run={r} /> <BaselineBadge run={r} />
                 </td>
                 <td>{count(r.targetUsers)}</td>
                 <td>{r.lastMetrics === null ? "—" : count(r.lastMetrics.totalRequests)}</td>
@@ -340,11 +338,17 @@ function TrendChart({ trend }: { trend: Trend }) {
   const runs = trend.runs.filter((r) => r.totalRequests > 0);
   if (runs.length < 2) return <Empty title="No trend yet">It shows once two runs have results.</Empty>;
   const last = runs[runs.length - 1];
+  const baselines = runs.filter((r) => r.baseline);
   return (
     <>
       <TimeChart
         title="Across runs: response times and requests/s"
         times={runs.map((r) => r.startedAt ?? r.createdAt)}
+        marksLabel="Baseline"
+        marks={baselines.map((r) => ({
+          at: r.startedAt ?? r.createdAt,
+          label: `baseline${r.envId !== null ? ` (${r.envId})` : ""}`,
+        }))}
         series={[
           ...percentileSeries(runs),
           { label: "RPS", color: COLORS.rps, values: runs.map((r) => r.requestsPerSec), unit: "req/s", axis: "right" },
@@ -354,6 +358,13 @@ function TrendChart({ trend }: { trend: Trend }) {
         <p class="muted">
           Latest: p95 {ms(last.p95ResponseMs)} · {perSecond(last.requestsPerSec)} · errors{" "}
           {percent(last.errorRatePercent)}
+          {baselines.map((b) => (
+            <span key={b.runId} data-testid="trend-baseline">
+              {" "}
+              · baseline{b.envId !== null ? ` in ${b.envId}` : ""}: <a href={`#/runs/${b.runId}`}>{b.name}</a>, p95{" "}
+              {ms(b.p95ResponseMs)}
+            </span>
+          ))}
         </p>
       )}
     </>
@@ -515,7 +526,9 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
                   : `above ${test.autoStop.errorRatePercent} % errors over ${test.autoStop.windowSeconds} s`}
               </dd>
               <dt>Thresholds</dt>
-              <dd data-fact="thresholds">{test.thresholds.length === 0 ? "—" : test.thresholds.join(", ")}</dd>
+              <dd data-fact="thresholds">
+                {test.thresholds.length === 0 ? "—" : thresholdsText(test.thresholds).split("\n").join(", ")}
+              </dd>
               <dt>Tags</dt>
               <dd>{test.tags.length === 0 ? "—" : test.tags.join(", ")}</dd>
               <dt>Updated</dt>

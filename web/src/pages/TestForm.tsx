@@ -3,7 +3,7 @@ import type { AgentPool, LoadManagerClient, LoadTest } from "../../../client/src
 import { ScriptEditor } from "../ScriptEditor.js";
 import { useLeaveGuard } from "../leaveGuard.js";
 import { fromBase64, STARTER_SCRIPT, toBase64 } from "../script.js";
-import { paramsText, parseParams, parseStages, stagesLines } from "../params.js";
+import { paramsText, parseParams, parseStages, parseThresholds, stagesLines, thresholdsText } from "../params.js";
 import { problemOf, shownAtField, syntaxErrorLine, type Problem, type Scope } from "../session.js";
 import { ErrorBox, Field, Loading, usePageTitle } from "../ui.js";
 
@@ -31,6 +31,11 @@ interface Draft {
   autoStop: string;
   autoStopPercent: string;
   autoStopSeconds: string;
+  /** "on" or "": a run that regressed against its env's baseline fails its verdict. */
+  failOnRegression: string;
+  latencyPercent: string;
+  latencyMinMs: string;
+  errorRatePoints: string;
   /** NAME=value per line. */
   env: string;
   /** Comma-separated names. */
@@ -55,10 +60,14 @@ const draftOf = (t: LoadTest): Draft => ({
   defaultSpawnRate: String(t.defaultSpawnRate),
   defaultDurationSec: String(t.defaultDurationSec),
   maxDurationSec: String(t.maxDurationSec),
-  thresholds: t.thresholds.join("\n"),
+  thresholds: thresholdsText(t.thresholds),
   autoStop: t.autoStop !== null ? "on" : "",
   autoStopPercent: String(t.autoStop?.errorRatePercent ?? 90),
   autoStopSeconds: String(t.autoStop?.windowSeconds ?? 60),
+  failOnRegression: t.failOnRegression ? "on" : "",
+  latencyPercent: String(t.regressionRule.latencyPercent),
+  latencyMinMs: String(t.regressionRule.latencyMinMs),
+  errorRatePoints: String(t.regressionRule.errorRatePoints),
   env: paramsText(t.env),
   secrets: t.secrets.join(", "),
   defaultStages: stagesLines(t.defaultStages),
@@ -104,6 +113,10 @@ export function TestForm({
           autoStop: "on",
           autoStopPercent: "90",
           autoStopSeconds: "60",
+          failOnRegression: "",
+          latencyPercent: "10",
+          latencyMinMs: "1",
+          errorRatePoints: "1",
           env: "",
           secrets: "",
           defaultStages: "",
@@ -190,14 +203,17 @@ export function TestForm({
       defaultSpawnRate: num(draft.defaultSpawnRate),
       defaultDurationSec: num(draft.defaultDurationSec),
       maxDurationSec: num(draft.maxDurationSec),
-      thresholds: draft.thresholds
-        .split("\n")
-        .map((t) => t.trim())
-        .filter(Boolean),
+      thresholds: parseThresholds(draft.thresholds),
       autoStop:
         draft.autoStop === "on"
           ? { errorRatePercent: num(draft.autoStopPercent), windowSeconds: num(draft.autoStopSeconds) }
           : null,
+      failOnRegression: draft.failOnRegression === "on",
+      regressionRule: {
+        latencyPercent: num(draft.latencyPercent),
+        latencyMinMs: num(draft.latencyMinMs),
+        errorRatePoints: num(draft.errorRatePoints),
+      },
       env: parseParams(draft.env),
       secrets: draft.secrets
         .split(",")
@@ -295,7 +311,7 @@ export function TestForm({
           label="Thresholds"
           name="thresholds"
           problem={problem}
-          hint="one per line, judged on every run unless it names its own: p95<300, error_rate<1%, GET /api:p99<500"
+          hint="one per line, judged on every run unless it names its own: p95<300, error_rate<1%, GET /api:p99<500; “p95<300 abort window=10s delay=10s” also stops a run as soon as it breaks"
         >
           <textarea name="thresholds" rows={3} value={draft.thresholds} onInput={set("thresholds")} />
         </Field>
@@ -356,6 +372,53 @@ export function TestForm({
               onInput={set("autoStopSeconds")}
             />
             s
+          </span>
+        </Field>
+        <Field
+          label="Baseline"
+          name="regressionRule"
+          problem={problem}
+          hint="each run is compared with its env's baseline run when it ends (set one on a run's page)"
+        >
+          <span class="auto-stop">
+            A regression is p95/p99 more than
+            <input
+              name="latencyPercent"
+              type="number"
+              step="any"
+              aria-label="Slower by more than (%)"
+              value={draft.latencyPercent}
+              onInput={set("latencyPercent")}
+            />
+            % and
+            <input
+              name="latencyMinMs"
+              type="number"
+              step="any"
+              aria-label="Slower by at least (ms)"
+              value={draft.latencyMinMs}
+              onInput={set("latencyMinMs")}
+            />
+            ms slower, or errors up
+            <input
+              name="errorRatePoints"
+              type="number"
+              step="any"
+              aria-label="Error rate up by (points)"
+              value={draft.errorRatePoints}
+              onInput={set("errorRatePoints")}
+            />
+            points.
+            <span class="inline-check">
+              <input
+                type="checkbox"
+                name="failOnRegression"
+                aria-label="Fail a run's verdict on a regression"
+                checked={draft.failOnRegression === "on"}
+                onChange={(e) => setDraft({ ...draft, failOnRegression: e.currentTarget.checked ? "on" : "" })}
+              />{" "}
+              Fail the verdict on one
+            </span>
           </span>
         </Field>
         <Field

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { MongoClient } from "mongodb";
+import { DEFAULT_REGRESSION_RULE } from "@loadmgr/shared";
 import { startMongoWireServer } from "../../../../test/helpers/ferretdb.js";
 import { makeLoadTest, makeRun } from "../../../../test/helpers/fixtures.js";
 import { storeContract } from "../store.contract.js";
@@ -60,10 +61,13 @@ describe("MongoDB store upgrade", () => {
         env: _env,
         secrets: _sec,
         defaultStages: _ds,
+        failOnRegression: _fr,
+        regressionRule: _rr,
         ...oldTest
       } = test;
       const { files: _f, ...revision } = newRevision;
       const runs = [0, 1, 2].map((i) => makeRun(test, { createdAt: test.createdAt + i, name: `run ${i}` }));
+      const oldVerdict = { passed: true, checkedAt: 5, checks: [{ threshold: "p95<300", measured: 12, passed: true }] };
       const db = raw.db(database);
       await db.collection("script_revisions").insertOne({ _id: revision.id as never, ...revision });
       await db.collection("load_tests").insertOne({
@@ -90,9 +94,12 @@ describe("MongoDB store upgrade", () => {
           secrets: _se,
           stages: _st,
           shapeNote: _sn,
+          baseline: _b,
+          trigger: _t,
           ...old
         } = run;
-        await db.collection("load_test_runs").insertOne({ _id: run.id as never, ...old });
+        const verdict = run === runs[1] ? oldVerdict : null;
+        await db.collection("load_test_runs").insertOne({ _id: run.id as never, ...old, verdict });
       }
       const store = new MongoStore(server.uri, database);
       await store.init();
@@ -104,7 +111,7 @@ describe("MongoDB store upgrade", () => {
         stored?.recentRuns.map((r) => [r.name, r.number, r.results, r.passed]),
         [
           ["run 2", 3, null, null],
-          ["run 1", 2, null, null],
+          ["run 1", 2, null, true],
           ["run 0", 1, null, null],
         ],
       );
@@ -121,6 +128,18 @@ describe("MongoDB store upgrade", () => {
       );
       assert.deepEqual([stored?.env, stored?.secrets, stored?.defaultStages], [{}, [], null]);
       assert.deepEqual((await store.getScriptRevision(test.id, revision.id))?.files, []);
+      assert.deepEqual(
+        [upgraded?.baseline, upgraded?.trigger, upgraded?.verdict],
+        [false, { type: "api", scheduleId: null }, null],
+      );
+      assert.deepEqual((await store.getRun(runs[1]?.id ?? ""))?.verdict, {
+        ...oldVerdict,
+        aborted: false,
+        abortedBy: null,
+        baselineRunId: null,
+        regressions: [],
+      });
+      assert.deepEqual([stored?.failOnRegression, stored?.regressionRule], [false, DEFAULT_REGRESSION_RULE]);
       assert.equal((await store.createRun(makeRun(test)))?.number, 4);
       await store.close();
     } finally {

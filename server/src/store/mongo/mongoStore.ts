@@ -4,6 +4,7 @@ import { Binary, MongoClient, type Collection, type Db, type Document, type Filt
 import {
   ACTIVE_STATUSES,
   DEFAULT_AUTO_STOP,
+  DEFAULT_REGRESSION_RULE,
   MAX_RECENT_RUNS,
   predecessorsOf,
   type LoadTest,
@@ -178,6 +179,26 @@ export class MongoStore implements Store {
         },
       );
     }
+    // Tests, runs and verdicts stored before baselines, triggers and aborting thresholds.
+    await this.loadTests.updateMany(
+      { failOnRegression: { $exists: false } },
+      { $set: { failOnRegression: false, regressionRule: DEFAULT_REGRESSION_RULE } },
+    );
+    await this.runs.updateMany(
+      { baseline: { $exists: false } },
+      { $set: { baseline: false, trigger: { type: "api", scheduleId: null } } },
+    );
+    await this.runs.updateMany(
+      { verdict: { $ne: null }, "verdict.aborted": { $exists: false } },
+      {
+        $set: {
+          "verdict.aborted": false,
+          "verdict.abortedBy": null,
+          "verdict.baselineRunId": null,
+          "verdict.regressions": [],
+        },
+      },
+    );
     // Tests stored before runs had numbers: their runs are numbered by creation, and their recent
     // runs listed again with the fields entries have now.
     const unnumbered = await this.loadTests
@@ -364,6 +385,30 @@ export class MongoStore implements Store {
       .limit(page.limit + 1)
       .toArray();
     return toPage(rows, page.limit, (r) => ({ k: r.createdAt, id: r.id }));
+  }
+
+  async setRunBaseline(
+    id: string,
+    on: boolean,
+    changes: Pick<LoadTestRun, "updatedAt" | "updatedBy">,
+  ): Promise<LoadTestRun | undefined> {
+    const run = await this.getRun(id);
+    if (run === undefined) return undefined;
+    // Under the test's lock: two callers never leave two baselines in one env.
+    return this.withLock(`load-test:${run.loadTestId}:baseline`, async () => {
+      if (on) {
+        await this.runs.updateMany(
+          { loadTestId: run.loadTestId, envId: run.envId, baseline: true, _id: { $ne: id } },
+          { $set: { baseline: false, ...changes } },
+        );
+      }
+      await this.runs.updateOne({ _id: id }, { $set: { baseline: on, ...changes } });
+      return this.getRun(id);
+    });
+  }
+
+  async findBaselineRun(loadTestId: string, envId: string | null): Promise<LoadTestRun | undefined> {
+    return (await this.runs.findOne({ loadTestId, envId, baseline: true }, HIDDEN)) ?? undefined;
   }
 
   async countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>> {

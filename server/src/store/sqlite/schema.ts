@@ -11,8 +11,11 @@ import type {
   Stage,
   RunMetricsSummary,
   RunResults,
+  RegressionRule,
   RunStatus,
+  RunTrigger,
   RunVerdict,
+  ThresholdItem,
   WindowStatsRecord,
 } from "@loadmgr/shared";
 
@@ -41,10 +44,15 @@ export const loadTests = sqliteTable(
     defaultDurationSec: integer("default_duration_sec").notNull(),
     maxDurationSec: integer("max_duration_sec").notNull(),
     thresholds: text("thresholds", { mode: "json" })
-      .$type<string[]>()
+      .$type<ThresholdItem[]>()
       .notNull()
       .default(sql`'[]'`),
     autoStop: text("auto_stop", { mode: "json" }).$type<AutoStop>(),
+    failOnRegression: integer("fail_on_regression", { mode: "boolean" }).notNull().default(false),
+    regressionRule: text("regression_rule", { mode: "json" })
+      .$type<RegressionRule>()
+      .notNull()
+      .default(sql`'{"latencyPercent":10,"latencyMinMs":1,"errorRatePoints":1}'`),
     defaultStages: text("default_stages", { mode: "json" }).$type<Stage[]>(),
     env: text("env", { mode: "json" })
       .$type<Record<string, string>>()
@@ -172,12 +180,17 @@ export const loadTestRuns = sqliteTable(
     failureReason: text("failure_reason"),
     lastMetrics: text("last_metrics", { mode: "json" }).$type<RunMetricsSummary>(),
     thresholds: text("thresholds", { mode: "json" })
-      .$type<string[]>()
+      .$type<ThresholdItem[]>()
       .notNull()
       .default(sql`'[]'`),
     verdict: text("verdict", { mode: "json" }).$type<RunVerdict>(),
     results: text("results", { mode: "json" }).$type<RunResults>(),
     autoStop: text("auto_stop", { mode: "json" }).$type<AutoStop>(),
+    baseline: integer("baseline", { mode: "boolean" }).notNull().default(false),
+    trigger: text("trigger", { mode: "json" })
+      .$type<RunTrigger>()
+      .notNull()
+      .default(sql`'{"type":"api","scheduleId":null}'`),
     metadata: text("metadata", { mode: "json" }).$type<Json>().notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { it } from "node:test";
 import Database from "better-sqlite3";
+import { DEFAULT_REGRESSION_RULE } from "@loadmgr/shared";
 import { makeLoadTest, makeRun } from "../../../../test/helpers/fixtures.js";
 import { storeContract } from "../store.contract.js";
 import { SqliteStore } from "./sqliteStore.js";
@@ -20,7 +21,7 @@ storeContract("SQLite file", () => {
   });
 });
 
-it("brings a file from before run numbers, results, test thresholds, auto-stop, agent pools and projects up to date", async () => {
+it("brings a file from before run numbers, results, test thresholds, auto-stop, agent pools, projects and baselines up to date", async () => {
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-sqlite-old-"));
   const path = join(dir, "loadmgr.sqlite");
   try {
@@ -49,7 +50,11 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
       ${["target_url", "tags", "env", "secrets", "stages", "shape_note"]
         .map((c) => `ALTER TABLE load_test_runs DROP COLUMN ${c};`)
         .join(" ")}
-      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 5);`);
+      ALTER TABLE load_test_runs DROP COLUMN baseline; ALTER TABLE load_test_runs DROP COLUMN "trigger";
+      ALTER TABLE load_tests DROP COLUMN fail_on_regression; ALTER TABLE load_tests DROP COLUMN regression_rule;
+      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 6);`);
+    const oldVerdict = { passed: true, checkedAt: 5, checks: [{ threshold: "p95<300", measured: 12, passed: true }] };
+    old.prepare("UPDATE load_test_runs SET verdict = ? WHERE id = ?").run(JSON.stringify(oldVerdict), runs[1]?.id);
     old.prepare("UPDATE load_tests SET recent_runs = ?").run(JSON.stringify(entries.reverse()));
     old.close();
 
@@ -63,7 +68,7 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
       stored?.recentRuns.map((r) => [r.name, r.number, r.results, r.passed]),
       [
         ["run 2", 3, null, null],
-        ["run 1", 2, null, null],
+        ["run 1", 2, null, true],
         ["run 0", 1, null, null],
       ],
     );
@@ -81,6 +86,16 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
     );
     assert.deepEqual([stored?.env, stored?.secrets, stored?.defaultStages], [{}, [], null]);
     assert.deepEqual((await upgraded.getScriptRevision(test.id, revision.id))?.files, []);
+    // Baselines, triggers and the verdict's new fields.
+    assert.deepEqual([old0?.baseline, old0?.trigger, old0?.verdict], [false, { type: "api", scheduleId: null }, null]);
+    assert.deepEqual((await upgraded.getRun(runs[1]?.id ?? ""))?.verdict, {
+      ...oldVerdict,
+      aborted: false,
+      abortedBy: null,
+      baselineRunId: null,
+      regressions: [],
+    });
+    assert.deepEqual([stored?.failOnRegression, stored?.regressionRule], [false, DEFAULT_REGRESSION_RULE]);
     // The next run goes on from there.
     assert.equal((await upgraded.createRun(makeRun(test)))?.number, 4);
     await upgraded.close();

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { and, count, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import {
   ACTIVE_STATUSES,
@@ -300,6 +300,46 @@ export class SqliteStore implements Store {
     return toPage(rows, page.limit, (r) => ({ k: r.createdAt, id: r.id }));
   }
 
+  async setRunBaseline(
+    id: string,
+    on: boolean,
+    changes: Pick<LoadTestRun, "updatedAt" | "updatedBy">,
+  ): Promise<LoadTestRun | undefined> {
+    return this.db.transaction(
+      (tx) => {
+        const run = tx.select().from(loadTestRuns).where(eq(loadTestRuns.id, id)).get();
+        if (run === undefined) return undefined;
+        if (on) {
+          tx.update(loadTestRuns)
+            .set({ baseline: false, ...changes })
+            .where(
+              and(
+                eq(loadTestRuns.loadTestId, run.loadTestId),
+                sameEnv(run.envId),
+                eq(loadTestRuns.baseline, true),
+                ne(loadTestRuns.id, id),
+              ),
+            )
+            .run();
+        }
+        tx.update(loadTestRuns)
+          .set({ baseline: on, ...changes })
+          .where(eq(loadTestRuns.id, id))
+          .run();
+        return { ...run, baseline: on, ...changes };
+      },
+      { behavior: "immediate" },
+    );
+  }
+
+  async findBaselineRun(loadTestId: string, envId: string | null): Promise<LoadTestRun | undefined> {
+    return this.db
+      .select()
+      .from(loadTestRuns)
+      .where(and(eq(loadTestRuns.loadTestId, loadTestId), sameEnv(envId), eq(loadTestRuns.baseline, true)))
+      .get();
+  }
+
   async countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>> {
     const rows = this.db
       .select({ status: loadTestRuns.status, n: count() })
@@ -544,3 +584,6 @@ function secretKey(scope: SecretScope, envId: string | null, name: string): SQL 
     eq(secrets.name, name),
   );
 }
+
+/** Runs of that env; null matches runs without one. */
+const sameEnv = (envId: string | null) => (envId === null ? isNull(loadTestRuns.envId) : eq(loadTestRuns.envId, envId));
