@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import type { LoadTest, LoadTestRun, Page as ListPage, RequestStats } from "@loadmgr/shared";
+import type { LoadTest, LoadTestRun, Page as ListPage, RequestStats, Webhook } from "@loadmgr/shared";
 import { ms } from "../web/src/format.js";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { launchBrowser, screenshot, signedIn } from "./helpers/browser.js";
@@ -16,7 +18,10 @@ describe("the dashboard: baselines, an aborted run and its regressions", { timeo
 
   before(async () => {
     target = await startTargetApp();
-    server = await startTestServer({ runner: { metricsIntervalSec: 1, local: { workers: 0 } } }, { role: "all" });
+    server = await startTestServer(
+      { runner: { metricsIntervalSec: 1, local: { workers: 0 } }, webhooks: { allowPrivateTargets: true } },
+      { role: "all" },
+    );
     browser = await launchBrowser();
   });
   after(async () => {
@@ -79,6 +84,16 @@ describe("the dashboard: baselines, an aborted run and its regressions", { timeo
       .filter({ hasText: ms(total.p95ResponseMs) })
       .waitFor();
     await screenshot(page, "27-run-aborted");
+    // The report, saved from the run page.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Report (HTML)" }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `run-${runId}-report.html`);
+    const saved = await download.path();
+    const html = readFileSync(saved, "utf-8");
+    assert.ok(html.startsWith("<!doctype html>"));
+    assert.ok(html.includes("Aborted") || html.includes("aborted"));
 
     // The trend marks the baseline; the test's run list badges it.
     await page.goto(`${server.url}/#/tests/${test.id}`);
@@ -118,5 +133,59 @@ describe("the dashboard: baselines, an aborted run and its regressions", { timeo
     assert.equal(runs.length, 0);
     assert.deepEqual(errors, []);
     await page.close();
+  });
+
+  it("adds a webhook on the Webhooks page, shows its secret once, and its deliveries after a run", async () => {
+    const received: { event: string; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ event: String(req.headers["x-loadmanager-event"]), body: Buffer.concat(chunks).toString() });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const address = receiver.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    try {
+      const { page, errors } = await signedIn(browser, server.url, "#/webhooks", 30_000);
+      await page.getByRole("heading", { name: "Webhooks" }).waitFor();
+      await page.fill('input[name="url"]', "ftp://nope");
+      await page.getByRole("button", { name: "Add webhook" }).click();
+      await page.locator('[data-field="url"] .field-error').waitFor();
+      await page.fill('input[name="url"]', `http://127.0.0.1:${port}/hook`);
+      await page.getByRole("button", { name: "Add webhook" }).click();
+      const secret = await page.locator("[data-secret]").innerText();
+      assert.ok(secret.length >= 32);
+      await page.locator("tr[data-webhook]").waitFor();
+      const [hook] = (await api().get<{ items: Webhook[] }>("/v1/webhooks")).body.items;
+      assert.deepEqual(hook?.events, ["run.finished", "run.failed", "threshold.breached"]);
+
+      const test = await createTest(api(), target.url, locustScript("/dash-hook"), {
+        name: "Hooked",
+        defaultDurationSec: 2,
+      });
+      const run = await waitForRun(api(), (await startRun(api(), test.id)).id, ended);
+      assert.equal(run.status, "Finished");
+      const deadline = Date.now() + 15_000;
+      while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(
+        received.map((r) => r.event),
+        ["run.finished"],
+      );
+      await page.getByRole("button", { name: "Deliveries" }).click();
+      const log = page.locator("table.deliveries tbody tr");
+      await log.first().waitFor();
+      assert.match(await log.first().innerText(), /run\.finished\s+run\s+1\s+200\s+delivered/);
+      await screenshot(page, "30-webhooks");
+      await page.getByRole("button", { name: "Disable" }).click();
+      await page.getByRole("button", { name: "Enable" }).waitFor();
+      assert.equal((await api().get<Webhook>(`/v1/webhooks/${hook?.id ?? ""}`)).body.enabled, false);
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });

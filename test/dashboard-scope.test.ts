@@ -335,6 +335,7 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
       [`#/compare?a=${run}&b=${run}`, "table.compare tbody tr"],
       ["#/api", '[data-fact="name"]'],
       ["#/agents", "tr[data-agent]"],
+      ["#/webhooks", "section.webhooks-page h1"],
     ];
     for (const width of [820, 390]) {
       await page.setViewportSize({ width, height: 900 });

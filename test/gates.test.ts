@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import type { LoadTest, LoadTestRun, Page, RequestStats, Timeseries } from "@loadmgr/shared";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
+import { launchBrowser, pageErrors, screenshot } from "./helpers/browser.js";
 import { cli } from "./helpers/cli.js";
 import { createTest, ended, reporting, startRun, waitForRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
@@ -135,9 +137,14 @@ describe("gates on real Locust: abort on breach, baselines and regressions", () 
     assert.match(marked.stdout, new RegExp(`run ${first.id} is now the baseline of test ${test.id}`));
     assert.equal((await api.get<LoadTestRun>(`/v1/runs/${first.id}`)).body.baseline, true);
 
-    // Slower by 60 ms everywhere: p95 regresses, and --compare-baseline fails the step.
-    target.setExtraDelay(60);
-    const slower = await cli(["run", test.id, "--compare-baseline"], env);
+    // Slower by 150 ms everywhere: p95 regresses, and --compare-baseline fails the step.
+    target.setExtraDelay(150);
+    const summaryFile = join(configDir, "step-summary.md");
+    writeFileSync(summaryFile, "# an earlier step\n");
+    const slower = await cli(
+      ["run", test.id, "--compare-baseline", "--summary", "markdown", "--summary-file", summaryFile],
+      env,
+    );
     target.setExtraDelay(0);
     assert.equal(slower.code, 99, slower.stdout + slower.stderr);
     assert.match(slower.stdout, new RegExp(`✗ \\d+ regression\\(s\\) against baseline ${first.id}`));
@@ -150,13 +157,66 @@ describe("gates on real Locust: abort on breach, baselines and regressions", () 
     assert.equal(second.verdict.passed, true, "failOnRegression is off: the regressions do not fail the verdict");
     const p95 = second.verdict.regressions.find((r) => r.endpoint === "Aggregated" && r.metric === "p95");
     assert.ok(p95 !== undefined, JSON.stringify(second.verdict.regressions));
-    assert.ok(p95.measured - p95.baseline >= 50, JSON.stringify(p95));
+    // Every request waited 150 ms more: p95 is at least that, whatever the baseline measured on a busy machine.
+    assert.ok(p95.measured >= 150 && p95.measured > p95.baseline, JSON.stringify(p95));
     assert.equal(p95.change, Math.round((1000 * (p95.measured - p95.baseline)) / p95.baseline) / 10);
+
+    // The CI summary, appended to the file as GitHub's $GITHUB_STEP_SUMMARY wants.
+    const markdown = readFileSync(summaryFile, "utf-8");
+    assert.ok(markdown.startsWith("# an earlier step\n### ✅ Passed: baseline · "), markdown);
+    assert.ok(markdown.includes(`**Baseline** \`${first.id}\`: ❌`), markdown);
+    assert.match(markdown, /\| Aggregated \| p95 \| \d[\d.,]* ms \| \d[\d.,]* ms \| \+\d+(\.\d)? % \|/);
+    assert.match(markdown, /\| GET \/compared \| \d/);
+
+    // The report: one file that renders completely in a browser cut off from every network.
+    const reportFile = join(configDir, "report.html");
+    const written = await cli(["runs", "report", second.id, "-o", reportFile], env);
+    assert.equal(written.code, 0, written.stderr);
+    const served = await fetch(`${server.url}/v1/runs/${second.id}/report.html`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(served.status, 200);
+    assert.equal(served.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.match(served.headers.get("content-security-policy") ?? "", /^default-src 'none'; style-src 'unsafe-inline'/);
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext({ offline: true, viewport: { width: 1100, height: 900 } });
+      const page = await context.newPage();
+      const errors = pageErrors(page);
+      const requested: string[] = [];
+      page.on("request", (request) => requested.push(request.url()));
+      const url = pathToFileURL(reportFile).href;
+      await page.goto(url);
+      assert.deepEqual(requested, [url], "it asks for nothing but itself");
+      assert.equal(await page.locator("h1").innerText(), `baseline · ${second.name}`);
+      assert.equal(await page.locator("script").count(), 0);
+      assert.equal(await page.locator("svg.chart").count(), 3);
+      for (const chart of await page.locator("svg.chart").all()) {
+        const box = await chart.boundingBox();
+        assert.ok(box !== null && box.width > 500 && box.height > 100, JSON.stringify(box));
+        assert.ok((await chart.locator("polyline").count()) >= 1);
+      }
+      assert.match(await page.locator("#regressions").innerText(), /Aggregated\s+p95/);
+      assert.equal(await page.locator("#baseline").innerText(), `Against the baseline ${first.name}`);
+      assert.equal(await page.locator("#endpoints tbody tr").count(), 3, "GET /compared, GET /fail, Aggregated");
+      assert.match(await page.locator("#ran-with").innerText(), /Started by\s+admin \(cli\)/);
+      assert.equal(
+        await page.locator('[data-card="Total requests"] b').innerText(),
+        second.results?.totalRequests.toLocaleString("en-US"),
+      );
+      await screenshot(page, "29-run-report");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+    const missing = await cli(["runs", "report", "no-such-run"], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /run no-such-run not found/);
 
     // With failOnRegression, the same slowdown fails the verdict.
     const updated = await api.put<LoadTest>(`/v1/load-tests/${test.id}`, { failOnRegression: true });
     assert.equal(updated.status, 200, JSON.stringify(updated.body));
-    target.setExtraDelay(60);
+    target.setExtraDelay(150);
     const third = await waitForRun(api, (await startRun(api, test.id)).id, ended);
     target.setExtraDelay(0);
     assert.equal(third.status, "Finished", third.failureReason ?? "");

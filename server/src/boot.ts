@@ -24,6 +24,7 @@ import { RunService } from "./runs/runService.js";
 import { RunTokens } from "./runs/runTokens.js";
 import { SecretBox } from "./secrets/secretBox.js";
 import { SecretValues } from "./secrets/secretValues.js";
+import { WebhookNotifier } from "./webhooks/webhookNotifier.js";
 import { createMetricsStore, createStore } from "./store/index.js";
 
 /** api: HTTP only; worker: jobs only; all (the default): both in one process. */
@@ -77,7 +78,9 @@ export async function boot(
   const store = metrics.timedStore(records);
   const metricsStore = metrics.timedStore(series);
   const now = options.now ?? Date.now;
-  const secrets = new SecretValues(store, SecretBox.fromConfig(config), now);
+  const box = SecretBox.fromConfig(config);
+  const secrets = new SecretValues(store, box, now);
+  const webhooks = new WebhookNotifier({ store, queue, logger, box, config, now });
   const runs = new RunService({
     store,
     metricsStore,
@@ -86,6 +89,7 @@ export async function boot(
     logger,
     now,
     redactorFor: (run) => secrets.redactorFor(run),
+    onMoved: (run) => webhooks.runMoved(run),
   });
   const runTokens = RunTokens.fromConfig(config);
   const sandbox = options.sandbox ?? probeSandbox(config);
@@ -160,7 +164,11 @@ export async function boot(
     now: services.now,
   });
   if (role !== "api") {
-    await queue.work(metrics.timedProcessor(lifecycle.process));
+    await queue.work(
+      metrics.timedProcessor((job) =>
+        job.name === "webhook.deliver" ? webhooks.deliver(job.data) : lifecycle.process(job),
+      ),
+    );
     await queue.every("runs.sweep", SWEEP_EVERY_MS);
     await lifecycle.reconcile();
     lifecycle.startWatchdog();

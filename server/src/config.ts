@@ -163,6 +163,23 @@ export const configSchema = z.strictObject({
         .describe("how long Locust may take from its start to its first snapshot before the run fails as silent"),
     })
     .prefault({}),
+  webhooks: z
+    .strictObject({
+      allowPrivateTargets: z
+        .preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean())
+        .default(false)
+        .describe(
+          "deliver to loopback, link-local and private addresses too (off: a webhook cannot reach into the server's network)",
+        ),
+      timeoutSec: z.coerce.number().min(1).max(60).default(10).describe("one attempt gives up after this long"),
+      retryBaseSec: z.coerce
+        .number()
+        .min(0.05)
+        .max(3600)
+        .default(5)
+        .describe("a failed attempt is tried again after this, ×4 each time: 5 s, 20 s, 80 s, 320 s by default"),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") }).prefault({}),
 });
 export type Config = z.infer<typeof configSchema>;
@@ -191,6 +208,7 @@ const ENV_KEYS: Record<string, string[]> = {
   LOADMGR_AGENT_QUEUE_TIMEOUT_SEC: ["agents", "queueTimeoutSec"],
   LOADMGR_READ_WORKER: ["server", "readWorker"],
   LOADMGR_METRICS_TOKEN: ["server", "metricsToken"],
+  LOADMGR_WEBHOOKS_ALLOW_PRIVATE: ["webhooks", "allowPrivateTargets"],
   LOG_LEVEL: ["log", "level"],
 };
 

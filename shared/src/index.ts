@@ -21,3 +21,6 @@ export * from "./live.js";
 export * from "./agents.js";
 export * from "./scriptFiles.js";
 export * from "./params.js";
+export * as formats from "./format.js";
+export * from "./summary.js";
+export * from "./webhooks.js";

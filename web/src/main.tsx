@@ -6,6 +6,7 @@ import { leaveQuestion } from "./leaveGuard.js";
 import { ScopeSwitcher } from "./ScopeSwitcher.js";
 import { AgentsPage } from "./pages/AgentsPage.js";
 import { SecretsPage } from "./pages/SecretsPage.js";
+import { WebhooksPage } from "./pages/WebhooksPage.js";
 import { ApiPage } from "./pages/ApiPage.js";
 import { ComparePage } from "./pages/ComparePage.js";
 import { RunPage } from "./pages/RunPage.js";
@@ -19,7 +20,7 @@ import "./style.css";
 
 type Theme = "light" | "dark";
 
-/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs?filters, #/runs/<id>, #/compare?a=&b=, #/agents, #/secrets, #/api. */
+/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs?filters, #/runs/<id>, #/compare?a=&b=, #/agents, #/secrets, #/webhooks, #/api. */
 function useRoute(): { path: string[]; query: URLSearchParams } {
   const read = () => {
     const [path = "", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
@@ -122,6 +123,7 @@ function App() {
   else if (section === "api" && id === undefined) page = <ApiPage identity={identity} scope={scope} />;
   else if (section === "agents" && id === undefined) page = <AgentsPage client={client} scope={scope} />;
   else if (section === "secrets" && id === undefined) page = <SecretsPage client={client} scope={scope} />;
+  else if (section === "webhooks" && id === undefined) page = <WebhooksPage client={client} scope={scope} />;
   else if (section === "compare")
     page = <ComparePage client={client} a={route.query.get("a") ?? ""} b={route.query.get("b") ?? ""} />;
   else
@@ -164,8 +166,11 @@ function App() {
           <a href="#/secrets" aria-current={section === "secrets" ? "page" : undefined}>
             Secrets
           </a>
+          <a href="#/webhooks" aria-current={section === "webhooks" ? "page" : undefined}>
+            Webhooks
+          </a>
           <a href="#/api" aria-current={section === "api" ? "page" : undefined}>
-            API and CLI
+            API<span class="nav-long"> and CLI</span>
           </a>
         </nav>
         <ScopeSwitcher

@@ -1,3 +1,4 @@
+import { appendFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
@@ -10,6 +11,7 @@ import {
   errorRatePercent,
   fileChanges,
   LOCUSTFILE_PATH,
+  markdownSummary,
   parseThresholdItem,
   RUN_STATUSES,
   ThresholdError,
@@ -17,8 +19,10 @@ import {
   waitingFor,
   type Change,
   type LoadTestRun,
+  type RequestStats,
   type RunStatus,
   type ThresholdItem,
+  type WebhookEvent,
 } from "@loadmgr/shared";
 import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile } from "./connection.js";
 import { parseParams, parseStage, readProject, type Project } from "./project.js";
@@ -44,13 +48,19 @@ const HELP = `loadmgr — the Load Manager CLI
                        [--threshold "p95<300"]… [--workers N --min-workers N] (on a pool)
                        [--threshold "p95<300 abort [window=10s] [delay=10s]"] (stops the run on a breach)
                        [--compare-baseline] (print the comparison with the env's baseline; exit 99 on a regression)
+                       [--summary markdown [--summary-file F]] (a Markdown summary at the end; appended to F,
+                       e.g. $GITHUB_STEP_SUMMARY, instead of printed)
   loadmgr runs list [--test ID --status S --env E --tag T] | runs show <id> | runs stop <id>
   loadmgr runs compare <runA> <runB> | runs export <id> [--format csv|json]
   loadmgr runs baseline <id> [--clear] (later runs of its test in its env are compared with it)
+  loadmgr runs report <id> [-o report.html] (the self-contained HTML report; stdout without -o)
   loadmgr pools create --name NAME [--account A --org O --project P --env E] (prints the enrollment token once)
   loadmgr pools list | pools rotate-token <poolId> | pools revoke-token <poolId>
   loadmgr agents list [--pool POOL_ID]
   loadmgr secrets set NAME [--env E] (the value from stdin, or --value V) | secrets list [--env E] | secrets delete NAME [--env E]
+  loadmgr webhooks create --to URL --event run.finished… [--format slack] [--secret S] [--env E]
+                       (events: run.started run.finished run.failed run.stopped threshold.breached regression.detected)
+  loadmgr webhooks list | webhooks deliveries <id> | webhooks enable <id> | webhooks disable <id> | webhooks delete <id>
 
   --json       print what the API returns, as JSON
   --url/--token   override LOADMGR_URL / LOADMGR_TOKEN / the saved profile
@@ -103,6 +113,11 @@ const OPTIONS = {
   "compare-baseline": { type: "boolean", default: false },
   "fail-on-regression": { type: "boolean", default: false },
   clear: { type: "boolean", default: false },
+  summary: { type: "string" },
+  "summary-file": { type: "string" },
+  output: { type: "string", short: "o" },
+  event: { type: "string", multiple: true },
+  to: { type: "string" },
   message: { type: "string", short: "m" },
   format: { type: "string" },
   pool: { type: "string" },
@@ -283,6 +298,10 @@ async function follow(
 
 async function runCommand(client: LoadManagerClient, testId: string, values: Values, io: Io): Promise<number> {
   // Without --threshold the run is judged against the test's own thresholds.
+  if (values.summary !== undefined && values.summary !== "markdown")
+    throw new UsageError(`--summary takes markdown, not "${values.summary}"`);
+  if (values["summary-file"] !== undefined && values.summary === undefined)
+    throw new UsageError("--summary-file goes with --summary markdown");
   const params = parseParams(values.param);
   const thresholds = thresholdsOf(values);
   const created = await client.runs.create.mutate({
@@ -302,7 +321,12 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
     ...(params !== undefined ? { env: params } : {}),
   });
   if (created.shapeNote !== null && !values.json) io.err(`note: ${created.shapeNote}`);
-  const waiting = values.wait || values.watch || values["compare-baseline"] || created.thresholds.length > 0;
+  const waiting =
+    values.wait ||
+    values.watch ||
+    values["compare-baseline"] ||
+    values.summary !== undefined ||
+    created.thresholds.length > 0;
   if (!waiting) {
     io.out(values.json ? JSON.stringify(created) : created.id);
     return EXIT.ok;
@@ -342,11 +366,27 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
     }
     printBaseline(run, values["compare-baseline"], io);
   }
+  if (values.summary !== undefined) await writeSummary(client, run, requests, values, io);
   // A threshold that aborted the run is a breach (99), though the run ended Failed.
   if (run.verdict?.aborted === true) return EXIT.thresholdsBreached;
   if (run.status === "Failed") return EXIT.runFailed;
   if (values["compare-baseline"] && (run.verdict?.regressions.length ?? 0) > 0) return EXIT.thresholdsBreached;
   return run.verdict === null || run.verdict.passed ? EXIT.ok : EXIT.thresholdsBreached;
+}
+
+/** The run's Markdown summary (--summary markdown): printed, or appended to --summary-file. */
+async function writeSummary(
+  client: LoadManagerClient,
+  run: LoadTestRun,
+  requests: RequestStats,
+  values: Values,
+  io: Io,
+): Promise<void> {
+  const test = await client.loadTests.get.query({ id: run.loadTestId });
+  const markdown = markdownSummary({ run, testName: test.name, requests });
+  const file = values["summary-file"];
+  if (file === undefined) io.out(markdown);
+  else appendFileSync(file, `${markdown}\n`);
 }
 
 /** The run's comparison with its env's baseline, as the server made it when the run ended. */
@@ -617,6 +657,23 @@ export async function main(argv: string[], io: Io): Promise<number> {
       );
       return EXIT.ok;
     }
+    if (command === "runs" && sub === "report" && id !== undefined) {
+      const res = await fetch(`${connection.url.replace(/\/+$/, "")}/v1/runs/${encodeURIComponent(id)}/report.html`, {
+        headers: { authorization: `Bearer ${connection.token}` },
+      });
+      if (!res.ok) {
+        const body = (await res.json().catch(() => ({}))) as { message?: string };
+        io.err(`loadmgr: ${body.message ?? `the server answered ${res.status}`}`);
+        return EXIT.usage;
+      }
+      const html = await res.text();
+      if (values.output === undefined) process.stdout.write(html);
+      else {
+        writeFileSync(values.output, html);
+        io.out(`wrote the report of run ${id} to ${values.output}`);
+      }
+      return EXIT.ok;
+    }
     if (command === "runs" && sub === "export" && id !== undefined) {
       const format = values.format ?? "csv";
       if (format !== "csv" && format !== "json") throw new UsageError(`--format must be csv or json, not "${format}"`);
@@ -667,6 +724,75 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const run = sub === "show" ? await client.runs.get.query({ id }) : await client.runs.stop.mutate({ id });
       const waiting = waitingFor(run);
       print(run, () => io.out(`${run.id} ${run.status}${waiting !== null ? ` (${waiting})` : ""}`));
+      return EXIT.ok;
+    }
+    if (command === "webhooks" && sub === "create") {
+      if (values.to === undefined || values.event === undefined)
+        throw new UsageError("webhooks create needs --to URL and at least one --event");
+      if ((values.secret?.length ?? 0) > 1) throw new UsageError("webhooks create takes one --secret");
+      const format = values.format ?? "json";
+      if (format !== "json" && format !== "slack")
+        throw new UsageError(`--format must be json or slack, not "${format}"`);
+      const hook = await client.webhooks.create.mutate({
+        ...scopeOf(values, profile, "webhooks create"),
+        url: values.to,
+        events: values.event as WebhookEvent[],
+        format,
+        ...(values.secret?.[0] !== undefined ? { secret: values.secret[0] } : {}),
+        ...(values.env !== undefined ? { envId: values.env } : {}),
+      });
+      print(hook, () => {
+        io.out(`webhook ${hook.id} created: ${hook.events.join(", ")} → ${hook.url}`);
+        if (hook.secret !== null) {
+          io.out("Its signing secret, shown this once (check X-LoadManager-Signature with it):");
+          io.out(hook.secret);
+        }
+      });
+      return EXIT.ok;
+    }
+    if (command === "webhooks" && sub === "list") {
+      const { items } = await client.webhooks.list.query({});
+      print(items, () =>
+        table(
+          items.map((h) => ({
+            id: h.id,
+            url: h.url,
+            events: h.events.join(","),
+            format: h.format,
+            scope: [h.accountId, h.orgId, h.projectId, h.envId ?? "*"].join("/"),
+            enabled: h.enabled ? "yes" : "no",
+          })),
+          io,
+        ),
+      );
+      return EXIT.ok;
+    }
+    if (command === "webhooks" && sub === "deliveries" && id !== undefined) {
+      const { items } = await client.webhooks.deliveries.query({ id });
+      print(items, () =>
+        table(
+          items.map((d) => ({
+            at: new Date(d.at).toISOString(),
+            event: d.event,
+            run: d.runId,
+            attempt: d.attempt,
+            status: d.statusCode ?? "",
+            result: d.error ?? "delivered",
+            next: d.nextAttemptAt !== null ? new Date(d.nextAttemptAt).toISOString() : "",
+          })),
+          io,
+        ),
+      );
+      return EXIT.ok;
+    }
+    if (command === "webhooks" && (sub === "enable" || sub === "disable") && id !== undefined) {
+      const hook = await client.webhooks.update.mutate({ id, enabled: sub === "enable" });
+      print(hook, () => io.out(`webhook ${hook.id} ${hook.enabled ? "enabled" : "disabled"}`));
+      return EXIT.ok;
+    }
+    if (command === "webhooks" && sub === "delete" && id !== undefined) {
+      const deleted = await client.webhooks.delete.mutate({ id });
+      print(deleted, () => io.out(`deleted webhook ${id}`));
       return EXIT.ok;
     }
     if (command === "pools" && sub === "create") {

@@ -7,7 +7,7 @@ import { describeError } from "../errors.js";
 import { appRouter } from "../routers/index.js";
 import { createCallerFactory } from "../trpc.js";
 
-const createCaller = createCallerFactory(appRouter);
+export const createCaller = createCallerFactory(appRouter);
 
 /** The CSV forms of two JSON endpoints: the same procedures, the same numbers, one row per item (columns named as in JSON). */
 const EXPORTS = /^\/v1\/runs\/([^/]+)\/(requests|metrics\/timeseries)\.csv$/;
@@ -44,26 +44,41 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
   });
 }
 
-function sendError(res: ServerResponse, status: number, body: ApiErrorBody): void {
+export function sendError(res: ServerResponse, status: number, body: ApiErrorBody): void {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
 }
 
-/** Serves `GET /v1/runs/{id}/requests.csv` and `/metrics/timeseries.csv`; false when `path` is neither. */
-export async function serveCsvExport(path: string, query: URLSearchParams, ctx: Context, res: ServerResponse) {
-  const match = EXPORTS.exec(path);
-  if (match === null) return false;
-  let id: string;
+/** A procedure's error as the REST API answers it: the status and {code, message, field}. */
+export function sendProcedureError(res: ServerResponse, error: TRPCError): void {
+  const { appCode, message, field } = describeError(error);
+  sendError(res, getHTTPStatusCodeFromError(error), {
+    code: appCode,
+    message,
+    ...(field !== undefined ? { field } : {}),
+  });
+}
+
+/** The id in a path's first group, %-decoded; undefined (and a 400 sent) when it is not a valid escape. */
+export function pathId(res: ServerResponse, raw: string): string | undefined {
   try {
-    id = decodeURIComponent(match[1] ?? "");
+    return decodeURIComponent(raw);
   } catch {
     sendError(res, 400, {
       code: "INVALID_INPUT",
       message: "the run id in the path is not a valid %-escape",
       field: "id",
     });
-    return true;
+    return undefined;
   }
+}
+
+/** Serves `GET /v1/runs/{id}/requests.csv` and `/metrics/timeseries.csv`; false when `path` is neither. */
+export async function serveCsvExport(path: string, query: URLSearchParams, ctx: Context, res: ServerResponse) {
+  const match = EXPORTS.exec(path);
+  if (match === null) return false;
+  const id = pathId(res, match[1] ?? "");
+  if (id === undefined) return true;
   const headers = {
     "content-type": "text/csv; charset=utf-8",
     "content-disposition": `attachment; filename="run-${id.replace(/[^\w.-]/g, "_")}-${match[2]?.replace("/", "-") ?? ""}.csv"`,
@@ -111,12 +126,7 @@ export async function serveCsvExport(path: string, query: URLSearchParams, ctx: 
       res.destroy(error);
       return true;
     }
-    const { appCode, message, field } = describeError(error);
-    sendError(res, getHTTPStatusCodeFromError(error), {
-      code: appCode,
-      message,
-      ...(field !== undefined ? { field } : {}),
-    });
+    sendProcedureError(res, error);
   }
   return true;
 }

@@ -33,6 +33,7 @@ export const CREATES = new Set([
   "runs.create",
   "runs.liveTicket",
   "agentPools.create",
+  "webhooks.create",
 ]);
 
 /** Reads that count against a token's concurrent heavy queries (429 TOO_MANY_HEAVY_QUERIES beyond it; graph: with a window). */
@@ -63,7 +64,7 @@ export function buildOpenApiDocument(options: { baseUrl: string; internal?: bool
     baseUrl: options.baseUrl,
     filter: ({ metadata }) => metadata.openapi.path.startsWith(INTERNAL_PREFIX) === internal,
   });
-  if (!internal) Object.assign(document.paths ?? {}, CSV_EXPORT_PATHS);
+  if (!internal) Object.assign(document.paths ?? {}, EXPORT_PATHS);
   describeResponses(document, internal);
   return document;
 }
@@ -237,7 +238,17 @@ function csvExport(summary: string, parameters: object[]) {
 }
 
 /** Served beside the OpenAPI layer (its responses are JSON only), listed here so the document stays whole. */
-const CSV_EXPORT_PATHS = {
+const EXPORT_PATHS = {
+  "/v1/runs/{id}/report.html": {
+    get: {
+      tags: ["runs"],
+      summary:
+        "The run's report: one self-contained HTML file (inline CSS, charts as inline SVG, no script) with what it ran, the cards, charts, endpoints, failures, verdict and baseline comparison",
+      security: [{ Authorization: [] }],
+      parameters: [runIdParameter],
+      responses: { "200": { description: "HTML, self-contained", content: { "text/html": {} } } },
+    },
+  },
   "/v1/runs/{id}/requests.csv": csvExport("The per-endpoint rows of /v1/runs/{id}/requests as CSV, total last", [
     runIdParameter,
   ]),

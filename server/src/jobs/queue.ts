@@ -1,8 +1,14 @@
 /** The jobs of a run's life. Every processor is idempotent: delivery is at least once. */
-export type JobName = "run.start" | "run.stop" | "run.guard" | "runs.sweep";
+export type JobName = "run.start" | "run.stop" | "run.guard" | "runs.sweep" | "webhook.deliver";
 
 export interface JobData {
   runId?: string;
+  /** webhook.deliver's (webhooks/webhookNotifier.ts DeliveryJob). */
+  deliveryId?: string;
+  webhookId?: string;
+  event?: string;
+  body?: string;
+  attempt?: number;
 }
 
 export interface Job {

@@ -7,6 +7,7 @@ import { loadTestsRouter } from "./loadTests.js";
 import { runsRouter } from "./runs.js";
 import { scriptsRouter } from "./scripts.js";
 import { secretsRouter } from "./secrets.js";
+import { webhooksRouter } from "./webhooks.js";
 
 export const appRouter = router({
   account: accountRouter,
@@ -17,6 +18,7 @@ export const appRouter = router({
   ingest: ingestRouter,
   agentPools: agentPoolsRouter,
   secrets: secretsRouter,
+  webhooks: webhooksRouter,
 });
 
 /** The whole API's type; the client package imports only this. */

@@ -39,6 +39,8 @@ export interface RunServiceDeps {
   now: () => number;
   /** What hides a run's secret values in what it reports (secrets/secretValues.ts). */
   redactorFor: (run: LoadTestRun) => Promise<Redactor>;
+  /** Told of every move the store made (webhooks); a failure is logged, never the move's. */
+  onMoved?: (run: LoadTestRun) => Promise<void>;
 }
 
 /**
@@ -262,7 +264,11 @@ export class RunService {
     changes: Parameters<Store["transitionRun"]>[2],
   ): Promise<LoadTestRun | undefined> {
     const moved = await this.deps.store.transitionRun(run.id, to, changes);
-    if (moved !== undefined) this.publishStatus(moved);
+    if (moved !== undefined) {
+      this.publishStatus(moved);
+      const { onMoved } = this.deps;
+      if (onMoved !== undefined) this.publish("the move to webhooks", moved.id, () => onMoved(moved));
+    }
     return moved;
   }
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { MAX_RECENT_RUNS, type LoadTest, type RunMetricsSummary } from "@loadmgr/shared";
+import { MAX_RECENT_RUNS, type LoadTest, type RunMetricsSummary, type WebhookDelivery } from "@loadmgr/shared";
 import { makeLoadTest, makeRun } from "../../../test/helpers/fixtures.js";
-import type { Store } from "./store.js";
+import { MAX_DELIVERY_LOG, type Store, type WebhookRecord } from "./store.js";
 
 const PAGE = { limit: 50 };
 
@@ -245,6 +245,80 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         (await store.listSecrets(scope)).map((s) => s.ciphertext),
         ["c5", "c3"],
       );
+    });
+
+    it("keeps webhooks by scope, changes and deletes them, and keeps the newest of each one's delivery log", async () => {
+      const accountId = `acc-${randomUUID()}`;
+      const hook = (projectId: string, createdAt: number): WebhookRecord => ({
+        id: randomUUID(),
+        accountId,
+        orgId: "org",
+        projectId,
+        envId: null,
+        url: "https://hooks.example/x",
+        events: ["run.finished", "threshold.breached"],
+        format: "json",
+        enabled: true,
+        secretCiphertext: "sealed",
+        createdAt,
+        createdBy: "alice",
+        updatedAt: createdAt,
+        updatedBy: "alice",
+      });
+      const [a, b, c] = [hook("shop", 1), hook("shop", 2), hook("other", 3)];
+      for (const h of [b, a, c]) if (h !== undefined) await store.createWebhook(h);
+      assert.ok(a !== undefined && b !== undefined && c !== undefined);
+      assert.deepEqual(await store.getWebhook(a.id), a);
+      assert.deepEqual(
+        (await store.listWebhooks({ accountId, orgId: "org", projectId: "shop" })).map((h) => h.id),
+        [a.id, b.id],
+      );
+      const changed = await store.updateWebhook(a.id, {
+        enabled: false,
+        events: ["run.failed"],
+        envId: "prod",
+        updatedAt: 9,
+        updatedBy: "bob",
+      });
+      assert.deepEqual(changed, {
+        ...a,
+        enabled: false,
+        events: ["run.failed"],
+        envId: "prod",
+        updatedAt: 9,
+        updatedBy: "bob",
+      });
+      assert.equal(await store.updateWebhook(randomUUID(), { updatedAt: 1, updatedBy: "x" }), undefined);
+
+      const attempt = (n: number, webhookId = a.id): WebhookDelivery => ({
+        id: randomUUID(),
+        deliveryId: "d1",
+        webhookId,
+        event: "run.finished",
+        runId: "run-1",
+        attempt: 1,
+        at: 1000 + n,
+        statusCode: n % 2 === 0 ? 200 : null,
+        error: n % 2 === 0 ? null : "connect ECONNREFUSED",
+        durationMs: 3,
+        nextAttemptAt: null,
+      });
+      const many = Array.from({ length: MAX_DELIVERY_LOG + 5 }, (_, n) => attempt(n));
+      for (const d of many) await store.addWebhookDelivery(d);
+      await store.addWebhookDelivery(attempt(0, b.id));
+      const log = await store.listWebhookDeliveries(a.id, MAX_DELIVERY_LOG + 50);
+      assert.equal(log.length, MAX_DELIVERY_LOG);
+      assert.deepEqual(log[0], many.at(-1));
+      assert.deepEqual(log.at(-1), many[5]);
+      assert.deepEqual(
+        (await store.listWebhookDeliveries(a.id, 2)).map((d) => d.at),
+        [1000 + MAX_DELIVERY_LOG + 4, 1000 + MAX_DELIVERY_LOG + 3],
+      );
+      assert.equal(await store.deleteWebhook(a.id), true);
+      assert.equal(await store.deleteWebhook(a.id), false);
+      assert.equal(await store.getWebhook(a.id), undefined);
+      assert.deepEqual(await store.listWebhookDeliveries(a.id, 10), []);
+      assert.equal((await store.listWebhookDeliveries(b.id, 10)).length, 1);
     });
 
     it("gives 20 concurrent script edits 20 distinct, gapless revision numbers", async () => {

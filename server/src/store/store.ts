@@ -12,6 +12,8 @@ import type {
   ScopeCount,
   ScriptRevision,
   Secret,
+  Webhook,
+  WebhookDelivery,
 } from "@loadmgr/shared";
 
 export interface PageRequest {
@@ -186,7 +188,29 @@ export interface Store {
   /** The secrets of the project, of one env and the project's own when `envId` is given (null: the project's only). */
   listSecrets(scope: SecretScope, envId?: string | null): Promise<SecretRecord[]>;
   deleteSecret(scope: SecretScope, envId: string | null, name: string): Promise<boolean>;
+
+  createWebhook(webhook: WebhookRecord): Promise<void>;
+  getWebhook(id: string): Promise<WebhookRecord | undefined>;
+  /** Oldest first; at most 1,000. */
+  listWebhooks(filter: ScopeFilter): Promise<WebhookRecord[]>;
+  updateWebhook(id: string, changes: WebhookChanges): Promise<WebhookRecord | undefined>;
+  /** Deletes the webhook and its delivery log; false when it did not exist. */
+  deleteWebhook(id: string): Promise<boolean>;
+  /** Logs one attempt, keeping the newest MAX_DELIVERY_LOG of the webhook's. */
+  addWebhookDelivery(delivery: WebhookDelivery): Promise<void>;
+  /** Newest first (by time, then id). */
+  listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>;
 }
+
+/** Attempts a webhook's delivery log keeps (the oldest go first). */
+export const MAX_DELIVERY_LOG = 200;
+
+/** A webhook as stored: its signing secret encrypted (secrets/secretBox.ts). */
+export type WebhookRecord = Webhook & { secretCiphertext: string };
+export type WebhookChanges = Partial<
+  Pick<WebhookRecord, "url" | "events" | "envId" | "format" | "enabled" | "secretCiphertext">
+> &
+  Pick<Webhook, "updatedAt" | "updatedBy">;
 
 /** A file of a revision, as its bytes. */
 export interface FileContent {

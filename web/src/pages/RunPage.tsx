@@ -602,6 +602,23 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
     await download(`run-${runId}-requests.csv`, await res.blob());
   }
 
+  /** The self-contained HTML report, fetched with the token (a plain link could not send it) and saved. */
+  async function exportReport() {
+    const res = await fetch(`/v1/runs/${encodeURIComponent(runId)}/report.html`, {
+      headers: { authorization: `Bearer ${savedToken() ?? ""}` },
+    });
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { message?: string };
+      setProblem({
+        code: "ERROR",
+        message: body.message ?? `the report could not be made (${res.status})`,
+        fields: {},
+      });
+      return;
+    }
+    await download(`run-${runId}-report.html`, await res.blob());
+  }
+
   async function exportJson() {
     const [requests, timeseries] = await Promise.all([
       client.analytics.requests.query({ id: runId }),
@@ -682,6 +699,9 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
               {run.baseline ? "Clear baseline" : "Make baseline"}
             </button>
           )}
+          <button type="button" class="secondary" data-action="report" onClick={() => void exportReport()}>
+            Report (HTML)
+          </button>
           <button type="button" class="secondary" onClick={() => void exportCsv()}>
             Export CSV
           </button>

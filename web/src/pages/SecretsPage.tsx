@@ -1,7 +1,8 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { LoadManagerClient, Secret } from "../../../client/src/index.js";
 import { when } from "../format.js";
-import { problemOf, type Problem, type Scope } from "../session.js";
+import { problemOf, type Scope } from "../session.js";
+import { ChooseProject, useProjectList } from "../projectList.js";
 import { Empty, ErrorBox, Loading, usePageTitle } from "../ui.js";
 
 /**
@@ -10,36 +11,20 @@ import { Empty, ErrorBox, Loading, usePageTitle } from "../ui.js";
  */
 export function SecretsPage({ client, scope }: { client: LoadManagerClient; scope: Scope }) {
   usePageTitle("Secrets");
-  const [secrets, setSecrets] = useState<Secret[] | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const {
+    project,
+    chosen,
+    envId,
+    items: secrets,
+    problem,
+    setProblem,
+    reload,
+  } = useProjectList<Secret>(scope, (p) => client.secrets.list.query(p));
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [saved, setSaved] = useState<string | null>(null);
-  const [reload, setReload] = useState(0);
-  const project = { accountId: scope.accountId, orgId: scope.orgId, projectId: scope.projectId };
-  const chosen = project.accountId !== "" && project.orgId !== "" && project.projectId !== "";
-  const envId = scope.envId !== "" ? scope.envId : undefined;
 
-  useEffect(() => {
-    if (!chosen) return;
-    let live = true;
-    client.secrets.list
-      .query(project)
-      .then((answer) => live && (setSecrets(answer.items), setProblem(null)))
-      .catch((error: unknown) => live && setProblem(problemOf(error)));
-    return () => {
-      live = false;
-    };
-  }, [client, project.accountId, project.orgId, project.projectId, reload]);
-
-  if (!chosen) {
-    return (
-      <section class="secrets-page">
-        <h1>Secrets</h1>
-        <p class="muted">Choose a project in the scope switcher: secrets belong to a project (or one of its envs).</p>
-      </section>
-    );
-  }
+  if (!chosen) return <ChooseProject title="Secrets" what="secrets" page="secrets-page" />;
 
   const put = (event: Event): void => {
     event.preventDefault();
@@ -49,14 +34,14 @@ export function SecretsPage({ client, scope }: { client: LoadManagerClient; scop
         setSaved(`${secret.created ? "Set" : "Replaced"} ${secret.name}`);
         setName("");
         setValue("");
-        setReload((n) => n + 1);
+        reload();
       })
       .catch((error: unknown) => setProblem(problemOf(error)));
   };
   const remove = (secret: Secret): void => {
     client.secrets.delete
       .mutate({ name: secret.name, ...project, ...(secret.envId !== null ? { envId: secret.envId } : {}) })
-      .then(() => setReload((n) => n + 1))
+      .then(() => reload())
       .catch((error: unknown) => setProblem(problemOf(error)));
   };
 
@@ -68,7 +53,7 @@ export function SecretsPage({ client, scope }: { client: LoadManagerClient; scop
         as *** in everything a run reports. A test lists the secrets its runs get as environment variables; an env's own
         secret wins over the project's of the same name.
       </p>
-      {problem !== null && <ErrorBox problem={problem} retry={() => setReload((n) => n + 1)} />}
+      {problem !== null && <ErrorBox problem={problem} retry={() => reload()} />}
       <form class="inline-form" onSubmit={put} aria-label="Set a secret">
         <label>
           <span class="field-label">Name</span>

@@ -16,6 +16,7 @@ import {
   type RunFilter,
   type RunStatus,
   type ScriptRevision,
+  type WebhookDelivery,
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { defined, ensureIndexes, isDuplicateKey } from "./mongoShared.js";
@@ -35,7 +36,10 @@ import type {
   SecretRecord,
   SecretScope,
   Store,
+  WebhookChanges,
+  WebhookRecord,
 } from "../store.js";
+import { MAX_DELIVERY_LOG } from "../store.js";
 
 /** Documents keep the entity's `id` as `_id` too. */
 type LoadTestDoc = LoadTest & { _id: string };
@@ -53,6 +57,8 @@ interface FileDoc {
 }
 /** `_id` is the scope and name, JSON-encoded: one secret per scope and name. */
 type SecretDoc = Omit<SecretRecord, "envId"> & { _id: string; envId: string | null };
+type WebhookDoc = WebhookRecord & { _id: string };
+type DeliveryDoc = WebhookDelivery & { _id: string };
 interface LockDoc {
   _id: string;
   owner: string;
@@ -96,6 +102,8 @@ export class MongoStore implements Store {
   private readonly agents: Collection<AgentDoc>;
   private readonly files: Collection<FileDoc>;
   private readonly secrets: Collection<SecretDoc>;
+  private readonly webhooks: Collection<WebhookDoc>;
+  private readonly deliveries: Collection<DeliveryDoc>;
 
   constructor(uri: string, database: string) {
     this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
@@ -108,6 +116,8 @@ export class MongoStore implements Store {
     this.agents = this.db.collection("agents");
     this.files = this.db.collection("script_files");
     this.secrets = this.db.collection("secrets");
+    this.webhooks = this.db.collection("webhooks");
+    this.deliveries = this.db.collection("webhook_deliveries");
   }
 
   async init(): Promise<void> {
@@ -134,6 +144,8 @@ export class MongoStore implements Store {
     await this.loadTests.updateMany({ autoStop: { $exists: false } }, { $set: { autoStop: DEFAULT_AUTO_STOP } });
     await this.runs.updateMany({ autoStop: { $exists: false } }, { $set: { autoStop: null } });
     await ensureIndexes(this.agents, [{ key: { poolId: 1, name: 1 }, name: "pool_name_idx", unique: true }]);
+    await ensureIndexes(this.webhooks, [{ key: { accountId: 1, orgId: 1, projectId: 1 }, name: "scope_idx" }]);
+    await ensureIndexes(this.deliveries, [{ key: { webhookId: 1, at: -1, _id: -1 }, name: "hook_idx" }]);
     // Runs and tests stored before agent pools.
     await this.runs.updateMany(
       { placement: { $exists: false } },
@@ -627,6 +639,54 @@ export class MongoStore implements Store {
   async deleteSecret(scope: SecretScope, envId: string | null, name: string): Promise<boolean> {
     const { deletedCount } = await this.secrets.deleteOne({ _id: secretId(scope, envId, name) });
     return deletedCount > 0;
+  }
+
+  async createWebhook(webhook: WebhookRecord): Promise<void> {
+    await this.webhooks.insertOne({ _id: webhook.id, ...webhook });
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | undefined> {
+    return (await this.webhooks.findOne({ _id: id }, HIDDEN)) ?? undefined;
+  }
+
+  async listWebhooks(filter: ScopeFilter): Promise<WebhookRecord[]> {
+    return this.webhooks
+      .find(defined({ accountId: filter.accountId, orgId: filter.orgId, projectId: filter.projectId }), HIDDEN)
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(1000)
+      .toArray();
+  }
+
+  async updateWebhook(id: string, changes: WebhookChanges): Promise<WebhookRecord | undefined> {
+    // (No projection: FerretDB's findAndModify does not take one.)
+    const updated = await this.webhooks.findOneAndUpdate({ _id: id }, { $set: changes }, { returnDocument: "after" });
+    return withoutId(updated);
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    const { deletedCount } = await this.webhooks.deleteOne({ _id: id });
+    await this.deliveries.deleteMany({ webhookId: id });
+    return deletedCount > 0;
+  }
+
+  async addWebhookDelivery(delivery: WebhookDelivery): Promise<void> {
+    await this.deliveries.insertOne({ _id: delivery.id, ...delivery });
+    const oldest = await this.deliveries
+      .find({ webhookId: delivery.webhookId }, { projection: { at: 1 } })
+      .sort({ at: -1, _id: -1 })
+      .skip(MAX_DELIVERY_LOG - 1)
+      .limit(1)
+      .toArray();
+    const edge = oldest[0];
+    if (edge === undefined) return;
+    await this.deliveries.deleteMany({
+      webhookId: delivery.webhookId,
+      $or: [{ at: { $lt: edge.at } }, { at: edge.at, _id: { $lt: edge._id } }],
+    });
+  }
+
+  async listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.deliveries.find({ webhookId }, HIDDEN).sort({ at: -1, _id: -1 }).limit(limit).toArray();
   }
 }
 

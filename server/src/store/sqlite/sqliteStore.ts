@@ -14,6 +14,7 @@ import {
   type RunStatus,
   type ScopeCount,
   type ScriptRevision,
+  type WebhookDelivery,
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { mergeRecentRun, numberedRun, toRecentRun } from "../recentRuns.js";
@@ -32,10 +33,23 @@ import type {
   SecretRecord,
   SecretScope,
   Store,
+  WebhookChanges,
+  WebhookRecord,
 } from "../store.js";
+import { MAX_DELIVERY_LOG } from "../store.js";
 import * as schema from "./schema.js";
 import { lazy, migrateSqliteFile, openSqliteFile } from "./sqliteFile.js";
-import { agentPools, agents, loadTestRuns, loadTests, scriptFiles, scriptRevisions, secrets } from "./schema.js";
+import {
+  agentPools,
+  agents,
+  loadTestRuns,
+  loadTests,
+  scriptFiles,
+  scriptRevisions,
+  secrets,
+  webhookDeliveries,
+  webhooks,
+} from "./schema.js";
 
 type Db = BetterSQLite3Database<typeof schema>;
 type SortedTable = typeof loadTests | typeof loadTestRuns;
@@ -572,6 +586,82 @@ export class SqliteStore implements Store {
         .where(secretKey(scope, envId, name))
         .run().changes > 0
     );
+  }
+  async createWebhook(webhook: WebhookRecord): Promise<void> {
+    this.db.insert(webhooks).values(webhook).run();
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | undefined> {
+    return this.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
+  }
+
+  async listWebhooks(filter: ScopeFilter): Promise<WebhookRecord[]> {
+    return this.db
+      .select()
+      .from(webhooks)
+      .where(
+        and(
+          filter.accountId !== undefined ? eq(webhooks.accountId, filter.accountId) : undefined,
+          filter.orgId !== undefined ? eq(webhooks.orgId, filter.orgId) : undefined,
+          filter.projectId !== undefined ? eq(webhooks.projectId, filter.projectId) : undefined,
+        ),
+      )
+      .orderBy(webhooks.createdAt, webhooks.id)
+      .limit(1000)
+      .all();
+  }
+
+  async updateWebhook(id: string, changes: WebhookChanges): Promise<WebhookRecord | undefined> {
+    return this.db.update(webhooks).set(changes).where(eq(webhooks.id, id)).returning().get();
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    return this.db.transaction(
+      (tx) => {
+        tx.delete(webhookDeliveries).where(eq(webhookDeliveries.webhookId, id)).run();
+        return tx.delete(webhooks).where(eq(webhooks.id, id)).run().changes > 0;
+      },
+      { behavior: "immediate" },
+    );
+  }
+
+  async addWebhookDelivery(delivery: WebhookDelivery): Promise<void> {
+    this.db.transaction(
+      (tx) => {
+        tx.insert(webhookDeliveries).values(delivery).run();
+        const oldest = tx
+          .select({ at: webhookDeliveries.at, id: webhookDeliveries.id })
+          .from(webhookDeliveries)
+          .where(eq(webhookDeliveries.webhookId, delivery.webhookId))
+          .orderBy(desc(webhookDeliveries.at), desc(webhookDeliveries.id))
+          .limit(1)
+          .offset(MAX_DELIVERY_LOG - 1)
+          .get();
+        if (oldest === undefined) return;
+        tx.delete(webhookDeliveries)
+          .where(
+            and(
+              eq(webhookDeliveries.webhookId, delivery.webhookId),
+              or(
+                lt(webhookDeliveries.at, oldest.at),
+                and(eq(webhookDeliveries.at, oldest.at), lt(webhookDeliveries.id, oldest.id)),
+              ),
+            ),
+          )
+          .run();
+      },
+      { behavior: "immediate" },
+    );
+  }
+
+  async listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.webhookId, webhookId))
+      .orderBy(desc(webhookDeliveries.at), desc(webhookDeliveries.id))
+      .limit(limit)
+      .all();
   }
 }
 

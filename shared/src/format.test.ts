@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { change, count, duration, measured, ms, percent, perSecond } from "./format.js";
+import { change, count, duration, measured, ms, percent, perSecond, whenUtc } from "./format.js";
 
-describe("dashboard number formats", () => {
+describe("number formats (dashboard, report, CI summary)", () => {
+  it("writes moments for other readers in UTC", () => {
+    assert.equal(whenUtc(Date.UTC(2026, 10, 23, 21, 4, 5)), "2026-11-23 21:04:05 UTC");
+    assert.equal(whenUtc(null), "—");
+  });
+
   it("writes each kind of figure with its unit and precision", () => {
     assert.equal(count(1234567), "1,234,567");
     assert.equal(perSecond(12.345), "12.3/s");
