@@ -25,7 +25,7 @@ run_tests "${files[@]}" || status=$?
 
 # The suites that drive whole runs, again on the production stack: MongoDB's wire protocol (FerretDB)
 # for the store, BullMQ and pub/sub on a real redis-server (test/helpers/server.ts).
-production=(test/lifecycle.test.ts test/live.test.ts test/cli.test.ts test/restart.test.ts test/agents.test.ts test/projects.test.ts test/gates.test.ts)
+production=(test/lifecycle.test.ts test/live.test.ts test/cli.test.ts test/restart.test.ts test/agents.test.ts test/projects.test.ts test/gates.test.ts test/webhooks.test.ts test/schedules.test.ts)
 log "the production stack (FerretDB + Redis): ${production[*]}…"
 LOADMGR_TEST_STACK=production run_tests "${production[@]}" || status=$?
 exit "$status"

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import type { LoadTest, LoadTestRun, Page as ListPage, RequestStats, Webhook } from "@loadmgr/shared";
+import type { LoadTest, LoadTestRun, Page as ListPage, RequestStats, Schedule, Webhook } from "@loadmgr/shared";
 import { ms } from "../web/src/format.js";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { launchBrowser, screenshot, signedIn } from "./helpers/browser.js";
@@ -187,5 +187,33 @@ describe("the dashboard: baselines, an aborted run and its regressions", { timeo
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
     }
+  });
+
+  it("adds a schedule on the test page, refusing a bad cron at its field; pauses and deletes it", async () => {
+    const test = await createTest(api(), target.url, locustScript("/dash-schedule"), { name: "Scheduled" });
+    const { page, errors } = await signedIn(browser, server.url, `#/tests/${test.id}`, 30_000);
+    await page.getByRole("heading", { name: "Schedules" }).waitFor();
+    await page.fill('input[name="cron"]', "0 2 * *");
+    await page.getByRole("button", { name: "Add schedule" }).click();
+    const fieldError = page.locator('.schedules [data-field="cron"] .field-error');
+    await fieldError.waitFor();
+    assert.match(await fieldError.innerText(), /has 4 fields/);
+    await page.fill('input[name="cron"]', "0 2 * * 1-5");
+    await page.fill('input[name="timezone"]', "Europe/Berlin");
+    await page.getByRole("button", { name: "Add schedule" }).click();
+    const item = page.locator("li[data-schedule]");
+    await item.waitFor();
+    assert.match(await item.innerText(), /0 2 \* \* 1-5 \(Europe\/Berlin\) · next run \d{4}-\d\d-\d\d \d\d:00:00/);
+    const [stored] = (await api().get<{ items: Schedule[] }>(`/v1/load-tests/${test.id}/schedules`)).body.items;
+    assert.deepEqual([stored?.cron, stored?.timezone, stored?.enabled], ["0 2 * * 1-5", "Europe/Berlin", true]);
+    await screenshot(page, "31-schedules");
+    await item.getByRole("button", { name: "Pause" }).click();
+    await item.getByRole("button", { name: "Resume" }).waitFor();
+    assert.match(await item.innerText(), /paused/);
+    await item.getByRole("button", { name: "Delete" }).click();
+    await page.getByText("No schedule: runs start only when asked.").waitFor();
+    assert.deepEqual((await api().get<{ items: Schedule[] }>(`/v1/load-tests/${test.id}/schedules`)).body.items, []);
+    assert.deepEqual(errors, []);
+    await page.close();
   });
 });

@@ -25,6 +25,7 @@ import { RunTokens } from "./runs/runTokens.js";
 import { SecretBox } from "./secrets/secretBox.js";
 import { SecretValues } from "./secrets/secretValues.js";
 import { WebhookNotifier } from "./webhooks/webhookNotifier.js";
+import { Scheduler } from "./schedules/scheduler.js";
 import { createMetricsStore, createStore } from "./store/index.js";
 
 /** api: HTTP only; worker: jobs only; all (the default): both in one process. */
@@ -97,6 +98,7 @@ export async function boot(
     logger.warn({}, "runner.sandbox is off: every editor is trusted as this server's OS user");
   else if (!sandbox.available)
     logger.error({ reason: sandbox.reason }, "runs cannot be sandboxed here: only the admin token may start runs");
+  const schedules = new Scheduler({ config, store, runs, secrets, now, logger, sandbox, queue });
   const services: Services = {
     config,
     store,
@@ -118,6 +120,7 @@ export async function boot(
     agents: new AgentHub({ config, store, runs, live, logger, tokens: runTokens, sandbox, secrets, now }),
     metrics,
     secrets,
+    schedules,
   };
 
   let app: App | undefined;
@@ -166,10 +169,15 @@ export async function boot(
   if (role !== "api") {
     await queue.work(
       metrics.timedProcessor((job) =>
-        job.name === "webhook.deliver" ? webhooks.deliver(job.data) : lifecycle.process(job),
+        job.name === "webhook.deliver"
+          ? webhooks.deliver(job.data)
+          : job.name === "schedule.tick"
+            ? schedules.tick(job)
+            : lifecycle.process(job),
       ),
     );
     await queue.every("runs.sweep", SWEEP_EVERY_MS);
+    await schedules.registerAll();
     await lifecycle.reconcile();
     lifecycle.startWatchdog();
   }

@@ -180,6 +180,22 @@ export const configSchema = z.strictObject({
         .describe("a failed attempt is tried again after this, ×4 each time: 5 s, 20 s, 80 s, 320 s by default"),
     })
     .prefault({}),
+  schedules: z
+    .strictObject({
+      minIntervalSec: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(86_400)
+        .default(60)
+        .describe("the least time between two ticks of a schedule's cron (a 6-field cron has seconds)"),
+      lateTickSec: z.coerce
+        .number()
+        .min(1)
+        .default(60)
+        .describe("a tick this late (the server was down at its time) is skipped as missed, not run late"),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") }).prefault({}),
 });
 export type Config = z.infer<typeof configSchema>;

@@ -14,6 +14,7 @@ import type { RunTokens } from "./runs/runTokens.js";
 import type { MetricsStore } from "./metrics/metricsStore.js";
 import type { Store } from "./store/index.js";
 import type { SecretValues } from "./secrets/secretValues.js";
+import type { Scheduler } from "./schedules/scheduler.js";
 
 /** What the server hands every procedure: its services, and the caller (undefined: no valid token). */
 export interface Services {
@@ -40,6 +41,8 @@ export interface Services {
   agents: AgentHub;
   /** Secrets' values, and the redaction of each run's. */
   secrets: SecretValues;
+  /** Schedules' cron jobs on the queue, and their ticks. */
+  schedules: Scheduler;
 }
 
 export interface Context extends Services {

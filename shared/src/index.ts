@@ -24,3 +24,4 @@ export * from "./params.js";
 export * as formats from "./format.js";
 export * from "./summary.js";
 export * from "./webhooks.js";
+export * from "./schedules.js";

@@ -61,6 +61,9 @@ const HELP = `loadmgr — the Load Manager CLI
   loadmgr webhooks create --to URL --event run.finished… [--format slack] [--secret S] [--env E]
                        (events: run.started run.finished run.failed run.stopped threshold.breached regression.detected)
   loadmgr webhooks list | webhooks deliveries <id> | webhooks enable <id> | webhooks disable <id> | webhooks delete <id>
+  loadmgr schedules create <testId> --cron "0 2 * * 1-5" [--tz Europe/Berlin] [run overrides: --users --duration
+                       --stage --target --env --tag --param --threshold…] | schedules list <testId>
+  loadmgr schedules enable <id> | schedules disable <id> | schedules delete <id>
 
   --json       print what the API returns, as JSON
   --url/--token   override LOADMGR_URL / LOADMGR_TOKEN / the saved profile
@@ -118,6 +121,8 @@ const OPTIONS = {
   output: { type: "string", short: "o" },
   event: { type: "string", multiple: true },
   to: { type: "string" },
+  cron: { type: "string" },
+  tz: { type: "string" },
   message: { type: "string", short: "m" },
   format: { type: "string" },
   pool: { type: "string" },
@@ -726,6 +731,77 @@ export async function main(argv: string[], io: Io): Promise<number> {
       print(run, () => io.out(`${run.id} ${run.status}${waiting !== null ? ` (${waiting})` : ""}`));
       return EXIT.ok;
     }
+    if (command === "schedules" && sub === "create" && id !== undefined) {
+      if (values.cron === undefined) throw new UsageError('schedules create needs --cron, e.g. --cron "0 2 * * *"');
+      const params = parseParams(values.param);
+      const thresholds = thresholdsOf(values);
+      const schedule = await client.schedules.create.mutate({
+        id,
+        cron: values.cron,
+        ...(values.tz !== undefined ? { timezone: values.tz } : {}),
+        ...(thresholds !== undefined ? { thresholds } : {}),
+        overrides: {
+          ...(values.users !== undefined ? { targetUsers: number(values, "users") } : {}),
+          ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
+          ...(values.duration !== undefined ? { durationSeconds: number(values, "duration") } : {}),
+          ...(values.stage !== undefined ? { stages: values.stage.map(parseStage) } : {}),
+          ...(values.target !== undefined ? { targetUrl: values.target } : {}),
+          ...(values.env !== undefined ? { envId: values.env } : {}),
+          ...(values.tag !== undefined ? { tags: values.tag } : {}),
+          ...(params !== undefined ? { env: params } : {}),
+        },
+      });
+      print(schedule, () =>
+        io.out(
+          `schedule ${schedule.id} created: ${schedule.cron} (${schedule.timezone}); next run ${
+            schedule.nextRunAt !== null ? new Date(schedule.nextRunAt).toISOString() : "—"
+          }`,
+        ),
+      );
+      return EXIT.ok;
+    }
+    if (command === "schedules" && sub === "list" && id !== undefined) {
+      const { items } = await client.schedules.list.query({ id });
+      print(items, () =>
+        table(
+          items.map((s) => ({
+            id: s.id,
+            cron: s.cron,
+            timezone: s.timezone,
+            enabled: s.enabled ? "yes" : "no",
+            next: s.nextRunAt !== null ? new Date(s.nextRunAt).toISOString() : "",
+            last:
+              s.ticks[0] === undefined
+                ? ""
+                : `${s.ticks[0].outcome}${s.ticks[0].reason !== null ? `: ${s.ticks[0].reason}` : ""}`,
+          })),
+          io,
+        ),
+      );
+      return EXIT.ok;
+    }
+    if (
+      (command === "schedules" || command === "webhooks") &&
+      (sub === "enable" || sub === "disable" || sub === "delete") &&
+      id !== undefined
+    ) {
+      const kind = command === "schedules" ? "schedule" : "webhook";
+      if (sub === "delete") {
+        const deleted =
+          command === "schedules"
+            ? await client.schedules.delete.mutate({ id })
+            : await client.webhooks.delete.mutate({ id });
+        print(deleted, () => io.out(`deleted ${kind} ${id}`));
+        return EXIT.ok;
+      }
+      const enabled = sub === "enable";
+      const changed =
+        command === "schedules"
+          ? await client.schedules.update.mutate({ id, enabled })
+          : await client.webhooks.update.mutate({ id, enabled });
+      print(changed, () => io.out(`${kind} ${changed.id} ${changed.enabled ? "enabled" : "disabled"}`));
+      return EXIT.ok;
+    }
     if (command === "webhooks" && sub === "create") {
       if (values.to === undefined || values.event === undefined)
         throw new UsageError("webhooks create needs --to URL and at least one --event");
@@ -783,16 +859,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
           io,
         ),
       );
-      return EXIT.ok;
-    }
-    if (command === "webhooks" && (sub === "enable" || sub === "disable") && id !== undefined) {
-      const hook = await client.webhooks.update.mutate({ id, enabled: sub === "enable" });
-      print(hook, () => io.out(`webhook ${hook.id} ${hook.enabled ? "enabled" : "disabled"}`));
-      return EXIT.ok;
-    }
-    if (command === "webhooks" && sub === "delete" && id !== undefined) {
-      const deleted = await client.webhooks.delete.mutate({ id });
-      print(deleted, () => io.out(`deleted webhook ${id}`));
       return EXIT.ok;
     }
     if (command === "pools" && sub === "create") {

@@ -34,6 +34,7 @@ export const CREATES = new Set([
   "runs.liveTicket",
   "agentPools.create",
   "webhooks.create",
+  "schedules.create",
 ]);
 
 /** Reads that count against a token's concurrent heavy queries (429 TOO_MANY_HEAVY_QUERIES beyond it; graph: with a window). */

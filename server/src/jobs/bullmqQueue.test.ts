@@ -46,3 +46,26 @@ describe("BullMQ stalled jobs", () => {
     await producer.close();
   });
 });
+
+describe("BullMQ cron jobs with two processes on one Redis", () => {
+  let redis: RedisServer;
+  before(async () => (redis = await startRedis()));
+  after(() => redis.stop());
+
+  it("makes each tick one job, taken by one of the two, though both registered it", async () => {
+    const name = `cron-${randomUUID()}`;
+    const [a, b] = [0, 1].map(() => new BullMqQueue({ redisUrl: redis.url, name }, createLogger("silent")));
+    assert.ok(a !== undefined && b !== undefined);
+    const taken: { by: string; dueAt: number | undefined }[] = [];
+    await a.work(async (job) => void taken.push({ by: "a", dueAt: job.dueAt }));
+    await b.work(async (job) => void taken.push({ by: "b", dueAt: job.dueAt }));
+    await a.cron("s1", "* * * * * *", "UTC", "schedule.tick", { scheduleId: "s1" });
+    await b.cron("s1", "* * * * * *", "UTC", "schedule.tick", { scheduleId: "s1" });
+    await eventually(() => taken.length >= 4, 15_000, "four ticks");
+    await a.uncron("s1");
+    const dues = taken.map((t) => t.dueAt ?? 0);
+    assert.equal(new Set(dues).size, dues.length, `each tick once: ${JSON.stringify(taken)}`);
+    assert.ok(dues.every((d) => d > 0 && d % 1000 === 0));
+    await Promise.all([a.close(), b.close()]);
+  });
+});

@@ -77,6 +77,19 @@ export class BullMqQueue implements JobQueue {
     );
   }
 
+  async cron(id: string, cron: string, tz: string, name: JobName, data: JobData): Promise<void> {
+    // One scheduler per id in Redis: BullMQ makes each tick one job, whichever process asks.
+    await this.queue.upsertJobScheduler(
+      `cron-${id}`,
+      { pattern: cron, tz },
+      { name, data, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+  }
+
+  async uncron(id: string): Promise<void> {
+    await this.queue.removeJobScheduler(`cron-${id}`);
+  }
+
   async counts(): Promise<QueueCounts> {
     const { waiting = 0, delayed = 0, active = 0 } = await this.queue.getJobCounts("waiting", "delayed", "active");
     return { waiting, delayed, active };
@@ -85,7 +98,16 @@ export class BullMqQueue implements JobQueue {
   async work(processor: Processor): Promise<void> {
     this.worker = new Worker(
       this.queue.name,
-      async (job) => processor({ name: job.name as JobName, data: job.data as JobData, attempt: job.attemptsMade + 1 }),
+      async (job) => {
+        // A scheduler's job carries the tick it stands for.
+        const due = (job.opts as { prevMillis?: number }).prevMillis;
+        return processor({
+          name: job.name as JobName,
+          data: job.data as JobData,
+          attempt: job.attemptsMade + 1,
+          ...(job.repeatJobKey !== undefined && due !== undefined ? { dueAt: due } : {}),
+        });
+      },
       {
         connection: this.connect(),
         concurrency: this.options.concurrency,

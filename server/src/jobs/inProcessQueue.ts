@@ -1,3 +1,4 @@
+import { CronExpressionParser } from "cron-parser";
 import type { Logger } from "../logger.js";
 import {
   QUEUE_DEFAULTS,
@@ -23,6 +24,8 @@ export class InProcessQueue implements JobQueue {
   private readonly ready: Entry[] = [];
   private readonly known = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Cron jobs by id: the timer of each one's next tick. */
+  private readonly crons = new Map<string, { timer: NodeJS.Timeout | undefined }>();
   private processor: Processor | undefined;
   private running = 0;
   private delayed = 0;
@@ -53,6 +56,41 @@ export class InProcessQueue implements JobQueue {
     return Promise.resolve();
   }
 
+  cron(id: string, cron: string, tz: string, name: JobName, data: JobData): Promise<void> {
+    this.clearCron(id);
+    const entry = { timer: undefined as NodeJS.Timeout | undefined };
+    this.crons.set(id, entry);
+    const arm = (): void => {
+      if (this.closed || this.crons.get(id) !== entry) return; // replaced or stopped meanwhile
+      const due = CronExpressionParser.parse(cron, { tz, currentDate: new Date() }).next().getTime();
+      // setTimeout holds at most ~24.8 days; a later tick is waited for in steps.
+      entry.timer = setTimeout(
+        () => {
+          if (this.closed || this.crons.get(id) !== entry) return;
+          if (Date.now() < due) return arm();
+          this.schedule({ job: { name, data, attempt: 1, dueAt: due }, id: undefined }, 0);
+          entry.timer = setTimeout(arm, 1); // past the tick, so the next one is the one after
+          entry.timer.unref();
+        },
+        Math.max(0, Math.min(due - Date.now(), 2 ** 31 - 1)),
+      );
+      entry.timer.unref();
+    };
+    arm();
+    return Promise.resolve();
+  }
+
+  uncron(id: string): Promise<void> {
+    this.clearCron(id);
+    return Promise.resolve();
+  }
+
+  private clearCron(id: string): void {
+    const entry = this.crons.get(id);
+    if (entry?.timer !== undefined) clearTimeout(entry.timer);
+    this.crons.delete(id);
+  }
+
   counts(): Promise<QueueCounts> {
     return Promise.resolve({ waiting: this.ready.length, delayed: this.delayed, active: this.running });
   }
@@ -65,6 +103,7 @@ export class InProcessQueue implements JobQueue {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const id of [...this.crons.keys()]) this.clearCron(id);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.delayed = 0;

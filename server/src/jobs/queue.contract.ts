@@ -94,5 +94,25 @@ export function queueContract(
       await q.every("runs.sweep", 200);
       await eventually(() => sweeps >= 3, 10_000, "three sweeps");
     });
+
+    it("fires a cron job once per tick with its data and the time it was due; replaced by id, stopped by uncron", async () => {
+      const q = queue();
+      const ticks: Job[] = [];
+      await q.work(async (job) => {
+        if (job.name === "schedule.tick") ticks.push(job);
+      });
+      await q.cron("c1", "* * * * * *", "UTC", "schedule.tick", { scheduleId: "s1" });
+      await q.cron("c1", "* * * * * *", "Europe/Berlin", "schedule.tick", { scheduleId: "s1" }); // replaces: no double ticks
+      await eventually(() => ticks.length >= 3, 10_000, "three ticks");
+      const dues = ticks.map((t) => t.dueAt ?? 0);
+      assert.equal(new Set(dues).size, dues.length, `one job per tick: ${dues.join(",")}`);
+      for (const due of dues) assert.equal(due % 1000, 0, "due on a whole second");
+      assert.deepEqual(ticks[0]?.data, { scheduleId: "s1" });
+      await q.uncron("c1");
+      await sleep(1500);
+      const after = ticks.length;
+      await sleep(1500);
+      assert.equal(ticks.length, after, "no tick after uncron");
+    });
   });
 }

@@ -1,5 +1,5 @@
 /** The jobs of a run's life. Every processor is idempotent: delivery is at least once. */
-export type JobName = "run.start" | "run.stop" | "run.guard" | "runs.sweep" | "webhook.deliver";
+export type JobName = "run.start" | "run.stop" | "run.guard" | "runs.sweep" | "webhook.deliver" | "schedule.tick";
 
 export interface JobData {
   runId?: string;
@@ -9,6 +9,8 @@ export interface JobData {
   event?: string;
   body?: string;
   attempt?: number;
+  /** schedule.tick's. */
+  scheduleId?: string;
 }
 
 export interface Job {
@@ -16,6 +18,8 @@ export interface Job {
   data: JobData;
   /** 1 on the first delivery, 2 on the first retry… */
   attempt: number;
+  /** For a cron job's tick: when the tick was due (it may run later: a busy queue, a server that was down). */
+  dueAt?: number;
 }
 
 export interface AddOptions {
@@ -36,6 +40,14 @@ export interface JobQueue {
   add(name: JobName, data: JobData, options?: AddOptions): Promise<void>;
   /** Adds `name` every `everyMs`, once across every process sharing the queue. */
   every(name: JobName, everyMs: number): Promise<void>;
+  /**
+   * Adds `name` with `data` at each tick of `cron` (5 fields, or 6 with seconds first) in time zone
+   * `tz`, once per tick across every process sharing the queue (BullMQ's job schedulers); the same
+   * `id` again replaces it. The queue does not replay ticks it missed while no process ran.
+   */
+  cron(id: string, cron: string, tz: string, name: JobName, data: JobData): Promise<void>;
+  /** Stops the cron job `id` (nothing when there is none). */
+  uncron(id: string): Promise<void>;
   /** How many jobs wait, are delayed or run now (across every process sharing the queue, for BullMQ). */
   counts(): Promise<QueueCounts>;
   /** Starts processing jobs in this process. */

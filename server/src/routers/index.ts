@@ -8,6 +8,7 @@ import { runsRouter } from "./runs.js";
 import { scriptsRouter } from "./scripts.js";
 import { secretsRouter } from "./secrets.js";
 import { webhooksRouter } from "./webhooks.js";
+import { schedulesRouter } from "./schedules.js";
 
 export const appRouter = router({
   account: accountRouter,
@@ -19,6 +20,7 @@ export const appRouter = router({
   agentPools: agentPoolsRouter,
   secrets: secretsRouter,
   webhooks: webhooksRouter,
+  schedules: schedulesRouter,
 });
 
 /** The whole API's type; the client package imports only this. */

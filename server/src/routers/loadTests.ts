@@ -144,7 +144,9 @@ export const loadTestsRouter = router({
           "id",
         );
       }
+      const schedules = await ctx.store.listSchedules(input.id);
       if (!(await ctx.store.deleteLoadTest(input.id))) throw notFound("LOAD_TEST", input.id);
+      for (const schedule of schedules) await ctx.schedules.unregister(schedule.id);
       // After the entities: a failure here leaves only metrics no run points to, never a run without them.
       await ctx.metricsStore.deleteLoadTestMetrics(input.id);
       ctx.logger.info({ loadTestId: input.id, actor: ctx.principal.name }, "load test deleted");

@@ -1,4 +1,3 @@
-import { newId } from "../ids.js";
 import { z } from "zod";
 import {
   createRunInputSchema,
@@ -8,41 +7,16 @@ import {
   listTestRunsInputSchema,
   loadTestRunSchema,
   pageSchema,
-  type CreateRunInput,
-  type LoadTest,
   stopRunInputSchema,
-  type LoadTestRun,
 } from "@loadmgr/shared";
 import { scopeFilter } from "../auth.js";
 import { actorOf, loadTestInScope, runInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 import { liveProcedures } from "./live.js";
-import { checkAgentPool, checkCluster, checkTarget } from "../domain/rules.js";
-import { runLoad, shapeNote } from "../domain/runLoad.js";
-import { checkSecretsExist } from "../secrets/secretValues.js";
+import { startNewRun } from "../domain/newRun.js";
 
 const TAGS = ["runs"];
-
-/** A pool run's worker request; workers, minWorkers and labels mean nothing off a pool, and are refused there. */
-function poolRequest(
-  test: LoadTest,
-  input: Pick<CreateRunInput, "workers" | "minWorkers" | "labels">,
-): Pick<LoadTestRun, "agentPool" | "workers" | "minWorkers" | "labels"> {
-  if (test.agentPool === null) {
-    for (const field of ["workers", "minWorkers", "labels"] as const) {
-      if (input[field] !== undefined) {
-        throw new AppError("INVALID_INPUT", `${field}: the test runs on no agent pool (set its agentPool)`, field);
-      }
-    }
-    return { agentPool: null, workers: null, minWorkers: null, labels: {} };
-  }
-  const workers = input.workers ?? test.defaultWorkers;
-  if (input.minWorkers !== undefined && workers !== null && input.minWorkers > workers) {
-    throw new AppError("INVALID_INPUT", `minWorkers (${input.minWorkers}) is above workers (${workers})`, "minWorkers");
-  }
-  return { agentPool: test.agentPool, workers, minWorkers: input.minWorkers ?? null, labels: input.labels ?? {} };
-}
 
 export const runsRouter = router({
   create: editorProcedure
@@ -71,62 +45,8 @@ export const runsRouter = router({
           `runs cannot be sandboxed on this server (${sandbox.reason}); only the admin token may start them until it can, or until the operator sets runner.sandbox: off`,
         );
       }
-      // The run's own target and env, over the test's; the configuration may have changed since the
-      // test was saved: a run must meet today's.
-      const target = { ...test, envId: input.envId ?? test.envId, targetUrl: input.targetUrl ?? test.targetUrl };
-      checkCluster(ctx.config, target);
-      await checkAgentPool(ctx.store, target);
-      checkTarget(ctx.config, target);
-      const load = runLoad(test, input);
-      await checkSecretsExist(ctx, { ...target, secrets: test.secrets });
-      const revision = await ctx.store.getScriptRevision(test.id, test.latestRevisionId);
-      if (revision === undefined) throw notFound("REVISION", test.latestRevisionId);
-      const onPool = poolRequest(test, input);
-      const now = ctx.now();
       const actor = actorOf(ctx, input.createdBy, "createdBy");
-      const run: LoadTestRun = {
-        id: newId(now),
-        loadTestId: test.id,
-        number: 0,
-        name: input.name ?? "",
-        accountId: test.accountId,
-        orgId: test.orgId,
-        projectId: test.projectId,
-        envId: target.envId,
-        scriptRevisionId: revision.id,
-        locustClusterId: test.locustClusterId ?? null,
-        ...onPool,
-        placement: [],
-        masterEndpoint: null,
-        waitingReason: null,
-        warnings: [],
-        targetUrl: target.targetUrl,
-        tags: input.tags ?? test.tags,
-        env: { ...test.env, ...input.env },
-        secrets: test.secrets,
-        ...load,
-        shapeNote: await shapeNote(ctx.store, revision, load.stages),
-        status: "Pending",
-        startedAt: null,
-        finishedAt: null,
-        failureReason: null,
-        launchedAt: null,
-        lastMetrics: null,
-        thresholds: input.thresholds ?? test.thresholds,
-        autoStop: input.autoStop === undefined ? test.autoStop : input.autoStop,
-        verdict: null,
-        results: null,
-        baseline: false,
-        trigger: { type: input.trigger ?? "api", scheduleId: null },
-        metadata: input.metadata,
-        createdAt: now,
-        createdBy: actor,
-        updatedAt: now,
-        updatedBy: actor,
-      };
-      const created = await ctx.runs.create(run);
-      if (created === undefined) throw notFound("LOAD_TEST", test.id);
-      return created;
+      return startNewRun(ctx, test, input, actor, { type: input.trigger ?? "api", scheduleId: null });
     }),
 
   get: authedProcedure

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { MAX_RECENT_RUNS, type LoadTest, type RunMetricsSummary, type WebhookDelivery } from "@loadmgr/shared";
+import {
+  MAX_RECENT_RUNS,
+  MAX_SCHEDULE_TICKS,
+  type LoadTest,
+  type RunMetricsSummary,
+  type Schedule,
+  type ScheduleTick,
+  type WebhookDelivery,
+} from "@loadmgr/shared";
 import { makeLoadTest, makeRun } from "../../../test/helpers/fixtures.js";
 import { MAX_DELIVERY_LOG, type Store, type WebhookRecord } from "./store.js";
 
@@ -319,6 +327,60 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(await store.getWebhook(a.id), undefined);
       assert.deepEqual(await store.listWebhookDeliveries(a.id, 10), []);
       assert.equal((await store.listWebhookDeliveries(b.id, 10)).length, 1);
+    });
+
+    it("keeps a test's schedules, changes them, keeps their newest ticks under concurrent ticks, and deletes them with the test", async () => {
+      const test = await newTest();
+      const schedule = (createdAt: number): Schedule => ({
+        id: randomUUID(),
+        loadTestId: test.id,
+        accountId: test.accountId,
+        orgId: test.orgId,
+        projectId: test.projectId,
+        cron: "0 2 * * *",
+        timezone: "Europe/Berlin",
+        enabled: true,
+        overrides: { targetUsers: 5, env: { REGION: "eu" } },
+        thresholds: [{ threshold: "p95<300", abortOnFail: true, windowSec: 30 }],
+        nextRunAt: 5000,
+        ticks: [],
+        createdAt,
+        createdBy: "alice",
+        updatedAt: createdAt,
+        updatedBy: "alice",
+      });
+      const [a, b] = [schedule(2), schedule(1)];
+      assert.ok(a !== undefined && b !== undefined);
+      await store.createSchedule(a);
+      await store.createSchedule(b);
+      assert.deepEqual(await store.getSchedule(a.id), a);
+      assert.deepEqual(
+        (await store.listSchedules(test.id)).map((x) => x.id),
+        [b.id, a.id],
+      );
+      assert.ok((await store.listSchedules()).some((x) => x.id === a.id));
+      const changed = await store.updateSchedule(a.id, {
+        enabled: false,
+        nextRunAt: null,
+        updatedAt: 9,
+        updatedBy: "bob",
+      });
+      assert.deepEqual(changed, { ...a, enabled: false, nextRunAt: null, updatedAt: 9, updatedBy: "bob" });
+      const ticks = Array.from({ length: MAX_SCHEDULE_TICKS + 5 }, (_, i) => ({
+        at: 1000 + i,
+        outcome: "skipped" as const,
+        runId: null,
+        reason: `tick ${i}`,
+      }));
+      await Promise.all(ticks.map((tick) => store.recordScheduleTick(b.id, tick, 7000)));
+      const recorded = await store.getSchedule(b.id);
+      assert.equal(recorded?.ticks.length, MAX_SCHEDULE_TICKS, "none lost to a race, the oldest dropped");
+      assert.equal(recorded?.nextRunAt, 7000);
+      assert.equal(await store.recordScheduleTick(randomUUID(), ticks[0] as ScheduleTick, null), undefined);
+      assert.equal(await store.deleteSchedule(a.id), true);
+      assert.equal(await store.deleteSchedule(a.id), false);
+      await store.deleteLoadTest(test.id);
+      assert.deepEqual(await store.listSchedules(test.id), []);
     });
 
     it("gives 20 concurrent script edits 20 distinct, gapless revision numbers", async () => {

@@ -11,6 +11,8 @@ import type {
   RunStatus,
   ScopeCount,
   ScriptRevision,
+  Schedule,
+  ScheduleTick,
   Secret,
   Webhook,
   WebhookDelivery,
@@ -95,7 +97,7 @@ export interface Store {
   /** Newest first (createdAt, then id), filtered; `tags` matches any of them. */
   listLoadTests(filter: LoadTestFilter, page: PageRequest): Promise<Page<LoadTest>>;
   updateLoadTest(id: string, changes: LoadTestChanges): Promise<LoadTest | undefined>;
-  /** Deletes a test with its revisions and runs (their metrics are the metrics store's). False when it did not exist. */
+  /** Deletes a test with its revisions, runs and schedules (their metrics are the metrics store's). False when it did not exist. */
   deleteLoadTest(id: string): Promise<boolean>;
 
   /**
@@ -200,7 +202,21 @@ export interface Store {
   addWebhookDelivery(delivery: WebhookDelivery): Promise<void>;
   /** Newest first (by time, then id). */
   listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>;
+
+  createSchedule(schedule: Schedule): Promise<void>;
+  getSchedule(id: string): Promise<Schedule | undefined>;
+  /** The test's schedules (every schedule without one), oldest first; at most 1,000. */
+  listSchedules(loadTestId?: string): Promise<Schedule[]>;
+  updateSchedule(id: string, changes: ScheduleChanges): Promise<Schedule | undefined>;
+  deleteSchedule(id: string): Promise<boolean>;
+  /** Puts a tick at the front of the schedule's ticks (keeping MAX_SCHEDULE_TICKS) and sets its next run; also under concurrent callers. */
+  recordScheduleTick(id: string, tick: ScheduleTick, nextRunAt: number | null): Promise<Schedule | undefined>;
 }
+
+export type ScheduleChanges = Partial<
+  Pick<Schedule, "cron" | "timezone" | "enabled" | "overrides" | "thresholds" | "nextRunAt">
+> &
+  Pick<Schedule, "updatedAt" | "updatedBy">;
 
 /** Attempts a webhook's delivery log keeps (the oldest go first). */
 export const MAX_DELIVERY_LOG = 200;

@@ -202,12 +202,23 @@ function stageMarks(run: LoadTestRun | null): ChartMark[] {
 }
 
 /** What the run ran with: its target, parameters, secrets (names only), stages, and which shape drove it. */
+const TRIGGER_NAMES: Record<LoadTestRun["trigger"]["type"], string> = {
+  api: "the API",
+  cli: "the CLI",
+  dashboard: "the dashboard",
+  ci: "a CI pipeline",
+  webhook: "a webhook",
+  schedule: "a schedule",
+};
+
 function RanWith({ run }: { run: LoadTestRun }) {
   const params = Object.entries(run.env);
   return (
     <dl class="facts ran-with" data-testid="ran-with">
       <dt>Target</dt>
       <dd>{run.targetUrl}</dd>
+      <dt>Started from</dt>
+      <dd data-testid="trigger">{TRIGGER_NAMES[run.trigger.type]}</dd>
       {params.length > 0 && (
         <>
           <dt>Parameters</dt>

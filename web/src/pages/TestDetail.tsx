@@ -5,6 +5,7 @@ import { SideBySideDiff } from "../Diff.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { paramsText, parseParams, parseThresholds, stagesText, thresholdsText } from "../params.js";
 import { ProjectPanel, textOf } from "../ProjectPanel.js";
+import { SchedulesPanel } from "../SchedulesPanel.js";
 import { fromBase64 } from "../script.js";
 import { problemOf, shownAtField, type Problem } from "../session.js";
 import { fileChanges, LOCUSTFILE_PATH } from "../../../shared/src/scriptFiles.js";
@@ -547,6 +548,7 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
             <h2 id="trend-title">Trend</h2>
             <TrendChart trend={trend} />
           </section>
+          <SchedulesPanel client={client} test={test} />
           <ProjectPanel client={client} test={test} revisions={revisions} onSaved={load} />
           <Revisions client={client} testId={test.id} revisions={revisions} />
         </div>

@@ -17,6 +17,9 @@ import {
   type RunStatus,
   type ScriptRevision,
   type WebhookDelivery,
+  type Schedule,
+  type ScheduleTick,
+  MAX_SCHEDULE_TICKS,
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
 import { defined, ensureIndexes, isDuplicateKey } from "./mongoShared.js";
@@ -36,6 +39,7 @@ import type {
   SecretRecord,
   SecretScope,
   Store,
+  ScheduleChanges,
   WebhookChanges,
   WebhookRecord,
 } from "../store.js";
@@ -59,6 +63,7 @@ interface FileDoc {
 type SecretDoc = Omit<SecretRecord, "envId"> & { _id: string; envId: string | null };
 type WebhookDoc = WebhookRecord & { _id: string };
 type DeliveryDoc = WebhookDelivery & { _id: string };
+type ScheduleDoc = Schedule & { _id: string };
 interface LockDoc {
   _id: string;
   owner: string;
@@ -104,6 +109,7 @@ export class MongoStore implements Store {
   private readonly secrets: Collection<SecretDoc>;
   private readonly webhooks: Collection<WebhookDoc>;
   private readonly deliveries: Collection<DeliveryDoc>;
+  private readonly schedules: Collection<ScheduleDoc>;
 
   constructor(uri: string, database: string) {
     this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
@@ -118,6 +124,7 @@ export class MongoStore implements Store {
     this.secrets = this.db.collection("secrets");
     this.webhooks = this.db.collection("webhooks");
     this.deliveries = this.db.collection("webhook_deliveries");
+    this.schedules = this.db.collection("schedules");
   }
 
   async init(): Promise<void> {
@@ -146,6 +153,7 @@ export class MongoStore implements Store {
     await ensureIndexes(this.agents, [{ key: { poolId: 1, name: 1 }, name: "pool_name_idx", unique: true }]);
     await ensureIndexes(this.webhooks, [{ key: { accountId: 1, orgId: 1, projectId: 1 }, name: "scope_idx" }]);
     await ensureIndexes(this.deliveries, [{ key: { webhookId: 1, at: -1, _id: -1 }, name: "hook_idx" }]);
+    await ensureIndexes(this.schedules, [{ key: { loadTestId: 1, createdAt: 1 }, name: "test_idx" }]);
     // Runs and tests stored before agent pools.
     await this.runs.updateMany(
       { placement: { $exists: false } },
@@ -312,6 +320,7 @@ export class MongoStore implements Store {
       await this.revisions.deleteMany({ loadTestId: id });
       await this.files.deleteMany({ loadTestId: id });
       await this.runs.deleteMany({ loadTestId: id });
+      await this.schedules.deleteMany({ loadTestId: id });
       return deletedCount > 0;
     });
   }
@@ -687,6 +696,53 @@ export class MongoStore implements Store {
 
   async listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]> {
     return this.deliveries.find({ webhookId }, HIDDEN).sort({ at: -1, _id: -1 }).limit(limit).toArray();
+  }
+
+  async createSchedule(schedule: Schedule): Promise<void> {
+    await this.schedules.insertOne({ _id: schedule.id, ...schedule });
+  }
+
+  async getSchedule(id: string): Promise<Schedule | undefined> {
+    return (await this.schedules.findOne({ _id: id }, HIDDEN)) ?? undefined;
+  }
+
+  async listSchedules(loadTestId?: string): Promise<Schedule[]> {
+    return this.schedules
+      .find(loadTestId !== undefined ? { loadTestId } : {}, HIDDEN)
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(1000)
+      .toArray();
+  }
+
+  async updateSchedule(id: string, changes: ScheduleChanges): Promise<Schedule | undefined> {
+    return this.withLock(`schedule:${id}`, async () => {
+      const updated = await this.schedules.findOneAndUpdate(
+        { _id: id },
+        { $set: changes },
+        { returnDocument: "after" },
+      );
+      return withoutId(updated);
+    });
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    const { deletedCount } = await this.schedules.deleteOne({ _id: id });
+    return deletedCount > 0;
+  }
+
+  async recordScheduleTick(id: string, tick: ScheduleTick, nextRunAt: number | null): Promise<Schedule | undefined> {
+    // Read-modify-write under the schedule's lock (FerretDB has no atomic $push with $slice on every backend).
+    return this.withLock(`schedule:${id}`, async () => {
+      const current = await this.schedules.findOne({ _id: id }, { projection: { ticks: 1 } });
+      if (current === null) return undefined;
+      const ticks = [tick, ...current.ticks].slice(0, MAX_SCHEDULE_TICKS);
+      const updated = await this.schedules.findOneAndUpdate(
+        { _id: id },
+        { $set: { ticks, nextRunAt } },
+        { returnDocument: "after" },
+      );
+      return withoutId(updated);
+    });
   }
 }
 

@@ -52,8 +52,8 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
         .join(" ")}
       ALTER TABLE load_test_runs DROP COLUMN baseline; ALTER TABLE load_test_runs DROP COLUMN "trigger";
       ALTER TABLE load_tests DROP COLUMN fail_on_regression; ALTER TABLE load_tests DROP COLUMN regression_rule;
-      DROP TABLE webhooks; DROP TABLE webhook_deliveries;
-      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 7);`);
+      DROP TABLE webhooks; DROP TABLE webhook_deliveries; DROP TABLE schedules;
+      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 8);`);
     const oldVerdict = { passed: true, checkedAt: 5, checks: [{ threshold: "p95<300", measured: 12, passed: true }] };
     old.prepare("UPDATE load_test_runs SET verdict = ? WHERE id = ?").run(JSON.stringify(oldVerdict), runs[1]?.id);
     old.prepare("UPDATE load_tests SET recent_runs = ?").run(JSON.stringify(entries.reverse()));

@@ -14,6 +14,9 @@ import {
   type RunStatus,
   type ScopeCount,
   type ScriptRevision,
+  MAX_SCHEDULE_TICKS,
+  type Schedule,
+  type ScheduleTick,
   type WebhookDelivery,
 } from "@loadmgr/shared";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
@@ -33,6 +36,7 @@ import type {
   SecretRecord,
   SecretScope,
   Store,
+  ScheduleChanges,
   WebhookChanges,
   WebhookRecord,
 } from "../store.js";
@@ -46,6 +50,7 @@ import {
   loadTests,
   scriptFiles,
   scriptRevisions,
+  schedules,
   secrets,
   webhookDeliveries,
   webhooks,
@@ -175,6 +180,7 @@ export class SqliteStore implements Store {
         tx.delete(scriptRevisions).where(eq(scriptRevisions.loadTestId, id)).run();
         tx.delete(scriptFiles).where(eq(scriptFiles.loadTestId, id)).run();
         tx.delete(loadTestRuns).where(eq(loadTestRuns.loadTestId, id)).run();
+        tx.delete(schedules).where(eq(schedules.loadTestId, id)).run();
         return removed;
       },
       { behavior: "immediate" },
@@ -662,6 +668,43 @@ export class SqliteStore implements Store {
       .orderBy(desc(webhookDeliveries.at), desc(webhookDeliveries.id))
       .limit(limit)
       .all();
+  }
+  async createSchedule(schedule: Schedule): Promise<void> {
+    this.db.insert(schedules).values(schedule).run();
+  }
+
+  async getSchedule(id: string): Promise<Schedule | undefined> {
+    return this.db.select().from(schedules).where(eq(schedules.id, id)).get();
+  }
+
+  async listSchedules(loadTestId?: string): Promise<Schedule[]> {
+    return this.db
+      .select()
+      .from(schedules)
+      .where(loadTestId !== undefined ? eq(schedules.loadTestId, loadTestId) : undefined)
+      .orderBy(schedules.createdAt, schedules.id)
+      .limit(1000)
+      .all();
+  }
+
+  async updateSchedule(id: string, changes: ScheduleChanges): Promise<Schedule | undefined> {
+    return this.db.update(schedules).set(changes).where(eq(schedules.id, id)).returning().get();
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.db.delete(schedules).where(eq(schedules.id, id)).run().changes > 0;
+  }
+
+  async recordScheduleTick(id: string, tick: ScheduleTick, nextRunAt: number | null): Promise<Schedule | undefined> {
+    return this.db.transaction(
+      (tx) => {
+        const current = tx.select({ ticks: schedules.ticks }).from(schedules).where(eq(schedules.id, id)).get();
+        if (current === undefined) return undefined;
+        const ticks = [tick, ...current.ticks].slice(0, MAX_SCHEDULE_TICKS);
+        return tx.update(schedules).set({ ticks, nextRunAt }).where(eq(schedules.id, id)).returning().get();
+      },
+      { behavior: "immediate" },
+    );
   }
 }
 

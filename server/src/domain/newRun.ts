@@ -1,0 +1,96 @@
+import type { CreateRunInput, LoadTest, LoadTestRun, RunTrigger } from "@loadmgr/shared";
+import type { Services } from "../context.js";
+import { AppError, notFound } from "../errors.js";
+import { newId } from "../ids.js";
+import { checkSecretsExist } from "../secrets/secretValues.js";
+import { checkAgentPool, checkCluster, checkTarget } from "./rules.js";
+import { runLoad, shapeNote } from "./runLoad.js";
+
+/** A pool run's worker request; workers, minWorkers and labels mean nothing off a pool, and are refused there. */
+function poolRequest(
+  test: LoadTest,
+  input: Pick<CreateRunInput, "workers" | "minWorkers" | "labels">,
+): Pick<LoadTestRun, "agentPool" | "workers" | "minWorkers" | "labels"> {
+  if (test.agentPool === null) {
+    for (const field of ["workers", "minWorkers", "labels"] as const) {
+      if (input[field] !== undefined) {
+        throw new AppError("INVALID_INPUT", `${field}: the test runs on no agent pool (set its agentPool)`, field);
+      }
+    }
+    return { agentPool: null, workers: null, minWorkers: null, labels: {} };
+  }
+  const workers = input.workers ?? test.defaultWorkers;
+  if (input.minWorkers !== undefined && workers !== null && input.minWorkers > workers) {
+    throw new AppError("INVALID_INPUT", `minWorkers (${input.minWorkers}) is above workers (${workers})`, "minWorkers");
+  }
+  return { agentPool: test.agentPool, workers, minWorkers: input.minWorkers ?? null, labels: input.labels ?? {} };
+}
+
+/**
+ * Starts a run of the test's latest revision with `input`'s overrides over the test's defaults,
+ * checked against today's configuration (cluster, pool, target allow-list, secrets, load): what
+ * `POST /v1/load-tests/{id}/runs` and a schedule's tick both do. Throws AppError on what is refused.
+ */
+export async function startNewRun(
+  services: Pick<Services, "config" | "store" | "runs" | "secrets" | "now">,
+  test: LoadTest,
+  input: CreateRunInput,
+  actor: string,
+  trigger: RunTrigger,
+): Promise<LoadTestRun> {
+  // The run's own target and env, over the test's; the configuration may have changed since the
+  // test was saved: a run must meet today's.
+  const target = { ...test, envId: input.envId ?? test.envId, targetUrl: input.targetUrl ?? test.targetUrl };
+  checkCluster(services.config, target);
+  await checkAgentPool(services.store, target);
+  checkTarget(services.config, target);
+  const load = runLoad(test, input);
+  await checkSecretsExist(services, { ...target, secrets: test.secrets });
+  const revision = await services.store.getScriptRevision(test.id, test.latestRevisionId);
+  if (revision === undefined) throw notFound("REVISION", test.latestRevisionId);
+  const onPool = poolRequest(test, input);
+  const now = services.now();
+  const run: LoadTestRun = {
+    id: newId(now),
+    loadTestId: test.id,
+    number: 0,
+    name: input.name ?? "",
+    accountId: test.accountId,
+    orgId: test.orgId,
+    projectId: test.projectId,
+    envId: target.envId,
+    scriptRevisionId: revision.id,
+    locustClusterId: test.locustClusterId ?? null,
+    ...onPool,
+    placement: [],
+    masterEndpoint: null,
+    waitingReason: null,
+    warnings: [],
+    targetUrl: target.targetUrl,
+    tags: input.tags ?? test.tags,
+    env: { ...test.env, ...input.env },
+    secrets: test.secrets,
+    ...load,
+    shapeNote: await shapeNote(services.store, revision, load.stages),
+    status: "Pending",
+    startedAt: null,
+    finishedAt: null,
+    failureReason: null,
+    launchedAt: null,
+    lastMetrics: null,
+    thresholds: input.thresholds ?? test.thresholds,
+    autoStop: input.autoStop === undefined ? test.autoStop : input.autoStop,
+    verdict: null,
+    results: null,
+    baseline: false,
+    trigger,
+    metadata: input.metadata,
+    createdAt: now,
+    createdBy: actor,
+    updatedAt: now,
+    updatedBy: actor,
+  };
+  const created = await services.runs.create(run);
+  if (created === undefined) throw notFound("LOAD_TEST", test.id);
+  return created;
+}
