@@ -32,6 +32,19 @@ it("reads YAML and lets the environment override it", () => {
   assert.equal(config.redis.url, "redis://r");
 });
 
+it("keeps webhooks off private addresses unless the file or LOADMGR_WEBHOOKS_ALLOW_PRIVATE says otherwise", () => {
+  assert.equal(loadConfig({ env: {} }).webhooks.allowPrivateTargets, false);
+  assert.equal(loadConfig({ env: { LOADMGR_WEBHOOKS_ALLOW_PRIVATE: "true" } }).webhooks.allowPrivateTargets, true);
+  const path = file("hooks.yaml", "webhooks:\n  allowPrivateTargets: true\n");
+  assert.equal(loadConfig({ file: path, env: {} }).webhooks.allowPrivateTargets, true);
+  assert.equal(
+    loadConfig({ file: path, env: { LOADMGR_WEBHOOKS_ALLOW_PRIVATE: "false" } }).webhooks.allowPrivateTargets,
+    false,
+  );
+  assert.throws(() => loadConfig({ env: { LOADMGR_WEBHOOKS_ALLOW_PRIVATE: "yes" } }), /webhooks\.allowPrivateTargets/);
+  assert.equal(loadConfig({ env: {} }).schedules.minIntervalSec, 60);
+});
+
 it("names the offending key", () => {
   const cases: [string, RegExp][] = [
     ["server:\n  port: -1\n", /server\.port/],
