@@ -29,9 +29,28 @@ export function openSqliteFile(path: string, options: { readonly?: boolean } = {
   return sqlite;
 }
 
-/** Brings the file's schema (one set of migrations for both stores' tables) up to date. Idempotent. */
+/** Tries at migrating one file before giving up: each loses only to another process migrating it. */
+const MIGRATE_TRIES = 5;
+
+/**
+ * Brings the file's schema (one set of migrations for both stores' tables) up to date. Idempotent,
+ * also when several processes start on one new file at once: drizzle reads which migrations are done
+ * before it takes the write lock, so two processes may both set out to apply the same one, and the
+ * later fails ("table … already exists") once the earlier has committed. Its transaction was rolled
+ * back, so it reads again and, finding them done, applies nothing.
+ */
 export function migrateSqliteFile(sqlite: Database.Database): void {
-  migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS });
+      return;
+    } catch (error) {
+      const text = `${String(error)} ${String((error as { cause?: unknown }).cause)}`;
+      if (attempt >= MIGRATE_TRIES || !/already exists|duplicate column/i.test(text)) throw error;
+      // Let the other process finish (busy_timeout makes the next read wait for its commit).
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
+    }
+  }
 }
 
 /** A value built on first use (prepared statements need the tables that init() creates). */
