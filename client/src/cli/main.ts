@@ -21,6 +21,7 @@ import {
   type LoadTestRun,
   type RequestStats,
   type RunStatus,
+  type ScheduleOverrides,
   type ThresholdItem,
   type WebhookEvent,
 } from "@loadmgr/shared";
@@ -197,6 +198,23 @@ function thresholdsOf(values: Values): ThresholdItem[] | undefined {
   }
 }
 
+/** A run's overrides from the options (for `run`, and for the runs a schedule starts). */
+function runOverrides(values: Values): ScheduleOverrides {
+  const params = parseParams(values.param);
+  return {
+    ...(values.users !== undefined ? { targetUsers: number(values, "users") } : {}),
+    ...(values.workers !== undefined ? { workers: number(values, "workers") } : {}),
+    ...(values["min-workers"] !== undefined ? { minWorkers: number(values, "min-workers") } : {}),
+    ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
+    ...(values.duration !== undefined ? { durationSeconds: number(values, "duration") } : {}),
+    ...(values.stage !== undefined ? { stages: values.stage.map(parseStage) } : {}),
+    ...(values.target !== undefined ? { targetUrl: values.target } : {}),
+    ...(values.env !== undefined ? { envId: values.env } : {}),
+    ...(values.tag !== undefined ? { tags: values.tag } : {}),
+    ...(params !== undefined ? { env: params } : {}),
+  };
+}
+
 /** What started a run from here: a CI pipeline (CI=true, as GitHub Actions and GitLab CI set) or a person. */
 const triggerOf = (io: Io): "ci" | "cli" => (io.env.CI === "true" || io.env.CI === "1" ? "ci" : "cli");
 
@@ -307,23 +325,13 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
     throw new UsageError(`--summary takes markdown, not "${values.summary}"`);
   if (values["summary-file"] !== undefined && values.summary === undefined)
     throw new UsageError("--summary-file goes with --summary markdown");
-  const params = parseParams(values.param);
   const thresholds = thresholdsOf(values);
   const created = await client.runs.create.mutate({
     id: testId,
     trigger: triggerOf(io),
     ...(thresholds !== undefined ? { thresholds } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
-    ...(values.users !== undefined ? { targetUsers: number(values, "users") } : {}),
-    ...(values.workers !== undefined ? { workers: number(values, "workers") } : {}),
-    ...(values["min-workers"] !== undefined ? { minWorkers: number(values, "min-workers") } : {}),
-    ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
-    ...(values.duration !== undefined ? { durationSeconds: number(values, "duration") } : {}),
-    ...(values.stage !== undefined ? { stages: values.stage.map(parseStage) } : {}),
-    ...(values.target !== undefined ? { targetUrl: values.target } : {}),
-    ...(values.env !== undefined ? { envId: values.env } : {}),
-    ...(values.tag !== undefined ? { tags: values.tag } : {}),
-    ...(params !== undefined ? { env: params } : {}),
+    ...runOverrides(values),
   });
   if (created.shapeNote !== null && !values.json) io.err(`note: ${created.shapeNote}`);
   const waiting =
@@ -733,23 +741,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     if (command === "schedules" && sub === "create" && id !== undefined) {
       if (values.cron === undefined) throw new UsageError('schedules create needs --cron, e.g. --cron "0 2 * * *"');
-      const params = parseParams(values.param);
       const thresholds = thresholdsOf(values);
       const schedule = await client.schedules.create.mutate({
         id,
         cron: values.cron,
         ...(values.tz !== undefined ? { timezone: values.tz } : {}),
         ...(thresholds !== undefined ? { thresholds } : {}),
-        overrides: {
-          ...(values.users !== undefined ? { targetUsers: number(values, "users") } : {}),
-          ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
-          ...(values.duration !== undefined ? { durationSeconds: number(values, "duration") } : {}),
-          ...(values.stage !== undefined ? { stages: values.stage.map(parseStage) } : {}),
-          ...(values.target !== undefined ? { targetUrl: values.target } : {}),
-          ...(values.env !== undefined ? { envId: values.env } : {}),
-          ...(values.tag !== undefined ? { tags: values.tag } : {}),
-          ...(params !== undefined ? { env: params } : {}),
-        },
+        overrides: runOverrides(values),
       });
       print(schedule, () =>
         io.out(
