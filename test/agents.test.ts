@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AgentPool, LoadTestRun, RequestStats } from "@loadmgr/shared";
-import { DEFAULT_LOCAL_COMMAND } from "../server/src/runners/localRunner.js";
+import { DEFAULT_AGENT_COMMAND as DEFAULT_LOCAL_COMMAND } from "../server/src/agents/localAgent.js";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { createHosts, type Hosts } from "./helpers/hosts.js";
 import { freePort } from "./helpers/ports.js";

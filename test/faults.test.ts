@@ -12,7 +12,7 @@ import { collect } from "./helpers/liveClient.js";
 import { freePort } from "./helpers/ports.js";
 import { startRedis, type RedisServer } from "./helpers/redis.js";
 import { createTest, ended, locustPrintedTotals, reporting, startRun, waitForRun } from "./helpers/runs.js";
-import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { ADMIN_TOKEN, restClient, runDir, startTestServer, type TestServer } from "./helpers/server.js";
 import { eventually } from "./helpers/wait.js";
 
 const RUNNER = { metricsIntervalSec: 1, guardGraceSec: 30, local: { workers: 0 } };
@@ -65,10 +65,7 @@ describe("faults on the production stack: Redis restarted without persistence, a
     assert.equal(stop.status, 200);
     const stopped = await waitForRun(api, healthy.id, ended, 30_000);
     assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
-    assert.equal(
-      stopped.lastMetrics?.totalRequests,
-      (await locustPrintedTotals(server.running.localRunner.runDir(healthy.id))).requests,
-    );
+    assert.equal(stopped.lastMetrics?.totalRequests, (await locustPrintedTotals(runDir(server, healthy.id))).requests);
   });
 
   it("answers while Redis is down: a run created then starts once it is back; ingest and SSE miss nothing", async () => {
@@ -116,10 +113,7 @@ describe("faults on the production stack: Redis restarted without persistence, a
       stored,
       Array.from({ length: stored.length }, (_, i) => i + 1),
     );
-    assert.equal(
-      first.lastMetrics?.totalRequests,
-      (await locustPrintedTotals(server.running.localRunner.runDir(running.id))).requests,
-    );
+    assert.equal(first.lastMetrics?.totalRequests, (await locustPrintedTotals(runDir(server, running.id))).requests);
     watched.stop();
     // The status subscriber got both from the store once the fan-out was back, each change once.
     await eventually(
@@ -175,7 +169,7 @@ describe("faults on the production stack: the store away longer than the silence
 
     const done = await waitForRun(api, run.id, ended, 90_000);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
-    const totals = await locustPrintedTotals(server.running.localRunner.runDir(run.id));
+    const totals = await locustPrintedTotals(runDir(server, run.id));
     assert.equal(done.lastMetrics?.totalRequests, totals.requests);
     const stored = await server.metricsStore.listMetricSnapshots(run.id);
     const sum = stored.flatMap((s) => s.endpoints).reduce((n, e) => n + e.requests, 0);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { encodeScript, type LoadTest, type LoadTestRun, type RequestStats, type ScriptRevision } from "@loadmgr/shared";
 import { hangingScript, startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
-import { freePort } from "./helpers/ports.js";
 import {
   createTest,
   ended,
@@ -17,7 +17,8 @@ import {
   startRun,
   waitForRun,
 } from "./helpers/runs.js";
-import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { restClient, runDir, startTestServer, type TestServer } from "./helpers/server.js";
+import { DEFAULT_AGENT_COMMAND, LocalAgent, localPoolToken } from "../server/src/agents/localAgent.js";
 
 const RUNNER = { metricsIntervalSec: 1, guardGraceSec: 30, local: { workers: 0 } };
 
@@ -26,7 +27,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
   let server: TestServer;
   let api: ReturnType<typeof restClient>;
   let runsDir: string;
-  const runDir = (runId: string): string => server.running.localRunner.runDir(runId);
+  const dirOf = (runId: string): string => runDir(server, runId);
 
   before(async () => {
     target = await startTargetApp();
@@ -69,7 +70,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
     );
     assert.equal(snapshots.at(-1)?.final, true);
     const intervalSum = snapshots.flatMap((s) => s.endpoints).reduce((n, e) => n + e.requests, 0);
-    const printed = await locustPrintedTotals(runDir(run.id));
+    const printed = await locustPrintedTotals(dirOf(run.id));
     assert.equal(run.lastMetrics?.totalRequests, printed.requests);
     assert.equal(run.lastMetrics?.totalFailures, printed.failures);
     assert.equal(intervalSum, printed.requests);
@@ -94,28 +95,44 @@ describe("run lifecycle on real Locust (local runner)", () => {
     const snapshots = await server.metricsStore.listMetricSnapshots(run.id);
     assert.equal(snapshots.at(-1)?.final, true);
     // (locustPrintedTotals also waits for every process of the run to be gone.)
-    assert.equal(stopped.lastMetrics?.totalRequests, (await locustPrintedTotals(runDir(run.id))).requests);
+    assert.equal(stopped.lastMetrics?.totalRequests, (await locustPrintedTotals(dirOf(run.id))).requests);
   });
 
-  it("starts one Locust for a start delivered three times, and stops once for a stop delivered twice", async () => {
-    // A server that works no jobs itself: the test delivers them, concurrently, as a redelivery would.
+  it("starts one Locust for a start delivered three times, and stops once for a stop asked twice", async () => {
+    // A server that works no jobs itself: the test delivers them, concurrently, as a redelivery would,
+    // and runs the host's agent beside it.
     const apiOnly = await startTestServer({ runner: RUNNER }, { role: "api" });
+    const agent = new LocalAgent({
+      command: DEFAULT_AGENT_COMMAND,
+      runsDir: apiOnly.running.runsDir,
+      serverUrl: apiOnly.url,
+      token: localPoolToken(apiOnly.running.services.runTokens).token,
+      capacity: 8,
+      logger: apiOnly.running.services.logger,
+    });
+    agent.start();
     try {
       const client = restClient(apiOnly.url);
-      const { lifecycle, localRunner } = apiOnly.running;
+      const { lifecycle } = apiOnly.running;
       const test = await createTest(client, target.url, locustScript("/twice"));
       const run = await startRun(client, test.id, { durationSeconds: 120 });
-      await Promise.all([lifecycle.start(run.id), lifecycle.start(run.id), lifecycle.start(run.id)]);
+      // Until the agent has connected the run waits for room; then the three deliveries race to place it.
+      for (let placed = false; !placed;) {
+        await Promise.all([lifecycle.start(run.id), lifecycle.start(run.id), lifecycle.start(run.id)]);
+        placed = (await client.get<LoadTestRun>(`/v1/runs/${run.id}`)).body.launchedAt !== null;
+        if (!placed) await sleep(200);
+      }
       await waitForRun(client, run.id, reporting);
-      const dir = localRunner.runDir(run.id);
+      const dir = runDir(apiOnly, run.id);
       assert.equal(locustProcesses(dir).length, 1, "one Locust process");
       assert.equal((await client.post<LoadTestRun>(`/v1/runs/${run.id}/stop`)).body.status, "Stopping");
-      await Promise.all([lifecycle.stop(run.id), lifecycle.stop(run.id)]);
+      assert.equal((await client.post<LoadTestRun>(`/v1/runs/${run.id}/stop`)).body.status, "Stopping");
       const stopped = await waitForRun(client, run.id, ended, 20_000);
       assert.equal(stopped.status, "Stopped");
       const log = readFileSync(join(dir, "locust.log"), "utf-8");
       assert.equal(log.match(/Got SIGTERM signal/g)?.length, 1, "Locust was told to stop once");
     } finally {
+      agent.close(true);
       await apiOnly.close();
     }
   });
@@ -130,14 +147,14 @@ describe("run lifecycle on real Locust (local runner)", () => {
     await api.get(`/v1/runs/${run.id}`).catch(() => undefined);
     const end = await waitForRun(api, run.id, ended, 60_000);
     assert.equal(end.status, "Finished", end.failureReason ?? "");
-    assert.equal(end.lastMetrics?.totalRequests, (await locustPrintedTotals(runDir(run.id))).requests);
+    assert.equal(end.lastMetrics?.totalRequests, (await locustPrintedTotals(dirOf(run.id))).requests);
   });
 
   it("ends as Stopped when the Locust master gets SIGTERM", async () => {
     const test = await createTest(api, target.url, locustScript("/sigterm"));
     const run = await startRun(api, test.id, { durationSeconds: 120 });
     await waitForRun(api, run.id, reporting);
-    process.kill(masterPid(runDir(run.id)), "SIGTERM");
+    process.kill(masterPid(dirOf(run.id)), "SIGTERM");
     const stopped = await waitForRun(api, run.id, ended, 20_000);
     assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
   });
@@ -150,7 +167,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
       const test = await createTest(client, target.url, locustScript("/sigkill"));
       const run = await startRun(client, test.id, { durationSeconds: 120, thresholds: ["rps>0", "p95<0"] });
       await waitForRun(client, run.id, (r) => reporting(r) && (r.lastMetrics?.totalRequests ?? 0) > 0);
-      const dir = distributed.running.localRunner.runDir(run.id);
+      const dir = runDir(distributed, run.id);
       assert.equal(locustProcesses(dir).length, 3, "master and two workers");
       process.kill(masterPid(dir), "SIGKILL");
       const failed = await waitForRun(client, run.id, ended, 30_000);
@@ -231,9 +248,23 @@ describe("run lifecycle on real Locust (local runner)", () => {
     const failed = await waitForRun(api, run.id, ended, 45_000);
     assert.equal(failed.status, "Failed");
     assert.match(failed.failureReason ?? "", /no metrics from Locust/);
-    await locustGone(runDir(run.id));
+    await locustGone(dirOf(run.id));
   });
 });
+
+/** A locustfile whose Locust never reaches the server: it points its own plugin's deliveries nowhere. */
+function silentScript(path: string): string {
+  return `from locust import events
+
+${locustScript(path)}
+
+@events.init.add_listener
+def _unreachable(environment, **_kwargs):
+    reporter = getattr(environment, "loadmgr_reporter", None)
+    if reporter is not None:
+        reporter.delivery.base_url = "unix:/nonexistent.sock"
+`;
+}
 
 describe("the server's own guards (Locust cannot reach the server)", () => {
   let target: TargetApp;
@@ -242,15 +273,7 @@ describe("the server's own guards (Locust cannot reach the server)", () => {
 
   before(async () => {
     target = await startTargetApp();
-    // Locust pushes to a port where nothing listens: the plugin is as good as silent.
-    const deadPort = await freePort();
-    server = await startTestServer(
-      {
-        server: { publicUrl: `http://127.0.0.1:${deadPort}` },
-        runner: { ...RUNNER, guardGraceSec: 2, startTimeoutSec: 5 },
-      },
-      { role: "all" },
-    );
+    server = await startTestServer({ runner: { ...RUNNER, guardGraceSec: 2, startTimeoutSec: 5 } }, { role: "all" });
     api = restClient(server.url);
   });
   after(async () => {
@@ -259,16 +282,16 @@ describe("the server's own guards (Locust cannot reach the server)", () => {
   });
 
   it("fails a run that passes its duration plus grace, and kills its processes", async () => {
-    const test = await createTest(api, target.url, locustScript("/guard"));
+    const test = await createTest(api, target.url, silentScript("/guard"));
     const run = await startRun(api, test.id, { durationSeconds: 2 });
     const failed = await waitForRun(api, run.id, ended, 20_000);
     assert.equal(failed.status, "Failed");
     assert.match(failed.failureReason ?? "", /guard/);
-    await locustGone(server.running.localRunner.runDir(run.id));
+    await locustGone(runDir(server, run.id));
   });
 
   it("fails a run whose Locust never reports its test start within startTimeoutSec, and kills it", async () => {
-    const test = await createTest(api, target.url, locustScript("/silent"));
+    const test = await createTest(api, target.url, silentScript("/silent"));
     const run = await startRun(api, test.id, { durationSeconds: 120 });
     const launched = await waitForRun(api, run.id, (r) => r.launchedAt !== null || ended(r), 20_000);
     // Launched, not Running: no load reported yet.
@@ -276,6 +299,6 @@ describe("the server's own guards (Locust cannot reach the server)", () => {
     const failed = await waitForRun(api, run.id, ended, 30_000);
     assert.equal(failed.status, "Failed");
     assert.match(failed.failureReason ?? "", /did not report its test start within 5 s/);
-    await locustGone(server.running.localRunner.runDir(run.id));
+    await locustGone(runDir(server, run.id));
   });
 });

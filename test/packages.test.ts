@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { encodeScript, type LoadTest } from "@loadmgr/shared";
+import { encodeScript, type AgentPool, type LoadTest } from "@loadmgr/shared";
 import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
-import { AGENT_TOKEN, startAgent, type Agent } from "./helpers/agent.js";
 import { createTest, ended, processesMentioning, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
@@ -155,7 +154,7 @@ describe("packages installed outside the repository", () => {
 describe("the Python plugin and agent as a wheel, in a clean venv outside the repository", () => {
   let work: string;
   let target: TargetApp;
-  let agent: Agent | undefined;
+  let agent: ChildProcess | undefined;
   let server: TestServer | undefined;
 
   before(async () => {
@@ -163,10 +162,10 @@ describe("the Python plugin and agent as a wheel, in a clean venv outside the re
     target = await startTargetApp();
   });
   after(async () => {
-    agent?.process.kill("SIGKILL");
+    agent?.kill("SIGTERM");
     await server?.close();
     await target.close();
-    if (agent !== undefined) for (const pid of processesMentioning(agent.dir)) process.kill(pid, "SIGKILL");
+    for (const pid of processesMentioning(work)) process.kill(pid, "SIGKILL");
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -191,16 +190,24 @@ describe("the Python plugin and agent as a wheel, in a clean venv outside the re
     );
     assert.ok(where.startsWith(venv), `imported from ${where}`);
 
-    agent = await startAgent(join(venv, "bin/loadmgr-locust"));
-    server = await startTestServer(
-      {
-        runner: { metricsIntervalSec: 1 },
-        locustClusters: [{ id: "wheel", baseUrl: agent.url, authToken: AGENT_TOKEN, ...SCOPE }],
-      },
-      { role: "all" },
-    );
+    server = await startTestServer({ runner: { metricsIntervalSec: 1 } }, { role: "all" });
     const api = restClient(server.url);
-    const test = await createTest(api, target.url, locustScript("/from-wheel"), { locustClusterId: "wheel" });
+    const pool = await api.post<AgentPool & { token: string }>("/v1/agent-pools", { name: "wheel", ...SCOPE });
+    assert.equal(pool.status, 201);
+    // The wheel's agent, as a load-generator host runs it: it dials out to the server.
+    const agentDir = join(work, "runs");
+    agent = spawn(
+      join(venv, "bin/loadmgr-locust"),
+      ["agent", "--server", server.url, "--name", "wheel-host", "--dir", agentDir],
+      {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LOADMGR_AGENT_TOKEN: pool.body.token },
+        stdio: "ignore",
+      },
+    );
+    const test = await createTest(api, target.url, locustScript("/from-wheel"), {
+      agentPool: pool.body.id,
+      defaultWorkers: 1,
+    });
     const started = await startRun(api, test.id, { durationSeconds: 3 });
     const done = await waitForRun(api, started.id, ended, 60_000);
     assert.equal(done.status, "Finished", done.failureReason ?? "");

@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import type { Aggregate, RequestStats, RunSummary, Timeseries } from "@loadmgr/shared";
 import { startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { createTest, ended, locustGone, readCsv, startRun, waitForRun } from "./helpers/runs.js";
-import { restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { restClient, runDir, startTestServer, type TestServer } from "./helpers/server.js";
 
 /** Response times spread from 1 ms to ~1.2 s, so every bucket width of Locust's is used. */
 const SCRIPT = `import random
@@ -47,10 +47,10 @@ describe("percentiles equal Locust's own, for a real distributed run", () => {
     const created = await startRun(api, test.id, { durationSeconds: 6 });
     const run = await waitForRun(api, created.id, ended, 60_000);
     assert.equal(run.status, "Finished", run.failureReason ?? "");
-    const runDir = server.running.localRunner.runDir(run.id);
-    await locustGone(runDir);
+    const dir = runDir(server, run.id);
+    await locustGone(dir);
 
-    const locust = readCsv(join(runDir, "work", "locust_stats.csv"));
+    const locust = readCsv(join(dir, "work", "locust_stats.csv"));
     const requests = (await api.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
     const ours = new Map([...requests.endpoints, requests.total].map((row) => [row.name, row]));
     assert.deepEqual(locust.map((row) => row.Name).sort(), [...ours.keys()].sort());

@@ -14,7 +14,7 @@ import type { LoadManagerClient } from "../client/src/index.js";
 import { startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { collect, liveClient } from "./helpers/liveClient.js";
 import { ended, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
-import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { ADMIN_TOKEN, restClient, runDir, startTestServer, type TestServer } from "./helpers/server.js";
 
 /** What the suite's secret is: it must show nowhere the API reaches, and it does show in Locust's own log. */
 const SECRET = "sk-live-7f3a9c2e-LEAK-CANARY";
@@ -185,10 +185,10 @@ describe("a test as a project: files, a split CSV, a secret, parameters and stag
     }
 
     // The secret: Locust's own log has it (the script printed it), nothing the API answers does.
-    const log = readFileSync(join(server.running.localRunner.runDir(run.id), "locust.log"), "utf-8");
+    const log = readFileSync(join(runDir(server, run.id), "locust.log"), "utf-8");
     assert.ok(log.includes(SECRET), "the script printed its secret (so hiding it is meaningful)");
     // Nor is it kept in clear at rest: the runner passed it in the supervisor's environment, not its spec.
-    const spec = readFileSync(join(server.running.localRunner.runDir(run.id), "spec.json"), "utf-8");
+    const spec = readFileSync(join(runDir(server, run.id), "spec.json"), "utf-8");
     assert.equal(spec.includes(SECRET), false, "spec.json holds the secret");
     assert.match(spec, /"env":\{"GREETING":"bye"\}/);
     const answers = await Promise.all(

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { rmSync } from "node:fs";
 import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
 import { createTest, ended, locustPrintedTotals, reporting, startRun, waitForRun } from "./helpers/runs.js";
-import { restClient, startTestServer } from "./helpers/server.js";
+import { restClient, runDir, startTestServer } from "./helpers/server.js";
 
 const RUNNER = { metricsIntervalSec: 1, local: { workers: 0 } };
 
@@ -32,10 +32,7 @@ describe("a server restart in the middle of a run", () => {
         seqs,
         seqs.map((_, i) => i + 1),
       );
-      assert.equal(
-        done.lastMetrics?.totalRequests,
-        (await locustPrintedTotals(second.running.localRunner.runDir(run.id))).requests,
-      );
+      assert.equal(done.lastMetrics?.totalRequests, (await locustPrintedTotals(runDir(second, run.id))).requests);
     } finally {
       await second.close();
       rmSync(first.dataDir, { recursive: true, force: true });

@@ -18,8 +18,11 @@ def main(argv: Optional[List[str]] = None) -> None:
             import socket
 
             socket.gethostname = lambda: f"loadmgr-{secret}"  # type: ignore[assignment]
-        from . import plugin  # noqa: F401  (registers the event listeners)
+        from . import plugin  # noqa: F401  (registers the event listeners; imports Locust, which patches gevent)
+        from . import sandbox_net
         from locust.main import main as locust_main
+
+        sandbox_net.install()
 
         sys.argv = ["locust", *args[1:]]
         locust_main()
@@ -31,20 +34,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     run_dir = sub.add_parser("run-dir", help="start and supervise the run described by DIR/spec.json")
     run_dir.add_argument("dir")
     launch = sub.add_parser("launch", help="(inside a run's sandbox) start the master and workers given as JSON")
+    launch.add_argument("--as", dest="identity", help="UID:GID to become after dropping every capability (root), or - to check only")
     launch.add_argument("commands")
-    agent = sub.add_parser(
-        "agent",
-        help="join an agent pool by dialing out to the server (--server), or serve the older push-mode API (--port)",
-    )
-    agent.add_argument("--server", help="the Load Manager server's URL; the agent dials out to it and never listens")
-    agent.add_argument("--token", default=os.environ.get("LOADMGR_AGENT_TOKEN"), help="the pool's enrollment token (or LOADMGR_AGENT_TOKEN); with --port: the cluster's authToken")
+    agent = sub.add_parser("agent", help="join an agent pool: the agent dials out to the server and never listens")
+    agent.add_argument("--server", required=True, help="the Load Manager server's URL")
+    agent.add_argument("--token", default=os.environ.get("LOADMGR_AGENT_TOKEN"), help="the pool's enrollment token (or LOADMGR_AGENT_TOKEN)")
     agent.add_argument("--name", help="this agent's name in its pool (default: the host name)")
     agent.add_argument("--capacity", type=int, help="Locust processes it may run at once (default: its cores)")
     agent.add_argument("--labels", default="", help="k=v,... that runs may ask for")
     agent.add_argument("--address", help="where the pool's other agents reach this host (default: the address it reaches the server from)")
-    agent.add_argument("--port", type=int, help="push mode: the port to serve the agent API on")
-    agent.add_argument("--host", default="127.0.0.1", help="push mode: the interface to listen on (default 127.0.0.1)")
-    agent.add_argument("--dir", default="loadmgr-agent-runs", help="where each run's files and logs go")
+    agent.add_argument("--dir", default="loadmgr-agent-runs", help="where each run's files and logs go (one agent per directory)")
+    agent.add_argument("--idle-exit", type=float, default=0, help="exit after this many seconds without the server while nothing runs (0: never)")
     options = parser.parse_args(args)
 
     if options.command == "run-dir":
@@ -56,20 +56,13 @@ def main(argv: Optional[List[str]] = None) -> None:
 
         from .supervisor import launch as launch_run
 
-        sys.exit(launch_run(json.loads(options.commands)))
+        sys.exit(launch_run(json.loads(options.commands), options.identity))
     if options.command == "agent":
         if not options.token:
             parser.error("agent: --token (or LOADMGR_AGENT_TOKEN) is required")
-        if options.server:
-            from .dialout import serve as dial_out
+        from .dialout import serve as dial_out
 
-            dial_out(options.server, options.token, options.name, options.capacity, options.labels, options.dir, options.address)
-        elif options.port is not None:
-            from .agent import serve
-
-            serve(options.host, options.port, options.token, options.dir)
-        else:
-            parser.error("agent: give --server URL (join a pool; the agent dials out) or --port (push mode)")
+        dial_out(options.server, options.token, options.name, options.capacity, options.labels, options.dir, options.address, options.idle_exit)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
+import socket
 import time
+import urllib.parse
 from collections import deque
 from typing import Any, Callable, Deque, Dict, Optional, Tuple
-
-import requests
 
 logger = logging.getLogger("loadmgr")
 
@@ -36,9 +38,10 @@ class Delivery:
         self.run_over = False
         self._sleep = sleep
         self._pending: Deque[Tuple[str, Dict[str, Any]]] = deque()
-        self._session = requests.Session()
-        self._session.headers["Authorization"] = f"Bearer {token}"
-        self._session.headers["Content-Type"] = "application/json"
+        self._headers = {"Content-Type": "application/json"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._connection: Optional[http.client.HTTPConnection] = None
 
     @property
     def pending(self) -> int:
@@ -84,27 +87,60 @@ class Delivery:
             backoff = min(backoff * 2, 2.0)
 
     def close(self) -> None:
-        self._session.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _connect(self) -> Tuple[http.client.HTTPConnection, str]:
+        """A kept-alive connection to the server, or to the run's ingest relay (`unix:/path`), and the path prefix."""
+        if self.base_url.startswith("unix:"):
+            prefix = ""
+            if self._connection is None:
+                self._connection = _UnixConnection(self.base_url[len("unix:") :], self.timeout)
+            return self._connection, prefix
+        parsed = urllib.parse.urlparse(self.base_url)
+        if self._connection is None:
+            cls = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
+            self._connection = cls(parsed.hostname or "127.0.0.1", parsed.port, timeout=self.timeout)
+        return self._connection, parsed.path.rstrip("/")
 
     def _send(self, path: str, payload: Dict[str, Any]) -> str:
         try:
-            response = self._session.post(self.base_url + path, json=payload, timeout=self.timeout)
-        except requests.RequestException as error:
+            connection, prefix = self._connect()
+            connection.request("POST", prefix + path, body=json.dumps(payload).encode(), headers=self._headers)
+            response = connection.getresponse()
+            status, text = response.status, response.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException) as error:
             logger.debug("loadmgr: %s failed: %s", path, error)
+            self.close()
             return "retry"
-        if response.status_code < 300:
+        if status < 300:
             return "ok"
-        if response.status_code in RETRYABLE_STATUSES:
+        if status in RETRYABLE_STATUSES:
             return "retry"
-        body: Optional[Dict[str, Any]] = None
+        body: Dict[str, Any] = {}
         try:
-            body = response.json()
+            parsed = json.loads(text)
+            body = parsed if isinstance(parsed, dict) else {}
         except ValueError:
             pass
-        code = (body or {}).get("code")
-        if code == "RUN_FINISHED":
+        if body.get("code") == "RUN_FINISHED":
             logger.info("loadmgr: the server says the run has already ended")
             self.run_over = True
         else:
-            logger.error("loadmgr: %s refused (%s): %s", path, response.status_code, (body or {}).get("message", response.text[:300]))
+            logger.error("loadmgr: %s refused (%s): %s", path, status, body.get("message", text[:300]))
         return "drop"
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    """HTTP over a Unix socket: the run's ingest relay, served by its supervisor."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.unix_path)
+        self.sock = sock

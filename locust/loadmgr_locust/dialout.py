@@ -28,13 +28,18 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from . import __version__
-from .agent import log_tail
-from .sandbox import kill_recorded_cgroup
+from .sandbox import PARENT_ENV, claim_v2_parent, kill_recorded_cgroup
 
 logger = logging.getLogger("loadmgr.agent")
 
 #: How long the server may hold a call (the agent's heartbeat is at most this far apart).
 WAIT_MS = 5000
+#: While it runs something: how soon a process that ended is reported (a crash, a limit).
+BUSY_WAIT_MS = 1500
+#: The most of a run's log an exit report carries.
+LOG_TAIL_BYTES = 4000
+#: Exit status when another agent serves the same directory (the server's own agent, started twice).
+EXIT_DIRECTORY_TAKEN = 75
 BACKOFF_MAX_S = 10.0
 #: How long to wait before trying again under a name another connected agent holds.
 NAME_RETRY_S = 5
@@ -42,6 +47,19 @@ NAME_RETRY_S = 5
 FORGET_AFTER_S = 600
 #: A run that ended is asked to stop (its master writes Locust's CSVs, its workers quit); killed after this.
 RELEASE_GRACE_S = 15
+#: Written in a run's directory by its supervisor once the master's end reached the server.
+REPORTED_STOP = "reported-stop"
+
+
+def log_tail(path: str, max_bytes: int = LOG_TAIL_BYTES) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - max_bytes))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 class AgentExit(Exception):
@@ -91,7 +109,7 @@ def parse_labels(text: str) -> Dict[str, str]:
 
 
 class DialOutAgent:
-    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str) -> None:
+    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0) -> None:
         self.server = server.rstrip("/")
         self.token = token
         self.name = name
@@ -102,14 +120,23 @@ class DialOutAgent:
         self.instance_id = uuid.uuid4().hex
         self.runs: Dict[str, HeldRun] = {}
         self.stopping = False
+        self.idle_exit_s = idle_exit_s
+        self.cgroup_parent: Optional[str] = None
         os.makedirs(self.runs_dir, exist_ok=True)
 
     # -- the connection ---------------------------------------------------------------------------
 
+    def busy(self) -> bool:
+        return any(held.process.poll() is None for held in self.runs.values())
+
     def serve(self) -> int:
         backoff = 0.5
         connected = False
+        reached_at = time.monotonic()
         while not self.stopping:
+            if self.idle_exit_s > 0 and not connected and time.monotonic() - reached_at > self.idle_exit_s and not self.busy():
+                logger.info("no server for %.0f s and nothing to run: exiting", self.idle_exit_s)
+                return 0
             try:
                 answer = self._sync()
             except AgentExit as exit_:
@@ -130,6 +157,7 @@ class DialOutAgent:
             if not connected:
                 logger.info("connected to %s as %s (agent %s, capacity %d)", self.server, self.name, answer.get("agentId"), self.capacity)
                 connected = True
+            reached_at = time.monotonic()
             backoff = 0.5
             self.reconcile(answer.get("assignments") or [])
         self.kill_all()
@@ -145,7 +173,7 @@ class DialOutAgent:
                 "version": __version__,
                 "address": self.address,
                 "runs": self.reports(),
-                "waitMs": WAIT_MS,
+                "waitMs": BUSY_WAIT_MS if self.busy() else WAIT_MS,
             }
         ).encode()
         request = urllib.request.Request(
@@ -205,7 +233,7 @@ class DialOutAgent:
             held.report_cache = {
                 "exitCode": exit_info.get("exitCode"),
                 "signal": exit_info.get("signal"),
-                "logTail": log_tail(os.path.join(held.run_dir, "locust.log"), 4000),
+                "logTail": log_tail(os.path.join(held.run_dir, "locust.log")),
                 **({"limit": str(exit_info["message"])[:500]} if isinstance(exit_info.get("message"), str) else {}),
             }
         report.update(state="exited", **held.report_cache)
@@ -228,15 +256,29 @@ class DialOutAgent:
         for key, held in self.runs.items():
             if key in wanted or held.released_at is not None:
                 continue
-            # The run ended (or was taken from this agent): whatever is left of it goes, gracefully first.
+            # The run ended (or was taken from this agent): whatever is left of it goes.
             if held.process.poll() is None:
+                reported = os.path.exists(os.path.join(held.run_dir, REPORTED_STOP))
+                if held.role == "master" and not reported and not held.stop_requested:
+                    # The server ended it without Locust reporting its end (silent, hung, past its guard,
+                    # not stopping when asked): nothing of it is worth waiting for.
+                    logger.warning("run %s has ended without its master's report: killing its %s", held.run_id, held.role)
+                    self.kill(held, wait=False)
+                    held.released_at = now
+                    continue
                 if held.terminated_at is None:
-                    logger.info("run %s has ended: stopping what is left of its %s", held.run_id, held.role)
+                    # Its master reported the end and is winding down (its CSVs, its final table), or
+                    # these are workers whose master tells them to quit: let them, then ask, then kill.
                     held.terminated_at = now
                     held.stop_requested = True
+                    if not reported:
+                        logger.info("run %s has ended: stopping what is left of its %s", held.run_id, held.role)
+                        _signal_group(held.process.pid, signal.SIGTERM, only_leader=True)
+                    continue
+                if reported and held.terminated_at + RELEASE_GRACE_S <= now < held.terminated_at + 2 * RELEASE_GRACE_S:
                     _signal_group(held.process.pid, signal.SIGTERM, only_leader=True)
                     continue
-                if now - held.terminated_at < RELEASE_GRACE_S:
+                if now - held.terminated_at < (2 if reported else 1) * RELEASE_GRACE_S:
                     continue
                 logger.warning("run %s: its %s did not stop within %d s; killing it", held.run_id, held.role, RELEASE_GRACE_S)
                 # Not waited for: this loop is the agent's heartbeat, and a run whose master is here must not
@@ -261,18 +303,22 @@ class DialOutAgent:
         with open(os.path.join(run_dir, "spec.json"), "w", encoding="utf-8") as handle:
             json.dump(spec, handle)
         log = open(os.path.join(run_dir, "locust.log"), "ab")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "LOADMGR_INGEST_TOKEN": token,
+            "LOADMGR_SECRET_ENV": secret_env,
+        }
+        if self.cgroup_parent is not None:
+            env[PARENT_ENV] = self.cgroup_parent
         try:
+            # -I: the supervisor is trusted; nothing from the environment or a working directory reaches its imports.
             process = subprocess.Popen(
-                [sys.executable, "-m", "loadmgr_locust", "run-dir", run_dir],
+                [sys.executable, "-I", "-m", "loadmgr_locust", "run-dir", run_dir],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={
-                    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                    "LANG": "C.UTF-8",
-                    "LOADMGR_INGEST_TOKEN": token,
-                    "LOADMGR_SECRET_ENV": secret_env,
-                },
+                env=env,
                 start_new_session=True,
             )
         finally:
@@ -312,9 +358,25 @@ def _signal_group(pid: int, signum: int, only_leader: bool = False) -> None:
         pass
 
 
-def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str]) -> None:
+def _lock_directory(runs_dir: str) -> Any:
+    """One agent per runs directory: a second (the server's own agent, started again while the first
+    still holds runs across a server restart) leaves at once."""
+    import fcntl
+
+    os.makedirs(runs_dir, exist_ok=True)
+    handle = open(os.path.join(runs_dir, ".agent.lock"), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        logger.info("another agent serves %s; leaving it to that one", runs_dir)
+        sys.exit(EXIT_DIRECTORY_TAKEN)
+    return handle
+
+
+def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.umask(0o077)  # run files are for this user alone
+    lock = _lock_directory(runs_dir)
     agent = DialOutAgent(
         server,
         token,
@@ -323,7 +385,10 @@ def serve(server: str, token: str, name: Optional[str], capacity: Optional[int],
         parse_labels(labels),
         runs_dir,
         address or local_address(server),
+        idle_exit_s,
     )
+    # On cgroup v2 the agent moves into a leaf of its cgroup, which then holds its runs' cgroups.
+    agent.cgroup_parent = claim_v2_parent()
 
     def on_term(_signum: int, _frame: Any) -> None:
         agent.stopping = True
@@ -333,4 +398,6 @@ def serve(server: str, token: str, name: Optional[str], capacity: Optional[int],
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     logger.info("loadmgr agent %s: %s, capacity %d, address %s, dialing %s", __version__, agent.name, agent.capacity, agent.address, agent.server)
-    sys.exit(agent.serve())
+    code = agent.serve()
+    lock.close()
+    sys.exit(code)

@@ -24,6 +24,7 @@ from locust.runners import STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRu
 
 from . import stages
 from .delivery import Delivery
+from .redact import Redactor
 from .intervals import CumulativeDiffer, Interval, span_ms
 from .samples import RequestSampler
 
@@ -80,6 +81,10 @@ def _sample_requests(environment: Any, sampler: RequestSampler) -> None:
     """Feeds every request this process makes to `sampler`."""
 
     def on_request(request_type: str, name: str, response_time: Any, response_length: Any = 0, exception: Any = None, url: Any = None, **_kwargs: Any) -> None:
+        if REDACTOR:
+            name = REDACTOR.text(str(name))
+            url = REDACTOR.text(str(url)) if url else url
+            exception = _Redacted(REDACTOR.text(repr(exception))) if exception is not None else None
         sampler.offer(request_type, name, response_time, exception, url)
 
     environment.events.request.add_listener(on_request)
@@ -127,6 +132,7 @@ class Reporter:
         self.finished = False
         self._delivered = gevent.event.Event()
         self._pusher: Optional[gevent.Greenlet] = None
+        self._stop_pushing = gevent.event.Event()
         events_ = environment.events
         events_.test_start.add_listener(self.on_test_start)
         events_.test_stop.add_listener(self.on_test_stop)
@@ -207,7 +213,10 @@ class Reporter:
             self._delivered.set()
 
     def _finish(self) -> None:
-        if self._pusher is not None:
+        if self._pusher is not None and self._pusher is not gevent.getcurrent():
+            # Let a snapshot in flight be acknowledged (killed mid-call, it would be sent again), then stop.
+            self._stop_pushing.set()
+            self._pusher.join(timeout=self.delivery.timeout + 1)
             self._pusher.kill(block=True)
         if self.started_at is None:
             self._announce_start()
@@ -239,8 +248,7 @@ class Reporter:
             runner.quit()
 
     def _push_loop(self) -> None:
-        while True:
-            gevent.sleep(self.interval)
+        while not self._stop_pushing.wait(self.interval):
             self._snapshot(final=False)
             if self.delivery.run_over and not self.quitting:
                 logger.warning("loadmgr: run %s has ended on the server; stopping Locust", self.run_id)
@@ -290,23 +298,121 @@ class Reporter:
             self.delivery.flush()
 
 
+#: The largest message a master takes from a worker (a report of many endpoints is a few MB); libzmq
+#: drops a connection that announces more, before it allocates anything.
+MAX_WORKER_MESSAGE_BYTES = 256 * 1024 * 1024
+
+
+def _bound_message_size() -> None:
+    """Every Locust RPC socket refuses messages over MAX_WORKER_MESSAGE_BYTES (set before it binds or connects)."""
+    import zmq
+    from locust.rpc import zmqrpc
+
+    init = zmqrpc.BaseSocket.__init__
+
+    def bounded_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.socket.setsockopt(zmq.MAXMSGSIZE, MAX_WORKER_MESSAGE_BYTES)
+
+    zmqrpc.BaseSocket.__init__ = bounded_init
+
+
+_bound_message_size()
+
+
+class _Redacted:
+    """An error as Locust records it (its repr), with the run's secrets hidden."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
+def _hide_secrets(redactor: Redactor) -> None:
+    """The run's secrets never enter Locust's statistics: request names and errors are redacted as
+    they are recorded, on workers and masters alike, so its CSV files, its printed tables and its
+    reports hold none."""
+    if not redactor:
+        return
+    from locust.stats import RequestStats
+
+    log_request = RequestStats.log_request
+    log_error = RequestStats.log_error
+
+    def redacted_request(self: Any, method: str, name: str, response_time: Any, content_length: Any) -> None:
+        log_request(self, method, redactor.text(str(name)), response_time, content_length)
+
+    def redacted_error(self: Any, method: str, name: str, error: Any) -> None:
+        log_error(self, method, redactor.text(str(name)), _Redacted(redactor.text(repr(error) if not isinstance(error, str) else error)))
+
+    RequestStats.log_request = redacted_request
+    RequestStats.log_error = redacted_error
+
+
+REDACTOR = Redactor.from_environment()
+_hide_secrets(REDACTOR)
+
+
+class _DropLog:
+    """Says what was dropped, at most a few lines every 10 s (a flood of garbage must not flood the log)."""
+
+    def __init__(self) -> None:
+        self.window_start = 0.0
+        self.in_window = 0
+        self.untold = 0
+
+    def __call__(self, what: str) -> None:
+        now = time.monotonic()
+        if now - self.window_start > 10:
+            if self.untold:
+                logger.warning("loadmgr: %d more such messages dropped", self.untold)
+            self.window_start, self.in_window, self.untold = now, 0, 0
+        self.in_window += 1
+        if self.in_window <= 5:
+            logger.warning("loadmgr: dropped %s", what)
+        else:
+            self.untold += 1
+
+
 def _accept_own_workers_only(runner: Any) -> None:
-    """A master takes messages only from workers with its own host name, the secret of its sandbox.
+    """A master takes messages only from workers with its own host name, the secret of its sandbox,
+    and only messages that decode: whatever else arrives on its port is dropped, never read as a
+    message, and never ends the master's listener (a single bad byte used to).
 
     A worker's id is `<host name>_<random>`, and each run's sandbox has a random host name, so a
-    script in another run's sandbox that finds this master's port cannot join it, report to it or
-    tell it anything: its messages are dropped before Locust reads them.
+    process that is not one of the run's workers cannot join it, report to it or tell it anything:
+    its frames are dropped before anything in them is decoded.
     """
-    prefix = socket.gethostname() + "_"
+    import zmq.error
+    from locust.exception import RPCError
+    from locust.rpc.protocol import Message
+
+    prefix = (socket.gethostname() + "_").encode()
     server = runner.server
-    receive = server.recv_from_client
+    dropped = _DropLog()
 
     def recv_from_own_workers() -> Any:
         while True:
-            client_id, message = receive()
-            if isinstance(client_id, str) and client_id.startswith(prefix):
-                return client_id, message
-            logger.warning("loadmgr: dropped a %r message from a process that is not one of this run's workers", getattr(message, "type", "?"))
+            try:
+                frames = server.socket.recv_multipart()
+            except zmq.error.ZMQError as error:
+                raise RPCError("ZMQ network broken") from error
+            if len(frames) != 2 or not frames[0].startswith(prefix):
+                dropped("a message from a process that is not one of this run's workers")
+                continue
+            try:
+                client_id = frames[0].decode()
+                message = Message.unserialize(frames[1])
+                if not isinstance(message.type, str) or message.node_id != client_id:
+                    raise ValueError("not a message of this worker's")
+            except Exception as error:  # noqa: BLE001 (whatever a malformed frame raises, it is dropped)
+                dropped(f"a malformed message from worker {frames[0][:80]!r} ({type(error).__name__})")
+                continue
+            return client_id, message
 
     server.recv_from_client = recv_from_own_workers
 

@@ -20,11 +20,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from typing import Any, Dict, List, Optional
+import urllib.parse
+from typing import Any, Dict, List, Optional, Tuple
 
-from . import project
-from .sandbox import WORK, Cgroup, Limits, apply_rlimits, disk_usage, limit_message, read_info, sandbox_command, sandbox_env
+from . import project, redact, sandbox_net, seccomp
+from .broker import INGEST_SOCKET, NET_SOCKET, SandboxServices
+from .netpolicy import Policy
+from .sandbox import SOCKETS, WORK, Cgroup, Limits, apply_rlimits, disk_usage, limit_message, own_tree, read_info, run_uid, sandbox_command, sandbox_env, sandbox_files, seal
 
 WORKER_GRACE_S = 15
 #: How often the supervisor looks at the run's limits.
@@ -38,31 +42,36 @@ def _free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def build_commands(spec: Dict[str, Any], work_dir: str, run_dir: Optional[str] = None) -> Dict[str, Any]:
-    """What `launch` starts: {"master": the master's (or single process's) command line or None, "workers": [...]}.
+def build_commands(spec: Dict[str, Any], work_dir: str) -> Dict[str, Any]:
+    """What `launch` starts: {"master": the master's (or single process's) command line or None,
+    "workers": [...], "masterPort": the port the master listens on inside, "relay": ...}.
 
-    A run on one host (no `role`): one process, or a master and `workers` workers on loopback. A pool run
-    has a part per agent: `role: master` (the master alone, listening on every interface for the pool's
-    workers; its port goes to run_dir/master.json for the agent to report) or `role: worker` (`workers`
-    worker processes that connect to masterHost:masterPort).
-    Locust runs headless: its web UI would be an open port on the host that any other run could drive.
+    A run's part on a host: `role: master` (or none, the same) is the master with `workers` worker
+    processes beside it in the same sandbox, and `expectWorkers` in all (those beyond `workers` come
+    from other hosts, through the relay); with no workers at all, one Locust process. `role: worker` is
+    `workers` worker processes of a master on another host, which they reach through the relay.
+    Locust runs headless: its web UI would be an open port that anything reaching the host could drive.
     """
     launcher = [sys.executable, "-m", "loadmgr_locust", "locust"]
     own_dirs = bool(spec.get("workerDirs"))
 
-    def worker_command(index: int, *connect: str) -> List[str]:
+    def worker_command(index: int, port: int) -> List[str]:
         # With files to split, each worker runs in its own copy of the project (work/.workers/<N>/).
         where = os.path.join(work_dir, ".workers", str(index)) if own_dirs else work_dir
-        return [*launcher, "-f", os.path.join(where, "locustfile.py"), "--worker", *connect]
+        return [*launcher, "-f", os.path.join(where, "locustfile.py"), "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
 
     def worker_dirs(count: int) -> List[str]:
         return [os.path.join(work_dir, ".workers", str(i)) if own_dirs else work_dir for i in range(count)]
 
-    role = spec.get("role")
-    if role == "worker":
+    # In the run's own network namespace any port is free; outside it (no sandbox), this host's choice.
+    port = _free_port()
+    if spec.get("role") == "worker":
         count = max(1, int(spec.get("workers") or 1))
-        connect = ("--master-host", str(spec["masterHost"]), "--master-port", str(int(spec["masterPort"])))
-        return {"master": None, "workers": [worker_command(i, *connect) for i in range(count)], "workerDirs": worker_dirs(count)}
+        master = [str(spec["masterHost"]), int(spec["masterPort"])]
+        return {"master": None, "workers": [worker_command(i, port) for i in range(count)], "workerDirs": worker_dirs(count), "relay": {"listenPort": port, "to": master}}
+    local = int(spec.get("workers") or 0)
+    local = local if local > 1 or spec.get("role") == "master" else 0
+    expect = max(local, int(spec.get("expectWorkers") or local))
     master = [
         *launcher,
         "-f",
@@ -91,25 +100,86 @@ def build_commands(spec: Dict[str, Any], work_dir: str, run_dir: Optional[str] =
     ]
     if spec.get("stages"):
         master += ["--loadmgr-stages", json.dumps(spec["stages"])]
-    if role == "master":
-        port = _free_port("0.0.0.0")
-        if run_dir is not None:
-            with open(os.path.join(run_dir, "master.json"), "w", encoding="utf-8") as handle:
-                json.dump({"port": port}, handle)
-        master += ["--master", "--master-bind-host", "0.0.0.0", "--master-bind-port", str(port), "--expect-workers", str(int(spec.get("expectWorkers") or 1))]
+    if expect == 0:
         return {"master": master, "workers": []}
-    workers = int(spec.get("workers") or 0)
-    if workers <= 1:
-        return {"master": master, "workers": []}
-    port = _free_port()
-    master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", str(workers)]
-    connect = ("--master-host", "127.0.0.1", "--master-port", str(port))
-    return {"master": master, "workers": [worker_command(i, *connect) for i in range(workers)], "workerDirs": worker_dirs(workers)}
+    master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", str(expect)]
+    return {"master": master, "workers": [worker_command(i, port) for i in range(local)], "workerDirs": worker_dirs(local), "masterPort": port, "remoteWorkers": expect - local}
 
 
-def launch(commands: Dict[str, Any]) -> int:
-    """Inside the sandbox: runs the master and the workers until the master has ended (or, with no
-    master here, until the workers have)."""
+def _relay(listener: socket.socket, connect: Any) -> None:
+    """Serves `listener` for ever: each connection is joined to a new one from `connect()`, both ways."""
+
+    def pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve() -> None:
+        while True:
+            try:
+                incoming, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                outgoing = connect()
+            except OSError as error:
+                print(f"loadmgr: relay: {error}", file=sys.stderr, flush=True)
+                incoming.close()
+                continue
+            for a, b in ((incoming, outgoing), (outgoing, incoming)):
+                threading.Thread(target=pump, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+
+def start_relay(relay: Dict[str, Any]) -> None:
+    """Inside the sandbox, the run's traffic with its other hosts: a master's workers that come from
+    other agents (the supervisor passes the listening socket it made on this host: `listenFd`), or
+    workers' connections to a master on another agent (through the broker, which holds that master in
+    the run's allow-list)."""
+    if "listenFd" in relay:
+        listener = socket.socket(fileno=int(relay["listenFd"]))
+        inner = ("127.0.0.1", int(relay["to"]))
+        _relay(listener, lambda: socket.create_connection(inner, timeout=10))
+        return
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", int(relay["listenPort"])))
+    listener.listen(128)
+    host, port = str(relay["to"][0]), int(relay["to"][1])
+
+    def outward() -> socket.socket:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        if os.environ.get(sandbox_net.BROKER_ENV):
+            sandbox_net.broker_connect(sock, (host, port), None, blocking=True)
+        else:
+            sock.settimeout(10)
+            sock.connect((host, port))
+            sock.settimeout(None)
+        return sock
+
+    _relay(listener, outward)
+
+
+def launch(commands: Dict[str, Any], identity: Optional[str] = None) -> int:
+    """Inside the sandbox: seals it (see sandbox.seal; `identity` is "UID:GID" to become, or "-" when
+    the user namespace has made it unprivileged already), then runs the master and the workers until
+    the master has ended (or, with no master here, until the workers have)."""
+    if identity is not None:
+        uid, _, gid = identity.partition(":")
+        seal(int(uid) if uid.isdigit() else None, int(gid) if gid.isdigit() else None)
+        os.chdir(WORK)
     processes: List[subprocess.Popen] = []
     stop_requests: List[int] = []
     master_command = commands.get("master")
@@ -126,6 +196,8 @@ def launch(commands: Dict[str, Any]) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     dirs = commands.get("workerDirs") or []
+    if commands.get("relay"):
+        start_relay(commands["relay"])
 
     def start_worker(index: int, command: List[str]) -> subprocess.Popen:
         # A worker runs in its own copy of the project when it has one: relative paths find its share.
@@ -162,19 +234,48 @@ def launch(commands: Dict[str, Any]) -> int:
     return code if code >= 0 else 128 - code
 
 
+def allowed_hosts(spec: Dict[str, Any]) -> List[str]:
+    """The run's network allow-list: its target's host and port, the test's allowedHosts, its pool's master."""
+    parsed = urllib.parse.urlparse(str(spec.get("targetUrl") or ""))
+    entries: List[str] = []
+    if parsed.hostname:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        host = f"[{parsed.hostname}]" if ":" in parsed.hostname else parsed.hostname
+        entries.append(f"{host}:{port}")
+    entries += [str(e) for e in spec.get("allowedHosts") or []]
+    if spec.get("role") == "worker" and spec.get("masterHost"):
+        master = str(spec["masterHost"])
+        entries.append(f"[{master}]:{int(spec['masterPort'])}" if ":" in master else f"{master}:{int(spec['masterPort'])}")
+    return entries
+
+
+def _seccomp_pipe() -> Optional[int]:
+    """A pipe's read end holding the seccomp filter, for bwrap's --seccomp (None where there is no table for this CPU)."""
+    program = seccomp.compiled()
+    if program is None:
+        return None
+    read, write = os.pipe()
+    os.write(write, program)
+    os.close(write)
+    return read
+
+
 def supervise(run_dir: str) -> int:
     os.umask(0o077)
     run_dir = os.path.abspath(run_dir)
     with open(os.path.join(run_dir, "spec.json"), encoding="utf-8") as handle:
         spec = json.load(handle)
+    with open(os.path.join(run_dir, "supervisor.json"), "w", encoding="utf-8") as handle:
+        json.dump({"pid": os.getpid()}, handle)
     work = os.path.join(run_dir, "work")
     os.makedirs(work, mode=0o700, exist_ok=True)
     # The locustfile and its files (project.py never writes through a link the run may have left).
     script, files = project.decoded(spec)
     project.write_tree(work, script, files)
     role = spec.get("role")
-    local_workers = int(spec.get("workers") or 0) if role is None else 0
-    worker_count = max(1, int(spec.get("workers") or 1)) if role == "worker" else local_workers if local_workers > 1 else 0
+    workers = int(spec.get("workers") or 0)
+    # The worker processes this part runs (see build_commands): a master's beside it, or a worker part's.
+    worker_count = max(1, workers) if role == "worker" else workers if workers > 1 or role == "master" else 0
     if worker_count > 0 and project.worker_dirs_needed(files):
         # Each worker its own copy, split CSVs cut to its share of the run's workers (on every host).
         base = int(spec.get("workerIndexBase") or 0)
@@ -184,28 +285,49 @@ def supervise(run_dir: str) -> int:
         spec["workerDirs"] = True
     limits = Limits.of(spec)
     sandboxed = spec.get("sandbox", True) is not False
-    env = sandbox_env(os.environ.get("LOADMGR_INGEST_TOKEN", ""))
+    env = sandbox_env()
     # The test's parameters and secrets, as environment variables (names checked by the server; ours win).
     # Secrets come in this process's environment from whoever started it (never in spec.json).
     secret_env = json.loads(os.environ.get("LOADMGR_SECRET_ENV") or "{}")
-    for name, value in {**(spec.get("env") or {}), **(secret_env if isinstance(secret_env, dict) else {})}.items():
+    secret_env = secret_env if isinstance(secret_env, dict) else {}
+    for name, value in {**(spec.get("env") or {}), **secret_env}.items():
         if isinstance(name, str) and isinstance(value, str) and name not in env and not name.startswith("LOADMGR_"):
             env[name] = value
+    env[redact.NAMES_ENV] = ",".join(n for n in secret_env if n in env)
+    redactor = redact.Redactor(v for v in secret_env.values() if isinstance(v, str))
     # The plugin names the real host; the run's Locust processes go by a secret host name, which its
     # master requires of every worker (see plugin._accept_own_workers_only). A pool run's agents share it.
     env["LOADMGR_HOST_NAME"] = socket.gethostname()
     run_secret = str(spec.get("runSecret") or secrets.token_hex(16))
     env["LOADMGR_RUN_SECRET"] = run_secret
+    # The run's only ways out: the broker (its targets) and the ingest relay (its reports), see broker.py.
+    sockets_dir = os.path.join(run_dir, "sockets")
+    def stop_reported() -> None:
+        with open(os.path.join(run_dir, "reported-stop"), "w", encoding="utf-8") as handle:
+            handle.write(str(int(time.time() * 1000)))
+
+    deny = [(str(d[0]), int(d[1])) for d in (spec.get("network") or {}).get("deny") or []]
+    services = SandboxServices(sockets_dir, Policy.of(allowed_hosts(spec), deny), str(spec["ingestUrl"]), os.environ.get("LOADMGR_INGEST_TOKEN", ""), stop_reported)
+    spec["ingestUrl"] = f"unix:{os.path.join(SOCKETS if sandboxed else sockets_dir, INGEST_SOCKET)}"
+    if sandboxed:
+        env[sandbox_net.BROKER_ENV] = os.path.join(SOCKETS, NET_SOCKET)
     visible_work = WORK if sandboxed else work
-    inner = [sys.executable, "-m", "loadmgr_locust", "launch", json.dumps(build_commands(spec, visible_work, run_dir))]
+    commands = build_commands(spec, visible_work)
+    passed: Tuple[int, ...] = ()
+    if commands.get("remoteWorkers"):
+        # The pool's other agents reach this run's master here; the sandbox relays what comes in to it.
+        listener = socket.create_server(("0.0.0.0", 0), backlog=128)
+        with open(os.path.join(run_dir, "master.json"), "w", encoding="utf-8") as handle:
+            json.dump({"port": listener.getsockname()[1]}, handle)
+        commands["relay"] = {"listenFd": listener.fileno(), "to": commands["masterPort"]}
+        passed = (listener.fileno(),)
+    launch = [sys.executable, "-m", "loadmgr_locust", "launch"]
     # Named after the run directory: a pool run's master and workers may share a host, each with its own.
     cgroup = Cgroup.create(f"loadmgr-{os.path.basename(run_dir)}", limits)
     if cgroup is not None:
         # For whoever must kill the run outright (the server, the agent): every process in it, wherever it went.
         with open(os.path.join(run_dir, "cgroup.json"), "w", encoding="utf-8") as handle:
             json.dump({"dirs": sorted(set(cgroup.dirs.values()))}, handle)
-    if cgroup is None:
-        print("loadmgr: no cgroup could be made; processes and memory are limited per process (rlimits)", file=sys.stderr, flush=True)
 
     def prepare_child() -> None:
         apply_rlimits(limits, cgroup is not None)
@@ -213,13 +335,32 @@ def supervise(run_dir: str) -> int:
             cgroup.enter()
 
     info_read: Optional[int] = None
-    if sandboxed:
-        info_read, info_write = os.pipe()
-        command = sandbox_command(work, f"loadmgr-{run_secret}", env, limits, info_write, inner)
-        child = subprocess.Popen(command, cwd=work, env={"PATH": env["PATH"]}, pass_fds=(info_write,), preexec_fn=prepare_child)
-        os.close(info_write)
-    else:
-        child = subprocess.Popen(inner, cwd=work, env=env, preexec_fn=prepare_child, start_new_session=True)
+    seccomp_fd: Optional[int] = None
+    output_read, output_write = os.pipe()
+    try:
+        if sandboxed:
+            if os.geteuid() == 0:
+                # Root in no user namespace: the sandbox's first step becomes the run's own unprivileged uid.
+                uid = own_tree(work, run_uid(os.path.basename(run_dir)))
+                launch += ["--as", f"{uid}:{uid}"]
+            else:
+                launch += ["--as", "-"]
+            info_read, info_write = os.pipe()
+            seccomp_fd = _seccomp_pipe()
+            etc = sandbox_files(run_dir, {})
+            command = sandbox_command(work, sockets_dir, etc, f"loadmgr-{run_secret}", env, limits, info_write, seccomp_fd, [*launch, json.dumps(commands)])
+            passed += (info_write,) + ((seccomp_fd,) if seccomp_fd is not None else ())
+            child = subprocess.Popen(command, cwd=work, env={"PATH": env["PATH"]}, pass_fds=passed, stdout=output_write, stderr=output_write, preexec_fn=prepare_child)
+            os.close(info_write)
+        else:
+            child = subprocess.Popen([*launch, json.dumps(commands)], cwd=work, env=env, pass_fds=passed, stdout=output_write, stderr=output_write, preexec_fn=prepare_child, start_new_session=True)
+    finally:
+        os.close(output_write)
+        if seccomp_fd is not None:
+            os.close(seccomp_fd)
+    # Locust's output reaches the run's log with the run's secrets hidden (never on disk in the clear).
+    copier = threading.Thread(target=redact.copy_redacted, args=(os.fdopen(output_read, "rb"), sys.stdout.buffer, redactor), daemon=True)
+    copier.start()
     stop_requests: List[int] = []
     target: List[int] = []
 
@@ -244,8 +385,13 @@ def supervise(run_dir: str) -> int:
         if not sandboxed:
             _signal(-child.pid, signal.SIGKILL)
     code = child.wait()
+    if limit is None and cgroup is not None:
+        # The kernel may end the run's processes for a limit before the watch above saw the breach.
+        limit = cgroup.breach()
     if cgroup is not None:
         cgroup.remove()
+    copier.join(timeout=5)
+    services.close()
     # The launcher exits 128+N when the master was killed by signal N (as a shell does); bwrap passes that on.
     killed_by = -code if code < 0 else code - 128 if 128 < code < 128 + signal.NSIG else None
     result: Dict[str, Any] = {

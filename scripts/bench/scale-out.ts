@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeScript, isTerminal, type AgentPool, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
-import { DEFAULT_LOCAL_COMMAND } from "../../server/src/runners/localRunner.js";
+import { DEFAULT_AGENT_COMMAND as DEFAULT_LOCAL_COMMAND } from "../../server/src/agents/localAgent.js";
 import { createHosts } from "../../test/helpers/hosts.js";
 import { freePort } from "../../test/helpers/ports.js";
 import { restClient, startTestServer } from "../../test/helpers/server.js";

@@ -13,8 +13,14 @@ import type { LiveBus } from "./live/liveBus.js";
 import { RedisBus } from "./live/redisBus.js";
 import { LiveTickets } from "./live/tickets.js";
 import type { Logger } from "./logger.js";
-import { LocalRunner } from "./runners/localRunner.js";
 import { AgentHub } from "./agents/agentHub.js";
+import {
+  DEFAULT_AGENT_COMMAND,
+  ensureLocalPool,
+  LocalAgent,
+  localPoolToken,
+  reservedEndpoints,
+} from "./agents/localAgent.js";
 import { PoolRunner } from "./agents/poolRunner.js";
 import { probeSandbox, type SandboxStatus } from "./runners/sandbox.js";
 import { RunLifecycle } from "./runs/lifecycle.js";
@@ -34,7 +40,10 @@ export type Role = "all" | "api" | "worker";
 export interface Running {
   services: Services;
   lifecycle: RunLifecycle;
-  localRunner: LocalRunner;
+  /** This host's agent, in a process that runs jobs. */
+  localAgent: LocalAgent | undefined;
+  /** Where this host's agent keeps each run's directory (<runsDir>/<runId>: spec, log, work/). */
+  runsDir: string;
   address: AddressInfo | undefined;
   close(): Promise<void>;
 }
@@ -99,6 +108,10 @@ export async function boot(
   else if (!sandbox.available)
     logger.error({ reason: sandbox.reason }, "runs cannot be sandboxed here: only the admin token may start runs");
   const schedules = new Scheduler({ config, store, runs, secrets, now, logger, sandbox, queue });
+  // Filled in once the server listens (its port is known then); read by the hub per run it hands out.
+  const reserved: [string, number][] = [];
+  const localToken = localPoolToken(runTokens);
+  await ensureLocalPool(store, localToken.hash, now());
   const services: Services = {
     config,
     store,
@@ -117,7 +130,7 @@ export async function boot(
         ? inProcessReader(series)
         : workerReader(config, logger),
     liveTickets: new LiveTickets(runTokens.derivedKey("live-tickets"), options.now ?? Date.now),
-    agents: new AgentHub({ config, store, runs, live, logger, tokens: runTokens, sandbox, secrets, now }),
+    agents: new AgentHub({ config, store, runs, live, logger, tokens: runTokens, sandbox, secrets, reserved, now }),
     metrics,
     secrets,
     schedules,
@@ -131,42 +144,35 @@ export async function boot(
     address = await app.listen();
   }
   const { host, port, publicUrl } = config.server;
-  const ingestUrl =
+  const serverUrl =
     publicUrl ?? `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${address?.port ?? port}`;
+  reserved.push(...reservedEndpoints(config, address?.port ?? port));
 
-  if (config.locustClusters.length > 0) {
-    logger.info(
-      { clusters: config.locustClusters.map((c) => c.id) },
-      "locustClusters: push-mode agents the server calls are kept as they are; agent pools (POST /v1/agent-pools, hosts that dial out) are the way to add generator hosts",
-    );
-  }
   const stalls = new LoopStalls(services.now);
   stalls.start();
-  const localRunner = new LocalRunner(
-    {
-      command: config.runner.local.command,
-      runsDir: config.runner.local.runsDir ?? join(config.storage.dataDir, "runs"),
-      workers: config.runner.local.workers,
-      onExit: (runId) => lifecycle.onLocalExit(runId),
-    },
-    logger,
-  );
+  const runsDir = config.runner.local.runsDir ?? join(config.storage.dataDir, "runs");
   const lifecycle = new RunLifecycle({
     config,
     store,
     runs,
     logger,
     queue,
-    tokens: runTokens,
-    secrets,
-    localRunner,
-    poolRunner: new PoolRunner({ store, config, now }),
-    sandbox,
+    poolRunner: new PoolRunner({ store, config, now, stalledSince: (since) => stalls.stalledSince(since) }),
     stalls,
-    ingestUrl: () => ingestUrl,
     now: services.now,
   });
+  let localAgent: LocalAgent | undefined;
   if (role !== "api") {
+    // This host's agent: every run here goes through it, as runs go through agents on other hosts.
+    localAgent = new LocalAgent({
+      command: config.runner.local.command ?? DEFAULT_AGENT_COMMAND,
+      runsDir,
+      serverUrl,
+      token: localToken.token,
+      capacity: config.runner.local.capacity,
+      logger,
+    });
+    localAgent.start();
     await queue.work(
       metrics.timedProcessor((job) =>
         job.name === "webhook.deliver"
@@ -184,9 +190,12 @@ export async function boot(
   return {
     services,
     lifecycle,
-    localRunner,
+    localAgent,
+    runsDir,
     address,
     close: async () => {
+      // Its agent stays: the runs it holds outlive this process, and the next start finds them.
+      localAgent?.close();
       stalls.stop();
       lifecycle.close();
       await services.agents.close();

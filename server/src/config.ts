@@ -16,17 +16,6 @@ const scopedTokenSchema = z.strictObject({
 });
 export type ScopedTokenConfig = z.infer<typeof scopedTokenSchema>;
 
-const locustClusterSchema = z.strictObject({
-  id: scopeIdSchema,
-  baseUrl: z.url({ protocol: /^https?$/ }),
-  authToken: z.string().min(1),
-  accountId: scopeIdSchema,
-  orgId: scopeIdSchema,
-  projectId: scopeIdSchema,
-  envId: scopeIdSchema.optional(),
-});
-export type LocustClusterConfig = z.infer<typeof locustClusterSchema>;
-
 const targetAllowListSchema = z.strictObject({
   accountId: scopeIdSchema,
   orgId: scopeIdSchema,
@@ -100,9 +89,13 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   locustClusters: z
-    .array(locustClusterSchema)
+    .array(z.unknown())
+    .max(0, {
+      message:
+        "push-mode Locust clusters are retired: create an agent pool (POST /v1/agent-pools, `loadmgr pools create`) and start `loadmgr-locust agent --server URL --token TOKEN` on each host; it dials out to the server, and the README's 'Generators on other hosts' says how",
+    })
     .default([])
-    .describe("push-mode agents the server calls (kept; agent pools, which dial out, are the way to add hosts)"),
+    .describe("retired: must be empty (agent pools replace push-mode clusters)"),
   agents: z
     .strictObject({
       silenceSec: z.coerce
@@ -133,8 +126,25 @@ export const configSchema = z.strictObject({
           command: z
             .string()
             .optional()
-            .describe("the loadmgr-locust command; defaults to .venv/locust/bin/loadmgr-locust"),
-          workers: z.coerce.number().int().min(0).optional().describe("defaults to the number of cores"),
+            .describe(
+              "the loadmgr-locust command this server's own agent runs; defaults to .venv/locust/bin/loadmgr-locust",
+            ),
+          workers: z.coerce
+            .number()
+            .int()
+            .min(0)
+            .max(1000)
+            .optional()
+            .describe(
+              "worker processes of a run on this server's host; defaults to the number of cores (0 or 1: one Locust process)",
+            ),
+          capacity: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(1000)
+            .default(64)
+            .describe("Locust processes this server's host runs at once; more runs wait for room, visibly"),
           runsDir: z.string().optional().describe("defaults to <dataDir>/runs"),
         })
         .prefault({}),
@@ -149,7 +159,18 @@ export const configSchema = z.strictObject({
           processes: z.coerce.number().int().min(8).max(100_000).default(512),
           memoryMb: z.coerce.number().int().min(64).default(2048),
           openFiles: z.coerce.number().int().min(64).max(1_048_576).default(10_000),
-          diskMb: z.coerce.number().int().min(1).default(1024),
+          diskMb: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .default(1024)
+            .describe("the run's files; its private /tmp and /dev/shm have this size each"),
+          cpu: z.coerce
+            .number()
+            .min(0.1)
+            .max(1024)
+            .optional()
+            .describe("cores the run's processes may use together (a cgroup CPU quota); default: no quota"),
         })
         .prefault({})
         .describe("per run: a run that reaches one of these ends as Failed, saying which"),

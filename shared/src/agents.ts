@@ -14,6 +14,12 @@ export const labelsSchema = z
   .refine((labels) => Object.keys(labels).length <= 20, "at most 20 labels");
 export type Labels = z.infer<typeof labelsSchema>;
 
+/**
+ * The pool of the servers' own hosts: each server process that runs jobs starts an agent on its
+ * host (`loadmgr-locust agent`, the same as on any other host), and a test with no agentPool runs here.
+ */
+export const LOCAL_POOL_ID = "local";
+
 /** The most Locust worker processes one run may ask for. */
 export const MAX_RUN_WORKERS = 1000;
 

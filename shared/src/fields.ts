@@ -54,9 +54,12 @@ export const usersSchema = z.number().int().min(1, "must be at least 1").max(MAX
 export const spawnRateSchema = z.number().positive("must be greater than 0").max(MAX_SPAWN_RATE);
 export const durationSchema = z.number().int().min(1, "must be at least 1 second").max(MAX_DURATION_SEC);
 
+/** A host name, an IPv4 address, or an IPv6 address in brackets (as a URL's hostname holds it). */
+const URL_HOST = new RegExp(`^(?:${z.regexes.hostname.source.slice(1, -1)}|\\[[0-9A-Fa-f:.]{2,45}\\])$`);
+
 export const targetUrlSchema = z.url({
   protocol: /^https?$/,
-  hostname: z.regexes.hostname,
+  hostname: URL_HOST,
   error: "must be an http:// or https:// URL",
 });
 

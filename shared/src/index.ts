@@ -25,3 +25,4 @@ export * as formats from "./format.js";
 export * from "./summary.js";
 export * from "./webhooks.js";
 export * from "./schedules.js";
+export * from "./network.js";

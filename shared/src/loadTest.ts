@@ -6,6 +6,7 @@ import { MAX_RUN_WORKERS } from "./agents.js";
 import { scriptContentSchema } from "./script.js";
 import { scriptFilesInputSchema } from "./scriptFiles.js";
 import { envVarsSchema, secretNamesSchema, stageSchema, stagesSchema } from "./params.js";
+import { allowedHostsSchema } from "./network.js";
 import { regressionRuleSchema, storedThresholdSchema, thresholdItemSchema } from "./thresholds.js";
 import { DEFAULT_REGRESSION_RULE } from "./compare.js";
 import {
@@ -30,8 +31,10 @@ export const loadTestSchema = z.object({
   orgId: scopeIdSchema,
   projectId: scopeIdSchema,
   envId: scopeIdSchema.nullable(),
-  locustClusterId: scopeIdSchema.nullable().describe("null: the local runner"),
-  agentPool: entityIdSchema.nullable().describe("the agent pool its runs go to; null: the local runner"),
+  locustClusterId: scopeIdSchema
+    .nullable()
+    .describe("retired (push-mode Locust clusters): null, except on tests saved before agent pools replaced them"),
+  agentPool: entityIdSchema.nullable().describe("the agent pool its runs go to; null: the server's own host"),
   defaultWorkers: z
     .number()
     .int()
@@ -52,6 +55,9 @@ export const loadTestSchema = z.object({
     .describe("the load shape of runs that name no users, duration or stages of their own; null: constant users"),
   env: z.record(z.string(), z.string()).describe("plain parameters its runs get as environment variables"),
   secrets: z.array(z.string()).describe("names of the secrets its runs get as environment variables"),
+  allowedHosts: z
+    .array(z.string())
+    .describe("hosts its scripts may reach beside its target URL's host and port; its runs reach nothing else"),
   thresholds: z
     .array(storedThresholdSchema)
     .describe('judged on every run of the test unless the run names its own: "p95<300", "error_rate<1%"'),
@@ -75,7 +81,9 @@ const editableShape = {
   description: z.string().max(10_000),
   tags: tagsSchema,
   envId: scopeIdSchema.nullable(),
-  locustClusterId: scopeIdSchema.nullable(),
+  locustClusterId: scopeIdSchema
+    .nullable()
+    .describe("retired: push-mode Locust clusters gave way to agent pools; only null is accepted"),
   agentPool: entityIdSchema.nullable(),
   defaultWorkers: z.number().int().min(1).max(MAX_RUN_WORKERS).nullable(),
   targetUrl: targetUrlSchema,
@@ -91,6 +99,7 @@ const editableShape = {
   defaultStages: stagesSchema.nullable(),
   env: envVarsSchema,
   secrets: secretNamesSchema,
+  allowedHosts: allowedHostsSchema,
   metadata: metadataSchema,
 };
 
@@ -157,6 +166,7 @@ export const createLoadTestInputSchema = z
       .describe(
         "names of secrets of the test's scope (PUT /v1/secrets/{name}); its runs get them as environment variables",
       ),
+    allowedHosts: editableShape.allowedHosts.default([]),
     metadata: metadataInputSchema.default({}),
     scriptContent: scriptContentSchema.describe("base64 of the locustfile; becomes revision 1"),
     files: scriptFilesInputSchema
@@ -192,6 +202,7 @@ export const updateLoadTestInputSchema = z
     regressionRule: editableShape.regressionRule.optional(),
     env: editableShape.env.optional(),
     secrets: editableShape.secrets.optional(),
+    allowedHosts: editableShape.allowedHosts.optional(),
     metadata: metadataInputSchema.optional(),
     updatedBy: actorSchema.optional(),
   })

@@ -76,10 +76,12 @@ export const loadTestRunSchema = z.object({
   projectId: scopeIdSchema,
   envId: scopeIdSchema.nullable(),
   scriptRevisionId: entityIdSchema,
-  locustClusterId: scopeIdSchema.nullable().describe("the cluster that runs it; null: the server's local runner"),
+  locustClusterId: scopeIdSchema
+    .nullable()
+    .describe("retired: the push-mode cluster of a run made before agent pools replaced them; null otherwise"),
   agentPool: entityIdSchema
     .nullable()
-    .describe("the agent pool it runs on; null: the server's local runner (or a cluster)"),
+    .describe("the agent pool it runs on; null: the servers' own hosts (the local pool)"),
   workers: z
     .number()
     .int()

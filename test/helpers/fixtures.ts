@@ -60,6 +60,7 @@ export function makeLoadTest(overrides: Partial<LoadTest> = {}): { test: LoadTes
     defaultStages: null,
     env: {},
     secrets: [],
+    allowedHosts: [],
     recentRuns: [],
     runCount: 0,
     metadata: {},

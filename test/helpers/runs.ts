@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeScript, isTerminal, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
@@ -74,6 +74,7 @@ export async function locustPrintedTotals(runDir: string): Promise<{ requests: n
   await locustGone(runDir);
   const rows = [...readFileSync(join(runDir, "locust.log"), "utf-8").matchAll(/Aggregated\s+(\d+)\s+(\d+)\(/g)];
   const last = rows.at(-1);
+  if (process.env.DEBUG_LOG) writeFileSync(process.env.DEBUG_LOG, readFileSync(join(runDir, "locust.log"), "utf-8"));
   assert.ok(last, "Locust printed no final stats table");
   return { requests: Number(last[1]), failures: Number(last[2]) };
 }

@@ -87,10 +87,18 @@ export async function startTestServer(
     running,
     dataDir,
     close: async () => {
+      const gone = options.dataDir === undefined && options.keepData !== true;
+      // A server that is not coming back takes its host's agent, and the runs it holds, with it.
+      running.localAgent?.close(gone);
       await running.close();
-      if (options.dataDir === undefined && options.keepData !== true) rmSync(dataDir, { recursive: true, force: true });
+      if (gone) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The directory of a run on the server's own host (spec.json, locust.log, work/ with Locust's CSVs). */
+export function runDir(server: Pick<TestServer, "running">, runId: string): string {
+  return join(server.running.runsDir, runId);
 }
 
 export interface ApiResponse<T = unknown> {

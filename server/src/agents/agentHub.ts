@@ -1,5 +1,6 @@
 import {
   isTerminal,
+  LOCAL_POOL_ID,
   type Agent,
   type AgentAssignment,
   type AgentPool,
@@ -33,6 +34,8 @@ export interface AgentHubDeps {
   tokens: RunTokens;
   secrets: SecretValues;
   sandbox: SandboxStatus;
+  /** host:port pairs of the server's own services on its host, which runs there may never reach. */
+  reserved: [string, number][];
   now: () => number;
 }
 
@@ -179,8 +182,11 @@ export class AgentHub {
     const assignments: AgentAssignment[] = [];
     for (const run of active) {
       if (run.launchedAt === null) continue;
+      const master = run.placement.find((e) => e.role === "master");
       for (const entry of run.placement) {
         if (entry.agentId !== agent.id || entry.lostAt !== null) continue;
+        // Workers on the master's agent run in the master's sandbox, with it.
+        if (entry.role === "worker" && entry.agentId === master?.agentId) continue;
         // Workers start once their master listens (they are told where).
         if (entry.role === "worker" && run.masterEndpoint === null) continue;
         const assignment: AgentAssignment = {
@@ -190,7 +196,7 @@ export class AgentHub {
           stop: entry.role === "master" && run.status === "Stopping",
         };
         if (!held.has(`${run.id}/${entry.role}`)) {
-          const spec = await this.specFor(run, agent.id, entry.role, entry.processes);
+          const spec = await this.specFor(run, agent, entry.role, entry.processes);
           if (spec === undefined) continue;
           assignment.spec = spec;
         }
@@ -203,47 +209,58 @@ export class AgentHub {
   /** What the agent's supervisor needs to start its share of the run (the ingest token: the master's only). */
   private async specFor(
     run: LoadTestRun,
-    agentId: string,
+    agent: AgentRecord,
     role: "master" | "worker",
     processes: number,
   ): Promise<Record<string, unknown> | undefined> {
-    const { store, tokens, config, sandbox, secrets } = this.deps;
+    const { store, tokens, config, sandbox, secrets, reserved } = this.deps;
     const prepared = await runContent(store, secrets, run);
     if (!prepared.ok) return undefined;
     const { targetUrl, stages, ...content } = prepared.content;
+    const local = agent.poolId === LOCAL_POOL_ID;
     const common = {
       runId: run.id,
       role,
       ...content,
+      targetUrl,
+      allowedHosts: prepared.test.allowedHosts,
       runSecret: tokens.workerSecret(run.id),
-      // An agent host sandboxes its runs itself, and fails closed where it cannot.
-      sandbox: sandbox.mode === "on",
+      // Another host sandboxes its runs itself, and fails closed where it cannot; this server's host
+      // only where it can (where it cannot, only the admin may start runs here).
+      sandbox: local ? sandbox.available : sandbox.mode === "on",
       limits: config.runner.limits,
+      // The server's own services on its host are out of reach of every run there.
+      network: { deny: local ? reserved : [] },
+    };
+    // Split CSVs: each agent's workers take the shares after those of the workers placed before them.
+    const workers = run.placement.filter((e) => e.role === "worker" && e.lostAt === null);
+    const index = workers.findIndex((e) => e.agentId === agent.id);
+    const shares = {
+      workerIndexBase: workers.slice(0, Math.max(0, index)).reduce((sum, e) => sum + e.processes, 0),
+      workerTotal: workers.reduce((sum, e) => sum + e.processes, 0),
     };
     if (role === "worker") {
       const endpoint = run.masterEndpoint ?? "";
       const colon = endpoint.lastIndexOf(":");
-      // Split CSVs: this agent's workers take the shares after those of the workers placed before them.
-      const before = run.placement.filter((e) => e.role === "worker");
-      const index = before.findIndex((e) => e.agentId === agentId);
       return {
         ...common,
+        ...shares,
         workers: processes,
-        workerIndexBase: before.slice(0, Math.max(0, index)).reduce((sum, e) => sum + e.processes, 0),
-        workerTotal: before.reduce((sum, e) => sum + e.processes, 0),
         masterHost: endpoint.slice(0, colon).replace(/^\[|\]$/g, ""),
         masterPort: Number(endpoint.slice(colon + 1)),
       };
     }
     return {
       ...common,
-      targetUrl,
+      ...shares,
       stages,
       users: run.targetUsers,
       spawnRate: run.spawnRate,
       durationSeconds: run.durationSeconds,
       intervalSec: config.runner.metricsIntervalSec,
-      expectWorkers: run.workers ?? 1,
+      // Workers on this agent run beside the master; the others come through its relay.
+      workers: index >= 0 ? (workers[index]?.processes ?? 0) : 0,
+      expectWorkers: shares.workerTotal,
       ingestToken: tokens.issue(run.id),
     };
   }

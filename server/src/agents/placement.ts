@@ -34,25 +34,33 @@ const describeLabels = (labels: Labels): string => {
 
 /**
  * Places a run on a pool: its master on the agent with the most free slots, then its workers one at
- * a time on whichever agent has the most slots left, so they spread over the hosts. The master takes
- * a slot. Never more on an agent than it has free; when the pool has too few, says what the run waits for.
+ * a time on whichever agent has the most slots left, so they spread over the hosts (or, with
+ * `oneAgent`, all on the agent with the most room). The master takes a slot. Never more on an agent
+ * than it has free; when the pool has too few, says what the run waits for.
  */
 export function place(
   poolName: string,
-  request: { workers: number | null; labels: Labels; maxWorkers: number },
+  request: { workers: number | null; labels: Labels; maxWorkers: number; oneAgent?: boolean },
   agents: Candidate[],
 ): PlaceResult {
-  const candidates = agents.filter((a) => hasLabels(a, request.labels) && a.free > 0);
+  let candidates = agents.filter((a) => hasLabels(a, request.labels) && a.free > 0);
+  if (request.oneAgent === true) {
+    // The whole run on the one agent with the most room (a host whose agents reach each other on loopback only).
+    const roomiest = [...candidates].sort((a, b) => b.free - a.free || a.name.localeCompare(b.name))[0];
+    candidates = roomiest === undefined ? [] : [roomiest];
+  }
   const free = candidates.reduce((sum, a) => sum + a.free, 0);
   const workers = request.workers ?? Math.min(request.maxWorkers, free - 1);
-  const needed = Math.max(workers, 1) + 1;
+  // A run on one host may be a single Locust process (no workers); a pool run has one at least.
+  const least = request.oneAgent === true ? workers : Math.max(workers, 1);
+  const needed = least + 1;
   if (free < needed) {
     const agentsMatching = agents.filter((a) => hasLabels(a, request.labels)).length;
     const where = agentsMatching === 0 ? `no agent connected${describeLabels(request.labels)}` : `${free} free`;
     return {
       placed: false,
-      waitingReason: `waiting for ${needed} slots in pool ${poolName} (${Math.max(workers, 1)} worker${
-        Math.max(workers, 1) === 1 ? "" : "s"
+      waitingReason: `waiting for ${needed} slots in pool ${poolName} (${least} worker${
+        least === 1 ? "" : "s"
       } + the master; ${where})`,
     };
   }

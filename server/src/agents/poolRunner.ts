@@ -1,6 +1,7 @@
-import type { LoadTestRun, PlacementEntry } from "@loadmgr/shared";
+import { cpus } from "node:os";
+import { LOCAL_POOL_ID, type LoadTestRun, type PlacementEntry } from "@loadmgr/shared";
 import type { Config } from "../config.js";
-import type { Runner, RunnerState } from "../runners/runner.js";
+import type { RunnerState } from "../runners/runner.js";
 import type { AgentRecord, PoolRunChanges, Store } from "../store/store.js";
 import { SERVER_ACTOR } from "../runs/runService.js";
 import { agentSilenceMs } from "./agentHub.js";
@@ -17,31 +18,36 @@ export interface LostWorkers {
   why: string;
 }
 
+/** The pool a run goes to: its test's, or the local pool (the servers' own hosts). */
+export function poolOf(run: Pick<LoadTestRun, "agentPool">): string {
+  return run.agentPool ?? LOCAL_POOL_ID;
+}
+
 /**
- * Runs on an agent pool, as the lifecycle sees them. Nothing here calls an agent: agents call in
- * (AgentHub), and what they last reported is in the store. Placing writes the run's placement, the
- * hub hands it to the agents; a stop is the run's Stopping status, a kill its end (an agent kills
- * whatever it holds of a run that is no longer active).
+ * Where runs go and how their processes are doing, as the lifecycle sees them: every run, on the
+ * servers' own hosts (the local pool) or on another pool, goes this one way. Nothing here calls an
+ * agent: agents call in (AgentHub), and what they last reported is in the store. Placing writes the
+ * run's placement, the hub hands it to the agents; a stop is the run's Stopping status, a kill its
+ * end (an agent kills whatever it holds of a run that is no longer active).
  */
-export class PoolRunner implements Runner {
+export class PoolRunner {
   private readonly silenceMs: number;
 
-  constructor(private readonly deps: { store: Store; config: Config; now: () => number }) {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      config: Config;
+      now: () => number;
+      /** Time this server could not hear anyone (its own stalls, a lack of file handles): not held against agents. */
+      stalledSince?: (since: number) => number;
+    },
+  ) {
     this.silenceMs = agentSilenceMs(deps.config);
   }
 
-  start(): Promise<void> {
-    return Promise.reject(new Error("pool runs are placed (RunLifecycle.startOnPool), not started"));
-  }
-
-  /** The Stopping status (already stored) is what the master's agent acts on. */
-  stop(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /** The run's end (which follows) is what every agent acts on. */
-  kill(): Promise<void> {
-    return Promise.resolve();
+  /** How long an agent has not been heard from, less the time this server was in no state to hear it. */
+  silentFor(lastSeenAt: number): number {
+    return this.deps.now() - lastSeenAt - (this.deps.stalledSince?.(lastSeenAt) ?? 0);
   }
 
   /** The run's master, as its agent last reported it. */
@@ -52,7 +58,7 @@ export class PoolRunner implements Runner {
     if (run === undefined || master === undefined) return { state: "unknown" };
     const agent = await store.getAgent(master.agentId);
     if (agent === undefined) return { state: "unknown" };
-    const silent = now() - agent.lastSeenAt;
+    const silent = this.silentFor(agent.lastSeenAt);
     if (silent >= this.silenceMs) {
       return {
         state: "unreachable",
@@ -88,17 +94,21 @@ export class PoolRunner implements Runner {
     ) => Promise<LoadTestRun | undefined>,
   ): Promise<{ outcome: PlaceOutcome; placed: LoadTestRun | undefined }> {
     const { store, config, now } = this.deps;
-    const pool = run.agentPool === null ? undefined : await store.getAgentPool(run.agentPool);
+    const pool = await store.getAgentPool(poolOf(run));
     if (pool === undefined) {
       return {
         outcome: { placed: false, failure: `agent pool ${run.agentPool ?? ""} no longer exists` },
         placed: undefined,
       };
     }
-    const agents = (await store.listAgents([pool.id])).filter((a) => now() - a.lastSeenAt < this.silenceMs);
+    const agents = (await store.listAgents([pool.id])).filter((a) => this.silentFor(a.lastSeenAt) < this.silenceMs);
     let outcome: PlaceOutcome = { placed: false, waitingReason: `waiting for pool ${pool.name}` };
+    const local = pool.id === LOCAL_POOL_ID;
+    // On the servers' own hosts a run keeps to one host, with the workers runner.local.workers says.
+    const configured = config.runner.local.workers ?? cpus().length;
+    const request = local ? { ...run, workers: run.workers ?? (configured > 1 ? configured : 0) } : run;
     const placed = await write(pool.id, (poolRuns) => {
-      outcome = decide(run, pool.name, agents, poolRuns, config.agents.maxWorkersPerRun);
+      outcome = decide(request, pool.name, agents, poolRuns, config.agents.maxWorkersPerRun, local);
       return outcome.placed
         ? {
             placement: outcome.placement,
@@ -125,7 +135,7 @@ export class PoolRunner implements Runner {
     const lost: LostWorkers[] = [];
     for (const entry of entries) {
       const agent = agents.get(entry.agentId);
-      const silent = agent === undefined ? Infinity : this.deps.now() - agent.lastSeenAt;
+      const silent = agent === undefined ? Infinity : this.silentFor(agent.lastSeenAt);
       const report = agent?.runs.find((r) => r.runId === run.id && r.role === "worker");
       if (silent >= this.silenceMs) {
         lost.push({ entry, why: `agent ${entry.agentName} has not called in for ${Math.round(silent / 1000)} s` });
@@ -151,6 +161,7 @@ function decide(
   agents: AgentRecord[],
   poolRuns: LoadTestRun[],
   maxWorkers: number,
+  oneAgent: boolean,
 ): PlaceOutcome {
   const earlier = poolRuns.filter(
     (r) =>
@@ -171,8 +182,8 @@ function decide(
     labels: a.labels,
     free: a.capacity - (used.get(a.id) ?? 0),
   }));
-  const request = { workers: run.workers, labels: run.labels, maxWorkers };
+  const request = { workers: run.workers, labels: run.labels, maxWorkers, oneAgent };
   const result = place(poolName, request, candidates);
-  const least = run.minWorkers ?? 1;
+  const least = run.minWorkers ?? (oneAgent ? 0 : 1);
   return result.placed && result.workers < least ? place(poolName, { ...request, workers: least }, candidates) : result;
 }

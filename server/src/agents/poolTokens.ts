@@ -10,6 +10,11 @@ export function newPoolToken(poolId: string): { token: string; hash: string } {
   return { token: `lmp_${poolId}_${secret}`, hash: hashSecret(secret) };
 }
 
+/** The token of a pool whose secret is given (the local pool's, derived from the deployment's secret). */
+export function poolToken(poolId: string, secret: string): { token: string; hash: string } {
+  return { token: `lmp_${poolId}_${secret}`, hash: hashSecret(secret) };
+}
+
 function hashSecret(secret: string): string {
   return createHash("sha256").update(secret).digest("hex");
 }

@@ -41,7 +41,7 @@ export async function startNewRun(
   // The run's own target and env, over the test's; the configuration may have changed since the
   // test was saved: a run must meet today's.
   const target = { ...test, envId: input.envId ?? test.envId, targetUrl: input.targetUrl ?? test.targetUrl };
-  checkCluster(services.config, target);
+  checkCluster(target);
   await checkAgentPool(services.store, target);
   checkTarget(services.config, target);
   const load = runLoad(test, input);

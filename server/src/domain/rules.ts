@@ -1,4 +1,4 @@
-import type { LoadTest } from "@loadmgr/shared";
+import { allowedHostName, type LoadTest } from "@loadmgr/shared";
 import type { Config } from "../config.js";
 import type { Store } from "../store/store.js";
 import { AppError } from "../errors.js";
@@ -8,13 +8,6 @@ type TestPlacement = Pick<LoadTest, "accountId" | "orgId" | "projectId" | "envId
 /** A test may name an agent pool of its own account/org/project (and env, when the pool has one), and not a cluster too. */
 export async function checkAgentPool(store: Store, test: TestPlacement & Pick<LoadTest, "agentPool">): Promise<void> {
   if (test.agentPool === null) return;
-  if (test.locustClusterId !== null) {
-    throw new AppError(
-      "CLUSTER_AND_POOL",
-      "a test runs on an agent pool or on a Locust cluster, not both",
-      "agentPool",
-    );
-  }
   const pool = await store.getAgentPool(test.agentPool);
   const sameScope =
     pool !== undefined &&
@@ -34,26 +27,14 @@ export async function checkAgentPool(store: Store, test: TestPlacement & Pick<Lo
   }
 }
 
-/** A test may name only a configured cluster of its own account/org/project (and env, when the cluster has one). */
-export function checkCluster(config: Config, test: TestPlacement): void {
-  if (test.locustClusterId === null) return;
-  const cluster = config.locustClusters.find((c) => c.id === test.locustClusterId);
-  if (cluster === undefined) {
-    throw new AppError(
-      "UNKNOWN_CLUSTER",
-      `no Locust cluster "${test.locustClusterId}" is configured`,
-      "locustClusterId",
-    );
-  }
-  const sameScope =
-    cluster.accountId === test.accountId && cluster.orgId === test.orgId && cluster.projectId === test.projectId;
-  if (!sameScope || (cluster.envId !== undefined && cluster.envId !== test.envId)) {
-    throw new AppError(
-      "CLUSTER_OUT_OF_SCOPE",
-      `Locust cluster "${cluster.id}" belongs to another account/org/project/env`,
-      "locustClusterId",
-    );
-  }
+/** Push-mode clusters are retired: a test names none (tests saved before keep theirs, and cannot run). */
+export function checkCluster(test: Pick<LoadTest, "locustClusterId">): void {
+  if (test.locustClusterId === null || test.locustClusterId === undefined) return;
+  throw new AppError(
+    "CLUSTERS_RETIRED",
+    "push-mode Locust clusters are retired: put the test on an agent pool (agentPool) whose agents dial out to the server",
+    "locustClusterId",
+  );
 }
 
 function hostMatches(host: string, pattern: string): boolean {
@@ -61,18 +42,32 @@ function hostMatches(host: string, pattern: string): boolean {
   return p.startsWith("*.") ? host.endsWith(p.slice(1)) : host === p;
 }
 
-/** When the test's project has a target allow-list, the target's host must be on it. */
+/**
+ * When the test's project has a target allow-list, the target's host and every host the test allows
+ * its scripts to reach must be on it (a wildcard or CIDR entry only as a pattern the list has itself).
+ */
 export function checkTarget(
   config: Config,
-  test: Pick<LoadTest, "accountId" | "orgId" | "projectId" | "targetUrl">,
+  test: Pick<LoadTest, "accountId" | "orgId" | "projectId" | "targetUrl"> & { allowedHosts?: string[] },
 ): void {
   const lists = config.security.targetAllowLists.filter(
     (l) => l.accountId === test.accountId && l.orgId === test.orgId && l.projectId === test.projectId,
   );
   if (lists.length === 0) return;
+  const allowed = (host: string): boolean => lists.some((l) => l.hosts.some((p) => hostMatches(host, p) || host === p));
   const host = new URL(test.targetUrl).hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  if (!lists.some((l) => l.hosts.some((p) => hostMatches(host, p)))) {
+  if (!allowed(host)) {
     throw new AppError("TARGET_NOT_ALLOWED", `host ${host} is not on this project's target allow-list`, "targetUrl");
+  }
+  for (const [i, entry] of (test.allowedHosts ?? []).entries()) {
+    const name = allowedHostName(entry);
+    if (!allowed(name)) {
+      throw new AppError(
+        "TARGET_NOT_ALLOWED",
+        `host ${name} is not on this project's target allow-list`,
+        `allowedHosts.${i}`,
+      );
+    }
   }
 }
 

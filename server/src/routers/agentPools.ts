@@ -6,6 +6,7 @@ import {
   agentSyncOutputSchema,
   createAgentPoolInputSchema,
   entityIdSchema,
+  LOCAL_POOL_ID,
   scopeIdSchema,
   type AgentPool,
 } from "@loadmgr/shared";
@@ -38,7 +39,7 @@ async function withAgents(ctx: Context, pools: AgentPoolRecord[]): Promise<Agent
 }
 
 async function poolInScope(ctx: AuthedContext, id: string): Promise<AgentPoolRecord> {
-  const pool = await ctx.store.getAgentPool(id);
+  const pool = id === LOCAL_POOL_ID ? undefined : await ctx.store.getAgentPool(id);
   if (pool === undefined || !inScope(ctx.principal, pool)) throw notFound("AGENT_POOL", id);
   return pool;
 }
@@ -108,7 +109,9 @@ export const agentPoolsRouter = router({
     .query(async ({ ctx, input }) => {
       const filter = scopeFilter(ctx.principal, input ?? {});
       if (filter === undefined) return { items: [] };
-      return { items: await withAgents(ctx, await ctx.store.listAgentPools(filter)) };
+      // The local pool (the servers' own hosts) is the server's, not a project's.
+      const pools = (await ctx.store.listAgentPools(filter)).filter((p) => p.id !== LOCAL_POOL_ID);
+      return { items: await withAgents(ctx, pools) };
     }),
 
   get: authedProcedure

@@ -62,7 +62,7 @@ export const loadTestsRouter = router({
         updatedBy: actor,
       };
       checkWritableScope(ctx.principal, test);
-      checkCluster(ctx.config, test);
+      checkCluster(test);
       await checkAgentPool(ctx.store, test);
       checkTarget(ctx.config, test);
       if (test.defaultStages !== null) checkStagesDuration(test.defaultStages, test.maxDurationSec, "defaultStages");
@@ -108,7 +108,7 @@ export const loadTestsRouter = router({
       const test = await loadTestInScope(ctx, id);
       const merged: LoadTest = { ...test, ...changes };
       checkDurations(merged, changes.defaultDurationSec !== undefined ? "defaultDurationSec" : "maxDurationSec");
-      checkCluster(ctx.config, merged);
+      checkCluster(merged);
       await checkAgentPool(ctx.store, merged);
       checkTarget(ctx.config, merged);
       if (merged.defaultStages !== null)

@@ -1,28 +1,4 @@
-import type { RunContent } from "../runs/runContent.js";
-
-/** Everything a runner needs to start one run's Locust processes. */
-export interface RunSpec extends RunContent {
-  runId: string;
-  users: number;
-  spawnRate: number;
-  durationSeconds: number;
-  /** Where the plugin pushes (the server's public URL). */
-  ingestUrl: string;
-  ingestToken: string;
-  intervalSec: number;
-  /** Whether the run's processes go into a sandbox (false only where the operator said runner.sandbox: off, or for the admin where none can be made). */
-  sandbox: boolean;
-  limits: RunLimits;
-}
-
-/** Per run; a run that reaches one of them is ended, and says which. */
-export interface RunLimits {
-  processes: number;
-  memoryMb: number;
-  openFiles: number;
-  diskMb: number;
-}
-
+/** What a run's processes are doing, as the agent that holds its master last reported. */
 export type RunnerState =
   | { state: "running" }
   | {
@@ -33,24 +9,10 @@ export type RunnerState =
       /** Set when the supervisor ended the run for reaching one of its limits: which, in words. */
       limit?: string;
     }
-  /** The runner has no record of the run (its host lost it, or it never started there). */
+  /** Its agent has no record of the run (its host lost it, or it never started there). */
   | { state: "unknown" }
-  /** The runner could not be asked (an agent that does not answer). */
+  /** Its agent has not called in within the silence window. */
   | { state: "unreachable"; error: string };
-
-/**
- * Starts and stops the Locust processes of runs. LocalRunner runs them on this host; ClusterRunner
- * asks a `loadmgr-locust agent` on a load-generator host. Both start them with the same supervisor.
- */
-export interface Runner {
-  /** Starts the run; starting a run that is already there does nothing. */
-  start(spec: RunSpec): Promise<void>;
-  /** Asks Locust to stop gracefully (it delivers its final snapshot); a second call does nothing. */
-  stop(runId: string): Promise<void>;
-  /** Kills every process of the run at once. */
-  kill(runId: string): Promise<void>;
-  inspect(runId: string): Promise<RunnerState>;
-}
 
 /** A traceback's `File "/any/where/x.py"` as `File "x.py"` (a package's file keeps its package path). */
 function withoutPaths(line: string): string {

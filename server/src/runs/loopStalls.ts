@@ -1,3 +1,4 @@
+import { closeSync, openSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
 /** Stalls shorter than this are ordinary scheduling noise. */
@@ -7,8 +8,9 @@ const TICK_MS = 100;
 const KEEP_MS = 3_600_000;
 
 /**
- * When this process's event loop stood still, so that the silence rule never blames a run for the
- * server's own stall: while the loop is blocked, pushes queue unread however healthy the run is.
+ * When this process could not hear anyone, so that the silence rules never blame a run or an agent
+ * for the server's own trouble: while its event loop is blocked, pushes queue unread however healthy
+ * the run is; while it has no file handle left (EMFILE, ENFILE), it accepts no connection at all.
  */
 export class LoopStalls {
   private readonly stalls: { at: number; ms: number }[] = [];
@@ -42,10 +44,26 @@ export class LoopStalls {
   private sample(): void {
     const now = performance.now();
     const late = now - this.last - TICK_MS;
+    const since = now - this.last;
     this.last = now;
-    if (late < STALL_MS) return;
+    if (late >= STALL_MS) this.record(late);
+    else if (!canOpenFiles()) this.record(since);
+  }
+
+  private record(ms: number): void {
     const at = this.now();
-    this.stalls.push({ at, ms: late });
+    this.stalls.push({ at, ms });
     while ((this.stalls[0]?.at ?? at) < at - KEEP_MS) this.stalls.shift();
+  }
+}
+
+/** Whether this process can open one more file (a server out of handles accepts no connection either). */
+function canOpenFiles(): boolean {
+  try {
+    closeSync(openSync("/dev/null", "r"));
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code !== "EMFILE" && code !== "ENFILE";
   }
 }

@@ -180,6 +180,8 @@ export class MongoStore implements Store {
       { $set: { env: {}, secrets: [], defaultStages: null } },
     );
     await this.revisions.updateMany({ files: { $exists: false } }, { $set: { files: [] } });
+    // Tests stored before runs had a network of their own.
+    await this.loadTests.updateMany({ allowedHosts: { $exists: false } }, { $set: { allowedHosts: [] } });
     const older = await this.runs
       .find({ env: { $exists: false } }, { projection: { _id: 1, loadTestId: 1 } })
       .toArray();

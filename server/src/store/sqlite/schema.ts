@@ -66,6 +66,10 @@ export const loadTests = sqliteTable(
       .$type<string[]>()
       .notNull()
       .default(sql`'[]'`),
+    allowedHosts: text("allowed_hosts", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     recentRuns: text("recent_runs", { mode: "json" }).$type<RecentRun[]>().notNull(),
     /** How many runs it has had: the number of its newest run. */
     runCount: integer("run_count").notNull().default(0),

@@ -1,0 +1,1 @@
+ALTER TABLE `load_tests` ADD `allowed_hosts` text DEFAULT '[]' NOT NULL;
