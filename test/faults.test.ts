@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -178,5 +179,64 @@ describe("faults on the production stack: the store away longer than the silence
       stored.map((s) => s.seq),
       Array.from({ length: stored.length }, (_, i) => i + 1),
     );
+  });
+});
+
+/** This process's open-file limits (soft, hard), from /proc. */
+function openFileLimits(): [string, string] {
+  const line = readFileSync("/proc/self/limits", "utf-8")
+    .split("\n")
+    .find((l) => l.startsWith("Max open files"));
+  const [soft = "unlimited", hard = "unlimited"] = line?.split(/\s{2,}/).slice(1, 3) ?? [];
+  return [soft, hard];
+}
+
+describe("a server short of file handles", () => {
+  let target: TargetApp;
+  let server: TestServer;
+  let api: ReturnType<typeof restClient>;
+
+  before(async () => {
+    target = await startTargetApp();
+    server = await startTestServer({ runner: RUNNER }, { role: "all" });
+    api = restClient(server.url);
+  });
+  after(async () => {
+    await server.close();
+    await target.close();
+  });
+
+  it("fails no healthy run while it can open nothing (EMFILE) for longer than the silence windows; the run finishes with every snapshot", async () => {
+    const test = await createTest(api, target.url, locustScript("/starved"));
+    const run = await startRun(api, test.id, { durationSeconds: 40 });
+    await waitForRun(api, run.id, (r) => reporting(r) && (r.lastMetrics?.totalRequests ?? 0) > 0);
+    // The server is this process: give it few handles, then take every one left (as 21,000 connections to
+    // its port would), for 20 s: past the agents' silence window (3 intervals + 10 s = 13 s) and the runs'.
+    const [soft, hard] = openFileLimits();
+    execFileSync("prlimit", ["--pid", String(process.pid), `--nofile=4096:${hard}`]);
+    const held: number[] = [];
+    try {
+      for (;;) held.push(openSync("/dev/null", "r"));
+    } catch (error) {
+      assert.equal((error as NodeJS.ErrnoException).code, "EMFILE");
+    }
+    const starvedAt = Date.now();
+    await sleep(20_000);
+    const during = await server.store.getRun(run.id);
+    for (const fd of held) closeSync(fd);
+    execFileSync("prlimit", ["--pid", String(process.pid), `--nofile=${soft}:${hard}`]);
+    assert.ok(held.length > 0 && Date.now() - starvedAt >= 20_000);
+    assert.equal(during?.status, "Running", `while starved: ${during?.status ?? "?"} ${during?.failureReason ?? ""}`);
+
+    const end = await waitForRun(api, run.id, ended, 60_000);
+    assert.equal(end.status, "Finished", end.failureReason ?? "");
+    const snapshots = await server.metricsStore.listMetricSnapshots(run.id);
+    assert.deepEqual(
+      snapshots.map((s) => s.seq),
+      snapshots.map((_, i) => i + 1),
+      "every snapshot, the ones held back while the server was starved included",
+    );
+    assert.equal(snapshots.at(-1)?.final, true);
+    assert.equal(end.lastMetrics?.totalRequests, (await locustPrintedTotals(runDir(server, run.id))).requests);
   });
 });

@@ -96,6 +96,27 @@ const ALLOCATE = `    kept = []
     for _ in range(100):
         kept.append(bytearray(50 * 1024 * 1024))
         time.sleep(0.02)`;
+const FILL_SHM_AND_SPIN = `    import json, resource, subprocess, sys, urllib.request
+    wrote = {}
+    for where in ("/dev/shm", "/tmp"):
+        wrote[where] = 0
+        try:
+            with open(where + "/fill", "wb") as handle:
+                for _ in range(700):
+                    handle.write(b"\\0" * 1048576)
+                    handle.flush()
+                    wrote[where] += 1
+        except OSError:
+            pass
+        os.remove(where + "/fill")
+    started = time.time()
+    spin = "import time\\nend = time.time() + 3\\nwhile time.time() < end: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    for spinner in spinners:
+        spinner.wait()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = {"wrote": wrote, "wall": time.time() - started, "cpu": usage.ru_utime + usage.ru_stime}
+    urllib.request.urlopen(urllib.request.Request(environment.host + "/report", data=json.dumps(report).encode(), method="POST"), timeout=10)`;
 const FILL_DISK = `    for i in range(200):
         try:
             with open(f"fill-{i}", "wb") as handle:
@@ -360,6 +381,145 @@ describe("run sandbox: a hostile locustfile gets nothing, and harms only its own
     assert.equal(betaEnd.status, "Finished", betaEnd.failureReason ?? "");
     const printed = await locustPrintedTotals(runDir(server, betaRun.id));
     assert.equal(betaEnd.lastMetrics?.totalRequests, printed.requests);
+  });
+});
+
+/** A master that sends its own port every kind of malformed message, then reports how many it sent. */
+const GARBAGE = `import json
+import os
+import socket
+import struct
+import urllib.request
+
+import gevent
+import zmq.green as zmq
+from locust import FastHttpUser, constant, events, task
+from locust.runners import MasterRunner
+
+
+def frame_peer(port, identity, frames):
+    """A ZMQ peer (DEALER) sending the frames as they are."""
+    context = zmq.Context()
+    sock = context.socket(zmq.DEALER)
+    sock.setsockopt(zmq.IDENTITY, identity)
+    sock.setsockopt(zmq.LINGER, 2000)
+    sock.connect(f"tcp://127.0.0.1:{port}")
+    for frame in frames:
+        if isinstance(frame, list):
+            sock.send_multipart(frame)
+        else:
+            sock.send(frame)
+    gevent.sleep(0.5)
+    sock.close()
+    context.term()
+
+
+def raw_peer(port, data):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        gevent.sleep(0.3)
+
+
+def zmtp_huge_frame():
+    """A ZMTP 3.0 greeting and handshake, then a frame that announces 2**62 bytes."""
+    greeting = b"\\xff" + b"\\x00" * 8 + b"\\x7f" + b"\\x03\\x00" + b"NULL".ljust(20, b"\\x00") + b"\\x00" + b"\\x00" * 31
+
+    def prop(name, value):
+        return bytes([len(name)]) + name + struct.pack(">I", len(value)) + value
+
+    ready = b"\\x05READY" + prop(b"Socket-Type", b"DEALER") + prop(b"Identity", (socket.gethostname() + "_huge").encode())
+    return greeting + bytes([0x04, len(ready)]) + ready + b"\\x02" + struct.pack(">Q", 2**62) + b"x" * 1024
+
+
+@events.test_start.add_listener
+def _garbage(environment, **_kwargs):
+    if not isinstance(environment.runner, MasterRunner):
+        return
+    port = environment.parsed_options.master_bind_port
+    own = (socket.gethostname() + "_garbage").encode()
+    frames = [b"\\xc1", os.urandom(64), b"\\x93\\xa5stats", b"", b"\\xdf\\xff\\xff\\xff\\xff", [b"a", b"b", b"c"]]
+
+    def attack():
+        # As one of the run's own workers would be named (the name check passes), then as a stranger.
+        frame_peer(port, own, frames)
+        frame_peer(port, b"stranger", frames)
+        raw_peer(port, os.urandom(4096))
+        raw_peer(port, zmtp_huge_frame())
+        body = json.dumps({"sent": 2 * len(frames) + 2}).encode()
+        urllib.request.urlopen(urllib.request.Request(environment.host + "/report", data=body, method="POST"), timeout=10)
+
+    gevent.spawn(attack)
+
+
+class Visitor(FastHttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def page(self):
+        self.client.get("/garbage")
+`;
+
+describe("run sandbox: a master's port takes garbage without the run noticing", () => {
+  let server: TestServer;
+  let target: Awaited<ReturnType<typeof startTarget>>;
+
+  before(async () => {
+    target = await startTarget();
+    server = await startSandboxServer();
+  });
+  after(async () => {
+    await server?.close();
+    target?.server.close();
+    target?.server.closeAllConnections();
+  });
+
+  it("drops random bytes, truncated msgpack, a bad byte and a frame of 2**62 bytes, and finishes with both workers", async () => {
+    const alpha = restClient(server.url, TOKENS.alpha);
+    const test = await createTest(alpha, target.url, GARBAGE, { ...SCOPE, projectId: "alpha" });
+    const run = await startRun(alpha, test.id, { durationSeconds: 8 });
+    const end = await waitForRun(alpha, run.id, ended, 60_000);
+    assert.equal((target.reports as unknown as { sent: number }[])[0]?.sent, 14, "every garbage message was sent");
+    assert.equal(end.status, "Finished", end.failureReason ?? "");
+    const dir = runDir(server, run.id);
+    const printed = await locustPrintedTotals(dir);
+    assert.equal(end.lastMetrics?.totalRequests, printed.requests);
+    const log = readFileSync(join(dir, "locust.log"), "utf-8");
+    assert.match(log, /dropped a malformed message from worker/);
+    assert.match(log, /dropped a message from a process that is not one of this run's workers/);
+    assert.doesNotMatch(log, /Traceback|Unhandled exception in greenlet|missing/i);
+    // Both of its workers stayed to the end, and were the only ones the master counted.
+    const joined = [...log.matchAll(/(\S+) \(index \d+\) reported as ready/g)].map((m) => m[1]);
+    assert.equal(new Set(joined).size, 2);
+  });
+
+  it("bounds /dev/shm and /tmp to the run's size and its CPU to runner.limits.cpu", async () => {
+    const limited = await startSandboxServer({
+      runner: { metricsIntervalSec: 1, local: { workers: 0 }, limits: { ...LIMITS, cpu: 0.5 } },
+    });
+    try {
+      const alpha = restClient(limited.url, TOKENS.alpha);
+      target.reports.length = 0;
+      const test = await createTest(alpha, target.url, abuse(FILL_SHM_AND_SPIN), { ...SCOPE, projectId: "alpha" });
+      const run = await startRun(alpha, test.id, { durationSeconds: 12 });
+      const end = await waitForRun(alpha, run.id, ended, 60_000);
+      assert.equal(end.status, "Finished", end.failureReason ?? "");
+      const report = target.reports[0] as unknown as { wrote: Record<string, number>; wall: number; cpu: number };
+      assert.ok(report !== undefined, "the script reported");
+      // Each is a tmpfs of diskMb (20 MB): the 700 MB the script tried did not fit.
+      assert.ok(report.wrote["/dev/shm"] !== undefined && report.wrote["/dev/shm"] <= 20, JSON.stringify(report.wrote));
+      assert.ok(report.wrote["/tmp"] !== undefined && report.wrote["/tmp"] <= 20, JSON.stringify(report.wrote));
+      const log = readFileSync(join(runDir(limited, run.id), "locust.log"), "utf-8");
+      if (/no cgroup for the run/.test(log)) {
+        // A kernel without cgroups for us (some gVisor setups): the run says so, and there is no quota to check.
+        assert.match(log, /CPU not at all/);
+      } else {
+        // Two processes spinning for 3 s of wall time got at most half a core between them (plus the
+        // scheduler's period of slack), where they would have had two.
+        assert.ok(report.cpu / report.wall <= 0.5 * 1.2 + 0.05, `used ${(report.cpu / report.wall).toFixed(2)} cores`);
+      }
+    } finally {
+      await limited.close();
+    }
   });
 });
 

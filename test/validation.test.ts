@@ -20,34 +20,6 @@ const VALID = {
   scriptContent: SAMPLE_SCRIPT_B64,
 };
 
-const CLUSTERS = [
-  {
-    id: "shop-cluster",
-    baseUrl: "http://127.0.0.1:9100",
-    authToken: "t",
-    accountId: "acme",
-    orgId: "web",
-    projectId: "shop",
-  },
-  {
-    id: "prod-only",
-    baseUrl: "http://127.0.0.1:9101",
-    authToken: "t",
-    accountId: "acme",
-    orgId: "web",
-    projectId: "shop",
-    envId: "prod",
-  },
-  {
-    id: "other-cluster",
-    baseUrl: "http://127.0.0.1:9102",
-    authToken: "t",
-    accountId: "other",
-    orgId: "web",
-    projectId: "shop",
-  },
-];
-
 interface ErrorBody {
   code: string;
   message: string;
@@ -61,7 +33,6 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
 
   before(async () => {
     server = await startTestServer({
-      locustClusters: CLUSTERS,
       security: {
         targetAllowLists: [
           { accountId: "acme", orgId: "web", projectId: "locked", hosts: ["127.0.0.1", "*.internal.test"] },
@@ -162,26 +133,60 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
     expectRejected(create({ defaultUser: 5 }), 400, "INVALID_INPUT"));
   it("rejects a body that is not JSON", () =>
     expectRejected(() => api.post("/v1/load-tests", "{name:"), 400, "INVALID_INPUT"));
-  it("rejects a cluster that is not configured", () =>
-    expectRejected(create({ locustClusterId: "nope" }), 400, "UNKNOWN_CLUSTER", "locustClusterId"));
-  it("rejects a cluster of another account", () =>
-    expectRejected(create({ locustClusterId: "other-cluster" }), 400, "CLUSTER_OUT_OF_SCOPE", "locustClusterId"));
-  it("rejects a cluster of another env", () =>
+  it("rejects a push-mode cluster: they are retired", () =>
+    expectRejected(create({ locustClusterId: "nope" }), 400, "CLUSTERS_RETIRED", "locustClusterId"));
+  it("rejects a test naming the servers' own pool as its agent pool", () =>
+    expectRejected(create({ agentPool: "local" }), 400, "UNKNOWN_AGENT_POOL", "agentPool"));
+  for (const entry of [
+    "",
+    "host:0",
+    "host:70000",
+    "-bad.example.com",
+    "127.0.0.1",
+    "localhost",
+    "[::1",
+    "10.0.0.0/8:80",
+    "10.0.0.0/33",
+    "a b",
+  ]) {
+    it(`rejects an allowed host that is not one (${JSON.stringify(entry)})`, () =>
+      expectRejected(create({ allowedHosts: ["api.example.com", entry] }), 400, "INVALID_INPUT", "allowedHosts.1"));
+  }
+  it("rejects more than 50 allowed hosts", () =>
     expectRejected(
-      create({ locustClusterId: "prod-only", envId: "staging" }),
+      create({ allowedHosts: Array.from({ length: 51 }, (_, i) => `h${i}.example.com`) }),
       400,
-      "CLUSTER_OUT_OF_SCOPE",
-      "locustClusterId",
+      "INVALID_INPUT",
+      "allowedHosts",
     ));
-  it("accepts a cluster of the test's own scope", async () => {
+  it("rejects an allowed host off the project's allow-list", () =>
+    expectRejected(
+      create({
+        projectId: "locked",
+        targetUrl: "http://127.0.0.1:8089/",
+        allowedHosts: ["auth.internal.test", "evil.example.com"],
+      }),
+      400,
+      "TARGET_NOT_ALLOWED",
+      "allowedHosts.1",
+    ));
+  it("keeps the hosts a test allows, and accepts an IPv6 target", async () => {
+    const allowedHosts = [
+      "127.0.0.1:9000",
+      "auth.example.com",
+      "*.cdn.example.com:443",
+      "10.1.0.0/16",
+      "[2001:db8::5]:80",
+    ];
     const res = await api.post<LoadTest>("/v1/load-tests", {
       ...VALID,
-      accountId: "acme",
-      locustClusterId: "prod-only",
-      envId: "prod",
+      targetUrl: "http://[2001:db8::1]:8080/",
+      allowedHosts,
     });
-    assert.equal(res.status, 201);
-    assert.equal(res.body.locustClusterId, "prod-only");
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.deepEqual(res.body.allowedHosts, allowedHosts);
+    const updated = await api.put<LoadTest>(`/v1/load-tests/${res.body.id}`, { allowedHosts: [] });
+    assert.deepEqual(updated.body.allowedHosts, []);
     await api.del(`/v1/load-tests/${res.body.id}`);
   });
   it("rejects a target off the project's allow-list", () =>
@@ -212,11 +217,11 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
     expectRejected(() => api.put(`/v1/load-tests/${existing.id}`, { name: "" }), 400, "INVALID_INPUT", "name"));
   it("rejects an update of the scope ids or the script", () =>
     expectRejected(() => api.put(`/v1/load-tests/${existing.id}`, { accountId: "x" }), 400, "INVALID_INPUT"));
-  it("rejects an update to an unknown cluster", () =>
+  it("rejects an update that names a push-mode cluster", () =>
     expectRejected(
       () => api.put(`/v1/load-tests/${existing.id}`, { locustClusterId: "nope" }),
       400,
-      "UNKNOWN_CLUSTER",
+      "CLUSTERS_RETIRED",
       "locustClusterId",
     ));
   it("rejects a bad script edit", () =>

@@ -14,6 +14,7 @@ that resolves into the host's network by surprise (DNS rebinding) does not open 
 from __future__ import annotations
 
 import ipaddress
+import re
 import threading
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
@@ -24,6 +25,9 @@ Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 #: Never reachable: cloud metadata services that are not link-local.
 METADATA = (ipaddress.ip_network("fd00:ec2::254/128"), ipaddress.ip_network("100.100.100.200/32"))
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
 class RuleError(ValueError):
@@ -87,7 +91,7 @@ def parse_rule(entry: str) -> Rule:
         pass
     name = host.lower().rstrip(".")
     label = name[2:] if name.startswith("*.") else name
-    if not label or len(name) > 253 or not all(part and len(part) <= 63 and part.replace("-", "").replace("_", "").isalnum() for part in label.split(".")):
+    if not label or len(name) > 253 or not all(_LABEL.match(part) for part in label.split(".")):
         raise RuleError(f"{entry!r} is not a valid host name")
     if name.startswith("*."):
         return Rule(text, wildcard=label, port=port)

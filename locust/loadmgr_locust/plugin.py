@@ -358,22 +358,22 @@ _hide_secrets(REDACTOR)
 
 
 class _DropLog:
-    """Says what was dropped, at most a few lines every 10 s (a flood of garbage must not flood the log)."""
+    """Says what was dropped, at most a few lines of each kind every 10 s (a flood of garbage must not flood the log)."""
 
     def __init__(self) -> None:
         self.window_start = 0.0
-        self.in_window = 0
+        self.told: Dict[str, int] = {}
         self.untold = 0
 
-    def __call__(self, what: str) -> None:
+    def __call__(self, kind: str, detail: str = "") -> None:
         now = time.monotonic()
         if now - self.window_start > 10:
             if self.untold:
                 logger.warning("loadmgr: %d more such messages dropped", self.untold)
-            self.window_start, self.in_window, self.untold = now, 0, 0
-        self.in_window += 1
-        if self.in_window <= 5:
-            logger.warning("loadmgr: dropped %s", what)
+            self.window_start, self.told, self.untold = now, {}, 0
+        self.told[kind] = self.told.get(kind, 0) + 1
+        if self.told[kind] <= 3:
+            logger.warning("loadmgr: dropped %s%s", kind, detail)
         else:
             self.untold += 1
 
@@ -410,7 +410,7 @@ def _accept_own_workers_only(runner: Any) -> None:
                 if not isinstance(message.type, str) or message.node_id != client_id:
                     raise ValueError("not a message of this worker's")
             except Exception as error:  # noqa: BLE001 (whatever a malformed frame raises, it is dropped)
-                dropped(f"a malformed message from worker {frames[0][:80]!r} ({type(error).__name__})")
+                dropped("a malformed message from worker", f" {frames[0][:80]!r} ({type(error).__name__})")
                 continue
             return client_id, message
 

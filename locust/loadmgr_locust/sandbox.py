@@ -58,6 +58,7 @@ RUN_UID_SPAN = 1 << 20
 #: Where the run's uid cannot be used (a supervisor in a user namespace that does not map it): nobody.
 FALLBACK_UID = 65534
 
+PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 PR_SET_NO_NEW_PRIVS = 38
@@ -291,6 +292,9 @@ def seal(uid: Optional[int], gid: Optional[int]) -> None:
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
+    # A change of uid clears the parent-death signal bubblewrap set (--die-with-parent): set it again, so
+    # that the sandbox still dies with bubblewrap, and bubblewrap with the supervisor.
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     # The inheritable set outlives the change of uid: empty it too (capset to all zeros).
     header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (ctypes.c_uint32 * 6)()
@@ -423,12 +427,14 @@ def enable_v2_controllers(parent: str) -> None:
     The kernel refuses that in a cgroup that holds processes itself (the root aside): an agent makes
     its own cgroup such a parent at its start (claim_v2_parent) and tells its supervisors so.
     """
-    wanted = [c for c in V2_CONTROLLERS if c in _read(parent, "cgroup.controllers").split()]
-    enabled = _read(parent, "cgroup.subtree_control").split()
-    missing = [c for c in wanted if c not in enabled]
+    def listed(name: str) -> List[str]:
+        return [c.lstrip("+") for c in _read(parent, name).split()]
+
+    wanted = [c for c in V2_CONTROLLERS if c in listed("cgroup.controllers")]
+    missing = [c for c in wanted if c not in listed("cgroup.subtree_control")]
     if missing:
         _write(parent, "cgroup.subtree_control", " ".join(f"+{c}" for c in missing))
-    absent = [c for c in V2_CONTROLLERS if c not in _read(parent, "cgroup.subtree_control").split()]
+    absent = [c for c in V2_CONTROLLERS if c not in listed("cgroup.subtree_control")]
     if absent:
         raise OSError(f"cgroup v2 controllers {', '.join(absent)} are not enabled in {parent}")
 

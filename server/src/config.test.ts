@@ -55,7 +55,7 @@ it("names the offending key", () => {
     ],
     [
       "locustClusters:\n  - { id: c, baseUrl: 'http://h', authToken: t, accountId: a, orgId: o }\n",
-      /locustClusters\.0\.projectId/,
+      /locustClusters: push-mode Locust clusters are retired: create an agent pool/,
     ],
     ["servr:\n  port: 1\n", /servr|root|Unrecognized/i],
     ["- a list\n", /expected a mapping/],

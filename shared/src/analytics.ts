@@ -268,6 +268,22 @@ export const PERCENTS = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 } as const;
 
 const perSecond = (count: number, seconds: number): number => (seconds > 0 ? count / seconds : 0);
 
+/**
+ * The figures of one interval (a snapshot, a chart point, adjacent intervals merged): its counts per
+ * second of its length, and its average response time. Every per-interval figure the API, the live
+ * feed and the charts give comes from here.
+ */
+export function intervalFigures(
+  counts: { requests: number; failures: number; sumResponseMs: number },
+  intervalMs: number,
+): { requestsPerSec: number; failuresPerSec: number; avgResponseMs: number } {
+  return {
+    requestsPerSec: perSecond(counts.requests, intervalMs / 1000),
+    failuresPerSec: perSecond(counts.failures, intervalMs / 1000),
+    avgResponseMs: counts.requests > 0 ? counts.sumResponseMs / counts.requests : 0,
+  };
+}
+
 /** One row of figures for an endpoint (or all of them) over `seconds` of measured time. */
 export function requestStatsRow(totals: EndpointTotals, seconds: number): RequestStatsRow {
   const p = totals.histogram.percentiles(totals.requests, PERCENTS);
@@ -276,9 +292,7 @@ export function requestStatsRow(totals: EndpointTotals, seconds: number): Reques
     name: totals.name,
     numRequests: totals.requests,
     numFailures: totals.failures,
-    requestsPerSec: perSecond(totals.requests, seconds),
-    failuresPerSec: perSecond(totals.failures, seconds),
-    avgResponseMs: totals.requests > 0 ? totals.sumResponseMs / totals.requests : 0,
+    ...intervalFigures(totals, seconds * 1000),
     minResponseMs: totals.requests > 0 ? totals.minResponseMs : 0,
     maxResponseMs: totals.maxResponseMs,
     p50ResponseMs: p.p50,

@@ -38,7 +38,8 @@ const HELP = `loadmgr — the Load Manager CLI
                        [--account A --org O --project P] [--split data/users.csv…] (rows shared out among workers)
                        [--env E --users N --spawn-rate R --duration S --max-duration S --tag T…]
                        [--secret NAME… --param NAME=value… --stage SECONDS:USERS[:RATE]…]
-                       [--pool POOL_ID [--workers N]] (its runs go to an agent pool; --cluster C: a push-mode cluster)
+                       [--pool POOL_ID [--workers N]] (its runs go to an agent pool; default: the server's host)
+                       [--allow-host HOST…] (what its scripts may reach besides the target: host[:port], IP, CIDR, *.domain)
                        [--threshold "p95<300"]… (every run is judged against them unless it names its own)
                        [--fail-on-regression] (a run slower than its env's baseline fails its verdict)
   loadmgr tests list | tests show <id> | tests delete <id>
@@ -107,7 +108,7 @@ const OPTIONS = {
   duration: { type: "string" },
   "max-duration": { type: "string" },
   tag: { type: "string", multiple: true },
-  cluster: { type: "string" },
+  "allow-host": { type: "string", multiple: true },
   test: { type: "string" },
   status: { type: "string" },
   description: { type: "string" },
@@ -485,7 +486,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         thresholds: thresholdsOf(values) ?? [],
         ...(values["fail-on-regression"] ? { failOnRegression: true } : {}),
         ...(values.env !== undefined ? { envId: values.env } : {}),
-        ...(values.cluster !== undefined ? { locustClusterId: values.cluster } : {}),
+        ...(values["allow-host"] !== undefined ? { allowedHosts: values["allow-host"] } : {}),
         ...(values.pool !== undefined ? { agentPool: values.pool } : {}),
         ...(values.workers !== undefined ? { defaultWorkers: number(values, "workers") } : {}),
         ...(values.description !== undefined ? { description: values.description } : {}),

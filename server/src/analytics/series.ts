@@ -1,5 +1,6 @@
 import {
   Histogram,
+  intervalFigures,
   PERCENTS,
   percentilesOf,
   unpackHistogram,
@@ -9,9 +10,6 @@ import {
 } from "@loadmgr/shared";
 import { mergePoints } from "../metrics/pointGroups.js";
 import type { SnapshotPoint } from "../metrics/snapshotRecord.js";
-
-const perSecond = (count: number, point: SnapshotPoint): number =>
-  point.intervalMs > 0 ? (count * 1000) / point.intervalMs : 0;
 
 /** How many adjacent intervals each point merges so that there are at most `maxPoints`. */
 export const intervalsPerPoint = (count: number, maxPoints: number): number =>
@@ -24,9 +22,7 @@ function graphPointOf(group: SnapshotPoint): GraphPoint {
     seq: group.seq,
     timestamp: group.timestamp,
     users: group.users,
-    requestsPerSec: perSecond(group.requests, group),
-    failuresPerSec: perSecond(group.failures, group),
-    avgResponseMs: group.requests > 0 ? group.sumResponseMs / group.requests : 0,
+    ...intervalFigures(group, group.intervalMs),
     p50ResponseMs: p.p50,
     p95ResponseMs: p.p95,
     p99ResponseMs: p.p99,
@@ -95,9 +91,7 @@ export function timeseriesPoints(points: SnapshotPoint[]): TimeseriesPoint[] {
       users: point.users,
       requests: point.requests,
       failures: point.failures,
-      requestsPerSec: perSecond(point.requests, point),
-      failuresPerSec: perSecond(point.failures, point),
-      avgResponseMs: point.requests > 0 ? point.sumResponseMs / point.requests : 0,
+      ...intervalFigures(point, point.intervalMs),
       minResponseMs: point.requests > 0 ? point.minResponseMs : 0,
       maxResponseMs: point.maxResponseMs,
       p50ResponseMs: p.p50,

@@ -1,4 +1,11 @@
-import { PERCENTS, requestStatsRow, WindowStats, type LiveMetrics, type MetricSnapshot } from "@loadmgr/shared";
+import {
+  intervalFigures,
+  PERCENTS,
+  requestStatsRow,
+  WindowStats,
+  type LiveMetrics,
+  type MetricSnapshot,
+} from "@loadmgr/shared";
 
 /** Every subscriber of a run gets the same message object: the figures are worked out once per snapshot. */
 const computed = new WeakMap<MetricSnapshot, LiveMetrics>();
@@ -18,7 +25,7 @@ function compute(snapshot: MetricSnapshot): LiveMetrics {
   interval.addSnapshot(snapshot);
   const seconds = snapshot.intervalMs / 1000;
   const total = interval.total();
-  const row = requestStatsRow(total, seconds);
+  const { requestsPerSec, failuresPerSec, avgResponseMs } = intervalFigures(total, snapshot.intervalMs);
   const p = total.histogram.percentiles(total.requests, PERCENTS);
   return {
     runId: snapshot.runId,
@@ -27,9 +34,9 @@ function compute(snapshot: MetricSnapshot): LiveMetrics {
     intervalMs: snapshot.intervalMs,
     final: snapshot.final,
     users: snapshot.users,
-    requestsPerSec: row.requestsPerSec,
-    failuresPerSec: row.failuresPerSec,
-    avgResponseMs: row.avgResponseMs,
+    requestsPerSec,
+    failuresPerSec,
+    avgResponseMs,
     p50ResponseMs: p.p50,
     p95ResponseMs: p.p95,
     p99ResponseMs: p.p99,

@@ -1,5 +1,6 @@
 import {
   ingestAckSchema,
+  intervalFigures,
   isTerminal,
   metricSnapshotInputSchema,
   testStartInputSchema,
@@ -46,24 +47,22 @@ function checkTimestamp(ctx: Context, run: LoadTestRun, timestamp: number): void
 }
 
 function summarize(snapshot: MetricSnapshotInput): RunMetricsSummary {
-  let requests = 0;
-  let failures = 0;
-  let sumMs = 0;
+  const counts = { requests: 0, failures: 0, sumResponseMs: 0 };
   for (const endpoint of snapshot.endpoints) {
-    requests += endpoint.requests;
-    failures += endpoint.failures;
-    sumMs += endpoint.sumResponseMs;
+    counts.requests += endpoint.requests;
+    counts.failures += endpoint.failures;
+    counts.sumResponseMs += endpoint.sumResponseMs;
   }
-  const seconds = snapshot.intervalMs / 1000;
+  const { requestsPerSec, failuresPerSec, avgResponseMs } = intervalFigures(counts, snapshot.intervalMs);
   return {
     timestamp: snapshot.timestamp,
     seq: snapshot.seq,
     users: snapshot.users,
-    requestsPerSec: requests / seconds,
-    failuresPerSec: failures / seconds,
+    requestsPerSec,
+    failuresPerSec,
     totalRequests: snapshot.totalRequests,
     totalFailures: snapshot.totalFailures,
-    avgResponseMs: requests > 0 ? sumMs / requests : 0,
+    avgResponseMs,
   };
 }
 

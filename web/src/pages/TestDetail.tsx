@@ -518,8 +518,12 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
               <dd data-fact="secrets">{test.secrets.length === 0 ? "—" : test.secrets.join(", ")}</dd>
               <dt>Max duration</dt>
               <dd>{duration(test.maxDurationSec)}</dd>
-              <dt>Runner</dt>
-              <dd>{test.locustClusterId ?? "local"}</dd>
+              <dt>Runs on</dt>
+              <dd data-fact="runsOn">
+                {test.agentPool === null ? "the server's host" : `agent pool ${test.agentPool}`}
+              </dd>
+              <dt>Other hosts</dt>
+              <dd data-fact="allowedHosts">{test.allowedHosts.length === 0 ? "—" : test.allowedHosts.join(", ")}</dd>
               <dt>Auto-stop</dt>
               <dd data-fact="autoStop">
                 {test.autoStop === null

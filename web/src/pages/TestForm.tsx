@@ -15,9 +15,10 @@ interface Draft {
   orgId: string;
   projectId: string;
   envId: string;
-  locustClusterId: string;
-  /** "": the server's local runner. */
+  /** "": the server's own host. */
   agentPool: string;
+  /** One per line: the hosts its scripts may reach beside the target. */
+  allowedHosts: string;
   /** "": the pool's free capacity. */
   defaultWorkers: string;
   targetUrl: string;
@@ -52,8 +53,8 @@ const draftOf = (t: LoadTest): Draft => ({
   orgId: t.orgId,
   projectId: t.projectId,
   envId: t.envId ?? "",
-  locustClusterId: t.locustClusterId ?? "",
   agentPool: t.agentPool ?? "",
+  allowedHosts: t.allowedHosts.join("\n"),
   defaultWorkers: t.defaultWorkers !== null ? String(t.defaultWorkers) : "",
   targetUrl: t.targetUrl,
   defaultUsers: String(t.defaultUsers),
@@ -101,8 +102,8 @@ export function TestForm({
           orgId: scope.orgId,
           projectId: scope.projectId,
           envId: scope.envId,
-          locustClusterId: "",
           agentPool: "",
+          allowedHosts: "",
           defaultWorkers: "",
           targetUrl: "",
           defaultUsers: "10",
@@ -195,8 +196,11 @@ export function TestForm({
         .map((t) => t.trim())
         .filter(Boolean),
       envId: draft.envId === "" ? null : draft.envId,
-      locustClusterId: draft.locustClusterId === "" ? null : draft.locustClusterId,
       agentPool: draft.agentPool === "" ? null : draft.agentPool,
+      allowedHosts: draft.allowedHosts
+        .split("\n")
+        .map((h) => h.trim())
+        .filter(Boolean),
       defaultWorkers: draft.agentPool === "" || draft.defaultWorkers === "" ? null : num(draft.defaultWorkers),
       targetUrl: draft.targetUrl,
       defaultUsers: num(draft.defaultUsers),
@@ -228,7 +232,6 @@ export function TestForm({
           : await client.loadTests.create.mutate({
               ...common,
               envId: common.envId ?? undefined,
-              locustClusterId: common.locustClusterId ?? undefined,
               agentPool: common.agentPool ?? undefined,
               defaultWorkers: common.defaultWorkers ?? undefined,
               accountId: draft.accountId,
@@ -453,8 +456,13 @@ export function TestForm({
             {numberInput("defaultWorkers")}
           </Field>
         )}
-        <Field label="Locust cluster" name="locustClusterId" problem={problem} hint="empty: the server's local runner">
-          {input("locustClusterId")}
+        <Field
+          label="Other hosts its scripts reach"
+          name="allowedHosts"
+          problem={problem}
+          hint="one per line: host, host:port, an IP, a CIDR or *.domain; a run reaches its target and these, nothing else"
+        >
+          <textarea name="allowedHosts" rows={2} value={draft.allowedHosts} onInput={set("allowedHosts")} />
         </Field>
       </form>
       {/* Outside the <form>: typing in a contenteditable inside one closes headless Chromium's page. */}

@@ -63,6 +63,7 @@ describe("MongoDB store upgrade", () => {
         defaultStages: _ds,
         failOnRegression: _fr,
         regressionRule: _rr,
+        allowedHosts: _ah,
         ...oldTest
       } = test;
       const { files: _f, ...revision } = newRevision;
@@ -107,6 +108,7 @@ describe("MongoDB store upgrade", () => {
       assert.equal(stored?.runCount, 3);
       assert.deepEqual(stored?.thresholds, []);
       assert.deepEqual(stored?.autoStop, { errorRatePercent: 90, windowSeconds: 60 });
+      assert.deepEqual(stored?.allowedHosts, []);
       assert.deepEqual(
         stored?.recentRuns.map((r) => [r.name, r.number, r.results, r.passed]),
         [

@@ -21,7 +21,7 @@ storeContract("SQLite file", () => {
   });
 });
 
-it("brings a file from before run numbers, results, test thresholds, auto-stop, agent pools, projects and baselines up to date", async () => {
+it("brings a file from before run numbers, results, test thresholds, auto-stop, agent pools, projects, baselines and allowed hosts up to date", async () => {
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-sqlite-old-"));
   const path = join(dir, "loadmgr.sqlite");
   try {
@@ -53,7 +53,8 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
       ALTER TABLE load_test_runs DROP COLUMN baseline; ALTER TABLE load_test_runs DROP COLUMN "trigger";
       ALTER TABLE load_tests DROP COLUMN fail_on_regression; ALTER TABLE load_tests DROP COLUMN regression_rule;
       DROP TABLE webhooks; DROP TABLE webhook_deliveries; DROP TABLE schedules;
-      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 8);`);
+      ALTER TABLE load_tests DROP COLUMN allowed_hosts;
+      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 9);`);
     const oldVerdict = { passed: true, checkedAt: 5, checks: [{ threshold: "p95<300", measured: 12, passed: true }] };
     old.prepare("UPDATE load_test_runs SET verdict = ? WHERE id = ?").run(JSON.stringify(oldVerdict), runs[1]?.id);
     old.prepare("UPDATE load_tests SET recent_runs = ?").run(JSON.stringify(entries.reverse()));
@@ -85,7 +86,7 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
       [old0?.targetUrl, old0?.tags, old0?.env, old0?.secrets, old0?.stages, old0?.shapeNote],
       ["http://127.0.0.1:9123", ["nightly"], {}, [], null, null],
     );
-    assert.deepEqual([stored?.env, stored?.secrets, stored?.defaultStages], [{}, [], null]);
+    assert.deepEqual([stored?.env, stored?.secrets, stored?.defaultStages, stored?.allowedHosts], [{}, [], null, []]);
     assert.deepEqual((await upgraded.getScriptRevision(test.id, revision.id))?.files, []);
     // Baselines, triggers and the verdict's new fields.
     assert.deepEqual([old0?.baseline, old0?.trigger, old0?.verdict], [false, { type: "api", scheduleId: null }, null]);
