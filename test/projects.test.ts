@@ -15,6 +15,7 @@ import { startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { collect, liveClient } from "./helpers/liveClient.js";
 import { ended, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, runDir, startTestServer, type TestServer } from "./helpers/server.js";
+import { secretForms } from "../server/src/secrets/redact.js";
 
 /** What the suite's secret is: it must show nowhere the API reaches, and it does show in Locust's own log. */
 const SECRET = "sk-live-7f3a9c2e-LEAK-CANARY";
@@ -29,6 +30,10 @@ GREETING = os.environ.get("GREETING", "none")
 # A token per Locust process: which worker sent a request.
 WORKER = uuid.uuid4().hex[:12]
 print("loadmgr-test: using key", KEY, flush=True)
+# The forms a script's traffic gives it: quoted either way, and base64 (a Basic header, a JWT part).
+from base64 import b64encode
+from urllib.parse import quote, quote_plus
+print("loadmgr-test: encoded", quote(KEY + " x!"), quote_plus(KEY + " x!"), b64encode(KEY.encode()).decode(), flush=True)
 
 with open("data/users.csv") as handle:
     ROWS = [line.strip().split(",") for line in handle.read().splitlines()[1:] if line.strip()]
@@ -184,13 +189,27 @@ describe("a test as a project: files, a split CSV, a secret, parameters and stag
       stageStart = stageEnd;
     }
 
-    // The secret: Locust's own log has it (the script printed it), nothing the API answers does.
-    const log = readFileSync(join(runDir(server, run.id), "locust.log"), "utf-8");
-    assert.ok(log.includes(SECRET), "the script printed its secret (so hiding it is meaningful)");
+    // The secret: the script printed it, plain and encoded, and failed requests with it, yet it is in no
+    // file of the run on the generator's disk (Locust's log, its CSVs) nor in anything the API answers.
+    const dir = runDir(server, run.id);
+    const log = readFileSync(join(dir, "locust.log"), "utf-8");
+    assert.match(log, /loadmgr-test: using key \*\*\*/, "the script printed its secret, hidden on its way to the log");
+    assert.match(log, /loadmgr-test: encoded \*\*\*%20x%21 \*\*\*\+x%21 \*\*\*/, "and its encodings");
+    const forms = secretForms(SECRET);
+    for (const file of [
+      "locust.log",
+      "work/locust_stats.csv",
+      "work/locust_failures.csv",
+      "work/locust_stats_history.csv",
+    ]) {
+      const text = readFileSync(join(dir, file), "utf-8");
+      for (const form of forms) assert.equal(text.includes(form), false, `${file} holds the secret as ${form}`);
+    }
+    assert.match(readFileSync(join(dir, "work/locust_stats.csv"), "utf-8"), /\/fail\?key=\*\*\*/);
     // Nor is it kept in clear at rest: the runner passed it in the supervisor's environment, not its spec.
-    const spec = readFileSync(join(runDir(server, run.id), "spec.json"), "utf-8");
+    const spec = readFileSync(join(dir, "spec.json"), "utf-8");
     assert.equal(spec.includes(SECRET), false, "spec.json holds the secret");
-    assert.match(spec, /"env":\{"GREETING":"bye"\}/);
+    assert.match(spec, /"env": ?\{"GREETING": ?"bye"\}/);
     const answers = await Promise.all(
       [
         `/v1/runs/${run.id}`,

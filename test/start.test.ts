@@ -64,7 +64,13 @@ describe("the server process", () => {
       },
     );
     const file = join(dataDir, "bad.yaml");
-    writeFileSync(file, "locustClusters:\n  - id: c1\n    baseUrl: ftp://x\n");
-    await assert.rejects(startServer({ LOADMGR_DATA_DIR: dataDir }, ["--config", file]), /locustClusters\.0\./);
+    writeFileSync(file, "runner:\n  limits:\n    cpu: -1\n");
+    await assert.rejects(startServer({ LOADMGR_DATA_DIR: dataDir }, ["--config", file]), /runner\.limits\.cpu/);
+    // A configuration from before agent pools says what replaced its push-mode clusters.
+    writeFileSync(file, "locustClusters:\n  - id: c1\n    baseUrl: http://x:1\n");
+    await assert.rejects(
+      startServer({ LOADMGR_DATA_DIR: dataDir }, ["--config", file]),
+      /locustClusters: push-mode Locust clusters are retired: create an agent pool/,
+    );
   });
 });

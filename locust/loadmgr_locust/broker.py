@@ -252,3 +252,8 @@ class SandboxServices:
         for server in (self.net, self.ingest):
             server.shutdown()
             server.server_close()
+        for name in (NET_SOCKET, INGEST_SOCKET):
+            try:
+                os.unlink(os.path.join(self.directory, name))
+            except FileNotFoundError:
+                pass

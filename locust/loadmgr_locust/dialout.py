@@ -132,6 +132,7 @@ class DialOutAgent:
     def serve(self) -> int:
         backoff = 0.5
         connected = False
+        last_error = ""
         reached_at = time.monotonic()
         while not self.stopping:
             if self.idle_exit_s > 0 and not connected and time.monotonic() - reached_at > self.idle_exit_s and not self.busy():
@@ -150,6 +151,9 @@ class DialOutAgent:
             except (OSError, urllib.error.URLError, ValueError) as error:
                 if connected:
                     logger.warning("lost the server (%s); its runs go on here; retrying", error)
+                elif str(error) != last_error:
+                    logger.warning("cannot reach the server (%s); retrying", error)
+                last_error = str(error)
                 connected = False
                 time.sleep(backoff * (0.5 + random.random()))
                 backoff = min(BACKOFF_MAX_S, backoff * 2)

@@ -58,7 +58,6 @@ RUN_UID_SPAN = 1 << 20
 #: Where the run's uid cannot be used (a supervisor in a user namespace that does not map it): nobody.
 FALLBACK_UID = 65534
 
-PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 PR_SET_NO_NEW_PRIVS = 38
@@ -292,9 +291,6 @@ def seal(uid: Optional[int], gid: Optional[int]) -> None:
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
-    # A change of uid clears the parent-death signal bubblewrap set (--die-with-parent): set it again, so
-    # that the sandbox still dies with bubblewrap, and bubblewrap with the supervisor.
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     # The inheritable set outlives the change of uid: empty it too (capset to all zeros).
     header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (ctypes.c_uint32 * 6)()

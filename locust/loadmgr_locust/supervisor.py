@@ -106,6 +106,25 @@ def build_commands(spec: Dict[str, Any], work_dir: str) -> Dict[str, Any]:
     return {"master": master, "workers": [worker_command(i, port) for i in range(local)], "workerDirs": worker_dirs(local), "masterPort": port, "remoteWorkers": expect - local}
 
 
+def _die_with_supervisor(lifeline: int, own_pid_namespace: bool) -> None:
+    """Ends every process of the run once its supervisor is gone, however it went (killed outright, its
+    host's agent killed): `lifeline` is a pipe only the supervisor holds open, read here until it closes.
+    (bubblewrap's --die-with-parent does not survive the sandbox's change of uid.)"""
+
+    def watch() -> None:
+        try:
+            while os.read(lifeline, 1):
+                pass
+        except OSError:
+            pass
+        if not own_pid_namespace:
+            os.killpg(0, signal.SIGKILL)
+        # The first process of a pid namespace: when it ends, the kernel ends every other one in it.
+        os._exit(137)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _relay(listener: socket.socket, connect: Any) -> None:
     """Serves `listener` for ever: each connection is joined to a new one from `connect()`, both ways."""
 
@@ -196,6 +215,8 @@ def launch(commands: Dict[str, Any], identity: Optional[str] = None) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     dirs = commands.get("workerDirs") or []
+    if commands.get("lifeline") is not None:
+        _die_with_supervisor(int(commands["lifeline"]), bool(commands.get("sandboxed")))
     if commands.get("relay"):
         start_relay(commands["relay"])
 
@@ -336,6 +357,11 @@ def supervise(run_dir: str) -> int:
 
     info_read: Optional[int] = None
     seccomp_fd: Optional[int] = None
+    # Held open by this process alone (not inherited by bwrap): the sandbox ends itself when it closes.
+    lifeline_read, lifeline_write = os.pipe()
+    commands["lifeline"] = lifeline_read
+    commands["sandboxed"] = sandboxed
+    passed += (lifeline_read,)
     output_read, output_write = os.pipe()
     try:
         if sandboxed:
@@ -356,6 +382,7 @@ def supervise(run_dir: str) -> int:
             child = subprocess.Popen([*launch, json.dumps(commands)], cwd=work, env=env, pass_fds=passed, stdout=output_write, stderr=output_write, preexec_fn=prepare_child, start_new_session=True)
     finally:
         os.close(output_write)
+        os.close(lifeline_read)
         if seccomp_fd is not None:
             os.close(seccomp_fd)
     # Locust's output reaches the run's log with the run's secrets hidden (never on disk in the clear).
@@ -385,6 +412,8 @@ def supervise(run_dir: str) -> int:
         if not sandboxed:
             _signal(-child.pid, signal.SIGKILL)
     code = child.wait()
+    # Whatever of the sandbox outlived its bubblewrap ends now.
+    os.close(lifeline_write)
     if limit is None and cgroup is not None:
         # The kernel may end the run's processes for a limit before the watch above saw the breach.
         limit = cgroup.breach()

@@ -50,15 +50,18 @@ export class PoolRunner {
     return this.deps.now() - lastSeenAt - (this.deps.stalledSince?.(lastSeenAt) ?? 0);
   }
 
-  /** The run's master, as its agent last reported it. */
-  async inspect(runId: string): Promise<RunnerState> {
+  /**
+   * The run's master, as its agent last reported it. An agent's silence counts from `notBefore` at the
+   * earliest (when the server's store came back: its calls could not be recorded before).
+   */
+  async inspect(runId: string, notBefore = 0): Promise<RunnerState> {
     const { store, now } = this.deps;
     const run = await store.getRun(runId);
     const master = run?.placement.find((e) => e.role === "master");
     if (run === undefined || master === undefined) return { state: "unknown" };
     const agent = await store.getAgent(master.agentId);
     if (agent === undefined) return { state: "unknown" };
-    const silent = this.silentFor(agent.lastSeenAt);
+    const silent = this.silentFor(Math.max(agent.lastSeenAt, notBefore));
     if (silent >= this.silenceMs) {
       return {
         state: "unreachable",
@@ -123,8 +126,8 @@ export class PoolRunner {
     return { outcome, placed };
   }
 
-  /** The run's worker entries whose agent went silent or whose processes were killed while the run goes on. */
-  async lostWorkers(run: LoadTestRun): Promise<LostWorkers[]> {
+  /** The run's worker entries whose agent went silent (since `notBefore`) or whose processes were killed. */
+  async lostWorkers(run: LoadTestRun, notBefore = 0): Promise<LostWorkers[]> {
     const entries = run.placement.filter((e) => e.role === "worker" && e.lostAt === null);
     if (entries.length === 0) return [];
     const agents = new Map<string, AgentRecord>();
@@ -135,7 +138,7 @@ export class PoolRunner {
     const lost: LostWorkers[] = [];
     for (const entry of entries) {
       const agent = agents.get(entry.agentId);
-      const silent = agent === undefined ? Infinity : this.silentFor(agent.lastSeenAt);
+      const silent = agent === undefined ? Infinity : this.silentFor(Math.max(agent.lastSeenAt, notBefore));
       const report = agent?.runs.find((r) => r.runId === run.id && r.role === "worker");
       if (silent >= this.silenceMs) {
         lost.push({ entry, why: `agent ${entry.agentName} has not called in for ${Math.round(silent / 1000)} s` });

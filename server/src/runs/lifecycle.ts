@@ -121,7 +121,7 @@ export class RunLifecycle {
    * fewer than its minWorkers remain, or none.
    */
   private async checkWorkers(run: LoadTestRun): Promise<boolean> {
-    const lost = await this.deps.poolRunner.lostWorkers(run);
+    const lost = await this.deps.poolRunner.lostWorkers(run, this.storeBackAt);
     if (lost.length === 0) return false;
     const at = this.deps.now();
     const placement = run.placement.map((e) => (lost.some((l) => l.entry === e) ? { ...e, lostAt: at } : e));
@@ -224,7 +224,7 @@ export class RunLifecycle {
       return;
     }
     const { poolRunner } = this.deps;
-    const state = await poolRunner.inspect(run.id);
+    const state = await poolRunner.inspect(run.id, this.storeBackAt);
     if (state.state === "unreachable") {
       // Its agent's silence window has passed already: the master is gone with its host.
       await this.finish(run, "Failed", `${state.error}; the run's other processes are stopped`);
@@ -250,7 +250,7 @@ export class RunLifecycle {
     }
     if (run.status === "Pending") {
       // Its master waits for every worker before it starts: a worker agent lost now means it never will.
-      const lost = await poolRunner.lostWorkers(run);
+      const lost = await poolRunner.lostWorkers(run, this.storeBackAt);
       if (lost.length > 0) {
         await this.finish(
           run,
