@@ -350,7 +350,8 @@ class Visitor(FastHttpUser):
       return;
     }
     const test = await createTest(api, target.url, locustScript("/reach"), { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 30 });
+    // Long enough that it ends by the stop below, however slow this machine is: that stop is the point.
+    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 600 });
     const running = await waitForRun(api, run.id, reporting, 60_000);
     assert.ok(running.masterEndpoint, "the master's endpoint is recorded");
     // The workers on other hosts reached the master there (the run reports load)…
@@ -370,9 +371,61 @@ class Visitor(FastHttpUser):
       socket.once("error", (error) => resolve(error.message));
     });
     assert.notEqual(outcome, "connected");
-    await api.post(`/v1/runs/${run.id}/stop`);
+    const stopping = await api.post<LoadTestRun>(`/v1/runs/${run.id}/stop`);
+    assert.equal(stopping.body.status, "Stopping", "the stop reached a run still running");
     const stopped = await waitForRun(api, run.id, ended, 40_000);
     assert.equal(stopped.status, "Stopped", stopped.failureReason ?? "");
+  });
+
+  it("seals a pool run on every agent: no root, and nothing reachable but its target and its master", async () => {
+    // Every Locust process of the run (the master's agent and the workers' agents) tries the server,
+    // the other agents' hosts and cloud metadata, and tells the target what it got: /probe/<what>/<outcome>.
+    const serverPort = new URL(serverUrlForAgents).port;
+    const others = hosts.ips.map((ip, i) => `("agent ${i}", "${ip}", 22)`).join(", ");
+    const script = `import os, socket
+from locust import FastHttpUser, constant, events, task
+
+
+@events.test_start.add_listener
+def _probe(environment, **_kwargs):
+    tries = [("server", "${hosts.hostIp}", ${serverPort}), ("metadata", "169.254.169.254", 80), ${others}]
+    root = "root" if os.getuid() == 0 or os.geteuid() == 0 else "unprivileged"
+    outcomes = [("uid", root)]
+    for label, host, port in tries:
+        sock = socket.socket()
+        sock.settimeout(3)
+        try:
+            sock.connect((host, port))
+            outcomes.append((label, "reached"))
+        except OSError as error:
+            outcomes.append((label, "refused" if "loadmgr:" in str(error) else "failed"))
+        finally:
+            sock.close()
+    import urllib.request
+    for label, outcome in outcomes:
+        urllib.request.urlopen(environment.host + f"/probe/{label.replace(' ', '-')}/{outcome}", timeout=5).read()
+
+
+class Visitor(FastHttpUser):
+    wait_time = constant(0.1)
+
+    @task
+    def page(self):
+        self.client.get("/sealed")
+`;
+    const test = await createTest(api, target.url, script, { agentPool: pool.id });
+    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 4 });
+    const done = await waitForRun(api, run.id, ended, 90_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    assert.ok(new Set(done.placement.map((e) => e.agentName)).size >= 2, "the run spread over agents");
+    // Master and every worker: five processes, each unprivileged, each refused by its broker everywhere.
+    const probes = [...target.hits.entries()].filter(([path]) => path.startsWith("/probe/"));
+    assert.equal(target.hits.get("/probe/uid/unprivileged"), 5, JSON.stringify(probes));
+    assert.equal(target.hits.get("/probe/uid/root"), undefined);
+    for (const label of ["server", "metadata", ...hosts.ips.map((_, i) => `agent-${i}`)]) {
+      assert.equal(target.hits.get(`/probe/${label}/refused`), 5, `${label}: ${JSON.stringify(probes)}`);
+    }
+    assert.ok((target.hits.get("/sealed") ?? 0) > 0, "the load reached the target all the same");
   });
 
   it("waits, visibly, when the pool is too small, and starts in order as capacity frees", async () => {

@@ -54,7 +54,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if options.command == "launch":
         import json
 
-        from .supervisor import launch as launch_run
+        from .launcher import launch as launch_run
 
         sys.exit(launch_run(json.loads(options.commands), options.identity))
     if options.command == "agent":

@@ -6,6 +6,7 @@ import http.client
 import json
 import logging
 import socket
+import threading
 import time
 import urllib.parse
 from collections import deque
@@ -42,6 +43,8 @@ class Delivery:
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         self._connection: Optional[http.client.HTTPConnection] = None
+        # One caller at a time on the connection (the push loop, and the test start sent at once).
+        self._sending = threading.Lock()
 
     @property
     def pending(self) -> int:
@@ -62,6 +65,10 @@ class Delivery:
 
     def flush(self) -> bool:
         """Sends what is pending, oldest first; stops at the first failure. True when nothing is left."""
+        with self._sending:
+            return self._flush()
+
+    def _flush(self) -> bool:
         while self._pending and not self.run_over:
             path, payload = self._pending[0]
             outcome = self._send(path, payload)

@@ -146,6 +146,8 @@ class Reporter:
         if self.started_at is not None:
             return
         self._announce_start()
+        # Sent now, not with the first snapshot: the run shows Running as soon as its load flows.
+        gevent.spawn(self.delivery.flush)
         self._pusher = gevent.spawn(self._push_loop)
         if self.run_time > 0:
             gevent.spawn_later(self.run_time, self._end_by_duration)
@@ -417,6 +419,31 @@ def _accept_own_workers_only(runner: Any) -> None:
     server.recv_from_client = recv_from_own_workers
 
 
+def _start_once_workers_are_ready(environment: Any) -> None:
+    """A headless master looks for its expected workers once a second (locust.main's `time.sleep(1)`),
+    so a run started up to a second after its last worker was ready: look every 20 ms instead, and go
+    on as soon as they all are. Only that wait changes; every other sleep of locust.main is as it was."""
+    import locust.main
+
+    real = locust.main.time
+
+    class Clock:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def sleep(self, seconds: float) -> None:
+            runner = environment.runner
+            expected = getattr(environment.parsed_options, "expect_workers", 1)
+            if seconds != 1 or not isinstance(runner, MasterRunner) or len(runner.clients.ready) >= expected:
+                real.sleep(seconds)
+                return
+            until = real.monotonic() + seconds
+            while real.monotonic() < until and len(runner.clients.ready) < expected:
+                real.sleep(0.02)
+
+    locust.main.time = Clock()  # type: ignore[assignment]
+
+
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_kwargs: Any) -> None:
     options = environment.parsed_options
@@ -424,6 +451,7 @@ def _on_init(environment: Any, runner: Any = None, **_kwargs: Any) -> None:
         return
     if isinstance(environment.runner, MasterRunner):
         _accept_own_workers_only(environment.runner)
+        _start_once_workers_are_ready(environment)
     if isinstance(environment.runner, WorkerRunner):
         # Workers are not told the server's URL; they sample anyway, and their master decides.
         _sample_on_worker(environment, float(getattr(options, "loadmgr_sample_rate", 20.0)))

@@ -32,7 +32,7 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 #: Where the run's work directory appears inside the sandbox (its working directory and HOME).
 WORK = "/loadtest"
@@ -346,7 +346,8 @@ class Cgroup:
             memory = str(limits.memory_mb * 1024 * 1024)
             if os.path.exists(os.path.join(root, "cgroup.controllers")) and "" in own:
                 parent = os.environ.get(PARENT_ENV) or os.path.join(root, own[""].lstrip("/"))
-                enable_v2_controllers(parent)
+                # cpu only for a quota (see below, v1): otherwise the run would be weighed as one task.
+                enable_v2_controllers(parent, V2_CONTROLLERS if limits.cpu > 0 else ("memory", "pids"))
                 path = os.path.join(parent, name)
                 os.makedirs(path, exist_ok=True)
                 group = Cgroup({"pids": path, "memory": path, "cpu": path}, v2=True)
@@ -357,7 +358,9 @@ class Cgroup:
                     _write(path, "cpu.max", f"{int(limits.cpu * CPU_PERIOD_US)} {CPU_PERIOD_US}")
                 return group
             dirs = {}
-            for controller in ("pids", "memory", "cpu"):
+            # The cpu controller only for a quota: a cgroup of its own would otherwise make the run's
+            # processes one scheduling entity, weighed as one against every other task of the host.
+            for controller in ("pids", "memory", "cpu") if limits.cpu > 0 else ("pids", "memory"):
                 path = os.path.join(root, controller, own.get(controller, "/").lstrip("/"), name)
                 os.makedirs(path, exist_ok=True)
                 dirs[controller] = path
@@ -417,7 +420,7 @@ class Cgroup:
             time.sleep(0.05)
 
 
-def enable_v2_controllers(parent: str) -> None:
+def enable_v2_controllers(parent: str, controllers: Tuple[str, ...] = V2_CONTROLLERS) -> None:
     """Makes cpu, memory and pids available to the cgroups made in `parent` (cgroup v2's subtree_control).
 
     The kernel refuses that in a cgroup that holds processes itself (the root aside): an agent makes
@@ -426,11 +429,11 @@ def enable_v2_controllers(parent: str) -> None:
     def listed(name: str) -> List[str]:
         return [c.lstrip("+") for c in _read(parent, name).split()]
 
-    wanted = [c for c in V2_CONTROLLERS if c in listed("cgroup.controllers")]
+    wanted = [c for c in controllers if c in listed("cgroup.controllers")]
     missing = [c for c in wanted if c not in listed("cgroup.subtree_control")]
     if missing:
         _write(parent, "cgroup.subtree_control", " ".join(f"+{c}" for c in missing))
-    absent = [c for c in V2_CONTROLLERS if c not in listed("cgroup.subtree_control")]
+    absent = [c for c in controllers if c not in listed("cgroup.subtree_control")]
     if absent:
         raise OSError(f"cgroup v2 controllers {', '.join(absent)} are not enabled in {parent}")
 
@@ -456,7 +459,7 @@ def claim_v2_parent(root: Optional[str] = None) -> Optional[str]:
         leaf = os.path.join(parent, "agent")
         os.makedirs(leaf, exist_ok=True)
         _write(leaf, "cgroup.procs", str(os.getpid()))
-        enable_v2_controllers(parent)
+        enable_v2_controllers(parent, ("memory", "pids"))
         return parent
     except OSError:
         return None

@@ -158,3 +158,111 @@ def test_pushes_refused_for_a_while_are_resent_in_order(tmp_path, ingest, target
     ingest.fail_next = 4
     wait(start(tmp_path, ingest, target), tmp_path)
     check_report(ingest, tmp_path, "duration")
+
+
+WHO_AM_I = LOCUSTFILE + b"""
+import json, os, urllib.request
+from locust import events
+
+@events.test_start.add_listener
+def _report_identity(environment, **_kwargs):
+    status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+    identity = {k: status[k].strip() for k in ("Uid", "CapEff", "CapPrm", "CapBnd", "NoNewPrivs", "Seccomp")}
+    identity["ingest"] = os.environ.get("LOADMGR_INGEST_TOKEN")
+    urllib.request.urlopen(urllib.request.Request(environment.host + "/identity", data=json.dumps(identity).encode(), method="POST"), timeout=5)
+"""
+
+
+def test_as_another_user_the_sandbox_is_as_sealed(tmp_path, ingest):
+    """The supervisor as a user other than root (here: uid 1000 of a user namespace of its own, which
+    takes bubblewrap's unprivileged path): the run is uid 65534 of its own user namespace, with no
+    capability, no_new_privs and the seccomp filter; its ingest token stays outside."""
+    import shutil
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare(1) here")
+    seen = []
+
+    class Target(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def do_POST(self):
+            seen.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.do_GET()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Target)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        spec = {
+            "runId": "0196d1c2-0000-7000-8000-0000000000aa",
+            "scriptContent": base64.b64encode(WHO_AM_I).decode(),
+            "targetUrl": f"http://127.0.0.1:{server.server_address[1]}",
+            "users": 1,
+            "spawnRate": 1,
+            "durationSeconds": 3,
+            "ingestUrl": ingest.url,
+            "intervalSec": 1,
+            "workers": 0,
+        }
+        (tmp_path / "spec.json").write_text(json.dumps(spec))
+        with open(tmp_path / "locust.log", "wb") as log:
+            process = subprocess.Popen(
+                ["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-m", "loadmgr_locust", "run-dir", str(tmp_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(os.environ, LOADMGR_INGEST_TOKEN=TOKEN),
+                start_new_session=True,
+            )
+        wait(process, tmp_path)
+    finally:
+        server.shutdown()
+    assert len(seen) == 1, (tmp_path / "locust.log").read_text()[-2000:]
+    identity = seen[0]
+    assert identity["Uid"].split() == ["65534"] * 4
+    for key in ("CapEff", "CapPrm", "CapBnd"):
+        assert int(identity[key], 16) == 0, identity
+    assert identity["NoNewPrivs"] == "1" and identity["Seccomp"] == "2"
+    assert identity["ingest"] is None
+    assert ingest.bodies("/test-stop"), "it reported through its supervisor all the same"
+
+
+def test_a_host_limit_on_open_files_below_the_runs_is_kept_and_the_run_goes_on(tmp_path, ingest, target):
+    """runner.limits.openFiles asks 10,000; a host (or container) whose hard limit is 512 keeps 512, and
+    the run starts anyway (raising it failed every run with "Exception occurred in preexec_fn")."""
+    import shutil
+
+    if shutil.which("prlimit") is None:
+        pytest.skip("no prlimit(1) here")
+    spec = {
+        "runId": "0196d1c2-0000-7000-8000-0000000000bb",
+        "scriptContent": base64.b64encode(LOCUSTFILE).decode(),
+        "targetUrl": target,
+        "users": 2,
+        "spawnRate": 2,
+        "durationSeconds": 2,
+        "ingestUrl": ingest.url,
+        "intervalSec": 1,
+        "workers": 0,
+        "limits": {"openFiles": 10_000},
+    }
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    with open(tmp_path / "locust.log", "wb") as log:
+        process = subprocess.Popen(
+            ["prlimit", "--nofile=512:512", sys.executable, "-m", "loadmgr_locust", "run-dir", str(tmp_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, LOADMGR_INGEST_TOKEN=TOKEN),
+            start_new_session=True,
+        )
+    assert wait(process, tmp_path) in (0, 1)
+    assert "preexec_fn" not in (tmp_path / "locust.log").read_text()
+    assert ingest.bodies("/test-stop")[0]["reason"] == "duration"

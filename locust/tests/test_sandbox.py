@@ -106,6 +106,19 @@ def test_cgroup_v2_enables_cpu_memory_and_pids_for_the_runs_and_sets_their_limit
     assert (run / "cpu.max").read_text() == "50000 100000"
 
 
+def test_cgroup_v2_without_a_quota_leaves_cpu_alone(tmp_path, monkeypatch):
+    root = tmp_path / "cgroup"
+    own = root / "user"
+    own.mkdir(parents=True)
+    write(root, "cgroup.controllers", "memory pids")
+    write(own, "cgroup.controllers", "memory pids")
+    write(own, "cgroup.subtree_control", "")
+    monkeypatch.setattr(sandbox, "_own_cgroups", lambda: {"": "/user"})
+    group = sandbox.Cgroup.create("loadmgr-run", sandbox.Limits(), root=str(root))
+    assert group is not None and (own / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert not (own / "loadmgr-run" / "cpu.max").exists()
+
+
 def test_cgroup_v2_without_the_controllers_falls_back_and_says_so(tmp_path, monkeypatch):
     root = tmp_path / "cgroup"
     own = root / "user"
@@ -115,5 +128,6 @@ def test_cgroup_v2_without_the_controllers_falls_back_and_says_so(tmp_path, monk
     write(own, "cgroup.subtree_control", "")
     monkeypatch.setattr(sandbox, "_own_cgroups", lambda: {"": "/user"})
     log = io.StringIO()
-    assert sandbox.Cgroup.create("loadmgr-run", sandbox.Limits(), root=str(root), log=log) is None
+    # A quota needs the cpu controller, which this cgroup cannot hand out.
+    assert sandbox.Cgroup.create("loadmgr-run", sandbox.Limits(cpu=1), root=str(root), log=log) is None
     assert "cgroup v2 controllers cpu are not enabled in" in log.getvalue() and "rlimits" in log.getvalue()

@@ -14,13 +14,16 @@ export const BENCH_TOKEN = "bench-admin-token-0123456789";
 
 /**
  * A real server, as `npm start` runs it (role all: it starts its host's agent), from the checkout at
- * `root` (this one, or an older one beside it), on a free loopback port with the given config.
+ * `root` (this one, or an older one beside it), on a free loopback port with the given config;
+ * `prefix` runs it through a wrapper (taskset).
  */
-export async function startServerAt(root: string, config: string): Promise<BenchServer> {
+export async function startServerAt(root: string, config: string, prefix: string[] = []): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "loadmgr-bench-server-"));
   const file = join(dataDir, "config.yaml");
   writeFileSync(file, config);
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "server/src/main.ts"), "--config", file], {
+  const node = [process.execPath, "--import", "tsx", join(root, "server/src/main.ts"), "--config", file];
+  const [command = process.execPath, ...args] = [...prefix, ...node];
+  const child = spawn(command, args, {
     cwd: root,
     env: { ...process.env, PORT: "0", LOADMGR_DATA_DIR: dataDir, LOADMGR_API_TOKEN: BENCH_TOKEN, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (role === "worker" && config.server.publicUrl === undefined && config.server.port === 0) {
-    // Locust started by this worker must push to the API servers, whose address it cannot guess.
+    // The agent this worker starts on its host dials the API servers, whose address it cannot guess.
     process.stderr.write("loadmgr: --role worker needs server.publicUrl (LOADMGR_PUBLIC_URL) or a fixed server.port\n");
     process.exit(2);
   }
@@ -57,7 +57,8 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    // Locust runs are left running: they keep pushing (and retrying) and the next start adopts them.
+    // The host's agent and its runs are left running: they keep pushing (and retrying), and the agent
+    // finds the next server process (or leaves, a minute after the server, once it runs nothing).
     logger.info({ signal }, "shutting down");
     void running.close().then(() => process.exit(0));
   };

@@ -23,7 +23,9 @@ export const stagesSchema = z
         params: { code: "INVALID_INPUT" },
       });
     }
-  });
+  })
+  // The rule above, as JSON Schema says it (so the published document states it too).
+  .meta({ contains: { type: "object", properties: { users: { type: "integer", minimum: 1 } }, required: ["users"] } });
 
 /** The whole length of a run with these stages. */
 export const stagesDuration = (stages: Stage[]): number => stages.reduce((sum, s) => sum + s.durationSec, 0);

@@ -11,7 +11,7 @@ import {
   ThresholdError,
   thresholdStates,
 } from "./judge.js";
-import { thresholdExpressionSchema, thresholdItemSchema } from "./thresholds.js";
+import { THRESHOLD_PATTERN, thresholdExpressionSchema, thresholdItemSchema } from "./thresholds.js";
 
 const row = (method: string, name: string, overrides: Partial<RequestStatsRow> = {}): RequestStatsRow => ({
   method,
@@ -174,4 +174,30 @@ describe("thresholds", () => {
       'aborted: threshold "p95<300" breached over the last 10 s (measured 412.35, 14 s into the run)',
     );
   });
+});
+
+it("states the threshold grammar as a pattern (for the published document) that takes exactly what the parser takes", () => {
+  const pattern = new RegExp(THRESHOLD_PATTERN);
+  const samples = [
+    ...["p50<1", "p90>=2.5", "p95<300", "p99 <= 500 ms", " avg<20ms ", "max>1", "rps>50", "rps >= 0.5"],
+    ...[
+      "error_rate<1%",
+      "error_rate<=0.5 %",
+      "error_rate<2",
+      "GET /api:p99<500",
+      "POST /a b:c:rps>1",
+      "DELETE x:error_rate<1%",
+    ],
+    ...["", "p95", "p95<", "<300", "p95=300", "p95<-1", "p95<1%", "rps>5ms", "error_rate<1ms", "x<1", "get /a:p95<1"],
+    ...["GET :p95<1", "GET/a:p95<1", "p95<300 abort", "p95<1e3", "P95<300", "p95<<300", "p95<300\nrps>1", "GET /a:x<1"],
+  ];
+  for (const text of samples) {
+    let parses = true;
+    try {
+      parseThreshold(text.trim());
+    } catch {
+      parses = false;
+    }
+    assert.equal(pattern.test(text), parses, JSON.stringify(text));
+  }
 });

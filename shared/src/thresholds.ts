@@ -12,6 +12,18 @@ import {
   type ThresholdItem,
 } from "./judge.js";
 
+const NUMBER = String.raw`\d+(\.\d+)?`;
+const OPERATOR = String.raw`\s*(<=|>=|<|>)\s*`;
+/**
+ * parseThreshold's grammar as one pattern, for the published document (the parser says what is wrong;
+ * this only states what is right): an optional "METHOD name:", then a time with "ms" or none, rps, or
+ * error_rate with "%" or none.
+ */
+export const THRESHOLD_PATTERN =
+  String.raw`^\s*([A-Z]+\s+\S.*:)?(` +
+  String.raw`(p50|p90|p95|p99|avg|max)${OPERATOR}${NUMBER}\s*(ms)?|rps${OPERATOR}${NUMBER}|error_rate${OPERATOR}${NUMBER}\s*%?` +
+  String.raw`)\s*$`;
+
 /** A threshold as written, checked when it arrives: a bad one is refused with the reason. */
 export const thresholdExpressionSchema = z
   .string()
@@ -23,7 +35,8 @@ export const thresholdExpressionSchema = z
     } catch (error) {
       ctx.addIssue({ code: "custom", message: (error as Error).message });
     }
-  });
+  })
+  .meta({ pattern: THRESHOLD_PATTERN });
 
 /** A threshold that may stop the run while it runs (k6's abortOnFail). */
 export const thresholdRuleSchema = z
@@ -48,6 +61,16 @@ export const thresholdRuleSchema = z
       if (rule[key] !== undefined)
         ctx.addIssue({ code: "custom", path: [key], message: "only with abortOnFail: true (it shapes the abort)" });
     }
+  })
+  // The rule above, as JSON Schema says it: a window or a delay only on a rule that aborts.
+  .meta({
+    oneOf: [
+      {
+        properties: { abortOnFail: { const: false } },
+        not: { anyOf: [{ required: ["windowSec"] }, { required: ["delayAbortEvalSec"] }] },
+      },
+      { properties: { abortOnFail: { const: true } }, required: ["abortOnFail"] },
+    ],
   });
 
 /** A threshold as a test or run lists it: an expression, or a rule around one. */

@@ -20,6 +20,9 @@ class Shopper(HttpUser):
     def on_start(self):
         self.account = ACCOUNTS.next()
         self.client.headers["x-api-key"] = API_KEY
+        # Every session opens on the shop and its cart, then shops at random.
+        self.browse()
+        self.cart()
 
     @task(3)
     def browse(self):

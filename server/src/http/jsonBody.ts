@@ -47,7 +47,9 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, as: "
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString("utf-8");
-  if (text.trim() === "") {
+  // No body, or JSON's own whitespace only (space, tab, CR, LF): as no body. Other blanks (a form
+  // feed, a no-break space) are not JSON, and refused below like any other text that is not.
+  if (/^[ \t\r\n]*$/.test(text)) {
     Object.assign(req, { body: undefined });
     return;
   }

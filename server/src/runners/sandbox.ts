@@ -8,8 +8,8 @@ export type SandboxStatus =
   | { mode: "off"; available: false };
 
 /**
- * Tries, once at start, the namespaces the run sandbox needs (bubblewrap with new user, pid, ipc
- * and uts namespaces). Fails closed: where it cannot work, the server says so and only the admin
+ * Tries, once at start, the namespaces the run sandbox needs (bubblewrap with new user, pid, ipc,
+ * uts and network namespaces). Fails closed: where it cannot work, the server says so and only the admin
  * token may start runs, unless the configuration says `runner.sandbox: off`.
  */
 export function probeSandbox(config: Config, bwrap = "bwrap"): SandboxStatus {
@@ -19,7 +19,7 @@ export function probeSandbox(config: Config, bwrap = "bwrap"): SandboxStatus {
   const probe = spawnSync(
     bwrap,
     [
-      ...["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"],
+      ...["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--die-with-parent"],
       ...["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib"],
       ...["--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--", "/usr/bin/true"],
     ],
