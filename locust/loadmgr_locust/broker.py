@@ -179,9 +179,11 @@ class _IngestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return self._answer(413, b'{"code":"PAYLOAD_TOO_LARGE","message":"an ingest call needs a Content-Length within the limit"}')
         body = self.rfile.read(int(length))
-        status, answer = relay.forward(self.path, body)
-        if status < 300 and self.path.endswith("/test-stop") and relay.on_stop_reported is not None:
+        if self.path.endswith("/test-stop") and relay.on_stop_reported is not None:
+            # Before the server hears it: the run's end reaches the agent through the server, and by
+            # then the agent must know that Locust is winding down by itself (not hung: not to be killed).
             relay.on_stop_reported()
+        status, answer = relay.forward(self.path, body)
         self._answer(status, answer)
 
     def do_GET(self) -> None:  # noqa: N802
@@ -200,7 +202,7 @@ class IngestRelay:
         self.base = parsed.path.rstrip("/")
         self.token = token
         self._local = threading.local()
-        #: Called once the run's end has reached the server (its agent then lets it wind down).
+        #: Called as the run's end goes to the server (its agent then lets it wind down).
         self.on_stop_reported: Optional[Any] = None
 
     def _connection(self) -> http.client.HTTPConnection:

@@ -32,7 +32,8 @@ class Shopper(FastHttpUser):
 TOKEN = "run-token-0123456789"
 
 
-def start(tmp_path, ingest, target, **overrides):
+def start(tmp_path, ingest, target, prefix=(), **overrides):
+    """The supervisor on a spec of `overrides` over a small run; `prefix` wraps its command (prlimit, unshare)."""
     spec = {
         "runId": "0196d1c2-0000-7000-8000-000000000001",
         "scriptContent": base64.b64encode(LOCUSTFILE).decode(),
@@ -48,7 +49,7 @@ def start(tmp_path, ingest, target, **overrides):
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     log = open(tmp_path / "locust.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "loadmgr_locust", "run-dir", str(tmp_path)],
+        [*prefix, sys.executable, "-m", "loadmgr_locust", "run-dir", str(tmp_path)],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=dict(os.environ, LOADMGR_INGEST_TOKEN=TOKEN),
@@ -202,26 +203,8 @@ def test_as_another_user_the_sandbox_is_as_sealed(tmp_path, ingest):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Target)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        spec = {
-            "runId": "0196d1c2-0000-7000-8000-0000000000aa",
-            "scriptContent": base64.b64encode(WHO_AM_I).decode(),
-            "targetUrl": f"http://127.0.0.1:{server.server_address[1]}",
-            "users": 1,
-            "spawnRate": 1,
-            "durationSeconds": 3,
-            "ingestUrl": ingest.url,
-            "intervalSec": 1,
-            "workers": 0,
-        }
-        (tmp_path / "spec.json").write_text(json.dumps(spec))
-        with open(tmp_path / "locust.log", "wb") as log:
-            process = subprocess.Popen(
-                ["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-m", "loadmgr_locust", "run-dir", str(tmp_path)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=dict(os.environ, LOADMGR_INGEST_TOKEN=TOKEN),
-                start_new_session=True,
-            )
+        target = f"http://127.0.0.1:{server.server_address[1]}"
+        process = start(tmp_path, ingest, target, prefix=("unshare", "--user", "--map-user=1000", "--map-group=1000"), scriptContent=base64.b64encode(WHO_AM_I).decode(), users=1, spawnRate=1, durationSeconds=3)
         wait(process, tmp_path)
     finally:
         server.shutdown()
@@ -242,27 +225,7 @@ def test_a_host_limit_on_open_files_below_the_runs_is_kept_and_the_run_goes_on(t
 
     if shutil.which("prlimit") is None:
         pytest.skip("no prlimit(1) here")
-    spec = {
-        "runId": "0196d1c2-0000-7000-8000-0000000000bb",
-        "scriptContent": base64.b64encode(LOCUSTFILE).decode(),
-        "targetUrl": target,
-        "users": 2,
-        "spawnRate": 2,
-        "durationSeconds": 2,
-        "ingestUrl": ingest.url,
-        "intervalSec": 1,
-        "workers": 0,
-        "limits": {"openFiles": 10_000},
-    }
-    (tmp_path / "spec.json").write_text(json.dumps(spec))
-    with open(tmp_path / "locust.log", "wb") as log:
-        process = subprocess.Popen(
-            ["prlimit", "--nofile=512:512", sys.executable, "-m", "loadmgr_locust", "run-dir", str(tmp_path)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=dict(os.environ, LOADMGR_INGEST_TOKEN=TOKEN),
-            start_new_session=True,
-        )
+    process = start(tmp_path, ingest, target, prefix=("prlimit", "--nofile=512:512"), durationSeconds=2, limits={"openFiles": 10_000})
     assert wait(process, tmp_path) in (0, 1)
     assert "preexec_fn" not in (tmp_path / "locust.log").read_text()
     assert ingest.bodies("/test-stop")[0]["reason"] == "duration"

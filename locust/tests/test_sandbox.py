@@ -106,27 +106,27 @@ def test_cgroup_v2_enables_cpu_memory_and_pids_for_the_runs_and_sets_their_limit
     assert (run / "cpu.max").read_text() == "50000 100000"
 
 
-def test_cgroup_v2_without_a_quota_leaves_cpu_alone(tmp_path, monkeypatch):
+def fake_cgroup_v2(tmp_path, monkeypatch, controllers):
+    """A cgroup v2 tree laid out in files, this process in /user (that offers `controllers`)."""
     root = tmp_path / "cgroup"
     own = root / "user"
     own.mkdir(parents=True)
-    write(root, "cgroup.controllers", "memory pids")
-    write(own, "cgroup.controllers", "memory pids")
+    write(root, "cgroup.controllers", controllers)
+    write(own, "cgroup.controllers", controllers)
     write(own, "cgroup.subtree_control", "")
     monkeypatch.setattr(sandbox, "_own_cgroups", lambda: {"": "/user"})
+    return root, own
+
+
+def test_cgroup_v2_without_a_quota_leaves_cpu_alone(tmp_path, monkeypatch):
+    root, own = fake_cgroup_v2(tmp_path, monkeypatch, "memory pids")
     group = sandbox.Cgroup.create("loadmgr-run", sandbox.Limits(), root=str(root))
     assert group is not None and (own / "cgroup.subtree_control").read_text() == "+memory +pids"
     assert not (own / "loadmgr-run" / "cpu.max").exists()
 
 
 def test_cgroup_v2_without_the_controllers_falls_back_and_says_so(tmp_path, monkeypatch):
-    root = tmp_path / "cgroup"
-    own = root / "user"
-    own.mkdir(parents=True)
-    write(root, "cgroup.controllers", "memory pids")
-    write(own, "cgroup.controllers", "memory pids")
-    write(own, "cgroup.subtree_control", "")
-    monkeypatch.setattr(sandbox, "_own_cgroups", lambda: {"": "/user"})
+    root, _ = fake_cgroup_v2(tmp_path, monkeypatch, "memory pids")
     log = io.StringIO()
     # A quota needs the cpu controller, which this cgroup cannot hand out.
     assert sandbox.Cgroup.create("loadmgr-run", sandbox.Limits(cpu=1), root=str(root), log=log) is None
