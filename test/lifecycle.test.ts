@@ -204,6 +204,21 @@ describe("run lifecycle on real Locust (local runner)", () => {
     assert.ok(Date.now() - started < 15_000);
   });
 
+  it("fails a run whose script dies at import after longer than its duration (it never started)", async () => {
+    // Slow imports on a busy host made a 5 s run's dead Locust look like one that had run its course:
+    // the sweep tried Pending → Finished, which is no move, and the run sat Pending.
+    const script = "import time\ntime.sleep(3)\nraise RuntimeError('gave up at import')\n" + locustScript("/x");
+    const test = await createTest(api, target.url, script);
+    const run = await startRun(api, test.id, { durationSeconds: 1 });
+    const failed = await waitForRun(api, run.id, ended, 30_000);
+    assert.equal(failed.status, "Failed");
+    assert.equal(failed.startedAt, null);
+    assert.match(
+      failed.failureReason ?? "",
+      /^Locust exited with code \d+ before the run ended: RuntimeError: gave up at import/,
+    );
+  });
+
   it("ends eight concurrent runs of one test as what happened to each: Finished at their duration, Stopped when asked", async () => {
     const test = await createTest(api, target.url, locustScript("/concurrent"));
     // Half run out their duration; half are stopped once load flows (their duration is far away).

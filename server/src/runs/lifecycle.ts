@@ -311,8 +311,9 @@ export class RunLifecycle {
         : state.exitCode !== null
           ? `exited with code ${state.exitCode}`
           : "ended without recording an exit status";
-    if (state.signal === null && ranFor >= run.durationSeconds * 1000 - 1000) {
-      // It ran its full duration and exited on its own; only its report was missing.
+    if (run.status === "Running" && state.signal === null && ranFor >= run.durationSeconds * 1000 - 1000) {
+      // It ran its full duration and exited on its own (code 1 when requests failed); only its report
+      // was missing. A run that never started did not: it fails, however long it took to die.
       await this.finish(run, "Finished", null);
       return;
     }

@@ -194,6 +194,9 @@ export class RunService {
     redactor.deep(snapshot);
     redactor.deep(samples);
     const outcome = await this.deps.metricsStore.addMetricSnapshot(snapshot);
+    // A resent snapshot sets it too (the store keeps the latest): the first call may still be on its way
+    // when the resend is answered and the generator goes on to its test-stop, which must find it set.
+    await this.deps.store.setLastMetrics(snapshot.runId, summary);
     if (outcome === "added") {
       if (run.status === "Running") {
         const totals = { at: snapshot.timestamp, requests: snapshot.totalRequests, failures: snapshot.totalFailures };
@@ -202,7 +205,6 @@ export class RunService {
         if (breach !== null) await this.stopEarly(run, breach, null);
         else if (cause !== null) await this.stopEarly(run, abortReason(cause), cause);
       }
-      await this.deps.store.setLastMetrics(snapshot.runId, summary);
       const { live } = this.deps;
       this.publish("snapshot", snapshot.runId, () => live.publish(runMetricsChannel(snapshot.runId), snapshot));
       if (samples.length > 0) {
