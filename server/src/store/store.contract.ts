@@ -726,6 +726,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       });
       await store.setLastMetrics(run.id, summaryOf(2, 2000));
       await store.setLastMetrics(run.id, summaryOf(1, 1000)); // late and older: ignored
+      await store.setLastMetrics(run.id, { ...summaryOf(2, 2500), totalRequests: 999 }); // seq 2 again: ignored
       assert.deepEqual((await store.getRun(run.id))?.lastMetrics, summaryOf(2, 2000));
       await store.setLastMetrics(run.id, summaryOf(3, 3000));
       assert.equal((await store.getRun(run.id))?.lastMetrics?.seq, 3);

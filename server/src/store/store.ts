@@ -150,7 +150,7 @@ export interface Store {
    */
   countByScope(filter: Pick<LoadTestFilter, "accountId" | "orgId" | "projectId">): Promise<ScopeCount[]>;
 
-  /** Moves the run's lastMetrics to `summary` unless a newer one (by timestamp) is there. */
+  /** Moves the run's lastMetrics to `summary` unless that snapshot or a later one (by seq) is there. */
   setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void>;
 
   /**

@@ -509,9 +509,9 @@ export class MongoStore implements Store {
   }
 
   async setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void> {
-    // One conditional update, no lock: a late, older snapshot never moves lastMetrics back.
+    // One conditional update, no lock: a late, older snapshot (or one resent) never moves lastMetrics.
     await this.runs.updateOne(
-      { _id: runId, $or: [{ lastMetrics: null }, { "lastMetrics.timestamp": { $lte: summary.timestamp } }] },
+      { _id: runId, $or: [{ lastMetrics: null }, { "lastMetrics.seq": { $lt: summary.seq } }] },
       { $set: { lastMetrics: summary } },
     );
   }

@@ -112,7 +112,7 @@ export class SqliteStore implements Store {
   private readonly updateLastMetrics = lazy(() =>
     this.sqlite.prepare(
       `update load_test_runs set last_metrics = ?
-         where id = ? and (last_metrics is null or json_extract(last_metrics, '$.timestamp') <= ?)`,
+         where id = ? and (last_metrics is null or json_extract(last_metrics, '$.seq') < ?)`,
     ),
   );
 
@@ -448,7 +448,7 @@ export class SqliteStore implements Store {
   }
 
   async setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void> {
-    this.updateLastMetrics().run(JSON.stringify(summary), runId, summary.timestamp);
+    this.updateLastMetrics().run(JSON.stringify(summary), runId, summary.seq);
   }
 
   async updatePoolRun(id: string, changes: PoolRunChanges, unlaunched: boolean): Promise<LoadTestRun | undefined> {
