@@ -535,7 +535,7 @@ class Visitor(FastHttpUser):
   });
 
   it("ends a hung pool run by the silence rule, as on one host, and clears it off every agent", async () => {
-    // The master's own event loop hangs a few seconds after its test start: it reports nothing more.
+    // The master's own event loop hangs once its first snapshot is delivered: it reports nothing more.
     const hangsMaster = `${locustScript("/hang")}
 
 from locust import events
@@ -548,7 +548,9 @@ def hang_master(environment, **_kwargs):
         import gevent
 
         def hang():
-            gevent.sleep(3)
+            reporter = environment.loadmgr_reporter
+            while reporter.seq < 1 or reporter.delivery.pending > 0:
+                gevent.sleep(0.1)
             while True:
                 pass
 

@@ -1,7 +1,7 @@
-"""Interval statistics: what happened between two snapshots, built from Locust's own numbers.
+"""Interval statistics: what happened between two snapshots, counted by the second requests ended in.
 
 Pure logic (no Locust import) so it is unit-tested on its own. Histograms use Locust's own
-response-time buckets (the keys of StatsEntry.response_times), so merged percentiles match Locust's.
+response-time buckets (bucket_ms, the keys of StatsEntry.response_times), so merged percentiles match Locust's.
 """
 
 from __future__ import annotations
@@ -56,19 +56,38 @@ class Interval:
             entry.min_ms = low if entry.min_ms is None else min(entry.min_ms, low)
         entry.max_ms = max(entry.max_ms, high or 0)
 
-    def add_worker_stats(self, entries: Iterable[Mapping[str, Any]]) -> None:
-        """Adds a worker report's `stats` list: Locust already sends those as deltas."""
-        for data in entries:
-            self.add_entry(
-                data.get("method") or "",
-                data["name"],
-                int(data.get("num_requests") or 0),
-                int(data.get("num_failures") or 0),
-                float(data.get("total_response_time") or 0),
-                data.get("response_times") or {},
-                data.get("min_response_time"),
-                data.get("max_response_time"),
-            )
+    def add_request(self, method: str, name: str, response_time: Optional[float], failed: bool) -> None:
+        """One request, as Locust logs it (a request without a response time counts, but not in the figures)."""
+        key = (method or "", name)
+        entry = self._endpoints.get(key)
+        if entry is None:
+            entry = self._endpoints[key] = _Endpoint()
+        entry.requests += 1
+        if failed:
+            entry.failures += 1
+        if response_time is None:
+            return
+        entry.total_ms += response_time
+        entry.min_ms = response_time if entry.min_ms is None or response_time < entry.min_ms else entry.min_ms
+        if response_time > entry.max_ms:
+            entry.max_ms = response_time
+        bucket = bucket_ms(response_time)
+        entry.histogram[bucket] = entry.histogram.get(bucket, 0) + 1
+
+    def merge(self, other: "Interval") -> None:
+        for (method, name), e in other._endpoints.items():
+            self.add_entry(method, name, e.requests, e.failures, e.total_ms, e.histogram, e.min_ms, e.max_ms)
+        for key, count in other._errors.items():
+            self._errors[key] = self._errors.get(key, 0) + count
+
+    def pack(self) -> List[List[Any]]:
+        """The endpoints as plain lists (a worker's report to its master carries them)."""
+        return [[m, n, e.requests, e.failures, e.total_ms, e.min_ms, e.max_ms, e.histogram] for (m, n), e in self._endpoints.items()]
+
+    def add_packed(self, packed: Iterable[Any]) -> None:
+        for item in packed:
+            method, name, requests, failures, total_ms, min_ms, max_ms, histogram = item
+            self.add_entry(str(method or ""), str(name), int(requests), int(failures), float(total_ms), histogram or {}, min_ms, max_ms)
 
     def add_error(self, method: str, name: str, error: str, occurrences: int) -> None:
         if occurrences > 0:
@@ -103,27 +122,67 @@ class Interval:
         return endpoints, errors
 
 
-class CumulativeDiffer:
-    """Turns cumulative per-endpoint stats (a single-process Locust) into interval deltas."""
+def bucket_ms(response_time: float) -> int:
+    """Locust's own histogram key for a response time (StatsEntry._log_response_time): 147 → 150, 3432 → 3400."""
+    if response_time < 100:
+        return int(round(response_time))
+    if response_time < 1000:
+        return int(round(response_time, -1))
+    if response_time < 10000:
+        return int(round(response_time, -2))
+    return int(round(response_time, -3))
+
+
+class Seconds:
+    """Requests by the second they ended in (Locust's own clock for its requests/s: when it logged them).
+
+    A snapshot takes the seconds that are over, so it counts what happened in its interval, not which
+    worker reports happened to arrive in it; a second whose requests arrive after it was taken (a late
+    report) goes into the next snapshot, never lost.
+    """
 
     def __init__(self) -> None:
-        self._entries: Dict[EndpointKey, Tuple[int, int, float, Dict[int, int]]] = {}
+        self._seconds: Dict[int, Interval] = {}
+
+    def __len__(self) -> int:
+        return len(self._seconds)
+
+    def record(self, at: float, method: str, name: str, response_time: Optional[float], failed: bool) -> None:
+        second = int(at)
+        interval = self._seconds.get(second)
+        if interval is None:
+            interval = self._seconds[second] = Interval()
+        interval.add_request(method, name, response_time, failed)
+
+    def pack(self) -> List[List[Any]]:
+        """Every second held, emptied (a worker's report: its master puts them together)."""
+        packed = [[second, interval.pack()] for second, interval in sorted(self._seconds.items())]
+        self._seconds = {}
+        return packed
+
+    def add_packed(self, packed: Iterable[Any]) -> None:
+        for second, endpoints in packed:
+            interval = self._seconds.get(int(second))
+            if interval is None:
+                interval = self._seconds[int(second)] = Interval()
+            interval.add_packed(endpoints)
+
+    def take(self, into: Interval, before: Optional[int] = None) -> None:
+        """Moves every second before `before` (all of them when None) into `into`."""
+        for second in sorted(self._seconds):
+            if before is not None and second >= before:
+                break
+            into.merge(self._seconds.pop(second))
+
+
+class CumulativeDiffer:
+    """Turns a single-process Locust's cumulative error counts into each interval's."""
+
+    def __init__(self) -> None:
         self._errors: Dict[Tuple[str, str, str], int] = {}
 
     def reset(self) -> None:
-        self._entries = {}
         self._errors = {}
-
-    def feed_entry(
-        self, interval: Interval, method: str, name: str, requests: int, failures: int, total_ms: float, histogram: Mapping[int, int]
-    ) -> None:
-        key = (method or "", name)
-        before = self._entries.get(key, (0, 0, 0.0, {}))
-        if requests < before[0]:  # Locust's stats were reset: start over from zero
-            before = (0, 0, 0.0, {})
-        delta = {k: c - before[3].get(k, 0) for k, c in histogram.items() if c - before[3].get(k, 0) > 0}
-        interval.add_entry(method, name, requests - before[0], failures - before[1], total_ms - before[2], delta)
-        self._entries[key] = (requests, failures, total_ms, dict(histogram))
 
     def feed_error(self, interval: Interval, method: str, name: str, error: str, occurrences: int) -> None:
         key = (method or "", name, error)

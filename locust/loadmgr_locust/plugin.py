@@ -1,8 +1,10 @@
 """The Locust plugin: importing this module registers it with Locust's events.
 
-On the master (or a single process) it pushes a snapshot of the last interval every
-`--loadmgr-interval` seconds, announces test start and stop, and delivers its final snapshot
-synchronously before Locust exits. It does nothing on workers and when `--loadmgr-url` is unset.
+On the master (or a single process) it pushes a snapshot every `--loadmgr-interval` seconds of the
+seconds that are over (the requests that ended in them, wherever they were made), announces test
+start and stop, and delivers its final snapshot synchronously before Locust exits. On workers it
+counts requests by the second they ended in and sends those with each report (every second, not
+Locust's three). It reports nothing when `--loadmgr-url` is unset.
 The ingest token comes from the LOADMGR_INGEST_TOKEN environment variable only, so it never shows
 in Locust's web UI or in a process list.
 """
@@ -20,19 +22,23 @@ import gevent
 import gevent.event
 import locust
 from locust import events
-from locust.runners import STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRunner
 
 from . import stages
 from .delivery import Delivery
 from .redact import Redactor
-from .intervals import CumulativeDiffer, Interval, span_ms
+from .intervals import CumulativeDiffer, Interval, Seconds, span_ms
 from .samples import RequestSampler
 
 logger = logging.getLogger("loadmgr")
 
 INGEST = "/v1/internal/locust"
-#: Locust workers report to their master every this many seconds (locust.runners.WORKER_REPORT_INTERVAL).
-WORKER_REPORT_SECONDS = 3.0
+#: How often a worker reports to its master (Locust's locust.runners.WORKER_REPORT_INTERVAL is 3 s): a
+#: snapshot waits for every worker's report of its seconds, so this bounds how far the charts lag.
+WORKER_REPORT_SECONDS = 1.0
+#: Until every worker has reported once, how long after a second ends a master takes it (a report a
+#: second apart, and its way to the master); a report later than that counts in the next snapshot.
+DISTRIBUTED_LAG_SECONDS = WORKER_REPORT_SECONDS + 1.0
 
 
 @events.init_command_line_parser.add_listener
@@ -77,25 +83,34 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _sample_requests(environment: Any, sampler: RequestSampler) -> None:
-    """Feeds every request this process makes to `sampler`."""
+def _watch_requests(environment: Any, sampler: RequestSampler, seconds: Seconds) -> None:
+    """Feeds every request this process makes to `sampler` and counts it in the second it ended in."""
 
     def on_request(request_type: str, name: str, response_time: Any, response_length: Any = 0, exception: Any = None, url: Any = None, **_kwargs: Any) -> None:
         if REDACTOR:
             name = REDACTOR.text(str(name))
             url = REDACTOR.text(str(url)) if url else url
             exception = _Redacted(REDACTOR.text(repr(exception))) if exception is not None else None
+        seconds.record(time.time(), request_type or "", name, response_time, exception is not None)
         sampler.offer(request_type, name, response_time, exception, url)
 
     environment.events.request.add_listener(on_request)
 
 
-def _sample_on_worker(environment: Any, rate: float) -> None:
-    """A worker sends its samples with each report; the master samples again across workers."""
+def _report_from_worker(environment: Any, rate: float) -> None:
+    """A worker sends its seconds and samples with each report, every WORKER_REPORT_SECONDS; the master
+    puts the seconds together and samples again across workers."""
+    import locust.runners
+
+    locust.runners.WORKER_REPORT_INTERVAL = WORKER_REPORT_SECONDS  # read by the worker's reporter loop at each turn
     sampler = RequestSampler(math.ceil(rate * WORKER_REPORT_SECONDS))
-    _sample_requests(environment, sampler)
+    seconds = Seconds()
+    _watch_requests(environment, sampler, seconds)
 
     def on_report(client_id: str, data: Dict[str, Any], **_kwargs: Any) -> None:
+        # Every request this worker logged before now is in this report: its master may take the seconds before.
+        data["loadmgr_until"] = time.time()
+        data["loadmgr_seconds"] = seconds.pack()
         data["loadmgr_samples"] = sampler.take()
 
     environment.events.report_to_master.add_listener(on_report)
@@ -121,11 +136,17 @@ class Reporter:
         self.delivery = Delivery(url, token)
         self.distributed = isinstance(environment.runner, MasterRunner)
         self.current = Interval()
+        self.seconds = Seconds()
+        #: Seconds taken so far end here (the next snapshot starts here).
+        self.taken_until: Optional[float] = None
+        #: On a master: each worker's report holds every request it logged before this time.
+        self.reported_until: Dict[str, float] = {}
+        #: Users at the end of each recent second (the gauge a snapshot of seconds that are over shows).
+        self.users_at: Dict[int, int] = {}
         self.differ = CumulativeDiffer()
         self.sampler = RequestSampler(math.ceil(sample_rate * interval))
         self.seq = 0
         self.started_at: Optional[float] = None
-        self.last_snapshot_at = time.time()
         self.stop_reason: Optional[str] = None
         self.stop_message: Optional[str] = None
         self.quitting = False
@@ -140,7 +161,7 @@ class Reporter:
         if self.distributed:
             events_.worker_report.add_listener(self.on_worker_report)
         else:
-            _sample_requests(environment, self.sampler)
+            _watch_requests(environment, self.sampler, self.seconds)
 
     def on_test_start(self, **_kwargs: Any) -> None:
         if self.started_at is not None:
@@ -149,6 +170,7 @@ class Reporter:
         # Sent now, not with the first snapshot: the run shows Running as soon as its load flows.
         gevent.spawn(self.delivery.flush)
         self._pusher = gevent.spawn(self._push_loop)
+        gevent.spawn(self._watch_users)
         if self.run_time > 0:
             gevent.spawn_later(self.run_time, self._end_by_duration)
 
@@ -160,7 +182,6 @@ class Reporter:
 
     def _announce_start(self) -> None:
         self.started_at = time.time()
-        self.last_snapshot_at = self.started_at
         self.differ.reset()
         runner = self.environment.runner
         self.delivery.enqueue(
@@ -175,9 +196,24 @@ class Reporter:
         )
 
     def on_worker_report(self, client_id: str, data: Dict[str, Any], **_kwargs: Any) -> None:
-        self.current.add_worker_stats(data.get("stats") or [])
+        # (Only the run's own workers report here, each with this plugin: see _accept_own_workers_only.)
+        self.seconds.add_packed(data.get("loadmgr_seconds") or [])
+        until = data.get("loadmgr_until")
+        if isinstance(until, (int, float)):
+            self.reported_until[client_id] = float(until)
         self.current.add_worker_errors(data.get("errors") or {})
         self.sampler.add_all(data.get("loadmgr_samples") or [])
+
+    def _complete_until(self, now: float) -> float:
+        """Up to when every request is in: now on a single process; on a master, up to the oldest of
+        its workers' latest reports (a worker gone missing aside)."""
+        if not self.distributed:
+            return now
+        present = [worker.id for worker in list(self.environment.runner.clients.values()) if worker.state != STATE_MISSING]
+        marks = [self.reported_until.get(worker) for worker in present]
+        if not marks or None in marks:
+            return now - DISTRIBUTED_LAG_SECONDS
+        return min(now, min(m for m in marks if m is not None))
 
     def on_test_stop(self, **_kwargs: Any) -> None:
         if self.stop_reason is None:
@@ -261,32 +297,29 @@ class Reporter:
     def _snapshot(self, final: bool) -> None:
         runner = self.environment.runner
         stats = runner.stats
+        now = time.time()
+        start = self.taken_until if self.taken_until is not None else (self.started_at or now)
+        # The seconds that are over (on a master: that every worker has reported too); the final
+        # snapshot takes everything left, up to now.
+        end = now if final else float(math.floor(self._complete_until(now)))
+        if end <= start:
+            return  # not one whole second since the last snapshot yet
+        self.seconds.take(self.current, None if final else int(end))
         if not self.distributed:
-            for entry in list(stats.entries.values()):
-                self.differ.feed_entry(
-                    self.current,
-                    entry.method or "",
-                    entry.name,
-                    entry.num_requests,
-                    entry.num_failures,
-                    entry.total_response_time,
-                    entry.response_times,
-                )
             for error in list(stats.errors.values()):
                 data = error.serialize()
                 self.differ.feed_error(self.current, data["method"] or "", data["name"], str(data["error"]), data["occurrences"])
         endpoints, errors = self.current.take()
-        now = time.time()
         self.seq += 1
         self.delivery.enqueue(
             f"{INGEST}/metrics",
             {
                 "runId": self.run_id,
                 "seq": self.seq,
-                "timestamp": int(now * 1000),
-                "intervalMs": max(1, int((now - self.last_snapshot_at) * 1000)),
+                "timestamp": int(end * 1000),
+                "intervalMs": max(1, int(end * 1000) - int(start * 1000)),
                 "final": final,
-                "users": int(runner.user_count or 0),
+                "users": self._users_at(end, final),
                 "totalRequests": int(stats.total.num_requests),
                 "totalFailures": int(stats.total.num_failures),
                 "locustSpanMs": span_ms(stats.total.start_time, stats.total.last_request_timestamp),
@@ -295,9 +328,26 @@ class Reporter:
                 "requestSamples": self.sampler.take(),
             },
         )
-        self.last_snapshot_at = now
+        self.taken_until = end
         if not final:
             self.delivery.flush()
+
+    def _users_at(self, end: float, final: bool) -> int:
+        """The users running at the end of a snapshot's last second (now, for the final one)."""
+        current = int(self.environment.runner.user_count or 0)
+        if final:
+            return current
+        last = int(end) - 1
+        earlier = [second for second in self.users_at if second <= last]
+        for second in [s for s in self.users_at if s < last - 10]:
+            del self.users_at[second]
+        return self.users_at[max(earlier)] if earlier else current
+
+    def _watch_users(self) -> None:
+        # Read just after each second ends: the users at the end of the second before.
+        while not self.finished:
+            self.users_at[int(time.time()) - 1] = int(self.environment.runner.user_count or 0)
+            gevent.sleep(1.0 - time.time() % 1.0 + 0.01)
 
 
 #: The largest message a master takes from a worker (a report of many endpoints is a few MB); libzmq
@@ -454,7 +504,7 @@ def _on_init(environment: Any, runner: Any = None, **_kwargs: Any) -> None:
         _start_once_workers_are_ready(environment)
     if isinstance(environment.runner, WorkerRunner):
         # Workers are not told the server's URL; they sample anyway, and their master decides.
-        _sample_on_worker(environment, float(getattr(options, "loadmgr_sample_rate", 20.0)))
+        _report_from_worker(environment, float(getattr(options, "loadmgr_sample_rate", 20.0)))
         return
     if getattr(options, "loadmgr_stages", ""):
         stages.install(environment, options.loadmgr_stages)

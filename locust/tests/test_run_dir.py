@@ -84,6 +84,9 @@ def check_report(ingest, tmp_path, reason):
         for e in s["endpoints"]:
             assert sum(count for _, count in e["histogram"]) == e["requests"]
     assert (final["totalRequests"], final["totalFailures"]) == locust_printed_totals(tmp_path)
+    # Each snapshot covers the seconds after the one before it: its interval ends where the next begins.
+    for before, after in zip(snapshots, snapshots[1:]):
+        assert after["timestamp"] - after["intervalMs"] == before["timestamp"], (before, after)
     errors = [e for s in snapshots for e in s["errors"]]
     assert sum(e["occurrences"] for e in errors) == final["totalFailures"]
     assert {e["name"] for e in errors} == {"/fail"}
@@ -116,6 +119,19 @@ def test_distributed_run_builds_intervals_from_worker_reports(tmp_path, ingest, 
     assert wait(start(tmp_path, ingest, target, workers=2), tmp_path) in (0, 1)
     check_report(ingest, tmp_path, "duration")
     assert ingest.bodies("/test-start")[0]["workers"] == 2
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_every_snapshot_counts_the_requests_of_its_own_seconds(tmp_path, ingest, target, workers):
+    # Workers report every 3 s by Locust's default, the plugin snapshots every second here: counted as
+    # reports arrived, two snapshots in three showed no requests while load flowed.
+    assert wait(start(tmp_path, ingest, target, durationSeconds=8, workers=workers), tmp_path) in (0, 1)
+    check_report(ingest, tmp_path, "duration")
+    snapshots = ingest.bodies("/metrics")
+    rates = [sum(e["requests"] for e in s["endpoints"]) * 1000 / s["intervalMs"] for s in snapshots]
+    steady = rates[1:-1]  # the first holds the spawn, the final the last fraction of a second
+    mean = sum(steady) / len(steady)
+    assert len(steady) >= 4 and all(0.5 * mean <= rate <= 1.5 * mean for rate in steady), rates
 
 
 @pytest.mark.parametrize("workers", [0, 2])

@@ -3,6 +3,7 @@ import { entityIdSchema, timestampSchema } from "./fields.js";
 import { runStatusSchema } from "./fields.js";
 import { runResultsSchema } from "./run.js";
 import type { EndpointTotals } from "./windowStats.js";
+import { percentilesOf, type HistogramPairs } from "./histogram.js";
 
 export const DEFAULT_GRAPH_POINTS = 500;
 export const MAX_GRAPH_POINTS = 10_000;
@@ -95,16 +96,19 @@ export const trendInputSchema = z.strictObject({
     .describe("newest runs to include"),
 });
 
+/** A response time of an interval: null when it timed no request (a gap in a chart, never 0 ms). */
+const intervalMsSchema = z.number().nullable().describe("null when the interval timed no request");
+
 export const graphPointSchema = z.object({
   seq: z.number().int().describe("seq of the newest snapshot merged into the point"),
   timestamp: timestampSchema.describe("end of the merged intervals"),
   users: z.number().int().describe("users at the end of the merged intervals"),
   requestsPerSec: z.number(),
   failuresPerSec: z.number(),
-  avgResponseMs: z.number(),
-  p50ResponseMs: z.number(),
-  p95ResponseMs: z.number(),
-  p99ResponseMs: z.number(),
+  avgResponseMs: intervalMsSchema,
+  p50ResponseMs: intervalMsSchema,
+  p95ResponseMs: intervalMsSchema,
+  p99ResponseMs: intervalMsSchema,
 });
 export type GraphPoint = z.infer<typeof graphPointSchema>;
 
@@ -193,12 +197,12 @@ export const timeseriesPointSchema = z.object({
   failures: z.number().int(),
   requestsPerSec: z.number(),
   failuresPerSec: z.number(),
-  avgResponseMs: z.number(),
-  minResponseMs: z.number(),
-  maxResponseMs: z.number(),
-  p50ResponseMs: z.number(),
-  p95ResponseMs: z.number(),
-  p99ResponseMs: z.number(),
+  avgResponseMs: intervalMsSchema,
+  minResponseMs: intervalMsSchema,
+  maxResponseMs: intervalMsSchema,
+  p50ResponseMs: intervalMsSchema,
+  p95ResponseMs: intervalMsSchema,
+  p99ResponseMs: intervalMsSchema,
 });
 export type TimeseriesPoint = z.infer<typeof timeseriesPointSchema>;
 
@@ -270,18 +274,29 @@ const perSecond = (count: number, seconds: number): number => (seconds > 0 ? cou
 
 /**
  * The figures of one interval (a snapshot, a chart point, adjacent intervals merged): its counts per
- * second of its length, and its average response time. Every per-interval figure the API, the live
- * feed and the charts give comes from here.
+ * second of its length, and its average response time (null when it had no request: no point, not
+ * 0 ms). Every per-interval figure the API, the live feed and the charts give comes from here.
  */
 export function intervalFigures(
   counts: { requests: number; failures: number; sumResponseMs: number },
   intervalMs: number,
-): { requestsPerSec: number; failuresPerSec: number; avgResponseMs: number } {
+): { requestsPerSec: number; failuresPerSec: number; avgResponseMs: number | null } {
   return {
     requestsPerSec: perSecond(counts.requests, intervalMs / 1000),
     failuresPerSec: perSecond(counts.failures, intervalMs / 1000),
-    avgResponseMs: counts.requests > 0 ? counts.sumResponseMs / counts.requests : 0,
+    avgResponseMs: counts.requests > 0 ? counts.sumResponseMs / counts.requests : null,
   };
+}
+
+/** An interval's p50, p95 and p99: null when it timed no request (none, or none with a response time). */
+export function intervalPercentiles(
+  ascending: HistogramPairs,
+  requests: number,
+): { p50ResponseMs: number | null; p95ResponseMs: number | null; p99ResponseMs: number | null } {
+  if (requests <= 0 || ascending.length === 0) return { p50ResponseMs: null, p95ResponseMs: null, p99ResponseMs: null };
+  const { p50, p95, p99 } = PERCENTS;
+  const p = percentilesOf(ascending, requests, { p50, p95, p99 });
+  return { p50ResponseMs: p.p50, p95ResponseMs: p.p95, p99ResponseMs: p.p99 };
 }
 
 /** One row of figures for an endpoint (or all of them) over `seconds` of measured time. */
@@ -293,6 +308,7 @@ export function requestStatsRow(totals: EndpointTotals, seconds: number): Reques
     numRequests: totals.requests,
     numFailures: totals.failures,
     ...intervalFigures(totals, seconds * 1000),
+    avgResponseMs: totals.requests > 0 ? totals.sumResponseMs / totals.requests : 0,
     minResponseMs: totals.requests > 0 ? totals.minResponseMs : 0,
     maxResponseMs: totals.maxResponseMs,
     p50ResponseMs: p.p50,

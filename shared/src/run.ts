@@ -27,7 +27,7 @@ export const runMetricsSummarySchema = z.object({
   failuresPerSec: z.number(),
   totalRequests: z.number().int(),
   totalFailures: z.number().int(),
-  avgResponseMs: z.number(),
+  avgResponseMs: z.number().nullable().describe("null when the newest snapshot timed no request"),
 });
 export type RunMetricsSummary = z.infer<typeof runMetricsSummarySchema>;
 

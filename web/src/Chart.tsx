@@ -27,7 +27,7 @@ export const COLORS = {
   target: "#9aa0ab",
 } as const;
 
-type Percentiles = Record<"p50ResponseMs" | "p95ResponseMs" | "p99ResponseMs", number>;
+type Percentiles = Record<"p50ResponseMs" | "p95ResponseMs" | "p99ResponseMs", number | null>;
 
 /** The p50, p95 and p99 lines of rows that carry them: a run's chart points, a test's runs. */
 export const percentileSeries = (rows: Percentiles[]): Series[] =>

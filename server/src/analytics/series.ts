@@ -1,8 +1,7 @@
 import {
   Histogram,
   intervalFigures,
-  PERCENTS,
-  percentilesOf,
+  intervalPercentiles,
   unpackHistogram,
   type GraphPoint,
   type Scatter,
@@ -16,16 +15,12 @@ export const intervalsPerPoint = (count: number, maxPoints: number): number =>
   Math.max(1, Math.ceil(count / maxPoints));
 
 function graphPointOf(group: SnapshotPoint): GraphPoint {
-  const { p50, p95, p99 } = PERCENTS;
-  const p = percentilesOf(unpackHistogram(group.histogram), group.requests, { p50, p95, p99 });
   return {
     seq: group.seq,
     timestamp: group.timestamp,
     users: group.users,
     ...intervalFigures(group, group.intervalMs),
-    p50ResponseMs: p.p50,
-    p95ResponseMs: p.p95,
-    p99ResponseMs: p.p99,
+    ...intervalPercentiles(unpackHistogram(group.histogram), group.requests),
   };
 }
 
@@ -83,7 +78,8 @@ export class GraphBuilder {
 /** Every interval on its own: percentiles straight from each packed histogram (no merging needed). */
 export function timeseriesPoints(points: SnapshotPoint[]): TimeseriesPoint[] {
   return points.map((point) => {
-    const p = percentilesOf(unpackHistogram(point.histogram), point.requests, PERCENTS);
+    const percentiles = intervalPercentiles(unpackHistogram(point.histogram), point.requests);
+    const timed = percentiles.p50ResponseMs !== null;
     return {
       seq: point.seq,
       timestamp: point.timestamp,
@@ -92,11 +88,9 @@ export function timeseriesPoints(points: SnapshotPoint[]): TimeseriesPoint[] {
       requests: point.requests,
       failures: point.failures,
       ...intervalFigures(point, point.intervalMs),
-      minResponseMs: point.requests > 0 ? point.minResponseMs : 0,
-      maxResponseMs: point.maxResponseMs,
-      p50ResponseMs: p.p50,
-      p95ResponseMs: p.p95,
-      p99ResponseMs: p.p99,
+      minResponseMs: timed ? point.minResponseMs : null,
+      maxResponseMs: timed ? point.maxResponseMs : null,
+      ...percentiles,
     };
   });
 }

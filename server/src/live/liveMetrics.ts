@@ -1,6 +1,6 @@
 import {
   intervalFigures,
-  PERCENTS,
+  intervalPercentiles,
   requestStatsRow,
   WindowStats,
   type LiveMetrics,
@@ -26,7 +26,6 @@ function compute(snapshot: MetricSnapshot): LiveMetrics {
   const seconds = snapshot.intervalMs / 1000;
   const total = interval.total();
   const { requestsPerSec, failuresPerSec, avgResponseMs } = intervalFigures(total, snapshot.intervalMs);
-  const p = total.histogram.percentiles(total.requests, PERCENTS);
   return {
     runId: snapshot.runId,
     seq: snapshot.seq,
@@ -37,9 +36,7 @@ function compute(snapshot: MetricSnapshot): LiveMetrics {
     requestsPerSec,
     failuresPerSec,
     avgResponseMs,
-    p50ResponseMs: p.p50,
-    p95ResponseMs: p.p95,
-    p99ResponseMs: p.p99,
+    ...intervalPercentiles(total.histogram.toPairs(), total.requests),
     totalRequests: snapshot.totalRequests,
     totalFailures: snapshot.totalFailures,
     endpoints: interval.sortedEndpoints().map((totals) => requestStatsRow(totals, seconds)),
