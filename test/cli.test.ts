@@ -153,6 +153,26 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
     assert.ok((target.hits.get("/") ?? 0) > 0);
   });
 
+  it("exits 98 on a run without success (its target down), 0 with --allow-no-success; lists filter by outcome", async () => {
+    const test = await createTest();
+    const down = ["run", test.id, "--target", "http://127.0.0.1:9", "--wait"];
+    const res = await cli(down, env);
+    assert.equal(res.code, 98, res.stdout + res.stderr);
+    const [, runId] = /run (\S+) Finished, no-success/.exec(res.stdout) ?? [];
+    assert.ok(runId !== undefined, res.stdout);
+    const run = (await restClient(server.url).get<LoadTestRun>(`/v1/runs/${runId}`)).body;
+    assert.equal(run.outcome, "no-success");
+    assert.equal(run.results?.errorRatePercent, 100);
+    assert.equal((await cli([...down, "--allow-no-success"], env)).code, 0);
+    const listed = await cli(["runs", "list", "--test", test.id, "--outcome", "no-success", "--json"], env);
+    const items = (JSON.parse(listed.stdout) as { items: LoadTestRun[] }).items;
+    assert.equal(items.length, 2);
+    assert.ok(items.every((r) => r.outcome === "no-success"));
+    const wrong = await cli(["runs", "list", "--outcome", "green"], env);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /--outcome must be one of passed, failed, aborted, regressed, no-success/);
+  });
+
   it("exits 99 when a threshold is breached, printing what was measured", async () => {
     const test = await createTest();
     const res = await cli(

@@ -85,6 +85,7 @@ describe("gates on real Locust: abort on breach, baselines and regressions", () 
     assert.equal(run.status, "Failed");
     assert.ok(run.verdict !== null);
     assert.equal(run.verdict.aborted, true);
+    assert.equal(run.outcome, "aborted");
     assert.equal(run.verdict.passed, false);
     const cause = run.verdict.abortedBy;
     assert.ok(cause !== null);
@@ -163,7 +164,9 @@ describe("gates on real Locust: abort on breach, baselines and regressions", () 
 
     // The CI summary, appended to the file as GitHub's $GITHUB_STEP_SUMMARY wants.
     const markdown = readFileSync(summaryFile, "utf-8");
-    assert.ok(markdown.startsWith("# an earlier step\n### ✅ Passed: baseline · "), markdown);
+    // It regressed (without failOnRegression its verdict passed): its outcome says so, here as everywhere.
+    assert.equal(second.outcome, "regressed");
+    assert.ok(markdown.startsWith("# an earlier step\n### ⚠️ Regressed against the baseline: baseline · "), markdown);
     assert.ok(markdown.includes(`**Baseline** \`${first.id}\`: ❌`), markdown);
     assert.match(markdown, /\| Aggregated \| p95 \| \d[\d.,]* ms \| \d[\d.,]* ms \| \+\d+(\.\d)? % \|/);
     assert.match(markdown, /\| GET \/compared \| \d/);
@@ -222,6 +225,7 @@ describe("gates on real Locust: abort on breach, baselines and regressions", () 
     assert.equal(third.status, "Finished", third.failureReason ?? "");
     assert.equal(third.verdict?.passed, false);
     assert.ok((third.verdict?.regressions.length ?? 0) > 0);
+    assert.equal(third.outcome, "regressed");
     assert.equal(third.trigger.type, "api");
 
     // One baseline per test and env: marking another unmarks the first; clearing leaves none.

@@ -5,6 +5,7 @@ export * from "./paging.js";
 export * from "./account.js";
 export * from "./run.js";
 export * from "./runStatus.js";
+export * from "./runOutcome.js";
 export * from "./scopeId.js";
 export * from "./script.js";
 export * from "./scriptRevision.js";

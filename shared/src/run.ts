@@ -1,3 +1,4 @@
+import { RUN_OUTCOMES } from "./runOutcome.js";
 import { z } from "zod";
 import {
   actorSchema,
@@ -53,6 +54,12 @@ export const runTriggerSchema = z
 export type RunTrigger = z.infer<typeof runTriggerSchema>;
 
 /** The whole run's figures, taken once when it ended: what lists show without reading its time series. */
+export const runOutcomeSchema = z
+  .enum(RUN_OUTCOMES)
+  .describe(
+    "the one judgement of an ended run, the same everywhere: aborted (a threshold stopped it), no-success (no successful request, or at least 90 % failed), failed (the run failed, or a threshold broke), regressed (worse than its baseline), passed",
+  );
+
 export const runResultsSchema = z.object({
   totalRequests: z.number().int(),
   totalFailures: z.number().int(),
@@ -140,6 +147,7 @@ export const loadTestRunSchema = z.object({
   trigger: runTriggerSchema,
   autoStop: autoStopSchema.nullable().describe("the auto-stop rule it ran under (its test's, unless it named its own)"),
   results: runResultsSchema.nullable().describe("the whole run's figures, taken when it ended; null until then"),
+  outcome: runOutcomeSchema.nullable().describe("decided when it ended (see RunOutcome); null until then"),
   metadata: metadataSchema,
   createdAt: timestampSchema,
   createdBy: z.string(),
@@ -163,6 +171,7 @@ export const recentRunSchema = loadTestRunSchema
     createdAt: true,
     createdBy: true,
     results: true,
+    outcome: true,
   })
   .extend({
     passed: z.boolean().nullable().describe("whether every threshold held; null: no thresholds, or not ended"),
@@ -230,6 +239,7 @@ const runFilterShape = {
   projectId: scopeIdSchema.optional(),
   envId: scopeIdSchema.optional(),
   status: runStatusSchema.optional(),
+  outcome: runOutcomeSchema.optional().describe("only ended runs with this outcome"),
 };
 
 export const listRunsInputSchema = z.strictObject({

@@ -24,6 +24,7 @@ const run = {
   id: "run-1",
   name: "#4 · 3 Dec 08:00",
   status: "Finished",
+  outcome: "failed",
   targetUsers: 10,
   durationSeconds: 30,
   stages: null,

@@ -30,13 +30,23 @@ export interface SummaryInput {
   reportUrl?: string | undefined;
 }
 
-/** The verdict in one word and mark, as a pipeline's summary leads with it. */
+/** The run's stored outcome in a few words and a mark, as a pipeline's summary leads with it. */
 function outcome(run: LoadTestRun): string {
-  if (run.verdict?.aborted === true) return "❌ Aborted by a threshold";
-  if (run.status === "Failed") return "❌ Failed";
-  if (run.verdict !== null && !run.verdict.passed) return "❌ Thresholds breached";
-  if (run.status === "Stopped") return "⏹️ Stopped";
-  return run.verdict === null ? "✅ Finished" : "✅ Passed";
+  switch (run.outcome) {
+    case null:
+      return run.status;
+    case "aborted":
+      return "❌ Aborted by a threshold";
+    case "no-success":
+      return "❌ No success";
+    case "failed":
+      return run.status === "Failed" ? "❌ Failed" : "❌ Thresholds breached";
+    case "regressed":
+      return "⚠️ Regressed against the baseline";
+    case "passed":
+      if (run.status === "Stopped") return "⏹️ Stopped";
+      return run.verdict === null ? "✅ Finished" : "✅ Passed";
+  }
 }
 
 /**

@@ -112,6 +112,7 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     thresholds: [],
     verdict: null,
     results: null,
+    outcome: null,
     autoStop: null,
     baseline: false,
     trigger: { type: "api", scheduleId: null },
@@ -172,5 +173,20 @@ export function makeSnapshot(run: LoadTestRun, seq: number, overrides: Partial<M
     projectId: run.projectId,
     envId: run.envId,
     ...overrides,
+  };
+}
+
+/** A run's whole-run figures with these counts (the rest plausible). */
+export function makeResults(totalRequests: number, totalFailures: number): NonNullable<LoadTestRun["results"]> {
+  return {
+    totalRequests,
+    totalFailures,
+    requestsPerSec: 1,
+    errorRatePercent: totalRequests > 0 ? (totalFailures * 100) / totalRequests : 0,
+    avgResponseMs: 5,
+    p50ResponseMs: 5,
+    p95ResponseMs: 9,
+    p99ResponseMs: 9,
+    maxResponseMs: 9,
   };
 }

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
-import type { LoadTestRun, RecentRun, RunStatus } from "../../client/src/index.js";
+import type { LoadTestRun, RunOutcome, RunStatus } from "../../client/src/index.js";
 import { runWarning } from "../../shared/src/runStatus.js";
 import type { Problem } from "./session.js";
 
@@ -55,12 +55,23 @@ export function RunBadge({ run }: { run: Pick<LoadTestRun, "status" | "results">
   );
 }
 
-/** The run's verdict: ✓ passed, ✗ breached, ✗ aborted (a threshold stopped it), or a dash (no verdict, or not ended). */
-export function Verdict({ run }: { run: Pick<LoadTestRun, "verdict"> | Pick<RecentRun, "passed"> }) {
-  const passed = "verdict" in run ? (run.verdict?.passed ?? null) : run.passed;
-  if (passed === null) return <span class="muted">—</span>;
-  const aborted = "verdict" in run && run.verdict?.aborted === true;
-  return <span class={passed ? "pass" : "fail"}>{passed ? "✓ passed" : aborted ? "✗ aborted" : "✗ breached"}</span>;
+const OUTCOME_TEXT: Record<RunOutcome, string> = {
+  passed: "✓ passed",
+  failed: "✗ failed",
+  aborted: "✗ aborted",
+  regressed: "▲ regressed",
+  "no-success": "✗ no success",
+};
+
+/** The run's outcome, decided once by the server (the same as in the API, the report and the CLI); a dash until it ended. */
+export function Verdict({ run }: { run: { outcome?: RunOutcome | null } }) {
+  const outcome = run.outcome ?? null;
+  if (outcome === null) return <span class="muted">—</span>;
+  return (
+    <span class={outcome === "passed" ? "pass" : "fail"} data-outcome={outcome}>
+      {OUTCOME_TEXT[outcome]}
+    </span>
+  );
 }
 
 /** Marks the run its test's baseline in its env. */

@@ -14,6 +14,8 @@ import {
   markdownSummary,
   parseThresholdItem,
   RUN_STATUSES,
+  RUN_OUTCOMES,
+  type RunOutcome,
   ThresholdError,
   unifiedDiff,
   waitingFor,
@@ -29,7 +31,7 @@ import { DEFAULT_URL, readProfile, resolveConnection, UsageError, writeProfile }
 import { parseParams, parseStage, readProject, type Project } from "./project.js";
 
 /** Exit codes a CI pipeline can branch on. */
-export const EXIT = { ok: 0, usage: 1, runFailed: 3, unreachable: 4, thresholdsBreached: 99 } as const;
+export const EXIT = { ok: 0, usage: 1, runFailed: 3, unreachable: 4, noSuccess: 98, thresholdsBreached: 99 } as const;
 
 const HELP = `loadmgr — the Load Manager CLI
 
@@ -50,9 +52,10 @@ const HELP = `loadmgr — the Load Manager CLI
                        [--threshold "p95<300"]… [--workers N --min-workers N] (on a pool)
                        [--threshold "p95<300 abort [window=10s] [delay=10s]"] (stops the run on a breach)
                        [--compare-baseline] (print the comparison with the env's baseline; exit 99 on a regression)
+                       [--allow-no-success] (exit 0, not 98, when no request succeeded or 90 % failed)
                        [--summary markdown [--summary-file F]] (a Markdown summary at the end; appended to F,
                        e.g. $GITHUB_STEP_SUMMARY, instead of printed)
-  loadmgr runs list [--test ID --status S --env E --tag T] | runs show <id> | runs stop <id>
+  loadmgr runs list [--test ID --status S --outcome O --env E --tag T] | runs show <id> | runs stop <id>
   loadmgr runs compare <runA> <runB> | runs export <id> [--format csv|json]
   loadmgr runs baseline <id> [--clear] (later runs of its test in its env are compared with it)
   loadmgr runs report <id> [-o report.html] (the self-contained HTML report; stdout without -o)
@@ -70,7 +73,14 @@ const HELP = `loadmgr — the Load Manager CLI
   --json       print what the API returns, as JSON
   --url/--token   override LOADMGR_URL / LOADMGR_TOKEN / the saved profile
 Exit codes: 0 ok, 1 bad input or refused, 3 the run failed, 4 server unreachable,
+98 no success (no successful request, or at least 90 % failed; --allow-no-success: 0),
 99 a threshold breached (also when it aborted the run) or, with --compare-baseline, a regression.`;
+
+function outcomeOption(value: string): RunOutcome {
+  const outcome = RUN_OUTCOMES.find((o) => o === value.toLowerCase());
+  if (outcome === undefined) throw new UsageError(`--outcome must be one of ${RUN_OUTCOMES.join(", ")}`);
+  return outcome;
+}
 
 function runStatusOption(value: string): RunStatus {
   const status = RUN_STATUSES.find((s) => s.toLowerCase() === value.toLowerCase());
@@ -116,6 +126,8 @@ const OPTIONS = {
   watch: { type: "boolean", default: false },
   threshold: { type: "string", multiple: true },
   "compare-baseline": { type: "boolean", default: false },
+  "allow-no-success": { type: "boolean", default: false },
+  outcome: { type: "string" },
   "fail-on-regression": { type: "boolean", default: false },
   clear: { type: "boolean", default: false },
   summary: { type: "string" },
@@ -361,7 +373,9 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
   if (values.json) {
     io.out(JSON.stringify({ run, requests }));
   } else {
-    io.out(`run ${run.id} ${run.status}${run.failureReason !== null ? `: ${run.failureReason}` : ""}`);
+    io.out(
+      `run ${run.id} ${run.status}, ${run.outcome ?? "no outcome"}${run.failureReason !== null ? `: ${run.failureReason}` : ""}`,
+    );
     table(
       [...requests.endpoints, requests.total].map((row) => ({
         endpoint: `${row.method} ${row.name}`.trim(),
@@ -384,6 +398,7 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
   // A threshold that aborted the run is a breach (99), though the run ended Failed.
   if (run.verdict?.aborted === true) return EXIT.thresholdsBreached;
   if (run.status === "Failed") return EXIT.runFailed;
+  if (run.outcome === "no-success" && !values["allow-no-success"]) return EXIT.noSuccess;
   if (values["compare-baseline"] && (run.verdict?.regressions.length ?? 0) > 0) return EXIT.thresholdsBreached;
   return run.verdict === null || run.verdict.passed ? EXIT.ok : EXIT.thresholdsBreached;
 }
@@ -713,6 +728,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const page = await client.runs.list.query({
         ...(values.test !== undefined ? { loadTestId: values.test } : {}),
         ...(values.status !== undefined ? { status: runStatusOption(values.status) } : {}),
+        ...(values.outcome !== undefined ? { outcome: outcomeOption(values.outcome) } : {}),
         ...(values.env !== undefined ? { envId: values.env } : {}),
         ...(values.tag?.[0] !== undefined ? { tag: values.tag[0] } : {}),
       });
@@ -726,7 +742,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             users: r.targetUsers,
             p95: r.results !== null ? `${r.results.p95ResponseMs.toFixed(0)} ms` : "",
             errors: r.results !== null ? `${r.results.errorRatePercent.toFixed(1)} %` : "",
-            verdict: r.verdict === null ? "" : r.verdict.aborted ? "aborted" : r.verdict.passed ? "passed" : "failed",
+            outcome: r.outcome ?? "",
             created: new Date(r.createdAt).toISOString(),
           })),
           io,

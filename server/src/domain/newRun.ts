@@ -82,6 +82,7 @@ export async function startNewRun(
     autoStop: input.autoStop === undefined ? test.autoStop : input.autoStop,
     verdict: null,
     results: null,
+    outcome: null,
     baseline: false,
     trigger,
     metadata: input.metadata,

@@ -29,6 +29,7 @@ function data() {
   const run = makeRun(test, {
     name: `nightly ${HOSTILE}`,
     status: "Failed",
+    outcome: "aborted",
     startedAt: 1_000_000,
     finishedAt: 1_060_000,
     failureReason: `aborted: threshold "p95<30" breached ${HOSTILE}`,
@@ -93,7 +94,7 @@ describe("the run report", () => {
       "<dd>#3</dd>",
       "p95&lt;30 abort window=10s; error_rate&lt;5%",
       "Total requests",
-      'Verdict: <span class="fail">aborted</span>',
+      'Outcome: <span class="fail" id="outcome">aborted</span>',
       "p95&lt;30 broke 42 s into the run: measured 55 ms over the last 10 s",
       "Against the baseline #7",
       "+150 %",

@@ -1,4 +1,5 @@
 import {
+  NO_SUCCESS_ERROR_PERCENT,
   formatThresholdItem,
   formats,
   type GraphPoint,
@@ -119,13 +120,20 @@ function ranWith(run: LoadTestRun, revisionNumber: number | null): string {
 }
 
 function verdictSection(run: LoadTestRun, baseline: RunReportData["baseline"]): string {
-  const verdict = run.verdict;
+  const { verdict, outcome } = run;
+  // The run's one outcome, as the dashboard, the API and the CLI give it.
+  const heading =
+    outcome === null
+      ? "<h2>Outcome</h2>"
+      : `<h2>Outcome: <span class="${outcome === "passed" ? "pass" : "fail"}" id="outcome">${outcome.replace("-", " ")}</span></h2>`;
   if (verdict === null) {
-    return `<section id="verdict"><h2>Verdict</h2><p class="muted">No thresholds and no baseline: nothing to judge.</p></section>`;
+    const why =
+      outcome === "no-success"
+        ? `No request succeeded, or at least ${NO_SUCCESS_ERROR_PERCENT} % failed.`
+        : "No thresholds and no baseline: nothing else to judge.";
+    return `<section id="verdict">${heading}<p class="muted">${why}</p></section>`;
   }
-  const parts: string[] = [
-    `<h2>Verdict: <span class="${verdict.passed ? "pass" : "fail"}">${verdict.passed ? "passed" : verdict.aborted ? "aborted" : "failed"}</span></h2>`,
-  ];
+  const parts: string[] = [heading];
   const cause = verdict.abortedBy;
   if (cause !== null) {
     parts.push(

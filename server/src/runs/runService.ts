@@ -1,4 +1,5 @@
 import {
+  decideOutcome,
   abortReason,
   REQUEST_LOG_WINDOW,
   type AbortCause,
@@ -164,11 +165,15 @@ export class RunService {
         : (await this.deps.redactorFor(run)).text(reason);
     this.autoStop.forget(run.id);
     const now = this.deps.now();
+    const { results, verdict } = await outcomeOf(this.deps, run, now);
     const ended = await this.move(run, to, {
       finishedAt: now,
       updatedAt: now,
       updatedBy: actor,
-      ...(await outcomeOf(this.deps, run, now)),
+      results,
+      verdict,
+      // The run's one judgement, decided here once: every page, list, report, hook and the CLI show it.
+      outcome: decideOutcome({ status: to, results, verdict }),
       ...(failureReason !== null ? { failureReason } : {}),
     });
     if (ended !== undefined) {

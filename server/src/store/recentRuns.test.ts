@@ -17,6 +17,7 @@ const entry = (id: string, createdAt: number, status: RecentRun["status"] = "Pen
   createdAt,
   createdBy: "t",
   results: null,
+  outcome: null,
   passed: null,
 });
 

@@ -24,6 +24,7 @@ export function toRecentRun(run: LoadTestRun): RecentRun {
     createdAt,
     createdBy,
     results,
+    outcome: run.outcome,
     passed: verdict?.passed ?? null,
   };
 }

@@ -54,7 +54,7 @@ export type LoadTestChanges = Partial<
 export type NewScriptRevision = Omit<ScriptRevision, "revisionNumber">;
 
 export type RunChanges = Partial<
-  Pick<LoadTestRun, "startedAt" | "finishedAt" | "failureReason" | "verdict" | "results">
+  Pick<LoadTestRun, "startedAt" | "finishedAt" | "failureReason" | "verdict" | "results" | "outcome">
 > &
   Pick<LoadTestRun, "updatedAt" | "updatedBy">;
 

@@ -35,7 +35,7 @@ export interface PayloadInput {
   runUrl: string | null;
 }
 
-/** What every JSON delivery carries: the event, the run, its results and its verdict. */
+/** What every JSON delivery carries: the event, the run, its results, its outcome and its verdict. */
 export function jsonPayload({ event, run, testName, deliveryId, sentAt, runUrl }: PayloadInput) {
   return {
     event,
@@ -57,6 +57,7 @@ export function jsonPayload({ event, run, testName, deliveryId, sentAt, runUrl }
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     results: run.results,
+    outcome: run.outcome,
     verdict: run.verdict,
     url: runUrl,
   };
@@ -80,8 +81,11 @@ export function slackPayload(input: PayloadInput) {
   const { event, run, testName, runUrl } = input;
   const name = `${slackText(testName)} · ${slackText(run.name)}`;
   const title = runUrl !== null ? `<${runUrl}|${name}>` : name;
-  const mark = event === "run.started" ? "▶️" : event === "run.finished" || event === "run.stopped" ? "✅" : "❌";
-  const lines = [`${mark} *${title}* ${HEADLINES[event]} (${run.status})`];
+  const good = run.outcome === null || run.outcome === "passed";
+  const mark =
+    event === "run.started" ? "▶️" : (event === "run.finished" || event === "run.stopped") && good ? "✅" : "❌";
+  const outcome = run.outcome !== null ? `, ${run.outcome.replace("-", " ")}` : "";
+  const lines = [`${mark} *${title}* ${HEADLINES[event]} (${run.status}${outcome})`];
   const results = run.results;
   if (results !== null) {
     lines.push(

@@ -9,6 +9,7 @@ import {
   type RunSummary,
 } from "../../../client/src/index.js";
 import { abortRules, thresholdStates, type ThresholdItem, type ThresholdState } from "../../../shared/src/judge.js";
+import { NO_SUCCESS_ERROR_PERCENT } from "../../../shared/src/runOutcome.js";
 import { isTerminal, runWarning, waitingFor } from "../../../shared/src/runStatus.js";
 import { COLORS, percentileSeries, TimeChart, type ChartMark } from "../Chart.js";
 import { stageAt } from "../../../shared/src/params.js";
@@ -289,21 +290,31 @@ function AbortNote({ rule }: { rule: ReturnType<typeof abortRules>[number] | und
   );
 }
 
-/** The verdict given when the run ended: an aborting threshold that stopped it, each threshold, the baseline comparison. */
+/** What no success means, where it is shown. */
+const NO_SUCCESS = `No success: no request succeeded, or at least ${NO_SUCCESS_ERROR_PERCENT} % failed`;
+
+/**
+ * The run's outcome (the one the lists, the report and the CLI show) with what it was decided from:
+ * an aborting threshold that stopped it, each threshold, the baseline comparison.
+ */
 function VerdictPanel({ run }: { run: LoadTestRun }) {
-  const verdict = run.verdict;
-  if (verdict === null) return null;
-  const cause = verdict.abortedBy;
-  const title = verdict.aborted
-    ? "Aborted by a threshold"
-    : verdict.checks.length > 0
-      ? `Thresholds ${verdict.checks.every((c) => c.passed) ? "held" : "breached"}`
-      : `Verdict: ${verdict.passed ? "passed" : "failed"}`;
+  const { verdict, outcome } = run;
+  if (verdict === null && outcome !== "no-success") return null;
+  const cause = verdict?.abortedBy ?? null;
+  const title =
+    outcome === "no-success"
+      ? NO_SUCCESS
+      : verdict?.aborted === true
+        ? "Aborted by a threshold"
+        : verdict !== null && verdict.checks.length > 0
+          ? `Thresholds ${verdict.checks.every((c) => c.passed) ? "held" : "breached"}${outcome === "regressed" ? ", and it regressed" : ""}`
+          : `Outcome: ${outcome ?? (verdict?.passed === true ? "passed" : "failed")}`;
+  const good = outcome === null ? verdict?.passed === true : outcome === "passed";
   return (
     <section
-      class={`panel verdict ${verdict.passed ? "verdict-pass" : "verdict-fail"}`}
+      class={`panel verdict ${good ? "verdict-pass" : "verdict-fail"}`}
       aria-labelledby="verdict-title"
-      data-passed={String(verdict.passed)}
+      data-outcome={outcome ?? ""}
     >
       <h2 id="verdict-title">{title}</h2>
       {cause !== null && (
@@ -314,7 +325,7 @@ function VerdictPanel({ run }: { run: LoadTestRun }) {
           stopped the run.
         </p>
       )}
-      {verdict.checks.length > 0 && (
+      {verdict !== null && verdict.checks.length > 0 && (
         <ul>
           {verdict.checks.map((c) => (
             <li key={c.threshold} class={c.passed ? "pass" : "fail"}>
@@ -324,7 +335,7 @@ function VerdictPanel({ run }: { run: LoadTestRun }) {
           ))}
         </ul>
       )}
-      {verdict.baselineRunId !== null && <BaselineComparison verdict={verdict} />}
+      {verdict !== null && verdict.baselineRunId !== null && <BaselineComparison verdict={verdict} />}
     </section>
   );
 }

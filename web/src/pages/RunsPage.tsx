@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { LoadManagerClient, LoadTest, LoadTestRun, RunStatus } from "../../../client/src/index.js";
+import type { LoadManagerClient, LoadTest, LoadTestRun, RunOutcome, RunStatus } from "../../../client/src/index.js";
+import { RUN_OUTCOMES } from "../../../shared/src/runOutcome.js";
 import { RUN_STATUSES } from "../../../shared/src/runStatus.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, scopeFilter, type Problem, type Scope } from "../session.js";
@@ -15,15 +16,16 @@ const SINCE: [string, number][] = [
   ["Last 30 days", 24 * 30],
 ];
 
-/** The filters a link to this page carries: #/runs?status=Running&test=<id>&env=prod&tag=team-a&since=24. */
+/** The filters a link to this page carries: #/runs?status=Running&outcome=no-success&test=<id>&env=prod&tag=team-a&since=24. */
 interface Filters {
   status: string;
+  outcome: string;
   test: string;
   env: string;
   tag: string;
   since: string;
 }
-const FILTER_KEYS = ["status", "test", "env", "tag", "since"] as const;
+const FILTER_KEYS = ["status", "outcome", "test", "env", "tag", "since"] as const;
 
 const filtersOf = (query: URLSearchParams): Filters =>
   Object.fromEntries(FILTER_KEYS.map((key) => [key, query.get(key) ?? ""])) as unknown as Filters;
@@ -87,6 +89,7 @@ export function RunsPage({
         ...scopeFilter(scope),
         ...(filters.env !== "" ? { envId: filters.env } : {}),
         ...(filters.status !== "" ? { status: filters.status as RunStatus } : {}),
+        ...(filters.outcome !== "" ? { outcome: filters.outcome as RunOutcome } : {}),
         ...(filters.test !== "" ? { loadTestId: filters.test } : {}),
         ...(filters.tag !== "" ? { tag: filters.tag } : {}),
         ...(hours > 0 ? { createdFrom: Date.now() - hours * 3_600_000 } : {}),
@@ -152,6 +155,7 @@ export function RunsPage({
       </div>
       <div class="toolbar filters" role="group" aria-label="Filters">
         {select("status", "Status", [["", "Any status"], ...RUN_STATUSES.map((s): [string, string] => [s, s])])}
+        {select("outcome", "Outcome", [["", "Any outcome"], ...RUN_OUTCOMES.map((o): [string, string] => [o, o])])}
         {select("test", "Test", [["", "All tests"], ...tests.map((t): [string, string] => [t.id, t.name])])}
         {select("env", "Env", [["", "Any env"], ...envs.map((e): [string, string] => [e, e])])}
         {select("tag", "Tag", [["", "Any tag"], ...tags.map((t): [string, string] => [t, t])])}
@@ -202,7 +206,7 @@ export function RunsPage({
                   <th scope="col" class="num">
                     p95
                   </th>
-                  <th scope="col">Verdict</th>
+                  <th scope="col">Outcome</th>
                 </tr>
               </thead>
               <tbody>

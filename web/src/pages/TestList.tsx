@@ -16,7 +16,7 @@ function LastRun({ test }: { test: LoadTest }) {
         <RunBadge run={run} />
       </a>
       <div class="muted small">{when(run.createdAt)}</div>
-      {(run.passed !== null || run.results !== null) && (
+      {(run.outcome != null || run.results !== null) && (
         <div class="small">
           <Verdict run={run} />
           {run.results !== null && <span class="muted"> · p95 {ms(run.results.p95ResponseMs)}</span>}

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { MongoClient } from "mongodb";
 import { DEFAULT_REGRESSION_RULE } from "@loadmgr/shared";
 import { startMongoWireServer } from "../../../../test/helpers/ferretdb.js";
-import { makeLoadTest, makeRun } from "../../../../test/helpers/fixtures.js";
+import { makeLoadTest, makeResults, makeRun } from "../../../../test/helpers/fixtures.js";
 import { storeContract } from "../store.contract.js";
 import { MongoStore } from "./mongoStore.js";
 
@@ -39,6 +39,39 @@ describe("MongoDB store upgrade", () => {
       await store.init();
       await store.createLoadTest(test, revision, []);
       assert.deepEqual(await store.getRun(legacy.id), { ...legacy, thresholds: [], verdict: null });
+      await store.close();
+    } finally {
+      await raw.close();
+      await server.stop();
+    }
+  });
+
+  it("decides the outcome of runs that ended before runs had one", async () => {
+    const server = await startMongoWireServer();
+    const database = `loadmgr_test_${randomUUID().slice(0, 8)}`;
+    const raw = new MongoClient(server.uri);
+    try {
+      const { test } = makeLoadTest();
+      const runs = [
+        makeRun(test, { status: "Finished", results: makeResults(100, 0) }),
+        makeRun(test, { status: "Stopped", results: makeResults(10, 10) }),
+        makeRun(test, { status: "Finished", results: null }),
+        makeRun(test, { status: "Running" }),
+      ];
+      for (const { outcome: _o, ...legacy } of runs) {
+        await raw
+          .db(database)
+          .collection("load_test_runs")
+          .insertOne({ _id: legacy.id as never, ...legacy });
+      }
+      const store = new MongoStore(server.uri, database);
+      await store.init();
+      assert.deepEqual(await Promise.all(runs.map(async (r) => (await store.getRun(r.id))?.outcome)), [
+        "passed",
+        "no-success",
+        null,
+        null,
+      ]);
       await store.close();
     } finally {
       await raw.close();

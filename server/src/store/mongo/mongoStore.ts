@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Binary, MongoClient, type Collection, type Db, type Document, type Filter } from "mongodb";
 import {
+  decideOutcome,
   ACTIVE_STATUSES,
   DEFAULT_AUTO_STOP,
   DEFAULT_REGRESSION_RULE,
@@ -201,6 +202,18 @@ export class MongoStore implements Store {
         },
       );
     }
+    // Runs that ended before runs had an outcome: decided now, as at their end.
+    const undecided = await this.runs
+      .find(
+        // (Runs from before results were kept cannot be judged: theirs stays null.)
+        { outcome: { $exists: false }, status: { $in: ["Finished", "Stopped", "Failed"] }, results: { $ne: null } },
+        { projection: { _id: 1, status: 1, results: 1, verdict: 1 } },
+      )
+      .toArray();
+    for (const run of undecided) {
+      await this.runs.updateOne({ _id: run._id }, { $set: { outcome: decideOutcome(run) } });
+    }
+    await this.runs.updateMany({ outcome: { $exists: false } }, { $set: { outcome: null } });
     // Tests, runs and verdicts stored before baselines, triggers and aborting thresholds.
     await this.loadTests.updateMany(
       { failOnRegression: { $exists: false } },

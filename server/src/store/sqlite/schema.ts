@@ -7,6 +7,7 @@ import type {
   PlacementEntry,
   RunWarning,
   RecentRun,
+  RunOutcome,
   ScriptFileInfo,
   Stage,
   RunMetricsSummary,
@@ -193,6 +194,7 @@ export const loadTestRuns = sqliteTable(
       .default(sql`'[]'`),
     verdict: text("verdict", { mode: "json" }).$type<RunVerdict>(),
     results: text("results", { mode: "json" }).$type<RunResults>(),
+    outcome: text("outcome").$type<RunOutcome>(),
     autoStop: text("auto_stop", { mode: "json" }).$type<AutoStop>(),
     baseline: integer("baseline", { mode: "boolean" }).notNull().default(false),
     trigger: text("trigger", { mode: "json" })
@@ -210,6 +212,7 @@ export const loadTestRuns = sqliteTable(
     index("runs_created_idx").on(t.createdAt, t.id),
     index("runs_scope_idx").on(t.accountId, t.orgId, t.projectId, t.createdAt),
     index("runs_status_idx").on(t.status),
+    index("runs_outcome_idx").on(t.outcome, t.createdAt),
   ],
 );
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { it } from "node:test";
 import Database from "better-sqlite3";
 import { DEFAULT_REGRESSION_RULE } from "@loadmgr/shared";
-import { makeLoadTest, makeRun } from "../../../../test/helpers/fixtures.js";
+import { makeLoadTest, makeResults, makeRun } from "../../../../test/helpers/fixtures.js";
 import { storeContract } from "../store.contract.js";
 import { SqliteStore } from "./sqliteStore.js";
 
@@ -21,7 +21,7 @@ storeContract("SQLite file", () => {
   });
 });
 
-it("brings a file from before run numbers, results, test thresholds, auto-stop, agent pools, projects, baselines and allowed hosts up to date", async () => {
+it("brings a file from before run numbers, results, test thresholds, auto-stop, agent pools, projects, baselines, allowed hosts and outcomes up to date", async () => {
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-sqlite-old-"));
   const path = join(dir, "loadmgr.sqlite");
   try {
@@ -54,7 +54,8 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
       ALTER TABLE load_tests DROP COLUMN fail_on_regression; ALTER TABLE load_tests DROP COLUMN regression_rule;
       DROP TABLE webhooks; DROP TABLE webhook_deliveries; DROP TABLE schedules;
       ALTER TABLE load_tests DROP COLUMN allowed_hosts;
-      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 9);`);
+      DROP INDEX runs_outcome_idx; ALTER TABLE load_test_runs DROP COLUMN outcome;
+      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 10);`);
     const oldVerdict = { passed: true, checkedAt: 5, checks: [{ threshold: "p95<300", measured: 12, passed: true }] };
     old.prepare("UPDATE load_test_runs SET verdict = ? WHERE id = ?").run(JSON.stringify(oldVerdict), runs[1]?.id);
     old.prepare("UPDATE load_tests SET recent_runs = ?").run(JSON.stringify(entries.reverse()));
@@ -98,8 +99,39 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
       regressions: [],
     });
     assert.deepEqual([stored?.failOnRegression, stored?.regressionRule], [false, DEFAULT_REGRESSION_RULE]);
+    assert.equal(old0?.outcome, null);
     // The next run goes on from there.
     assert.equal((await upgraded.createRun(makeRun(test)))?.number, 4);
+    await upgraded.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it("decides the outcome of runs that ended before runs had one, when it opens the file", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "loadmgr-sqlite-outcome-"));
+  const path = join(dir, "loadmgr.sqlite");
+  try {
+    const store = new SqliteStore(path);
+    await store.init();
+    const { test, revision } = makeLoadTest();
+    await store.createLoadTest(test, revision, []);
+    const runs = [
+      makeRun(test, { status: "Finished", results: makeResults(100, 0) }),
+      makeRun(test, { status: "Finished", results: makeResults(100, 100) }),
+      makeRun(test, { status: "Finished", results: null }),
+      makeRun(test, { status: "Running" }),
+    ];
+    for (const run of runs) await store.createRun(run);
+    await store.close();
+    const upgraded = new SqliteStore(path);
+    await upgraded.init();
+    assert.deepEqual(await Promise.all(runs.map(async (r) => (await upgraded.getRun(r.id))?.outcome)), [
+      "passed",
+      "no-success",
+      null,
+      null,
+    ]);
     await upgraded.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

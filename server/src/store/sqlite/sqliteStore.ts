@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
-import { and, count, desc, eq, gte, inArray, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import {
+  decideOutcome,
   ACTIVE_STATUSES,
   MAX_RECENT_RUNS,
   predecessorsOf,
@@ -84,6 +85,31 @@ export class SqliteStore implements Store {
 
   async init(): Promise<void> {
     migrateSqliteFile(this.sqlite);
+    // Runs that ended before runs had an outcome (0017): decided now, as at their end.
+    const undecided = this.db
+      .select({
+        id: loadTestRuns.id,
+        status: loadTestRuns.status,
+        results: loadTestRuns.results,
+        verdict: loadTestRuns.verdict,
+      })
+      .from(loadTestRuns)
+      .where(
+        and(
+          isNull(loadTestRuns.outcome),
+          inArray(loadTestRuns.status, ["Finished", "Stopped", "Failed"]),
+          // (Runs from before results were kept cannot be judged: theirs stays null.)
+          isNotNull(loadTestRuns.results),
+        ),
+      )
+      .all();
+    for (const run of undecided) {
+      this.db
+        .update(loadTestRuns)
+        .set({ outcome: decideOutcome(run) })
+        .where(eq(loadTestRuns.id, run.id))
+        .run();
+    }
     // Recent runs listed before their entries had numbers and results (0008 numbered the runs).
     const stale = this.db
       .select({ id: loadTests.id })
@@ -303,6 +329,7 @@ export class SqliteStore implements Store {
       filter.projectId !== undefined ? eq(loadTestRuns.projectId, filter.projectId) : undefined,
       filter.envId !== undefined ? eq(loadTestRuns.envId, filter.envId) : undefined,
       filter.status !== undefined ? eq(loadTestRuns.status, filter.status) : undefined,
+      filter.outcome !== undefined ? eq(loadTestRuns.outcome, filter.outcome) : undefined,
       filter.tag !== undefined
         ? sql`exists (select 1 from json_each(${loadTestRuns.tags}) where json_each.value = ${filter.tag})`
         : undefined,
