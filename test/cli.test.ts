@@ -158,7 +158,7 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
     const down = ["run", test.id, "--target", "http://127.0.0.1:9", "--wait"];
     const res = await cli(down, env);
     assert.equal(res.code, 98, res.stdout + res.stderr);
-    const [, runId] = /run (\S+) Finished, no-success/.exec(res.stdout) ?? [];
+    const [, runId] = /run (\S+) Finished\noutcome: no-success\n/.exec(res.stdout) ?? [];
     assert.ok(runId !== undefined, res.stdout);
     const run = (await restClient(server.url).get<LoadTestRun>(`/v1/runs/${runId}`)).body;
     assert.equal(run.outcome, "no-success");

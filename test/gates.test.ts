@@ -228,6 +228,22 @@ describe("gates on real Locust: abort on breach, baselines and regressions", () 
     assert.equal(third.outcome, "regressed");
     assert.equal(third.trigger.type, "api");
 
+    // A run set up unlike its baseline is still compared, and its report and the CLI say how they differ.
+    const unlike = await cli(["run", test.id, "--users", "2", "--compare-baseline", "--allow-no-success"], env);
+    assert.match(
+      unlike.stdout,
+      /⚠ not set up alike as the baseline: they ran different users \(\d+, 2\)/,
+      unlike.stdout,
+    );
+    const [, unlikeId] = /run (\S+) started/.exec(unlike.stdout) ?? [];
+    const unlikeReport = await fetch(`${server.url}/v1/runs/${unlikeId ?? ""}/report.html`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.match(
+      await unlikeReport.text(),
+      /Not set up alike, so the comparison may mislead: they ran different users/,
+    );
+
     // One baseline per test and env: marking another unmarks the first; clearing leaves none.
     assert.equal((await api.post<LoadTestRun>(`/v1/runs/${third.id}/baseline`)).body.baseline, true);
     assert.equal((await api.get<LoadTestRun>(`/v1/runs/${first.id}`)).body.baseline, false);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RequestStats, RequestStatsRow } from "./analytics.js";
-import { compareRuns, DEFAULT_REGRESSION_RULE, regressionsOf, runDifferences } from "./compare.js";
+import { compareRuns, DEFAULT_REGRESSION_RULE, regressionsOf, runDifferences, type RunSetup } from "./compare.js";
 
 const row = (name: string, overrides: Partial<RequestStatsRow> = {}): RequestStatsRow => ({
   method: name === "Aggregated" ? "" : "GET",
@@ -69,26 +69,44 @@ describe("comparing two runs", () => {
   });
 
   it("says what two runs did differently: test, target, users, duration, revision", () => {
-    const run = { loadTestId: "t1", targetUsers: 10, durationSeconds: 60, scriptRevisionId: "r1" };
-    const same = { a: "http://shop", b: "http://shop" };
-    assert.deepEqual(runDifferences(run, { ...run }, same), []);
+    const run: RunSetup = {
+      loadTestId: "t1",
+      targetUrl: "http://shop",
+      targetUsers: 10,
+      spawnRate: 2,
+      stages: null,
+      durationSeconds: 60,
+      workers: null,
+      scriptRevisionId: "r1",
+      env: { REGION: "eu" },
+    };
+    assert.deepEqual(runDifferences(run, { ...run, env: { REGION: "eu" } }), []);
     assert.deepEqual(
-      runDifferences(
-        run,
-        { loadTestId: "t2", targetUsers: 20, durationSeconds: 30, scriptRevisionId: "r2" },
-        {
-          a: "http://shop",
-          b: "http://blog",
-        },
-      ),
+      runDifferences(run, {
+        loadTestId: "t2",
+        targetUrl: "http://blog",
+        targetUsers: 20,
+        spawnRate: 5,
+        stages: null,
+        durationSeconds: 30,
+        workers: 4,
+        scriptRevisionId: "r2",
+        env: { REGION: "us", DEBUG: "1" },
+      }),
       [
         "they are runs of different tests",
         "they target different URLs (http://shop, http://blog)",
         "they ran different users (10, 20)",
+        "they spawned users at different rates (2/s, 5/s)",
         "they ran for different durations (60 s, 30 s)",
+        "they ran on different workers (the default, 4)",
         "they ran different script revisions",
+        "they ran with different parameters (DEBUG, REGION)",
       ],
     );
+    assert.deepEqual(runDifferences(run, { ...run, stages: [{ durationSec: 30, users: 5, spawnRate: 1 }] }), [
+      "they followed different stages (none; 30s:5:1)",
+    ]);
   });
 
   it("lists regressions against a baseline by the rule, with their change", () => {

@@ -63,19 +63,45 @@ export function compareRuns(a: StatsRows, b: StatsRows, rule: RegressionRule = D
   });
 }
 
-/** What two compared runs did differently, besides their results: each a sentence, none when alike. */
-export function runDifferences(
-  a: { loadTestId: string; targetUsers: number; durationSeconds: number; scriptRevisionId: string },
-  b: { loadTestId: string; targetUsers: number; durationSeconds: number; scriptRevisionId: string },
-  targets: { a: string; b: string },
-): string[] {
+/** What a run was set up with, from its own record (not its test's, which may have changed since). */
+export interface RunSetup {
+  loadTestId: string;
+  targetUrl: string;
+  targetUsers: number;
+  spawnRate: number;
+  stages: readonly { durationSec: number; users: number; spawnRate: number }[] | null;
+  durationSeconds: number;
+  /** Worker processes on a pool; null: the host's default. */
+  workers: number | null;
+  scriptRevisionId: string;
+  env: Readonly<Record<string, string>>;
+}
+
+/**
+ * What two runs did differently, besides their results, from their own records: each a sentence, none
+ * when alike (the compare page and a baseline check warn with them).
+ */
+export function runDifferences(a: RunSetup, b: RunSetup): string[] {
   const out: string[] = [];
   if (a.loadTestId !== b.loadTestId) out.push("they are runs of different tests");
-  if (targets.a !== targets.b) out.push(`they target different URLs (${targets.a}, ${targets.b})`);
-  if (a.targetUsers !== b.targetUsers) out.push(`they ran different users (${a.targetUsers}, ${b.targetUsers})`);
+  if (a.targetUrl !== b.targetUrl) out.push(`they target different URLs (${a.targetUrl}, ${b.targetUrl})`);
+  const shape = (s: RunSetup["stages"]): string =>
+    s === null ? "none" : s.map((x) => `${x.durationSec}s:${x.users}:${x.spawnRate}`).join(" ");
+  if (shape(a.stages) !== shape(b.stages))
+    out.push(`they followed different stages (${shape(a.stages)}; ${shape(b.stages)})`);
+  else if (a.stages === null) {
+    if (a.targetUsers !== b.targetUsers) out.push(`they ran different users (${a.targetUsers}, ${b.targetUsers})`);
+    if (a.spawnRate !== b.spawnRate)
+      out.push(`they spawned users at different rates (${a.spawnRate}/s, ${b.spawnRate}/s)`);
+  }
   if (a.durationSeconds !== b.durationSeconds)
     out.push(`they ran for different durations (${a.durationSeconds} s, ${b.durationSeconds} s)`);
+  if (a.workers !== b.workers)
+    out.push(`they ran on different workers (${a.workers ?? "the default"}, ${b.workers ?? "the default"})`);
   if (a.scriptRevisionId !== b.scriptRevisionId) out.push("they ran different script revisions");
+  const names = [...new Set([...Object.keys(a.env), ...Object.keys(b.env)])].sort();
+  const changed = names.filter((name) => a.env[name] !== b.env[name]);
+  if (changed.length > 0) out.push(`they ran with different parameters (${changed.join(", ")})`);
   return out;
 }
 

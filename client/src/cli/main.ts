@@ -15,6 +15,7 @@ import {
   parseThresholdItem,
   RUN_STATUSES,
   RUN_OUTCOMES,
+  runDifferences,
   type RunOutcome,
   ThresholdError,
   unifiedDiff,
@@ -373,9 +374,8 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
   if (values.json) {
     io.out(JSON.stringify({ run, requests }));
   } else {
-    io.out(
-      `run ${run.id} ${run.status}, ${run.outcome ?? "no outcome"}${run.failureReason !== null ? `: ${run.failureReason}` : ""}`,
-    );
+    io.out(`run ${run.id} ${run.status}${run.failureReason !== null ? `: ${run.failureReason}` : ""}`);
+    io.out(`outcome: ${run.outcome ?? "none"}`);
     table(
       [...requests.endpoints, requests.total].map((row) => ({
         endpoint: `${row.method} ${row.name}`.trim(),
@@ -392,7 +392,7 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
       const measured = check.measured === null ? "nothing" : check.measured.toFixed(2);
       io.out(`${check.passed ? "✓" : "✗"} ${check.threshold}  (measured ${measured})`);
     }
-    printBaseline(run, values["compare-baseline"], io);
+    await printBaseline(client, run, values["compare-baseline"], io);
   }
   if (values.summary !== undefined) await writeSummary(client, run, requests, values, io);
   // A threshold that aborted the run is a breach (99), though the run ended Failed.
@@ -419,12 +419,15 @@ async function writeSummary(
 }
 
 /** The run's comparison with its env's baseline, as the server made it when the run ended. */
-function printBaseline(run: LoadTestRun, asked: boolean, io: Io): void {
+async function printBaseline(client: LoadManagerClient, run: LoadTestRun, asked: boolean, io: Io): Promise<void> {
   const verdict = run.verdict;
   if (verdict?.baselineRunId == null) {
     if (asked) io.out(`no baseline to compare with: set one with \`loadmgr runs baseline <runId>\``);
     return;
   }
+  const baseline = await client.runs.get.query({ id: verdict.baselineRunId }).catch(() => null);
+  const differences = baseline !== null ? runDifferences(baseline, run) : [];
+  if (differences.length > 0) io.out(`⚠ not set up alike as the baseline: ${differences.join("; ")}`);
   if (verdict.regressions.length === 0) {
     io.out(`✓ no regression against baseline ${verdict.baselineRunId}`);
     return;

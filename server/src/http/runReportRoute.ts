@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { TRPCError } from "@trpc/server";
+import { runDifferences } from "@loadmgr/shared";
 import type { Context } from "../context.js";
 import { renderRunReport } from "../reports/runReport.js";
 import { createCaller, pathId, sendProcedureError } from "./csvExport.js";
@@ -35,7 +36,7 @@ export async function serveRunReport(path: string, ctx: Context, res: ServerResp
       baselineId === null
         ? null
         : await caller.runs.get({ id: baselineId }).then(
-            (b) => ({ id: b.id, name: b.name }),
+            (b) => ({ id: b.id, name: b.name, differences: runDifferences(b, run) }),
             () => null, // deleted since: the report names it by id
           );
     const html = renderRunReport({

@@ -71,7 +71,14 @@ function data() {
     p95ResponseMs: 50,
     p99ResponseMs: 80,
   } as RunSummary;
-  return { run, testName: `checkout ${HOSTILE}`, summary, requests, points, baseline: { id: "base-1", name: "#7" } };
+  return {
+    run,
+    testName: `checkout ${HOSTILE}`,
+    summary,
+    requests,
+    points,
+    baseline: { id: "base-1", name: "#7", differences: [`they ran different users (5, 8)`] },
+  };
 }
 
 describe("the run report", () => {
@@ -97,6 +104,7 @@ describe("the run report", () => {
       'Outcome: <span class="fail" id="outcome">aborted</span>',
       "p95&lt;30 broke 42 s into the run: measured 55 ms over the last 10 s",
       "Against the baseline #7",
+      "Not set up alike, so the comparison may mislead: they ran different users (5, 8).",
       "+150 %",
       "Aggregated",
     ]) {

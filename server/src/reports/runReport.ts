@@ -19,8 +19,8 @@ export interface RunReportData {
   summary: RunSummary;
   requests: RequestStats;
   points: GraphPoint[];
-  /** The baseline the verdict compared with (its name), when there was one and it still exists. */
-  baseline: { id: string; name: string } | null;
+  /** The baseline the verdict compared with (its name, how it was set up differently), when there was one and it still exists. */
+  baseline: { id: string; name: string; differences: string[] } | null;
   generatedAt: number;
 }
 
@@ -153,6 +153,11 @@ function verdictSection(run: LoadTestRun, baseline: RunReportData["baseline"]): 
   if (verdict.baselineRunId !== null) {
     const name = baseline?.name ?? verdict.baselineRunId;
     parts.push(`<h2 id="baseline">Against the baseline ${esc(name)}</h2>`);
+    if ((baseline?.differences.length ?? 0) > 0) {
+      parts.push(
+        `<p class="fail" id="baseline-differences">Not set up alike, so the comparison may mislead: ${esc((baseline?.differences ?? []).join("; "))}.</p>`,
+      );
+    }
     if (verdict.regressions.length === 0) {
       parts.push(`<p class="pass">✓ No regression.</p>`);
     } else {

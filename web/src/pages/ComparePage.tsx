@@ -1,5 +1,11 @@
 import { useEffect, useState } from "preact/hooks";
-import { compareRuns, runDifferences, type Change } from "../../../shared/src/compare.js";
+import {
+  compareRuns,
+  DEFAULT_REGRESSION_RULE,
+  regressionsOf,
+  runDifferences,
+  type Change,
+} from "../../../shared/src/compare.js";
 import type { Graph, LoadManagerClient, LoadTest, LoadTestRun, RequestStats } from "../../../client/src/index.js";
 import { TimeChart, type Series } from "../Chart.js";
 import { change, ms, percent, perSecond, when } from "../format.js";
@@ -85,13 +91,12 @@ export function ComparePage({ client, a, b }: { client: LoadManagerClient; a: st
   if (a === "" || b === "") return <Empty title="Pick two runs">Tick two runs on a test's page to compare them.</Empty>;
   if (problem !== null) return <ErrorBox problem={problem} />;
   if (data === null) return <Loading what="the two runs" />;
-  const rows = compareRuns(data.stats[0], data.stats[1]);
-  const regressions = rows.filter((r) => r.regression).length;
+  // B judged against A by B's test's rule, counted as its verdict counts them (one row per figure that regressed).
+  const rule = data.tests[1]?.regressionRule ?? DEFAULT_REGRESSION_RULE;
+  const rows = compareRuns(data.stats[0], data.stats[1], rule);
+  const regressions = regressionsOf(data.stats[0], data.stats[1], rule).length;
+  const differences = runDifferences(data.runs[0], data.runs[1]);
   const [ta, tb] = data.tests;
-  const differences = runDifferences(data.runs[0], data.runs[1], {
-    a: ta?.targetUrl ?? "?",
-    b: tb?.targetUrl ?? "?",
-  });
   const labels: [string, string] = [`A ${data.runs[0].name}`, `B ${data.runs[1].name}`];
   const latency = overlay(data.graphs[0], data.graphs[1], "p95ResponseMs", labels);
   const throughput = overlay(data.graphs[0], data.graphs[1], "requestsPerSec", labels);

@@ -9,6 +9,7 @@ import {
   type RunSummary,
 } from "../../../client/src/index.js";
 import { abortRules, thresholdStates, type ThresholdItem, type ThresholdState } from "../../../shared/src/judge.js";
+import { runDifferences } from "../../../shared/src/compare.js";
 import { NO_SUCCESS_ERROR_PERCENT } from "../../../shared/src/runOutcome.js";
 import { isTerminal, runWarning, waitingFor } from "../../../shared/src/runStatus.js";
 import { COLORS, percentileSeries, TimeChart, type ChartMark } from "../Chart.js";
@@ -297,7 +298,7 @@ const NO_SUCCESS = `No success: no request succeeded, or at least ${NO_SUCCESS_E
  * The run's outcome (the one the lists, the report and the CLI show) with what it was decided from:
  * an aborting threshold that stopped it, each threshold, the baseline comparison.
  */
-function VerdictPanel({ run }: { run: LoadTestRun }) {
+function VerdictPanel({ client, run }: { client: LoadManagerClient; run: LoadTestRun }) {
   const { verdict, outcome } = run;
   if (verdict === null && outcome !== "no-success") return null;
   const cause = verdict?.abortedBy ?? null;
@@ -335,22 +336,65 @@ function VerdictPanel({ run }: { run: LoadTestRun }) {
           ))}
         </ul>
       )}
-      {verdict !== null && verdict.baselineRunId !== null && <BaselineComparison verdict={verdict} />}
+      {verdict !== null && verdict.baselineRunId !== null && (
+        <BaselineComparison client={client} run={run} verdict={verdict} />
+      )}
     </section>
   );
 }
 
-function BaselineComparison({ verdict }: { verdict: NonNullable<LoadTestRun["verdict"]> }) {
+/** How the baseline was set up differently from this run (from both runs' own records); none until read. */
+function BaselineDifferences({
+  client,
+  run,
+  baselineId,
+}: {
+  client: LoadManagerClient;
+  run: LoadTestRun;
+  baselineId: string;
+}) {
+  const [differences, setDifferences] = useState<string[]>([]);
+  useEffect(() => {
+    client.runs.get
+      .query({ id: baselineId })
+      .then((baseline) => setDifferences(runDifferences(baseline, run)))
+      .catch(() => setDifferences([])); // deleted since: nothing to say
+  }, [client, baselineId, run]);
+  if (differences.length === 0) return null;
+  return (
+    <p class="fail baseline-differences" data-testid="baseline-differences">
+      ⚠ Not set up alike, so the comparison may mislead: {differences.join("; ")}.
+    </p>
+  );
+}
+
+function BaselineComparison({
+  client,
+  run,
+  verdict,
+}: {
+  client: LoadManagerClient;
+  run: LoadTestRun;
+  verdict: NonNullable<LoadTestRun["verdict"]>;
+}) {
   const against = <a href={`#/runs/${verdict.baselineRunId ?? ""}`}>the baseline</a>;
+  const differences =
+    verdict.baselineRunId !== null ? (
+      <BaselineDifferences client={client} run={run} baselineId={verdict.baselineRunId} />
+    ) : null;
   if (verdict.regressions.length === 0) {
     return (
-      <p class="pass" data-testid="regressions" data-count="0">
-        ✓ No regression against {against}.
-      </p>
+      <>
+        <p class="pass" data-testid="regressions" data-count="0">
+          ✓ No regression against {against}.
+        </p>
+        {differences}
+      </>
     );
   }
   return (
     <div data-testid="regressions" data-count={verdict.regressions.length}>
+      {differences}
       <p class="fail">
         ✗ {verdict.regressions.length === 1 ? "1 regression" : `${verdict.regressions.length} regressions`} against{" "}
         {against}:
@@ -789,7 +833,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           hint={`p95 ${ms(summary.p95ResponseMs)} · p99 ${ms(summary.p99ResponseMs)}`}
         />
       </div>
-      <VerdictPanel run={run} />
+      <VerdictPanel client={client} run={run} />
       {(run.verdict === null || run.verdict.checks.length === 0) && active && run.thresholds.length > 0 && (
         <LiveThresholds thresholds={run.thresholds} stats={stats} />
       )}
