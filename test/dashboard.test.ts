@@ -160,6 +160,18 @@ describe("the dashboard in a real browser, against a real server and real Locust
     const crumb = page.locator(".crumbs a", { hasText: ofRun.name });
     await crumb.waitFor();
     assert.equal(await crumb.getAttribute("href"), `#/tests/${ofRun.id}`);
+    // Steer it, as in Locust's own UI: more users from now on, stored on the run and marked on its charts.
+    await page.locator("form.steer input").fill(String(live.targetUsers + 1));
+    await page.getByRole("button", { name: "Change", exact: true }).click();
+    await page
+      .locator(".chart-marks li", { hasText: `→ ${live.targetUsers + 1} users` })
+      .first()
+      .waitFor();
+    const steered = (await api().get<LoadTestRun>(`/v1/runs/${runId}`)).body;
+    assert.deepEqual(
+      steered.loadChanges.map((c) => c.targetUsers),
+      [live.targetUsers + 1],
+    );
     // Stop asks first; "Keep running" changes nothing.
     await page.getByRole("button", { name: "Stop run" }).click();
     await page.getByRole("button", { name: "Keep running" }).click();

@@ -98,6 +98,37 @@ describe("run lifecycle on real Locust (local runner)", () => {
     assert.equal(stopped.lastMetrics?.totalRequests, (await locustPrintedTotals(dirOf(run.id))).requests);
   });
 
+  it("changes a running run's users when asked, stored as an event; refuses it with stages, when ended, or out of range", async () => {
+    const test = await createTest(api, target.url, locustScript("/steer", 0.2));
+    const run = await startRun(api, test.id, { durationSeconds: 120, targetUsers: 2, spawnRate: 10 });
+    await waitForRun(api, run.id, (r) => reporting(r) && r.lastMetrics?.users === 2);
+    const bad = await api.post<{ code: string; field: string }>(`/v1/runs/${run.id}/load`, { targetUsers: 0 });
+    assert.deepEqual([bad.status, bad.body.code, bad.body.field], [400, "INVALID_INPUT", "targetUsers"]);
+    const changed = await api.post<LoadTestRun>(`/v1/runs/${run.id}/load`, { targetUsers: 6, spawnRate: 10 });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.deepEqual(
+      changed.body.loadChanges.map((c) => [c.targetUsers, c.spawnRate, c.by]),
+      [[6, 10, "admin"]],
+    );
+    // Locust's master takes it with its next snapshot's answer, and its snapshots show it.
+    await waitForRun(api, run.id, (r) => r.lastMetrics?.users === 6, 30_000);
+    assert.equal((await api.post<LoadTestRun>(`/v1/runs/${run.id}/stop`)).status, 200);
+    const stopped = await waitForRun(api, run.id, ended, 20_000);
+    assert.equal(stopped.status, "Stopped");
+    const late = await api.post<{ code: string; field: string }>(`/v1/runs/${run.id}/load`, { targetUsers: 3 });
+    assert.deepEqual([late.status, late.body.code, late.body.field], [409, "RUN_NOT_RUNNING", "id"]);
+    assert.equal((await api.get<LoadTestRun>(`/v1/runs/${run.id}`)).body.loadChanges.length, 1);
+
+    const staged = await startRun(api, test.id, { stages: [{ durationSec: 30, users: 2, spawnRate: 2 }] });
+    const refused = await api.post<{ code: string; field: string }>(`/v1/runs/${staged.id}/load`, { targetUsers: 3 });
+    assert.deepEqual(
+      [refused.status, refused.body.code, refused.body.field],
+      [409, "RUN_FOLLOWS_STAGES", "targetUsers"],
+    );
+    await api.post(`/v1/runs/${staged.id}/stop`);
+    await waitForRun(api, staged.id, ended, 60_000);
+  });
+
   it("starts one Locust for a start delivered three times, and stops once for a stop asked twice", async () => {
     // A server that works no jobs itself: the test delivers them, concurrently, as a redelivery would,
     // and runs the host's agent beside it.

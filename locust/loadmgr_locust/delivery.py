@@ -43,6 +43,8 @@ class Delivery:
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         self._connection: Optional[http.client.HTTPConnection] = None
+        #: Called with each acknowledged answer's JSON body (the load asked of the run rides on them).
+        self.on_answer: Optional[Callable[[Dict[str, Any]], None]] = None
         # One caller at a time on the connection (the push loop, and the test start sent at once).
         self._sending = threading.Lock()
 
@@ -122,6 +124,13 @@ class Delivery:
             self.close()
             return "retry"
         if status < 300:
+            if self.on_answer is not None:
+                try:
+                    answer = json.loads(text)
+                except ValueError:
+                    answer = None
+                if isinstance(answer, dict):
+                    self.on_answer(answer)
             return "ok"
         if status in RETRYABLE_STATUSES:
             return "retry"

@@ -134,6 +134,7 @@ class Reporter:
         self.final_timeout = final_timeout
         self.run_time = run_time
         self.delivery = Delivery(url, token)
+        self.delivery.on_answer = self._on_answer
         self.distributed = isinstance(environment.runner, MasterRunner)
         self.current = Interval()
         self.seconds = Seconds()
@@ -141,6 +142,8 @@ class Reporter:
         self.taken_until: Optional[float] = None
         #: On a master: each worker's report holds every request it logged before this time.
         self.reported_until: Dict[str, float] = {}
+        #: How many load changes of the run this process has applied (POST /v1/runs/{id}/load).
+        self.load_version = 0
         #: Users at the end of each recent second (the gauge a snapshot of seconds that are over shows).
         self.users_at: Dict[int, int] = {}
         self.differ = CumulativeDiffer()
@@ -331,6 +334,19 @@ class Reporter:
         self.taken_until = end
         if not final:
             self.delivery.flush()
+
+    def _on_answer(self, answer: Dict[str, Any]) -> None:
+        """Applies a change of load the server asked for since the last one (as Locust's own UI does)."""
+        load = answer.get("load")
+        if not isinstance(load, dict) or self.quitting or self.started_at is None:
+            return
+        version, users, rate = load.get("version"), load.get("targetUsers"), load.get("spawnRate")
+        if not isinstance(version, int) or version <= self.load_version or not isinstance(users, int) or not isinstance(rate, (int, float)):
+            return
+        self.load_version = version
+        logger.info("loadmgr: run %s: changing to %d users at %s/s, as asked", self.run_id, users, rate)
+        # Not from the delivery's own greenlet: start() may wait on workers.
+        gevent.spawn(self.environment.runner.start, users, float(rate))
 
     def _users_at(self, end: float, final: bool) -> int:
         """The users running at the end of a snapshot's last second (now, for the final one)."""

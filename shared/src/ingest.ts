@@ -153,5 +153,14 @@ export const ingestAckSchema = z.object({
   ok: z.literal(true),
   status: runStatusSchema,
   duplicate: z.boolean().optional().describe("true when this snapshot's seq was stored before"),
+  load: z
+    .object({
+      version: z.number().int().describe("how many changes there have been: apply one newer than the last applied"),
+      targetUsers: z.number().int(),
+      spawnRate: z.number(),
+    })
+    .nullable()
+    .optional()
+    .describe("the load asked of the run now, when it was changed while it ran (POST /v1/runs/{id}/load)"),
 });
 export type IngestAck = z.infer<typeof ingestAckSchema>;

@@ -60,6 +60,24 @@ export const runOutcomeSchema = z
     "the one judgement of an ended run, the same everywhere: aborted (a threshold stopped it), no-success (no successful request, or at least 90 % failed), failed (the run failed, or a threshold broke), regressed (worse than its baseline), passed",
   );
 
+/** A change of a running run's load, asked while it ran (Locust's own UI does the same). */
+export const loadChangeSchema = z.object({
+  at: timestampSchema.describe("when it was asked"),
+  targetUsers: z.number().int(),
+  spawnRate: z.number(),
+  by: z.string(),
+});
+export type LoadChange = z.infer<typeof loadChangeSchema>;
+
+export const setRunLoadInputSchema = z.strictObject({
+  id: entityIdSchema.describe("run id"),
+  targetUsers: usersSchema.describe("the users to run from now on"),
+  spawnRate: spawnRateSchema
+    .optional()
+    .describe("users started (or stopped) per second to get there; default: the run's"),
+  updatedBy: actorSchema.optional(),
+});
+
 export const runResultsSchema = z.object({
   totalRequests: z.number().int(),
   totalFailures: z.number().int(),
@@ -148,6 +166,11 @@ export const loadTestRunSchema = z.object({
   autoStop: autoStopSchema.nullable().describe("the auto-stop rule it ran under (its test's, unless it named its own)"),
   results: runResultsSchema.nullable().describe("the whole run's figures, taken when it ended; null until then"),
   outcome: runOutcomeSchema.nullable().describe("decided when it ended (see RunOutcome); null until then"),
+  loadChanges: z
+    .array(loadChangeSchema)
+    .describe(
+      "its load changed while it ran (POST /v1/runs/{id}/load), oldest first; targetUsers is what it started with",
+    ),
   metadata: metadataSchema,
   createdAt: timestampSchema,
   createdBy: z.string(),

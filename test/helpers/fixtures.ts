@@ -113,6 +113,7 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     verdict: null,
     results: null,
     outcome: null,
+    loadChanges: [],
     autoStop: null,
     baseline: false,
     trigger: { type: "api", scheduleId: null },

@@ -57,6 +57,7 @@ const HELP = `loadmgr — the Load Manager CLI
                        [--summary markdown [--summary-file F]] (a Markdown summary at the end; appended to F,
                        e.g. $GITHUB_STEP_SUMMARY, instead of printed)
   loadmgr runs list [--test ID --status S --outcome O --env E --tag T] | runs show <id> | runs stop <id>
+  loadmgr runs load <id> --users N [--spawn-rate R] (a running run's users from now on; not with stages)
   loadmgr runs compare <runA> <runB> | runs export <id> [--format csv|json]
   loadmgr runs baseline <id> [--clear] (later runs of its test in its env are compared with it)
   loadmgr runs report <id> [-o report.html] (the self-contained HTML report; stdout without -o)
@@ -297,7 +298,7 @@ async function follow(
         onData: ({ data }) => {
           firstData ??= Date.now() - data.intervalMs;
           const errorRate = errorRatePercent(data.totalRequests, data.totalFailures);
-          figures = `users ${data.users}  rps ${data.requestsPerSec.toFixed(1)}  errors ${errorRate.toFixed(2)}%  p95 ${data.p95ResponseMs} ms  requests ${data.totalRequests}`;
+          figures = `users ${data.users}  rps ${data.requestsPerSec.toFixed(1)}  errors ${errorRate.toFixed(2)}%  p95 ${data.p95ResponseMs === null ? "–" : `${data.p95ResponseMs} ms`}  requests ${data.totalRequests}`;
           if (io.isTTY) draw();
           else io.out(`seq ${data.seq}  ${figures}`);
         },
@@ -750,6 +751,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
           })),
           io,
         ),
+      );
+      return EXIT.ok;
+    }
+    if (command === "runs" && sub === "load" && id !== undefined) {
+      if (values.users === undefined)
+        throw new UsageError("runs load needs --users N (and --spawn-rate R, if not the run's)");
+      const run = await client.runs.setLoad.mutate({
+        id,
+        targetUsers: number(values, "users") ?? 0,
+        ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
+      });
+      const change = run.loadChanges.at(-1);
+      print(run, () =>
+        io.out(`run ${run.id}: ${change?.targetUsers ?? "?"} users at ${change?.spawnRate ?? "?"}/s from now`),
       );
       return EXIT.ok;
     }

@@ -83,6 +83,7 @@ export async function startNewRun(
     verdict: null,
     results: null,
     outcome: null,
+    loadChanges: [],
     baseline: false,
     trigger,
     metadata: input.metadata,

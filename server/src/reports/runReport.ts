@@ -98,6 +98,17 @@ function ranWith(run: LoadTestRun, revisionNumber: number | null): string {
         : run.stages.map((s) => `${count(s.users)} users for ${duration(s.durationSec)}`).join(" → "),
     ],
     [
+      "Load changes",
+      run.loadChanges.length > 0
+        ? run.loadChanges
+            .map(
+              (c) =>
+                `${duration(Math.max(0, Math.round((c.at - (run.startedAt ?? c.at)) / 1000)))} in: ${count(c.targetUsers)} users at ${c.spawnRate}/s (${c.by})`,
+            )
+            .join("; ")
+        : "—",
+    ],
+    [
       "Started by",
       `${run.createdBy} (${run.trigger.type}${run.trigger.scheduleId !== null ? ` ${run.trigger.scheduleId}` : ""})`,
     ],

@@ -106,8 +106,14 @@ export const ingestRouter = router({
     .output(ingestAckSchema)
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
       let status: IngestAck["status"] = "Pending";
+      let load: IngestAck["load"] = null;
       const outcome = await ctx.metrics.timeIngest(async () => {
         const run = await openRun(ctx, input.runId);
+        // The answer tells the master the load asked of it now, when it was changed while it ran.
+        const change = run.loadChanges.at(-1);
+        if (change !== undefined) {
+          load = { version: run.loadChanges.length, targetUsers: change.targetUsers, spawnRate: change.spawnRate };
+        }
         checkTimestamp(ctx, run, input.timestamp - input.intervalMs);
         checkTimestamp(ctx, run, input.timestamp);
         status = await ctx.runs.markRunning(run, input.timestamp - input.intervalMs);
@@ -126,7 +132,7 @@ export const ingestRouter = router({
           requestSamples,
         );
       });
-      return { ok: true, status, duplicate: outcome === "duplicate" };
+      return { ok: true, status, duplicate: outcome === "duplicate", load };
     }),
 
   testStop: ingestProcedure

@@ -7,6 +7,7 @@ import {
   listTestRunsInputSchema,
   loadTestRunSchema,
   pageSchema,
+  setRunLoadInputSchema,
   stopRunInputSchema,
 } from "@loadmgr/shared";
 import { scopeFilter } from "../auth.js";
@@ -100,6 +101,42 @@ export const runsRouter = router({
         isTerminal(current.status)
           ? `run ${run.id} is already ${current.status}; it cannot be stopped`
           : `run ${run.id} changed to ${current.status} meanwhile; try again`,
+        "id",
+      );
+    }),
+  setLoad: editorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/runs/{id}/load",
+        tags: TAGS,
+        summary:
+          "Change a running run's users (and spawn rate): Locust's master takes it within an interval; stored as an event of the run",
+      },
+    })
+    .input(setRunLoadInputSchema)
+    .output(loadTestRunSchema)
+    .mutation(async ({ ctx, input }) => {
+      const run = await runInScope(ctx, input.id);
+      if (run.stages !== null) {
+        throw new AppError(
+          "RUN_FOLLOWS_STAGES",
+          `run ${run.id} follows stages, which set its users; stop it and start one with other stages`,
+          "targetUsers",
+        );
+      }
+      const change = {
+        at: ctx.now(),
+        targetUsers: input.targetUsers,
+        spawnRate: input.spawnRate ?? run.spawnRate,
+        by: actorOf(ctx, input.updatedBy, "updatedBy"),
+      };
+      const changed = await ctx.runs.changeLoad(run, change);
+      if (changed !== undefined) return changed;
+      const current = (await ctx.store.getRun(run.id)) ?? run;
+      throw new AppError(
+        "RUN_NOT_RUNNING",
+        `run ${run.id} is ${current.status}: only a Running run's load can change`,
         "id",
       );
     }),

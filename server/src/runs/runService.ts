@@ -3,6 +3,7 @@ import {
   abortReason,
   REQUEST_LOG_WINDOW,
   type AbortCause,
+  type LoadChange,
   type LoadTestRun,
   type MetricSnapshot,
   type RequestSample,
@@ -182,6 +183,18 @@ export class RunService {
       else this.deps.logger.info(fields, "run ended");
     }
     return ended;
+  }
+
+  /** A Running run's new load, stored as an event of it; its master takes it with its next snapshot's answer. */
+  async changeLoad(run: LoadTestRun, change: LoadChange): Promise<LoadTestRun | undefined> {
+    const changed = await this.deps.store.addLoadChange(run.id, change);
+    if (changed === undefined) return undefined;
+    this.deps.logger.info(
+      { runId: run.id, users: change.targetUsers, spawnRate: change.spawnRate, by: change.by },
+      "run load changed",
+    );
+    this.publishStatus(changed);
+    return changed;
   }
 
   /**

@@ -710,6 +710,22 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(await store.setRunBaseline(randomUUID(), true, by), undefined);
     });
 
+    it("adds load changes to a running run only, in order", async () => {
+      const test = await newTest();
+      const run = makeRun(test);
+      await store.createRun(run);
+      const change = (targetUsers: number) => ({ at: targetUsers, targetUsers, spawnRate: 2, by: "alice" });
+      assert.equal(await store.addLoadChange(run.id, change(5)), undefined, "a Pending run takes none");
+      await store.transitionRun(run.id, "Running", { startedAt: 1, updatedAt: 1, updatedBy: "locust" });
+      await store.addLoadChange(run.id, change(5));
+      const changed = await store.addLoadChange(run.id, change(8));
+      assert.deepEqual(changed?.loadChanges, [change(5), change(8)]);
+      assert.deepEqual((await store.getRun(run.id))?.loadChanges, [change(5), change(8)]);
+      await store.transitionRun(run.id, "Finished", { finishedAt: 2, updatedAt: 2, updatedBy: "locust" });
+      assert.equal(await store.addLoadChange(run.id, change(9)), undefined, "an ended run takes none");
+      assert.equal(await store.addLoadChange(randomUUID(), change(9)), undefined);
+    });
+
     it("moves lastMetrics forward only", async () => {
       const test = await newTest();
       const run = makeRun(test);

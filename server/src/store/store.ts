@@ -2,6 +2,7 @@ import type {
   Agent,
   AgentPool,
   AgentRunReport,
+  LoadChange,
   LoadTest,
   RunMetricsSummary,
   LoadTestFilter,
@@ -152,6 +153,9 @@ export interface Store {
 
   /** Moves the run's lastMetrics to `summary` unless that snapshot or a later one (by seq) is there. */
   setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void>;
+
+  /** Appends a change of load to a run that is Running; undefined when it is not (or not there). */
+  addLoadChange(runId: string, change: LoadChange): Promise<LoadTestRun | undefined>;
 
   /**
    * Changes a pool run's placement fields while it is active; with `unlaunched`, only while it is

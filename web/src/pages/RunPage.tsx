@@ -193,6 +193,12 @@ async function download(name: string, body: Blob): Promise<void> {
 }
 
 /** Where each stage of a run begins on its charts. */
+/** The chart's marks: where each stage began, and each change of load asked while it ran. */
+function loadMarks(run: LoadTestRun | null): ChartMark[] {
+  const changes = (run?.loadChanges ?? []).map((c) => ({ at: c.at, label: `→ ${count(c.targetUsers)} users` }));
+  return [...stageMarks(run), ...changes];
+}
+
 function stageMarks(run: LoadTestRun | null): ChartMark[] {
   if (run?.stages == null || run.startedAt === null) return [];
   let at = run.startedAt;
@@ -452,6 +458,8 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   const [points, setPoints] = useState<GraphPoint[]>([]);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [connection, setConnection] = useState<"live" | "reconnecting" | "ended">("live");
+  const [steerUsers, setSteerUsers] = useState("");
+  const [steering, setSteering] = useState(false);
   const [stopping, setStopping] = useState(false);
   const [markingBaseline, setMarkingBaseline] = useState(false);
   /** Stop asks first: one click shows the question, a second one stops. */
@@ -613,9 +621,9 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           : []),
       ],
       latency: percentileSeries(points),
-      marks: stageMarks(run),
+      marks: loadMarks(run),
     }),
-    [points, run?.stages, run?.startedAt],
+    [points, run?.stages, run?.startedAt, run?.loadChanges],
   );
 
   usePageTitle(run?.name);
@@ -642,6 +650,20 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
       setProblem(problemOf(error));
     } finally {
       setStopping(false);
+    }
+  }
+
+  async function steer(event: Event) {
+    event.preventDefault();
+    const users = Number(steerUsers);
+    setSteering(true);
+    setProblem(null);
+    try {
+      setRun(await client.runs.setLoad.mutate({ id: runId, targetUsers: users }));
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setSteering(false);
     }
   }
 
@@ -732,6 +754,24 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
             <span class="badge badge-running live-dot" role="status">
               live
             </span>
+          )}
+          {run.status === "Running" && run.stages === null && (
+            <form class="steer" onSubmit={(e) => void steer(e)} aria-label="Change the users">
+              <label>
+                Users{" "}
+                <input
+                  type="number"
+                  min={1}
+                  required
+                  value={steerUsers}
+                  onInput={(e) => setSteerUsers((e.target as HTMLInputElement).value)}
+                  placeholder={String(run.loadChanges.at(-1)?.targetUsers ?? run.targetUsers)}
+                />
+              </label>
+              <button type="submit" disabled={steering || steerUsers === ""}>
+                {steering ? "Changing…" : "Change"}
+              </button>
+            </form>
           )}
           {active && !confirmingStop && (
             <button
@@ -849,6 +889,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
               times={charts.times}
               series={charts.load}
               marks={charts.marks}
+              marksLabel="Stages and changes of load"
             />
           </section>
           <section class="panel">
@@ -857,6 +898,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
               times={charts.times}
               series={charts.latency}
               marks={charts.marks}
+              marksLabel="Stages and changes of load"
             />
           </section>
         </div>

@@ -8,6 +8,7 @@ import {
   DEFAULT_REGRESSION_RULE,
   MAX_RECENT_RUNS,
   predecessorsOf,
+  type LoadChange,
   type LoadTest,
   type LoadTestFilter,
   type ScopeCount,
@@ -214,6 +215,7 @@ export class MongoStore implements Store {
       await this.runs.updateOne({ _id: run._id }, { $set: { outcome: decideOutcome(run) } });
     }
     await this.runs.updateMany({ outcome: { $exists: false } }, { $set: { outcome: null } });
+    await this.runs.updateMany({ loadChanges: { $exists: false } }, { $set: { loadChanges: [] } });
     // Tests, runs and verdicts stored before baselines, triggers and aborting thresholds.
     await this.loadTests.updateMany(
       { failOnRegression: { $exists: false } },
@@ -519,6 +521,18 @@ export class MongoStore implements Store {
         .toArray()
         .then((rows) => rows.map((r) => ({ ...r._id, envId: r._id.envId ?? null, n: r.n })));
     return joinScopeCounts(await group(this.loadTests), await group(this.runs));
+  }
+
+  async addLoadChange(runId: string, change: LoadChange): Promise<LoadTestRun | undefined> {
+    // Under the run's lock, as transitionRun reads and writes it: a run that just ended takes none.
+    return this.withLock(`run:${runId}`, async () => {
+      const run = await this.runs.findOneAndUpdate(
+        { _id: runId, status: "Running" },
+        { $push: { loadChanges: change } },
+        { returnDocument: "after" },
+      );
+      return withoutId(run);
+    });
   }
 
   async setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void> {

@@ -6,6 +6,7 @@ import type {
   Labels,
   PlacementEntry,
   RunWarning,
+  LoadChange,
   RecentRun,
   RunOutcome,
   ScriptFileInfo,
@@ -195,6 +196,10 @@ export const loadTestRuns = sqliteTable(
     verdict: text("verdict", { mode: "json" }).$type<RunVerdict>(),
     results: text("results", { mode: "json" }).$type<RunResults>(),
     outcome: text("outcome").$type<RunOutcome>(),
+    loadChanges: text("load_changes", { mode: "json" })
+      .$type<LoadChange[]>()
+      .notNull()
+      .default(sql`'[]'`),
     autoStop: text("auto_stop", { mode: "json" }).$type<AutoStop>(),
     baseline: integer("baseline", { mode: "boolean" }).notNull().default(false),
     trigger: text("trigger", { mode: "json" })

@@ -6,6 +6,7 @@ import {
   ACTIVE_STATUSES,
   MAX_RECENT_RUNS,
   predecessorsOf,
+  type LoadChange,
   type LoadTest,
   type LoadTestFilter,
   type LoadTestRun,
@@ -472,6 +473,15 @@ export class SqliteStore implements Store {
         .groupBy(table.accountId, table.orgId, table.projectId, table.envId)
         .all();
     return joinScopeCounts(group(loadTests), group(loadTestRuns));
+  }
+
+  async addLoadChange(runId: string, change: LoadChange): Promise<LoadTestRun | undefined> {
+    return this.db
+      .update(loadTestRuns)
+      .set({ loadChanges: sql`json_insert(${loadTestRuns.loadChanges}, '$[#]', json(${JSON.stringify(change)}))` })
+      .where(and(eq(loadTestRuns.id, runId), eq(loadTestRuns.status, "Running")))
+      .returning()
+      .get();
   }
 
   async setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void> {

@@ -1,0 +1,1 @@
+ALTER TABLE `load_test_runs` ADD `load_changes` text DEFAULT '[]' NOT NULL;
