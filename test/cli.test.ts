@@ -164,6 +164,13 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
     const run = (await restClient(server.url).get<LoadTestRun>(`/v1/runs/${runId}`)).body;
     assert.equal(run.outcome, "no-success");
     assert.equal(run.results?.errorRatePercent, 100);
+    // A run without success is no baseline to measure others against.
+    const asBaseline = await cli(["runs", "baseline", runId ?? ""], env);
+    assert.equal(asBaseline.code, 1);
+    assert.match(
+      asBaseline.stderr,
+      /Finished without success: only a Finished or Stopped run whose requests succeeded/,
+    );
     assert.equal((await cli([...down, "--allow-no-success"], env)).code, 0);
     const listed = await cli(["runs", "list", "--test", test.id, "--outcome", "no-success", "--json"], env);
     const items = (JSON.parse(listed.stdout) as { items: LoadTestRun[] }).items;

@@ -154,10 +154,11 @@ export const runsRouter = router({
     .output(loadTestRunSchema)
     .mutation(async ({ ctx, input }) => {
       const run = await runInScope(ctx, input.id);
-      if ((run.status !== "Finished" && run.status !== "Stopped") || (run.results?.totalRequests ?? 0) === 0) {
+      const ended = run.status === "Finished" || run.status === "Stopped";
+      if (!ended || (run.results?.totalRequests ?? 0) === 0 || run.outcome === "no-success") {
         throw new AppError(
           "RUN_NOT_FINISHED",
-          `run ${run.id} is ${run.status}${run.status === "Finished" || run.status === "Stopped" ? " without requests" : ""}: only a Finished or Stopped run with requests can be a baseline`,
+          `run ${run.id} is ${run.status}${ended ? (run.outcome === "no-success" ? " without success" : " without requests") : ""}: only a Finished or Stopped run whose requests succeeded can be a baseline`,
           "id",
         );
       }

@@ -637,9 +637,12 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
     e.failureMessages.map((f) => ({ endpoint: `${e.method} ${e.name}`.trim(), ...f })),
   );
   const progress = Math.min(1, summary.elapsedSeconds / run.durationSeconds);
-  // What the API accepts as a baseline: a run that ended Finished or Stopped, with requests.
+  // What the API accepts as a baseline: a run that ended Finished or Stopped, with requests that succeeded.
   const canBeBaseline =
-    run.baseline || ((run.status === "Finished" || run.status === "Stopped") && (run.results?.totalRequests ?? 0) > 0);
+    run.baseline ||
+    ((run.status === "Finished" || run.status === "Stopped") &&
+      (run.results?.totalRequests ?? 0) > 0 &&
+      run.outcome !== "no-success");
 
   async function stop() {
     setConfirmingStop(false);
