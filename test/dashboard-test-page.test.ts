@@ -114,7 +114,8 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
     await page.keyboard.type("\ndef broken(:\n    pass\n");
     await page.getByRole("button", { name: "Save as new revision" }).click();
     const message = await page.locator(".panel .field-error").first().textContent();
-    assert.match(message ?? "", /^scriptContent: locustfile\.py, line 8, column \d+: /);
+    // The message names the file, line and column (the field is the box it shows under), not "scriptContent:".
+    assert.match(message ?? "", /^locustfile\.py, line 8, column \d+: /);
     await page.locator('.cm-error-line[data-error-line="8"]').waitFor();
     assert.equal((await api().get<LoadTest>(`/v1/load-tests/${test.id}`)).body.latestRevisionNumber, 1);
     // Editing clears the mark.

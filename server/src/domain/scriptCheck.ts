@@ -160,6 +160,6 @@ export async function checkScriptSyntax(
   if (!decoded.ok) return; // the input's schema refused it already
   const problem = await pythonSyntaxProblem(decoded.text, LOCUSTFILE, ctx.sandbox, ctx.logger);
   if (problem !== null) {
-    throw new AppError("SCRIPT_SYNTAX_ERROR", `scriptContent: ${syntaxMessage(problem)}`, "scriptContent");
+    throw new AppError("SCRIPT_SYNTAX_ERROR", syntaxMessage(problem), "scriptContent");
   }
 }
