@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { change, count, duration, measured, ms, percent, perSecond, whenUtc } from "./format.js";
+import { change, count, duration, measured, ms, percent, perSecond, whenIn, whenUtc } from "./format.js";
 
 describe("number formats (dashboard, report, CI summary)", () => {
   it("writes moments for other readers in UTC", () => {
     assert.equal(whenUtc(Date.UTC(2026, 10, 23, 21, 4, 5)), "2026-11-23 21:04:05 UTC");
     assert.equal(whenUtc(null), "—");
+  });
+
+  it("writes a schedule's moments in its own time zone, naming it", () => {
+    // 01:00 UTC in December is 02:00 in Berlin (CET) and 20:00 the day before in New York (EST).
+    assert.equal(whenIn(Date.UTC(2026, 11, 7, 1, 0, 0), "Europe/Berlin"), "2026-12-07 02:00:00 Europe/Berlin");
+    assert.equal(whenIn(Date.UTC(2026, 11, 7, 1, 0, 0), "America/New_York"), "2026-12-06 20:00:00 America/New_York");
+    assert.equal(whenIn(null, "UTC"), "—");
   });
 
   it("writes each kind of figure with its unit and precision", () => {

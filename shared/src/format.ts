@@ -33,6 +33,26 @@ export function when(timestamp: number | null): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** A moment in a named time zone, saying which: 2026-12-07 02:00:00 Europe/Berlin (a schedule's next run). */
+export function whenIn(timestamp: number | null, timeZone: string): string {
+  if (timestamp === null) return "—";
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    })
+      .formatToParts(new Date(timestamp))
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${timeZone}`;
+}
+
 /** A moment in UTC, for what is read elsewhere (a report, a CI summary): 2026-11-23 21:04:05 UTC. */
 export function whenUtc(timestamp: number | null): string {
   if (timestamp === null) return "—";

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest, Schedule } from "../../client/src/index.js";
-import { when } from "./format.js";
+import { when, whenIn } from "./format.js";
 import { problemOf, type Problem } from "./session.js";
 import { ErrorBox, Field } from "./ui.js";
 
@@ -53,7 +53,8 @@ export function SchedulesPanel({ client, test }: { client: LoadManagerClient; te
             const last = s.ticks[0];
             return (
               <li key={s.id} data-schedule={s.id} class={s.enabled ? "" : "muted"}>
-                <code>{s.cron}</code> ({s.timezone}) · {s.enabled ? <>next run {when(s.nextRunAt)}</> : "paused"}
+                <code>{s.cron}</code> ({s.timezone}) ·{" "}
+                {s.enabled ? <>next run {whenIn(s.nextRunAt, s.timezone)}</> : "paused"}
                 {last !== undefined && (
                   <span class="muted" data-last-tick>
                     {" "}
