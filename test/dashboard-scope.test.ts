@@ -344,6 +344,12 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
         await page.locator(ready).first().waitFor();
         const scrollWidth = await page.evaluate<number>("document.documentElement.scrollWidth");
         assert.ok(scrollWidth <= width, `${hash} is ${scrollWidth} px wide at ${width} px`);
+        // The scope reads as words, not a column of letters (at 820 px it once had 114 px).
+        const scope = await page.locator(".scope-button").boundingBox();
+        assert.ok(
+          scope !== null && scope.width >= 240,
+          `the scope button is ${scope?.width ?? "?"} px wide at ${width} px`,
+        );
       }
     }
     await page.close();
