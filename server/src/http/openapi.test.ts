@@ -21,6 +21,7 @@ const PUBLIC_OPERATIONS = [
   "get /v1/load-tests/{id}/runs",
   "get /v1/runs",
   "get /v1/runs/{id}",
+  "post /v1/runs/{id}/load",
   "post /v1/runs/{id}/stop",
   "post /v1/runs/{id}/baseline",
   "post /v1/webhooks",
