@@ -184,13 +184,14 @@ describe("webhooks: signed deliveries to a real receiver, retries with backoff, 
       if (body.event === "run.started") assert.equal(body.status, "Running");
       else {
         assert.equal(body.status, "Finished");
+        assert.equal(body.outcome, "failed");
         assert.deepEqual(body.verdict, run.verdict);
       }
     }
     const [slackGot] = at("/slack");
     assert.ok(slackGot !== undefined && signedWith(mySecret, slackGot));
     const message = JSON.parse(slackGot.body) as { text: string; blocks: { type: string }[] };
-    assert.match(message.text, /^❌ \*Hooked · .*\* breached a threshold \(Finished\)/);
+    assert.match(message.text, /^❌ \*Hooked · .*\* breached a threshold \(Finished, failed\)/);
     assert.match(message.text, /✗ `p95&lt;0\.001` measured/);
     assert.deepEqual(
       message.blocks.map((b) => b.type),
