@@ -39,6 +39,10 @@ WORKER_REPORT_SECONDS = 1.0
 #: Until every worker has reported once, how long after a second ends a master takes it (a report a
 #: second apart, and its way to the master); a report later than that counts in the next snapshot.
 DISTRIBUTED_LAG_SECONDS = WORKER_REPORT_SECONDS + 1.0
+#: The most a master's snapshots trail the load, whatever its workers report: a worker whose clock is
+#: behind (another host without NTP) or whose reports lag must not hold every snapshot back until the
+#: server judges the run silent; what it reports later counts in a later snapshot, never lost.
+MAX_TRAIL_SECONDS = 5.0
 
 
 @events.init_command_line_parser.add_listener
@@ -209,14 +213,14 @@ class Reporter:
 
     def _complete_until(self, now: float) -> float:
         """Up to when every request is in: now on a single process; on a master, up to the oldest of
-        its workers' latest reports (a worker gone missing aside)."""
+        its workers' latest reports (a worker gone missing aside), and never further back than MAX_TRAIL_SECONDS."""
         if not self.distributed:
             return now
         present = [worker.id for worker in list(self.environment.runner.clients.values()) if worker.state != STATE_MISSING]
         marks = [self.reported_until.get(worker) for worker in present]
         if not marks or None in marks:
             return now - DISTRIBUTED_LAG_SECONDS
-        return min(now, min(m for m in marks if m is not None))
+        return max(now - MAX_TRAIL_SECONDS, min(now, min(m for m in marks if m is not None)))
 
     def on_test_stop(self, **_kwargs: Any) -> None:
         if self.stop_reason is None:
