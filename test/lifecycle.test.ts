@@ -197,7 +197,13 @@ describe("run lifecycle on real Locust (local runner)", () => {
       const client = restClient(distributed.url);
       const test = await createTest(client, target.url, locustScript("/sigkill"));
       const run = await startRun(client, test.id, { durationSeconds: 120, thresholds: ["rps>0", "p95<0"] });
-      await waitForRun(client, run.id, (r) => reporting(r) && (r.lastMetrics?.totalRequests ?? 0) > 0);
+      await waitForRun(client, run.id, reporting);
+      // Locust's running count leads what its snapshots carry (they hold whole seconds every worker has
+      // reported): wait until the server has stored rows of requests, which the kill cannot take back.
+      const storedRequests = async () => (await client.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body.total;
+      for (const deadline = Date.now() + 30_000; (await storedRequests()).numRequests === 0; await sleep(200)) {
+        assert.ok(Date.now() < deadline, "timed out waiting for stored requests");
+      }
       const dir = runDir(distributed, run.id);
       assert.equal(locustProcesses(dir).length, 3, "master and two workers");
       process.kill(masterPid(dir), "SIGKILL");
