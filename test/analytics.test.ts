@@ -201,6 +201,28 @@ describe("run analytics over REST", () => {
     assert.ok(close(counted, all.length));
   });
 
+  it("draws one endpoint name's graph: its own counts and percentiles, merged as the whole graph is", async () => {
+    const res = await api().get<Graph>(`/v1/runs/${run.id}/graph?name=/items&maxPoints=5`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.intervalsPerPoint, 2);
+    assert.equal(res.body.lastSeq, 10);
+    assert.equal(res.body.points.length, 5);
+    for (const [i, point] of res.body.points.entries()) {
+      const mine = intervals
+        .slice(i * 2, i * 2 + 2)
+        .flat()
+        .filter((x) => x.name === "/items");
+      assert.ok(close(point.requestsPerSec, mine.length / ((2 * INTERVAL_MS) / 1000)), `point ${i} rps`);
+      assert.equal(point.p50ResponseMs, percentile(mine, 0.5));
+      assert.equal(point.p95ResponseMs, percentile(mine, 0.95));
+      assert.equal(point.p99ResponseMs, percentile(mine, 0.99));
+    }
+    // A name the run never requested: its intervals timed nothing (gaps, never 0 ms).
+    const none = await api().get<Graph>(`/v1/runs/${run.id}/graph?name=/nowhere`);
+    assert.equal(none.status, 200);
+    assert.ok(none.body.points.every((p) => p.requestsPerSec === 0 && p.p95ResponseMs === null));
+  });
+
   it("gives the full time series, windowed and per endpoint name", async () => {
     const from = T0 + 3 * INTERVAL_MS;
     const to = T0 + 5 * INTERVAL_MS;

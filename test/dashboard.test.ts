@@ -4,7 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import type { LoadTest, LoadTestRun, Page as ListPage, RequestStats, RunSummary } from "@loadmgr/shared";
+import type {
+  Aggregate,
+  Graph,
+  LoadTest,
+  LoadTestRun,
+  Page as ListPage,
+  RequestStats,
+  RunSummary,
+  Scatter,
+} from "@loadmgr/shared";
+import { ms } from "../shared/src/format.js";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { launchBrowser, pageErrors, screenshot } from "./helpers/browser.js";
 import { freePort } from "./helpers/ports.js";
@@ -205,6 +215,30 @@ describe("the dashboard in a real browser, against a real server and real Locust
     assert.ok((await page.locator("#log-title").locator("xpath=../..").locator("tbody tr").count()) > 0);
     await screenshot(page, "06-run-stopped");
 
+    // An endpoint's own page, from its row: percentiles over time and the distribution, as the API has them.
+    await page.locator("table.endpoints tbody tr").first().getByRole("link").click();
+    await page.waitForURL(/#\/runs\/[^/]+\/endpoint\?name=%2Ffail$/);
+    await page.locator(".endpoint-page table.percentiles tbody tr").first().waitFor();
+    assert.equal(await textOf(page, ".endpoint-page h1"), "/fail");
+    const own = (await api().get<Aggregate>(`/v1/runs/${runId}/metrics/aggregate?name=/fail`)).body.total;
+    const graph = (await api().get<Graph>(`/v1/runs/${runId}/graph?name=/fail&maxPoints=500`)).body;
+    const scatter = (await api().get<Scatter>(`/v1/runs/${runId}/metrics/scatter?name=/fail&maxColumns=1`)).body;
+    assert.equal(await textOf(page, '[data-card="Median"] .card-value'), ms(own.p50ResponseMs));
+    assert.equal(await textOf(page, '[data-card="p95"] .card-value'), ms(own.p95ResponseMs));
+    assert.equal(
+      Number(await page.locator(".endpoint-page .chart-plot").getAttribute("data-points")),
+      graph.points.length,
+    );
+    assert.ok(graph.points.length > 0);
+    assert.equal(await page.locator(".distribution rect").count(), scatter.distribution.length);
+    const table = await page.locator("table.percentiles tbody tr").allTextContents();
+    assert.equal(table[0], `50 %${ms(own.p50ResponseMs)}`);
+    // 100 % is the slowest bucket, as in Locust's table (its max is the exact time, e.g. 3.4 ms in the 3 ms bucket).
+    assert.equal(table.at(-1), `100 %${ms(Math.max(...scatter.distribution.map((d) => d.responseMs)))}`);
+    await screenshot(page, "06b-endpoint");
+    await page.locator(".endpoint-page .crumbs a").click();
+    await page.locator(`.run-page[data-status="Stopped"]`).waitFor();
+
     // Charts redraw in the theme switched to, at once (they once kept the light theme's gridlines).
     const gridColors = (): Promise<{ theme: string; charts: string[] }> =>
       // A string, not a function: the test's compiled helpers do not exist in the page.
@@ -230,6 +264,29 @@ describe("the dashboard in a real browser, against a real server and real Locust
     assert.ok(light.charts.length > 0 && light.charts.every((c) => c === light.theme), JSON.stringify(light));
     await screenshot(page, "07-run-stopped-dark");
     await page.getByRole("button", { name: "Switch to light theme" }).click();
+
+    // The time axis reads clock time as the rest of the page writes it (never "12/7/26 7:30am" or
+    // ":15.500"), and on a phone its labels keep their distance.
+    const axisLabels = async () => {
+      const plot = page.locator(".run-page .chart-plot").first();
+      const labels = ((await plot.getAttribute("data-x-labels")) ?? "").split(" | ").filter((l) => l !== "");
+      return { labels, width: (await plot.boundingBox())?.width ?? 0 };
+    };
+    const wide = await axisLabels();
+    assert.ok(wide.labels.length >= 2, JSON.stringify(wide));
+    assert.match(wide.labels[0] ?? "", /^\d\d:\d\d(:\d\d)? \d{4}-\d\d-\d\d$/);
+    for (const label of wide.labels.slice(1)) assert.match(label, /^\d\d:\d\d(:\d\d)?( \d{4}-\d\d-\d\d)?$/);
+    await page.setViewportSize({ width: 390, height: 844 });
+    let phone = await axisLabels();
+    for (let tries = 0; tries < 50 && phone.width > 380; tries++) {
+      await page.waitForTimeout(100);
+      phone = await axisLabels();
+    }
+    assert.ok(
+      phone.labels.length >= 1 && phone.labels.length <= Math.floor(phone.width / 72) + 1,
+      JSON.stringify(phone),
+    );
+    await screenshot(page, "08-run-phone");
 
     await page.setViewportSize({ width: 820, height: 1180 });
     await screenshot(page, "08-run-tablet");

@@ -33,6 +33,7 @@ export const runIdInputSchema = z.strictObject({ id: entityIdSchema.describe("ru
 export const graphInputSchema = z
   .strictObject({
     ...windowShape,
+    name: nameFilter,
     maxPoints: z.coerce
       .number()
       .int()

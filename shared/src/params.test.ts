@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { envVarsSchema, stageAt, stagesDuration, stagesPeakUsers, stagesSchema } from "./params.js";
+import { envVarsSchema, stagesSchema } from "./params.js";
+import { stageAt, stagesDuration, stagesPeakUsers } from "./stages.js";
 
 it("finds the stage under way, and keeps the last after the end", () => {
   const stages = [

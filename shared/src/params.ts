@@ -27,22 +27,6 @@ export const stagesSchema = z
   // The rule above, as JSON Schema says it (so the published document states it too).
   .meta({ contains: { type: "object", properties: { users: { type: "integer", minimum: 1 } }, required: ["users"] } });
 
-/** The whole length of a run with these stages. */
-export const stagesDuration = (stages: Stage[]): number => stages.reduce((sum, s) => sum + s.durationSec, 0);
-/** The most users any stage asks for: what the run's targetUsers records. */
-export const stagesPeakUsers = (stages: Stage[]): number => Math.max(0, ...stages.map((s) => s.users));
-
-/** The stage under way `elapsedSec` into a run (the last one after their end). */
-export function stageAt(stages: Stage[], elapsedSec: number): { index: number; stage: Stage } | undefined {
-  let end = 0;
-  for (const [index, stage] of stages.entries()) {
-    end += stage.durationSec;
-    if (elapsedSec < end) return { index, stage };
-  }
-  const last = stages.at(-1);
-  return last === undefined ? undefined : { index: stages.length - 1, stage: last };
-}
-
 /** Environment variable names a test may set or bring a secret in as: Locust's and ours are kept apart. */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const RESERVED_ENV = /^(LOADMGR_|LOCUST_|PYTHON|LD_)|^(PATH|HOME|LANG|TZ|HOSTNAME)$/;

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import {
-  fileChanges,
-  MAX_REVISION_BYTES,
-  MAX_SCRIPT_FILES,
-  pathProblem,
-  scriptFilesInputSchema,
-} from "./scriptFiles.js";
+import { MAX_REVISION_BYTES, MAX_SCRIPT_FILES, scriptFilesInputSchema } from "./scriptFiles.js";
+import { fileChanges, pathProblem } from "./scriptPaths.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const codes = (input: unknown) => {

@@ -2,6 +2,7 @@ import { createContext } from "preact";
 import { useContext, useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { clockTicks, TICK_STEPS } from "./chartTicks.js";
 
 /** The current theme, so charts redraw in its colours. */
 export const ThemeContext = createContext<"light" | "dark">("light");
@@ -88,6 +89,8 @@ export function TimeChart({
     const muted = css.getPropertyValue("--muted").trim();
     const grid = css.getPropertyValue("--grid").trim();
     setGridColor(grid);
+    /** The time axis's labels as last drawn (a canvas holds no text: the page states them for tests and readers). */
+    let xLabels: string[] = [];
     const axisStyle = { stroke: muted, grid: { stroke: grid }, ticks: { stroke: grid } };
     const options: uPlot.Options = {
       width: Math.max(element.clientWidth, 200),
@@ -97,13 +100,17 @@ export function TimeChart({
       legend: { live: false },
       scales: { x: { time: !elapsed }, left: { auto: true }, right: { auto: true } },
       axes: [
-        elapsed
-          ? {
-              ...axisStyle,
-              label: "seconds since the start",
-              values: (_: uPlot, ticks: number[]) => ticks.map((t) => `${t} s`),
-            }
-          : axisStyle,
+        {
+          ...axisStyle,
+          incrs: TICK_STEPS,
+          // Room for a label of eight figures and a gap, so that they never overlap on a phone.
+          space: 72,
+          ...(elapsed ? { label: "seconds since the start" } : {}),
+          values: (_: uPlot, ticks: number[], _axis: number, _space: number, step: number) => {
+            xLabels = elapsed ? ticks.map((t) => `${t} s`) : clockTicks(ticks, step);
+            return xLabels;
+          },
+        },
         { ...axisStyle, scale: "left", label: units("left"), size: 60 },
         ...(series.some((s) => s.axis === "right")
           ? [{ ...axisStyle, scale: "right", side: 1 as const, label: units("right"), size: 60, grid: { show: false } }]
@@ -112,12 +119,15 @@ export function TimeChart({
       hooks: {
         draw: [
           (u: uPlot) => {
+            element.dataset.xLabels = xLabels.join(" | ").replaceAll("\n", " ");
             const ctx = u.ctx;
             ctx.save();
             ctx.strokeStyle = muted;
             ctx.fillStyle = muted;
             ctx.setLineDash([4, 4]);
             ctx.font = `${Math.round(11 * devicePixelRatio)}px sans-serif`;
+            // A label that would run into the one before is left out (the list under the chart has them all).
+            let labelEnd = Number.NEGATIVE_INFINITY;
             for (const mark of markRef.current) {
               const x = u.valToPos(elapsed ? mark.at : mark.at / 1000, "x", true);
               if (!Number.isFinite(x) || x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
@@ -125,7 +135,11 @@ export function TimeChart({
               ctx.moveTo(x, u.bbox.top);
               ctx.lineTo(x, u.bbox.top + u.bbox.height);
               ctx.stroke();
-              ctx.fillText(mark.label, x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+              const textX = x + 4 * devicePixelRatio;
+              const width = ctx.measureText(mark.label).width;
+              if (textX < labelEnd || textX + width > u.bbox.left + u.bbox.width) continue;
+              ctx.fillText(mark.label, textX, u.bbox.top + 12 * devicePixelRatio);
+              labelEnd = textX + width + 6 * devicePixelRatio;
             }
             ctx.restore();
           },

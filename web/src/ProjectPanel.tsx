@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest, ScriptRevision } from "../../client/src/index.js";
-import { LOCUSTFILE_PATH, pathProblem } from "../../shared/src/scriptFiles.js";
+import { LOCUSTFILE_PATH, pathProblem } from "../../shared/src/scriptPaths.js";
 import { useLeaveGuard } from "./leaveGuard.js";
 import { fromBase64, toBase64 } from "./script.js";
 import { ScriptEditor } from "./ScriptEditor.js";

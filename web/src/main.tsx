@@ -9,6 +9,7 @@ import { SecretsPage } from "./pages/SecretsPage.js";
 import { WebhooksPage } from "./pages/WebhooksPage.js";
 import { ApiPage } from "./pages/ApiPage.js";
 import { ComparePage } from "./pages/ComparePage.js";
+import { EndpointPage } from "./pages/EndpointPage.js";
 import { RunPage } from "./pages/RunPage.js";
 import { RunsPage } from "./pages/RunsPage.js";
 import { SignIn } from "./pages/SignIn.js";
@@ -20,7 +21,7 @@ import "./style.css";
 
 type Theme = "light" | "dark";
 
-/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs?filters, #/runs/<id>, #/compare?a=&b=, #/agents, #/secrets, #/webhooks, #/api. */
+/** The page the location's hash names: #/, #/tests/new, #/tests/<id>, #/tests/<id>/edit, #/runs?filters, #/runs/<id>, #/runs/<id>/endpoint?name=, #/compare?a=&b=, #/agents, #/secrets, #/webhooks, #/api. */
 function useRoute(): { path: string[]; query: URLSearchParams } {
   const read = () => {
     const [path = "", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
@@ -119,6 +120,8 @@ function App() {
   else if (section === "tests" && id !== undefined) page = <TestDetail client={client} testId={id} />;
   else if (section === "runs" && id === undefined)
     page = <RunsPage client={client} scope={scope} query={route.query} />;
+  else if (section === "runs" && id !== undefined && sub === "endpoint")
+    page = <EndpointPage client={client} runId={id} name={route.query.get("name") ?? ""} />;
   else if (section === "runs" && id !== undefined) page = <RunPage client={client} runId={id} />;
   else if (section === "api" && id === undefined) page = <ApiPage identity={identity} scope={scope} />;
   else if (section === "agents" && id === undefined) page = <AgentsPage client={client} scope={scope} />;

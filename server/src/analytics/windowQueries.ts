@@ -74,13 +74,21 @@ export const WINDOW_QUERIES = {
    * The main chart, merged into at most `maxPoints`. A whole run is merged by seq ranges of the size
    * the store reads cheaply (SQLite answers multiples of its blocks from pre-merged rows, so the read
    * is small whatever the run's length); a window (any length: chart rows only) is read a page at a
-   * time and merged as the pages arrive.
+   * time and merged as the pages arrive. One endpoint name's chart reads whole snapshots, so its window
+   * holds at most MAX_WINDOW_SNAPSHOTS.
    */
   graph: async (
     store: MetricsStore,
-    input: WindowInput & { maxPoints: number; lastSeq: number },
+    input: WindowInput & { name?: string | undefined; maxPoints: number; lastSeq: number },
   ): Promise<{ intervalsPerPoint: number; lastSeq: number; points: GraphPoint[] }> => {
-    const { runId, from, to, maxPoints } = input;
+    const { runId, from, to, name, maxPoints } = input;
+    if (name !== undefined) {
+      const size = await checkWindowSize(store, runId, { from, to });
+      const graph = new GraphBuilder(intervalsPerPoint(size, maxPoints));
+      for await (const page of pointPages(store, runId, { from, to }, name)) graph.add(page);
+      const points = graph.result();
+      return { intervalsPerPoint: graph.intervalsPerPoint, lastSeq: points.at(-1)?.seq ?? 0, points };
+    }
     if (from === undefined && to === undefined) {
       const groupSeqs = store.chartGroupSeqs(intervalsPerPoint(input.lastSeq, maxPoints));
       const points = await store.listSnapshotPoints(runId, {}, groupSeqs);

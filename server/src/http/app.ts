@@ -236,9 +236,14 @@ export function createApp(services: Services, adminToken: string): App {
         return;
       }
     }
-    const page = await dashboardFile(path);
+    const page = await dashboardFile(path, {
+      acceptEncoding: req.headers["accept-encoding"],
+      ifNoneMatch: req.headers["if-none-match"],
+    });
     if (page !== undefined) {
-      send(res, page.status, page.type, page.body);
+      if (page.page !== undefined) res.setHeader("content-security-policy", pageSecurityPolicy(page.page));
+      res.writeHead(page.status, { "content-type": page.type, ...page.headers });
+      res.end(page.status === 304 ? undefined : page.body);
       return;
     }
     sendJson(res, 404, { code: "NOT_FOUND", message: `no route for GET ${path}` });

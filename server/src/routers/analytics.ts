@@ -59,19 +59,22 @@ export const analyticsRouter = router({
         method: "GET",
         path: "/v1/runs/{id}/graph",
         tags: TAGS,
-        summary: "The main chart: users, requests/s, failures/s, average and p95 response time over time",
+        summary:
+          "The main chart: users, requests/s, failures/s, average and percentiles over time (optionally one endpoint name's)",
       },
     })
     .input(graphInputSchema)
     .output(graphSchema)
     .query(async ({ ctx, input }): Promise<Graph> => {
       const run = await runInScope(ctx, input.id);
-      const { from, to, maxPoints } = input;
+      const { from, to, name, maxPoints } = input;
       // In the read worker, whole run or window: merging thousands of histograms is no work for this thread.
-      // A whole run reads a bounded number of pre-merged blocks; a window counts as a heavy read.
+      // A whole run reads a bounded number of pre-merged blocks; a window or one name's chart (whole
+      // snapshots) counts as a heavy read.
       const read = () =>
-        ctx.windowReader.run("graph", { runId: run.id, from, to, maxPoints, lastSeq: run.lastMetrics?.seq ?? 0 });
-      const graph = await (from === undefined && to === undefined ? read() : heavyRead(ctx, read));
+        ctx.windowReader.run("graph", { runId: run.id, from, to, name, maxPoints, lastSeq: run.lastMetrics?.seq ?? 0 });
+      const light = from === undefined && to === undefined && name === undefined;
+      const graph = await (light ? read() : heavyRead(ctx, read));
       return { runId: run.id, ...graph };
     }),
 

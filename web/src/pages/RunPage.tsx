@@ -13,7 +13,8 @@ import { runDifferences } from "../../../shared/src/compare.js";
 import { NO_SUCCESS_ERROR_PERCENT } from "../../../shared/src/runOutcome.js";
 import { isTerminal, runWarning, waitingFor } from "../../../shared/src/runStatus.js";
 import { COLORS, percentileSeries, TimeChart, type ChartMark } from "../Chart.js";
-import { stageAt } from "../../../shared/src/params.js";
+import { endpointHref } from "./EndpointPage.js";
+import { stageAt } from "../../../shared/src/stages.js";
 import { count, duration, measured, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, savedToken, type Problem } from "../session.js";
 import { BaselineBadge, Card, Empty, ErrorBox, Loading, RunBadge, usePageTitle } from "../ui.js";
@@ -59,7 +60,7 @@ const COLUMNS: [SortKey, string, (row: RequestStats["total"]) => string][] = [
   ["maxResponseMs", "Max", (r) => ms(r.maxResponseMs)],
 ];
 
-function EndpointTable({ stats }: { stats: RequestStats }) {
+function EndpointTable({ runId, stats }: { runId: string; stats: RequestStats }) {
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: "numRequests", descending: true });
   const rows = [...stats.endpoints].sort((a, b) => {
     const order =
@@ -95,7 +96,13 @@ function EndpointTable({ stats }: { stats: RequestStats }) {
             <tr key={`${row.method} ${row.name}`}>
               {COLUMNS.map(([key, , show]) => (
                 <td key={key} class={key === "name" ? "mono" : "num"}>
-                  {show(row)}
+                  {key === "name" ? (
+                    <a href={endpointHref(runId, row.name)} title="Percentiles over time and the distribution">
+                      {show(row)}
+                    </a>
+                  ) : (
+                    show(row)
+                  )}
                 </td>
               ))}
             </tr>
@@ -908,7 +915,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
       )}
       <section class="panel" aria-labelledby="endpoints-title">
         <h2 id="endpoints-title">Endpoints</h2>
-        <EndpointTable stats={stats} />
+        <EndpointTable runId={run.id} stats={stats} />
       </section>
       <section class="panel" aria-labelledby="failures-title">
         <h2 id="failures-title">Failures</h2>

@@ -8,7 +8,7 @@ import { ProjectPanel, textOf } from "../ProjectPanel.js";
 import { SchedulesPanel } from "../SchedulesPanel.js";
 import { fromBase64 } from "../script.js";
 import { problemOf, shownAtField, type Problem } from "../session.js";
-import { fileChanges, LOCUSTFILE_PATH } from "../../../shared/src/scriptFiles.js";
+import { fileChanges, LOCUSTFILE_PATH } from "../../../shared/src/scriptPaths.js";
 import { BaselineBadge, Empty, ErrorBox, Field, Loading, RunBadge, usePageTitle, Verdict } from "../ui.js";
 
 const RUN_FIELDS = [
