@@ -2,6 +2,7 @@
 # Creates the Python virtual environments with Locust and the Load Manager plugin (locust/).
 #   .venv/locust       the newest Locust we support; the local runner uses it (npm start, npm test)
 #   .venv/locust-2.20  the oldest Locust we support; only `npm test` needs it (pass --oldest)
+#   .venv/agent-wheel  the plugin and agent as a wheel, which the server serves to generator hosts
 # The plugin is installed as a package (not editable): runs see only the venv, inside their sandbox.
 # Idempotent: a venv is rebuilt only when its pins change, and the plugin reinstalled when its files do.
 source "$(dirname "$0")/lib.sh"
@@ -40,5 +41,19 @@ if ! command -v bwrap >/dev/null; then
     log "bubblewrap is missing and cannot be installed here: install it (package bubblewrap), or set runner.sandbox: off"
   fi
 fi
+# The agent's wheel, which the server hands to generator hosts (GET /agent/<wheel>, the Agents page's
+# install command): built from locust/ when its files change.
+build_wheel() {
+  local dir=.venv/agent-wheel plugin
+  plugin=$(plugin_hash)
+  if ls "$dir"/loadmgr_locust-*.whl >/dev/null 2>&1 && [ "$(cat "$dir/.loadmgr-plugin" 2>/dev/null)" = "$plugin" ]; then return; fi
+  log "building the agent's wheel into $dir…"
+  rm -rf "$dir" && mkdir -p "$dir"
+  .venv/locust/bin/python -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation -w "$dir" locust/
+  rm -rf locust/build locust/*.egg-info
+  echo "$plugin" >"$dir/.loadmgr-plugin"
+}
+
 make_venv .venv/locust "$NEWEST"
+build_wheel
 if [ "${1:-}" = "--oldest" ]; then make_venv .venv/locust-2.20 "$OLDEST"; fi

@@ -6,7 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AgentPool, LoadTestRun, RequestStats } from "@loadmgr/shared";
+import {
+  agentInstallCommands,
+  type AgentPackage,
+  type AgentPool,
+  type LoadTestRun,
+  type RequestStats,
+} from "@loadmgr/shared";
 import { DEFAULT_AGENT_COMMAND as DEFAULT_LOCAL_COMMAND } from "../server/src/agents/localAgent.js";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { createHosts, type Hosts } from "./helpers/hosts.js";
@@ -193,6 +199,25 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     assert.equal(poolsOut.code, 0);
     const listed = JSON.parse(poolsOut.stdout) as AgentPool[];
     assert.equal(listed.find((p) => p.id === pool.id)?.agents.length, 3);
+    // A new pool: its token once, with the commands that install the server's wheel and start an agent.
+    const made = await loadmgr(
+      "pools",
+      "create",
+      "--name",
+      "cli-made",
+      "--account",
+      "acme",
+      "--org",
+      "web",
+      "--project",
+      "shop",
+    );
+    assert.equal(made.code, 0, made.stdout);
+    const token = /^(lmp_\S+)$/m.exec(made.stdout)?.[1] ?? "";
+    const wheel = (await api.get<AgentPackage>("/v1/agent-package")).body;
+    for (const line of agentInstallCommands(server.url, wheel, token)) {
+      assert.ok(made.stdout.includes(`  ${line}\n`), `${line} in:\n${made.stdout}`);
+    }
   });
 
   it("refuses bad pools and tests naming pools they may not use, storing nothing", async () => {

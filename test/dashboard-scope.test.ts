@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import type { LoadTest } from "@loadmgr/shared";
+import { agentInstallCommands, type AgentPackage, type LoadTest } from "@loadmgr/shared";
 import { launchBrowser, pageErrors, screenshot } from "./helpers/browser.js";
 import { pusher } from "./helpers/pusher.js";
 import { createTest, startRun } from "./helpers/runs.js";
@@ -285,10 +285,14 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
     await page.getByRole("button", { name: "Create pool" }).click();
     const token = page.getByTestId("new-pool-token");
     await token.waitFor();
-    assert.match(
-      (await token.textContent()) ?? "",
-      /loadmgr-locust agent --server http:\/\/127\.0\.0\.1:\d+ --token lmp_/,
-    );
+    // The commands install the wheel this server serves (pip checks its digest) and start the agent.
+    const wheel = (await api().get<AgentPackage>("/v1/agent-package")).body;
+    const shown = (await token.getByTestId("join-commands").textContent()) ?? "";
+    const poolToken = /LOADMGR_AGENT_TOKEN=(lmp_\S+)/.exec(shown)?.[1] ?? "";
+    assert.notEqual(poolToken, "", shown);
+    assert.deepEqual(shown.split("\n").slice(1), agentInstallCommands(server.url, wheel, poolToken));
+    const facts = (await token.locator(".wheel-facts").textContent()) ?? "";
+    assert.ok(facts.includes(wheel.fileName) && facts.includes(`sha256 ${wheel.sha256}`), facts);
     await page.locator('section[data-pool="us-gen"]').waitFor();
     await screenshot(page, "23-agents");
     // A test of that project is put on a pool in its form; its Run form then asks how many workers.

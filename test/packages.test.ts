@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { encodeScript, type AgentPool, type LoadTest } from "@loadmgr/shared";
+import {
+  AGENT_VENV,
+  agentInstallCommands,
+  encodeScript,
+  type AgentPackage,
+  type AgentPool,
+  type LoadTest,
+} from "@loadmgr/shared";
 import { startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
 import { createTest, ended, processesMentioning, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
@@ -169,41 +177,44 @@ describe("the Python plugin and agent as a wheel, in a clean venv outside the re
     rmSync(work, { recursive: true, force: true });
   });
 
-  it("builds, installs with only PyPI dependencies, and runs a test through its agent to Finished", async () => {
-    const python = join(ROOT, ".venv/locust/bin/python");
-    // From a copy: setuptools writes build/ and egg-info next to the sources it builds.
-    const sources = join(work, "src");
-    cpSync(join(ROOT, "locust"), sources, {
-      recursive: true,
-      filter: (path) => !/(__pycache__|\.egg-info|\/build)$/.test(path),
-    });
-    await sh(python, ["-m", "pip", "wheel", "--no-deps", "--quiet", "-w", work, sources], work);
-    const wheel = readdirSync(work).find((f) => f.endsWith(".whl"));
-    assert.ok(wheel !== undefined && wheel.startsWith("loadmgr_locust-"), readdirSync(work).join(", "));
-    const venv = join(work, "venv");
-    await sh("python3", ["-m", "venv", venv], work);
-    await sh(join(venv, "bin/pip"), ["install", "--quiet", "--disable-pip-version-check", join(work, wheel)], work);
+  it("installs from the server alone (the Agents page's commands) and runs a test through its agent to Finished", async () => {
+    server = await startTestServer({ runner: { metricsIntervalSec: 1 } }, { role: "all" });
+    const api = restClient(server.url);
+    // The wheel npm start built from locust/, as the server offers it; the download needs no token.
+    const wheel = (await api.get<AgentPackage>("/v1/agent-package")).body;
+    assert.match(wheel.fileName, /^loadmgr_locust-0\.1\.0-py3-none-any\.whl$/);
+    const download = await fetch(`${server.url}${wheel.path}`);
+    assert.equal(download.status, 200);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    assert.equal(createHash("sha256").update(bytes).digest("hex"), wheel.sha256);
+    assert.equal(bytes.length, wheel.bytes);
+    assert.equal((await fetch(`${server.url}/agent/loadmgr_locust-9.9.9-py3-none-any.whl`)).status, 404);
+    const pool = await api.post<AgentPool & { token: string }>("/v1/agent-pools", { name: "wheel", ...SCOPE });
+    assert.equal(pool.status, 201);
+
+    // A wheel whose bytes are not the digest's is refused by pip, and nothing is installed.
+    const [install = "", start = ""] = agentInstallCommands(server.url, wheel, pool.body.token);
+    const tampered = install.replace(wheel.sha256, "0".repeat(64));
+    await assert.rejects(sh("sh", ["-c", tampered], work), /THESE PACKAGES DO NOT MATCH THE HASHES|hash/i);
+    rmSync(join(work, AGENT_VENV), { recursive: true, force: true });
+
+    // On the host: the two commands as printed, in a directory outside the repository.
+    await sh("sh", ["-c", install], work);
+    const venv = join(work, AGENT_VENV);
     const where = await sh(
       join(venv, "bin/python"),
       ["-c", "import loadmgr_locust; print(loadmgr_locust.__file__)"],
       work,
     );
     assert.ok(where.startsWith(venv), `imported from ${where}`);
-
-    server = await startTestServer({ runner: { metricsIntervalSec: 1 } }, { role: "all" });
-    const api = restClient(server.url);
-    const pool = await api.post<AgentPool & { token: string }>("/v1/agent-pools", { name: "wheel", ...SCOPE });
-    assert.equal(pool.status, 201);
-    // The wheel's agent, as a load-generator host runs it: it dials out to the server.
+    // The agent, as a load-generator host runs it: it dials out to the server.
     const agentDir = join(work, "runs");
-    agent = spawn(
-      join(venv, "bin/loadmgr-locust"),
-      ["agent", "--server", server.url, "--name", "wheel-host", "--dir", agentDir],
-      {
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LOADMGR_AGENT_TOKEN: pool.body.token },
-        stdio: "ignore",
-      },
-    );
+    // (The shell stays its parent: the after hook ends every process of the work directory.)
+    agent = spawn("sh", ["-c", `${start} --name wheel-host --dir ${agentDir}`], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      stdio: "ignore",
+    });
     const test = await createTest(api, target.url, locustScript("/from-wheel"), {
       agentPool: pool.body.id,
       defaultWorkers: 1,

@@ -137,3 +137,13 @@ export const agentSyncOutputSchema = z.object({
   assignments: z.array(agentAssignmentSchema),
 });
 export type AgentSyncOutput = z.infer<typeof agentSyncOutputSchema>;
+
+/** The agent's wheel as the server serves it: what a host installs to join a pool (agentInstall.ts). */
+export const agentPackageSchema = z.object({
+  fileName: z.string().describe("the wheel's file name (loadmgr_locust-<version>-py3-none-any.whl)"),
+  version: z.string(),
+  sha256: z.string().describe("hex digest of the wheel; pip checks it from the URL's #sha256= fragment"),
+  bytes: z.number().int(),
+  path: z.string().describe("where this server serves it, from its root: /agent/<fileName> (no token needed)"),
+});
+export type AgentPackage = z.infer<typeof agentPackageSchema>;

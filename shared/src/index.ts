@@ -20,6 +20,7 @@ export * from "./compare.js";
 export * from "./textDiff.js";
 export * from "./live.js";
 export * from "./agents.js";
+export * from "./agentInstall.js";
 export * from "./scriptFiles.js";
 export * from "./scriptPaths.js";
 export * from "./params.js";

@@ -6,6 +6,7 @@ import { TRPCClientError } from "@trpc/client";
 import { WebSocket } from "ws";
 import { createLoadManagerClient, wholeTimeseries, type LoadManagerClient } from "../index.js";
 import {
+  agentInstallCommands,
   apiErrorData,
   compareRuns,
   errorRatePercent,
@@ -901,10 +902,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
         ...scopeOf(values, profile, "pools create"),
         ...(values.env !== undefined ? { envId: values.env } : {}),
       });
+      // The server's own wheel, checked by pip; a server without one built still gives the agent's command.
+      const wheel = await client.agentPools.package.query().catch(() => undefined);
       print(pool, () => {
         io.out(`pool ${pool.id} (${pool.name}) created. Its enrollment token, shown this once:`);
         io.out(pool.token);
-        io.out(`On each generator host: loadmgr-locust agent --server ${url} --token <token>`);
+        io.out("On each generator host (Python 3.9+, bubblewrap):");
+        const commands =
+          wheel !== undefined
+            ? agentInstallCommands(url, wheel, pool.token)
+            : [`LOADMGR_AGENT_TOKEN=${pool.token} loadmgr-locust agent --server ${url}`];
+        for (const line of commands) io.out(`  ${line}`);
       });
       return EXIT.ok;
     }

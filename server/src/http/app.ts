@@ -10,6 +10,7 @@ import { appRouter } from "../routers/index.js";
 import { DOCS_HTML, docsAsset } from "./docsPage.js";
 import { serveCsvExport } from "./csvExport.js";
 import { serveRunReport } from "./runReportRoute.js";
+import { agentWheel } from "../agents/agentPackage.js";
 import { dashboardFile } from "./dashboard.js";
 import { isStoreUnavailable } from "../store/unavailable.js";
 import { CREATES, renderOpenApi, routeTable, type OpenApiDocumentName } from "./openapi.js";
@@ -228,6 +229,31 @@ export function createApp(services: Services, adminToken: string): App {
       case "/docs/":
         send(res, 200, "text/html; charset=utf-8", DOCS_HTML);
         return;
+    }
+    if (path.startsWith("/agent/")) {
+      // The agent's wheel, to hosts that have only the server's address (and a pool token, which this
+      // does not need: the wheel is the open plugin, no secret of any run or project).
+      const wheel = await agentWheel();
+      if (wheel !== undefined && path === wheel.info.path) {
+        const etag = `"${wheel.info.sha256}"`;
+        const held = req.headers["if-none-match"] === etag;
+        res.writeHead(held ? 304 : 200, {
+          "content-type": "application/octet-stream",
+          "content-disposition": `attachment; filename="${wheel.info.fileName}"`,
+          "cache-control": "no-cache",
+          etag,
+        });
+        res.end(held ? undefined : wheel.body);
+        return;
+      }
+      sendJson(res, 404, {
+        code: wheel === undefined ? "AGENT_PACKAGE_MISSING" : "NOT_FOUND",
+        message:
+          wheel === undefined
+            ? "this server has no agent wheel built: run scripts/setup-python.sh (npm start does) where it runs"
+            : `no such file: the agent's wheel is ${wheel.info.path}`,
+      });
+      return;
     }
     if (path.startsWith("/docs/")) {
       const asset = await docsAsset(path.slice("/docs/".length));

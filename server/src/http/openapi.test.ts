@@ -52,6 +52,7 @@ const PUBLIC_OPERATIONS = [
   "get /v1/agent-pools/{id}",
   "post /v1/agent-pools/{id}/token",
   "delete /v1/agent-pools/{id}/token",
+  "get /v1/agent-package",
   "put /v1/secrets/{name}",
   "get /v1/secrets",
   "delete /v1/secrets/{name}",

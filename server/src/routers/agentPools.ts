@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  agentPackageSchema,
   agentPoolSchema,
   agentPoolWithTokenSchema,
   agentSyncInputSchema,
@@ -10,12 +11,13 @@ import {
   scopeIdSchema,
   type AgentPool,
 } from "@loadmgr/shared";
+import { agentWheel } from "../agents/agentPackage.js";
 import { agentPoolChannel, agentSilenceMs, agentView, poolView } from "../agents/agentHub.js";
 import { newPoolToken } from "../agents/poolTokens.js";
 import { inScope, scopeFilter } from "../auth.js";
 import type { Context } from "../context.js";
 import { actorOf, checkWritableScope, type AuthedContext } from "../domain/access.js";
-import { notFound } from "../errors.js";
+import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { AgentPoolRecord } from "../store/store.js";
 import { authedProcedure, editorProcedure, publicProcedure, router } from "../trpc.js";
@@ -112,6 +114,29 @@ export const agentPoolsRouter = router({
       // The local pool (the servers' own hosts) is the server's, not a project's.
       const pools = (await ctx.store.listAgentPools(filter)).filter((p) => p.id !== LOCAL_POOL_ID);
       return { items: await withAgents(ctx, pools) };
+    }),
+
+  package: authedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/v1/agent-package",
+        tags: TAGS,
+        summary:
+          "The agent's wheel this server serves to generator hosts (at its path, no token needed), with its sha256",
+      },
+    })
+    .input(z.strictObject({}).optional())
+    .output(agentPackageSchema)
+    .query(async () => {
+      const wheel = await agentWheel();
+      if (wheel === undefined) {
+        throw new AppError(
+          "AGENT_PACKAGE_MISSING",
+          "this server has no agent wheel built: run scripts/setup-python.sh (npm start does) where it runs",
+        );
+      }
+      return wheel.info;
     }),
 
   get: authedProcedure

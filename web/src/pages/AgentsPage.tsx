@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import type { AgentPool, LoadManagerClient } from "../../../client/src/index.js";
+import type { AgentPackage, AgentPool, LoadManagerClient } from "../../../client/src/index.js";
+import { agentInstallCommands } from "../../../shared/src/agentInstall.js";
 import { when } from "../format.js";
 import { problemOf, scopeFilter, type Problem, type Scope } from "../session.js";
 import { Empty, ErrorBox, Loading, usePageTitle } from "../ui.js";
@@ -7,13 +8,29 @@ import { Empty, ErrorBox, Loading, usePageTitle } from "../ui.js";
 /** How often the page asks again: an agent's connected state is judged by the server at each read. */
 const REFRESH_MS = 5000;
 
-/** The two commands that add a generator host to a pool. */
-function joinCommands(token: string): string {
+/** The commands that add a generator host to a pool, from this server alone. */
+function joinCommands(wheel: AgentPackage, token?: string): string {
   return [
-    `# on the generator host (Python 3.9+, bubblewrap): the wheel from this repository's locust/`,
-    `python3 -m venv lm && lm/bin/pip install loadmgr_locust-0.1.0-py3-none-any.whl`,
-    `lm/bin/loadmgr-locust agent --server ${location.origin} --token ${token}`,
+    `# on the generator host (Python 3.9+, bubblewrap): the agent's wheel from this server, checked by pip`,
+    ...agentInstallCommands(location.origin, wheel, token),
   ].join("\n");
+}
+
+/** The wheel this server serves, and how a host installs it (a pool's token goes where it says). */
+function AddHost({ wheel, token }: { wheel: AgentPackage | Problem | null; token?: string }) {
+  if (wheel === null) return <Loading what="the agent's wheel" />;
+  if (!("sha256" in wheel)) return <p class="muted">{wheel.message}</p>;
+  return (
+    <>
+      <pre class="snippet" data-testid="join-commands">
+        {joinCommands(wheel, token)}
+      </pre>
+      <p class="muted wheel-facts">
+        Wheel <a href={wheel.path}>{wheel.fileName}</a> ({Math.round(wheel.bytes / 1024)} KiB), sha256{" "}
+        <code class="hash">{wheel.sha256}</code>
+      </p>
+    </>
+  );
 }
 
 /** Agent pools in scope, each with its agents: connected or last seen, capacity, what they run. */
@@ -25,6 +42,10 @@ export function AgentsPage({ client, scope }: { client: LoadManagerClient; scope
   const [name, setName] = useState("");
   const [reload, setReload] = useState(0);
   const filter = scopeFilter(scope);
+  const [wheel, setWheel] = useState<AgentPackage | Problem | null>(null);
+  useEffect(() => {
+    client.agentPools.package.query().then(setWheel, (error: unknown) => setWheel(problemOf(error)));
+  }, [client]);
 
   useEffect(() => {
     let live = true;
@@ -76,7 +97,7 @@ export function AgentsPage({ client, scope }: { client: LoadManagerClient; scope
       {created !== null && (
         <section class="panel" aria-labelledby="token-title" data-testid="new-pool-token">
           <h2 id="token-title">Pool {created.name}: its enrollment token, shown this once</h2>
-          <pre class="snippet">{joinCommands(created.token)}</pre>
+          <AddHost wheel={wheel} token={created.token} />
           <button type="button" onClick={() => setCreated(null)}>
             I have kept it
           </button>
@@ -93,6 +114,12 @@ export function AgentsPage({ client, scope }: { client: LoadManagerClient; scope
         </form>
       ) : (
         <p class="muted">Choose a project in the scope switcher to create a pool there.</p>
+      )}
+      {created === null && (
+        <details class="panel add-host">
+          <summary>Add a generator host</summary>
+          <AddHost wheel={wheel} />
+        </details>
       )}
       {pools === null ? (
         problem === null && <Loading what="agent pools" />
