@@ -200,16 +200,29 @@ describe("the dashboard: baselines, an aborted run and its regressions", { timeo
     assert.match(await fieldError.innerText(), /has 4 fields/);
     await page.fill('input[name="cron"]', "0 2 * * 1-5");
     await page.fill('input[name="timezone"]', "Europe/Berlin");
+    // The runs' options, as the Run form takes them: a duration above the test's maximum is refused at its field.
+    const form = page.locator(".schedules form");
+    await form.locator("summary", { hasText: "Run options" }).click();
+    await form.locator('input[name="durationSeconds"]').fill(String(test.maxDurationSec + 1));
+    await page.getByRole("button", { name: "Add schedule" }).click();
+    await form.locator('[data-field="durationSeconds"] .field-error').waitFor();
+    assert.deepEqual((await api().get<{ items: Schedule[] }>(`/v1/load-tests/${test.id}/schedules`)).body.items, []);
+    await form.locator('input[name="durationSeconds"]').fill(String(test.defaultDurationSec));
+    await form.locator('input[name="targetUsers"]').fill("7");
+    await form.locator('textarea[name="thresholds"]').fill("p95<900");
     await page.getByRole("button", { name: "Add schedule" }).click();
     const item = page.locator("li[data-schedule]");
     await item.waitFor();
+    assert.equal(await item.locator("[data-runs-with]").innerText(), "7 users, thresholds p95<900");
     // The next run in the schedule's own zone, naming it: 02:00 in Berlin, whatever the browser's zone.
     assert.match(
       await item.innerText(),
-      /0 2 \* \* 1-5 \(Europe\/Berlin\) · next run \d{4}-\d\d-\d\d 02:00:00 Europe\/Berlin/,
+      /0 2 \* \* 1-5 \(Europe\/Berlin\) · 7 users, thresholds p95<900 · next run \d{4}-\d\d-\d\d 02:00:00 Europe\/Berlin/,
     );
     const [stored] = (await api().get<{ items: Schedule[] }>(`/v1/load-tests/${test.id}/schedules`)).body.items;
     assert.deepEqual([stored?.cron, stored?.timezone, stored?.enabled], ["0 2 * * 1-5", "Europe/Berlin", true]);
+    // Only what differs from the test's defaults: the runs follow later changes to the rest.
+    assert.deepEqual([stored?.overrides, stored?.thresholds], [{ targetUsers: 7 }, ["p95<900"]]);
     await screenshot(page, "31-schedules");
     await item.getByRole("button", { name: "Pause" }).click();
     await item.getByRole("button", { name: "Resume" }).waitFor();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { agentInstallCommands, type AgentPackage, type LoadTest } from "@loadmgr/shared";
+import { agentInstallCommands, encodeScript, type AgentPackage, type LoadTest } from "@loadmgr/shared";
 import { launchBrowser, pageErrors, screenshot } from "./helpers/browser.js";
 import { pusher } from "./helpers/pusher.js";
 import { createTest, startRun } from "./helpers/runs.js";
@@ -356,6 +356,36 @@ describe("the scope switcher, the API and CLI page, and small screens", { timeou
         );
       }
     }
+    // A test's page on a phone, for a test of some size (an 80-line script, 3 revisions, 6 runs): the run
+    // form and the runs first, the definition, schedules and revisions folded under their headings, the
+    // editor a scrolling box (such a page was 8,065 px long).
+    const script = Array.from({ length: 80 }, (_, i) => `# line ${i + 1}: a comment long enough to wrap on a phone`);
+    const big = await createTest(api(), "http://127.0.0.1:9", `${script.join("\n")}\n`, {
+      name: "Big suite",
+      accountId: "acme",
+      orgId: "web",
+      projectId: "shop",
+      thresholds: ["p95<300", "error_rate<1%"],
+    });
+    for (const note of ["second", "third"]) {
+      const saved = await api().put(`/v1/load-tests/${big.id}/script`, {
+        scriptContent: encodeScript(`${script.join("\n")}\n# ${note}\n`),
+        description: note,
+      });
+      assert.equal(saved.status, 201, JSON.stringify(saved.body));
+    }
+    for (let i = 0; i < 6; i++) await startRun(api(), big.id);
+    await page.goto(`${server.url}/#/tests/${big.id}`);
+    await page.locator("table.runs tbody tr").nth(5).waitFor();
+    await page.locator(".cm-content").first().waitFor();
+    const folded = await page.locator("details.folding:not([open])").count();
+    assert.equal(folded, 3, "definition, schedules and revisions start folded on a phone");
+    const tall = await page.evaluate<number>("document.documentElement.scrollHeight");
+    assert.ok(tall <= 4000, `the test page is ${tall} px long at 390 px`);
+    await screenshot(page, "20b-test-phone");
+    // A folded panel opens with a tap on its heading.
+    await page.getByRole("heading", { name: "Revisions" }).click();
+    await page.locator("details.folding[open] h2", { hasText: "Revisions" }).waitFor();
     await page.close();
   });
 });

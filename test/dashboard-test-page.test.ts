@@ -145,7 +145,7 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
     });
     await page.goto(`${server.url}/#/tests/${test.id}`);
     assert.equal(
-      await page.locator('textarea[name="thresholds"]').inputValue(),
+      await page.locator('form.run-form textarea[name="thresholds"]').inputValue(),
       "p95<100\np95<11\nrps>1000\nGET /nope:p99<5",
     );
     assert.equal(

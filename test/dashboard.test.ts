@@ -137,13 +137,13 @@ describe("the dashboard in a real browser, against a real server and real Locust
   });
 
   it("starts a run from the form, shows it move live, stops it, and ends on the API's own figures", async () => {
-    await page.locator('input[name="durationSeconds"]').fill("60");
+    await page.locator('form.run-form input[name="durationSeconds"]').fill("60");
     // A threshold that does not parse is refused next to the box (the API names its line), and no run starts.
-    await page.locator('textarea[name="thresholds"]').fill("p95<5000\np97<300");
+    await page.locator('form.run-form textarea[name="thresholds"]').fill("p95<5000\np97<300");
     await page.getByRole("button", { name: "Start run" }).click();
     await waitForText(page, '[data-field="thresholds"] .field-error', (t) => /unknown metric "p97"/.test(t));
     assert.equal((await api().get<ListPage<LoadTestRun>>("/v1/runs")).body.items.length, 0);
-    await page.locator('textarea[name="thresholds"]').fill("p95<5000\nerror_rate<50%");
+    await page.locator('form.run-form textarea[name="thresholds"]').fill("p95<5000\nerror_rate<50%");
     await page.getByRole("button", { name: "Start run" }).click();
     await page.waitForURL(/#\/runs\//);
     const runId = decodeURIComponent(page.url().split("#/runs/")[1] ?? "");
@@ -344,7 +344,7 @@ describe("the dashboard in a real browser, against a real server and real Locust
       ["Browse the catalogue", 6, ["shop", "nightly"], before.latestRevisionNumber],
     );
     // The Run form starts from the new default.
-    assert.equal(await page.locator('input[name="targetUsers"]').inputValue(), "6");
+    assert.equal(await page.locator('form.run-form input[name="targetUsers"]').inputValue(), "6");
     assert.deepEqual(errors, []);
   });
 });

@@ -107,6 +107,7 @@ export function ProjectPanel({
         code: "INVALID_FILE_PATH",
         message: `${path || "The path"}: ${why ?? "is there already"}`,
         fields: {},
+        paths: {},
       });
       return;
     }

@@ -1,15 +1,18 @@
 import { useEffect, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest, Schedule } from "../../client/src/index.js";
 import { when, whenIn } from "./format.js";
-import { problemOf, type Problem } from "./session.js";
-import { ErrorBox, Field } from "./ui.js";
+import { thresholdsText } from "./params.js";
+import { defaultRunOptions, RUN_OPTION_FIELDS, RunOptionFields, runOverrides } from "./RunOptions.js";
+import { nestedProblem, problemOf, shownAtField, type Problem } from "./session.js";
+import { ErrorBox, Field, FoldingPanel } from "./ui.js";
 
 /** The browser's own time zone: what a person setting "every night at 2" most likely means. */
 const localZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 /**
  * A test's schedules: each cron with its time zone, next run and newest tick (started, or skipped and
- * why), paused or resumed, deleted; and a form to add one (the test's defaults, its thresholds).
+ * why) and what its runs change from the test's defaults, paused or resumed, deleted; and a form to
+ * add one, with the Run form's options (folded away: the test's defaults unless changed).
  */
 export function SchedulesPanel({ client, test }: { client: LoadManagerClient; test: LoadTest }) {
   const [schedules, setSchedules] = useState<Schedule[] | null>(null);
@@ -17,6 +20,7 @@ export function SchedulesPanel({ client, test }: { client: LoadManagerClient; te
   const [formProblem, setFormProblem] = useState<Problem | null>(null);
   const [cron, setCron] = useState("0 2 * * *");
   const [timezone, setTimezone] = useState(localZone());
+  const [options, setOptions] = useState(() => defaultRunOptions(test));
   const [reloads, setReloads] = useState(0);
   const reload = (): void => setReloads((n) => n + 1);
 
@@ -34,18 +38,40 @@ export function SchedulesPanel({ client, test }: { client: LoadManagerClient; te
   const add = (event: Event): void => {
     event.preventDefault();
     setFormProblem(null);
+    let asked;
+    try {
+      asked = runOverrides(test, options);
+    } catch (error) {
+      setFormProblem(problemOf(error));
+      return;
+    }
     client.schedules.create
-      .mutate({ id: test.id, cron: cron.trim(), timezone: timezone.trim() })
-      .then(reload)
+      .mutate({ id: test.id, cron: cron.trim(), timezone: timezone.trim(), ...asked })
+      .then(() => {
+        setOptions(defaultRunOptions(test));
+        reload();
+      })
       .catch((error: unknown) => setFormProblem(problemOf(error)));
   };
+  // The options' fields show what the API refused in `overrides` (and the thresholds), each at its own.
+  const nested = nestedProblem(formProblem, "overrides");
+  const optionsProblem =
+    formProblem === null || nested === null
+      ? null
+      : {
+          ...nested,
+          fields: {
+            ...nested.fields,
+            ...(formProblem.fields.thresholds !== undefined ? { thresholds: formProblem.fields.thresholds } : {}),
+          },
+        };
+  const overridesRefused = optionsProblem !== null && shownAtField(optionsProblem, RUN_OPTION_FIELDS);
   const change = (promise: Promise<unknown>): void => {
     promise.then(reload).catch((error: unknown) => setProblem(problemOf(error)));
   };
 
   return (
-    <section class="panel schedules" aria-labelledby="schedules-title">
-      <h2 id="schedules-title">Schedules</h2>
+    <FoldingPanel id="schedules-title" title="Schedules" className="schedules">
       {problem !== null && <ErrorBox problem={problem} retry={reload} />}
       {schedules !== null && schedules.length > 0 && (
         <ul class="schedule-list">
@@ -53,7 +79,7 @@ export function SchedulesPanel({ client, test }: { client: LoadManagerClient; te
             const last = s.ticks[0];
             return (
               <li key={s.id} data-schedule={s.id} class={s.enabled ? "" : "muted"}>
-                <code>{s.cron}</code> ({s.timezone}) ·{" "}
+                <code>{s.cron}</code> ({s.timezone}) · <span data-runs-with>{runsWith(s)}</span> ·{" "}
                 {s.enabled ? <>next run {whenIn(s.nextRunAt, s.timezone)}</> : "paused"}
                 {last !== undefined && (
                   <span class="muted" data-last-tick>
@@ -98,12 +124,40 @@ export function SchedulesPanel({ client, test }: { client: LoadManagerClient; te
         <Field label="Time zone" name="timezone" problem={formProblem}>
           <input name="timezone" value={timezone} onInput={(e) => setTimezone(e.currentTarget.value)} />
         </Field>
+        <details class="schedule-options" open={overridesRefused}>
+          <summary>Run options: the test's defaults unless changed here</summary>
+          <RunOptionFields test={test} options={options} onChange={setOptions} problem={optionsProblem} />
+        </details>
+        {formProblem !== null && !shownAtField(formProblem, ["cron", "timezone", "overrides", "thresholds"]) && (
+          <p class="form-error" role="alert">
+            {formProblem.message}
+          </p>
+        )}
         <button type="submit">Add schedule</button>
       </form>
       <p class="muted small">
-        Each tick runs the latest revision with the test's defaults and thresholds; a tick while the schedule's previous
-        run is still active is skipped, and ticks missed while the server was down are not replayed.
+        Each tick runs the latest revision with the test's defaults and thresholds but for what the schedule changes; a
+        tick while the schedule's previous run is still active is skipped, and ticks missed while the server was down
+        are not replayed.
       </p>
-    </section>
+    </FoldingPanel>
   );
+}
+
+/** What a schedule's runs change from the test's defaults, in a few words. */
+function runsWith(schedule: Schedule): string {
+  const o = schedule.overrides;
+  const parts = [
+    o.stages != null ? `${o.stages.length} stages` : null,
+    o.targetUsers !== undefined ? `${o.targetUsers} users` : null,
+    o.spawnRate !== undefined ? `${o.spawnRate}/s` : null,
+    o.durationSeconds !== undefined ? `${o.durationSeconds} s` : null,
+    o.targetUrl !== undefined ? `against ${o.targetUrl}` : null,
+    o.env !== undefined ? `${Object.keys(o.env).length} parameters` : null,
+    o.workers !== undefined ? `${o.workers} workers` : null,
+    schedule.thresholds !== null
+      ? `thresholds ${thresholdsText(schedule.thresholds).replaceAll("\n", ", ") || "none"}`
+      : null,
+  ].filter((p) => p !== null);
+  return parts.length === 0 ? "the test's defaults" : parts.join(", ");
 }

@@ -42,6 +42,18 @@ export interface Problem {
   message: string;
   /** By the input's top-level field: an issue with `thresholds.2` or `tags.0` is the box's, `thresholds`. */
   fields: Record<string, string>;
+  /** Every issue by its whole path (`overrides.targetUsers`), for a form of a nested object. */
+  paths: Record<string, string>;
+}
+
+/** The part of a problem about one nested object (`overrides`), by that object's own fields. */
+export function nestedProblem(problem: Problem | null, under: string): Problem | null {
+  if (problem === null) return null;
+  const fields: Record<string, string> = {};
+  for (const [path, message] of Object.entries(problem.paths)) {
+    if (path.startsWith(`${under}.`)) fields[topField(path.slice(under.length + 1))] ??= message;
+  }
+  return { ...problem, fields, paths: {} };
 }
 
 const topField = (path: string): string => path.split(".")[0] ?? path;
@@ -64,14 +76,21 @@ export function problemOf(error: unknown): Problem {
   if (error instanceof TRPCClientError) {
     const data = apiErrorData((error as TRPCClientError<never>).data);
     if (data === undefined) {
-      return { code: "UNREACHABLE", message: "The server cannot be reached. Is it running?", fields: {} };
+      return { code: "UNREACHABLE", message: "The server cannot be reached. Is it running?", fields: {}, paths: {} };
     }
     const fields: Record<string, string> = {};
-    for (const issue of data.issues ?? []) fields[topField(issue.path)] ??= fieldMessage(issue.path, issue.message);
-    if (data.field !== undefined) fields[topField(data.field)] ??= error.message;
-    return { code: data.appCode, message: error.message, fields };
+    const paths: Record<string, string> = {};
+    for (const issue of data.issues ?? []) {
+      fields[topField(issue.path)] ??= fieldMessage(issue.path, issue.message);
+      paths[issue.path] ??= issue.message;
+    }
+    if (data.field !== undefined) {
+      fields[topField(data.field)] ??= error.message;
+      paths[data.field] ??= error.message;
+    }
+    return { code: data.appCode, message: error.message, fields, paths };
   }
-  return { code: "ERROR", message: error instanceof Error ? error.message : String(error), fields: {} };
+  return { code: "ERROR", message: error instanceof Error ? error.message : String(error), fields: {}, paths: {} };
 }
 
 /** The line a SCRIPT_SYNTAX_ERROR names ("locustfile.py, line 3, column 9: …"), to mark in the editor. */

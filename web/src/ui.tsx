@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { LoadTestRun, RunOutcome, RunStatus } from "../../client/src/index.js";
 import { runWarning } from "../../shared/src/runStatus.js";
 import type { Problem } from "./session.js";
@@ -160,4 +160,30 @@ export function usePageTitle(title: string | undefined): void {
   useEffect(() => {
     document.title = title === undefined ? "Load Manager" : `${title} · Load Manager`;
   }, [title]);
+}
+
+/** A phone's width: a page's secondary panels start folded there (their heading stays, a tap opens them). */
+const PHONE = "(max-width: 600px)";
+
+/** A panel under its heading that starts folded on a phone and open elsewhere. */
+export function FoldingPanel({
+  id,
+  title,
+  className = "",
+  children,
+}: {
+  id: string;
+  title: ComponentChildren;
+  className?: string;
+  children: ComponentChildren;
+}) {
+  const [open] = useState(() => !matchMedia(PHONE).matches);
+  return (
+    <details class={`panel folding ${className}`.trim()} open={open} aria-labelledby={id}>
+      <summary>
+        <h2 id={id}>{title}</h2>
+      </summary>
+      {children}
+    </details>
+  );
 }

@@ -711,6 +711,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
         code: "ERROR",
         message: body.message ?? `the report could not be made (${res.status})`,
         fields: {},
+        paths: {},
       });
       return;
     }

@@ -3,35 +3,30 @@ import type { LoadManagerClient, LoadTest, LoadTestRun, ScriptRevision, Trend } 
 import { COLORS, percentileSeries, TimeChart } from "../Chart.js";
 import { SideBySideDiff } from "../Diff.js";
 import { count, duration, ms, percent, perSecond, when } from "../format.js";
-import { paramsText, parseParams, parseThresholds, stagesText, thresholdsText } from "../params.js";
 import { ProjectPanel, textOf } from "../ProjectPanel.js";
 import { SchedulesPanel } from "../SchedulesPanel.js";
+import { defaultRunOptions, RUN_OPTION_FIELDS, RunOptionFields, runOverrides } from "../RunOptions.js";
+import { paramsText, stagesText, thresholdsText } from "../params.js";
 import { fromBase64 } from "../script.js";
 import { problemOf, shownAtField, type Problem } from "../session.js";
 import { fileChanges, LOCUSTFILE_PATH } from "../../../shared/src/scriptPaths.js";
-import { BaselineBadge, Empty, ErrorBox, Field, Loading, RunBadge, usePageTitle, Verdict } from "../ui.js";
+import {
+  BaselineBadge,
+  Empty,
+  ErrorBox,
+  Field,
+  FoldingPanel,
+  Loading,
+  RunBadge,
+  usePageTitle,
+  Verdict,
+} from "../ui.js";
 
-const RUN_FIELDS = [
-  "targetUsers",
-  "spawnRate",
-  "durationSeconds",
-  "name",
-  "thresholds",
-  "workers",
-  "targetUrl",
-  "env",
-] as const;
+const RUN_FIELDS = [...RUN_OPTION_FIELDS, "name"] as const;
 
 function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }) {
-  const [users, setUsers] = useState(String(test.defaultUsers));
-  const [spawnRate, setSpawnRate] = useState(String(test.defaultSpawnRate));
-  const [durationSec, setDurationSec] = useState(String(test.defaultDurationSec));
+  const [options, setOptions] = useState(() => defaultRunOptions(test));
   const [name, setName] = useState("");
-  const [thresholds, setThresholds] = useState(thresholdsText(test.thresholds));
-  const [workers, setWorkers] = useState(test.defaultWorkers !== null ? String(test.defaultWorkers) : "");
-  const [useStages, setUseStages] = useState(test.defaultStages !== null);
-  const [targetUrl, setTargetUrl] = useState(test.targetUrl);
-  const [params, setParams] = useState(paramsText(test.env));
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -40,19 +35,13 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
     setBusy(true);
     setProblem(null);
     try {
-      const env = parseParams(params);
+      const { overrides, thresholds } = runOverrides(test, options);
       const run = await client.runs.create.mutate({
         id: test.id,
-        // The test's stages when ticked (the run names no figures of its own), else constant users.
-        ...(useStages
-          ? {}
-          : { targetUsers: Number(users), spawnRate: Number(spawnRate), durationSeconds: Number(durationSec) }),
-        ...(targetUrl.trim() !== test.targetUrl ? { targetUrl: targetUrl.trim() } : {}),
-        ...(paramsText(env) !== paramsText(test.env) ? { env } : {}),
-        thresholds: parseThresholds(thresholds),
+        ...overrides,
+        ...(thresholds !== null ? { thresholds } : {}),
         trigger: "dashboard",
         ...(name.trim() !== "" ? { name: name.trim() } : {}),
-        ...(test.agentPool !== null && workers.trim() !== "" ? { workers: Number(workers) } : {}),
       });
       location.hash = `#/runs/${run.id}`;
     } catch (error) {
@@ -64,76 +53,9 @@ function RunForm({ client, test }: { client: LoadManagerClient; test: LoadTest }
   return (
     <form class="panel run-form" onSubmit={(e) => void start(e)} aria-labelledby="run-form-title" noValidate>
       <h2 id="run-form-title">Run</h2>
-      {test.defaultStages !== null && (
-        <label class="check">
-          <input
-            type="checkbox"
-            name="useStages"
-            checked={useStages}
-            onChange={(e) => setUseStages(e.currentTarget.checked)}
-          />{" "}
-          The test's {test.defaultStages.length} stages ({stagesText(test.defaultStages)})
-        </label>
-      )}
-      {!useStages && (
-        <div class="grid-3">
-          <Field label="Users" name="targetUsers" problem={problem}>
-            <input name="targetUsers" type="number" value={users} onInput={(e) => setUsers(e.currentTarget.value)} />
-          </Field>
-          <Field label="Spawn rate (users/s)" name="spawnRate" problem={problem}>
-            <input
-              name="spawnRate"
-              type="number"
-              step="any"
-              value={spawnRate}
-              onInput={(e) => setSpawnRate(e.currentTarget.value)}
-            />
-          </Field>
-          <Field
-            label="Duration (s)"
-            name="durationSeconds"
-            problem={problem}
-            hint={`at most ${duration(test.maxDurationSec)}`}
-          >
-            <input
-              name="durationSeconds"
-              type="number"
-              value={durationSec}
-              onInput={(e) => setDurationSec(e.currentTarget.value)}
-            />
-          </Field>
-        </div>
-      )}
+      <RunOptionFields test={test} options={options} onChange={setOptions} problem={problem} />
       <Field label="Name" name="name" problem={problem} hint="optional">
         <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
-      </Field>
-      <Field label="Target" name="targetUrl" problem={problem} hint="the test's, unless changed for this run">
-        <input name="targetUrl" value={targetUrl} onInput={(e) => setTargetUrl(e.currentTarget.value)} />
-      </Field>
-      <Field label="Parameters" name="env" problem={problem} hint="NAME=value, one per line: the script's environment">
-        <textarea name="env" rows={2} value={params} onInput={(e) => setParams(e.currentTarget.value)} />
-      </Field>
-      {test.agentPool !== null && (
-        <Field
-          label="Workers"
-          name="workers"
-          problem={problem}
-          hint="Locust worker processes over the pool's agents; empty: the pool's free capacity"
-        >
-          <input name="workers" type="number" value={workers} onInput={(e) => setWorkers(e.currentTarget.value)} />
-        </Field>
-      )}
-      <Field
-        label="Thresholds"
-        name="thresholds"
-        problem={problem}
-        hint={
-          test.thresholds.length > 0
-            ? "the test's thresholds; changed here for this run only"
-            : "one per line, e.g. p95<300, error_rate<1%, GET /api:p99<500; add “abort window=10s” to stop the run on a breach"
-        }
-      >
-        <textarea name="thresholds" rows={2} value={thresholds} onInput={(e) => setThresholds(e.currentTarget.value)} />
       </Field>
       {problem !== null && !shownAtField(problem, RUN_FIELDS) && (
         <p class="form-error" role="alert">
@@ -200,8 +122,7 @@ function Revisions({
     </label>
   );
   return (
-    <section class="panel" aria-labelledby="revisions-title">
-      <h2 id="revisions-title">Revisions</h2>
+    <FoldingPanel id="revisions-title" title="Revisions">
       <div class="table-wrap">
         <table>
           <thead>
@@ -260,7 +181,7 @@ function Revisions({
           )}
         </>
       )}
-    </section>
+    </FoldingPanel>
   );
 }
 
@@ -490,8 +411,7 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
       <div class="test-layout">
         <aside class="test-side" aria-label="Run and definition">
           <RunForm client={client} test={test} />
-          <section class="panel" aria-labelledby="definition-title">
-            <h2 id="definition-title">Definition</h2>
+          <FoldingPanel id="definition-title" title="Definition">
             <dl class="facts">
               <dt>Target</dt>
               <dd class="mono">{test.targetUrl}</dd>
@@ -541,7 +461,7 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
                 {when(test.updatedAt)} by {test.updatedBy}
               </dd>
             </dl>
-          </section>
+          </FoldingPanel>
         </aside>
         <div class="test-main">
           <section class="panel" aria-labelledby="runs-title">
