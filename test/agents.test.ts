@@ -72,8 +72,13 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
       { role: "all", ...(dataDir !== undefined ? { dataDir, keepData: true } : {}) },
     );
 
-  function startAgent(host: number, name: string, token: string, capacity = 2): RunningAgent {
-    const dir = mkdtempSync(join(tmpdir(), `loadmgr-agent-${name}-`));
+  function startAgent(
+    host: number,
+    name: string,
+    token: string,
+    capacity = 2,
+    dir = mkdtempSync(join(tmpdir(), `loadmgr-agent-${name}-`)),
+  ): RunningAgent {
     const child = hosts.spawn(host, DEFAULT_LOCAL_COMMAND, [
       "agent",
       "--server",
@@ -535,6 +540,68 @@ class Visitor(FastHttpUser):
     await waitForAgents([second.name]);
   });
 
+  it("takes an agent's run parts with it when it is killed outright; its next process holds none of them", async () => {
+    const test = await createTest(api, target.url, locustScript("/agent-killed"), { agentPool: pool.id });
+    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 75 });
+    const running = await waitForRun(api, run.id, reporting, 60_000);
+    const master = agentHolding(running, "master");
+    const others = running.placement.filter((e) => e.role === "worker" && e.agentName !== master.name);
+    assert.equal(others.length, 2, JSON.stringify(running.placement));
+    const partsOn = (agent: RunningAgent) => processesMentioning(join(agent.dir, `${run.id}.workers`));
+    const started = (agent: RunningAgent) => agent.output().split(`run ${run.id}: started`).length - 1;
+
+    for (const [entry, restartAfterMs] of [
+      [others[0], 1000],
+      [others[1], SILENCE_MS + 5000],
+    ] as const) {
+      const victim = agents.find((a) => a.name === entry?.agentName && alive(a)) as RunningAgent;
+      assert.ok(partsOn(victim).length > 0, `agent ${victim.name} runs workers of the run`);
+      // The agent alone is killed (SIGKILL: no cleanup of its own); its run's processes end with it.
+      victim.process.kill("SIGKILL");
+      await eventually(() => partsOn(victim).length === 0, 15_000, `the workers of killed agent ${victim.name} to end`);
+      await sleep(restartAfterMs);
+      const killedAt = Date.now();
+      const next = startAgent(victim.host, victim.name, pool.token, 2, victim.dir);
+      await waitForAgents([victim.name]);
+      if (restartAfterMs < SILENCE_MS) {
+        // Its next process on the same directory is taken at once, not after the silence window.
+        assert.ok(Date.now() - killedAt < SILENCE_MS, `connected ${Date.now() - killedAt} ms after its restart`);
+      }
+      const warned = await waitForRun(
+        api,
+        run.id,
+        (r) => r.placement.find((e) => e.agentName === victim.name)?.lostAt != null || ended(r),
+        SILENCE_MS + 20_000,
+      );
+      assert.equal(warned.status, "Running", warned.failureReason ?? "");
+      assert.match(
+        warned.warnings.at(-1)?.message ?? "",
+        new RegExp(`lost ${entry?.processes ?? 0} worker process(es)?: agent ${victim.name}`),
+      );
+      // Two of its calls later, the new process has started nothing of the run again.
+      const seen = (await api.get<AgentPool>(`/v1/agent-pools/${pool.id}`)).body.agents.find(
+        (a) => a.name === victim.name,
+      );
+      let latest = seen;
+      for (let polls = 0; polls < 100 && (latest?.lastSeenAt ?? 0) <= (seen?.lastSeenAt ?? 0) + 2000; polls++) {
+        await sleep(200);
+        latest = (await api.get<AgentPool>(`/v1/agent-pools/${pool.id}`)).body.agents.find(
+          (a) => a.name === victim.name,
+        );
+      }
+      assert.ok((latest?.lastSeenAt ?? 0) > (seen?.lastSeenAt ?? 0) + 2000, "the agent called in again");
+      assert.equal(started(next), 0, next.output());
+      assert.equal(partsOn(next).length, 0);
+    }
+    const done = await waitForRun(api, run.id, ended, 90_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    // Every request the run's Locust counted, and no more: the master's CSV is the whole run's.
+    const requests = (await api.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
+    // Locust writes its CSV as it goes and last as it exits: read once its supervisor has ended.
+    await eventually(() => existsSync(join(master.dir, run.id, "exit.json")), 20_000, "the master's supervisor to end");
+    assert.equal(requests.total.numRequests, locustStatsTotals(master, run.id).requests);
+  });
+
   it("fails within 3 intervals + 10 s when the master's host dies, and stops the run everywhere else", async () => {
     const test = await createTest(api, target.url, locustScript("/lose-master"), { agentPool: pool.id });
     const run = await startRun(api, test.id, { workers: 4, durationSeconds: 60 });
@@ -644,18 +711,26 @@ def hang_master(environment, **_kwargs):
     assert.equal(done.results?.totalRequests, locust.requests);
   });
 
-  it("adopts a pool run after the server restarts: the agents dial in again", async () => {
+  it("adopts a pool run after the server was down longer than the silence window: the agents dial in again", async () => {
     const test = await createTest(api, target.url, locustScript("/restart"), { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 12 });
-    await waitForRun(api, run.id, reporting, 60_000);
+    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 35 });
+    const running = await waitForRun(api, run.id, reporting, 60_000);
+    const master = agentHolding(running, "master");
     const port = Number(new URL(server.url).port);
     const dataDir = server.dataDir;
     await server.running.close();
-    await sleep(2000);
+    // Down for longer than an agent may be silent: the time nobody could be heard is not held against them.
+    await sleep(SILENCE_MS + 7000);
     server = await startServer(port, dataDir);
     api = restClient(server.url);
     const done = await waitForRun(api, run.id, ended, 60_000);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
+    assert.deepEqual(done.warnings, []);
+    // Every snapshot Locust held back while the server was away came in: the totals are Locust's own.
+    const requests = (await api.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
+    // Locust writes its CSV as it goes and last as it exits: read once its supervisor has ended.
+    await eventually(() => existsSync(join(master.dir, run.id, "exit.json")), 20_000, "the master's supervisor to end");
+    assert.equal(requests.total.numRequests, locustStatsTotals(master, run.id).requests);
     await waitForAgents(["gen-a", "gen-b", "gen-c"]);
   });
 

@@ -6,7 +6,10 @@ some of its workers. The server never connects to it. The answer is declarative 
 agent should hold), so a lost answer or a reconnect changes nothing: the next one sets it right.
 Runs are started with the same supervisor as on the server's host (`loadmgr-locust run-dir`), each
 in its own process group, so they outlive a short loss of the server: the agent retries with backoff
-and keeps them running meanwhile.
+and keeps them running meanwhile. They do not outlive the agent: each supervisor holds the read end of
+a pipe only the agent writes (its lifeline), and ends its run when that closes, however the agent went.
+The next agent process on the same directory says which process it follows (`previousInstanceId`),
+so the server knows at once that what that one held has ended and hands none of it out again.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ FORGET_AFTER_S = 600
 RELEASE_GRACE_S = 15
 #: Written in a run's directory by its supervisor once the master's end reached the server.
 REPORTED_STOP = "reported-stop"
+#: The environment variable naming the supervisor's end of its lifeline to the agent (supervisor.py).
+AGENT_LIFELINE_ENV = "LOADMGR_AGENT_LIFELINE"
+#: The instance id of the agent process serving a runs directory, for the next one to name.
+INSTANCE_FILE = "agent-instance"
 
 
 def log_tail(path: str, max_bytes: int = LOG_TAIL_BYTES) -> str:
@@ -82,6 +89,14 @@ class HeldRun:
     released_at: Optional[float] = None
     terminated_at: Optional[float] = None
     report_cache: Dict[str, Any] = field(default_factory=dict)
+    #: The write end of the run's lifeline (see DialOutAgent.start), closed when the agent lets the run go.
+    lifeline: Optional[int] = None
+
+    def release(self, now: float) -> None:
+        self.released_at = now
+        if self.lifeline is not None:
+            os.close(self.lifeline)
+            self.lifeline = None
 
 
 def local_address(server_url: str) -> str:
@@ -109,7 +124,7 @@ def parse_labels(text: str) -> Dict[str, str]:
 
 
 class DialOutAgent:
-    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0) -> None:
+    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0, previous_instance_id: Optional[str] = None) -> None:
         self.server = server.rstrip("/")
         self.token = token
         self.name = name
@@ -118,6 +133,8 @@ class DialOutAgent:
         self.runs_dir = os.path.abspath(runs_dir)
         self.address = address
         self.instance_id = uuid.uuid4().hex
+        #: The agent process this one follows on the same directory (it held the lock, so it has ended).
+        self.previous_instance_id = previous_instance_id
         self.runs: Dict[str, HeldRun] = {}
         self.stopping = False
         self.idle_exit_s = idle_exit_s
@@ -176,6 +193,7 @@ class DialOutAgent:
                 "labels": self.labels,
                 "version": __version__,
                 "address": self.address,
+                **({"previousInstanceId": self.previous_instance_id} if self.previous_instance_id else {}),
                 "runs": self.reports(),
                 "waitMs": BUSY_WAIT_MS if self.busy() else WAIT_MS,
             }
@@ -268,7 +286,7 @@ class DialOutAgent:
                     # not stopping when asked): nothing of it is worth waiting for.
                     logger.warning("run %s has ended without its master's report: killing its %s", held.run_id, held.role)
                     self.kill(held, wait=False)
-                    held.released_at = now
+                    held.release(now)
                     continue
                 if held.terminated_at is None:
                     # Its master reported the end and is winding down (its CSVs, its final table), or
@@ -288,7 +306,7 @@ class DialOutAgent:
                 # Not waited for: this loop is the agent's heartbeat, and a run whose master is here must not
                 # be judged lost because another run's processes took their time to die (a later poll reaps it).
                 self.kill(held, wait=False)
-            held.released_at = now
+            held.release(now)
 
     def start(self, assignment: Dict[str, Any]) -> None:
         spec = dict(assignment["spec"])
@@ -315,6 +333,10 @@ class DialOutAgent:
         }
         if self.cgroup_parent is not None:
             env[PARENT_ENV] = self.cgroup_parent
+        # The run's lifeline: this process alone holds the write end (not inheritable), so it closes
+        # when the agent ends, however it ends, and the supervisor then ends the run.
+        lifeline_read, lifeline_write = os.pipe()
+        env[AGENT_LIFELINE_ENV] = str(lifeline_read)
         try:
             # -I: the supervisor is trusted; nothing from the environment or a working directory reaches its imports.
             process = subprocess.Popen(
@@ -323,11 +345,16 @@ class DialOutAgent:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                pass_fds=(lifeline_read,),
                 start_new_session=True,
             )
+        except BaseException:
+            os.close(lifeline_write)
+            raise
         finally:
             log.close()
-        self.runs[_key(run_id, role)] = HeldRun(run_id, role, int(assignment["processes"]), run_dir, process)
+            os.close(lifeline_read)
+        self.runs[_key(run_id, role)] = HeldRun(run_id, role, int(assignment["processes"]), run_dir, process, lifeline=lifeline_write)
         logger.info("run %s: started its %s (%d process%s, pid %d)", run_id, assignment["role"], assignment["processes"], "" if assignment["processes"] == 1 else "es", process.pid)
 
     def kill(self, held: HeldRun, wait: bool = True) -> None:
@@ -377,6 +404,20 @@ def _lock_directory(runs_dir: str) -> Any:
     return handle
 
 
+def _follow_previous(runs_dir: str, instance_id: str) -> Optional[str]:
+    """The id of the agent process that served this directory before (ended: this one holds its lock), and
+    this one's recorded for the next."""
+    path = os.path.join(runs_dir, INSTANCE_FILE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            previous: Optional[str] = handle.read().strip() or None
+    except OSError:
+        previous = None
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(instance_id)
+    return previous
+
+
 def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.umask(0o077)  # run files are for this user alone
@@ -391,6 +432,7 @@ def serve(server: str, token: str, name: Optional[str], capacity: Optional[int],
         address or local_address(server),
         idle_exit_s,
     )
+    agent.previous_instance_id = _follow_previous(agent.runs_dir, agent.instance_id)
     # On cgroup v2 the agent moves into a leaf of its cgroup, which then holds its runs' cgroups.
     agent.cgroup_parent = claim_v2_parent()
 

@@ -254,6 +254,7 @@ def supervise(run_dir: str) -> int:
         if stop_requests:
             _signal(launcher_pid, stop_requests[0])
 
+    orphaned = _end_with_agent(launcher_pid, child, sandboxed)
     limit = _watch(child, cgroup, limits, work)
     if limit is not None:
         print(f"loadmgr: {limit_message(limit, limits)}", file=sys.stderr, flush=True)
@@ -280,6 +281,8 @@ def supervise(run_dir: str) -> int:
     }
     if limit is not None:
         result.update({"limit": limit, "message": limit_message(limit, limits)})
+    elif orphaned.is_set():
+        result["message"] = "the agent that started this run ended, so the run's processes here ended with it"
     with open(os.path.join(run_dir, "exit.json"), "w", encoding="utf-8") as handle:
         json.dump(result, handle)
     return code if code >= 0 else 128 - code
@@ -303,6 +306,37 @@ def _watch(child: subprocess.Popen, cgroup: Optional[Cgroup], limits: Limits, wo
             next_disk_check = time.monotonic() + DISK_CHECK_INTERVAL_S
             if disk_usage(work, disk_limit) > disk_limit:
                 return "disk"
+
+
+#: The environment variable naming this supervisor's end of its lifeline to the agent (dialout.py).
+AGENT_LIFELINE_ENV = "LOADMGR_AGENT_LIFELINE"
+
+
+def _end_with_agent(launcher_pid: Optional[int], child: subprocess.Popen, sandboxed: bool) -> threading.Event:
+    """Ends the run when the agent that started it is gone (its lifeline pipe closes): a run part whose
+    agent was killed would otherwise go on unseen, and the agent's next process could be handed it again.
+    Started without an agent (a test, by hand), the run goes on as long as it goes. Set once it did."""
+    orphaned = threading.Event()
+    fd = os.environ.get(AGENT_LIFELINE_ENV)
+    if not fd or not fd.isdigit():
+        return orphaned
+
+    def watch() -> None:
+        try:
+            while os.read(int(fd), 1):
+                pass
+        except OSError:
+            pass
+        if child.poll() is not None:
+            return
+        orphaned.set()
+        print("loadmgr: the agent that started this run is gone: ending the run's processes here", file=sys.stderr, flush=True)
+        if launcher_pid is not None:
+            _signal(launcher_pid, signal.SIGKILL)
+        _signal(child.pid if sandboxed else -child.pid, signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return orphaned
 
 
 def _signal(pid: int, signum: int) -> None:

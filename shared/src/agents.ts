@@ -36,6 +36,11 @@ export const agentRunReportSchema = z.object({
   signal: z.string().max(32).nullable().optional(),
   logTail: z.string().max(8000).optional(),
   limit: z.string().max(500).optional(),
+  endedWithAgent: z
+    .string()
+    .max(500)
+    .optional()
+    .describe("kept by the server: the agent process that ran these ended, and they with it (never handed out again)"),
 });
 export type AgentRunReport = z.infer<typeof agentRunReportSchema>;
 
@@ -123,6 +128,12 @@ export const agentSyncInputSchema = z.strictObject({
     .max(100)
     .regex(/^[A-Za-z0-9._-]+$/, "an agent name has letters, digits and . _ - only"),
   instanceId: z.string().min(8).max(64).describe("random per agent process: two processes may not share a name"),
+  previousInstanceId: z
+    .string()
+    .min(8)
+    .max(64)
+    .optional()
+    .describe("the agent process this one follows on the same directory: it has ended, and what it ran with it"),
   capacity: z.number().int().min(1).max(MAX_RUN_WORKERS),
   labels: labelsSchema.default({}),
   version: z.string().max(64),

@@ -119,7 +119,9 @@ export class AgentHub {
     const silenceMs = agentSilenceMs(this.deps.config);
     const existing = await store.findAgent(pool.id, input.name);
     const sameProcess = existing?.instanceId === input.instanceId;
-    if (existing !== undefined && !sameProcess && now() - existing.lastSeenAt < silenceMs) {
+    // The next process on the same directory (it holds the lock the previous one held): that one has ended.
+    const follows = existing !== undefined && !sameProcess && input.previousInstanceId === existing.instanceId;
+    if (existing !== undefined && !sameProcess && !follows && now() - existing.lastSeenAt < silenceMs) {
       throw new AppError(
         "AGENT_NAME_TAKEN",
         `an agent named ${input.name} is already connected to pool ${pool.name}; give this one another --name`,
@@ -138,7 +140,7 @@ export class AgentHub {
       address: input.address,
       connectedAt: connected ? existing.connectedAt : now(),
       lastSeenAt: now(),
-      runs: input.runs,
+      runs: [...input.runs, ...(await this.endedWithEarlierProcesses(existing, input))],
     };
     await store.saveAgent(agent);
     if (!connected) {
@@ -159,6 +161,40 @@ export class AgentHub {
       // A rotated or revoked token ends the call (and the agent's connection) at once.
       await this.authenticate(token);
     }
+  }
+
+  /**
+   * What earlier processes under this agent's name ran, of runs still active, that ended with them:
+   * kept on the record (as exited, saying why) so that the run sees it lost and none of it is handed
+   * out again. A process that followed another on its directory, or came after its silence, ran none
+   * of what that one reported running.
+   */
+  private async endedWithEarlierProcesses(
+    existing: AgentRecord | undefined,
+    input: AgentSyncInput,
+  ): Promise<AgentRunReport[]> {
+    if (existing === undefined) return [];
+    const key = (r: AgentRunReport): string => `${r.runId}/${r.role}`;
+    const reported = new Set(input.runs.map(key));
+    const replaced = existing.instanceId !== input.instanceId;
+    const ended = existing.runs.filter(
+      (r) => !reported.has(key(r)) && (r.endedWithAgent !== undefined || (replaced && r.state === "running")),
+    );
+    if (ended.length === 0) return [];
+    const active = new Set((await this.deps.store.listActiveRuns()).map((r) => r.id));
+    return ended
+      .filter((r) => active.has(r.runId))
+      .map((r) => ({
+        runId: r.runId,
+        role: r.role,
+        processes: r.processes,
+        state: "exited" as const,
+        exitCode: null,
+        signal: null,
+        endedWithAgent:
+          r.endedWithAgent ??
+          `agent ${existing.name}'s process ended (a new one took its place), and its ${r.role} processes of the run with it`,
+      }));
   }
 
   /** A master's agent reports the port its workers are to reach; the run records host:port. */
@@ -195,6 +231,10 @@ export class AgentHub {
           processes: entry.processes,
           stop: entry.role === "master" && run.status === "Stopping",
         };
+        // What ended with an earlier process of this agent is gone for good: never started again here.
+        if (agent.runs.some((r) => r.runId === run.id && r.role === entry.role && r.endedWithAgent !== undefined)) {
+          continue;
+        }
         if (!held.has(`${run.id}/${entry.role}`)) {
           const spec = await this.specFor(run, agent, entry.role, entry.processes);
           if (spec === undefined) continue;

@@ -69,6 +69,7 @@ export class PoolRunner {
       };
     }
     const report = agent.runs.find((r) => r.runId === runId && r.role === "master");
+    if (report?.endedWithAgent !== undefined) return { state: "unreachable", error: report.endedWithAgent };
     if (report === undefined) {
       // Placed, and its agent has not taken it yet (it calls in every few seconds).
       return now() - (run.launchedAt ?? run.createdAt) < this.silenceMs ? { state: "running" } : { state: "unknown" };
@@ -142,6 +143,8 @@ export class PoolRunner {
       const report = agent?.runs.find((r) => r.runId === run.id && r.role === "worker");
       if (silent >= this.silenceMs) {
         lost.push({ entry, why: `agent ${entry.agentName} has not called in for ${Math.round(silent / 1000)} s` });
+      } else if (report?.endedWithAgent !== undefined) {
+        lost.push({ entry, why: report.endedWithAgent });
       } else if (report?.state === "exited" && report.signal) {
         // Killed (the OOM killer, a person): a loss. Workers that exit on their own do so when their
         // master tells them to, as the run ends (with code 1 when requests failed): not a loss.

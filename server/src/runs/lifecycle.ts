@@ -35,11 +35,18 @@ export class RunLifecycle {
   private closed = false;
   private lastSweepAt = 0;
   private sweeping = false;
-  /** When the store came back after it could not be read: the silence rule does not count the time before. */
-  private storeBackAt = 0;
+  /**
+   * Since when this process could hear its runs and agents: when it started (a server that was down
+   * heard nobody, however long it was down; agents back off up to 10 s before calling again), or
+   * when the store came back after it could not be read. The silence rules count from here at the
+   * earliest.
+   */
+  private storeBackAt: number;
   private storeDown = false;
 
-  constructor(private readonly deps: LifecycleDeps) {}
+  constructor(private readonly deps: LifecycleDeps) {
+    this.storeBackAt = deps.now();
+  }
 
   /** The queue's processor. */
   readonly process = async (job: Job): Promise<void> => {
