@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EventSource } from "eventsource";
-import type { LiveMetrics, LoadTestRun } from "@loadmgr/shared";
+import type { LiveMetrics, LoadTestRun, Page, Schedule } from "@loadmgr/shared";
 import { createLoadManagerClient } from "../client/src/index.js";
 import { hangingScript, startTargetApp, locustScript, type TargetApp } from "./fixtures/targetApp.js";
 import { startMongoWireServer } from "./helpers/ferretdb.js";
@@ -38,7 +38,12 @@ describe("faults on the production stack: Redis restarted without persistence, a
     redisPort = await freePort();
     redis = await startRedis({ port: redisPort });
     server = await startTestServer(
-      { mongodb: { uri: mongo.uri, database: "faults_redis" }, redis: { url: redis.url }, runner: RUNNER },
+      {
+        mongodb: { uri: mongo.uri, database: "faults_redis" },
+        redis: { url: redis.url },
+        runner: RUNNER,
+        schedules: { minIntervalSec: 1 },
+      },
       { role: "all" },
     );
     api = restClient(server.url);
@@ -57,8 +62,30 @@ describe("faults on the production stack: Redis restarted without persistence, a
     const healthy = await startRun(api, healthyTest.id, { durationSeconds: 120 });
     await waitForRun(api, hung.id, (r) => r.status === "Running");
     await waitForRun(api, healthy.id, reporting);
-    // The sweep's scheduler and the runs' guard jobs were in Redis; this one starts empty.
+    // A cron schedule ticking every 2 s (its first run lasts; the ticks after it are skipped, and recorded).
+    const scheduledTest = await createTest(api, target.url, locustScript("/scheduled"));
+    const made = await api.post<Schedule>(`/v1/load-tests/${scheduledTest.id}/schedules`, {
+      cron: "*/2 * * * * *",
+      overrides: { durationSeconds: 120 },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const schedule = made.body;
+    // The sweep's scheduler, the runs' guard jobs and the cron schedulers were in Redis; this one starts empty.
     await restartRedis();
+    const restartedAt = Date.now();
+    let ticked = schedule;
+    for (let tries = 0; (ticked.ticks[0]?.at ?? 0) <= restartedAt + 1000; tries++) {
+      assert.ok(tries < 100, `no tick after Redis restarted: ${JSON.stringify(ticked.ticks.slice(0, 3))}`);
+      await sleep(200);
+      const read = await api.get<Schedule>(`/v1/schedules/${schedule.id}`);
+      if (read.status === 200) ticked = read.body;
+    }
+    assert.ok((ticked.nextRunAt ?? 0) > Date.now() - 2000, `next run ${ticked.nextRunAt ?? "none"}`);
+    assert.equal((await api.del(`/v1/schedules/${schedule.id}`)).status, 200);
+    for (const started of (await api.get<Page<LoadTestRun>>(`/v1/runs?loadTestId=${scheduledTest.id}`)).body.items) {
+      await api.post(`/v1/runs/${started.id}/stop`);
+      await waitForRun(api, started.id, ended, 30_000);
+    }
     const failed = await waitForRun(api, hung.id, ended, 45_000);
     assert.equal(failed.status, "Failed");
     assert.match(failed.failureReason ?? "", /no metrics from Locust/);
@@ -84,6 +111,15 @@ describe("faults on the production stack: Redis restarted without persistence, a
     await eventually(() => watched.events.length >= 2, 15_000, "the first live snapshots");
 
     await redis.stop();
+    // Prometheus still gets the server's figures: the queue's are left out, and queue_up says why.
+    const scraped = Date.now();
+    const scrape = await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(scrape.status, 200);
+    const figures = await scrape.text();
+    assert.ok(Date.now() - scraped < 5000, `GET /metrics took ${Date.now() - scraped} ms with Redis down`);
+    assert.match(figures, /^loadmgr_queue_up 0$/m);
+    assert.doesNotMatch(figures, /^loadmgr_queue_jobs\{/m);
+    assert.match(figures, /^loadmgr_runs\{status="Running"\} [1-9]\d*$/m);
     const asked = Date.now();
     const created = await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { durationSeconds: 3 });
     // Not the 11-43 s it once took: the run is stored, and its start job is queued when Redis answers.
@@ -97,6 +133,10 @@ describe("faults on the production stack: Redis restarted without persistence, a
     // Long enough that the fan-out's publishes held meanwhile are given up (ioredis: 20 retries, ~11 s).
     await sleep(13_000);
     redis = await startRedis({ port: redisPort });
+    for (let tries = 0; !/^loadmgr_queue_up 1$/m.test(await (await fetch(`${server.url}/metrics`)).text()); tries++) {
+      assert.ok(tries < 75, "the queue is up again in /metrics");
+      await sleep(200);
+    }
 
     const first = await waitForRun(api, running.id, ended, 60_000);
     assert.equal(first.status, "Finished", first.failureReason ?? "");
@@ -165,6 +205,23 @@ describe("faults on the production stack: the store away longer than the silence
     const read = await api.get<{ code: string }>(`/v1/runs/${run.id}`);
     assert.equal(read.status, 503, JSON.stringify(read.body));
     assert.equal(read.body.code, "STORE_UNAVAILABLE");
+    // A live subscription opened meanwhile says the same (in its stream: it is an SSE answer), not a 500.
+    const { ticket } = (await api.post<{ ticket: string }>("/v1/live-tickets")).body;
+    const input = encodeURIComponent(JSON.stringify({ json: { runId: run.id } }));
+    const params = encodeURIComponent(JSON.stringify({ ticket }));
+    const stream = await fetch(`${server.url}/trpc/runs.onMetrics?input=${input}&connectionParams=${params}`, {
+      headers: { accept: "text/event-stream" },
+      signal: AbortSignal.timeout(10_000),
+    });
+    let said = "";
+    const reader = (stream.body as ReadableStream<Uint8Array> | null)?.getReader();
+    while (reader !== undefined && !said.includes("event: serialized-error")) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      said += new TextDecoder().decode(chunk.value);
+    }
+    await reader?.cancel();
+    assert.match(said, /event: serialized-error\ndata: .*STORE_UNAVAILABLE/);
     await sleep(18_000);
     mongo = await startMongoWireServer({ port: mongoPort, dir: mongoDir });
 

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { EventSource } from "eventsource";
 import type { LiveMetrics, LoadTest, LoadTestRun, RequestLogBatch, RequestSample } from "@loadmgr/shared";
 import { freePort } from "./helpers/ports.js";
 import { pusher } from "./helpers/pusher.js";
 import { collect, liveClient } from "./helpers/liveClient.js";
-import type { LoadManagerClient } from "../client/src/index.js";
+import { createLoadManagerClient, type LoadManagerClient } from "../client/src/index.js";
 import { createTest, startRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 import { eventually } from "./helpers/wait.js";
@@ -296,6 +298,57 @@ describe("live subscriptions over SSE (no WebSocket)", () => {
     const first = JSON.parse(data[0]?.data ?? "{}") as { json: LiveMetrics };
     assert.equal(first.json.seq, 2);
     assert.equal(first.json.totalRequests, 20);
+  });
+
+  it("goes on after its connection is lost: a fresh ticket, from after its last event, nothing missed or repeated", async () => {
+    // A proxy between the client and the server that can cut every connection through it (as a load
+    // balancer's idle timeout does), while the server stays up and remembers the ticket as used.
+    const [host, port] = [new URL(server.url).hostname, Number(new URL(server.url).port)];
+    const sockets = new Set<Socket>();
+    const proxy = createServer((inbound) => {
+      const outbound = connect(port, host);
+      for (const [a, b] of [
+        [inbound, outbound],
+        [outbound, inbound],
+      ] as const) {
+        sockets.add(a);
+        a.pipe(b);
+        a.on("error", () => b.destroy());
+        a.on("close", () => {
+          sockets.delete(a);
+          b.destroy();
+        });
+      }
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const proxied = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const client = createLoadManagerClient({
+        url: proxied,
+        token: ADMIN_TOKEN,
+        EventSource,
+        retryDelayMs: () => 100,
+      });
+      const api = restClient(server.url);
+      const test = await createTest(api, "http://127.0.0.1:9", "print('not run')\n");
+      const run = await startRun(api, test.id);
+      const push = pusher(server, run.id);
+      for (const seq of [1, 2]) await push.metrics(seq);
+      const watched = collect<LiveMetrics>(client.runs.onMetrics, { runId: run.id, lastEventId: "0" });
+      await eventually(() => watched.events.length === 2, 10_000, "the first two snapshots");
+      for (const socket of sockets) socket.destroy();
+      for (const seq of [3, 4]) await push.metrics(seq);
+      await eventually(() => watched.events.length >= 4, 15_000, "the snapshots after the cut");
+      assert.deepEqual(
+        watched.events.map((e) => e.data.seq),
+        [1, 2, 3, 4],
+      );
+      assert.deepEqual(watched.errors, []);
+      watched.stop();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it("refuses an SSE subscription without a token", async () => {

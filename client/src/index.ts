@@ -3,6 +3,7 @@ import {
   createWSClient,
   httpBatchLink,
   httpSubscriptionLink,
+  retryLink,
   splitLink,
   wsLink,
   type TRPCClient,
@@ -45,6 +46,34 @@ async function liveTicket(base: string, token: string): Promise<string> {
   return body.ticket;
 }
 
+type EventSourceClass = new (url: string, init?: { withCredentials?: boolean }) => EventSourceLike;
+interface EventSourceLike {
+  readonly readyState: number;
+  readonly CONNECTING: number;
+  close(): void;
+  addEventListener(type: "error", listener: () => void): void;
+}
+
+/**
+ * An EventSource that does not reconnect by itself: its own reconnection would send the same URL, with
+ * its single-use ticket (refused once used, or expired after 30 s). Closed on a loss, the subscription
+ * errors, and the retry link below subscribes again: a fresh ticket, from after the last event it got.
+ */
+function withoutOwnReconnect(Base: EventSourceClass): EventSourceClass {
+  return class extends Base {
+    constructor(url: string, init?: { withCredentials?: boolean }) {
+      super(url, init);
+      // Before tRPC's own listener (added after construction), which then sees it closed.
+      this.addEventListener("error", () => {
+        if (this.readyState === this.CONNECTING) this.close();
+      });
+    }
+  };
+}
+
+/** Answers that say the subscription itself is wrong (retrying cannot help). */
+const FINAL_CODES = new Set(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "PARSE_ERROR"]);
+
 /**
  * The typed client: queries and mutations over HTTP (batched), subscriptions over a WebSocket (or SSE
  * when there is no WebSocket), superjson on both. A dropped subscription reconnects and resumes after
@@ -58,6 +87,8 @@ export function createLoadManagerClient(options: LoadManagerClientOptions): Load
   // The `ws` package's class works as the browser's does for tRPC; their type declarations differ.
   const WebSocketClass = (options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) as
     typeof globalThis.WebSocket | undefined;
+  const eventSourceClass = (options.EventSource ?? (globalThis as { EventSource?: unknown }).EventSource) as
+    EventSourceClass | undefined;
   const subscriptions =
     WebSocketClass !== undefined
       ? wsLink<AppRouter>({
@@ -75,15 +106,30 @@ export function createLoadManagerClient(options: LoadManagerClientOptions): Load
           // SSE carries connection params in the URL: a fresh single-use ticket each (re)connection, never the token.
           connectionParams: async () => ({ ticket: await liveTicket(base, options.token) }),
           transformer: superjson,
-          ...(options.EventSource !== undefined
-            ? { EventSource: options.EventSource as unknown as typeof globalThis.EventSource }
+          ...(eventSourceClass !== undefined
+            ? { EventSource: withoutOwnReconnect(eventSourceClass) as unknown as typeof globalThis.EventSource }
             : {}),
         });
+  // Over SSE, a lost subscription is subscribed again (from after its last event) with a fresh ticket; the
+  // WebSocket client reconnects by itself.
+  const resubscribe =
+    WebSocketClass !== undefined
+      ? []
+      : [
+          retryLink<AppRouter>({
+            retry: ({ op, error }) =>
+              op.type === "subscription" &&
+              !FINAL_CODES.has(String(error.data?.code ?? "")) &&
+              // The token itself refused: a new ticket will not come.
+              !/no live ticket: 40[13]/.test(error.message),
+            retryDelayMs,
+          }),
+        ];
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({
         condition: (op) => op.type === "subscription",
-        true: subscriptions,
+        true: [...resubscribe, subscriptions],
         false: httpBatchLink({
           url: trpcUrl,
           // The server's default server.limits.maxBatchSize; a longer list of calls goes as several batches.

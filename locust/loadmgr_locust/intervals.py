@@ -68,11 +68,14 @@ class Interval:
         if response_time is None:
             return
         entry.total_ms += response_time
-        entry.min_ms = response_time if entry.min_ms is None or response_time < entry.min_ms else entry.min_ms
+        if entry.min_ms is None or response_time < entry.min_ms:
+            entry.min_ms = response_time
         if response_time > entry.max_ms:
             entry.max_ms = response_time
-        bucket = bucket_ms(response_time)
-        entry.histogram[bucket] = entry.histogram.get(bucket, 0) + 1
+        # bucket_ms, inline (this runs for every request Locust logs).
+        bucket = int(round(response_time)) if response_time < 100 else bucket_ms(response_time)
+        histogram = entry.histogram
+        histogram[bucket] = histogram.get(bucket, 0) + 1
 
     def merge(self, other: "Interval") -> None:
         for (method, name), e in other._endpoints.items():
@@ -143,21 +146,27 @@ class Seconds:
 
     def __init__(self) -> None:
         self._seconds: Dict[int, Interval] = {}
+        # The second requests are being logged in now, and its interval: most requests need no lookup.
+        self._second = -1
+        self._interval: Optional[Interval] = None
 
     def __len__(self) -> int:
         return len(self._seconds)
 
     def record(self, at: float, method: str, name: str, response_time: Optional[float], failed: bool) -> None:
         second = int(at)
-        interval = self._seconds.get(second)
-        if interval is None:
-            interval = self._seconds[second] = Interval()
+        interval = self._interval
+        if second != self._second or interval is None:
+            interval = self._seconds.get(second)
+            if interval is None:
+                interval = self._seconds[second] = Interval()
+            self._second, self._interval = second, interval
         interval.add_request(method, name, response_time, failed)
 
     def pack(self) -> List[List[Any]]:
         """Every second held, emptied (a worker's report: its master puts them together)."""
         packed = [[second, interval.pack()] for second, interval in sorted(self._seconds.items())]
-        self._seconds = {}
+        self._seconds, self._interval = {}, None
         return packed
 
     def add_packed(self, packed: Iterable[Any]) -> None:
@@ -173,6 +182,8 @@ class Seconds:
             if before is not None and second >= before:
                 break
             into.merge(self._seconds.pop(second))
+            if second == self._second:
+                self._interval = None
 
 
 class CumulativeDiffer:

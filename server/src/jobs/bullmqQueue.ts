@@ -31,6 +31,8 @@ export class BullMqQueue implements JobQueue {
   private readonly options: Required<QueueOptions>;
   /** The repeating jobs this process registered, registered again whenever Redis comes back. */
   private readonly schedules = new Map<JobName, number>();
+  /** The cron schedulers this process registered (and did not remove), registered again likewise. */
+  private readonly crons = new Map<string, { cron: string; tz: string; name: JobName; data: JobData }>();
 
   constructor(
     private readonly settings: BullMqOptions,
@@ -42,11 +44,20 @@ export class BullMqQueue implements JobQueue {
     this.queue.on("error", (error) => this.logger.error({ err: error }, "job queue connection error"));
     // A Redis restarted without persistence has forgotten the schedulers; one that was only away has
     // them still (upserting is idempotent). Either way, they are put back once it answers again.
+    // (Delayed jobs, a run's guard, are not kept here: the sweep checks every active run regardless.)
     onReconnect(connection, () => {
-      this.logger.warn({ schedules: [...this.schedules.keys()] }, "job queue reconnected: registering schedules again");
+      this.logger.warn(
+        { schedules: [...this.schedules.keys()], crons: this.crons.size },
+        "job queue reconnected: registering schedules again",
+      );
       for (const [name, everyMs] of this.schedules) {
         this.schedule(name, everyMs).catch((error: unknown) =>
           this.logger.error({ err: error, job: name }, "could not register a schedule again"),
+        );
+      }
+      for (const [id, { cron, tz, name, data }] of this.crons) {
+        this.upsertCron(id, cron, tz, name, data).catch((error: unknown) =>
+          this.logger.error({ err: error, scheduleId: id }, "could not register a cron schedule again"),
         );
       }
     });
@@ -78,6 +89,11 @@ export class BullMqQueue implements JobQueue {
   }
 
   async cron(id: string, cron: string, tz: string, name: JobName, data: JobData): Promise<void> {
+    this.crons.set(id, { cron, tz, name, data });
+    await this.upsertCron(id, cron, tz, name, data);
+  }
+
+  private async upsertCron(id: string, cron: string, tz: string, name: JobName, data: JobData): Promise<void> {
     // One scheduler per id in Redis: BullMQ makes each tick one job, whichever process asks.
     await this.queue.upsertJobScheduler(
       `cron-${id}`,
@@ -87,6 +103,7 @@ export class BullMqQueue implements JobQueue {
   }
 
   async uncron(id: string): Promise<void> {
+    this.crons.delete(id);
     await this.queue.removeJobScheduler(`cron-${id}`);
   }
 

@@ -62,16 +62,35 @@ export class ServerMetrics {
         for (const status of RUN_STATUSES) this.set({ status }, counts[status] ?? 0);
       },
     });
+    // The queue's counts, asked once per scrape: Redis down, they never come (its connection retries for
+    // ever), and a scrape must not wait on them. Then the jobs gauge has no samples and queue_up says 0.
+    let counts: { at: number; answer: Promise<QueueCounts | undefined> } | undefined;
+    const queueCounts = (): Promise<QueueCounts | undefined> => {
+      if (counts === undefined || Date.now() - counts.at > QUEUE_COUNTS_TIMEOUT_MS * 2) {
+        counts = { at: Date.now(), answer: within(sources.queueCounts(), QUEUE_COUNTS_TIMEOUT_MS) };
+      }
+      return counts.answer;
+    };
+    new Gauge({
+      name: "loadmgr_queue_up",
+      help: `1 when the job queue answered this scrape within ${QUEUE_COUNTS_TIMEOUT_MS} ms, else 0 (Redis away)`,
+      registers,
+      async collect() {
+        this.set((await queueCounts()) === undefined ? 0 : 1);
+      },
+    });
     new Gauge({
       name: "loadmgr_queue_jobs",
       help: "Jobs in the queue by state: waiting, delayed (a guard's due time, a retry's backoff), active",
       labelNames: ["state"],
       registers,
       async collect() {
-        const { waiting, delayed, active } = await sources.queueCounts();
-        this.set({ state: "waiting" }, waiting);
-        this.set({ state: "delayed" }, delayed);
-        this.set({ state: "active" }, active);
+        const answered = await queueCounts();
+        this.reset();
+        if (answered === undefined) return;
+        this.set({ state: "waiting" }, answered.waiting);
+        this.set({ state: "delayed" }, answered.delayed);
+        this.set({ state: "active" }, answered.active);
       },
     });
     new Gauge({
@@ -139,5 +158,21 @@ export class ServerMetrics {
       };
     }
     return timed as unknown as T;
+  }
+}
+
+/** How long a scrape waits for the job queue's counts. */
+const QUEUE_COUNTS_TIMEOUT_MS = 1000;
+
+/** What `promise` gives within `ms`, or undefined (after that, or when it fails). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

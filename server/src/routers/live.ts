@@ -22,6 +22,7 @@ import {
   type Channel,
   type Unsubscribe,
 } from "../live/liveBus.js";
+import { isStoreUnavailable } from "../store/unavailable.js";
 import { authedProcedure } from "../trpc.js";
 
 /** Snapshots read from the store at a time when a subscription replays a run's backlog. */
@@ -44,6 +45,12 @@ function limited<A extends { ctx: Context; signal: AbortSignal | undefined }, T>
       (async function* () {
         try {
           yield* body(args);
+        } catch (error) {
+          // As every other procedure says it (trpc.ts): a subscription runs after the middleware has returned.
+          if (isStoreUnavailable(error)) {
+            throw new AppError("STORE_UNAVAILABLE", "the store cannot be reached right now; retry shortly");
+          }
+          throw error;
         } finally {
           release();
         }
