@@ -734,23 +734,45 @@ def hang_master(environment, **_kwargs):
     await waitForAgents(["gen-a", "gen-b", "gen-c"]);
   });
 
-  it("disconnects every agent at once when the token is revoked; a rotated token enrolls again", async () => {
+  it("lets agents on a rotated token finish their runs, then enroll anew; a revoke ends the pool's runs, saying so", async () => {
+    const test = await createTest(api, target.url, locustScript("/rotated"), { agentPool: pool.id });
+    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 12 });
+    await waitForRun(api, run.id, reporting, 60_000);
+    const onOld = agents.filter((a) => alive(a));
+    const rotated = await api.post<PoolWithToken>(`/v1/agent-pools/${pool.id}/token`);
+    assert.equal(rotated.status, 200);
+    assert.notEqual(rotated.body.token, pool.token);
+    // The run goes on to its end on the agents of the old token...
+    const done = await waitForRun(api, run.id, ended, 60_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    assert.deepEqual(done.warnings, []);
+    // ...which then, holding nothing, are told to start again with the new one.
+    await eventually(() => onOld.every((a) => a.process.exitCode !== null), 30_000, "the old token's agents to exit");
+    for (const agent of onOld) {
+      assert.equal(agent.process.exitCode, 3);
+      assert.match(agent.output(), /was rotated: this agent has finished what it held; start it with the new token/);
+    }
+    // New work needs the new token: an agent on the old one is refused at once.
+    const stale = startAgent(1, "gen-old", pool.token);
+    await eventually(() => stale.process.exitCode !== null, 10_000, "an agent with the old token to be refused");
+    assert.equal(stale.process.exitCode, 3);
+    startAgent(0, "gen-a2", rotated.body.token);
+    await waitForAgents(["gen-a2"]);
+
+    // A revoke: the pool's running run ends at once, saying why, and every agent is disconnected.
+    const last = await startRun(api, test.id, { workers: 1, durationSeconds: 60 });
+    await waitForRun(api, last.id, reporting, 60_000);
+    const live = agents.filter((a) => alive(a));
     const revoked = await api.del<AgentPool>(`/v1/agent-pools/${pool.id}/token`);
     assert.equal(revoked.status, 200);
     assert.equal(revoked.body.tokenState, "revoked");
-    const live = agents.filter((a) => alive(a));
+    const failed = await waitForRun(api, last.id, ended, 10_000);
+    assert.equal(failed.status, "Failed");
+    assert.match(failed.failureReason ?? "", /the enrollment token of agent pool eu was revoked by admin/);
     await eventually(() => live.every((a) => a.process.exitCode !== null), 10_000, "the agents to exit");
     for (const agent of live) {
       assert.equal(agent.process.exitCode, 3);
       assert.match(agent.output(), /revoked/);
     }
-    const rotated = await api.post<PoolWithToken>(`/v1/agent-pools/${pool.id}/token`);
-    assert.equal(rotated.status, 200);
-    assert.notEqual(rotated.body.token, pool.token);
-    startAgent(0, "gen-a2", rotated.body.token);
-    await waitForAgents(["gen-a2"]);
-    const stale = startAgent(1, "gen-old", pool.token);
-    await eventually(() => stale.process.exitCode !== null, 10_000, "an agent with the old token to be refused");
-    assert.equal(stale.process.exitCode, 3);
   });
 });

@@ -923,7 +923,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       } else {
         const pool = await client.agentPools.rotateToken.mutate({ id });
         print(pool, () => {
-          io.out(`pool ${pool.id}: new enrollment token (agents on the old one are disconnected):`);
+          io.out(
+            `pool ${pool.id}: new enrollment token (agents on the old one finish the runs they hold, then must start with this one):`,
+          );
           io.out(pool.token);
         });
       }

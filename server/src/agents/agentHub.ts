@@ -59,7 +59,7 @@ export function agentView(record: AgentRecord, activeRuns: LoadTestRun[], now: n
 }
 
 export function poolView(pool: AgentPoolRecord, agents: Agent[]): AgentPool {
-  const { tokenHash, ...rest } = pool;
+  const { tokenHash, retiredTokenHash: _retired, ...rest } = pool;
   return { ...rest, tokenState: tokenHash === null ? "revoked" : "active", agents };
 }
 
@@ -98,24 +98,44 @@ export class AgentHub {
     this.unsubscribe = [];
   }
 
-  /** The pool whose token this is; 401 for anything else, a revoked or rotated token included. */
-  async authenticate(token: string | undefined): Promise<AgentPoolRecord> {
+  /**
+   * The pool whose token this is, and whether it is the token the last rotation retired (its agents
+   * finish what they hold and take nothing new); 401 for anything else, a revoked token included.
+   */
+  async authenticate(token: string | undefined): Promise<{ pool: AgentPoolRecord; retired: boolean }> {
     const parsed = token === undefined ? undefined : poolIdOf(token);
     const pool = parsed === undefined ? undefined : await this.deps.store.getAgentPool(parsed.poolId);
-    if (parsed === undefined || pool === undefined || !secretMatches(parsed.secret, pool.tokenHash)) {
-      throw new AppError(
-        "UNAUTHORIZED",
-        pool?.tokenHash === null
-          ? `the enrollment token of agent pool ${pool.name} has been revoked`
-          : "missing or wrong agent pool enrollment token",
-      );
+    if (parsed !== undefined && pool !== undefined) {
+      if (secretMatches(parsed.secret, pool.tokenHash)) return { pool, retired: false };
+      // (Older records have no retired token.)
+      if (secretMatches(parsed.secret, pool.retiredTokenHash ?? null)) return { pool, retired: true };
     }
-    return pool;
+    throw new AppError(
+      "UNAUTHORIZED",
+      pool?.tokenHash === null
+        ? `the enrollment token of agent pool ${pool.name} has been revoked`
+        : "missing or wrong agent pool enrollment token",
+    );
+  }
+
+  /** An agent on a retired token that holds nothing of an active run: it is told to start again with the new one. */
+  private async refuseIdleOnRetiredToken(pool: AgentPoolRecord, input: AgentSyncInput): Promise<void> {
+    const { store } = this.deps;
+    const active = new Set((await store.listActiveRuns()).map((r) => r.id));
+    if (input.runs.some((r) => r.state === "running" && active.has(r.runId))) return;
+    // It leaves now: no run may be placed on it meanwhile (it would count as connected for its silence window).
+    const agent = await store.findAgent(pool.id, input.name);
+    if (agent?.instanceId === input.instanceId) await store.saveAgent({ ...agent, lastSeenAt: 0, runs: [] });
+    throw new AppError(
+      "UNAUTHORIZED",
+      `the enrollment token of agent pool ${pool.name} was rotated: this agent has finished what it held; start it with the new token`,
+    );
   }
 
   async sync(token: string | undefined, input: AgentSyncInput): Promise<AgentSyncOutput> {
     const { store, now } = this.deps;
-    const pool = await this.authenticate(token);
+    const { pool, retired } = await this.authenticate(token);
+    if (retired) await this.refuseIdleOnRetiredToken(pool, input);
     const silenceMs = agentSilenceMs(this.deps.config);
     const existing = await store.findAgent(pool.id, input.name);
     const sameProcess = existing?.instanceId === input.instanceId;
@@ -153,13 +173,14 @@ export class AgentHub {
 
     const deadline = now() + input.waitMs;
     for (;;) {
-      const assignments = await this.assignmentsFor(agent);
+      const assignments = await this.assignmentsFor(agent, retired);
       if (this.closed || now() >= deadline || !inStep(assignments, input.runs)) {
         return { agentId: agent.id, assignments };
       }
       await this.waitForChange(agent, deadline - now());
-      // A rotated or revoked token ends the call (and the agent's connection) at once.
-      await this.authenticate(token);
+      // A revoked token ends the call (and the agent's connection) at once; a rotated one ends it so
+      // that the agent calls again on it (and is refused once it holds nothing).
+      if ((await this.authenticate(token)).retired !== retired) return { agentId: agent.id, assignments };
     }
   }
 
@@ -211,8 +232,8 @@ export class AgentHub {
     }
   }
 
-  /** Every run the agent should hold processes of, as it should hold them. */
-  private async assignmentsFor(agent: AgentRecord): Promise<AgentAssignment[]> {
+  /** Every run the agent should hold processes of, as it should hold them (on a retired token: only what it holds). */
+  private async assignmentsFor(agent: AgentRecord, retired = false): Promise<AgentAssignment[]> {
     const active = await this.deps.store.listActiveRuns();
     const held = new Set(agent.runs.map((r) => `${r.runId}/${r.role}`));
     const assignments: AgentAssignment[] = [];
@@ -236,6 +257,8 @@ export class AgentHub {
           continue;
         }
         if (!held.has(`${run.id}/${entry.role}`)) {
+          // New work needs the pool's current token.
+          if (retired) continue;
           const spec = await this.specFor(run, agent, entry.role, entry.processes);
           if (spec === undefined) continue;
           assignment.spec = spec;

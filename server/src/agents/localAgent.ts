@@ -40,6 +40,7 @@ export async function ensureLocalPool(store: Store, tokenHash: string, now: numb
         projectId: "*",
         envId: null,
         tokenHash,
+        retiredTokenHash: null,
         tokenRotatedAt: now,
         createdAt: now,
         createdBy: "server",

@@ -47,10 +47,31 @@ async function poolInScope(ctx: AuthedContext, id: string): Promise<AgentPoolRec
 }
 
 /** A new enrollment token for the pool: the old one stops working, and its agents' calls end now. */
-async function replaceToken(ctx: Context, pool: AgentPoolRecord, revoke: boolean) {
+/**
+ * A new token, or none. On a rotation the old one is retired: its agents finish the runs they hold and
+ * take nothing new, then are told to start again with the new one. A revoke ends the pool's active
+ * runs at once, saying so (its agents are refused and stop everything they hold).
+ */
+async function replaceToken(ctx: AuthedContext, pool: AgentPoolRecord, revoke: boolean) {
   const fresh = revoke ? undefined : newPoolToken(pool.id);
-  const updated = await ctx.store.setAgentPoolToken(pool.id, fresh?.hash ?? null, ctx.now());
+  const retired = revoke ? null : pool.tokenHash;
+  const updated = await ctx.store.setAgentPoolToken(pool.id, fresh?.hash ?? null, ctx.now(), retired);
   if (updated === undefined) throw notFound("AGENT_POOL", pool.id);
+  if (revoke) {
+    // Every agent of the pool leaves now: none counts as connected, so nothing is placed on it.
+    for (const agent of await ctx.store.listAgents([pool.id])) {
+      await ctx.store.saveAgent({ ...agent, lastSeenAt: 0, runs: [] });
+    }
+    const actor = ctx.principal.name;
+    for (const run of (await ctx.store.listActiveRuns()).filter((r) => r.agentPool === pool.id)) {
+      await ctx.runs.end(
+        run,
+        "Failed",
+        `the enrollment token of agent pool ${pool.name} was revoked by ${actor}: its agents stopped the run`,
+        actor,
+      );
+    }
+  }
   await ctx.live.publish(agentPoolChannel, { poolId: pool.id });
   ctx.logger.info(
     { poolId: pool.id, pool: pool.name },
@@ -84,6 +105,7 @@ export const agentPoolsRouter = router({
         projectId: input.projectId,
         envId: input.envId ?? null,
         tokenHash: hash,
+        retiredTokenHash: null,
         tokenRotatedAt: now,
         createdAt: now,
         createdBy: actorOf(ctx, input.createdBy, "createdBy"),
@@ -156,7 +178,8 @@ export const agentPoolsRouter = router({
         method: "POST",
         path: "/v1/agent-pools/{id}/token",
         tags: TAGS,
-        summary: "Give the pool a new enrollment token (shown this once); agents on the old one are disconnected",
+        summary:
+          "Give the pool a new enrollment token (shown this once); agents on the old one finish the runs they hold, then must use it",
       },
     })
     .input(z.strictObject({ id: entityIdSchema }))
@@ -172,7 +195,8 @@ export const agentPoolsRouter = router({
         method: "DELETE",
         path: "/v1/agent-pools/{id}/token",
         tags: TAGS,
-        summary: "Revoke the pool's enrollment token: every agent is disconnected at once, none may join",
+        summary:
+          "Revoke the pool's enrollment token: its active runs fail, every agent is disconnected at once, none may join",
       },
     })
     .input(z.strictObject({ id: entityIdSchema }))

@@ -848,6 +848,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         projectId: "proj",
         envId: null,
         tokenHash: "h1",
+        retiredTokenHash: null,
         tokenRotatedAt: 1,
         createdAt: 1,
         createdBy: "me",
@@ -865,6 +866,9 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       );
       assert.equal((await store.setAgentPoolToken(pool.id, null, 3))?.tokenHash, null);
       assert.equal((await store.setAgentPoolToken(pool.id, "h2", 4))?.tokenRotatedAt, 4);
+      const rotated = await store.setAgentPoolToken(pool.id, "h3", 5, "h2");
+      assert.deepEqual([rotated?.tokenHash, rotated?.retiredTokenHash], ["h3", "h2"]);
+      assert.equal((await store.setAgentPoolToken(pool.id, null, 6))?.retiredTokenHash, null);
       assert.equal(await store.setAgentPoolToken("no-such-pool", "h", 5), undefined);
 
       const agent = {

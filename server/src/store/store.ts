@@ -68,7 +68,11 @@ export type PoolRunChanges = Partial<
   Pick<LoadTestRun, "updatedAt" | "updatedBy">;
 
 /** A pool as stored: the hash of its enrollment token's secret (null: revoked), not its agents. */
-export type AgentPoolRecord = Omit<AgentPool, "agents" | "tokenState"> & { tokenHash: string | null };
+export type AgentPoolRecord = Omit<AgentPool, "agents" | "tokenState"> & {
+  tokenHash: string | null;
+  /** The token before the last rotation: its agents may finish the runs they hold, and take nothing new. */
+  retiredTokenHash: string | null;
+};
 
 /** An agent as stored: what it last reported; whether it is connected is judged by who reads it. */
 export type AgentRecord = Omit<Agent, "connected" | "running"> & { instanceId: string; runs: AgentRunReport[] };
@@ -180,7 +184,13 @@ export interface Store {
   /** Oldest first; at most 1,000. */
   listAgentPools(filter: ScopeFilter): Promise<AgentPoolRecord[]>;
   /** Sets (rotate) or clears (revoke) the token's hash. Undefined when the pool does not exist. */
-  setAgentPoolToken(id: string, tokenHash: string | null, at: number): Promise<AgentPoolRecord | undefined>;
+  /** A new token (null: revoked); `retiredTokenHash` is the one its agents may finish their runs with. */
+  setAgentPoolToken(
+    id: string,
+    tokenHash: string | null,
+    at: number,
+    retiredTokenHash?: string | null,
+  ): Promise<AgentPoolRecord | undefined>;
   /** Inserts or replaces the agent (by id; a pool's agent names are unique). */
   saveAgent(agent: AgentRecord): Promise<void>;
   getAgent(id: string): Promise<AgentRecord | undefined>;

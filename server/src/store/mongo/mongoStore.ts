@@ -590,10 +590,15 @@ export class MongoStore implements Store {
       .toArray();
   }
 
-  async setAgentPoolToken(id: string, tokenHash: string | null, at: number): Promise<AgentPoolRecord | undefined> {
+  async setAgentPoolToken(
+    id: string,
+    tokenHash: string | null,
+    at: number,
+    retiredTokenHash: string | null = null,
+  ): Promise<AgentPoolRecord | undefined> {
     const pool = await this.pools.findOneAndUpdate(
       { _id: id },
-      { $set: { tokenHash, tokenRotatedAt: at } },
+      { $set: { tokenHash, retiredTokenHash, tokenRotatedAt: at } },
       { returnDocument: "after" },
     );
     return withoutId(pool);

@@ -311,6 +311,8 @@ export const agentPools = sqliteTable(
     envId: text("env_id"),
     /** SHA-256 of the enrollment token's secret; null: revoked. */
     tokenHash: text("token_hash"),
+    /** The token before the last rotation (its agents finish what they hold); null after a revoke. */
+    retiredTokenHash: text("retired_token_hash"),
     tokenRotatedAt: integer("token_rotated_at").notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),

@@ -555,10 +555,15 @@ export class SqliteStore implements Store {
       .all();
   }
 
-  async setAgentPoolToken(id: string, tokenHash: string | null, at: number): Promise<AgentPoolRecord | undefined> {
+  async setAgentPoolToken(
+    id: string,
+    tokenHash: string | null,
+    at: number,
+    retiredTokenHash: string | null = null,
+  ): Promise<AgentPoolRecord | undefined> {
     return this.db
       .update(agentPools)
-      .set({ tokenHash, tokenRotatedAt: at })
+      .set({ tokenHash, retiredTokenHash, tokenRotatedAt: at })
       .where(eq(agentPools.id, id))
       .returning()
       .get();

@@ -1,0 +1,1 @@
+ALTER TABLE `agent_pools` ADD `retired_token_hash` text;
