@@ -225,6 +225,35 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     }
   });
 
+  it("refuses an agent whose clock is off from the server's, saying by how much, and records nothing of it", async () => {
+    for (const [skewMs, says] of [
+      [-30_000, /clock-off's clock is 3\d\.\d s behind the server's/],
+      [45_000, /clock-off's clock is 4\d\.\d s ahead of the server's/],
+    ] as const) {
+      const res = await fetch(`${server.url}/v1/internal/agents/sync`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${pool.token}` },
+        body: JSON.stringify({
+          name: "clock-off",
+          instanceId: "instance-clock-off",
+          capacity: 2,
+          version: "0.1.0",
+          address: "10.0.0.9",
+          runs: [],
+          waitMs: 0,
+          sentAt: Date.now() + skewMs,
+        }),
+      });
+      const body = (await res.json()) as { code: string; message: string; field: string };
+      assert.equal(res.status, 409);
+      assert.deepEqual([body.code, body.field], ["AGENT_CLOCK_SKEW", "sentAt"]);
+      assert.match(body.message, says);
+      assert.match(body.message, /keep it in step \(NTP\)/);
+    }
+    const listed = (await api.get<AgentPool>(`/v1/agent-pools/${pool.id}`)).body.agents.map((a) => a.name);
+    assert.ok(!listed.includes("clock-off"), listed.join(", "));
+  });
+
   it("refuses bad pools and tests naming pools they may not use, storing nothing", async () => {
     const bad = await api.post("/v1/agent-pools", { name: "", ...SCOPE });
     assert.equal(bad.status, 400);

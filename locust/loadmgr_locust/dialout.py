@@ -196,6 +196,8 @@ class DialOutAgent:
                 **({"previousInstanceId": self.previous_instance_id} if self.previous_instance_id else {}),
                 "runs": self.reports(),
                 "waitMs": BUSY_WAIT_MS if self.busy() else WAIT_MS,
+                # The server refuses a host whose clock is off (409, saying by how much): this call retries.
+                "sentAt": int(time.time() * 1000),
             }
         ).encode()
         request = urllib.request.Request(

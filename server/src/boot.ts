@@ -112,6 +112,8 @@ export async function boot(
   const reserved: [string, number][] = [];
   const localToken = localPoolToken(runTokens);
   await ensureLocalPool(store, localToken.hash, now());
+  // Time this process stood still (a stall, no file handles): not held against runs, agents or their clocks.
+  const stalls = new LoopStalls(now);
   const services: Services = {
     config,
     store,
@@ -130,7 +132,19 @@ export async function boot(
         ? inProcessReader(series)
         : workerReader(config, logger),
     liveTickets: new LiveTickets(runTokens.derivedKey("live-tickets"), options.now ?? Date.now),
-    agents: new AgentHub({ config, store, runs, live, logger, tokens: runTokens, sandbox, secrets, reserved, now }),
+    agents: new AgentHub({
+      config,
+      store,
+      runs,
+      live,
+      logger,
+      tokens: runTokens,
+      sandbox,
+      secrets,
+      reserved,
+      now,
+      stalledSince: (since) => stalls.stalledSince(since),
+    }),
     metrics,
     secrets,
     schedules,
@@ -148,7 +162,6 @@ export async function boot(
     publicUrl ?? `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${address?.port ?? port}`;
   reserved.push(...reservedEndpoints(config, address?.port ?? port));
 
-  const stalls = new LoopStalls(services.now);
   stalls.start();
   const runsDir = config.runner.local.runsDir ?? join(config.storage.dataDir, "runs");
   const lifecycle = new RunLifecycle({

@@ -110,6 +110,14 @@ export const configSchema = z.strictObject({
         .min(1)
         .default(600)
         .describe("a pool run that has waited this long for free capacity fails"),
+      maxClockSkewSec: z.coerce
+        .number()
+        .min(0.5)
+        .max(60)
+        .default(2)
+        .describe(
+          "an agent whose clock is further than this from the server's is refused until it is in step (its seconds and silences would be off)",
+        ),
       maxWorkersPerRun: z.coerce
         .number()
         .int()

@@ -140,6 +140,12 @@ export const agentSyncInputSchema = z.strictObject({
   address: z.string().min(1).max(255).describe("the host or IP the pool's other agents reach this one at"),
   runs: z.array(agentRunReportSchema).max(MAX_RUN_WORKERS),
   waitMs: z.number().int().min(0).max(30_000).default(5000).describe("how long the server may hold the answer"),
+  sentAt: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe("the agent's clock when it sent the call (unix ms): one far from the server's is refused"),
 });
 export type AgentSyncInput = z.infer<typeof agentSyncInputSchema>;
 

@@ -37,6 +37,8 @@ export interface AgentHubDeps {
   /** host:port pairs of the server's own services on its host, which runs there may never reach. */
   reserved: [string, number][];
   now: () => number;
+  /** Time this server stood still since then: a call it could not read meanwhile only looks late. */
+  stalledSince?: (since: number) => number;
 }
 
 /** How long an agent may go unheard before it counts as disconnected: 3 metrics intervals + 10 s unless configured. */
@@ -118,6 +120,28 @@ export class AgentHub {
     );
   }
 
+  /**
+   * An agent's clock must be close to the server's: Locust's seconds, its snapshots' times and the
+   * silence rules read the hosts' clocks. The call's own transit makes the agent look behind by that
+   * much, so what is measured is the lag since it was sent (a late answer or a slow network counts
+   * against the agent, which then only waits for a calmer call).
+   */
+  private checkClock(input: AgentSyncInput): void {
+    if (input.sentAt === undefined) return;
+    const now = this.deps.now();
+    const lateMs = now - input.sentAt;
+    // A call that waited while this server stood still is late by that much, not behind.
+    const aheadMs = lateMs > 0 ? -Math.max(0, lateMs - (this.deps.stalledSince?.(input.sentAt) ?? 0)) : -lateMs;
+    const limitMs = this.deps.config.agents.maxClockSkewSec * 1000;
+    if (Math.abs(aheadMs) <= limitMs) return;
+    const by = `${(Math.abs(aheadMs) / 1000).toFixed(1)} s ${aheadMs > 0 ? "ahead of" : "behind"}`;
+    throw new AppError(
+      "AGENT_CLOCK_SKEW",
+      `agent ${input.name}'s clock is ${by} the server's (more than agents.maxClockSkewSec, ${limitMs / 1000} s): keep it in step (NTP); it is taken once it is`,
+      "sentAt",
+    );
+  }
+
   /** An agent on a retired token that holds nothing of an active run: it is told to start again with the new one. */
   private async refuseIdleOnRetiredToken(pool: AgentPoolRecord, input: AgentSyncInput): Promise<void> {
     const { store } = this.deps;
@@ -135,6 +159,7 @@ export class AgentHub {
   async sync(token: string | undefined, input: AgentSyncInput): Promise<AgentSyncOutput> {
     const { store, now } = this.deps;
     const { pool, retired } = await this.authenticate(token);
+    this.checkClock(input);
     if (retired) await this.refuseIdleOnRetiredToken(pool, input);
     const silenceMs = agentSilenceMs(this.deps.config);
     const existing = await store.findAgent(pool.id, input.name);
