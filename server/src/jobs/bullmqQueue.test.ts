@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { Redis } from "ioredis";
 import { startRedis, type RedisServer } from "../../../test/helpers/redis.js";
 import { createLogger } from "../logger.js";
 import { BullMqQueue } from "./bullmqQueue.js";
@@ -67,5 +68,19 @@ describe("BullMQ cron jobs with two processes on one Redis", () => {
     assert.equal(new Set(dues).size, dues.length, `each tick once: ${JSON.stringify(taken)}`);
     assert.ok(dues.every((d) => d > 0 && d % 1000 === 0));
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it("says whether its every-schedule is ticking, for a process that gets none of the ticks", async () => {
+    const name = `every-${randomUUID()}`;
+    const queue = new BullMqQueue({ redisUrl: redis.url, name }, createLogger("silent"));
+    assert.equal(await queue.ticking("runs.sweep"), false, "not registered");
+    await queue.every("runs.sweep", 1000);
+    assert.equal(await queue.ticking("runs.sweep"), true);
+    // Redis loses it (as when restarted without persistence): no longer ticking.
+    const raw = new Redis(redis.url);
+    await raw.flushall();
+    raw.disconnect();
+    assert.equal(await queue.ticking("runs.sweep"), false);
+    await queue.close();
   });
 });

@@ -79,6 +79,14 @@ export class BullMqQueue implements JobQueue {
     await this.schedule(name, everyMs);
   }
 
+  async ticking(name: JobName): Promise<boolean> {
+    const everyMs = this.schedules.get(name);
+    if (everyMs === undefined) return false;
+    const scheduler = await this.queue.getJobScheduler(`every-${name}`);
+    const next = scheduler?.next;
+    return next !== undefined && next >= Date.now() - 2 * everyMs;
+  }
+
   private async schedule(name: JobName, everyMs: number): Promise<void> {
     // Each tick is a job; kept after it ran, they would pile up in Redis (one every tick, forever).
     await this.queue.upsertJobScheduler(

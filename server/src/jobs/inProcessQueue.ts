@@ -49,6 +49,11 @@ export class InProcessQueue implements JobQueue {
     return Promise.resolve();
   }
 
+  /** Every tick comes to this process: not hearing of one means something is wrong here. */
+  ticking(_name: JobName): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
   every(name: JobName, everyMs: number): Promise<void> {
     const timer = setInterval(() => void this.add(name, {}, { jobId: `every-${name}` }), everyMs);
     timer.unref();

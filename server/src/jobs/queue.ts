@@ -41,6 +41,11 @@ export interface JobQueue {
   /** Adds `name` every `everyMs`, once across every process sharing the queue. */
   every(name: JobName, everyMs: number): Promise<void>;
   /**
+   * Whether the `every` schedule of `name` is ticking for the processes sharing the queue (its next tick
+   * is not overdue): each tick reaches one process, so another may see none for a while and be fine.
+   */
+  ticking(name: JobName): Promise<boolean>;
+  /**
    * Adds `name` with `data` at each tick of `cron` (5 fields, or 6 with seconds first) in time zone
    * `tz`, once per tick across every process sharing the queue (BullMQ's job schedulers); the same
    * `id` again replaces it. The queue does not replay ticks it missed while no process ran.

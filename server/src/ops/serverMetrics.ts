@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { RUN_STATUSES, type RunStatus } from "@loadmgr/shared";
 import type { Processor, QueueCounts } from "../jobs/queue.js";
+import { within } from "../within.js";
 
 /** Where the gauges read their values when Prometheus scrapes. */
 export interface MetricSources {
@@ -163,16 +164,3 @@ export class ServerMetrics {
 
 /** How long a scrape waits for the job queue's counts. */
 const QUEUE_COUNTS_TIMEOUT_MS = 1000;
-
-/** What `promise` gives within `ms`, or undefined (after that, or when it fails). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

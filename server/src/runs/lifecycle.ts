@@ -7,6 +7,7 @@ import { failureText, type RunnerState } from "../runners/runner.js";
 import type { Store } from "../store/store.js";
 import type { LoopStalls } from "./loopStalls.js";
 import { SERVER_ACTOR, type RunService } from "./runService.js";
+import { within } from "../within.js";
 
 /** With no sweep for this long (the queue's scheduler is gone: Redis lost it, or is down), this process sweeps itself. */
 const SWEEP_WATCHDOG_MS = 10_000;
@@ -43,6 +44,8 @@ export class RunLifecycle {
    */
   private storeBackAt: number;
   private storeDown = false;
+  /** A watchdog check in flight (it may wait up to a second on the queue). */
+  private watching = false;
 
   constructor(private readonly deps: LifecycleDeps) {
     this.storeBackAt = deps.now();
@@ -190,15 +193,29 @@ export class RunLifecycle {
   }
 
   /**
-   * Sweeps from this process when no sweep job has come for a while: the queue's scheduler lives in
-   * Redis, which may be down or may have lost it (restarted without persistence).
+   * Sweeps from this process when no sweep job has come for a while and the queue's schedule is not
+   * ticking for another process either: it lives in Redis, which may be down (then it does not answer
+   * within a second) or may have lost it (restarted without persistence).
    */
   startWatchdog(): void {
     this.lastSweepAt = this.deps.now();
     const timer = setInterval(() => {
-      if (this.deps.now() - this.lastSweepAt < SWEEP_WATCHDOG_MS) return;
-      this.deps.logger.warn({ sinceMs: this.deps.now() - this.lastSweepAt }, "no sweep job lately: sweeping here");
-      this.sweep().catch((error: unknown) => this.deps.logger.error({ err: error }, "watchdog sweep failed"));
+      if (this.deps.now() - this.lastSweepAt < SWEEP_WATCHDOG_MS || this.watching) return;
+      this.watching = true;
+      void within(this.deps.queue.ticking("runs.sweep"), 1000)
+        .then(async (ticking) => {
+          if (ticking === true) {
+            // Another process of this deployment takes the ticks: nothing is wrong.
+            this.lastSweepAt = this.deps.now();
+            return;
+          }
+          this.deps.logger.warn({ sinceMs: this.deps.now() - this.lastSweepAt }, "no sweep job lately: sweeping here");
+          await this.sweep();
+        })
+        .catch((error: unknown) => this.deps.logger.error({ err: error }, "watchdog sweep failed"))
+        .finally(() => {
+          this.watching = false;
+        });
     }, SWEEP_WATCHDOG_MS / 2);
     timer.unref();
     this.timers.add(timer);
