@@ -223,6 +223,53 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     for (const line of agentInstallCommands(server.url, wheel, token)) {
       assert.ok(made.stdout.includes(`  ${line}\n`), `${line} in:\n${made.stdout}`);
     }
+    const madeId = /^pool (\S+) \(cli-made\) created/m.exec(made.stdout)?.[1] ?? "";
+    const deleted = await loadmgr("pools", "delete", madeId);
+    assert.equal(deleted.code, 0, deleted.stdout);
+    assert.match(deleted.stdout, new RegExp(`pool ${madeId} deleted`));
+    assert.equal((await api.get(`/v1/agent-pools/${madeId}`)).status, 404);
+  });
+
+  it("deletes a pool only when none of its runs is active, and forgets only a disconnected agent", async () => {
+    const made = await api.post<PoolWithToken>("/v1/agent-pools", { name: "short-lived", ...SCOPE });
+    assert.equal(made.status, 201);
+    const sync = (token: string) =>
+      fetch(`${server.url}/v1/internal/agents/sync`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          name: "ghost",
+          instanceId: "instance-ghost-1",
+          capacity: 1,
+          version: "0.1.0",
+          address: "10.0.0.8",
+          runs: [],
+          waitMs: 0,
+          sentAt: Date.now(),
+        }),
+      });
+    assert.equal((await sync(made.body.token)).status, 200);
+    const [ghost] = (await api.get<AgentPool>(`/v1/agent-pools/${made.body.id}`)).body.agents;
+    assert.ok(ghost?.connected);
+    const connected = await api.del<{ code: string }>(`/v1/agent-pools/${made.body.id}/agents/${ghost.id}`);
+    assert.deepEqual([connected.status, connected.body.code], [409, "AGENT_CONNECTED"]);
+    // A run of the pool (waiting: its one agent is too small) keeps it.
+    const test = await createTest(api, target.url, locustScript("/short-lived"), { agentPool: made.body.id });
+    const waiting = await startRun(api, test.id, { workers: 4, durationSeconds: 5 });
+    const busy = await api.del<{ code: string; message: string }>(`/v1/agent-pools/${made.body.id}`);
+    assert.deepEqual([busy.status, busy.body.code], [409, "AGENT_POOL_IN_USE"]);
+    assert.match(busy.body.message, /short-lived has 1 active run: stop it first/);
+    await api.post(`/v1/runs/${waiting.id}/stop`);
+    await waitForRun(api, waiting.id, ended, 10_000);
+    // Revoked, its agent counts as gone at once: forgotten, then the pool deleted; the agent's token names nothing.
+    await api.del(`/v1/agent-pools/${made.body.id}/token`);
+    const forgotten = await api.del<{ deleted: boolean }>(`/v1/agent-pools/${made.body.id}/agents/${ghost.id}`);
+    assert.deepEqual([forgotten.status, forgotten.body.deleted], [200, true]);
+    assert.equal((await api.del(`/v1/agent-pools/${made.body.id}/agents/${ghost.id}`)).status, 404);
+    const gone = await api.del<{ deleted: boolean }>(`/v1/agent-pools/${made.body.id}`);
+    assert.deepEqual([gone.status, gone.body.deleted], [200, true]);
+    assert.equal((await api.get(`/v1/agent-pools/${made.body.id}`)).status, 404);
+    assert.equal((await sync(made.body.token)).status, 401);
   });
 
   it("refuses an agent whose clock is off from the server's, saying by how much, and records nothing of it", async () => {

@@ -207,6 +207,14 @@ describe("the Python plugin and agent as a wheel, in a clean venv outside the re
       work,
     );
     assert.ok(where.startsWith(venv), `imported from ${where}`);
+    // The Locust every host runs is the one the server runs (pinned in the wheel).
+    const versions = await sh(join(venv, "bin/python"), ["-c", "import locust; print(locust.__version__)"], work);
+    const ours = await sh(
+      join(ROOT, ".venv/locust/bin/python"),
+      ["-c", "import locust; print(locust.__version__)"],
+      work,
+    );
+    assert.equal(versions.trim(), ours.trim());
     // The agent, as a load-generator host runs it: it dials out to the server.
     const agentDir = join(work, "runs");
     // (The shell stays its parent: the after hook ends every process of the work directory.)

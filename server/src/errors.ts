@@ -89,7 +89,7 @@ export function describeError(error: TRPCError): ErrorDetails {
 }
 
 export const notFound = (
-  what: "LOAD_TEST" | "RUN" | "REVISION" | "AGENT_POOL" | "FILE" | "WEBHOOK" | "SCHEDULE",
+  what: "LOAD_TEST" | "RUN" | "REVISION" | "AGENT_POOL" | "AGENT" | "FILE" | "WEBHOOK" | "SCHEDULE",
   id: string,
   field = "id",
 ): AppError => new AppError(`${what}_NOT_FOUND`, `${what.toLowerCase().replaceAll("_", " ")} ${id} not found`, field);

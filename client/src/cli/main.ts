@@ -63,7 +63,8 @@ const HELP = `loadmgr — the Load Manager CLI
   loadmgr runs baseline <id> [--clear] (later runs of its test in its env are compared with it)
   loadmgr runs report <id> [-o report.html] (the self-contained HTML report; stdout without -o)
   loadmgr pools create --name NAME [--account A --org O --project P --env E] (prints the enrollment token once)
-  loadmgr pools list | pools rotate-token <poolId> | pools revoke-token <poolId>
+  loadmgr pools list | pools rotate-token <poolId> | pools revoke-token <poolId> | pools delete <poolId>
+  loadmgr agents forget <agentId> --pool <poolId>
   loadmgr agents list [--pool POOL_ID]
   loadmgr secrets set NAME [--env E] (the value from stdin, or --value V) | secrets list [--env E] | secrets delete NAME [--env E]
   loadmgr webhooks create --to URL --event run.finished… [--format slack] [--secret S] [--env E]
@@ -929,6 +930,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
           io.out(pool.token);
         });
       }
+      return EXIT.ok;
+    }
+    if (command === "pools" && sub === "delete" && id !== undefined) {
+      const answer = await client.agentPools.delete.mutate({ id });
+      print(answer, () => io.out(`pool ${id} deleted, with its agents' records`));
+      return EXIT.ok;
+    }
+    if (command === "agents" && sub === "forget" && id !== undefined) {
+      if (values.pool === undefined) throw new UsageError("agents forget needs --pool <poolId>");
+      const answer = await client.agentPools.forgetAgent.mutate({ id: values.pool, agentId: id });
+      print(answer, () => io.out(`agent ${id} forgotten`));
       return EXIT.ok;
     }
     if ((command === "pools" || command === "agents") && sub === "list") {

@@ -53,6 +53,8 @@ const PUBLIC_OPERATIONS = [
   "post /v1/agent-pools/{id}/token",
   "delete /v1/agent-pools/{id}/token",
   "get /v1/agent-package",
+  "delete /v1/agent-pools/{id}",
+  "delete /v1/agent-pools/{id}/agents/{agentId}",
   "put /v1/secrets/{name}",
   "get /v1/secrets",
   "delete /v1/secrets/{name}",

@@ -46,7 +46,6 @@ async function poolInScope(ctx: AuthedContext, id: string): Promise<AgentPoolRec
   return pool;
 }
 
-/** A new enrollment token for the pool: the old one stops working, and its agents' calls end now. */
 /**
  * A new token, or none. On a rotation the old one is retired: its agents finish the runs they hold and
  * take nothing new, then are told to start again with the new one. A revoke ends the pool's active
@@ -187,6 +186,61 @@ export const agentPoolsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const { view, token } = await replaceToken(ctx, await poolInScope(ctx, input.id), false);
       return { ...view, token: token ?? "" };
+    }),
+
+  delete: editorProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/v1/agent-pools/{id}",
+        tags: TAGS,
+        summary: "Delete a pool and its agents' records (refused while a run of it is active); its agents are refused",
+      },
+    })
+    .input(z.strictObject({ id: entityIdSchema }))
+    .output(z.object({ deleted: z.boolean() }))
+    .mutation(async ({ ctx, input }) => {
+      const pool = await poolInScope(ctx, input.id);
+      const active = (await ctx.store.listActiveRuns()).filter((r) => r.agentPool === pool.id);
+      if (active.length > 0) {
+        throw new AppError(
+          "AGENT_POOL_IN_USE",
+          `agent pool ${pool.name} has ${active.length} active run${active.length === 1 ? "" : "s"}: stop ${active.length === 1 ? "it" : "them"} first`,
+          "id",
+        );
+      }
+      const deleted = await ctx.store.deleteAgentPool(pool.id);
+      // Its agents' held calls answer now: their token names no pool any more (401, they exit).
+      await ctx.live.publish(agentPoolChannel, { poolId: pool.id });
+      ctx.logger.info({ poolId: pool.id, pool: pool.name, actor: ctx.principal.name }, "agent pool deleted");
+      return { deleted };
+    }),
+
+  forgetAgent: editorProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/v1/agent-pools/{id}/agents/{agentId}",
+        tags: TAGS,
+        summary: "Forget a disconnected agent (a replaced host or pod); a connected one is refused",
+      },
+    })
+    .input(z.strictObject({ id: entityIdSchema, agentId: entityIdSchema }))
+    .output(z.object({ deleted: z.boolean() }))
+    .mutation(async ({ ctx, input }) => {
+      const pool = await poolInScope(ctx, input.id);
+      const agent = await ctx.store.getAgent(input.agentId);
+      if (agent?.poolId !== pool.id) throw notFound("AGENT", input.agentId, "agentId");
+      if (ctx.now() - agent.lastSeenAt < agentSilenceMs(ctx.config)) {
+        throw new AppError(
+          "AGENT_CONNECTED",
+          `agent ${agent.name} is connected: stop it first (it would only be recorded again at its next call)`,
+          "agentId",
+        );
+      }
+      const deleted = await ctx.store.deleteAgent(agent.id);
+      ctx.logger.info({ poolId: pool.id, agent: agent.name, actor: ctx.principal.name }, "agent forgotten");
+      return { deleted };
     }),
 
   revokeToken: editorProcedure

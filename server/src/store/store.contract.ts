@@ -897,6 +897,18 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal((await store.findAgent(pool.id, "gen-b"))?.id, agent.id);
       assert.equal(await store.findAgent(pool.id, "gen-z"), undefined);
       assert.equal(await store.findAgent("other-pool", "gen-b"), undefined);
+
+      // An agent forgotten, then the pool with the rest of its agents.
+      assert.equal(await store.deleteAgent(agent.id), true);
+      assert.equal(await store.deleteAgent(agent.id), false);
+      assert.deepEqual(
+        (await store.listAgents([pool.id])).map((a) => a.name),
+        ["gen-a"],
+      );
+      assert.equal(await store.deleteAgentPool(pool.id), true);
+      assert.equal(await store.getAgentPool(pool.id), undefined);
+      assert.deepEqual(await store.listAgents([pool.id]), []);
+      assert.equal(await store.deleteAgentPool(pool.id), false);
     });
   });
 }

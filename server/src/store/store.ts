@@ -198,6 +198,10 @@ export interface Store {
   findAgent(poolId: string, name: string): Promise<AgentRecord | undefined>;
   /** The pools' agents, by pool then name. */
   listAgents(poolIds: string[]): Promise<AgentRecord[]>;
+  /** Removes an agent's record; false when there was none. */
+  deleteAgent(id: string): Promise<boolean>;
+  /** Removes a pool and its agents' records; false when there was no such pool. */
+  deleteAgentPool(id: string): Promise<boolean>;
 
   /** Inserts or replaces the secret of that scope and name (createdAt/By kept on a replace); true when it was new. */
   putSecret(secret: SecretRecord): Promise<boolean>;

@@ -128,13 +128,35 @@ export function AgentsPage({ client, scope }: { client: LoadManagerClient; scope
           <p>Create one, then start an agent on each generator host with its token.</p>
         </Empty>
       ) : (
-        pools.map((pool) => <PoolPanel key={pool.id} pool={pool} />)
+        pools.map((pool) => (
+          <PoolPanel
+            key={pool.id}
+            client={client}
+            pool={pool}
+            onChanged={() => setReload((n) => n + 1)}
+            onProblem={setProblem}
+          />
+        ))
       )}
     </section>
   );
 }
 
-function PoolPanel({ pool }: { pool: AgentPool }) {
+function PoolPanel({
+  client,
+  pool,
+  onChanged,
+  onProblem,
+}: {
+  client: LoadManagerClient;
+  pool: AgentPool;
+  onChanged: () => void;
+  onProblem: (problem: Problem) => void;
+}) {
+  const [asking, setAsking] = useState(false);
+  const act = (promise: Promise<unknown>): void => {
+    promise.then(onChanged, (error: unknown) => onProblem(problemOf(error)));
+  };
   const connected = pool.agents.filter((a) => a.connected);
   const capacity = connected.reduce((n, a) => n + a.capacity, 0);
   const busy = connected.reduce((n, a) => n + a.running.reduce((m, r) => m + r.processes, 0), 0);
@@ -150,6 +172,30 @@ function PoolPanel({ pool }: { pool: AgentPool }) {
       <p>
         {connected.length} of {pool.agents.length} agents connected · {busy} of {capacity} slots busy · token{" "}
         {pool.tokenState}
+      </p>
+      <p class="actions">
+        {asking ? (
+          <>
+            Delete pool {pool.name} and its agents' records? Its agents are refused from now on.{" "}
+            <button
+              type="button"
+              class="danger"
+              onClick={() => {
+                setAsking(false);
+                act(client.agentPools.delete.mutate({ id: pool.id }));
+              }}
+            >
+              Yes, delete it
+            </button>{" "}
+            <button type="button" class="secondary" onClick={() => setAsking(false)}>
+              Keep it
+            </button>
+          </>
+        ) : (
+          <button type="button" class="secondary" onClick={() => setAsking(true)}>
+            Delete pool
+          </button>
+        )}
       </p>
       {pool.agents.length > 0 && (
         <div class="table-wrap">
@@ -173,7 +219,16 @@ function PoolPanel({ pool }: { pool: AgentPool }) {
                     {agent.connected ? (
                       <span class="badge badge-finished">connected</span>
                     ) : (
-                      <span class="badge badge-none">last seen {when(agent.lastSeenAt)}</span>
+                      <>
+                        <span class="badge badge-none">last seen {when(agent.lastSeenAt)}</span>{" "}
+                        <button
+                          type="button"
+                          class="secondary small"
+                          onClick={() => act(client.agentPools.forgetAgent.mutate({ id: pool.id, agentId: agent.id }))}
+                        >
+                          Forget
+                        </button>
+                      </>
                     )}
                   </td>
                   <td>{agent.address}</td>

@@ -616,6 +616,15 @@ export class MongoStore implements Store {
     return (await this.agents.findOne({ poolId, name }, HIDDEN)) ?? undefined;
   }
 
+  async deleteAgent(id: string): Promise<boolean> {
+    return (await this.agents.deleteOne({ _id: id })).deletedCount > 0;
+  }
+
+  async deleteAgentPool(id: string): Promise<boolean> {
+    await this.agents.deleteMany({ poolId: id });
+    return (await this.pools.deleteOne({ _id: id })).deletedCount > 0;
+  }
+
   async listAgents(poolIds: string[]): Promise<AgentRecord[]> {
     if (poolIds.length === 0) return [];
     return this.agents

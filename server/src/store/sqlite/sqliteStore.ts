@@ -586,6 +586,17 @@ export class SqliteStore implements Store {
       .get();
   }
 
+  async deleteAgent(id: string): Promise<boolean> {
+    return this.db.delete(agents).where(eq(agents.id, id)).run().changes > 0;
+  }
+
+  async deleteAgentPool(id: string): Promise<boolean> {
+    return this.db.transaction((tx) => {
+      tx.delete(agents).where(eq(agents.poolId, id)).run();
+      return tx.delete(agentPools).where(eq(agentPools.id, id)).run().changes > 0;
+    });
+  }
+
   async listAgents(poolIds: string[]): Promise<AgentRecord[]> {
     if (poolIds.length === 0) return [];
     return this.db
