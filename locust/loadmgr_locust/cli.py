@@ -45,6 +45,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     agent.add_argument("--address", help="where the pool's other agents reach this host (default: the address it reaches the server from)")
     agent.add_argument("--dir", default="loadmgr-agent-runs", help="where each run's files and logs go (one agent per directory)")
     agent.add_argument("--idle-exit", type=float, default=0, help="exit after this many seconds without the server while nothing runs (0: never)")
+    agent.add_argument("--keep-runs-hours", type=float, default=24.0, help="remove a finished run's directory (script, log, Locust's CSVs) this long after its last change")
     options = parser.parse_args(args)
 
     if options.command == "run-dir":
@@ -62,7 +63,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             parser.error("agent: --token (or LOADMGR_AGENT_TOKEN) is required")
         from .dialout import serve as dial_out
 
-        dial_out(options.server, options.token, options.name, options.capacity, options.labels, options.dir, options.address, options.idle_exit)
+        dial_out(options.server, options.token, options.name, options.capacity, options.labels, options.dir, options.address, options.idle_exit, options.keep_runs_hours)
 
 
 if __name__ == "__main__":

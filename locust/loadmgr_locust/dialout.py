@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,6 +57,10 @@ REPORTED_STOP = "reported-stop"
 AGENT_LIFELINE_ENV = "LOADMGR_AGENT_LIFELINE"
 #: The instance id of the agent process serving a runs directory, for the next one to name.
 INSTANCE_FILE = "agent-instance"
+#: How long a run's directory (its spec with the script, its log, Locust's CSVs) is kept after its last change.
+KEEP_RUNS_HOURS = 24.0
+#: How often the agent looks for run directories past that.
+PRUNE_EVERY_S = 600
 
 
 def log_tail(path: str, max_bytes: int = LOG_TAIL_BYTES) -> str:
@@ -124,7 +129,7 @@ def parse_labels(text: str) -> Dict[str, str]:
 
 
 class DialOutAgent:
-    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0, previous_instance_id: Optional[str] = None) -> None:
+    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0, previous_instance_id: Optional[str] = None, keep_runs_hours: float = KEEP_RUNS_HOURS) -> None:
         self.server = server.rstrip("/")
         self.token = token
         self.name = name
@@ -135,6 +140,8 @@ class DialOutAgent:
         self.instance_id = uuid.uuid4().hex
         #: The agent process this one follows on the same directory (it held the lock, so it has ended).
         self.previous_instance_id = previous_instance_id
+        self.keep_runs_s = keep_runs_hours * 3600
+        self.pruned_at = 0.0
         self.runs: Dict[str, HeldRun] = {}
         self.stopping = False
         self.idle_exit_s = idle_exit_s
@@ -181,6 +188,9 @@ class DialOutAgent:
             reached_at = time.monotonic()
             backoff = 0.5
             self.reconcile(answer.get("assignments") or [])
+            if time.monotonic() - self.pruned_at >= PRUNE_EVERY_S:
+                self.pruned_at = time.monotonic()
+                self.prune()
         self.kill_all()
         return 0
 
@@ -359,6 +369,29 @@ class DialOutAgent:
         self.runs[_key(run_id, role)] = HeldRun(run_id, role, int(assignment["processes"]), run_dir, process, lifeline=lifeline_write)
         logger.info("run %s: started its %s (%d process%s, pid %d)", run_id, assignment["role"], assignment["processes"], "" if assignment["processes"] == 1 else "es", process.pid)
 
+    def prune(self) -> List[str]:
+        """Removes the directories of runs this agent no longer holds whose last change is older than
+        keep_runs_s (each keeps the run's script and files, its log and Locust's CSVs); the names removed."""
+        held = {os.path.basename(h.run_dir) for h in self.runs.values() if h.released_at is None}
+        cutoff = time.time() - self.keep_runs_s
+        removed = []
+        for entry in os.scandir(self.runs_dir):
+            if not entry.is_dir(follow_symlinks=False) or entry.name in held or entry.name.startswith("."):
+                continue
+            if not entry.name.replace("-", "").replace(".workers", "").isalnum():
+                continue  # not a run's directory
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+                    continue
+                kill_recorded_cgroup(entry.path)
+                shutil.rmtree(entry.path)
+                removed.append(entry.name)
+            except OSError as error:
+                logger.warning("could not remove the old run directory %s: %s", entry.path, error)
+        if removed:
+            logger.info("removed %d run director%s older than %.0f h", len(removed), "y" if len(removed) == 1 else "ies", self.keep_runs_s / 3600)
+        return removed
+
     def kill(self, held: HeldRun, wait: bool = True) -> None:
         held.killed = True
         _signal_group(held.process.pid, signal.SIGKILL)
@@ -420,7 +453,7 @@ def _follow_previous(runs_dir: str, instance_id: str) -> Optional[str]:
     return previous
 
 
-def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0) -> None:
+def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0, keep_runs_hours: float = KEEP_RUNS_HOURS) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.umask(0o077)  # run files are for this user alone
     lock = _lock_directory(runs_dir)
@@ -433,6 +466,7 @@ def serve(server: str, token: str, name: Optional[str], capacity: Optional[int],
         runs_dir,
         address or local_address(server),
         idle_exit_s,
+        keep_runs_hours=keep_runs_hours,
     )
     agent.previous_instance_id = _follow_previous(agent.runs_dir, agent.instance_id)
     # On cgroup v2 the agent moves into a leaf of its cgroup, which then holds its runs' cgroups.

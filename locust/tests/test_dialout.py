@@ -123,3 +123,25 @@ def test_a_name_in_use_is_retried_and_a_refused_token_ends_the_agent(agent, monk
     monkeypatch.setattr(dialout, "NAME_RETRY_S", 0)
     assert agent.serve() == 3
     assert calls == [0, 1]
+
+
+def test_old_run_directories_are_removed_and_held_or_recent_ones_kept(agent, tmp_path):
+    import os
+
+    agent.keep_runs_s = 3600
+    old = time.time() - 7200
+    for name in ["01a24f70-2edd-70e9-ad27-6ae64083358d", "01a24f70-2edd-70e9-ad27-6ae64083358d.workers", "01b0-held", "01c0-recent"]:
+        (tmp_path / name / "work").mkdir(parents=True)
+        (tmp_path / name / "spec.json").write_text("{}")
+    for name in ["01a24f70-2edd-70e9-ad27-6ae64083358d", "01a24f70-2edd-70e9-ad27-6ae64083358d.workers", "01b0-held"]:
+        os.utime(tmp_path / name, (old, old))
+    (tmp_path / "agent.log").write_text("kept")
+    (tmp_path / "not a run").mkdir()
+    os.utime(tmp_path / "not a run", (old, old))
+    agent.reconcile([{"runId": "01b0-held", "role": "master", "processes": 1, "spec": {"runId": "01b0-held"}}])
+    agent.runs["01b0-held/master"].run_dir = str(tmp_path / "01b0-held")
+
+    removed = agent.prune()
+
+    assert sorted(removed) == ["01a24f70-2edd-70e9-ad27-6ae64083358d", "01a24f70-2edd-70e9-ad27-6ae64083358d.workers"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01b0-held", "01c0-recent", "agent.log", "not a run"]
