@@ -46,6 +46,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     agent.add_argument("--dir", default="loadmgr-agent-runs", help="where each run's files and logs go (one agent per directory)")
     agent.add_argument("--idle-exit", type=float, default=0, help="exit after this many seconds without the server while nothing runs (0: never)")
     agent.add_argument("--keep-runs-hours", type=float, default=24.0, help="remove a finished run's directory (script, log, Locust's CSVs) this long after its last change")
+    health = sub.add_parser("agent-health", help="exit 0 when the agent serving DIR is alive (with --ready: and connected): a probe")
+    health.add_argument("--dir", default="loadmgr-agent-runs", help="the agent's --dir")
+    health.add_argument("--ready", action="store_true", help="also require a call answered by the server lately")
     options = parser.parse_args(args)
 
     if options.command == "run-dir":
@@ -58,6 +61,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         from .launcher import launch as launch_run
 
         sys.exit(launch_run(json.loads(options.commands), options.identity))
+    if options.command == "agent-health":
+        from .dialout import health
+
+        ok, why = health(options.dir, options.ready)
+        print(why)
+        sys.exit(0 if ok else 1)
     if options.command == "agent":
         if not options.token:
             parser.error("agent: --token (or LOADMGR_AGENT_TOKEN) is required")

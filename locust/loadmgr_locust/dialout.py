@@ -29,7 +29,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import __version__
 from .sandbox import PARENT_ENV, claim_v2_parent, kill_recorded_cgroup
@@ -61,6 +61,12 @@ INSTANCE_FILE = "agent-instance"
 KEEP_RUNS_HOURS = 24.0
 #: How often the agent looks for run directories past that.
 PRUNE_EVERY_S = 600
+#: Where the agent says how it is, in its directory, for `loadmgr-locust agent-health` (a pod's probes).
+HEALTH_FILE = ".agent-health.json"
+#: Alive: its loop turned this recently (a call waits at most WAIT_MS + 15 s, a backoff 10 s).
+ALIVE_WITHIN_S = 60
+#: Ready: the server answered this recently (it answers at least every WAIT_MS).
+READY_WITHIN_S = 30
 
 
 def log_tail(path: str, max_bytes: int = LOG_TAIL_BYTES) -> str:
@@ -142,6 +148,7 @@ class DialOutAgent:
         self.previous_instance_id = previous_instance_id
         self.keep_runs_s = keep_runs_hours * 3600
         self.pruned_at = 0.0
+        self.synced_at: Optional[float] = None
         self.runs: Dict[str, HeldRun] = {}
         self.stopping = False
         self.idle_exit_s = idle_exit_s
@@ -159,6 +166,7 @@ class DialOutAgent:
         last_error = ""
         reached_at = time.monotonic()
         while not self.stopping:
+            self._note_health(connected)
             if self.idle_exit_s > 0 and not connected and time.monotonic() - reached_at > self.idle_exit_s and not self.busy():
                 logger.info("no server for %.0f s and nothing to run: exiting", self.idle_exit_s)
                 return 0
@@ -193,6 +201,19 @@ class DialOutAgent:
                 self.prune()
         self.kill_all()
         return 0
+
+    def _note_health(self, connected: bool) -> None:
+        """Writes when the loop last turned and when the server last answered (atomically: a probe may read it)."""
+        now = time.time()
+        if connected:
+            self.synced_at = now
+        path = os.path.join(self.runs_dir, HEALTH_FILE)
+        try:
+            with open(f"{path}.tmp", "w", encoding="utf-8") as handle:
+                json.dump({"loopAt": now, "syncedAt": self.synced_at, "name": self.name, "pid": os.getpid()}, handle)
+            os.replace(f"{path}.tmp", path)
+        except OSError as error:
+            logger.debug("could not write %s: %s", path, error)
 
     def _sync(self) -> Dict[str, Any]:
         body = json.dumps(
@@ -437,6 +458,24 @@ def _lock_directory(runs_dir: str) -> Any:
         logger.info("another agent serves %s; leaving it to that one", runs_dir)
         sys.exit(EXIT_DIRECTORY_TAKEN)
     return handle
+
+
+def health(runs_dir: str, ready: bool, now: Optional[float] = None) -> Tuple[bool, str]:
+    """Whether the agent serving `runs_dir` is alive (its loop turned within ALIVE_WITHIN_S) and, asked
+    for `ready`, connected (the server answered within READY_WITHIN_S); and why, in a line."""
+    now = time.time() if now is None else now
+    try:
+        with open(os.path.join(runs_dir, HEALTH_FILE), encoding="utf-8") as handle:
+            state = json.load(handle)
+        loop_at, synced_at = float(state["loopAt"]), state.get("syncedAt")
+    except (OSError, ValueError, KeyError, TypeError):
+        return False, f"no agent has said how it is in {runs_dir}"
+    if now - loop_at > ALIVE_WITHIN_S:
+        return False, f"the agent's loop last turned {now - loop_at:.0f} s ago"
+    if ready and (synced_at is None or now - float(synced_at) > READY_WITHIN_S):
+        since = "never" if synced_at is None else f"{now - float(synced_at):.0f} s ago"
+        return False, f"the server last answered this agent {since}"
+    return True, "alive" + (" and connected" if ready else "")
 
 
 def _follow_previous(runs_dir: str, instance_id: str) -> Optional[str]:

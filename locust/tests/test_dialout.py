@@ -145,3 +145,17 @@ def test_old_run_directories_are_removed_and_held_or_recent_ones_kept(agent, tmp
 
     assert sorted(removed) == ["01a24f70-2edd-70e9-ad27-6ae64083358d", "01a24f70-2edd-70e9-ad27-6ae64083358d.workers"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["01b0-held", "01c0-recent", "agent.log", "not a run"]
+
+
+def test_health_says_alive_then_ready_from_what_the_loop_wrote(agent, tmp_path):
+    assert dialout.health(str(tmp_path), ready=False)[0] is False
+    agent._note_health(connected=False)
+    assert dialout.health(str(tmp_path), ready=False) == (True, "alive")
+    ok, why = dialout.health(str(tmp_path), ready=True)
+    assert not ok and "never" in why
+    agent._note_health(connected=True)
+    assert dialout.health(str(tmp_path), ready=True) == (True, "alive and connected")
+    later = time.time() + dialout.READY_WITHIN_S + 1
+    assert dialout.health(str(tmp_path), ready=True, now=later)[0] is False
+    assert dialout.health(str(tmp_path), ready=False, now=later)[0] is True
+    assert dialout.health(str(tmp_path), ready=False, now=time.time() + dialout.ALIVE_WITHIN_S + 1)[0] is False
