@@ -114,7 +114,7 @@ export const configSchema = z.strictObject({
         .number()
         .min(0.5)
         .max(60)
-        .default(2)
+        .default(5)
         .describe(
           "an agent whose clock is further than this from the server's is refused until it is in step (its seconds and silences would be off)",
         ),
