@@ -185,7 +185,11 @@ export class AgentHub {
       address: input.address,
       connectedAt: connected ? existing.connectedAt : now(),
       lastSeenAt: now(),
-      runs: [...input.runs, ...(await this.endedWithEarlierProcesses(existing, input))],
+      // What ended with an earlier process is the server's to say, never an agent's.
+      runs: [
+        ...input.runs.map(({ endedWithAgent: _claimed, ...report }) => report),
+        ...(await this.endedWithEarlierProcesses(existing, input)),
+      ],
     };
     await store.saveAgent(agent);
     if (!connected) {

@@ -73,10 +73,12 @@ export async function dashboardFile(
       ? { status: 503, type, body: NOT_BUILT, headers: { "cache-control": "no-store" } }
       : undefined;
   }
+  const hashed = HASHED.test(name);
   const headers: Record<string, string> = {
-    "cache-control": HASHED.test(name) ? IMMUTABLE : REVALIDATE,
+    "cache-control": hashed ? IMMUTABLE : REVALIDATE,
     vary: "accept-encoding",
-    etag: `"${createHash("sha256").update(plain).digest("base64url").slice(0, 27)}"`,
+    // A hashed name is its own version (never asked again): only the page needs an ETag.
+    ...(hashed ? {} : { etag: `"${createHash("sha256").update(plain).digest("base64url").slice(0, 27)}"` }),
   };
   const page = type.startsWith("text/html") ? plain.toString() : undefined;
   if (request.ifNoneMatch !== undefined && request.ifNoneMatch.split(",").some((t) => t.trim() === headers.etag)) {
