@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,8 +13,8 @@ import {
   type LoadTestRun,
   type RequestStats,
 } from "@loadmgr/shared";
-import { DEFAULT_AGENT_COMMAND as DEFAULT_LOCAL_COMMAND } from "../server/src/agents/localAgent.js";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
+import { assertEqualsLocustCsv, removeHosts, spawnAgent, type RunningAgent } from "./helpers/agents.js";
 import { createHosts, type Hosts } from "./helpers/hosts.js";
 import { freePort } from "./helpers/ports.js";
 import {
@@ -40,14 +40,6 @@ const SILENCE_MS = (3 * INTERVAL_SEC + 10) * 1000;
 
 type PoolWithToken = AgentPool & { token: string };
 
-interface RunningAgent {
-  host: number;
-  name: string;
-  dir: string;
-  process: ChildProcess;
-  output: () => string;
-}
-
 /**
  * Agent pools end to end: real agents (`loadmgr-locust agent --server … --token …`) on hosts of
  * their own (network namespaces the server cannot connect into), one run's master and workers
@@ -72,32 +64,15 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
       { role: "all", ...(dataDir !== undefined ? { dataDir, keepData: true } : {}) },
     );
 
-  function startAgent(
-    host: number,
-    name: string,
-    token: string,
-    capacity = 2,
-    dir = mkdtempSync(join(tmpdir(), `loadmgr-agent-${name}-`)),
-  ): RunningAgent {
-    const child = hosts.spawn(host, DEFAULT_LOCAL_COMMAND, [
-      "agent",
-      "--server",
-      serverUrlForAgents,
-      "--token",
+  function startAgent(host: number, name: string, token: string, capacity = 2, dir?: string): RunningAgent {
+    const agent = spawnAgent(hosts, host, {
+      serverUrl: serverUrlForAgents,
       token,
-      "--name",
       name,
-      "--capacity",
-      String(capacity),
-      "--labels",
-      `host=${host}`,
-      "--dir",
-      dir,
-    ]);
-    let output = "";
-    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const agent = { host, name, dir, process: child, output: () => output };
+      capacity,
+      args: ["--labels", `host=${host}`],
+      ...(dir !== undefined ? { dir } : {}),
+    });
     agents.push(agent);
     return agent;
   }
@@ -149,16 +124,12 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     await waitForAgents(["gen-a", "gen-b", "gen-c"]);
   });
 
-  after(async () => {
-    hosts.remove();
-    for (const agent of agents) {
-      agent.process.kill("SIGKILL");
-      for (const pid of processesMentioning(agent.dir)) process.kill(pid, "SIGKILL");
-    }
-    await server.close();
-    await target.close();
-    for (const agent of agents) rmSync(agent.dir, { recursive: true, force: true });
-  });
+  after(() =>
+    removeHosts(hosts, agents, async () => {
+      await server.close();
+      await target.close();
+    }),
+  );
 
   it("shows the pool's token once and its agents with what they reported", async () => {
     assert.match(pool.token, /^lmp_/);
@@ -388,18 +359,7 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     assert.equal(done.results?.totalRequests, locust.requests);
     // Per endpoint and in total, the counts and percentiles are Locust's own, to the bucket.
     const rows = locustStats(master, run.id);
-    const requests = (await api.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
-    const ours = new Map([...requests.endpoints, requests.total].map((row) => [row.name, row]));
-    assert.deepEqual(rows.map((row) => row.Name).sort(), [...ours.keys()].sort());
-    for (const row of rows) {
-      const mine = ours.get(row.Name ?? "");
-      const what = `${row.Name}: ours ${JSON.stringify(mine)} vs Locust ${JSON.stringify(row)}`;
-      assert.equal(mine?.numRequests, Number(row["Request Count"]), what);
-      assert.equal(mine?.numFailures, Number(row["Failure Count"]), what);
-      for (const p of [50, 90, 95, 99] as const) {
-        assert.equal(mine?.[`p${p}ResponseMs`], Number(row[`${p}%`]), `p${p} ${what}`);
-      }
-    }
+    await assertEqualsLocustCsv(api, run.id, rows);
   });
 
   it("shares a split CSV over every worker of every agent, and gives each worker the test's secret", async () => {

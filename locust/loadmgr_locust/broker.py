@@ -26,8 +26,9 @@ import socketserver
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from . import relay
 from .netpolicy import Policy
 
 logger = logging.getLogger("loadmgr.supervisor")
@@ -87,10 +88,12 @@ def _read_line(sock: socket.socket) -> bytes:
 
 
 class NetBroker:
-    """Resolves and connects for a run's processes, within its allow-list."""
+    """Resolves and connects for a run's processes, within its allow-list; and, for workers whose master
+    is reached through the server's relay, connects to that master (`master_dial`, see relay.py)."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, master_dial: Optional[Callable[[], socket.socket]] = None) -> None:
         self.policy = policy
+        self.master_dial = master_dial
 
     def handle(self, sock: socket.socket) -> None:
         sock.settimeout(10)
@@ -103,6 +106,8 @@ class NetBroker:
             return self._resolve(sock, request)
         if op == "connect":
             return self._connect(sock, request)
+        if op == "master":
+            return self._master(sock)
         _reply(sock, {"ok": False, "errno": errno.EINVAL, "message": "loadmgr: unknown broker request"})
 
     def _resolve(self, sock: socket.socket, request: Dict[str, Any]) -> None:
@@ -145,6 +150,33 @@ class NetBroker:
             _reply(sock, {"ok": False, "errno": code, "message": os.strerror(code)})
         finally:
             out.close()
+
+
+    def _master(self, sock: socket.socket) -> None:
+        if self.master_dial is None:
+            return _reply(sock, {"ok": False, "errno": errno.EACCES, "message": "loadmgr: this run's master is not reached through the relay"})
+        try:
+            out = self.master_dial()
+        except OSError as error:
+            code = error.errno or errno.ECONNREFUSED
+            return _reply(sock, {"ok": False, "errno": code, "message": f"loadmgr: {error}"})
+        if relay.is_plain(out):
+            # Plain TCP: the caller gets the connection itself and talks over it at full speed.
+            try:
+                return _reply(sock, {"ok": True}, out.fileno())
+            finally:
+                out.close()
+        # TLS stays out here: the caller gets a socket pair's end, copied to and from the server.
+        inside, outside = socket.socketpair()
+        try:
+            _reply(sock, {"ok": True}, inside.fileno())
+        except OSError:
+            outside.close()
+            out.close()
+            raise
+        finally:
+            inside.close()
+        relay.pump(outside, out)
 
 
 class _BrokerHandler(socketserver.BaseRequestHandler):
@@ -233,7 +265,7 @@ class IngestRelay:
 class SandboxServices:
     """The broker and the relay of one run, served from `directory` until `close`."""
 
-    def __init__(self, directory: str, policy: Policy, ingest_url: str, token: str, on_stop_reported: Optional[Any] = None) -> None:
+    def __init__(self, directory: str, policy: Policy, ingest_url: str, token: str, on_stop_reported: Optional[Any] = None, master_dial: Optional[Callable[[], socket.socket]] = None) -> None:
         os.makedirs(directory, mode=0o755, exist_ok=True)
         os.chmod(directory, 0o755)
         for name in (NET_SOCKET, INGEST_SOCKET):
@@ -243,7 +275,7 @@ class SandboxServices:
                 pass
         self.directory = directory
         self.net = _UnixServer(os.path.join(directory, NET_SOCKET), _BrokerHandler, MAX_BROKER_CALLS)
-        self.net.broker = NetBroker(policy)  # type: ignore[attr-defined]
+        self.net.broker = NetBroker(policy, master_dial)  # type: ignore[attr-defined]
         self.ingest = _UnixServer(os.path.join(directory, INGEST_SOCKET), _IngestHandler, MAX_INGEST_CALLS)
         self.ingest.relay = IngestRelay(ingest_url, token)  # type: ignore[attr-defined]
         self.ingest.relay.on_stop_reported = on_stop_reported  # type: ignore[attr-defined]

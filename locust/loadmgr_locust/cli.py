@@ -45,6 +45,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     agent.add_argument("--address", help="where the pool's other agents reach this host (default: the address it reaches the server from)")
     agent.add_argument("--dir", default="loadmgr-agent-runs", help="where each run's files and logs go (one agent per directory)")
     agent.add_argument("--idle-exit", type=float, default=0, help="exit after this many seconds without the server while nothing runs (0: never)")
+    agent.add_argument(
+        "--no-inbound",
+        action="store_true",
+        help="this host takes no connection from other hosts (behind a NAT, or a firewall that refuses every connection in): the workers of a run whose master is here reach it through the server's relay",
+    )
     agent.add_argument("--keep-runs-hours", type=float, default=24.0, help="remove a finished run's directory (script, log, Locust's CSVs) this long after its last change")
     health = sub.add_parser("agent-health", help="exit 0 when the agent serving DIR is alive (with --ready: and connected): a probe")
     health.add_argument("--dir", default="loadmgr-agent-runs", help="the agent's --dir")
@@ -72,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             parser.error("agent: --token (or LOADMGR_AGENT_TOKEN) is required")
         from .dialout import serve as dial_out
 
-        dial_out(options.server, options.token, options.name, options.capacity, options.labels, options.dir, options.address, options.idle_exit, options.keep_runs_hours)
+        dial_out(options.server, options.token, options.name, options.capacity, options.labels, options.dir, options.address, options.idle_exit, options.keep_runs_hours, inbound=not options.no_inbound)
 
 
 if __name__ == "__main__":

@@ -135,8 +135,10 @@ def parse_labels(text: str) -> Dict[str, str]:
 
 
 class DialOutAgent:
-    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0, previous_instance_id: Optional[str] = None, keep_runs_hours: float = KEEP_RUNS_HOURS) -> None:
+    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0, previous_instance_id: Optional[str] = None, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True) -> None:
         self.server = server.rstrip("/")
+        #: Whether other hosts can connect to this one (without: its runs' remote workers come through the server's relay).
+        self.inbound = inbound
         self.token = token
         self.name = name
         self.capacity = capacity
@@ -224,6 +226,7 @@ class DialOutAgent:
                 "labels": self.labels,
                 "version": __version__,
                 "address": self.address,
+                "inbound": self.inbound,
                 **({"previousInstanceId": self.previous_instance_id} if self.previous_instance_id else {}),
                 "runs": self.reports(),
                 "waitMs": BUSY_WAIT_MS if self.busy() else WAIT_MS,
@@ -351,6 +354,8 @@ class DialOutAgent:
         run_dir = os.path.join(self.runs_dir, run_id if role == "master" else f"{run_id}.workers")
         os.makedirs(run_dir, mode=0o700, exist_ok=True)
         token = str(spec.pop("ingestToken", ""))
+        # A worker part's way to its master through the server's relay (when the master's host takes no inbound connection).
+        relay_token = str(spec.pop("relayToken", ""))
         # Secrets go to the supervisor's environment, never into a file that outlives the run.
         secret_env = json.dumps(spec.pop("secretEnv", None) or {})
         # The plugin reports to the server as this agent reaches it.
@@ -362,6 +367,7 @@ class DialOutAgent:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
             "LOADMGR_INGEST_TOKEN": token,
+            "LOADMGR_RELAY_TOKEN": relay_token,
             "LOADMGR_SECRET_ENV": secret_env,
         }
         if self.cgroup_parent is not None:
@@ -492,7 +498,7 @@ def _follow_previous(runs_dir: str, instance_id: str) -> Optional[str]:
     return previous
 
 
-def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0, keep_runs_hours: float = KEEP_RUNS_HOURS) -> None:
+def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.umask(0o077)  # run files are for this user alone
     lock = _lock_directory(runs_dir)
@@ -506,6 +512,7 @@ def serve(server: str, token: str, name: Optional[str], capacity: Optional[int],
         address or local_address(server),
         idle_exit_s,
         keep_runs_hours=keep_runs_hours,
+        inbound=inbound,
     )
     agent.previous_instance_id = _follow_previous(agent.runs_dir, agent.instance_id)
     # On cgroup v2 the agent moves into a leaf of its cgroup, which then holds its runs' cgroups.
@@ -518,7 +525,8 @@ def serve(server: str, token: str, name: Optional[str], capacity: Optional[int],
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    logger.info("loadmgr agent %s: %s, capacity %d, address %s, dialing %s", __version__, agent.name, agent.capacity, agent.address, agent.server)
+    reach = f"address {agent.address}" if agent.inbound else "no inbound connections (remote workers through the server's relay)"
+    logger.info("loadmgr agent %s: %s, capacity %d, %s, dialing %s", __version__, agent.name, agent.capacity, reach, agent.server)
     code = agent.serve()
     lock.close()
     sys.exit(code)

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional
 
-from . import sandbox_net
+from . import relay, sandbox_net
 from .sandbox import WORK, seal
 
 WORKER_GRACE_S = 15
@@ -43,22 +43,6 @@ def _die_with_supervisor(lifeline: int, own_pid_namespace: bool) -> None:
 def _relay(listener: socket.socket, connect: Any) -> None:
     """Serves `listener` for ever: each connection is joined to a new one from `connect()`, both ways."""
 
-    def pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
     def serve() -> None:
         while True:
             try:
@@ -71,8 +55,7 @@ def _relay(listener: socket.socket, connect: Any) -> None:
                 print(f"loadmgr: relay: {error}", file=sys.stderr, flush=True)
                 incoming.close()
                 continue
-            for a, b in ((incoming, outgoing), (outgoing, incoming)):
-                threading.Thread(target=pump, args=(a, b), daemon=True).start()
+            relay.pump(incoming, outgoing)
 
     threading.Thread(target=serve, daemon=True).start()
 
@@ -81,7 +64,7 @@ def start_relay(relay: Dict[str, Any]) -> None:
     """Inside the sandbox, the run's traffic with its other hosts: a master's workers that come from
     other agents (the supervisor passes the listening socket it made on this host: `listenFd`), or
     workers' connections to a master on another agent (through the broker, which holds that master in
-    the run's allow-list)."""
+    the run's allow-list, or, `via: server`, has the server's relay join them to it)."""
     if "listenFd" in relay:
         listener = socket.socket(fileno=int(relay["listenFd"]))
         inner = ("127.0.0.1", int(relay["to"]))
@@ -91,6 +74,11 @@ def start_relay(relay: Dict[str, Any]) -> None:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", int(relay["listenPort"])))
     listener.listen(128)
+    if relay.get("via") == "server":
+        # The master's host takes no inbound connection: each connection goes through the server's relay.
+        broker = str(relay["broker"])
+        _relay(listener, lambda: sandbox_net.master_connection(broker))
+        return
     host, port = str(relay["to"][0]), int(relay["to"][1])
 
     def outward() -> socket.socket:

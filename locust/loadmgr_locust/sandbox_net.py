@@ -26,8 +26,9 @@ from typing import Any, List, Optional, Tuple
 BROKER_ENV = "LOADMGR_NET_BROKER"
 
 
-def _ask(request: dict, timeout: Optional[float]) -> Tuple[dict, Optional[int]]:
-    path = os.environ[BROKER_ENV]
+def _ask(request: dict, timeout: Optional[float], path: Optional[str] = None) -> Tuple[dict, Optional[int]]:
+    """One call to the broker (at `path`, or where the environment says): its answer and the descriptor it passed."""
+    path = path or os.environ[BROKER_ENV]
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         # The broker's own connect timeout is at most 30 s; its answer comes before ours runs out.
@@ -76,6 +77,15 @@ def broker_connect(sock: Any, address: Any, connect: Any, blocking: bool = False
         except ConnectionRefusedError:
             raise ConnectionRefusedError(errno.ECONNREFUSED, f"{message}; nothing listens there in the run's own network either") from None
     raise OSError(code, message)
+
+
+def master_connection(path: str) -> socket.socket:
+    """A worker's connection to its master through the server's relay, which the broker at `path` opens."""
+    answer, fd = _ask({"op": "master"}, 30.0, path)
+    if fd is None:
+        code = int(answer.get("errno") or errno.ECONNREFUSED)
+        raise OSError(code, str(answer.get("message") or os.strerror(code)))
+    return socket.socket(fileno=fd)
 
 
 def resolve(host: str) -> List[str]:

@@ -25,7 +25,7 @@ import time
 import urllib.parse
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import project, redact, sandbox_net, seccomp
+from . import project, redact, relay, sandbox_net, seccomp
 from .broker import INGEST_SOCKET, NET_SOCKET, SandboxServices
 from .netpolicy import Policy
 from .sandbox import SOCKETS, WORK, Cgroup, Limits, apply_rlimits, disk_usage, limit_message, own_tree, read_info, run_uid, sandbox_command, sandbox_env, sandbox_files
@@ -178,20 +178,33 @@ def supervise(run_dir: str) -> int:
             handle.write(str(int(time.time() * 1000)))
 
     deny = [(str(d[0]), int(d[1])) for d in (spec.get("network") or {}).get("deny") or []]
-    services = SandboxServices(sockets_dir, Policy.of(allowed_hosts(spec), deny), str(spec["ingestUrl"]), os.environ.get("LOADMGR_INGEST_TOKEN", ""), stop_reported)
+    # The master's host takes no inbound connection: its remote workers come through the server's relay.
+    relayed = bool(spec.get("relayWorkers"))
+    relay_url = str(spec.get("relayUrl") or spec["ingestUrl"])
+    master_dial = None
+    if relayed and role == "worker":
+        relay_token = os.environ.get("LOADMGR_RELAY_TOKEN", "")
+        master_dial = lambda: relay.dial(relay_url, f"{spec['runId']}/worker", relay_token)  # noqa: E731
+    services = SandboxServices(sockets_dir, Policy.of(allowed_hosts(spec), deny), str(spec["ingestUrl"]), os.environ.get("LOADMGR_INGEST_TOKEN", ""), stop_reported, master_dial)
     spec["ingestUrl"] = f"unix:{os.path.join(SOCKETS if sandboxed else sockets_dir, INGEST_SOCKET)}"
     if sandboxed:
         env[sandbox_net.BROKER_ENV] = os.path.join(SOCKETS, NET_SOCKET)
     visible_work = WORK if sandboxed else work
     commands = build_commands(spec, visible_work)
     passed: Tuple[int, ...] = ()
+    master_relay: Optional[relay.MasterRelay] = None
     if commands.get("remoteWorkers"):
-        # The pool's other agents reach this run's master here; the sandbox relays what comes in to it.
-        listener = socket.create_server(("0.0.0.0", 0), backlog=128)
+        # The pool's other agents reach this run's master here (or, relayed, only this supervisor does);
+        # the sandbox relays what comes in to it.
+        listener = socket.create_server(("127.0.0.1" if relayed else "0.0.0.0", 0), backlog=128)
         with open(os.path.join(run_dir, "master.json"), "w", encoding="utf-8") as handle:
             json.dump({"port": listener.getsockname()[1]}, handle)
         commands["relay"] = {"listenFd": listener.fileno(), "to": commands["masterPort"]}
         passed = (listener.fileno(),)
+        if relayed:
+            master_relay = relay.MasterRelay(relay_url, str(spec["runId"]), os.environ.get("LOADMGR_INGEST_TOKEN", ""), listener.getsockname()[1])
+    elif master_dial is not None and commands.get("relay"):
+        commands["relay"].update(via="server", broker=os.path.join(SOCKETS if sandboxed else sockets_dir, NET_SOCKET))
     launch = [sys.executable, "-m", "loadmgr_locust", "launch"]
     # Named after the run directory: a pool run's master and workers may share a host, each with its own.
     cgroup = Cgroup.create(f"loadmgr-{os.path.basename(run_dir)}", limits)
@@ -271,6 +284,8 @@ def supervise(run_dir: str) -> int:
     if cgroup is not None:
         cgroup.remove()
     copier.join(timeout=5)
+    if master_relay is not None:
+        master_relay.close()
     services.close()
     # The launcher exits 128+N when the master was killed by signal N (as a shell does); bwrap passes that on.
     killed_by = -code if code < 0 else code - 128 if 128 < code < 128 + signal.NSIG else None

@@ -14,6 +14,7 @@ import { RedisBus } from "./live/redisBus.js";
 import { LiveTickets } from "./live/tickets.js";
 import type { Logger } from "./logger.js";
 import { AgentHub } from "./agents/agentHub.js";
+import { WorkerRelay } from "./agents/workerRelay.js";
 import {
   DEFAULT_AGENT_COMMAND,
   ensureLocalPool,
@@ -80,10 +81,12 @@ export async function boot(
   const live = createLiveBus(config, logger);
   const queue = createQueue(config, logger);
   const clientLimits = new ClientLimits(config.server.limits);
+  let relay: WorkerRelay | undefined;
   const metrics = new ServerMetrics({
     runsByStatus: () => records.countRunsByStatus(),
     queueCounts: () => queue.counts(),
     liveSubscribers: () => clientLimits.openSubscriptions(),
+    relayStreams: () => relay?.openStreams() ?? 0,
   });
   const store = metrics.timedStore(records);
   const metricsStore = metrics.timedStore(series);
@@ -145,6 +148,7 @@ export async function boot(
       now,
       stalledSince: (since) => stalls.stalledSince(since),
     }),
+    relay: (relay = new WorkerRelay({ store, tokens: runTokens, logger, onBytes: (n) => metrics.relayed(n) })),
     metrics,
     secrets,
     schedules,

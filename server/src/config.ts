@@ -118,6 +118,12 @@ export const configSchema = z.strictObject({
         .describe(
           "an agent whose clock is further than this from the server's is refused until it is in step (its seconds and silences would be off)",
         ),
+      relayUrl: z
+        .url()
+        .optional()
+        .describe(
+          "where agents open the worker relay (for runs whose master's agent takes no inbound connection); default: the URL each agent calls. With several server processes, one process (see the README: Hosts that take no inbound connection)",
+        ),
       maxWorkersPerRun: z.coerce
         .number()
         .int()

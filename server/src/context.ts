@@ -1,4 +1,5 @@
 import type { AgentHub } from "./agents/agentHub.js";
+import type { WorkerRelay } from "./agents/workerRelay.js";
 import type { Config } from "./config.js";
 import type { Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
@@ -39,6 +40,8 @@ export interface Services {
   metrics: ServerMetrics;
   /** Where agents call in. */
   agents: AgentHub;
+  /** Locust's worker traffic for masters on hosts that take no inbound connection. */
+  relay: WorkerRelay;
   /** Secrets' values, and the redaction of each run's. */
   secrets: SecretValues;
   /** Schedules' cron jobs on the queue, and their ticks. */

@@ -53,6 +53,11 @@ export const agentSchema = z.object({
   labels: labelsSchema,
   version: z.string(),
   address: z.string().describe("where the pool's other agents reach it (a run's workers connect to its master here)"),
+  inbound: z
+    .boolean()
+    .describe(
+      "false: it takes no connection from other hosts (started with --no-inbound), so the workers of a run whose master it holds reach that master through the server's relay",
+    ),
   connectedAt: timestampSchema.describe("when its current connection began"),
   lastSeenAt: timestampSchema,
   running: z
@@ -138,6 +143,10 @@ export const agentSyncInputSchema = z.strictObject({
   labels: labelsSchema.default({}),
   version: z.string().max(64),
   address: z.string().min(1).max(255).describe("the host or IP the pool's other agents reach this one at"),
+  inbound: z
+    .boolean()
+    .default(true)
+    .describe("false: no other host can connect to this one; its runs' remote workers come through the server's relay"),
   runs: z.array(agentRunReportSchema).max(MAX_RUN_WORKERS),
   waitMs: z.number().int().min(0).max(30_000).default(5000).describe("how long the server may hold the answer"),
   sentAt: z

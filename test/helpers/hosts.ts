@@ -27,9 +27,13 @@ function run(command: string, args: string[]): void {
   execFileSync(command, args, { stdio: ["ignore", "ignore", "pipe"] });
 }
 
-export function createHosts(count: number): Hosts {
+/**
+ * `inbound: "none"`: each host's firewall drops every connection anyone opens to it (the server's
+ * namespace and the other hosts alike), as hosts behind NATs of their own would.
+ */
+export function createHosts(count: number, options: { inbound?: "peers" | "none" } = {}): Hosts {
   try {
-    return namespacedHosts(count);
+    return namespacedHosts(count, options.inbound ?? "peers");
   } catch (error) {
     process.stderr.write(
       `# network namespaces could not be made (${error instanceof Error ? error.message.split("\n")[0] : String(error)}): the agents run on loopback\n`,
@@ -38,7 +42,7 @@ export function createHosts(count: number): Hosts {
   }
 }
 
-function namespacedHosts(count: number): Hosts {
+function namespacedHosts(count: number, inbound: "peers" | "none"): Hosts {
   const id = randomBytes(2).toString("hex");
   const subnet = `10.${200 + (parseInt(id, 16) % 50)}.${parseInt(id, 16) % 250}`;
   const bridge = `lmb${id}`;
@@ -78,8 +82,10 @@ function namespacedHosts(count: number): Hosts {
       run("ip", ["-n", ns, "link", "set", inside, "up"]);
       run("ip", ["-n", ns, "link", "set", "lo", "up"]);
       run("ip", ["-n", ns, "route", "add", "default", "via", hostIp]);
-      // No connection from the server's side gets in; the host's own connections (and replies) do.
-      run("ip", ["netns", "exec", ns, "iptables", "-A", "INPUT", "-p", "tcp", "--syn", "-s", hostIp, "-j", "DROP"]);
+      // No connection from the server's side gets in (with inbound "none", from anywhere but the host
+      // itself); the host's own connections (and their replies) do.
+      const from = inbound === "none" ? ["!", "-i", "lo"] : ["-s", hostIp];
+      run("ip", ["netns", "exec", ns, "iptables", "-A", "INPUT", "-p", "tcp", "--syn", ...from, "-j", "DROP"]);
     });
   } catch (error) {
     remove();

@@ -969,7 +969,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             pool: a.pool,
             name: a.name,
             state: a.connected ? "connected" : `last seen ${new Date(a.lastSeenAt).toISOString()}`,
-            address: a.address,
+            address: a.inbound ? a.address : `${a.address} (no inbound: relayed)`,
             capacity: a.capacity,
             busy: a.running.reduce((n, r) => n + r.processes, 0),
             labels: Object.entries(a.labels)

@@ -57,7 +57,8 @@ export function agentView(record: AgentRecord, activeRuns: LoadTestRun[], now: n
     }
   }
   const { instanceId: _instance, runs: _runs, ...rest } = record;
-  return { ...rest, connected: now - record.lastSeenAt < silenceMs, running };
+  // (Records from before agents said so: every agent took connections then.)
+  return { ...rest, inbound: record.inbound !== false, connected: now - record.lastSeenAt < silenceMs, running };
 }
 
 export function poolView(pool: AgentPoolRecord, agents: Agent[]): AgentPool {
@@ -183,6 +184,7 @@ export class AgentHub {
       labels: input.labels,
       version: input.version,
       address: input.address,
+      inbound: input.inbound,
       connectedAt: connected ? existing.connectedAt : now(),
       lastSeenAt: now(),
       // What ended with an earlier process is the server's to say, never an agent's.
@@ -331,15 +333,25 @@ export class AgentHub {
       workerIndexBase: workers.slice(0, Math.max(0, index)).reduce((sum, e) => sum + e.processes, 0),
       workerTotal: workers.reduce((sum, e) => sum + e.processes, 0),
     };
+    // A master on a host that takes no inbound connection gets its remote workers through the relay.
+    const masterAgentId = run.placement.find((e) => e.role === "master")?.agentId;
+    const masterAgent = masterAgentId === agent.id ? agent : await store.getAgent(masterAgentId ?? "");
+    const relayed = masterAgent?.inbound === false;
+    const relay = relayed
+      ? { relayWorkers: true, ...(config.agents.relayUrl ? { relayUrl: config.agents.relayUrl } : {}) }
+      : {};
     if (role === "worker") {
       const endpoint = run.masterEndpoint ?? "";
       const colon = endpoint.lastIndexOf(":");
       return {
         ...common,
         ...shares,
+        ...relay,
         workers: processes,
         masterHost: endpoint.slice(0, colon).replace(/^\[|\]$/g, ""),
         masterPort: Number(endpoint.slice(colon + 1)),
+        // Taken off the spec by the agent (into its supervisor's environment, like the ingest token).
+        ...(relayed ? { relayToken: tokens.relayToken(run.id) } : {}),
       };
     }
     return {
@@ -353,6 +365,7 @@ export class AgentHub {
       // Workers on this agent run beside the master; the others come through its relay.
       workers: index >= 0 ? (workers[index]?.processes ?? 0) : 0,
       expectWorkers: shares.workerTotal,
+      ...relay,
       ingestToken: tokens.issue(run.id),
     };
   }

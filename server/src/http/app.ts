@@ -301,6 +301,10 @@ export function createApp(services: Services, adminToken: string): App {
   });
   server.on("upgrade", (req, socket, head) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (services.relay.handles(path)) {
+      services.relay.upgrade(req, socket, head);
+      return;
+    }
     if (path !== "/trpc" && path !== "/trpc/") {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       return;
@@ -322,6 +326,7 @@ export function createApp(services: Services, adminToken: string): App {
       new Promise((resolve) => {
         websockets.broadcastReconnectNotification();
         for (const client of wss.clients) client.terminate();
+        services.relay.close();
         wss.close();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -8,6 +8,8 @@ export interface MetricSources {
   runsByStatus: () => Promise<Partial<Record<RunStatus, number>>>;
   queueCounts: () => Promise<QueueCounts>;
   liveSubscribers: () => number;
+  /** Worker connections the relay joins to their masters right now. */
+  relayStreams: () => number;
 }
 
 const FAST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -23,6 +25,7 @@ export class ServerMetrics {
   private readonly ingestSeconds: Histogram;
   private readonly jobSeconds: Histogram<"job" | "outcome">;
   private readonly storeSeconds: Histogram<"operation">;
+  private readonly relayBytes: Counter;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -94,6 +97,19 @@ export class ServerMetrics {
         this.set({ state: "active" }, answered.active);
       },
     });
+    this.relayBytes = new Counter({
+      name: "loadmgr_relay_bytes_total",
+      help: "Bytes of Locust's worker traffic the relay carried, both ways (runs whose master's host takes no inbound connection)",
+      registers,
+    });
+    new Gauge({
+      name: "loadmgr_relay_streams",
+      help: "Worker connections the relay joins to their masters right now",
+      registers,
+      collect() {
+        this.set(sources.relayStreams());
+      },
+    });
     new Gauge({
       name: "loadmgr_live_subscribers",
       help: "Live subscriptions open on this server (WebSocket and SSE)",
@@ -107,6 +123,11 @@ export class ServerMetrics {
   /** What GET /metrics answers: Prometheus's text format. */
   async scrape(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** Counts bytes the worker relay carried. */
+  relayed(bytes: number): void {
+    this.relayBytes.inc(bytes);
   }
 
   /** Times one ingest push; `outcome` once it is known. */

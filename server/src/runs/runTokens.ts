@@ -28,6 +28,14 @@ export class RunTokens {
     return createHmac("sha256", this.secret).update(`workers:${runId}`).digest("hex").slice(0, 32);
   }
 
+  /**
+   * What a pool run's worker side shows the server's relay to reach its master (agents/workerRelay.ts):
+   * it opens that and nothing else (a worker side never gets the ingest token).
+   */
+  relayToken(runId: string): string {
+    return `lmw_${createHmac("sha256", this.secret).update(`relay:${runId}`).digest("base64url")}`;
+  }
+
   issue(runId: string): string {
     return `lmr_${createHmac("sha256", this.secret).update(`run:${runId}`).digest("base64url")}`;
   }

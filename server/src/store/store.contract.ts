@@ -880,6 +880,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         labels: { zone: "a" },
         version: "0.1.0",
         address: "10.0.0.2",
+        inbound: false,
         connectedAt: 10,
         lastSeenAt: 10,
         runs: [],

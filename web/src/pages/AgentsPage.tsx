@@ -231,7 +231,7 @@ function PoolPanel({
                       </>
                     )}
                   </td>
-                  <td>{agent.address}</td>
+                  <td>{agent.inbound ? agent.address : `${agent.address} (no inbound: relayed)`}</td>
                   <td>
                     {agent.running.reduce((n, r) => n + r.processes, 0)} / {agent.capacity}
                   </td>

@@ -331,6 +331,7 @@ export const agents = sqliteTable(
     labels: text("labels", { mode: "json" }).$type<Labels>().notNull(),
     version: text("version").notNull(),
     address: text("address").notNull(),
+    inbound: integer("inbound", { mode: "boolean" }).notNull().default(true),
     connectedAt: integer("connected_at").notNull(),
     lastSeenAt: integer("last_seen_at").notNull(),
     runs: text("runs", { mode: "json" }).$type<AgentRunReport[]>().notNull(),

@@ -1,0 +1,1 @@
+ALTER TABLE `agents` ADD `inbound` integer DEFAULT true NOT NULL;

@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { AgentPool } from "@loadmgr/shared";
+import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
+import { assertEqualsLocustCsv, removeHosts, spawnAgent, type RunningAgent } from "./helpers/agents.js";
+import { createHosts, type Hosts } from "./helpers/hosts.js";
+import { freePort } from "./helpers/ports.js";
+import { createTest, ended, readCsv, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
+import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { eventually } from "./helpers/wait.js";
+
+/**
+ * Hosts that only dial out: each a network namespace whose firewall drops every connection opened to
+ * it, from the server's side and from the other hosts alike (hosts behind NATs of their own). Their
+ * agents say so (--no-inbound), and a run spread over them reaches its master through the server's
+ * relay (agents/workerRelay.ts), with Locust's own protocol end to end.
+ */
+describe("a pool run over hosts that take no inbound connection at all: the workers reach their master through the server", () => {
+  let hosts: Hosts;
+  let target: TargetApp;
+  let server: TestServer;
+  let api: ReturnType<typeof restClient>;
+  let pool: AgentPool & { token: string };
+  const agents: RunningAgent[] = [];
+
+  before(async () => {
+    hosts = createHosts(2, { inbound: "none" });
+    target = await startTargetApp(hosts.namespaced ? "0.0.0.0" : "127.0.0.1", hosts.hostIp);
+    const port = await freePort();
+    server = await startTestServer(
+      { server: { host: hosts.namespaced ? "0.0.0.0" : "127.0.0.1", port }, runner: { metricsIntervalSec: 1 } },
+      { role: "all" },
+    );
+    api = restClient(server.url);
+    const created = await api.post<AgentPool & { token: string }>("/v1/agent-pools", { name: "nat", ...SCOPE });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    pool = created.body;
+    for (const [host, name] of ["gen-a", "gen-b"].entries()) {
+      const serverUrl = `http://${hosts.hostIp}:${port}`;
+      agents.push(spawnAgent(hosts, host, { serverUrl, token: pool.token, name, capacity: 2, args: ["--no-inbound"] }));
+    }
+    const deadline = Date.now() + 20_000;
+    const connected = async (): Promise<number> =>
+      (await api.get<AgentPool>(`/v1/agent-pools/${pool.id}`)).body.agents.filter((a) => a.connected).length;
+    while ((await connected()) < 2) {
+      assert.ok(Date.now() < deadline, `both agents to connect: ${agents.map((a) => a.output()).join("\n")}`);
+      await sleep(200);
+    }
+  });
+
+  after(() =>
+    removeHosts(hosts, agents, async () => {
+      await server.close();
+      await target.close();
+    }),
+  );
+
+  it("the hosts refuse every connection in: from the server's side and from each other", async (t) => {
+    if (!hosts.namespaced) {
+      t.skip("no network namespaces here: the agents share the server's loopback");
+      return;
+    }
+    const listed = (await api.get<AgentPool>(`/v1/agent-pools/${pool.id}`)).body.agents;
+    assert.deepEqual(
+      listed.map((a) => [a.name, a.inbound]),
+      [
+        ["gen-a", false],
+        ["gen-b", false],
+      ],
+    );
+    // A connection from host 1 to a port of host 0 where nothing listens: refused at once if the SYN
+    // got there, so a time-out means the firewall dropped it.
+    const probe = hosts.spawn(1, "python3", [
+      "-c",
+      `import socket,sys
+try:
+    socket.create_connection(("${hosts.ips[0]}", 9), timeout=2)
+    print("connected")
+except socket.timeout:
+    print("timed out")
+except OSError as e:
+    print(e.strerror)`,
+    ]);
+    let said = "";
+    probe.stdout?.on("data", (chunk: Buffer) => (said += chunk.toString()));
+    await new Promise((resolve) => probe.once("exit", resolve));
+    assert.equal(said.trim(), "timed out");
+  });
+
+  it("finishes a run whose master is on one such host and workers on both; its totals and percentiles are Locust's own", async () => {
+    const test = await createTest(api, target.url, locustScript("/relayed"), { agentPool: pool.id });
+    // 1 master + 3 workers on 2 hosts of capacity 2: the master's host holds one worker, the other two.
+    const run = await startRun(api, test.id, { workers: 3, durationSeconds: 6, targetUsers: 6, spawnRate: 6 });
+    const done = await waitForRun(api, run.id, ended, 90_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    assert.deepEqual(done.warnings, []);
+    const master = done.placement.find((e) => e.role === "master");
+    const remote = done.placement.filter((e) => e.role === "worker" && e.agentId !== master?.agentId);
+    assert.equal(
+      remote.reduce((n, e) => n + e.processes, 0),
+      2,
+      `two workers on the other host: ${JSON.stringify(done.placement)}`,
+    );
+    // The relay carried them: the server counted their bytes.
+    const metrics = await (
+      await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+    ).text();
+    const relayed = Number(/^loadmgr_relay_bytes_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+    assert.ok(relayed > 1000, `relayed ${relayed} bytes`);
+
+    // Every request of every worker reached the server: the totals and percentiles equal the CSV the
+    // master wrote on its host once it had every worker's last report.
+    const agent = agents.find((a) => a.name === master?.agentName);
+    assert.ok(agent);
+    await eventually(() => existsSync(join(agent.dir, run.id, "exit.json")), 20_000, "the master's supervisor to end");
+    const rows = readCsv(join(agent.dir, run.id, "work", "locust_stats.csv"));
+    await assertEqualsLocustCsv(api, run.id, rows);
+    const total = rows.find((row) => row.Name === "Aggregated");
+    assert.ok(Number(total?.["Request Count"]) > 0);
+    assert.equal(done.lastMetrics?.totalRequests, Number(total?.["Request Count"]));
+    assert.equal(done.workers, 3);
+  });
+
+  it("refuses relay connections without the run's tokens, and for runs that are not active", async () => {
+    const url = new URL(server.url);
+    const ask = (path: string, token?: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        import("node:net")
+          .then(({ connect }) => {
+            const socket = connect({ host: url.hostname, port: Number(url.port) }, () => {
+              socket.write(
+                `GET /v1/internal/relay/${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: loadmgr-relay\r\n${token ? `Authorization: Bearer ${token}\r\n` : ""}\r\n`,
+              );
+            });
+            let answer = "";
+            socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+            socket.on("close", () => resolve(answer));
+            socket.on("error", reject);
+          })
+          .catch(reject);
+      });
+    const status = (answer: string): string => /^HTTP\/1\.1 (\d+ \w+)/.exec(answer)?.[1] ?? answer;
+    const runId = "00000000-0000-7000-8000-000000000000";
+    assert.equal(status(await ask(`${runId}/worker`)), "401 UNAUTHORIZED");
+    assert.equal(status(await ask(`${runId}/master`, "lmr_wrong")), "401 UNAUTHORIZED");
+    const tokens = server.running.services.runTokens;
+    // A worker's token opens the worker side only: it cannot pose as the master.
+    assert.equal(status(await ask(`${runId}/master`, tokens.relayToken(runId))), "401 UNAUTHORIZED");
+    assert.equal(status(await ask(`${runId}/worker`, tokens.relayToken(runId))), "409 RUN_NOT_RUNNING");
+    assert.equal(status(await ask(`${runId}/join/abc`, tokens.issue(runId))), "409 RUN_NOT_RUNNING");
+  });
+});
