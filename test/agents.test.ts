@@ -70,7 +70,9 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
       token,
       name,
       capacity,
-      args: ["--labels", `host=${host}`],
+      // These tests read Locust's CSVs in the master's directory after a run: kept (the default,
+      // removed once collected, is tested in test/relay.test.ts).
+      args: ["--labels", `host=${host}`, "--keep-runs-hours", "1"],
       ...(dir !== undefined ? { dir } : {}),
     });
     agents.push(agent);

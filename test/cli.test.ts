@@ -8,6 +8,7 @@ import type { LoadTest, LoadTestRun, Page, RequestStats, ScriptRevision } from "
 import { startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { BIN, cli, ROOT, type CliResult } from "./helpers/cli.js";
 import { freePort } from "./helpers/ports.js";
+import { collectedFile } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
 const LOCUSTFILE = join(ROOT, "locust/examples/locustfile.py");
@@ -453,6 +454,23 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
     const bad = await cli(["runs", "export", a, "--format", "xml"], env);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--format must be csv or json/);
+
+    // Locust's own files of the run, as the server collected them (a moment after the run's end).
+    const stats = await collectedFile(server.url, a, "locust_stats.csv");
+    const listed = await cli(["runs", "files", a], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^locust_stats\.csv\s+\d+/m);
+    const into = mkdtempSync(join(tmpdir(), "loadmgr-cli-files-"));
+    try {
+      const saved = await cli(["runs", "files", a, "--dir", into], env);
+      assert.equal(saved.code, 0, saved.stderr);
+      assert.match(saved.stdout, new RegExp(`wrote \\d+ files of run ${a} to `));
+      assert.equal(readFileSync(join(into, "locust_stats.csv"), "utf-8"), stats);
+      const aggregated = stats.split("\n").find((line) => line.includes("Aggregated")) ?? "";
+      assert.equal(aggregated.split(",")[2], lines.at(-1)?.split(",")[2], "Locust's count is ours");
+    } finally {
+      rmSync(into, { recursive: true, force: true });
+    }
   });
 
   it("deletes a test", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -19,7 +19,7 @@ import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetA
 import { launchBrowser, pageErrors, screenshot } from "./helpers/browser.js";
 import { freePort } from "./helpers/ports.js";
 import { pusher } from "./helpers/pusher.js";
-import { createTest, startRun, waitForRun, ended } from "./helpers/runs.js";
+import { collectedFile, createTest, startRun, waitForRun, ended } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
 const grouped = (n: number) => n.toLocaleString("en-US");
@@ -238,6 +238,15 @@ describe("the dashboard in a real browser, against a real server and real Locust
     await screenshot(page, "06b-endpoint");
     await page.locator(".endpoint-page .crumbs a").click();
     await page.locator(`.run-page[data-status="Stopped"]`).waitFor();
+
+    // Locust's own files, collected as its master ended (a moment after the run's end): listed, and
+    // each saved as the server keeps it.
+    const statsFile = page.locator('[data-testid="locust-files"] button', { hasText: "locust_stats.csv" });
+    await statsFile.waitFor({ timeout: 60_000 });
+    const [saved] = await Promise.all([page.waitForEvent("download"), statsFile.click()]);
+    assert.equal(saved.suggestedFilename(), `run-${runId}-locust_stats.csv`);
+    assert.equal(readFileSync(await saved.path(), "utf-8"), await collectedFile(server.url, runId, "locust_stats.csv"));
+    assert.match(readFileSync(await saved.path(), "utf-8"), /^"?Type"?,"?Name"?/);
 
     // Charts redraw in the theme switched to, at once (they once kept the light theme's gridlines).
     const gridColors = (): Promise<{ theme: string; charts: string[] }> =>

@@ -139,6 +139,8 @@ describe("run lifecycle on real Locust (local runner)", () => {
       serverUrl: apiOnly.url,
       token: localPoolToken(apiOnly.running.services.runTokens).token,
       capacity: 8,
+      // This test reads the run's log in its directory afterwards.
+      keepRunsHours: 1,
       logger: apiOnly.running.services.logger,
     });
     agent.start();

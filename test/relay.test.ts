@@ -3,13 +3,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AgentPool } from "@loadmgr/shared";
+import type { AgentPool, RunFile } from "@loadmgr/shared";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { assertEqualsLocustCsv, removeHosts, spawnAgent, type RunningAgent } from "./helpers/agents.js";
 import { createHosts, type Hosts } from "./helpers/hosts.js";
 import { freePort } from "./helpers/ports.js";
-import { createTest, ended, readCsv, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
-import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
+import { collectedFile, createTest, ended, parseCsv, SCOPE, startRun, waitForRun } from "./helpers/runs.js";
+import { ADMIN_TOKEN, restClient, runDir, startTestServer, type TestServer } from "./helpers/server.js";
 import { eventually } from "./helpers/wait.js";
 
 /**
@@ -31,7 +31,11 @@ describe("a pool run over hosts that take no inbound connection at all: the work
     target = await startTargetApp(hosts.namespaced ? "0.0.0.0" : "127.0.0.1", hosts.hostIp);
     const port = await freePort();
     server = await startTestServer(
-      { server: { host: hosts.namespaced ? "0.0.0.0" : "127.0.0.1", port }, runner: { metricsIntervalSec: 1 } },
+      {
+        server: { host: hosts.namespaced ? "0.0.0.0" : "127.0.0.1", port },
+        // The default: a run's directory goes once the server has collected its files.
+        runner: { metricsIntervalSec: 1, local: { keepRunsHours: 0 } },
+      },
       { role: "all" },
     );
     api = restClient(server.url);
@@ -112,16 +116,46 @@ except OSError as e:
     assert.ok(relayed > 1000, `relayed ${relayed} bytes`);
 
     // Every request of every worker reached the server: the totals and percentiles equal the CSV the
-    // master wrote on its host once it had every worker's last report.
-    const agent = agents.find((a) => a.name === master?.agentName);
-    assert.ok(agent);
-    await eventually(() => existsSync(join(agent.dir, run.id, "exit.json")), 20_000, "the master's supervisor to end");
-    const rows = readCsv(join(agent.dir, run.id, "work", "locust_stats.csv"));
+    // master wrote on its host once it had every worker's last report, which the server collected.
+    const rows = parseCsv(await collectedFile(server.url, run.id, "locust_stats.csv"));
     await assertEqualsLocustCsv(api, run.id, rows);
     const total = rows.find((row) => row.Name === "Aggregated");
     assert.ok(Number(total?.["Request Count"]) > 0);
     assert.equal(done.lastMetrics?.totalRequests, Number(total?.["Request Count"]));
     assert.equal(done.workers, 3);
+
+    // The agents keep nothing of it once the server has what it keeps (their default): the script,
+    // the spec, Locust's files are gone from both hosts; Locust's files and log are on the server.
+    await eventually(
+      () => agents.every((a) => !existsSync(join(a.dir, run.id)) && !existsSync(join(a.dir, `${run.id}.workers`))),
+      30_000,
+      "the agents to remove the run's directories",
+    );
+    const files = (await api.get<{ items: RunFile[] }>(`/v1/runs/${run.id}/files`)).body.items;
+    assert.deepEqual(
+      files.map((f) => f.name),
+      ["locust.log", "locust_exceptions.csv", "locust_failures.csv", "locust_stats.csv", "locust_stats_history.csv"],
+    );
+    assert.match(await collectedFile(server.url, run.id, "locust.log"), /Aggregated/);
+  });
+
+  it("removes a run's directory on the server's own host too, once its files are collected", async () => {
+    const test = await createTest(api, target.url, locustScript("/local"), { defaultDurationSec: 2 });
+    const done = await waitForRun(api, (await startRun(api, test.id)).id, ended, 60_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    const rows = parseCsv(await collectedFile(server.url, done.id, "locust_stats.csv"));
+    assert.equal(Number(rows.find((r) => r.Name === "Aggregated")?.["Request Count"]), done.lastMetrics?.totalRequests);
+    await eventually(
+      () => !existsSync(runDir(server, done.id)),
+      30_000,
+      "the local agent to remove the run's directory",
+    );
+    // Not a file of a run: refused at the name.
+    const bad = await fetch(`${server.url}/v1/runs/${done.id}/files/spec.json`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(bad.status, 404);
+    assert.equal(((await bad.json()) as { code: string }).code, "FILE_NOT_FOUND");
   });
 
   it("refuses relay connections without the run's tokens, and for runs that are not active", async () => {

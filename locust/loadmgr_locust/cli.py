@@ -50,7 +50,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         action="store_true",
         help="this host takes no connection from other hosts (behind a NAT, or a firewall that refuses every connection in): the workers of a run whose master is here reach it through the server's relay",
     )
-    agent.add_argument("--keep-runs-hours", type=float, default=24.0, help="remove a finished run's directory (script, log, Locust's CSVs) this long after its last change")
+    agent.add_argument("--keep-runs-hours", type=float, default=0.0, help="how long a finished run's directory (script, log, Locust's CSVs) is kept once the server has collected its files (default 0: removed then); one whose files did not reach the server is kept 24 h at least")
     health = sub.add_parser("agent-health", help="exit 0 when the agent serving DIR is alive (with --ready: and connected): a probe")
     health.add_argument("--dir", default="loadmgr-agent-runs", help="the agent's --dir")
     health.add_argument("--ready", action="store_true", help="also require a call answered by the server lately")

@@ -57,8 +57,13 @@ REPORTED_STOP = "reported-stop"
 AGENT_LIFELINE_ENV = "LOADMGR_AGENT_LIFELINE"
 #: The instance id of the agent process serving a runs directory, for the next one to name.
 INSTANCE_FILE = "agent-instance"
-#: How long a run's directory (its spec with the script, its log, Locust's CSVs) is kept after its last change.
-KEEP_RUNS_HOURS = 24.0
+#: How long a run's directory (its spec with the script, its log, Locust's CSVs) is kept once the server
+#: has collected its files (the master's supervisor marks it FILES_COLLECTED); a worker part's has none.
+KEEP_RUNS_HOURS = 0.0
+#: How long one whose files did not reach the server is kept, at least (for its operator to look into).
+KEEP_UNCOLLECTED_HOURS = 24.0
+#: Written in a master's run directory by its supervisor once the server has its files (supervisor.py).
+FILES_COLLECTED = "files-collected"
 #: How often the agent looks for run directories past that.
 PRUNE_EVERY_S = 600
 #: Where the agent says how it is, in its directory, for `loadmgr-locust agent-health` (a pod's probes).
@@ -102,6 +107,7 @@ class HeldRun:
     report_cache: Dict[str, Any] = field(default_factory=dict)
     #: The write end of the run's lifeline (see DialOutAgent.start), closed when the agent lets the run go.
     lifeline: Optional[int] = None
+    removed: bool = False
 
     def release(self, now: float) -> None:
         self.released_at = now
@@ -263,6 +269,8 @@ class DialOutAgent:
                 del self.runs[key]
                 continue
             if held.released_at is not None:
+                if not held.removed and held.process.poll() is not None and self.keep_runs_s == 0:
+                    self.remove(held)
                 continue
             reports.append(self.describe(held))
         return reports
@@ -396,11 +404,26 @@ class DialOutAgent:
         self.runs[_key(run_id, role)] = HeldRun(run_id, role, int(assignment["processes"]), run_dir, process, lifeline=lifeline_write)
         logger.info("run %s: started its %s (%d process%s, pid %d)", run_id, assignment["role"], assignment["processes"], "" if assignment["processes"] == 1 else "es", process.pid)
 
+    def remove(self, held: HeldRun) -> None:
+        """Removes the directory of a run part that has ended, once nothing of it is left to keep: a
+        worker part's at once, a master's once the server has its files (else prune keeps it a day)."""
+        if held.role == "master" and not os.path.exists(os.path.join(held.run_dir, FILES_COLLECTED)):
+            return
+        held.removed = True
+        try:
+            kill_recorded_cgroup(held.run_dir)
+            shutil.rmtree(held.run_dir)
+            logger.info("run %s: removed its %s directory (the server has what it keeps)", held.run_id, held.role)
+        except OSError as error:
+            logger.warning("could not remove the run directory %s: %s", held.run_dir, error)
+
     def prune(self) -> List[str]:
         """Removes the directories of runs this agent no longer holds whose last change is older than
-        keep_runs_s (each keeps the run's script and files, its log and Locust's CSVs); the names removed."""
+        keep_runs_s, or KEEP_UNCOLLECTED_HOURS for a master's whose files the server did not get (each
+        keeps the run's script and files, its log and Locust's CSVs); the names removed."""
         held = {os.path.basename(h.run_dir) for h in self.runs.values() if h.released_at is None}
-        cutoff = time.time() - self.keep_runs_s
+        collected_cutoff = time.time() - self.keep_runs_s
+        uncollected_cutoff = time.time() - max(self.keep_runs_s, KEEP_UNCOLLECTED_HOURS * 3600)
         removed = []
         for entry in os.scandir(self.runs_dir):
             if not entry.is_dir(follow_symlinks=False) or entry.name in held or entry.name.startswith("."):
@@ -408,7 +431,8 @@ class DialOutAgent:
             if not entry.name.replace("-", "").replace(".workers", "").isalnum():
                 continue  # not a run's directory
             try:
-                if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+                kept = entry.name.endswith(".workers") or os.path.exists(os.path.join(entry.path, FILES_COLLECTED))
+                if entry.stat(follow_symlinks=False).st_mtime >= (collected_cutoff if kept else uncollected_cutoff):
                     continue
                 kill_recorded_cgroup(entry.path)
                 shutil.rmtree(entry.path)

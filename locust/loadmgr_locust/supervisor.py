@@ -13,11 +13,13 @@ the master; see sandbox.py for what the sandbox sees.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -286,6 +288,8 @@ def supervise(run_dir: str) -> int:
     copier.join(timeout=5)
     if master_relay is not None:
         master_relay.close()
+    if role != "worker" and launcher_pid is not None:
+        collect_files(run_dir, work, str(spec["runId"]), services.ingest.relay.forward)  # type: ignore[attr-defined]
     services.close()
     # The launcher exits 128+N when the master was killed by signal N (as a shell does); bwrap passes that on.
     killed_by = -code if code < 0 else code - 128 if 128 < code < 128 + signal.NSIG else None
@@ -301,6 +305,68 @@ def supervise(run_dir: str) -> int:
     with open(os.path.join(run_dir, "exit.json"), "w", encoding="utf-8") as handle:
         json.dump(result, handle)
     return code if code >= 0 else 128 - code
+
+
+#: Locust's files in the run's work directory that go to the server as its master ends (then its log).
+LOCUST_FILES = ("locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "locust_exceptions.csv")
+#: The most of one file the server keeps (shared/src/ingest.ts: MAX_RUN_FILE_BYTES).
+MAX_FILE_BYTES = 8 * 1024 * 1024
+#: Written in the run's directory once the server has every file: the agent may then remove the directory.
+FILES_COLLECTED = "files-collected"
+
+
+def read_run_file(path: str, keep_tail: bool = False, limit: int = MAX_FILE_BYTES) -> Optional[Tuple[bytes, bool]]:
+    """A file the run's processes wrote, read as this (trusted, maybe root) process may: a regular file
+    only, never through a link the run left in its place, never blocking on a FIFO; at most `limit`
+    bytes, cut at a line (a CSV's first lines, a log's last). None when there is no such file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        truncated = info.st_size > limit
+        if truncated and keep_tail:
+            os.lseek(fd, info.st_size - limit, os.SEEK_SET)
+        chunks: List[bytes] = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        if truncated:
+            data = data[data.find(b"\n") + 1 :] if keep_tail else data[: data.rfind(b"\n") + 1]
+        return data, truncated
+    finally:
+        os.close(fd)
+
+
+def collect_files(run_dir: str, work: str, run_id: str, forward: Any) -> bool:
+    """Sends Locust's CSVs and the run's log to the server (POST /v1/internal/locust/files, through the
+    ingest relay's `forward`, which adds the run's token); marks the directory FILES_COLLECTED once all
+    arrived. Whether they did."""
+    wanted = [(name, os.path.join(work, name), False) for name in LOCUST_FILES]
+    wanted.append(("locust.log", os.path.join(run_dir, "locust.log"), True))
+    sent = True
+    for name, path, keep_tail in wanted:
+        found = read_run_file(path, keep_tail)
+        if found is None:
+            continue
+        data, truncated = found
+        body = {"runId": run_id, "name": name, "contentBase64": base64.b64encode(data).decode(), "truncated": truncated}
+        status, answer = forward("/v1/internal/locust/files", json.dumps(body).encode())
+        if status >= 300:
+            sent = False
+            print(f"loadmgr: the server did not take {name} ({status}): {answer[:300].decode('utf-8', 'replace')}", file=sys.stderr, flush=True)
+    if sent:
+        with open(os.path.join(run_dir, FILES_COLLECTED), "w", encoding="utf-8") as handle:
+            handle.write(str(int(time.time() * 1000)))
+    return sent
 
 
 def _watch(child: subprocess.Popen, cgroup: Optional[Cgroup], limits: Limits, work: str) -> Optional[str]:

@@ -13,7 +13,8 @@ class Recorder:
         self.lock = threading.Lock()
 
     def paths(self):
-        return [path for path, _, _ in self.calls]
+        """The plugin's calls, in order (not the files the supervisor sends once the run has ended)."""
+        return [path for path, _, _ in self.calls if not path.endswith("/files")]
 
     def bodies(self, suffix):
         return [body for path, body, _ in self.calls if path.endswith(suffix)]

@@ -125,16 +125,20 @@ def test_a_name_in_use_is_retried_and_a_refused_token_ends_the_agent(agent, monk
     assert calls == [0, 1]
 
 
-def test_old_run_directories_are_removed_and_held_or_recent_ones_kept(agent, tmp_path):
+def test_old_run_directories_are_removed_and_held_recent_or_uncollected_ones_kept(agent, tmp_path):
     import os
 
     agent.keep_runs_s = 3600
-    old = time.time() - 7200
-    for name in ["01a24f70-2edd-70e9-ad27-6ae64083358d", "01a24f70-2edd-70e9-ad27-6ae64083358d.workers", "01b0-held", "01c0-recent"]:
+    old, older = time.time() - 7200, time.time() - 25 * 3600
+    collected = "01a24f70-2edd-70e9-ad27-6ae64083358d"
+    uncollected, long_uncollected = "01d0-uncollected", "01e0-uncollected"
+    for name in [collected, f"{collected}.workers", "01b0-held", "01c0-recent", uncollected, long_uncollected]:
         (tmp_path / name / "work").mkdir(parents=True)
         (tmp_path / name / "spec.json").write_text("{}")
-    for name in ["01a24f70-2edd-70e9-ad27-6ae64083358d", "01a24f70-2edd-70e9-ad27-6ae64083358d.workers", "01b0-held"]:
+    (tmp_path / collected / dialout.FILES_COLLECTED).write_text("1")
+    for name in [collected, f"{collected}.workers", "01b0-held", uncollected]:
         os.utime(tmp_path / name, (old, old))
+    os.utime(tmp_path / long_uncollected, (older, older))
     (tmp_path / "agent.log").write_text("kept")
     (tmp_path / "not a run").mkdir()
     os.utime(tmp_path / "not a run", (old, old))
@@ -143,8 +147,30 @@ def test_old_run_directories_are_removed_and_held_or_recent_ones_kept(agent, tmp
 
     removed = agent.prune()
 
-    assert sorted(removed) == ["01a24f70-2edd-70e9-ad27-6ae64083358d", "01a24f70-2edd-70e9-ad27-6ae64083358d.workers"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["01b0-held", "01c0-recent", "agent.log", "not a run"]
+    # A master's directory whose files the server did not get is kept a day, whatever --keep-runs-hours says.
+    assert sorted(removed) == [collected, f"{collected}.workers", long_uncollected]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01b0-held", "01c0-recent", uncollected, "agent.log", "not a run"]
+
+
+def test_a_finished_part_s_directory_goes_once_the_server_has_its_files(agent, tmp_path):
+    import subprocess
+
+    agent.keep_runs_s = 0
+    done = subprocess.Popen(["true"])
+    done.wait()
+    parts = {}
+    for role, name in [("master", "01f0-run"), ("worker", "01f0-run.workers"), ("master", "01f1-run")]:
+        (tmp_path / name / "work").mkdir(parents=True)
+        parts[name] = dialout.HeldRun(name.split(".")[0], role, 1, str(tmp_path / name), done)
+        parts[name].release(time.monotonic())
+        agent.runs[f"{name}/{role}"] = parts[name]
+    (tmp_path / "01f0-run" / dialout.FILES_COLLECTED).write_text("1")
+
+    agent.reports()
+
+    # The worker part's at once, the master's whose files arrived; not the one whose files did not.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01f1-run"]
+    assert [parts[n].removed for n in ["01f0-run", "01f0-run.workers", "01f1-run"]] == [True, True, False]
 
 
 def test_health_says_alive_then_ready_from_what_the_loop_wrote(agent, tmp_path):

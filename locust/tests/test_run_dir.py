@@ -245,3 +245,39 @@ def test_a_host_limit_on_open_files_below_the_runs_is_kept_and_the_run_goes_on(t
     assert wait(process, tmp_path) in (0, 1)
     assert "preexec_fn" not in (tmp_path / "locust.log").read_text()
     assert ingest.bodies("/test-stop")[0]["reason"] == "duration"
+
+
+def test_a_run_file_is_read_only_as_a_regular_file_never_through_a_link_and_bounded(tmp_path):
+    import os
+
+    from loadmgr_locust.supervisor import collect_files, read_run_file
+
+    secret = tmp_path / "host-secret"
+    secret.write_text("the server's secrets\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    # What a hostile run may leave in its work directory in place of Locust's CSVs.
+    os.symlink(secret, work / "locust_stats.csv")
+    os.mkfifo(work / "locust_failures.csv")
+    (work / "locust_stats_history.csv").write_text("Timestamp,Count\n" + "1,2\n" * 100)
+    assert read_run_file(str(work / "locust_stats.csv")) is None
+    assert read_run_file(str(work / "locust_failures.csv")) is None  # a FIFO: not read, not waited on
+    assert read_run_file(str(work / "absent.csv")) is None
+    # Over the limit: a CSV's first whole lines, a log's last.
+    assert read_run_file(str(work / "locust_stats_history.csv"), limit=40) == (b"Timestamp,Count\n" + b"1,2\n" * 6, True)
+    (tmp_path / "locust.log").write_text("first\nmiddle\nlast line\n")
+    assert read_run_file(str(tmp_path / "locust.log"), keep_tail=True, limit=16) == (b"last line\n", True)
+
+    sent = []
+    assert collect_files(str(tmp_path), str(work), "r1", lambda path, body: (sent.append((path, body)), (200, b"{}"))[1])
+    import base64
+    import json
+
+    names = {json.loads(body)["name"]: base64.b64decode(json.loads(body)["contentBase64"]) for _, body in sent}
+    assert sorted(names) == ["locust.log", "locust_stats_history.csv"]
+    assert b"secrets" not in b"".join(names.values())
+    assert (tmp_path / "files-collected").exists()
+    # One the server refused: not marked collected (the agent keeps the directory for a day).
+    (tmp_path / "files-collected").unlink()
+    assert not collect_files(str(tmp_path), str(work), "r1", lambda path, body: (503, b"{}"))
+    assert not (tmp_path / "files-collected").exists()

@@ -187,6 +187,7 @@ export async function boot(
       serverUrl,
       token: localToken.token,
       capacity: config.runner.local.capacity,
+      keepRunsHours: config.runner.local.keepRunsHours,
       logger,
     });
     localAgent.start();

@@ -160,6 +160,14 @@ export const configSchema = z.strictObject({
             .default(64)
             .describe("Locust processes this server's host runs at once; more runs wait for room, visibly"),
           runsDir: z.string().optional().describe("defaults to <dataDir>/runs"),
+          keepRunsHours: z.coerce
+            .number()
+            .min(0)
+            .max(8760)
+            .default(0)
+            .describe(
+              "how long a run's directory on this host (its script, spec, log, Locust's CSVs) is kept once the server has collected its files; 0: removed then",
+            ),
         })
         .prefault({}),
       sandbox: z

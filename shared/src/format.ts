@@ -74,3 +74,8 @@ export function measured(threshold: string, value: number): string {
   if (metric === "rps") return perSecond(value);
   return ms(value);
 }
+
+/** A size in bytes as people read it: 512 B, 3.4 KiB, 1.2 MiB. */
+export function byteSize(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
+}

@@ -164,3 +164,35 @@ export const ingestAckSchema = z.object({
     .describe("the load asked of the run now, when it was changed while it ran (POST /v1/runs/{id}/load)"),
 });
 export type IngestAck = z.infer<typeof ingestAckSchema>;
+
+/** The files of a run's Locust that the server collects when its master ends, as Locust names them. */
+export const RUN_FILE_NAMES = [
+  "locust_stats.csv",
+  "locust_stats_history.csv",
+  "locust_failures.csv",
+  "locust_exceptions.csv",
+  "locust.log",
+] as const;
+export type RunFileName = (typeof RUN_FILE_NAMES)[number];
+/** The most of one file the server keeps: a CSV's first, a log's last this many bytes. */
+export const MAX_RUN_FILE_BYTES = 8 * 1024 * 1024;
+
+export const runFileInputSchema = z.strictObject({
+  runId: entityIdSchema,
+  name: z.enum(RUN_FILE_NAMES),
+  contentBase64: z
+    .string()
+    .max(Math.ceil(MAX_RUN_FILE_BYTES / 3) * 4)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64")
+    .describe(`the file's bytes, base64 (at most ${MAX_RUN_FILE_BYTES} bytes)`),
+  truncated: z.boolean().describe("the file was longer: a CSV's first, a log's last MAX_RUN_FILE_BYTES bytes"),
+});
+export type RunFileInput = z.infer<typeof runFileInputSchema>;
+
+export const runFileSchema = z.object({
+  name: z.enum(RUN_FILE_NAMES),
+  bytes: z.number().int(),
+  truncated: z.boolean().describe("the file was longer on the generator: a CSV's first, a log's last 8 MiB are kept"),
+  collectedAt: timestampSchema,
+});
+export type RunFile = z.infer<typeof runFileSchema>;

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeScript, isTerminal, type LoadTest, type LoadTestRun } from "@loadmgr/shared";
-import type { restClient } from "./server.js";
+import { ADMIN_TOKEN, type restClient } from "./server.js";
 import { eventually } from "./wait.js";
 
 type Api = ReturnType<typeof restClient>;
@@ -148,10 +148,31 @@ export type CsvRow = Record<string, string>;
 
 /** Locust's CSV (locust_stats.csv): one object per row, by column name. */
 export function readCsv(path: string): CsvRow[] {
-  const [header, ...lines] = readFileSync(path, "utf-8").trim().split(/\r?\n/);
+  return parseCsv(readFileSync(path, "utf-8"));
+}
+
+export function parseCsv(text: string): CsvRow[] {
+  const [header, ...lines] = text.trim().split(/\r?\n/);
   const columns = (header ?? "").split(",").map((c) => c.replaceAll('"', ""));
   return lines.map((line) => {
     const cells = line.split(",").map((c) => c.replaceAll('"', ""));
     return Object.fromEntries(columns.map((column, i) => [column, cells[i] ?? ""]));
   });
+}
+
+/**
+ * A file of the run's Locust as the server collected it when the run's master ended (after the run's
+ * end: waited for until it is there).
+ */
+export async function collectedFile(serverUrl: string, runId: string, name: string, ms = 30_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const res = await fetch(`${serverUrl}/v1/runs/${runId}/files/${name}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    if (res.status === 200) return res.text();
+    assert.equal(res.status, 404, await res.text());
+    if (Date.now() > deadline) assert.fail(`the server did not collect ${name} of run ${runId}`);
+    await sleep(200);
+  }
 }

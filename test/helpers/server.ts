@@ -61,9 +61,13 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "loadmgr-api-"));
   const input = configInput as { server?: Record<string, unknown>; log?: { level?: string } };
+  const { runner } = configInput as { runner?: { local?: Record<string, unknown> } };
   const config = configSchema.parse({
     ...(PRODUCTION_STACK ? await productionStack(dataDir) : {}),
     ...configInput,
+    // Tests read Locust's CSVs and log in a run's directory after it ended: kept unless a test says
+    // otherwise (the default, removed once collected, is tested in test/relay.test.ts).
+    runner: { ...runner, local: { keepRunsHours: 1, ...runner?.local } },
     server: { host: "127.0.0.1", port: 0, ...input.server },
     storage: { dataDir },
     log: { level: process.env.TEST_LOG_LEVEL ?? input.log?.level ?? "silent" },

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest, ScriptRevision } from "../../client/src/index.js";
 import { LOCUSTFILE_PATH, pathProblem } from "../../shared/src/scriptPaths.js";
+import { byteSize } from "./format.js";
 import { useLeaveGuard } from "./leaveGuard.js";
 import { fromBase64, toBase64 } from "./script.js";
 import { ScriptEditor } from "./ScriptEditor.js";
@@ -32,8 +33,6 @@ function bytesToBase64(bytes: Uint8Array): string {
 }
 
 const sizeOf = (base64: string): number => Math.floor((base64.length * 3) / 4) - (base64.match(/=+$/)?.[0].length ?? 0);
-const bytes = (n: number): string =>
-  n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
 const same = (a: ProjectFile[], b: ProjectFile[]): boolean =>
   a.length === b.length &&
   a.every((f, i) => f.path === b[i]?.path && f.contentBase64 === b[i].contentBase64 && f.split === b[i].split);
@@ -162,7 +161,7 @@ export function ProjectPanel({
                 onClick={() => setSelected(f.path)}
               >
                 <span class="mono">{f.path}</span>
-                <span class="muted"> {bytes(sizeOf(f.contentBase64))}</span>
+                <span class="muted"> {byteSize(sizeOf(f.contentBase64))}</span>
                 {f.split && <span class="badge">split</span>}
               </button>
             </li>
@@ -181,7 +180,7 @@ export function ProjectPanel({
                 />
               ) : (
                 <p class="muted" data-testid="binary-file">
-                  {current.path}: a binary file of {bytes(sizeOf(current.contentBase64))}; upload a file of the same
+                  {current.path}: a binary file of {byteSize(sizeOf(current.contentBase64))}; upload a file of the same
                   name to replace it.
                 </p>
               )}

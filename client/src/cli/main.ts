@@ -1,5 +1,5 @@
-import { appendFileSync, writeFileSync } from "node:fs";
-import { basename } from "node:path";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { TRPCClientError } from "@trpc/client";
@@ -62,6 +62,7 @@ const HELP = `loadmgr — the Load Manager CLI
   loadmgr runs compare <runA> <runB> | runs export <id> [--format csv|json]
   loadmgr runs baseline <id> [--clear] (later runs of its test in its env are compared with it)
   loadmgr runs report <id> [-o report.html] (the self-contained HTML report; stdout without -o)
+  loadmgr runs files <id> [--dir D] (Locust's own CSVs and log, collected as its master ended; saved into D)
   loadmgr pools create --name NAME [--account A --org O --project P --env E] (prints the enrollment token once)
   loadmgr pools list | pools rotate-token <poolId> | pools revoke-token <poolId> | pools delete <poolId>
   loadmgr agents forget <agentId> --pool <poolId>
@@ -692,15 +693,44 @@ export async function main(argv: string[], io: Io): Promise<number> {
       );
       return EXIT.ok;
     }
-    if (command === "runs" && sub === "report" && id !== undefined) {
-      const res = await fetch(`${connection.url.replace(/\/+$/, "")}/v1/runs/${encodeURIComponent(id)}/report.html`, {
+    /** A run's raw download (its report, one of its files), or undefined once the server's refusal is said. */
+    const download = async (path: string): Promise<Response | undefined> => {
+      const res = await fetch(`${connection.url.replace(/\/+$/, "")}/v1/runs/${encodeURIComponent(id ?? "")}/${path}`, {
         headers: { authorization: `Bearer ${connection.token}` },
       });
-      if (!res.ok) {
-        const body = (await res.json().catch(() => ({}))) as { message?: string };
-        io.err(`loadmgr: ${body.message ?? `the server answered ${res.status}`}`);
-        return EXIT.usage;
+      if (res.ok) return res;
+      const body = (await res.json().catch(() => ({}))) as { message?: string };
+      io.err(`loadmgr: ${body.message ?? `the server answered ${res.status}`}`);
+      return undefined;
+    };
+    if (command === "runs" && sub === "files" && id !== undefined) {
+      const { items } = await client.runs.files.query({ id });
+      if (values.dir === undefined) {
+        print(items, () =>
+          table(
+            items.map((f) => ({
+              name: f.name,
+              bytes: f.bytes,
+              truncated: f.truncated ? "yes" : "",
+              collected: new Date(f.collectedAt).toISOString(),
+            })),
+            io,
+          ),
+        );
+        return EXIT.ok;
       }
+      mkdirSync(values.dir, { recursive: true });
+      for (const file of items) {
+        const res = await download(`files/${file.name}`);
+        if (res === undefined) return EXIT.usage;
+        writeFileSync(join(values.dir, file.name), Buffer.from(await res.arrayBuffer()));
+      }
+      io.out(`wrote ${items.length} file${items.length === 1 ? "" : "s"} of run ${id} to ${values.dir}`);
+      return EXIT.ok;
+    }
+    if (command === "runs" && sub === "report" && id !== undefined) {
+      const res = await download("report.html");
+      if (res === undefined) return EXIT.usage;
       const html = await res.text();
       if (values.output === undefined) process.stdout.write(html);
       else {

@@ -61,6 +61,8 @@ export interface LocalAgentOptions {
   serverUrl: string;
   token: string;
   capacity: number;
+  /** How long a run's directory is kept once the server has collected its files (--keep-runs-hours). */
+  keepRunsHours: number;
   logger: Logger;
 }
 
@@ -86,7 +88,7 @@ export class LocalAgent {
 
   start(): void {
     if (this.closed || this.child !== undefined) return;
-    const { command, runsDir, serverUrl, token, capacity, logger } = this.options;
+    const { command, runsDir, serverUrl, token, capacity, keepRunsHours, logger } = this.options;
     if (!existsSync(command)) {
       logger.error(
         { command },
@@ -100,6 +102,7 @@ export class LocalAgent {
     try {
       const args = ["agent", "--server", serverUrl, "--name", this.name, "--capacity", String(capacity)];
       args.push("--dir", runsDir, "--address", "127.0.0.1", "--idle-exit", String(IDLE_EXIT_SEC));
+      args.push("--keep-runs-hours", String(keepRunsHours));
       const child = spawn(command, args, {
         detached: true,
         stdio: ["ignore", log, log],

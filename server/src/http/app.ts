@@ -9,6 +9,7 @@ import type { Context, Services } from "../context.js";
 import { appRouter } from "../routers/index.js";
 import { DOCS_HTML, docsAsset } from "./docsPage.js";
 import { serveCsvExport } from "./csvExport.js";
+import { serveRunFile } from "./runFilesRoute.js";
 import { serveRunReport } from "./runReportRoute.js";
 import { agentWheel } from "../agents/agentPackage.js";
 import { dashboardFile } from "./dashboard.js";
@@ -166,6 +167,7 @@ export function createApp(services: Services, adminToken: string): App {
     }
     if (req.method === "GET" && (await serveCsvExport(path, url.searchParams, createContext({ req }), res))) return;
     if (req.method === "GET" && (await serveRunReport(path, createContext({ req }), res))) return;
+    if (req.method === "GET" && (await serveRunFile(path, createContext({ req }), res))) return;
     if (path.startsWith("/v1/")) {
       // A bodiless POST (`curl -X POST …/stop`) has no content type; it means an empty JSON object.
       // The OpenAPI layer takes a body already on the request as parsed.

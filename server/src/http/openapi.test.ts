@@ -41,6 +41,8 @@ const PUBLIC_OPERATIONS = [
   "get /v1/runs/{id}/requests",
   "get /v1/runs/{id}/requests.csv",
   "get /v1/runs/{id}/report.html",
+  "get /v1/runs/{id}/files",
+  "get /v1/runs/{id}/files/{name}",
   "get /v1/runs/{id}/metrics/timeseries",
   "get /v1/runs/{id}/metrics/timeseries.csv",
   "get /v1/runs/{id}/metrics/scatter",

@@ -1,4 +1,4 @@
-import { ERROR_CODES } from "@loadmgr/shared";
+import { ERROR_CODES, RUN_FILE_NAMES } from "@loadmgr/shared";
 import { generateOpenApiDocument, type OpenApiRouter } from "trpc-to-openapi";
 import { stringify } from "yaml";
 import { appRouter } from "../routers/index.js";
@@ -248,6 +248,22 @@ const EXPORT_PATHS = {
       security: [{ Authorization: [] }],
       parameters: [runIdParameter],
       responses: { "200": { description: "HTML, self-contained", content: { "text/html": {} } } },
+    },
+  },
+  "/v1/runs/{id}/files/{name}": {
+    get: {
+      tags: ["runs"],
+      summary:
+        "A file of the run's Locust as it wrote it, collected when its master ended (GET /v1/runs/{id}/files lists them)",
+      security: [{ Authorization: [] }],
+      parameters: [
+        runIdParameter,
+        { name: "name", in: "path", required: true, schema: { type: "string", enum: [...RUN_FILE_NAMES] } },
+      ],
+      responses: {
+        "200": { description: "the file, as an attachment", content: { "text/csv": {}, "text/plain": {} } },
+        "404": { description: "FILE_NOT_FOUND: not collected (yet), or not a run file's name" },
+      },
     },
   },
   "/v1/runs/{id}/requests.csv": csvExport("The per-endpoint rows of /v1/runs/{id}/requests as CSV, total last", [

@@ -220,5 +220,37 @@ export function metricsStoreContract(
       assert.equal((await metrics.getRunStats(other.id))?.snapshots, 130);
       assert.equal((await metrics.listSnapshotPoints(other.id, {}, metrics.chartGroupSeqs(64))).at(-1)?.seq, 130);
     });
+
+    it("keeps a run's Locust files byte for byte, replaces one sent again, and deletes them with the test", async () => {
+      const run = newRun();
+      const other = newRun();
+      const file = (runOf: LoadTestRun, name: "locust.log" | "locust_stats.csv", content: Buffer) => ({
+        runId: runOf.id,
+        loadTestId: runOf.loadTestId,
+        name,
+        content,
+        bytes: content.length,
+        truncated: false,
+        collectedAt: 1_000,
+      });
+      // Bytes as they come, not text: a log may hold anything a script printed.
+      const log = Buffer.concat([Buffer.from("line 1\n\u00e9\n"), Buffer.from([0, 255, 10])]);
+      await metrics.putRunFile(file(run, "locust.log", log));
+      await metrics.putRunFile(file(run, "locust_stats.csv", Buffer.from("Type,Name\nold\n")));
+      await metrics.putRunFile({ ...file(run, "locust_stats.csv", Buffer.from("Type,Name\n")), truncated: true });
+      await metrics.putRunFile(file(other, "locust.log", Buffer.from("other\n")));
+      assert.deepEqual(await metrics.listRunFiles(run.id), [
+        { name: "locust.log", bytes: log.length, truncated: false, collectedAt: 1_000 },
+        { name: "locust_stats.csv", bytes: 10, truncated: true, collectedAt: 1_000 },
+      ]);
+      const stored = await metrics.getRunFile(run.id, "locust.log");
+      assert.ok(stored !== undefined);
+      assert.ok(stored.content.equals(log));
+      assert.equal((await metrics.getRunFile(run.id, "locust_stats.csv"))?.content.toString(), "Type,Name\n");
+      assert.equal(await metrics.getRunFile(run.id, "locust_failures.csv"), undefined);
+      await metrics.deleteLoadTestMetrics(run.loadTestId);
+      assert.deepEqual(await metrics.listRunFiles(run.id), []);
+      assert.equal((await metrics.listRunFiles(other.id)).length, 1);
+    });
   });
 }

@@ -1,4 +1,4 @@
-import type { MetricSnapshot, WindowStatsRecord } from "@loadmgr/shared";
+import type { MetricSnapshot, RunFile, RunFileName, WindowStatsRecord } from "@loadmgr/shared";
 import type { SnapshotPoint, SnapshotWindow } from "./snapshotRecord.js";
 
 export type { SnapshotPoint, SnapshotWindow } from "./snapshotRecord.js";
@@ -10,6 +10,13 @@ export type { SnapshotPoint, SnapshotWindow } from "./snapshotRecord.js";
  * implement it and pass one contract suite (metricsStore.contract.ts); how each keeps its reads cheap
  * (pre-merged chart blocks, whole-run stats merged in batches off the push path) is its own affair.
  */
+/** A file of a run's Locust as stored: its bytes, and whose it is. */
+export interface RunFileRecord extends RunFile {
+  runId: string;
+  loadTestId: string;
+  content: Buffer;
+}
+
 export interface MetricsStore {
   readonly kind: "sqlite" | "mongodb";
   /** Creates tables/collections and indexes and converts old forms. Idempotent. */
@@ -48,4 +55,9 @@ export interface MetricsStore {
   settle(): Promise<void>;
   /** Deletes every snapshot, block and stats of the test's runs. */
   deleteLoadTestMetrics(loadTestId: string): Promise<void>;
+  /** Stores a file of a run's Locust (a second of the same name replaces the first). */
+  putRunFile(file: RunFileRecord): Promise<void>;
+  /** A run's files, by name, without their bytes. */
+  listRunFiles(runId: string): Promise<RunFile[]>;
+  getRunFile(runId: string, name: RunFileName): Promise<RunFileRecord | undefined>;
 }

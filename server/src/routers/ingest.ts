@@ -2,7 +2,11 @@ import {
   ingestAckSchema,
   intervalFigures,
   isTerminal,
+  MAX_RUN_FILE_BYTES,
   metricSnapshotInputSchema,
+  runFileInputSchema,
+  runFileSchema,
+  type RunFile,
   testStartInputSchema,
   testStopInputSchema,
   type IngestAck,
@@ -65,6 +69,9 @@ function summarize(snapshot: MetricSnapshotInput): RunMetricsSummary {
     avgResponseMs,
   };
 }
+
+/** A run's files come as its master ends, after the run's end: taken until this long after it. */
+const FILES_AFTER_END_MS = 10 * 60_000;
 
 const STATUS_BY_REASON = { duration: "Finished", stopped: "Stopped", error: "Failed" } as const;
 
@@ -133,6 +140,43 @@ export const ingestRouter = router({
         );
       });
       return { ok: true, status, duplicate: outcome === "duplicate", load };
+    }),
+
+  files: ingestProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/internal/locust/files",
+        tags: TAGS,
+        protect: false,
+        summary:
+          "A file of the run's Locust (its CSVs, its log) as its master ended; one sent again under its name replaces it",
+      },
+    })
+    .input(runFileInputSchema)
+    .output(runFileSchema)
+    .mutation(async ({ ctx, input }): Promise<RunFile> => {
+      const run = await ctx.store.getRun(input.runId);
+      if (run === undefined) throw notFound("RUN", input.runId, "runId");
+      if (run.finishedAt !== null && ctx.now() - run.finishedAt > FILES_AFTER_END_MS) {
+        throw new AppError(
+          "RUN_FINISHED",
+          `run ${run.id} ended more than 10 minutes ago: its files are closed`,
+          "runId",
+        );
+      }
+      const content = Buffer.from(input.contentBase64, "base64");
+      if (content.length > MAX_RUN_FILE_BYTES) {
+        throw new AppError(
+          "PAYLOAD_TOO_LARGE",
+          `a run file holds at most ${MAX_RUN_FILE_BYTES} bytes`,
+          "contentBase64",
+        );
+      }
+      const file = { name: input.name, bytes: content.length, truncated: input.truncated, collectedAt: ctx.now() };
+      await ctx.metricsStore.putRunFile({ ...file, runId: run.id, loadTestId: run.loadTestId, content });
+      ctx.logger.info({ runId: run.id, file: file.name, bytes: file.bytes }, "collected a file of the run's Locust");
+      return file;
     }),
 
   testStop: ingestProcedure

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  runFileSchema,
   createRunInputSchema,
   entityIdSchema,
   isTerminal,
@@ -55,6 +56,23 @@ export const runsRouter = router({
     .input(z.strictObject({ id: entityIdSchema }))
     .output(loadTestRunSchema)
     .query(({ ctx, input }) => runInScope(ctx, input.id)),
+
+  files: authedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/v1/runs/{id}/files",
+        tags: TAGS,
+        summary:
+          "The files of the run's Locust the server collected as its master ended (its CSVs, its log); each at /v1/runs/{id}/files/{name}",
+      },
+    })
+    .input(z.strictObject({ id: entityIdSchema }))
+    .output(z.object({ items: z.array(runFileSchema) }))
+    .query(async ({ ctx, input }) => {
+      const run = await runInScope(ctx, input.id);
+      return { items: await ctx.metricsStore.listRunFiles(run.id) };
+    }),
 
   listForTest: authedProcedure
     .meta({

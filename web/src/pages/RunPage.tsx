@@ -6,6 +6,7 @@ import {
   type LoadTestRun,
   type RequestSample,
   type RequestStats,
+  type RunFile,
   type RunSummary,
 } from "../../../client/src/index.js";
 import { abortRules, thresholdStates, type ThresholdItem, type ThresholdState } from "../../../shared/src/judge.js";
@@ -15,7 +16,7 @@ import { isTerminal, runWarning, waitingFor } from "../../../shared/src/runStatu
 import { COLORS, percentileSeries, TimeChart, type ChartMark } from "../Chart.js";
 import { endpointHref } from "./EndpointPage.js";
 import { stageAt } from "../../../shared/src/stages.js";
-import { count, duration, measured, ms, percent, perSecond, when } from "../format.js";
+import { byteSize, count, duration, measured, ms, percent, perSecond, when } from "../format.js";
 import { problemOf, savedToken, type Problem } from "../session.js";
 import { BaselineBadge, Card, Empty, ErrorBox, Loading, RunBadge, usePageTitle } from "../ui.js";
 
@@ -197,6 +198,68 @@ async function download(name: string, body: Blob): Promise<void> {
   link.remove();
   await new Promise((r) => setTimeout(r, 100));
   URL.revokeObjectURL(url);
+}
+
+/** How long after a run's end its page looks for the files its master sends (they come as Locust exits). */
+const FILES_EXPECTED_WITHIN_MS = 60_000;
+
+/**
+ * Locust's own files of an ended run (its CSVs, its log), as the server collected them when the run's
+ * master ended: each downloaded with the token (a plain link could not send it).
+ */
+function LocustFiles({ client, run }: { client: LoadManagerClient; run: LoadTestRun }) {
+  const [files, setFiles] = useState<RunFile[] | null>(null);
+  const ended = isTerminal(run.status);
+  useEffect(() => {
+    if (!ended) return;
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const look = () =>
+      client.runs.files.query({ id: run.id }).then(
+        ({ items }) => {
+          if (!live) return;
+          setFiles(items);
+          // Right after the end they may still be on their way.
+          if (items.length === 0 && Date.now() - (run.finishedAt ?? 0) < FILES_EXPECTED_WITHIN_MS) {
+            timer = setTimeout(() => void look(), 2000);
+          }
+        },
+        () => live && setFiles([]),
+      );
+    void look();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client, run.id, run.finishedAt, ended]);
+  if (!ended || files === null || files.length === 0) return null;
+
+  async function save(name: string) {
+    const res = await fetch(`/v1/runs/${encodeURIComponent(run.id)}/files/${name}`, {
+      headers: { authorization: `Bearer ${savedToken() ?? ""}` },
+    });
+    if (res.ok) await download(`run-${run.id}-${name}`, await res.blob());
+  }
+
+  return (
+    <section class="panel" aria-labelledby="locust-files-title" data-testid="locust-files">
+      <h2 id="locust-files-title">Locust's files</h2>
+      <p class="muted">As Locust wrote them on the master's host; the host keeps nothing of the run.</p>
+      <ul class="file-list">
+        {files.map((f) => (
+          <li key={f.name}>
+            <button type="button" class="link" onClick={() => void save(f.name)}>
+              {f.name}
+            </button>{" "}
+            <span class="muted">
+              {byteSize(f.bytes)}
+              {f.truncated && (f.name.endsWith(".log") ? " (its last 8 MiB)" : " (its first 8 MiB)")}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
 }
 
 /** Where each stage of a run begins on its charts. */
@@ -946,6 +1009,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
         )}
       </section>
       <RequestLog client={client} runId={runId} />
+      <LocustFiles client={client} run={run} />
     </div>
   );
 }

@@ -1,7 +1,8 @@
-import { MongoClient, type Collection, type Db, type Filter } from "mongodb";
-import type { MetricSnapshot, WindowStatsRecord } from "@loadmgr/shared";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { Binary, MongoClient, type Collection, type Db, type Filter } from "mongodb";
+import type { MetricSnapshot, RunFile, RunFileName, WindowStatsRecord } from "@loadmgr/shared";
 import { defined, ensureIndexes, isDuplicateKey } from "../../store/mongo/mongoShared.js";
-import type { MetricsStore } from "../metricsStore.js";
+import type { MetricsStore, RunFileRecord } from "../metricsStore.js";
 import { groupBySeq } from "../pointGroups.js";
 import {
   isWholeRun,
@@ -95,6 +96,7 @@ export class MongoMetricsStore implements MetricsStore {
   private readonly snapshots: Collection<SnapshotDoc>;
   private readonly chunks: Collection<ChunkDoc>;
   private readonly runStats: Collection<RunStatsDoc>;
+  private readonly runFiles: Collection<RunFileDoc>;
   /**
    * Merges under way, per run, one at a time; `again`: asked for meanwhile, so one more runs after it
    * (for what arrived after its read). Requests while one waits collapse into it.
@@ -114,6 +116,7 @@ export class MongoMetricsStore implements MetricsStore {
     this.snapshots = this.db.collection("metrics_timeseries");
     this.chunks = this.db.collection("metrics_blocks");
     this.runStats = this.db.collection("run_stats");
+    this.runFiles = this.db.collection("run_files");
   }
 
   async init(): Promise<void> {
@@ -126,6 +129,10 @@ export class MongoMetricsStore implements MetricsStore {
     ]);
     await ensureIndexes(this.chunks, [{ key: { loadTestId: 1 }, name: "test_idx" }]);
     await ensureIndexes(this.runStats, [{ key: { loadTestId: 1 }, name: "test_idx" }]);
+    await ensureIndexes(this.runFiles, [
+      { key: { runId: 1 }, name: "run_idx" },
+      { key: { loadTestId: 1 }, name: "test_idx" },
+    ]);
     await this.convertV1Snapshots();
   }
 
@@ -384,5 +391,32 @@ export class MongoMetricsStore implements MetricsStore {
     await this.snapshots.deleteMany({ loadTestId });
     await this.chunks.deleteMany({ loadTestId });
     await this.runStats.deleteMany({ loadTestId });
+    await this.runFiles.deleteMany({ loadTestId });
   }
+
+  async putRunFile(file: RunFileRecord): Promise<void> {
+    const { content, ...rest } = file;
+    const doc = { ...rest, _id: `${file.runId}/${file.name}`, gzipped: new Binary(gzipSync(content)) };
+    await this.runFiles.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+
+  async listRunFiles(runId: string): Promise<RunFile[]> {
+    const docs = await this.runFiles
+      .find({ runId }, { projection: { name: 1, bytes: 1, truncated: 1, collectedAt: 1 } })
+      .sort({ name: 1 })
+      .toArray();
+    return docs.map(({ name, bytes, truncated, collectedAt }) => ({ name, bytes, truncated, collectedAt }));
+  }
+
+  async getRunFile(runId: string, name: RunFileName): Promise<RunFileRecord | undefined> {
+    const doc = await this.runFiles.findOne({ _id: `${runId}/${name}` });
+    if (doc === null) return undefined;
+    const { _id, gzipped, ...rest } = doc;
+    return { ...rest, content: gunzipSync(gzipped.buffer) };
+  }
+}
+
+interface RunFileDoc extends Omit<RunFileRecord, "content"> {
+  _id: string;
+  gzipped: Binary;
 }

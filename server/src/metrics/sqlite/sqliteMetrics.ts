@@ -1,7 +1,8 @@
+import { gunzipSync, gzipSync } from "node:zlib";
 import type Database from "better-sqlite3";
-import type { MetricSnapshot, WindowStatsRecord } from "@loadmgr/shared";
+import type { MetricSnapshot, RunFile, RunFileName, WindowStatsRecord } from "@loadmgr/shared";
 import { lazy, migrateSqliteFile, openSqliteFile } from "../../store/sqlite/sqliteFile.js";
-import type { MetricsStore } from "../metricsStore.js";
+import type { MetricsStore, RunFileRecord } from "../metricsStore.js";
 import { groupBySeq, mergePoints } from "../pointGroups.js";
 import {
   isWholeRun,
@@ -348,7 +349,47 @@ export class SqliteMetricsStore implements MetricsStore {
             .prepare(`delete from ${table} where load_test_run_id in (select value from json_each(?))`)
             .run(runs);
         }
+        this.sqlite.prepare("delete from run_files where load_test_id = ?").run(loadTestId);
       })
       .immediate();
+  }
+
+  async putRunFile(file: RunFileRecord): Promise<void> {
+    this.sqlite
+      .prepare(
+        `insert or replace into run_files (load_test_run_id, name, load_test_id, gzipped, bytes, truncated, collected_at)
+         values (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        file.runId,
+        file.name,
+        file.loadTestId,
+        gzipSync(file.content),
+        file.bytes,
+        file.truncated ? 1 : 0,
+        file.collectedAt,
+      );
+  }
+
+  async listRunFiles(runId: string): Promise<RunFile[]> {
+    const rows = this.sqlite
+      .prepare(
+        "select name, bytes, truncated, collected_at as collectedAt from run_files where load_test_run_id = ? order by name",
+      )
+      .all(runId) as (Omit<RunFile, "truncated"> & { truncated: number })[];
+    return rows.map((row) => ({ ...row, truncated: row.truncated === 1 }));
+  }
+
+  async getRunFile(runId: string, name: RunFileName): Promise<RunFileRecord | undefined> {
+    const row = this.sqlite
+      .prepare(
+        `select load_test_id as loadTestId, gzipped, bytes, truncated, collected_at as collectedAt
+         from run_files where load_test_run_id = ? and name = ?`,
+      )
+      .get(runId, name) as
+      { loadTestId: string; gzipped: Buffer; bytes: number; truncated: number; collectedAt: number } | undefined;
+    if (row === undefined) return undefined;
+    const { gzipped, truncated, ...rest } = row;
+    return { ...rest, runId, name, truncated: truncated === 1, content: gunzipSync(gzipped) };
   }
 }

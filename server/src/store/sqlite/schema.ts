@@ -300,6 +300,21 @@ export const runStats = sqliteTable(
   (t) => [index("run_stats_test_idx").on(t.loadTestId)],
 );
 
+/** Files a run's Locust wrote (its CSVs, its log), collected when its master ended; gzip-compressed. */
+export const runFiles = sqliteTable(
+  "run_files",
+  {
+    loadTestRunId: text("load_test_run_id").notNull(),
+    name: text("name").notNull(),
+    loadTestId: text("load_test_id").notNull(),
+    gzipped: blob("gzipped", { mode: "buffer" }).notNull(),
+    bytes: integer("bytes").notNull(),
+    truncated: integer("truncated", { mode: "boolean" }).notNull(),
+    collectedAt: integer("collected_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.loadTestRunId, t.name] }), index("run_files_test_idx").on(t.loadTestId)],
+);
+
 export const agentPools = sqliteTable(
   "agent_pools",
   {
