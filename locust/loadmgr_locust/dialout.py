@@ -36,8 +36,11 @@ from .sandbox import PARENT_ENV, claim_v2_parent, kill_recorded_cgroup
 
 logger = logging.getLogger("loadmgr.agent")
 
-#: How long the server may hold a call (the agent's heartbeat is at most this far apart).
-WAIT_MS = 5000
+#: How long the server may hold a call while this agent runs nothing: its heartbeat then. A run placed
+#: on it answers the held call at once, so a long wait costs no start time, and an idle agent costs the
+#: server a call every 25 s. The server counts such an agent connected this much longer
+#: (shared/src/agents.ts: AGENT_IDLE_WAIT_MS).
+IDLE_WAIT_MS = 25000
 #: While it runs something: how soon a process that ended is reported (a crash, a limit).
 BUSY_WAIT_MS = 1500
 #: The most of a run's log an exit report carries.
@@ -68,10 +71,10 @@ FILES_COLLECTED = "files-collected"
 PRUNE_EVERY_S = 600
 #: Where the agent says how it is, in its directory, for `loadmgr-locust agent-health` (a pod's probes).
 HEALTH_FILE = ".agent-health.json"
-#: Alive: its loop turned this recently (a call waits at most WAIT_MS + 15 s, a backoff 10 s).
+#: Alive: its loop turned this recently (a call waits at most IDLE_WAIT_MS + 15 s, a backoff 10 s).
 ALIVE_WITHIN_S = 60
-#: Ready: the server answered this recently (it answers at least every WAIT_MS).
-READY_WITHIN_S = 30
+#: Ready: the server answered this recently (it answers at least every IDLE_WAIT_MS).
+READY_WITHIN_S = 45
 
 
 def log_tail(path: str, max_bytes: int = LOG_TAIL_BYTES) -> str:
@@ -224,6 +227,7 @@ class DialOutAgent:
             logger.debug("could not write %s: %s", path, error)
 
     def _sync(self) -> Dict[str, Any]:
+        wait_ms = BUSY_WAIT_MS if self.busy() else IDLE_WAIT_MS
         body = json.dumps(
             {
                 "name": self.name,
@@ -235,7 +239,7 @@ class DialOutAgent:
                 "inbound": self.inbound,
                 **({"previousInstanceId": self.previous_instance_id} if self.previous_instance_id else {}),
                 "runs": self.reports(),
-                "waitMs": BUSY_WAIT_MS if self.busy() else WAIT_MS,
+                "waitMs": wait_ms,
                 # The server refuses a host whose clock is off (409, saying by how much): this call retries.
                 "sentAt": int(time.time() * 1000),
             }
@@ -247,7 +251,7 @@ class DialOutAgent:
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=WAIT_MS / 1000 + 15) as response:
+            with urllib.request.urlopen(request, timeout=wait_ms / 1000 + 15) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
             detail = error.read()[:500].decode("utf-8", "replace")

@@ -20,6 +20,13 @@ export type Labels = z.infer<typeof labelsSchema>;
  */
 export const LOCAL_POOL_ID = "local";
 
+/**
+ * How long an agent that runs nothing lets the server hold its call (its heartbeat then; the agent's
+ * IDLE_WAIT_MS). The server counts such an agent connected this much longer than one that runs
+ * something; a run placed on it answers the held call at once.
+ */
+export const AGENT_IDLE_WAIT_MS = 25_000;
+
 /** The most Locust worker processes one run may ask for. */
 export const MAX_RUN_WORKERS = 1000;
 

@@ -1,4 +1,5 @@
 import {
+  AGENT_IDLE_WAIT_MS,
   isTerminal,
   LOCAL_POOL_ID,
   type Agent,
@@ -46,6 +47,15 @@ export function agentSilenceMs(config: Config): number {
   return (config.agents.silenceSec ?? 3 * config.runner.metricsIntervalSec + 10) * 1000;
 }
 
+/**
+ * Whether an agent counts as connected, unheard for `silentMs`: within the silence window, or, when it
+ * runs nothing (its calls are held up to AGENT_IDLE_WAIT_MS), within that window and its wait.
+ */
+export function agentConnected(record: Pick<AgentRecord, "runs">, silentMs: number, silenceMs: number): boolean {
+  const idle = !record.runs.some((r) => r.state === "running");
+  return silentMs < silenceMs + (idle ? AGENT_IDLE_WAIT_MS : 0);
+}
+
 /** An agent as the API shows it. */
 export function agentView(record: AgentRecord, activeRuns: LoadTestRun[], now: number, silenceMs: number): Agent {
   const running: Agent["running"] = [];
@@ -58,7 +68,8 @@ export function agentView(record: AgentRecord, activeRuns: LoadTestRun[], now: n
   }
   const { instanceId: _instance, runs: _runs, ...rest } = record;
   // (Records from before agents said so: every agent took connections then.)
-  return { ...rest, inbound: record.inbound !== false, connected: now - record.lastSeenAt < silenceMs, running };
+  const connected = agentConnected(record, now - record.lastSeenAt, silenceMs);
+  return { ...rest, inbound: record.inbound !== false, connected, running };
 }
 
 export function poolView(pool: AgentPoolRecord, agents: Agent[]): AgentPool {
@@ -167,14 +178,20 @@ export class AgentHub {
     const sameProcess = existing?.instanceId === input.instanceId;
     // The next process on the same directory (it holds the lock the previous one held): that one has ended.
     const follows = existing !== undefined && !sameProcess && input.previousInstanceId === existing.instanceId;
-    if (existing !== undefined && !sameProcess && !follows && now() - existing.lastSeenAt < silenceMs) {
+    if (
+      existing !== undefined &&
+      !sameProcess &&
+      !follows &&
+      agentConnected(existing, now() - existing.lastSeenAt, silenceMs)
+    ) {
       throw new AppError(
         "AGENT_NAME_TAKEN",
         `an agent named ${input.name} is already connected to pool ${pool.name}; give this one another --name`,
         "name",
       );
     }
-    const connected = existing !== undefined && sameProcess && now() - existing.lastSeenAt < silenceMs;
+    const connected =
+      existing !== undefined && sameProcess && agentConnected(existing, now() - existing.lastSeenAt, silenceMs);
     const agent: AgentRecord = {
       id: existing?.id ?? newId(now()),
       poolId: pool.id,

@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import type { RunnerState } from "../runners/runner.js";
 import type { AgentRecord, PoolRunChanges, Store } from "../store/store.js";
 import { SERVER_ACTOR } from "../runs/runService.js";
-import { agentSilenceMs } from "./agentHub.js";
+import { agentConnected, agentSilenceMs } from "./agentHub.js";
 import { place, usedSlots } from "./placement.js";
 
 export type PlaceOutcome =
@@ -61,7 +61,8 @@ export class PoolRunner {
     if (run === undefined || master === undefined) return { state: "unknown" };
     const agent = await store.getAgent(master.agentId);
     if (agent === undefined) return { state: "unknown" };
-    const silent = this.silentFor(Math.max(agent.lastSeenAt, notBefore));
+    // An idle agent's call is held up to AGENT_IDLE_WAIT_MS; the run's placement answers it at once.
+    const silent = this.silentFor(Math.max(agent.lastSeenAt, notBefore, run.launchedAt ?? 0));
     if (silent >= this.silenceMs) {
       return {
         state: "unreachable",
@@ -105,7 +106,9 @@ export class PoolRunner {
         placed: undefined,
       };
     }
-    const agents = (await store.listAgents([pool.id])).filter((a) => this.silentFor(a.lastSeenAt) < this.silenceMs);
+    const agents = (await store.listAgents([pool.id])).filter((a) =>
+      agentConnected(a, this.silentFor(a.lastSeenAt), this.silenceMs),
+    );
     let outcome: PlaceOutcome = { placed: false, waitingReason: `waiting for pool ${pool.name}` };
     const local = pool.id === LOCAL_POOL_ID;
     // On the servers' own hosts a run keeps to one host, with the workers runner.local.workers says.
@@ -139,7 +142,8 @@ export class PoolRunner {
     const lost: LostWorkers[] = [];
     for (const entry of entries) {
       const agent = agents.get(entry.agentId);
-      const silent = agent === undefined ? Infinity : this.silentFor(Math.max(agent.lastSeenAt, notBefore));
+      const silent =
+        agent === undefined ? Infinity : this.silentFor(Math.max(agent.lastSeenAt, notBefore, run.launchedAt ?? 0));
       const report = agent?.runs.find((r) => r.runId === run.id && r.role === "worker");
       if (silent >= this.silenceMs) {
         lost.push({ entry, why: `agent ${entry.agentName} has not called in for ${Math.round(silent / 1000)} s` });

@@ -12,7 +12,7 @@ import {
   type AgentPool,
 } from "@loadmgr/shared";
 import { agentWheel } from "../agents/agentPackage.js";
-import { agentPoolChannel, agentSilenceMs, agentView, poolView } from "../agents/agentHub.js";
+import { agentConnected, agentPoolChannel, agentSilenceMs, agentView, poolView } from "../agents/agentHub.js";
 import { newPoolToken } from "../agents/poolTokens.js";
 import { inScope, scopeFilter } from "../auth.js";
 import type { Context } from "../context.js";
@@ -231,7 +231,7 @@ export const agentPoolsRouter = router({
       const pool = await poolInScope(ctx, input.id);
       const agent = await ctx.store.getAgent(input.agentId);
       if (agent?.poolId !== pool.id) throw notFound("AGENT", input.agentId, "agentId");
-      if (ctx.now() - agent.lastSeenAt < agentSilenceMs(ctx.config)) {
+      if (agentConnected(agent, ctx.now() - agent.lastSeenAt, agentSilenceMs(ctx.config))) {
         throw new AppError(
           "AGENT_CONNECTED",
           `agent ${agent.name} is connected: stop it first (it would only be recorded again at its next call)`,
