@@ -160,7 +160,10 @@ class Reporter:
         self.finished = False
         self._delivered = gevent.event.Event()
         self._pusher: Optional[gevent.Greenlet] = None
+        self._deliverer: Optional[gevent.Greenlet] = None
         self._stop_pushing = gevent.event.Event()
+        #: Set when a snapshot is pending delivery (the deliverer sends it apart from the push loop).
+        self._to_deliver = gevent.event.Event()
         events_ = environment.events
         events_.test_start.add_listener(self.on_test_start)
         events_.test_stop.add_listener(self.on_test_stop)
@@ -175,7 +178,8 @@ class Reporter:
             return
         self._announce_start()
         # Sent now, not with the first snapshot: the run shows Running as soon as its load flows.
-        gevent.spawn(self.delivery.flush)
+        self._deliverer = gevent.spawn(self._deliver_loop)
+        self._to_deliver.set()
         self._pusher = gevent.spawn(self._push_loop)
         gevent.spawn(self._watch_users)
         if self.run_time > 0:
@@ -258,11 +262,13 @@ class Reporter:
             self._delivered.set()
 
     def _finish(self) -> None:
-        if self._pusher is not None and self._pusher is not gevent.getcurrent():
-            # Let a snapshot in flight be acknowledged (killed mid-call, it would be sent again), then stop.
-            self._stop_pushing.set()
-            self._pusher.join(timeout=self.delivery.timeout + 1)
-            self._pusher.kill(block=True)
+        self._stop_pushing.set()
+        self._to_deliver.set()
+        for greenlet in (self._pusher, self._deliverer):
+            if greenlet is not None and greenlet is not gevent.getcurrent():
+                # Let a snapshot in flight be acknowledged (killed mid-call, it would be sent again), then stop.
+                greenlet.join(timeout=self.delivery.timeout + 1)
+                greenlet.kill(block=True)
         if self.started_at is None:
             self._announce_start()
         self._snapshot(final=True)
@@ -291,6 +297,19 @@ class Reporter:
         runner = self.environment.runner
         if runner is not None:
             runner.quit()
+
+    def _deliver_loop(self) -> None:
+        """Sends what is pending, apart from taking the snapshots: a server that is slow to answer or
+        refuses for a while (its store down) delays their delivery, never the seconds they cover."""
+        backoff = 0.2
+        while not self._stop_pushing.is_set():
+            if self.delivery.flush():
+                backoff = 0.2
+                self._to_deliver.wait()  # until the next snapshot, or the end
+            else:
+                self._to_deliver.wait(backoff)
+                backoff = min(backoff * 2, float(self.interval))
+            self._to_deliver.clear()
 
     def _push_loop(self) -> None:
         while not self._stop_pushing.wait(self.interval):
@@ -337,7 +356,7 @@ class Reporter:
         )
         self.taken_until = end
         if not final:
-            self.delivery.flush()
+            self._to_deliver.set()
 
     def _on_answer(self, answer: Dict[str, Any]) -> None:
         """Applies a change of load the server asked for since the last one (as Locust's own UI does)."""
