@@ -1,81 +1,9 @@
-import type { LoadTest, ThresholdItem } from "../../client/src/index.js";
+import type { LoadTest } from "../../client/src/index.js";
 import { duration } from "./format.js";
-import { paramsText, parseParams, parseThresholds, stagesText, thresholdsText } from "./params.js";
+import { stagesText } from "./params.js";
+import type { RunOptions } from "./runOverrides.js";
 import type { Problem } from "./session.js";
 import { Field } from "./ui.js";
-
-/** What a run is started with, as its form holds it: text as typed, the test's defaults to begin with. */
-export interface RunOptions {
-  useStages: boolean;
-  users: string;
-  spawnRate: string;
-  durationSec: string;
-  targetUrl: string;
-  params: string;
-  workers: string;
-  thresholds: string;
-}
-
-/** The fields of RunOptions as the API names them (where it refuses one). */
-export const RUN_OPTION_FIELDS = [
-  "targetUsers",
-  "spawnRate",
-  "durationSeconds",
-  "thresholds",
-  "workers",
-  "targetUrl",
-  "env",
-] as const;
-
-export const defaultRunOptions = (test: LoadTest): RunOptions => ({
-  useStages: test.defaultStages !== null,
-  users: String(test.defaultUsers),
-  spawnRate: String(test.defaultSpawnRate),
-  durationSec: String(test.defaultDurationSec),
-  targetUrl: test.targetUrl,
-  params: paramsText(test.env),
-  workers: test.defaultWorkers !== null ? String(test.defaultWorkers) : "",
-  thresholds: thresholdsText(test.thresholds),
-});
-
-/** A run's overrides: only what differs from the test's defaults (a schedule then follows later changes to them). */
-export interface RunOverrides {
-  targetUsers?: number;
-  spawnRate?: number;
-  durationSeconds?: number;
-  targetUrl?: string;
-  env?: Record<string, string>;
-  workers?: number;
-}
-
-/**
- * The overrides and thresholds these options ask for. Leaving the test's stages names users, rate and
- * duration (else the stages would run); thresholds are null while they are the test's own.
- */
-export function runOverrides(
-  test: LoadTest,
-  options: RunOptions,
-): { overrides: RunOverrides; thresholds: ThresholdItem[] | null } {
-  const overrides: RunOverrides = {};
-  const leavesStages = test.defaultStages !== null && !options.useStages;
-  if (!options.useStages) {
-    const users = Number(options.users);
-    const spawnRate = Number(options.spawnRate);
-    const durationSeconds = Number(options.durationSec);
-    if (leavesStages || options.users.trim() !== String(test.defaultUsers)) overrides.targetUsers = users;
-    if (leavesStages || options.spawnRate.trim() !== String(test.defaultSpawnRate)) overrides.spawnRate = spawnRate;
-    if (leavesStages || options.durationSec.trim() !== String(test.defaultDurationSec)) {
-      overrides.durationSeconds = durationSeconds;
-    }
-  }
-  if (options.targetUrl.trim() !== test.targetUrl) overrides.targetUrl = options.targetUrl.trim();
-  const env = parseParams(options.params);
-  if (paramsText(env) !== paramsText(test.env)) overrides.env = env;
-  if (test.agentPool !== null && options.workers.trim() !== "") overrides.workers = Number(options.workers);
-  const thresholds = parseThresholds(options.thresholds);
-  const own = thresholdsText(thresholds) === thresholdsText(test.thresholds);
-  return { overrides, thresholds: own ? null : thresholds };
-}
 
 /** The fields of a run's options (the Run form's and a schedule's), each with the API's message for it. */
 export function RunOptionFields({

@@ -2,7 +2,8 @@ import { useEffect, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest, Schedule } from "../../client/src/index.js";
 import { when, whenIn } from "./format.js";
 import { thresholdsText } from "./params.js";
-import { defaultRunOptions, RUN_OPTION_FIELDS, RunOptionFields, runOverrides } from "./RunOptions.js";
+import { RunOptionFields } from "./RunOptions.js";
+import { defaultRunOptions, RUN_OPTION_FIELDS, runOverrides } from "./runOverrides.js";
 import { nestedProblem, problemOf, shownAtField, type Problem } from "./session.js";
 import { ErrorBox, Field, FoldingPanel } from "./ui.js";
 
