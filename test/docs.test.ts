@@ -36,6 +36,7 @@ describe("OpenAPI document, API reference page and health endpoints", () => {
     const ingest = (await (await fetch(`${server.url}/openapi-ingest.json`)).json()) as { paths: object };
     assert.deepEqual(Object.keys(ingest.paths).sort(), [
       "/v1/internal/agents/sync",
+      "/v1/internal/locust/files",
       "/v1/internal/locust/metrics",
       "/v1/internal/locust/test-start",
       "/v1/internal/locust/test-stop",
