@@ -1,6 +1,4 @@
 import { randomBytes } from "node:crypto";
-import type { IncomingMessage } from "node:http";
-import type { Duplex } from "node:stream";
 import { ERROR_CODES, isTerminal, type ErrorCode } from "@loadmgr/shared";
 import { tokensEqual } from "../auth.js";
 import type { Logger } from "../logger.js";
@@ -16,9 +14,30 @@ const MAX_WAITING_PER_RUN = 64;
 /** Joined connections of one run at once (a worker process holds one; Locust reconnects are brief). */
 const MAX_STREAMS_PER_RUN = 2048;
 
+/**
+ * What the relay uses of an upgraded connection (node's socket is one). Spelled out here rather than
+ * taken from node:stream: this class is part of the server's context, whose types the typed client bundles.
+ */
+export interface RelaySocket {
+  write(data: string | Buffer): boolean;
+  end(data?: string): void;
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+  on(event: "data", listener: (chunk: Buffer) => void): void;
+  on(event: "close" | "end" | "error", listener: () => void): void;
+  once(event: "drain", listener: () => void): void;
+}
+
+/** What the relay reads of an upgrade request. */
+export interface RelayRequest {
+  url?: string;
+  headers: { authorization?: string; upgrade?: string };
+}
+
 interface Waiting {
   runId: string;
-  socket: Duplex;
+  socket: RelaySocket;
   head: Buffer;
   timer: NodeJS.Timeout;
 }
@@ -40,7 +59,7 @@ interface Waiting {
  * `agents.relayUrl` names it), as the README says (Hosts that take no inbound connection).
  */
 export class WorkerRelay {
-  private readonly masters = new Map<string, Duplex>();
+  private readonly masters = new Map<string, RelaySocket>();
   private readonly waiting = new Map<string, Waiting>();
   private readonly streams = new Map<string, number>();
   constructor(
@@ -65,7 +84,7 @@ export class WorkerRelay {
   }
 
   /** An upgrade request on RELAY_PREFIX: answered here, whatever it is. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  upgrade(req: RelayRequest, socket: RelaySocket, head: Buffer): void {
     socket.on("error", () => socket.destroy());
     this.accept(req, socket, head).catch((error: unknown) => {
       this.deps.logger.error({ err: error, url: req.url }, "relay connection failed");
@@ -83,7 +102,7 @@ export class WorkerRelay {
     this.waiting.clear();
   }
 
-  private async accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  private async accept(req: RelayRequest, socket: RelaySocket, head: Buffer): Promise<void> {
     const path = new URL(req.url ?? "/", "http://localhost").pathname.slice(RELAY_PREFIX.length);
     const [runId = "", side = "", streamId, ...rest] = path.split("/");
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
@@ -110,7 +129,7 @@ export class WorkerRelay {
     refuse(socket, "NOT_FOUND", "no such relay path");
   }
 
-  private master(runId: string, socket: Duplex): void {
+  private master(runId: string, socket: RelaySocket): void {
     const previous = this.masters.get(runId);
     this.masters.set(runId, socket);
     previous?.destroy();
@@ -123,7 +142,7 @@ export class WorkerRelay {
     this.deps.logger.info({ runId }, "run's master joined the relay");
   }
 
-  private worker(runId: string, socket: Duplex, head: Buffer): void {
+  private worker(runId: string, socket: RelaySocket, head: Buffer): void {
     const master = this.masters.get(runId);
     if (master === undefined) {
       return refuse(socket, "RELAY_MASTER_ABSENT", `run ${runId}'s master is not connected to this server's relay`);
@@ -147,7 +166,7 @@ export class WorkerRelay {
     master.write(`${streamId}\n`);
   }
 
-  private join(runId: string, streamId: string, socket: Duplex, head: Buffer): void {
+  private join(runId: string, streamId: string, socket: RelaySocket, head: Buffer): void {
     const worker = this.waiting.get(streamId);
     if (worker === undefined || worker.runId !== runId) {
       return refuse(socket, "NOT_FOUND", "no worker connection waits under that id");
@@ -187,16 +206,19 @@ export class WorkerRelay {
   }
 }
 
-function switchProtocols(socket: Duplex): void {
+function switchProtocols(socket: RelaySocket): void {
   if (socket instanceof Object && "setNoDelay" in socket) {
-    const tcp = socket as Duplex & { setNoDelay(noDelay: boolean): void; setKeepAlive(on: boolean, ms: number): void };
+    const tcp = socket as RelaySocket & {
+      setNoDelay(noDelay: boolean): void;
+      setKeepAlive(on: boolean, ms: number): void;
+    };
     tcp.setNoDelay(true);
     tcp.setKeepAlive(true, 30_000);
   }
   socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: loadmgr-relay\r\nConnection: Upgrade\r\n\r\n");
 }
 
-function refuse(socket: Duplex, code: ErrorCode, message: string): void {
+function refuse(socket: RelaySocket, code: ErrorCode, message: string): void {
   const status = ERROR_CODES[code];
   const body = JSON.stringify({ code, message });
   socket.end(
