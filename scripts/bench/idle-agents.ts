@@ -3,9 +3,11 @@
 // agent sends when it runs nothing), against a real server (as `npm start` runs it) that runs nothing;
 // the server process's CPU over a window (from /proc), and the calls it answered. With --old DIR an
 // older checkout side by side (its agents waiting 5 s a call, as its agent did), alternating.
-//   node --import tsx scripts/bench/idle-agents.ts [agents=600] [seconds=60] [rounds=2] [--old DIR]
+// The agents start together, so take a window that is a whole number of both waits (50 s: 2 and 10 calls).
+//   node --import tsx scripts/bench/idle-agents.ts [agents=600] [seconds=50] [rounds=2] [--old DIR]
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,7 +17,7 @@ import { printCalibration } from "./calibration.js";
 import { api, median, startServerAt, type BenchServer } from "./serverProcess.js";
 
 const { values, positionals } = parseArgs({ options: { old: { type: "string" } }, allowPositionals: true });
-const [agents = 600, seconds = 60, rounds = 2] = positionals.map(Number);
+const [agents = 600, seconds = 50, rounds = 2] = positionals.map(Number);
 // (fetch opens as many connections to an origin as there are calls at once: one per agent, as from hosts of their own.)
 await printCalibration();
 
@@ -58,6 +60,8 @@ function cpuSeconds(pid: number): number {
 /** N agents calling in for `seconds` once all are connected: the server's CPU (share of a core) and calls/s. */
 async function measure(side: Side, round: number): Promise<{ cpu: number; callsPerSec: number }> {
   const stop = new AbortController();
+  // Each agent's call listens for the end.
+  setMaxListeners(agents * 4, stop.signal);
   let calls = 0;
   let connected = 0;
   const loop = async (i: number): Promise<void> => {
