@@ -19,7 +19,8 @@ logger = logging.getLogger("loadmgr.supervisor")
 
 PATH = "/v1/internal/relay"
 MAX_HEADER_BYTES = 8192
-CONNECT_TIMEOUT_S = 10.0
+#: A worker's call is answered once the master's side has joined it, which the server waits 10 s for.
+CONNECT_TIMEOUT_S = 15.0
 #: Backoff bounds between attempts to (re)open the master's control connection.
 RETRY_MIN_S, RETRY_MAX_S = 0.2, 5.0
 
