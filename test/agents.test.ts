@@ -72,8 +72,9 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
       name,
       capacity,
       // These tests read Locust's CSVs in the master's directory after a run: kept (the default,
-      // removed once collected, is tested in test/relay.test.ts).
-      args: ["--labels", `host=${host}`, "--keep-runs-hours", "1"],
+      // removed once collected, is tested in test/relay.test.ts). They kill and restart agents and wait
+      // for their next calls: an idle agent calls every 5 s here (the default 25 s, in the relay test).
+      args: ["--labels", `host=${host}`, "--keep-runs-hours", "1", "--idle-wait-sec", "5"],
       ...(dir !== undefined ? { dir } : {}),
     });
     agents.push(agent);

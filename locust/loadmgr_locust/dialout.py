@@ -144,8 +144,10 @@ def parse_labels(text: str) -> Dict[str, str]:
 
 
 class DialOutAgent:
-    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0, previous_instance_id: Optional[str] = None, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True) -> None:
+    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0, previous_instance_id: Optional[str] = None, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True, idle_wait_ms: int = IDLE_WAIT_MS) -> None:
         self.server = server.rstrip("/")
+        #: How long the server may hold a call while this agent runs nothing (at most IDLE_WAIT_MS).
+        self.idle_wait_ms = max(BUSY_WAIT_MS, min(IDLE_WAIT_MS, idle_wait_ms))
         #: Whether other hosts can connect to this one (without: its runs' remote workers come through the server's relay).
         self.inbound = inbound
         self.token = token
@@ -227,7 +229,7 @@ class DialOutAgent:
             logger.debug("could not write %s: %s", path, error)
 
     def _sync(self) -> Dict[str, Any]:
-        wait_ms = BUSY_WAIT_MS if self.busy() else IDLE_WAIT_MS
+        wait_ms = BUSY_WAIT_MS if self.busy() else self.idle_wait_ms
         body = json.dumps(
             {
                 "name": self.name,
@@ -526,7 +528,7 @@ def _follow_previous(runs_dir: str, instance_id: str) -> Optional[str]:
     return previous
 
 
-def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True) -> None:
+def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True, idle_wait_ms: int = IDLE_WAIT_MS) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.umask(0o077)  # run files are for this user alone
     lock = _lock_directory(runs_dir)
@@ -541,6 +543,7 @@ def serve(server: str, token: str, name: Optional[str], capacity: Optional[int],
         idle_exit_s,
         keep_runs_hours=keep_runs_hours,
         inbound=inbound,
+        idle_wait_ms=idle_wait_ms,
     )
     agent.previous_instance_id = _follow_previous(agent.runs_dir, agent.instance_id)
     # On cgroup v2 the agent moves into a leaf of its cgroup, which then holds its runs' cgroups.
