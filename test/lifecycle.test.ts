@@ -129,6 +129,22 @@ describe("run lifecycle on real Locust (local runner)", () => {
     await waitForRun(api, staged.id, ended, 60_000);
   });
 
+  it("stops a run stopped the moment it is launched, every time, while its sandbox is still starting", async () => {
+    // A stop that reached the sandbox's first process before its handlers were in place was lost (a
+    // pid namespace's first process takes no signal it has no handler for): Locust ran on until the
+    // guard killed it 30 s later. The supervisor now holds a stop until the sandbox says it can take it.
+    const test = await createTest(api, target.url, locustScript("/stop-at-launch"));
+    for (const delayMs of [0, 40, 80, 120, 160, 200]) {
+      const run = await startRun(api, test.id, { durationSeconds: 120 });
+      await waitForRun(api, run.id, (r) => r.launchedAt !== null || ended(r));
+      await sleep(delayMs);
+      await api.post(`/v1/runs/${run.id}/stop`);
+      const done = await waitForRun(api, run.id, ended, 25_000);
+      assert.equal(done.status, "Stopped", `stopped ${delayMs} ms after launch: ${done.failureReason ?? ""}`);
+      assert.equal(done.failureReason, null, `stopped ${delayMs} ms after launch`);
+    }
+  });
+
   it("starts one Locust for a start delivered three times, and stops once for a stop asked twice", async () => {
     // A server that works no jobs itself: the test delivers them, concurrently, as a redelivery would,
     // and runs the host's agent beside it.

@@ -117,6 +117,11 @@ def launch(commands: Dict[str, Any], identity: Optional[str] = None) -> int:
     # Installed before anything starts, so a stop that arrives early is passed on, not fatal to this process.
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    if commands.get("ready") is not None:
+        # The supervisor holds a stop until now: as the first process of a pid namespace, this one
+        # would not even have died of a signal it had no handler for; it would have lost it.
+        os.write(int(commands["ready"]), b"1")
+        os.close(int(commands["ready"]))
     dirs = commands.get("workerDirs") or []
     if commands.get("lifeline") is not None:
         _die_with_supervisor(int(commands["lifeline"]), bool(commands.get("sandboxed")))

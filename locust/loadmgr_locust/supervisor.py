@@ -226,7 +226,11 @@ def supervise(run_dir: str) -> int:
     lifeline_read, lifeline_write = os.pipe()
     commands["lifeline"] = lifeline_read
     commands["sandboxed"] = sandboxed
-    passed += (lifeline_read,)
+    # The launcher writes a byte here once its signal handlers are in place: a stop sent before then
+    # would be lost (the first process of a pid namespace does not take a signal it has no handler for).
+    ready_read, ready_write = os.pipe()
+    commands["ready"] = ready_write
+    passed += (lifeline_read, ready_write)
     output_read, output_write = os.pipe()
     try:
         if sandboxed:
@@ -248,26 +252,50 @@ def supervise(run_dir: str) -> int:
     finally:
         os.close(output_write)
         os.close(lifeline_read)
+        os.close(ready_write)
         if seccomp_fd is not None:
             os.close(seccomp_fd)
     # Locust's output reaches the run's log with the run's secrets hidden (never on disk in the clear).
     copier = threading.Thread(target=redact.copy_redacted, args=(os.fdopen(output_read, "rb"), sys.stdout.buffer, redactor), daemon=True)
     copier.start()
     stop_requests: List[int] = []
+    delivered: List[int] = []
     target: List[int] = []
+    ready = threading.Event()
+    # Held by whichever of the signal handler (main thread) and the readiness thread passes stops on.
+    passing_on = threading.RLock()
+
+    def pass_on() -> None:
+        """Sends the launcher the stops it has not had yet, once it can take them."""
+        with passing_on:
+            if not ready.is_set():
+                return
+            for signum in stop_requests[len(delivered) :]:
+                delivered.append(signum)
+                for pid in target:
+                    _signal(pid, signum)
 
     def forward(signum: int, _frame: Any) -> None:
         stop_requests.append(signum)
-        for pid in target:
-            _signal(pid, signum)
+        pass_on()
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     launcher_pid = read_info(info_read) if info_read is not None else child.pid
     if launcher_pid is not None:
         target.append(launcher_pid)
-        if stop_requests:
-            _signal(launcher_pid, stop_requests[0])
+
+    def when_ready() -> None:
+        try:
+            os.read(ready_read, 1)  # its byte, or nothing once it has ended without writing it
+        except OSError:
+            pass
+        finally:
+            os.close(ready_read)
+        ready.set()
+        pass_on()
+
+    threading.Thread(target=when_ready, daemon=True).start()
 
     orphaned = _end_with_agent(launcher_pid, child, sandboxed)
     limit = _watch(child, cgroup, limits, work)
