@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AgentPool, RunFile } from "@loadmgr/shared";
+import type { AgentPool, RequestStats, RunFile } from "@loadmgr/shared";
 import { locustScript, startTargetApp, type TargetApp } from "./fixtures/targetApp.js";
 import { assertEqualsLocustCsv, removeHosts, spawnAgent, type RunningAgent } from "./helpers/agents.js";
 import { createHosts, type Hosts } from "./helpers/hosts.js";
@@ -42,9 +42,14 @@ describe("a pool run over hosts that take no inbound connection at all: the work
     const created = await api.post<AgentPool & { token: string }>("/v1/agent-pools", { name: "nat", ...SCOPE });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     pool = created.body;
-    for (const [host, name] of ["gen-a", "gen-b"].entries()) {
+    // Each host in a region of its own (what a run split over regions selects on).
+    for (const [host, [name, region]] of [
+      ["gen-a", "eu"],
+      ["gen-b", "us"],
+    ].entries()) {
       const serverUrl = `http://${hosts.hostIp}:${port}`;
-      agents.push(spawnAgent(hosts, host, { serverUrl, token: pool.token, name, capacity: 2, args: ["--no-inbound"] }));
+      const args = ["--no-inbound", "--labels", `region=${region}`];
+      agents.push(spawnAgent(hosts, host, { serverUrl, token: pool.token, name: name ?? "", capacity: 2, args }));
     }
     const deadline = Date.now() + 20_000;
     const connected = async (): Promise<number> =>
@@ -137,6 +142,125 @@ except OSError as e:
       ["locust.log", "locust_exceptions.csv", "locust_failures.csv", "locust_stats.csv", "locust_stats_history.csv"],
     );
     assert.match(await collectedFile(server.url, run.id, "locust.log"), /Aggregated/);
+  });
+
+  it("splits a run's workers over regions by share, and keeps each region's figures beside the whole run's", async () => {
+    const test = await createTest(api, target.url, locustScript("/regional"), { agentPool: pool.id });
+    const regions = [
+      { name: "eu", share: 60 },
+      { name: "us", share: 40 },
+    ];
+    // 3 workers at 60/40: eu 2 (gen-a, full), us 1 (gen-b), the master where room is left (gen-b).
+    // Locust gives each worker 2 of the 6 users: eu runs 4, us 2.
+    const run = await startRun(api, test.id, { workers: 3, durationSeconds: 6, targetUsers: 6, spawnRate: 6, regions });
+    assert.deepEqual(run.regions, regions);
+    const done = await waitForRun(api, run.id, ended, 90_000);
+    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    assert.deepEqual(
+      done.placement.map((e) => [e.role, e.agentName, e.processes, e.region]),
+      [
+        ["master", "gen-b", 1, "us"],
+        ["worker", "gen-a", 2, "eu"],
+        ["worker", "gen-b", 1, "us"],
+      ],
+    );
+    // The whole run is still Locust's own, to the request and the percentile.
+    await assertEqualsLocustCsv(api, run.id, parseCsv(await collectedFile(server.url, run.id, "locust_stats.csv")));
+    const whole = (await api.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
+    assert.deepEqual(
+      whole.regions.map((r) => [r.region, r.share, r.workers, r.maxUsers]),
+      [
+        ["eu", 60, 2, 4],
+        ["us", 40, 1, 2],
+      ],
+    );
+    // Every request counted in exactly one region: per endpoint and in total.
+    const ofRegion = await Promise.all(
+      regions.map(async (r) => (await api.get<RequestStats>(`/v1/runs/${run.id}/requests?region=${r.name}`)).body),
+    );
+    for (const endpoint of whole.endpoints) {
+      const parts = ofRegion.map((q) => q.endpoints.find((e) => e.name === endpoint.name)?.numRequests ?? 0);
+      assert.equal(
+        parts.reduce((a, b) => a + b, 0),
+        endpoint.numRequests,
+        `${endpoint.name}: ${parts.join(" + ")}`,
+      );
+    }
+    const [eu, us] = whole.regions;
+    assert.ok(eu && us);
+    assert.equal(eu.total.numRequests + us.total.numRequests, whole.total.numRequests);
+    assert.equal(ofRegion[0]?.region, "eu");
+    assert.deepEqual(ofRegion[0]?.total, eu.total);
+    assert.ok(us.total.numRequests > 0, "us made requests");
+    assert.ok(
+      eu.total.numRequests > us.total.numRequests,
+      `eu's 4 users outdo us's 2: ${eu.total.numRequests}, ${us.total.numRequests}`,
+    );
+    // Rates over the whole run's time: the regions' requests/s add up to the run's.
+    assert.ok(Math.abs(eu.total.requestsPerSec + us.total.requestsPerSec - whole.total.requestsPerSec) < 0.01);
+
+    // A region the run has not: 400, naming the field; the report shows the regions.
+    const unknown = await api.get<{ code: string; field?: string }>(`/v1/runs/${run.id}/requests?region=apac`);
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.code, "INVALID_INPUT");
+    assert.equal(unknown.body.field, "region");
+    const report = await (
+      await fetch(`${server.url}/v1/runs/${run.id}/report.html`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      })
+    ).text();
+    const table = /<table id="regions">(.*?)<\/table>/s.exec(report)?.[1] ?? "";
+    assert.match(table, /<td class="mono">eu<\/td><td class="num">60 %<\/td><td class="num">2<\/td>/);
+    assert.match(table, /<td class="mono">us<\/td><td class="num">40 %<\/td><td class="num">1<\/td>/);
+  });
+
+  it("refuses regions that cannot be: shares that do not add up, fewer workers than regions, off a pool", async () => {
+    const onPool = await createTest(api, target.url, locustScript("/x"), { agentPool: pool.id });
+    const local = await createTest(api, target.url, locustScript("/x"));
+    const cases: [string, Record<string, unknown>, string][] = [
+      [
+        onPool.id,
+        {
+          regions: [
+            { name: "eu", share: 60 },
+            { name: "us", share: 30 },
+          ],
+        },
+        "regions",
+      ],
+      [
+        onPool.id,
+        {
+          regions: [
+            { name: "eu", share: 50 },
+            { name: "eu", share: 50 },
+          ],
+        },
+        "regions",
+      ],
+      [onPool.id, { regions: [{ name: "e u", share: 100 }] }, "regions.0.name"],
+      [
+        onPool.id,
+        {
+          workers: 1,
+          regions: [
+            { name: "eu", share: 50 },
+            { name: "us", share: 50 },
+          ],
+        },
+        "workers",
+      ],
+      [onPool.id, { labels: { region: "eu" }, regions: [{ name: "eu", share: 100 }] }, "labels"],
+      [local.id, { regions: [{ name: "eu", share: 100 }] }, "regions"],
+    ];
+    const before = (await api.get<{ items: unknown[] }>(`/v1/runs?loadTestId=${onPool.id}`)).body.items.length;
+    for (const [testId, body, field] of cases) {
+      const res = await api.post<{ code: string; field?: string }>(`/v1/load-tests/${testId}/runs`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.code, "INVALID_INPUT");
+      assert.equal(res.body.field, field, JSON.stringify(res.body));
+    }
+    assert.equal((await api.get<{ items: unknown[] }>(`/v1/runs?loadTestId=${onPool.id}`)).body.items.length, before);
   });
 
   it("removes a run's directory on the server's own host too, once its files are collected", async () => {

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import os
 import socket
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import gevent
 import gevent.event
@@ -111,9 +112,13 @@ def _report_from_worker(environment: Any, rate: float) -> None:
     seconds = Seconds()
     _watch_requests(environment, sampler, seconds)
 
+    region = os.environ.get("LOADMGR_REGION", "")
+
     def on_report(client_id: str, data: Dict[str, Any], **_kwargs: Any) -> None:
         # Every request this worker logged before now is in this report: its master may take the seconds before.
         data["loadmgr_until"] = time.time()
+        if region:
+            data["loadmgr_region"] = region
         data["loadmgr_seconds"] = seconds.pack()
         data["loadmgr_samples"] = sampler.take()
 
@@ -151,6 +156,11 @@ class Reporter:
         #: Users at the end of each recent second (the gauge a snapshot of seconds that are over shows).
         self.users_at: Dict[int, int] = {}
         self.differ = CumulativeDiffer()
+        #: A run split over regions (on a master): each region's seconds and interval, from its workers'
+        #: reports, taken over the same seconds as the whole run's; and each worker's region.
+        self.region_seconds: Dict[str, Seconds] = {}
+        self.region_current: Dict[str, Interval] = {}
+        self.worker_region: Dict[str, str] = {}
         self.sampler = RequestSampler(math.ceil(sample_rate * interval))
         self.seq = 0
         self.started_at: Optional[float] = None
@@ -214,6 +224,11 @@ class Reporter:
             self.reported_until[client_id] = float(until)
         self.current.add_worker_errors(data.get("errors") or {})
         self.sampler.add_all(data.get("loadmgr_samples") or [])
+        region = data.get("loadmgr_region")
+        if isinstance(region, str) and REGION_NAME.fullmatch(region) and (region in self.region_seconds or len(self.region_seconds) < MAX_REGIONS):
+            self.worker_region[client_id] = region
+            self.region_seconds.setdefault(region, Seconds()).add_packed(data.get("loadmgr_seconds") or [])
+            self.region_current.setdefault(region, Interval()).add_worker_errors(data.get("errors") or {})
 
     def _complete_until(self, now: float) -> float:
         """Up to when every request is in: now on a single process; on a master, up to the oldest of
@@ -336,6 +351,7 @@ class Reporter:
                 data = error.serialize()
                 self.differ.feed_error(self.current, data["method"] or "", data["name"], str(data["error"]), data["occurrences"])
         endpoints, errors = self.current.take()
+        regions = self._take_regions(None if final else int(end))
         self.seq += 1
         self.delivery.enqueue(
             f"{INGEST}/metrics",
@@ -352,11 +368,27 @@ class Reporter:
                 "endpoints": endpoints,
                 "errors": errors,
                 "requestSamples": self.sampler.take(),
+                **({"regions": regions} if regions else {}),
             },
         )
         self.taken_until = end
         if not final:
             self._to_deliver.set()
+
+    def _take_regions(self, before: Optional[int]) -> List[Dict[str, Any]]:
+        """Each region's part of the snapshot: the same seconds, from its own workers' reports."""
+        users: Dict[str, int] = {}
+        for worker in list(self.environment.runner.clients.values()) if self.distributed else []:
+            region = self.worker_region.get(worker.id)
+            if region is not None:
+                users[region] = users.get(region, 0) + int(getattr(worker, "user_count", 0) or 0)
+        parts = []
+        for region in sorted(self.region_seconds):
+            interval = self.region_current[region]
+            self.region_seconds[region].take(interval, before)
+            endpoints, errors = interval.take()
+            parts.append({"region": region, "users": users.get(region, 0), "endpoints": endpoints, "errors": errors})
+        return parts
 
     def _on_answer(self, answer: Dict[str, Any]) -> None:
         """Applies a change of load the server asked for since the last one (as Locust's own UI does)."""
@@ -388,6 +420,10 @@ class Reporter:
             self.users_at[int(time.time()) - 1] = int(self.environment.runner.user_count or 0)
             gevent.sleep(1.0 - time.time() % 1.0 + 0.01)
 
+
+#: The most regions a run may have (the server's MAX_RUN_REGIONS), and what a region's name may hold.
+MAX_REGIONS = 10
+REGION_NAME = re.compile(r"[A-Za-z0-9._-]{1,63}")
 
 #: The largest message a master takes from a worker (a report of many endpoints is a few MB); libzmq
 #: drops a connection that announces more, before it allocates anything.

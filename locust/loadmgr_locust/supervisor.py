@@ -171,6 +171,10 @@ def supervise(run_dir: str) -> int:
     # The plugin names the real host; the run's Locust processes go by a secret host name, which its
     # master requires of every worker (see plugin._accept_own_workers_only). A pool run's agents share it.
     env["LOADMGR_HOST_NAME"] = socket.gethostname()
+    # A run split over regions: the region this host's processes count in (the plugin's per-region figures).
+    region = spec.get("region")
+    if isinstance(region, str) and region:
+        env["LOADMGR_REGION"] = region[:63]
     run_secret = str(spec.get("runSecret") or secrets.token_hex(16))
     env["LOADMGR_RUN_SECRET"] = run_secret
     # The run's only ways out: the broker (its targets) and the ingest relay (its reports), see broker.py.

@@ -14,6 +14,40 @@ export const labelsSchema = z
   .refine((labels) => Object.keys(labels).length <= 20, "at most 20 labels");
 export type Labels = z.infer<typeof labelsSchema>;
 
+/** The agent label a run's regions select on: an agent labelled `region=eu` takes part in region eu. */
+export const REGION_LABEL = "region";
+/** The most regions one run may split its users over. */
+export const MAX_RUN_REGIONS = 10;
+
+export const regionNameSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9._-]+$/, "a region name has letters, digits and . _ - only");
+
+/** A region of a run: the agents labelled `region=<name>` run `share` percent of its workers (and so of its users). */
+export const regionShareSchema = z.strictObject({
+  name: regionNameSchema.describe("agents labelled region=<name> take part"),
+  share: z.number().int().min(1).max(100).describe("percent of the run's workers (and so of its users)"),
+});
+export type RegionShare = z.infer<typeof regionShareSchema>;
+
+/** A run's regions as asked for: distinct names whose shares add up to 100. */
+export const runRegionsSchema = z
+  .array(regionShareSchema)
+  .max(MAX_RUN_REGIONS)
+  .superRefine((regions, ctx) => {
+    if (regions.length === 0) return;
+    const names = new Set(regions.map((r) => r.name));
+    if (names.size !== regions.length) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: "each region is named once" });
+    }
+    const total = regions.reduce((sum, r) => sum + r.share, 0);
+    if (total !== 100) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `the shares add up to ${total}, not 100` });
+    }
+  });
+
 /**
  * The pool of the servers' own hosts: each server process that runs jobs starts an agent on its
  * host (`loadmgr-locust agent`, the same as on any other host), and a test with no agentPool runs here.
@@ -110,6 +144,7 @@ export const placementEntrySchema = z.object({
   agentName: z.string(),
   role: z.enum(["master", "worker"]),
   processes: z.number().int().describe("Locust processes: 1 for the master, its worker count for a worker entry"),
+  region: regionNameSchema.optional().describe("the region of the run this agent's processes count in"),
   lostAt: timestampSchema
     .nullable()
     .describe("when the server saw this agent's processes of the run go (the run went on without them)"),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { entityIdSchema, timestampSchema } from "./fields.js";
 import { runStatusSchema } from "./fields.js";
 import { runResultsSchema } from "./run.js";
+import { regionNameSchema } from "./agents.js";
 import type { EndpointTotals } from "./windowStats.js";
 import { percentilesOf, type HistogramPairs } from "./histogram.js";
 
@@ -29,6 +30,11 @@ function checkWindow(input: { from?: number | undefined; to?: number | undefined
 const nameFilter = z.string().min(1).max(2000).optional().describe("only the endpoint(s) with this name");
 
 export const runIdInputSchema = z.strictObject({ id: entityIdSchema.describe("run id") });
+
+export const requestsInputSchema = z.strictObject({
+  id: entityIdSchema.describe("run id"),
+  region: regionNameSchema.optional().describe("a run split over regions: only this region's figures"),
+});
 
 export const graphInputSchema = z
   .strictObject({
@@ -153,6 +159,21 @@ export const requestStatsSchema = z.object({
     }),
   ),
   total: requestStatsRowSchema.describe('all endpoints together (Locust\'s "Aggregated" row)'),
+  region: z.string().nullable().describe("the region these figures are of; null: the whole run"),
+  regions: z
+    .array(
+      z.object({
+        region: z.string(),
+        share: z.number().int().describe("percent of the workers asked for"),
+        workers: z.number().int().describe("worker processes placed in it"),
+        users: z.number().int().describe("its workers' users as the newest snapshot ended"),
+        maxUsers: z.number().int().describe("the most users its workers ran at once (as a snapshot ended)"),
+        total: requestStatsRowSchema.describe("all its endpoints together"),
+      }),
+    )
+    .describe(
+      "a run split over regions: each region's totals beside the whole run's (GET …?region= for its endpoints); [] otherwise",
+    ),
 });
 export type RequestStats = z.infer<typeof requestStatsSchema>;
 

@@ -24,6 +24,8 @@ const stats = (endpoints: RequestStatsRow[], total: RequestStatsRow): RequestSta
   runId: "r",
   endpoints: endpoints.map((e) => ({ ...e, failureMessages: [] })),
   total,
+  region: null,
+  regions: [],
 });
 
 describe("comparing two runs", () => {

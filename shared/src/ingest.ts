@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { entityIdSchema, timestampSchema } from "./fields.js";
 import { runStatusSchema } from "./fields.js";
+import { MAX_RUN_REGIONS, regionNameSchema } from "./agents.js";
 
 /** What the Locust plugin sends to /v1/internal/locust/*. Limits keep one snapshot well under 1 MiB. */
 export const MAX_ENDPOINTS_PER_SNAPSHOT = 1000;
@@ -92,6 +93,15 @@ export const requestSampleSchema = z.strictObject({
 });
 export type RequestSample = z.infer<typeof requestSampleSchema>;
 
+/** One region's part of a snapshot: what the run's workers in that region measured over the same seconds. */
+export const regionIntervalSchema = z.strictObject({
+  region: regionNameSchema,
+  users: z.number().int().min(0).max(1e8).describe("the region's workers' users as the snapshot ends"),
+  endpoints: z.array(endpointIntervalSchema).max(MAX_ENDPOINTS_PER_SNAPSHOT),
+  errors: z.array(intervalErrorSchema).max(MAX_ERRORS_PER_SNAPSHOT).default([]),
+});
+export type RegionInterval = z.infer<typeof regionIntervalSchema>;
+
 export const metricSnapshotInputSchema = z.strictObject({
   runId: entityIdSchema,
   seq: z.number().int().min(1).max(1e9).describe("1, 2, 3… per run; a resend keeps its number"),
@@ -117,6 +127,11 @@ export const metricSnapshotInputSchema = z.strictObject({
     .max(MAX_REQUEST_SAMPLES_PER_SNAPSHOT)
     .default([])
     .describe("individual requests of the interval for the live request log; not stored"),
+  regions: z
+    .array(regionIntervalSchema)
+    .max(MAX_RUN_REGIONS)
+    .optional()
+    .describe("a run split over regions: each region's part of the endpoints and errors above"),
 });
 export type MetricSnapshotInput = z.infer<typeof metricSnapshotInputSchema>;
 /** What a pusher sends (defaults may be left out). */

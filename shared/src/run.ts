@@ -17,7 +17,14 @@ import { envVarsSchema, stageSchema, stagesSchema } from "./params.js";
 import { pageInputShape } from "./paging.js";
 import { MAX_THRESHOLDS } from "./judge.js";
 import { runVerdictSchema, storedThresholdSchema, thresholdItemSchema } from "./thresholds.js";
-import { labelsSchema, MAX_RUN_WORKERS, placementEntrySchema, runWarningSchema } from "./agents.js";
+import {
+  labelsSchema,
+  MAX_RUN_WORKERS,
+  placementEntrySchema,
+  regionShareSchema,
+  runRegionsSchema,
+  runWarningSchema,
+} from "./agents.js";
 
 /** The newest figures of a run, kept on the run so lists show them without reading the time series. */
 export const runMetricsSummarySchema = z.object({
@@ -118,6 +125,9 @@ export const loadTestRunSchema = z.object({
     .nullable()
     .describe("the run fails when fewer worker processes than this remain; null: it goes on with any"),
   labels: labelsSchema.describe("only agents with all of these labels take part"),
+  regions: z
+    .array(regionShareSchema)
+    .describe("its workers split over agents labelled region=<name>, by share; []: one region, the whole pool"),
   placement: z.array(placementEntrySchema).describe("where its Locust processes run: one master, the workers"),
   masterEndpoint: z.string().nullable().describe("host:port where its workers reach the master"),
   waitingReason: z
@@ -236,6 +246,11 @@ export const createRunInputSchema = z.strictObject({
     .optional()
     .describe("on a pool: fail the run when fewer worker processes remain"),
   labels: labelsSchema.optional().describe("on a pool: only agents with all of these labels"),
+  regions: runRegionsSchema
+    .optional()
+    .describe(
+      "on a pool: split the workers over agents labelled region=<name> by share (percent, adding up to 100), e.g. [{name: eu, share: 60}, {name: us, share: 40}]; each region's figures are kept beside the whole run's",
+    ),
   stages: stagesSchema
     .optional()
     .describe(

@@ -1,3 +1,4 @@
+import { MAX_RUN_REGIONS } from "./agents.js";
 import { Histogram, type HistogramPairs } from "./histogram.js";
 import type { EndpointInterval, MetricSnapshotInput } from "./ingest.js";
 
@@ -101,11 +102,15 @@ export interface WindowStatsRecord {
   maxUsers: number;
   endpoints: EndpointTotalsRecord[];
   errors: ErrorCount[];
+  /** A run split over regions: each region's figures (over the same seconds), by name. */
+  regions?: RegionStatsRecord[];
 }
+
+export type RegionStatsRecord = Omit<WindowStatsRecord, "regions"> & { region: string };
 
 type SnapshotPart = Pick<
   MetricSnapshotInput,
-  "seq" | "timestamp" | "intervalMs" | "users" | "endpoints" | "errors" | "locustSpanMs"
+  "seq" | "timestamp" | "intervalMs" | "users" | "endpoints" | "errors" | "locustSpanMs" | "regions"
 >;
 
 const key = (method: string, name: string): string => `${method}\u0000${name}`;
@@ -123,6 +128,8 @@ export class WindowStats {
   maxUsers = 0;
   readonly endpoints = new Map<string, EndpointTotals>();
   readonly errors = new Map<string, ErrorCount>();
+  /** A run split over regions: each region's figures, kept as the whole run's are. */
+  readonly regions = new Map<string, WindowStats>();
 
   constructor(private readonly nameFilter?: string) {}
 
@@ -160,6 +167,22 @@ export class WindowStats {
     for (const error of snapshot.errors) {
       if (this.nameFilter !== undefined && error.name !== this.nameFilter) continue;
       this.addError(error);
+    }
+    for (const part of snapshot.regions ?? []) {
+      let region = this.regions.get(part.region);
+      if (region === undefined) {
+        if (this.regions.size >= MAX_RUN_REGIONS) continue;
+        region = new WindowStats(this.nameFilter);
+        this.regions.set(part.region, region);
+      }
+      // Over the same seconds as the whole run's, and so at the same rate basis.
+      region.addSnapshot({
+        ...snapshot,
+        users: part.users,
+        endpoints: part.endpoints,
+        errors: part.errors,
+        regions: [],
+      });
     }
   }
 
@@ -234,6 +257,16 @@ export class WindowStats {
       maxUsers: this.maxUsers,
       endpoints: this.sortedEndpoints().map((totals) => totals.toRecord()),
       errors: [...this.errors.values()],
+      ...(this.regions.size > 0
+        ? {
+            regions: [...this.regions.entries()]
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([region, stats]) => {
+                const { regions: _none, ...record } = stats.toRecord();
+                return { region, ...record };
+              }),
+          }
+        : {}),
     };
   }
 
@@ -253,6 +286,9 @@ export class WindowStats {
     }
     for (const error of record.errors) {
       stats.errors.set(`${key(error.method, error.name)}\u0000${error.error}`, { ...error });
+    }
+    for (const { region, ...regionRecord } of record.regions ?? []) {
+      stats.regions.set(region, WindowStats.fromRecord(regionRecord));
     }
     return stats;
   }

@@ -90,6 +90,7 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     workers: null,
     minWorkers: null,
     labels: {},
+    regions: [],
     placement: [],
     masterEndpoint: null,
     waitingReason: null,

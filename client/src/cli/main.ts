@@ -24,6 +24,7 @@ import {
   type Change,
   type LoadTestRun,
   type RequestStats,
+  type RegionShare,
   type RunStatus,
   type ScheduleOverrides,
   type ThresholdItem,
@@ -52,6 +53,8 @@ const HELP = `loadmgr — the Load Manager CLI
   loadmgr run <testId> [--users N --spawn-rate R --duration S | --stage SECONDS:USERS[:RATE]…] [--name NAME]
                        [--target URL --env E --tag T… --param NAME=value…] [--wait | --watch]
                        [--threshold "p95<300"]… [--workers N --min-workers N] (on a pool)
+                       [--region NAME=SHARE…] (on a pool: e.g. --region eu=60 --region us=40 splits the workers
+                       over agents labelled region=eu and region=us; each region's figures are kept)
                        [--threshold "p95<300 abort [window=10s] [delay=10s]"] (stops the run on a breach)
                        [--compare-baseline] (print the comparison with the env's baseline; exit 99 on a regression)
                        [--allow-no-success] (exit 0, not 98, when no request succeeded or 90 % failed)
@@ -147,6 +150,7 @@ const OPTIONS = {
   pool: { type: "string" },
   workers: { type: "string" },
   "min-workers": { type: "string" },
+  region: { type: "string", multiple: true },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -216,6 +220,13 @@ function thresholdsOf(values: Values): ThresholdItem[] | undefined {
   }
 }
 
+/** `--region eu=60`: the agents labelled region=eu run 60 % of the workers. */
+function parseRegion(raw: string): RegionShare {
+  const match = /^([^=]+)=(\d+)%?$/.exec(raw.trim());
+  if (match === null) throw new UsageError(`--region takes NAME=SHARE (a percent), e.g. eu=60, not "${raw}"`);
+  return { name: match[1] ?? "", share: Number(match[2]) };
+}
+
 /** A run's overrides from the options (for `run`, and for the runs a schedule starts). */
 function runOverrides(values: Values): ScheduleOverrides {
   const params = parseParams(values.param);
@@ -223,6 +234,7 @@ function runOverrides(values: Values): ScheduleOverrides {
     ...(values.users !== undefined ? { targetUsers: number(values, "users") } : {}),
     ...(values.workers !== undefined ? { workers: number(values, "workers") } : {}),
     ...(values["min-workers"] !== undefined ? { minWorkers: number(values, "min-workers") } : {}),
+    ...(values.region !== undefined ? { regions: values.region.map(parseRegion) } : {}),
     ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
     ...(values.duration !== undefined ? { durationSeconds: number(values, "duration") } : {}),
     ...(values.stage !== undefined ? { stages: values.stage.map(parseStage) } : {}),
@@ -392,6 +404,24 @@ async function runCommand(client: LoadManagerClient, testId: string, values: Val
       })),
       io,
     );
+    if (requests.regions.length > 0) {
+      io.out("by region:");
+      table(
+        requests.regions.map((r) => ({
+          region: r.region,
+          share: `${r.share} %`,
+          workers: r.workers,
+          users: r.maxUsers,
+          requests: r.total.numRequests,
+          failures: r.total.numFailures,
+          rps: r.total.requestsPerSec.toFixed(1),
+          p50: r.total.p50ResponseMs,
+          p95: r.total.p95ResponseMs,
+          p99: r.total.p99ResponseMs,
+        })),
+        io,
+      );
+    }
     for (const check of run.verdict?.checks ?? []) {
       const measured = check.measured === null ? "nothing" : check.measured.toFixed(2);
       io.out(`${check.passed ? "✓" : "✗"} ${check.threshold}  (measured ${measured})`);

@@ -357,6 +357,9 @@ export class AgentHub {
     const relay = relayed
       ? { relayWorkers: true, ...(config.agents.relayUrl ? { relayUrl: config.agents.relayUrl } : {}) }
       : {};
+    // A run split over regions: this agent's processes count in its region (the plugin keeps each region's figures).
+    const region = run.placement.find((e) => e.agentId === agent.id && e.lostAt === null)?.region;
+    const inRegion = region !== undefined && region !== "" ? { region } : {};
     if (role === "worker") {
       const endpoint = run.masterEndpoint ?? "";
       const colon = endpoint.lastIndexOf(":");
@@ -364,6 +367,7 @@ export class AgentHub {
         ...common,
         ...shares,
         ...relay,
+        ...inRegion,
         workers: processes,
         masterHost: endpoint.slice(0, colon).replace(/^\[|\]$/g, ""),
         masterPort: Number(endpoint.slice(colon + 1)),
@@ -383,6 +387,7 @@ export class AgentHub {
       workers: index >= 0 ? (workers[index]?.processes ?? 0) : 0,
       expectWorkers: shares.workerTotal,
       ...relay,
+      ...inRegion,
       ingestToken: tokens.issue(run.id),
     };
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { place, usedSlots, type Candidate } from "./placement.js";
+import { place, splitByShare, usedSlots, type Candidate } from "./placement.js";
 
 const agent = (name: string, free: number, labels: Record<string, string> = {}): Candidate => ({
   id: `id-${name}`,
@@ -78,4 +78,61 @@ test("used slots count the active runs' entries, not lost ones", () => {
     },
   ]);
   assert.deepEqual(Object.fromEntries(used), { a: 3 });
+});
+
+test("workers split by share: largest remainder, one each at least, always the total", () => {
+  const eu60 = [
+    { name: "eu", share: 60 },
+    { name: "us", share: 40 },
+  ];
+  assert.deepEqual(splitByShare(5, eu60), [3, 2]);
+  assert.deepEqual(splitByShare(4, eu60), [2, 2]); // 2.4 and 1.6: the larger remainder wins
+  assert.deepEqual(splitByShare(10, eu60), [6, 4]);
+  assert.equal(splitByShare(1, eu60), undefined);
+  const skewed = [
+    { name: "a", share: 98 },
+    { name: "b", share: 1 },
+    { name: "c", share: 1 },
+  ];
+  assert.deepEqual(splitByShare(3, skewed), [1, 1, 1]);
+  assert.deepEqual(splitByShare(10, skewed), [8, 1, 1]);
+  for (let workers = 3; workers <= 50; workers++) {
+    const split = splitByShare(workers, skewed) ?? [];
+    assert.equal(
+      split.reduce((sum, n) => sum + n, 0),
+      workers,
+    );
+    assert.ok(split.every((n) => n >= 1));
+  }
+});
+
+test("a run split over regions: each region's workers on its own agents, the master where room is left", () => {
+  const agents = [
+    agent("eu-1", 3, { region: "eu" }),
+    agent("eu-2", 2, { region: "eu" }),
+    agent("us-1", 3, { region: "us" }),
+    agent("none", 8),
+  ];
+  const regions = [
+    { name: "eu", share: 60 },
+    { name: "us", share: 40 },
+  ];
+  const result = place("p", { workers: 5, labels: {}, maxWorkers: 100, regions }, agents);
+  assert.ok(result.placed);
+  const byRegion = new Map<string, number>();
+  for (const e of result.placement.filter((p) => p.role === "worker")) {
+    byRegion.set(e.region ?? "", (byRegion.get(e.region ?? "") ?? 0) + e.processes);
+    assert.equal(agents.find((a) => a.id === e.agentId)?.labels.region, e.region);
+  }
+  assert.deepEqual(Object.fromEntries(byRegion), { eu: 3, us: 2 });
+  const master = result.placement.find((p) => p.role === "master");
+  assert.notEqual(master?.agentName, "none");
+  // The most a region's room allows, when no worker count is asked for: eu has 5, us 3 (one is the master's).
+  const most = place("p", { workers: null, labels: {}, maxWorkers: 100, regions }, agents);
+  assert.ok(most.placed);
+  assert.equal(most.workers, 7);
+  // A region without room: the run waits, naming it.
+  const waiting = place("p", { workers: 9, labels: {}, maxWorkers: 100, regions }, agents);
+  assert.ok(!waiting.placed);
+  assert.match(waiting.waitingReason, /us: 4 workers, 3 free/);
 });

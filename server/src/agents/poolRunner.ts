@@ -192,8 +192,8 @@ function decide(
     labels: a.labels,
     free: a.capacity - (used.get(a.id) ?? 0),
   }));
-  const request = { workers: run.workers, labels: run.labels, maxWorkers, oneAgent };
+  const request = { workers: run.workers, labels: run.labels, maxWorkers, oneAgent, regions: run.regions };
   const result = place(poolName, request, candidates);
-  const least = run.minWorkers ?? (oneAgent ? 0 : 1);
+  const least = Math.max(run.minWorkers ?? (oneAgent ? 0 : 1), run.regions.length);
   return result.placed && result.workers < least ? place(poolName, { ...request, workers: least }, candidates) : result;
 }

@@ -1,4 +1,4 @@
-import type { CreateRunInput, LoadTest, LoadTestRun, RunTrigger } from "@loadmgr/shared";
+import { REGION_LABEL, type CreateRunInput, type LoadTest, type LoadTestRun, type RunTrigger } from "@loadmgr/shared";
 import type { Services } from "../context.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
@@ -6,24 +6,44 @@ import { checkSecretsExist } from "../secrets/secretValues.js";
 import { checkAgentPool, checkCluster, checkTarget } from "./rules.js";
 import { runLoad, shapeNote } from "./runLoad.js";
 
-/** A pool run's worker request; workers, minWorkers and labels mean nothing off a pool, and are refused there. */
+/**
+ * A pool run's worker request; workers, minWorkers, labels and regions mean nothing off a pool (the
+ * servers' own hosts are one place), and are refused there.
+ */
 function poolRequest(
   test: LoadTest,
-  input: Pick<CreateRunInput, "workers" | "minWorkers" | "labels">,
-): Pick<LoadTestRun, "agentPool" | "workers" | "minWorkers" | "labels"> {
+  input: Pick<CreateRunInput, "workers" | "minWorkers" | "labels" | "regions">,
+): Pick<LoadTestRun, "agentPool" | "workers" | "minWorkers" | "labels" | "regions"> {
   if (test.agentPool === null) {
-    for (const field of ["workers", "minWorkers", "labels"] as const) {
+    for (const field of ["workers", "minWorkers", "labels", "regions"] as const) {
       if (input[field] !== undefined) {
         throw new AppError("INVALID_INPUT", `${field}: the test runs on no agent pool (set its agentPool)`, field);
       }
     }
-    return { agentPool: null, workers: null, minWorkers: null, labels: {} };
+    return { agentPool: null, workers: null, minWorkers: null, labels: {}, regions: [] };
   }
   const workers = input.workers ?? test.defaultWorkers;
+  const regions = input.regions ?? [];
+  if (workers !== null && workers < regions.length) {
+    throw new AppError(
+      "INVALID_INPUT",
+      `workers (${workers}) is below the number of regions (${regions.length}): each region runs one worker at least`,
+      input.workers !== undefined ? "workers" : "regions",
+    );
+  }
+  if (regions.length > 0 && REGION_LABEL in (input.labels ?? {})) {
+    throw new AppError("INVALID_INPUT", `labels: the regions choose the ${REGION_LABEL} label; leave it out`, "labels");
+  }
   if (input.minWorkers !== undefined && workers !== null && input.minWorkers > workers) {
     throw new AppError("INVALID_INPUT", `minWorkers (${input.minWorkers}) is above workers (${workers})`, "minWorkers");
   }
-  return { agentPool: test.agentPool, workers, minWorkers: input.minWorkers ?? null, labels: input.labels ?? {} };
+  return {
+    agentPool: test.agentPool,
+    workers,
+    minWorkers: input.minWorkers ?? null,
+    labels: input.labels ?? {},
+    regions,
+  };
 }
 
 /**

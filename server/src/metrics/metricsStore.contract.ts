@@ -111,6 +111,56 @@ export function metricsStoreContract(
       assert.equal(await metrics.getRunStats("no-such-run"), undefined);
     });
 
+    it("keeps each region's figures of a run split over regions, beside the whole run's", async () => {
+      const run = newRun();
+      const expected = new WindowStats();
+      for (let seq = 1; seq <= 40; seq++) {
+        const whole = makeSnapshot(run, seq);
+        const [get, post] = whole.endpoints;
+        assert.ok(get && post);
+        // eu made the GETs, us the POSTs and one of the GETs' buckets.
+        const snapshot = {
+          ...whole,
+          regions: [
+            {
+              region: "eu",
+              users: 6,
+              endpoints: [{ ...get, requests: 19, histogram: get.histogram.slice(1) }],
+              errors: whole.errors,
+            },
+            {
+              region: "us",
+              users: 4,
+              endpoints: [{ ...get, requests: 1, failures: 0, histogram: [[3, 1]] as [number, number][] }, post],
+              errors: [],
+            },
+          ],
+        };
+        await metrics.addMetricSnapshot(snapshot);
+        expected.addSnapshot(snapshot);
+        if (seq === 1) assert.deepEqual(await metrics.listMetricSnapshots(run.id), [snapshot]);
+      }
+      const stats = await metrics.getRunStats(run.id);
+      assert.deepEqual(stats, expected.toRecord());
+      assert.deepEqual(
+        stats?.regions?.map((r) => [r.region, r.users, r.endpoints.map((e) => [e.name, e.requests])]),
+        [
+          ["eu", 6, [["/", 19 * 40]]],
+          [
+            "us",
+            4,
+            [
+              ["/", 40],
+              ["/cart", 400],
+            ],
+          ],
+        ],
+      );
+      // A window read decodes the regions too.
+      const window = await metrics.listMetricSnapshots(run.id, { afterSeq: 39 });
+      assert.equal(window[0]?.regions?.[1]?.endpoints[1]?.name, "/cart");
+    });
+
     it("keeps whole-run stats exact across many snapshots, read at any point", async () => {
       const run = newRun();
       const expected = new WindowStats();

@@ -8,6 +8,7 @@ import {
   WindowStats,
   type EndpointInterval,
   type MetricSnapshot,
+  type RegionInterval,
   type WindowStatsRecord,
 } from "@loadmgr/shared";
 
@@ -44,21 +45,35 @@ export const isWholeRun = (window: SnapshotWindow): boolean =>
 /** The per-endpoint detail, kept compressed: most of a snapshot's bytes, read only for windowed detail. */
 type SnapshotBody = Pick<
   MetricSnapshot,
-  "final" | "totalRequests" | "totalFailures" | "locustSpanMs" | "endpoints" | "errors"
+  "final" | "totalRequests" | "totalFailures" | "locustSpanMs" | "endpoints" | "errors" | "regions"
 >;
-type BodyHeader = Omit<SnapshotBody, "endpoints"> & { endpoints: Omit<EndpointInterval, "histogram">[] };
+type Bare = Omit<EndpointInterval, "histogram">;
+type BodyHeader = Omit<SnapshotBody, "endpoints" | "regions"> & {
+  endpoints: Bare[];
+  regions?: (Omit<RegionInterval, "endpoints"> & { endpoints: Bare[] })[];
+};
+
+const bare = (endpoints: EndpointInterval[]): Bare[] => endpoints.map(({ histogram: _h, ...rest }) => rest);
 
 /**
  * The body's bytes, deflated: a JSON header (everything but the histograms), then each endpoint's
- * histogram packed (varints); each part prefixed by its length. A quarter of the size of JSON pairs.
+ * histogram packed (varints), the whole run's and then each region's; each part prefixed by its
+ * length. A quarter of the size of JSON pairs.
  */
 function encodeBody(body: SnapshotBody): Buffer {
-  const header: BodyHeader = { ...body, endpoints: body.endpoints.map(({ histogram: _h, ...rest }) => rest) };
+  const { regions, ...rest } = body;
+  const header: BodyHeader = {
+    ...rest,
+    endpoints: bare(body.endpoints),
+    ...(regions !== undefined && regions.length > 0
+      ? { regions: regions.map((r) => ({ ...r, endpoints: bare(r.endpoints) })) }
+      : {}),
+  };
   const json = Buffer.from(JSON.stringify(header), "utf8");
   const lengths: number[] = [];
   writeVarint(lengths, json.length);
   const parts: Uint8Array[] = [Uint8Array.from(lengths), json];
-  for (const endpoint of body.endpoints) {
+  for (const endpoint of [...body.endpoints, ...(regions ?? []).flatMap((r) => r.endpoints)]) {
     const packed = packHistogram(endpoint.histogram);
     const prefix: number[] = [];
     writeVarint(prefix, packed.length);
@@ -70,11 +85,17 @@ function encodeBody(body: SnapshotBody): Buffer {
 function decodeBody(bytes: Uint8Array): SnapshotBody {
   const reader = new VarintReader(inflateRawSync(bytes));
   const header = JSON.parse(Buffer.from(reader.take(reader.next())).toString("utf8")) as BodyHeader;
-  const endpoints = header.endpoints.map((endpoint) => ({
-    ...endpoint,
-    histogram: unpackHistogram(reader.take(reader.next())),
-  }));
-  return { ...header, endpoints };
+  const withHistograms = (endpoints: Bare[]): EndpointInterval[] =>
+    endpoints.map((endpoint) => ({ ...endpoint, histogram: unpackHistogram(reader.take(reader.next())) }));
+  const endpoints = withHistograms(header.endpoints);
+  const { regions, ...rest } = header;
+  return {
+    ...rest,
+    endpoints,
+    ...(regions !== undefined
+      ? { regions: regions.map((r) => ({ ...r, endpoints: withHistograms(r.endpoints) })) }
+      : {}),
+  };
 }
 
 /** How both stores keep a snapshot: the fields it is looked up by, its chart figures, and its compressed detail. */
@@ -128,6 +149,7 @@ export function snapshotRecord(snapshot: MetricSnapshot): SnapshotRecord {
     ...(snapshot.locustSpanMs !== undefined ? { locustSpanMs: snapshot.locustSpanMs } : {}),
     endpoints: snapshot.endpoints,
     errors: snapshot.errors,
+    ...(snapshot.regions !== undefined ? { regions: snapshot.regions } : {}),
   };
   return {
     ...pointOf(snapshot),

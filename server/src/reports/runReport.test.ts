@@ -50,7 +50,13 @@ function data() {
     },
   });
   const endpoint = { ...row("GET", HOSTILE), failureMessages: [{ error: HOSTILE, occurrences: 2 }] };
-  const requests: RequestStats = { runId: run.id, endpoints: [endpoint], total: row("", "Aggregated") };
+  const requests: RequestStats = {
+    runId: run.id,
+    endpoints: [endpoint],
+    total: row("", "Aggregated"),
+    region: null,
+    regions: [],
+  };
   const points: GraphPoint[] = [0, 1, 2, 3].map((i) => ({
     seq: i + 1,
     timestamp: 1_000_000 + (i + 1) * 2000,

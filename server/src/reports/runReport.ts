@@ -53,28 +53,39 @@ function row(cells: string[], cls = ""): string {
 
 const td = (text: string, cls = ""): string => `<td${cls ? ` class="${cls}"` : ""}>${esc(text)}</td>`;
 
+const FIGURES = ["Requests", "Failures", "RPS", "Average", "p50", "p95", "p99", "Max"];
+
+const figureCells = (r: RequestStatsRow): string[] => [
+  td(count(r.numRequests), "num"),
+  td(count(r.numFailures), "num"),
+  td(perSecond(r.requestsPerSec), "num"),
+  td(ms(r.avgResponseMs), "num"),
+  td(ms(r.p50ResponseMs), "num"),
+  td(ms(r.p95ResponseMs), "num"),
+  td(ms(r.p99ResponseMs), "num"),
+  td(ms(r.maxResponseMs), "num"),
+];
+
+const headOf = (first: string[]): string =>
+  [...first, ...FIGURES].map((h, i) => `<th${i > 0 ? ' class="num"' : ""}>${h}</th>`).join("");
+
 function endpointTable(requests: RequestStats): string {
   const rowOf = (r: RequestStatsRow, total: boolean): string =>
-    row(
-      [
-        td(total ? "Aggregated" : `${r.method} ${r.name}`.trim(), "mono"),
-        td(count(r.numRequests), "num"),
-        td(count(r.numFailures), "num"),
-        td(perSecond(r.requestsPerSec), "num"),
-        td(ms(r.avgResponseMs), "num"),
-        td(ms(r.p50ResponseMs), "num"),
-        td(ms(r.p95ResponseMs), "num"),
-        td(ms(r.p99ResponseMs), "num"),
-        td(ms(r.maxResponseMs), "num"),
-      ],
-      total ? "total" : "",
-    );
-  const head = ["Endpoint", "Requests", "Failures", "RPS", "Average", "p50", "p95", "p99", "Max"]
-    .map((h, i) => `<th${i > 0 ? ' class="num"' : ""}>${h}</th>`)
-    .join("");
-  return `<table id="endpoints"><thead><tr>${head}</tr></thead><tbody>${requests.endpoints
+    row([td(total ? "Aggregated" : `${r.method} ${r.name}`.trim(), "mono"), ...figureCells(r)], total ? "total" : "");
+  return `<table id="endpoints"><thead><tr>${headOf(["Endpoint"])}</tr></thead><tbody>${requests.endpoints
     .map((r) => rowOf(r, false))
     .join("")}${rowOf(requests.total, true)}</tbody></table>`;
+}
+
+/** A run split over regions: each region's totals beside the whole run's. */
+function regionTable(requests: RequestStats): string {
+  const rows = requests.regions.map((r) =>
+    row([td(r.region, "mono"), td(`${r.share} %`, "num"), td(count(r.workers), "num"), ...figureCells(r.total)]),
+  );
+  const whole = row([td("Whole run"), td("100 %", "num"), td("", "num"), ...figureCells(requests.total)], "total");
+  return `<table id="regions"><thead><tr>${headOf(["Region", "Share", "Workers"])}</tr></thead><tbody>${rows.join(
+    "",
+  )}${whole}</tbody></table>`;
 }
 
 function failuresTable(requests: RequestStats): string {
@@ -267,6 +278,7 @@ ${run.failureReason !== null ? `<section class="failure" id="failure-reason"><h2
     .join("")}</div>
 ${verdictSection(run, data.baseline)}
 <section id="charts"><h2>Over time</h2>${points.length === 0 ? '<p class="muted">The run sent no snapshots.</p>' : charts.join("")}</section>
+${requests.regions.length > 0 ? `<section><h2>Regions</h2>${regionTable(requests)}</section>` : ""}
 <section><h2>Endpoints</h2>${endpointTable(requests)}</section>
 <section><h2>Failures</h2>${failuresTable(requests)}</section>
 </main>

@@ -6,6 +6,7 @@ import {
   graphSchema,
   requestStatsRow,
   requestStatsSchema,
+  requestsInputSchema,
   runIdInputSchema,
   runSummarySchema,
   scatterInputSchema,
@@ -29,6 +30,7 @@ import { requestRows, runStats } from "../analytics/runStats.js";
 import type { Context } from "../context.js";
 import { loadTestInScope, runInScope } from "../domain/access.js";
 import { aggregateOf } from "../analytics/windowQueries.js";
+import { AppError } from "../errors.js";
 import { authedProcedure, router } from "../trpc.js";
 
 const TAGS = ["analytics"];
@@ -49,6 +51,19 @@ function onlyNamed(stats: WindowStats, name: string): WindowStats {
     ...record,
     endpoints: record.endpoints.filter((e) => e.name === name),
     errors: record.errors.filter((e) => e.name === name),
+  });
+}
+
+/** Each region's totals of a run split over regions (in the order the run named them). */
+function regionRows(run: LoadTestRun, whole: WindowStats): RequestStats["regions"] {
+  return run.regions.map(({ name, share }) => {
+    const stats = whole.regions.get(name) ?? new WindowStats();
+    const workers = run.placement
+      .filter((e) => e.role === "worker" && e.region === name)
+      .reduce((sum, e) => sum + e.processes, 0);
+    // A region's rates divide by the whole run's time, so the regions' requests/s add up to the run's.
+    const total = requestStatsRow(stats.total(), whole.rateSeconds());
+    return { region: name, share, workers, users: stats.users, maxUsers: stats.maxUsers, total };
   });
 }
 
@@ -134,11 +149,22 @@ export const analyticsRouter = router({
         summary: "Per endpoint (method, name): counts, requests/s, response times and failure messages",
       },
     })
-    .input(runIdInputSchema)
+    .input(requestsInputSchema)
     .output(requestStatsSchema)
     .query(async ({ ctx, input }): Promise<RequestStats> => {
       const run = await runInScope(ctx, input.id);
-      const stats = await runStats(ctx.metricsStore, run.id);
+      const whole = await runStats(ctx.metricsStore, run.id);
+      const stats = input.region === undefined ? whole : whole.regions.get(input.region);
+      if (stats === undefined) {
+        const known = run.regions.map((r) => r.name);
+        throw new AppError(
+          "INVALID_INPUT",
+          known.length === 0
+            ? `region: run ${run.id} is not split over regions`
+            : `region: run ${run.id} has no figures of region ${input.region ?? ""} (its regions: ${known.join(", ")})`,
+          "region",
+        );
+      }
       const { total, endpoints } = requestRows(stats);
       const errors = [...stats.errors.values()].sort((a, b) => b.occurrences - a.occurrences);
       return {
@@ -150,6 +176,8 @@ export const analyticsRouter = router({
             .map(({ error, occurrences }) => ({ error, occurrences })),
         })),
         total,
+        region: input.region ?? null,
+        regions: regionRows(run, whole),
       };
     }),
 

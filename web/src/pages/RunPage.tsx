@@ -123,6 +123,96 @@ function EndpointTable({ runId, stats }: { runId: string; stats: RequestStats })
   );
 }
 
+/** A run split over regions: each region's totals beside the whole run's. */
+function RegionTable({ stats }: { stats: RequestStats }) {
+  const figures = COLUMNS.filter(([key]) => key !== "name");
+  return (
+    <div class="table-wrap">
+      <table class="regions" data-testid="regions">
+        <thead>
+          <tr>
+            <th scope="col">Region</th>
+            <th scope="col">Share</th>
+            <th scope="col">Workers</th>
+            <th scope="col" title="the most users its workers ran at once">
+              Users
+            </th>
+            {figures.map(([key, label]) => (
+              <th key={key} scope="col">
+                {label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {stats.regions.map((r) => (
+            <tr key={r.region} data-region={r.region}>
+              <td class="mono">{r.region}</td>
+              <td class="num">{r.share} %</td>
+              <td class="num">{count(r.workers)}</td>
+              <td class="num">{count(r.maxUsers)}</td>
+              {figures.map(([key, , show]) => (
+                <td key={key} class="num">
+                  {show(r.total)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+        <tfoot>
+          <tr>
+            <td>Whole run</td>
+            <td class="num">100 %</td>
+            <td />
+            <td />
+            {figures.map(([key, , show]) => (
+              <td key={key} class="num">
+                {show(stats.total)}
+              </td>
+            ))}
+          </tr>
+        </tfoot>
+      </table>
+    </div>
+  );
+}
+
+/** The endpoints of the whole run, or of one of its regions (fetched again as the whole run's figures are). */
+function Endpoints({ client, runId, stats }: { client: LoadManagerClient; runId: string; stats: RequestStats }) {
+  const [region, setRegion] = useState("");
+  const [ofRegion, setOfRegion] = useState<RequestStats | null>(null);
+  useEffect(() => {
+    if (region === "") return;
+    let live = true;
+    client.analytics.requests.query({ id: runId, region }).then(
+      (q) => live && setOfRegion(q),
+      () => live && setOfRegion(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, runId, region, stats]);
+  const shown = region === "" ? stats : ofRegion?.region === region ? ofRegion : null;
+  return (
+    <>
+      {stats.regions.length > 0 && (
+        <label class="region-pick">
+          Endpoints of{" "}
+          <select value={region} onChange={(e) => setRegion((e.target as HTMLSelectElement).value)}>
+            <option value="">the whole run</option>
+            {stats.regions.map((r) => (
+              <option key={r.region} value={r.region}>
+                region {r.region}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {shown === null ? <Loading what={`region ${region}`} /> : <EndpointTable runId={runId} stats={shown} />}
+    </>
+  );
+}
+
 function RequestLog({ client, runId }: { client: LoadManagerClient; runId: string }) {
   const [samples, setSamples] = useState<RequestSample[]>([]);
   const [paused, setPaused] = useState(false);
@@ -977,9 +1067,15 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
           </section>
         </div>
       )}
+      {stats.regions.length > 0 && (
+        <section class="panel" aria-labelledby="regions-title">
+          <h2 id="regions-title">Regions</h2>
+          <RegionTable stats={stats} />
+        </section>
+      )}
       <section class="panel" aria-labelledby="endpoints-title">
         <h2 id="endpoints-title">Endpoints</h2>
-        <EndpointTable runId={run.id} stats={stats} />
+        <Endpoints client={client} runId={run.id} stats={stats} />
       </section>
       <section class="panel" aria-labelledby="failures-title">
         <h2 id="failures-title">Failures</h2>
@@ -1033,6 +1129,7 @@ function Placement({ run }: { run: LoadTestRun }) {
           ) : (
             `${e.agentName} ×${e.processes}`
           )}
+          {e.region !== undefined && ` (${e.region})`}
         </span>
       ))}
     </p>

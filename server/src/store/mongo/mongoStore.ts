@@ -152,6 +152,7 @@ export class MongoStore implements Store {
     await this.loadTests.updateMany({ thresholds: { $exists: false } }, { $set: { thresholds: [] } });
     await this.loadTests.updateMany({ autoStop: { $exists: false } }, { $set: { autoStop: DEFAULT_AUTO_STOP } });
     await this.runs.updateMany({ autoStop: { $exists: false } }, { $set: { autoStop: null } });
+    await this.runs.updateMany({ regions: { $exists: false } }, { $set: { regions: [] } });
     await ensureIndexes(this.agents, [{ key: { poolId: 1, name: 1 }, name: "pool_name_idx", unique: true }]);
     await ensureIndexes(this.webhooks, [{ key: { accountId: 1, orgId: 1, projectId: 1 }, name: "scope_idx" }]);
     await ensureIndexes(this.deliveries, [{ key: { webhookId: 1, at: -1, _id: -1 }, name: "hook_idx" }]);

@@ -4,6 +4,7 @@ import type {
   AgentRunReport,
   AutoStop,
   Labels,
+  RegionShare,
   PlacementEntry,
   RunWarning,
   LoadChange,
@@ -155,6 +156,10 @@ export const loadTestRuns = sqliteTable(
       .$type<Labels>()
       .notNull()
       .default(sql`'{}'`),
+    regions: text("regions", { mode: "json" })
+      .$type<RegionShare[]>()
+      .notNull()
+      .default(sql`'[]'`),
     placement: text("placement", { mode: "json" })
       .$type<PlacementEntry[]>()
       .notNull()

@@ -1,0 +1,1 @@
+ALTER TABLE `load_test_runs` ADD `regions` text DEFAULT '[]' NOT NULL;
