@@ -499,6 +499,9 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
       [["run", test.id, "--threshold", "p95 is fast"], /bad threshold/],
       [["run", test.id, "--threshold", "p97<300"], /unknown metric/],
       [["run", test.id, "--users", "many"], /--users must be a number/],
+      [["run", test.id, "--region", "eu"], /--region takes NAME=SHARE/],
+      // The test runs on the server's own hosts, one place: regions are refused there.
+      [["run", test.id, "--region", "eu=100"], /INVALID_INPUT.*regions/],
       [["run", test.id, "--duration", "99999"], /DURATION_ABOVE_MAX/],
       [["tests", "frobnicate"], /unknown command/],
       [["tests", "list", "--bogus"], /Unknown option/],

@@ -6,7 +6,7 @@ import type { LoadTest, LoadTestRun, Page as ListPage, ScriptRevision } from "@l
 import { decodeScript } from "@loadmgr/shared";
 import { launchBrowser, pageErrors, screenshot } from "./helpers/browser.js";
 import { pusher } from "./helpers/pusher.js";
-import { createTest, startRun } from "./helpers/runs.js";
+import { createTest, SCOPE, startRun } from "./helpers/runs.js";
 import { ADMIN_TOKEN, restClient, startTestServer, type TestServer } from "./helpers/server.js";
 
 const SCRIPT =
@@ -285,6 +285,67 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
     await page.getByRole("button", { name: "Create test" }).click();
     await page.getByRole("heading", { name: "Saved at once", level: 1 }).waitFor();
     assert.equal(questions.length, asked);
+    assert.deepEqual(errors, []);
+  });
+  it("shows a run split over regions: each region's figures beside the whole run's, and one region's endpoints", async () => {
+    const pool = await api().post<{ id: string }>("/v1/agent-pools", { name: "regional", ...SCOPE });
+    assert.equal(pool.status, 201, JSON.stringify(pool.body));
+    const test = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Regional", agentPool: pool.body.id });
+    const regions = [
+      { name: "eu", share: 60 },
+      { name: "us", share: 40 },
+    ];
+    // From the Run form: shares that do not add up are refused at the field, and no run starts.
+    await page.goto(`${server.url}/#/tests/${test.id}`);
+    await page.locator('form.run-form input[name="workers"]').fill("5");
+    await page.locator('form.run-form input[name="regions"]').fill("eu=60, us=30");
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.locator('[data-field="regions"] .field-error', { hasText: "add up to 90" }).waitFor();
+    assert.equal((await api().get<ListPage<LoadTestRun>>(`/v1/runs?loadTestId=${test.id}`)).body.items.length, 0);
+    await page.locator('form.run-form input[name="regions"]').fill("eu=60, us=40");
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.waitForURL(/#\/runs\//);
+    const run = (await api().get<LoadTestRun>(`/v1/runs/${decodeURIComponent(page.url().split("#/runs/")[1] ?? "")}`))
+      .body;
+    assert.deepEqual([run.workers, run.regions], [5, regions]);
+    // As the plugin sends them: each region's part of the same seconds (eu 7 of each 10 GETs, us 3).
+    const locust = pusher(server, run.id);
+    for (let seq = 1; seq <= 3; seq++) {
+      const part = (n: number) => [
+        {
+          method: "GET",
+          name: "/",
+          requests: n,
+          failures: 0,
+          sumResponseMs: n * seq,
+          minResponseMs: seq,
+          maxResponseMs: seq,
+          histogram: [[seq, n]] as [number, number][],
+        },
+      ];
+      await locust.metrics(seq, {
+        regions: [
+          { region: "eu", users: 3, endpoints: part(7) },
+          { region: "us", users: 2, endpoints: part(3) },
+        ],
+      });
+    }
+    const rows = page.locator('table[data-testid="regions"] tbody tr');
+    await rows.nth(1).waitFor();
+    const cells = async (i: number) => (await rows.nth(i).locator("td").allTextContents()).slice(0, 5);
+    assert.deepEqual(await cells(0), ["eu", "60 %", "0", "3", "21"]);
+    assert.deepEqual(await cells(1), ["us", "40 %", "0", "2", "9"]);
+    const whole = await page.locator('table[data-testid="regions"] tfoot td').allTextContents();
+    assert.deepEqual([whole[0], whole[4]], ["Whole run", "30"]);
+    await screenshot(page, "32-run-regions");
+    // The endpoints of one region, then of the whole run again.
+    const requestsOfGet = () => page.locator("table.endpoints tbody tr").first().locator("td").nth(1).textContent();
+    assert.equal(await requestsOfGet(), "30");
+    await page.getByLabel("Endpoints of").selectOption("us");
+    await page.locator("table.endpoints tfoot td", { hasText: /^9$/ }).first().waitFor();
+    assert.equal(await requestsOfGet(), "9");
+    await page.getByLabel("Endpoints of").selectOption("");
+    await page.locator("table.endpoints tfoot td", { hasText: /^30$/ }).first().waitFor();
     assert.deepEqual(errors, []);
   });
 });

@@ -89,6 +89,16 @@ export function RunOptionFields({
           />
         </Field>
       )}
+      {test.agentPool !== null && (
+        <Field
+          label="Regions"
+          name="regions"
+          problem={problem}
+          hint="e.g. eu=60, us=40: the workers split over agents labelled region=eu and region=us; empty: one region"
+        >
+          <input name="regions" value={options.regions} onInput={(e) => set("regions")(e.currentTarget.value)} />
+        </Field>
+      )}
       <Field
         label="Thresholds"
         name="thresholds"

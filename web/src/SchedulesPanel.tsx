@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { LoadManagerClient, LoadTest, Schedule } from "../../client/src/index.js";
 import { when, whenIn } from "./format.js";
-import { thresholdsText } from "./params.js";
+import { regionsText, thresholdsText } from "./params.js";
 import { RunOptionFields } from "./RunOptions.js";
 import { defaultRunOptions, RUN_OPTION_FIELDS, runOverrides } from "./runOverrides.js";
 import { nestedProblem, problemOf, shownAtField, type Problem } from "./session.js";
@@ -156,6 +156,7 @@ function runsWith(schedule: Schedule): string {
     o.targetUrl !== undefined ? `against ${o.targetUrl}` : null,
     o.env !== undefined ? `${Object.keys(o.env).length} parameters` : null,
     o.workers !== undefined ? `${o.workers} workers` : null,
+    o.regions !== undefined && o.regions.length > 0 ? `regions ${regionsText(o.regions)}` : null,
     schedule.thresholds !== null
       ? `thresholds ${thresholdsText(schedule.thresholds).replaceAll("\n", ", ") || "none"}`
       : null,

@@ -1,4 +1,4 @@
-import type { Stage, ThresholdItem } from "../../client/src/index.js";
+import type { RegionShare, Stage, ThresholdItem } from "../../client/src/index.js";
 import { formatThresholdItem, parseThresholdItem } from "../../shared/src/judge.js";
 import { count, duration } from "./format.js";
 
@@ -53,5 +53,20 @@ export function parseThresholds(text: string): ThresholdItem[] {
       } catch {
         return line;
       }
+    });
+}
+
+/** A run's regions as forms show them: "eu=60, us=40". */
+export const regionsText = (regions: RegionShare[]): string => regions.map((r) => `${r.name}=${r.share}`).join(", ");
+
+/** "eu=60, us=40" back into regions; a share that is not a number goes as NaN, so the API names the region. */
+export function parseRegions(text: string): RegionShare[] {
+  return text
+    .split(/[\s,]+/)
+    .filter((part) => part !== "")
+    .map((part) => {
+      const eq = part.indexOf("=");
+      const share = eq < 0 ? Number.NaN : Number(part.slice(eq + 1).replace(/%$/, ""));
+      return { name: eq < 0 ? part : part.slice(0, eq), share };
     });
 }

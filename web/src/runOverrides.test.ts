@@ -16,3 +16,17 @@ it("overrides only what differs from the test's defaults, workers included", () 
   assert.deepEqual(runOverrides(open, defaultRunOptions(open)).overrides, {});
   assert.deepEqual(runOverrides(open, { ...defaultRunOptions(open), workers: "3" }).overrides, { workers: 3 });
 });
+
+it("sends a pool run's regions as typed; a share that is not a number goes as NaN for the API to name", () => {
+  const { test } = makeLoadTest({ agentPool: "pool-1" });
+  const options = defaultRunOptions(test);
+  assert.deepEqual(runOverrides(test, { ...options, regions: "eu=60, us=40%" }).overrides.regions, [
+    { name: "eu", share: 60 },
+    { name: "us", share: 40 },
+  ]);
+  const [bad] = runOverrides(test, { ...options, regions: "eu" }).overrides.regions ?? [];
+  assert.ok(bad !== undefined && bad.name === "eu" && Number.isNaN(bad.share));
+  // Off a pool the field is not shown, and nothing is sent.
+  const { test: local } = makeLoadTest({ agentPool: null });
+  assert.equal(runOverrides(local, { ...defaultRunOptions(local), regions: "eu=100" }).overrides.regions, undefined);
+});

@@ -1,5 +1,5 @@
 import type { LoadTest, ScheduleOverrides, ThresholdItem } from "../../client/src/index.js";
-import { paramsText, parseParams, parseThresholds, thresholdsText } from "./params.js";
+import { paramsText, parseParams, parseRegions, parseThresholds, thresholdsText } from "./params.js";
 
 /** What a run is started with, as its form holds it: text as typed, the test's defaults to begin with. */
 export interface RunOptions {
@@ -10,6 +10,8 @@ export interface RunOptions {
   targetUrl: string;
   params: string;
   workers: string;
+  /** "eu=60, us=40": a pool run's workers split over agents labelled region=eu and region=us. */
+  regions: string;
   thresholds: string;
 }
 
@@ -20,6 +22,7 @@ export const RUN_OPTION_FIELDS = [
   "durationSeconds",
   "thresholds",
   "workers",
+  "regions",
   "targetUrl",
   "env",
 ] as const;
@@ -32,13 +35,14 @@ export const defaultRunOptions = (test: LoadTest): RunOptions => ({
   targetUrl: test.targetUrl,
   params: paramsText(test.env),
   workers: test.defaultWorkers !== null ? String(test.defaultWorkers) : "",
+  regions: "",
   thresholds: thresholdsText(test.thresholds),
 });
 
 /** A run's overrides: only what differs from the test's defaults (a schedule then follows later changes to them). */
 export type RunOverrides = Pick<
   ScheduleOverrides,
-  "targetUsers" | "spawnRate" | "durationSeconds" | "targetUrl" | "env" | "workers"
+  "targetUsers" | "spawnRate" | "durationSeconds" | "targetUrl" | "env" | "workers" | "regions"
 >;
 
 /**
@@ -68,6 +72,8 @@ export function runOverrides(
   if (test.agentPool !== null && workers !== "" && workers !== String(test.defaultWorkers ?? "")) {
     overrides.workers = Number(workers);
   }
+  const regions = parseRegions(options.regions);
+  if (test.agentPool !== null && regions.length > 0) overrides.regions = regions;
   const thresholds = parseThresholds(options.thresholds);
   const own = thresholdsText(thresholds) === thresholdsText(test.thresholds);
   return { overrides, thresholds: own ? null : thresholds };
