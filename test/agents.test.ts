@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  AGENT_IDLE_WAIT_MS,
+  AGENT_WAIT_MS,
   agentInstallCommands,
   type AgentPackage,
   type AgentPool,
@@ -74,7 +74,7 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
       // These tests read Locust's CSVs in the master's directory after a run: kept (the default,
       // removed once collected, is tested in test/relay.test.ts). They kill and restart agents and wait
       // for their next calls: an idle agent calls every 5 s here (the default 25 s, in the relay test).
-      args: ["--labels", `host=${host}`, "--keep-runs-hours", "1", "--idle-wait-sec", "5"],
+      args: ["--labels", `host=${host}`, "--keep-runs-hours", "1", "--wait-sec", "5"],
       ...(dir !== undefined ? { dir } : {}),
     });
     agents.push(agent);
@@ -622,10 +622,10 @@ class Visitor(FastHttpUser):
       const seen = (await api.get<AgentPool>(`/v1/agent-pools/${pool.id}`)).body.agents.find(
         (a) => a.name === victim.name,
       );
-      // (It runs nothing, so its calls are held up to AGENT_IDLE_WAIT_MS: its next call says it had the
+      // (Its calls are held up to its wait, at most AGENT_WAIT_MS: its next call says it had the
       // answer to the one before and did what that said.)
       let latest = seen;
-      const deadline = Date.now() + AGENT_IDLE_WAIT_MS + 20_000;
+      const deadline = Date.now() + AGENT_WAIT_MS + 20_000;
       while ((latest?.lastSeenAt ?? 0) <= (seen?.lastSeenAt ?? 0) && Date.now() < deadline) {
         await sleep(200);
         latest = (await api.get<AgentPool>(`/v1/agent-pools/${pool.id}`)).body.agents.find(

@@ -44,7 +44,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     agent.add_argument("--labels", default="", help="k=v,... that runs may ask for")
     agent.add_argument("--address", help="where the pool's other agents reach this host (default: the address it reaches the server from)")
     agent.add_argument("--dir", default="loadmgr-agent-runs", help="where each run's files and logs go (one agent per directory)")
-    agent.add_argument("--idle-wait-sec", type=float, default=25.0, help="while it runs nothing, how long the server may hold its call (1.5 to 25 s; below a proxy's idle timeout): a run placed on it answers the call at once")
+    agent.add_argument("--wait-sec", type=float, default=25.0, help="how long the server may hold its call, its heartbeat (1.5 to 25 s; below a proxy's idle timeout): what either side has to say goes at once; a host that stops answering is written off within this plus the server's silence window")
     agent.add_argument("--idle-exit", type=float, default=0, help="exit after this many seconds without the server while nothing runs (0: never)")
     agent.add_argument(
         "--no-inbound",
@@ -78,7 +78,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             parser.error("agent: --token (or LOADMGR_AGENT_TOKEN) is required")
         from .dialout import serve as dial_out
 
-        dial_out(options.server, options.token, options.name, options.capacity, options.labels, options.dir, options.address, options.idle_exit, options.keep_runs_hours, inbound=not options.no_inbound, idle_wait_ms=int(options.idle_wait_sec * 1000))
+        dial_out(options.server, options.token, options.name, options.capacity, options.labels, options.dir, options.address, options.idle_exit, options.keep_runs_hours, inbound=not options.no_inbound, wait_ms=int(options.wait_sec * 1000))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ so the server knows at once that what that one held has ended and hands none of 
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -36,13 +38,17 @@ from .sandbox import PARENT_ENV, claim_v2_parent, kill_recorded_cgroup
 
 logger = logging.getLogger("loadmgr.agent")
 
-#: How long the server may hold a call while this agent runs nothing: its heartbeat then. A run placed
-#: on it answers the held call at once, so a long wait costs no start time, and an idle agent costs the
-#: server a call every 25 s. The server counts such an agent connected this much longer
-#: (shared/src/agents.ts: AGENT_IDLE_WAIT_MS).
-IDLE_WAIT_MS = 25000
-#: While it runs something: how soon a process that ended is reported (a crash, a limit).
-BUSY_WAIT_MS = 1500
+#: How long the server may hold a call: the agent's heartbeat, whether it runs something or not. What
+#: the server has for it (a run placed on it, a stop) answers the held call at once, and what the agent
+#: has to say (a process that ended, a master's port) goes in a new call at once (CHANGE_POLL_S), so a
+#: long wait costs nothing in reaction time, and an agent costs the server a call every 25 s however
+#: many runs it holds. The server counts an agent heard until its call's wait is over
+#: (shared/src/agents.ts: AGENT_WAIT_MS).
+WAIT_MS = 25000
+#: The shortest wait an operator may set (behind a proxy that cuts idle requests sooner).
+MIN_WAIT_MS = 1500
+#: How often the agent looks at its runs while a call is held, for something to report.
+CHANGE_POLL_S = 0.25
 #: The most of a run's log an exit report carries.
 LOG_TAIL_BYTES = 4000
 #: Exit status when another agent serves the same directory (the server's own agent, started twice).
@@ -71,9 +77,9 @@ FILES_COLLECTED = "files-collected"
 PRUNE_EVERY_S = 600
 #: Where the agent says how it is, in its directory, for `loadmgr-locust agent-health` (a pod's probes).
 HEALTH_FILE = ".agent-health.json"
-#: Alive: its loop turned this recently (a call waits at most IDLE_WAIT_MS + 15 s, a backoff 10 s).
+#: Alive: its loop turned this recently (a call waits at most WAIT_MS + 15 s, a backoff 10 s).
 ALIVE_WITHIN_S = 60
-#: Ready: the server answered this recently (it answers at least every IDLE_WAIT_MS).
+#: Ready: the server answered this recently (it answers at least every WAIT_MS).
 READY_WITHIN_S = 45
 
 
@@ -144,10 +150,10 @@ def parse_labels(text: str) -> Dict[str, str]:
 
 
 class DialOutAgent:
-    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0, previous_instance_id: Optional[str] = None, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True, idle_wait_ms: int = IDLE_WAIT_MS) -> None:
+    def __init__(self, server: str, token: str, name: str, capacity: int, labels: Dict[str, str], runs_dir: str, address: str, idle_exit_s: float = 0, previous_instance_id: Optional[str] = None, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True, wait_ms: int = WAIT_MS) -> None:
         self.server = server.rstrip("/")
-        #: How long the server may hold a call while this agent runs nothing (at most IDLE_WAIT_MS).
-        self.idle_wait_ms = max(BUSY_WAIT_MS, min(IDLE_WAIT_MS, idle_wait_ms))
+        #: How long the server may hold a call (MIN_WAIT_MS to WAIT_MS).
+        self.wait_ms = max(MIN_WAIT_MS, min(WAIT_MS, wait_ms))
         #: Whether other hosts can connect to this one (without: its runs' remote workers come through the server's relay).
         self.inbound = inbound
         self.token = token
@@ -184,7 +190,9 @@ class DialOutAgent:
                 logger.info("no server for %.0f s and nothing to run: exiting", self.idle_exit_s)
                 return 0
             try:
-                answer = self._sync()
+                answer = self._exchange()
+                if self.stopping:
+                    break
             except AgentExit as exit_:
                 logger.error("%s", exit_)
                 self.kill_all()
@@ -228,8 +236,38 @@ class DialOutAgent:
         except OSError as error:
             logger.debug("could not write %s: %s", path, error)
 
-    def _sync(self) -> Dict[str, Any]:
-        wait_ms = BUSY_WAIT_MS if self.busy() else self.idle_wait_ms
+    def _exchange(self) -> Dict[str, Any]:
+        """One call, held by the server up to the wait. Should what this agent reports change meanwhile
+        (a process ended, a master's port is known, a stop was passed on), a new call goes at once: the
+        server answers the older one then, and only the newest call's answer counts."""
+        reports = self.reports()
+        call = self._call(reports)
+        while True:
+            # (Not result(timeout): the call's own socket time-out is a TimeoutError too.)
+            if concurrent.futures.wait([call], timeout=CHANGE_POLL_S).done:
+                return call.result()
+            if self.stopping:
+                return {}
+            now = self.reports()
+            if now != reports:
+                reports = now
+                call = self._call(reports)
+
+    def _call(self, reports: List[Dict[str, Any]]) -> "concurrent.futures.Future[Dict[str, Any]]":
+        """A call in a thread of its own (a daemon: one still held never keeps a stopping agent up)."""
+        future: "concurrent.futures.Future[Dict[str, Any]]" = concurrent.futures.Future()
+
+        def call() -> None:
+            try:
+                future.set_result(self._sync(reports))
+            except BaseException as error:  # noqa: BLE001 (handed to the loop, which knows what each means)
+                future.set_exception(error)
+
+        threading.Thread(target=call, name="sync", daemon=True).start()
+        return future
+
+    def _sync(self, reports: List[Dict[str, Any]]) -> Dict[str, Any]:
+        wait_ms = self.wait_ms
         body = json.dumps(
             {
                 "name": self.name,
@@ -240,7 +278,7 @@ class DialOutAgent:
                 "address": self.address,
                 "inbound": self.inbound,
                 **({"previousInstanceId": self.previous_instance_id} if self.previous_instance_id else {}),
-                "runs": self.reports(),
+                "runs": reports,
                 "waitMs": wait_ms,
                 # The server refuses a host whose clock is off (409, saying by how much): this call retries.
                 "sentAt": int(time.time() * 1000),
@@ -528,7 +566,7 @@ def _follow_previous(runs_dir: str, instance_id: str) -> Optional[str]:
     return previous
 
 
-def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True, idle_wait_ms: int = IDLE_WAIT_MS) -> None:
+def serve(server: str, token: str, name: Optional[str], capacity: Optional[int], labels: str, runs_dir: str, address: Optional[str], idle_exit_s: float = 0, keep_runs_hours: float = KEEP_RUNS_HOURS, inbound: bool = True, wait_ms: int = WAIT_MS) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.umask(0o077)  # run files are for this user alone
     lock = _lock_directory(runs_dir)
@@ -543,7 +581,7 @@ def serve(server: str, token: str, name: Optional[str], capacity: Optional[int],
         idle_exit_s,
         keep_runs_hours=keep_runs_hours,
         inbound=inbound,
-        idle_wait_ms=idle_wait_ms,
+        wait_ms=wait_ms,
     )
     agent.previous_instance_id = _follow_previous(agent.runs_dir, agent.instance_id)
     # On cgroup v2 the agent moves into a leaf of its cgroup, which then holds its runs' cgroups.

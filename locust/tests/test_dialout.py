@@ -113,7 +113,7 @@ def test_killing_a_part_that_outstayed_its_grace_does_not_hold_up_the_heartbeat(
 def test_a_name_in_use_is_retried_and_a_refused_token_ends_the_agent(agent, monkeypatch):
     calls = []
 
-    def sync():
+    def sync(_reports):
         calls.append(len(calls))
         if len(calls) == 1:
             raise dialout.NameTaken("an agent named a1 is already connected")
@@ -185,3 +185,41 @@ def test_health_says_alive_then_ready_from_what_the_loop_wrote(agent, tmp_path):
     assert dialout.health(str(tmp_path), ready=True, now=later)[0] is False
     assert dialout.health(str(tmp_path), ready=False, now=later)[0] is True
     assert dialout.health(str(tmp_path), ready=False, now=time.time() + dialout.ALIVE_WITHIN_S + 1)[0] is False
+
+
+def test_a_held_call_gives_way_to_a_new_one_when_there_is_something_to_say(agent, monkeypatch):
+    """The server holds a call up to the wait; a process that ended meanwhile is said in a new call at
+    once (the server then answers the older one), and only the newest call's answer counts."""
+    import threading
+
+    calls = []
+    newer_arrived = threading.Event()
+
+    def sync(reports):
+        calls.append(reports)
+        if len(calls) == 1:
+            newer_arrived.wait(60)  # held, as the server holds it, until a newer call comes
+            return {"assignments": ["stale"]}
+        newer_arrived.set()
+        return {"assignments": ["fresh"]}
+
+    said = [[{"runId": "r", "state": "running"}]]
+    monkeypatch.setattr(agent, "_sync", sync)
+    monkeypatch.setattr(agent, "reports", lambda: said[0])
+    ended = threading.Timer(0.3, lambda: said.__setitem__(0, [{"runId": "r", "state": "exited"}]))
+    ended.start()
+    assert agent._exchange() == {"assignments": ["fresh"]}
+    assert [c[0]["state"] for c in calls] == ["running", "exited"]
+
+
+def test_a_call_that_times_out_is_an_error_to_retry_not_a_call_still_held(agent, monkeypatch):
+    """The call's own socket time-out is a TimeoutError, as is a poll's: it must reach the loop (which
+    retries with backoff), not be taken for a call still held (a cut-off agent would never call again)."""
+    import socket
+
+    def sync(_reports):
+        raise socket.timeout("timed out")
+
+    monkeypatch.setattr(agent, "_sync", sync)
+    with pytest.raises(OSError, match="timed out"):
+        agent._exchange()

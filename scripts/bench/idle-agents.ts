@@ -12,7 +12,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { AGENT_IDLE_WAIT_MS } from "@loadmgr/shared";
+import { AGENT_WAIT_MS } from "@loadmgr/shared";
 import { printCalibration } from "./calibration.js";
 import { api, median, startServerAt, type BenchServer } from "./serverProcess.js";
 
@@ -32,7 +32,7 @@ interface Side {
 
 const sides: Side[] = [];
 const roots: [string, string, number, boolean][] = [
-  ["this checkout", resolve(import.meta.dirname, "../.."), AGENT_IDLE_WAIT_MS, true],
+  ["this checkout", resolve(import.meta.dirname, "../.."), AGENT_WAIT_MS, true],
 ];
 if (values.old !== undefined) roots.push([`old (${gitHead(values.old)})`, resolve(values.old), 5000, false]);
 for (const [name, root, waitMs, sentAt] of roots) {

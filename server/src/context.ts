@@ -56,6 +56,8 @@ export interface Context extends Services {
   authProblem?: string | undefined;
   /** The WebSocket this call came over (its subscriptions are counted), if it did. */
   connection?: ConnectionCounter | undefined;
+  /** Calls the listener if this call's HTTP connection closes before its answer is sent (a caller gone). */
+  callerGone?: ((listener: () => void) => void) | undefined;
   /** Bytes written to this call's connection that the client has not yet taken. */
   unsent: () => number;
   /** This call is part of an export that already holds one of the token's heavy-query slots. */

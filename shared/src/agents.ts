@@ -55,11 +55,12 @@ export const runRegionsSchema = z
 export const LOCAL_POOL_ID = "local";
 
 /**
- * How long an agent that runs nothing lets the server hold its call (its heartbeat then; the agent's
- * IDLE_WAIT_MS). The server counts such an agent connected this much longer than one that runs
- * something; a run placed on it answers the held call at once.
+ * How long an agent lets the server hold its call by default (its heartbeat; the agent's WAIT_MS,
+ * `--wait-sec`), whether it runs something or not: what the server has for it answers the held call
+ * at once, and what it has to say goes in a new call at once. The server counts an agent heard until
+ * its call's wait is over, and silent from then on.
  */
-export const AGENT_IDLE_WAIT_MS = 25_000;
+export const AGENT_WAIT_MS = 25_000;
 
 /** The most Locust worker processes one run may ask for. */
 export const MAX_RUN_WORKERS = 1000;

@@ -1,5 +1,4 @@
 import {
-  AGENT_IDLE_WAIT_MS,
   isTerminal,
   LOCAL_POOL_ID,
   type Agent,
@@ -48,12 +47,19 @@ export function agentSilenceMs(config: Config): number {
 }
 
 /**
- * Whether an agent counts as connected, unheard for `silentMs`: within the silence window, or, when it
- * runs nothing (its calls are held up to AGENT_IDLE_WAIT_MS), within that window and its wait.
+ * Until when an agent counts as heard: its last call, and the wait the server may hold it (the
+ * agent calls again as soon as it is answered, or sooner when it has something to say).
  */
-export function agentConnected(record: Pick<AgentRecord, "runs">, silentMs: number, silenceMs: number): boolean {
-  const idle = !record.runs.some((r) => r.state === "running");
-  return silentMs < silenceMs + (idle ? AGENT_IDLE_WAIT_MS : 0);
+export const heardUntil = (record: Pick<AgentRecord, "lastSeenAt" | "waitMs">): number =>
+  record.lastSeenAt + (record.waitMs ?? 0);
+
+/** Whether an agent counts as connected at `now`: heard within the silence window. */
+export function agentConnected(
+  record: Pick<AgentRecord, "lastSeenAt" | "waitMs">,
+  now: number,
+  silenceMs: number,
+): boolean {
+  return now - heardUntil(record) < silenceMs;
 }
 
 /** An agent as the API shows it. */
@@ -68,8 +74,9 @@ export function agentView(record: AgentRecord, activeRuns: LoadTestRun[], now: n
   }
   const { instanceId: _instance, runs: _runs, ...rest } = record;
   // (Records from before agents said so: every agent took connections then.)
-  const connected = agentConnected(record, now - record.lastSeenAt, silenceMs);
-  return { ...rest, inbound: record.inbound !== false, connected, running };
+  const { waitMs: _wait, ...shown } = rest;
+  const connected = agentConnected(record, now, silenceMs);
+  return { ...shown, inbound: record.inbound !== false, connected, running };
 }
 
 export function poolView(pool: AgentPoolRecord, agents: Agent[]): AgentPool {
@@ -87,6 +94,9 @@ export function poolView(pool: AgentPoolRecord, agents: Agent[]): AgentPool {
  */
 export class AgentHub {
   private readonly waiting = new Map<string, { poolId: string; wake: () => void }>();
+  /** Each agent's newest call in this process (calls are numbered as they come). */
+  private readonly latestCall = new Map<string, number>();
+  private calls = 0;
   private unsubscribe: Unsubscribe[] = [];
   private closed = false;
 
@@ -161,14 +171,18 @@ export class AgentHub {
     if (input.runs.some((r) => r.state === "running" && active.has(r.runId))) return;
     // It leaves now: no run may be placed on it meanwhile (it would count as connected for its silence window).
     const agent = await store.findAgent(pool.id, input.name);
-    if (agent?.instanceId === input.instanceId) await store.saveAgent({ ...agent, lastSeenAt: 0, runs: [] });
+    if (agent?.instanceId === input.instanceId) await store.saveAgent({ ...agent, lastSeenAt: 0, waitMs: 0, runs: [] });
     throw new AppError(
       "UNAUTHORIZED",
       `the enrollment token of agent pool ${pool.name} was rotated: this agent has finished what it held; start it with the new token`,
     );
   }
 
-  async sync(token: string | undefined, input: AgentSyncInput): Promise<AgentSyncOutput> {
+  async sync(
+    token: string | undefined,
+    input: AgentSyncInput,
+    callerGone?: (listener: () => void) => void,
+  ): Promise<AgentSyncOutput> {
     const { store, now } = this.deps;
     const { pool, retired } = await this.authenticate(token);
     this.checkClock(input);
@@ -178,20 +192,14 @@ export class AgentHub {
     const sameProcess = existing?.instanceId === input.instanceId;
     // The next process on the same directory (it holds the lock the previous one held): that one has ended.
     const follows = existing !== undefined && !sameProcess && input.previousInstanceId === existing.instanceId;
-    if (
-      existing !== undefined &&
-      !sameProcess &&
-      !follows &&
-      agentConnected(existing, now() - existing.lastSeenAt, silenceMs)
-    ) {
+    if (existing !== undefined && !sameProcess && !follows && agentConnected(existing, now(), silenceMs)) {
       throw new AppError(
         "AGENT_NAME_TAKEN",
         `an agent named ${input.name} is already connected to pool ${pool.name}; give this one another --name`,
         "name",
       );
     }
-    const connected =
-      existing !== undefined && sameProcess && agentConnected(existing, now() - existing.lastSeenAt, silenceMs);
+    const connected = existing !== undefined && sameProcess && agentConnected(existing, now(), silenceMs);
     const agent: AgentRecord = {
       id: existing?.id ?? newId(now()),
       poolId: pool.id,
@@ -204,6 +212,7 @@ export class AgentHub {
       inbound: input.inbound,
       connectedAt: connected ? existing.connectedAt : now(),
       lastSeenAt: now(),
+      waitMs: input.waitMs,
       // What ended with an earlier process is the server's to say, never an agent's.
       runs: [
         ...input.runs.map(({ endedWithAgent: _claimed, ...report }) => report),
@@ -220,12 +229,28 @@ export class AgentHub {
     await this.recordMasterPorts(agent, input.runs);
 
     const deadline = now() + input.waitMs;
+    // The agent's connection closing before the answer (its process ended): it is no longer waiting
+    // on this call, so its silence counts from now, not from the end of the wait.
+    let gone = false;
+    let wakeThis: (() => void) | undefined;
+    callerGone?.(() => {
+      gone = true;
+      wakeThis?.();
+    });
+    // An agent's newer call (it had something to say) supersedes this one: answered at once, never held again.
+    const call = ++this.calls;
+    this.latestCall.set(agent.id, call);
     for (;;) {
+      if (gone) {
+        await this.callerLeft(agent);
+        return { agentId: agent.id, assignments: [] };
+      }
       const assignments = await this.assignmentsFor(agent, retired);
-      if (this.closed || now() >= deadline || !inStep(assignments, input.runs)) {
+      const superseded = this.latestCall.get(agent.id) !== call;
+      if (this.closed || superseded || now() >= deadline || !inStep(assignments, input.runs)) {
         return { agentId: agent.id, assignments };
       }
-      await this.waitForChange(agent, deadline - now());
+      await this.waitForChange(agent, deadline - now(), (wake) => (wakeThis = wake));
       // A revoked token ends the call (and the agent's connection) at once; a rotated one ends it so
       // that the agent calls again on it (and is refused once it holds nothing).
       if ((await this.authenticate(token)).retired !== retired) return { agentId: agent.id, assignments };
@@ -392,13 +417,24 @@ export class AgentHub {
     };
   }
 
-  private waitForChange(agent: AgentRecord, ms: number): Promise<void> {
+  /** An agent whose held call's connection went: heard until now, no longer. */
+  private async callerLeft(agent: AgentRecord): Promise<void> {
+    const { store, now, logger } = this.deps;
+    const current = await store.getAgent(agent.id);
+    // Unless a newer call (or another process of its name) has been recorded meanwhile.
+    if (current?.instanceId !== agent.instanceId || current.lastSeenAt !== agent.lastSeenAt) return;
+    await store.saveAgent({ ...current, lastSeenAt: now(), waitMs: 0 });
+    logger.info({ agentId: agent.id, name: agent.name }, "agent's held call closed before its answer");
+  }
+
+  private waitForChange(agent: AgentRecord, ms: number, onWaiting?: (wake: () => void) => void): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         if (this.waiting.get(agent.id)?.wake === done) this.waiting.delete(agent.id);
         resolve();
       };
+      onWaiting?.(done);
       const timer = setTimeout(done, Math.max(0, ms));
       // One held call per agent: an older one (a connection the agent gave up on) answers now.
       const previous = this.waiting.get(agent.id);

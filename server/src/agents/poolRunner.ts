@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import type { RunnerState } from "../runners/runner.js";
 import type { AgentRecord, PoolRunChanges, Store } from "../store/store.js";
 import { SERVER_ACTOR } from "../runs/runService.js";
-import { agentConnected, agentSilenceMs } from "./agentHub.js";
+import { agentSilenceMs, heardUntil } from "./agentHub.js";
 import { place, usedSlots } from "./placement.js";
 
 export type PlaceOutcome =
@@ -61,12 +61,12 @@ export class PoolRunner {
     if (run === undefined || master === undefined) return { state: "unknown" };
     const agent = await store.getAgent(master.agentId);
     if (agent === undefined) return { state: "unknown" };
-    // An idle agent's call is held up to AGENT_IDLE_WAIT_MS; the run's placement answers it at once.
-    const silent = this.silentFor(Math.max(agent.lastSeenAt, notBefore, run.launchedAt ?? 0));
+    // (Its call is held up to its wait, and counts as heard until then; the run's placement answers it at once.)
+    const silent = this.silentFor(Math.max(heardUntil(agent), notBefore, run.launchedAt ?? 0));
     if (silent >= this.silenceMs) {
       return {
         state: "unreachable",
-        error: `agent ${agent.name}, which holds the run's master, has not called in for ${Math.round(silent / 1000)} s`,
+        error: `agent ${agent.name}, which holds the run's master, has not called in for ${quietFor(agent, silent)} s`,
       };
     }
     const report = agent.runs.find((r) => r.runId === runId && r.role === "master");
@@ -106,9 +106,7 @@ export class PoolRunner {
         placed: undefined,
       };
     }
-    const agents = (await store.listAgents([pool.id])).filter((a) =>
-      agentConnected(a, this.silentFor(a.lastSeenAt), this.silenceMs),
-    );
+    const agents = (await store.listAgents([pool.id])).filter((a) => this.silentFor(heardUntil(a)) < this.silenceMs);
     let outcome: PlaceOutcome = { placed: false, waitingReason: `waiting for pool ${pool.name}` };
     const local = pool.id === LOCAL_POOL_ID;
     // On the servers' own hosts a run keeps to one host, with the workers runner.local.workers says.
@@ -143,10 +141,10 @@ export class PoolRunner {
     for (const entry of entries) {
       const agent = agents.get(entry.agentId);
       const silent =
-        agent === undefined ? Infinity : this.silentFor(Math.max(agent.lastSeenAt, notBefore, run.launchedAt ?? 0));
+        agent === undefined ? Infinity : this.silentFor(Math.max(heardUntil(agent), notBefore, run.launchedAt ?? 0));
       const report = agent?.runs.find((r) => r.runId === run.id && r.role === "worker");
       if (silent >= this.silenceMs) {
-        lost.push({ entry, why: `agent ${entry.agentName} has not called in for ${Math.round(silent / 1000)} s` });
+        lost.push({ entry, why: `agent ${entry.agentName} has not called in for ${quietFor(agent, silent)} s` });
       } else if (report?.endedWithAgent !== undefined) {
         lost.push({ entry, why: report.endedWithAgent });
       } else if (report?.state === "exited" && report.signal) {
@@ -158,6 +156,10 @@ export class PoolRunner {
     return lost;
   }
 }
+
+/** Seconds an agent has been quiet, for a message: its silence past its call's wait, and the wait. */
+const quietFor = (agent: Pick<AgentRecord, "waitMs"> | undefined, silentMs: number): number =>
+  Math.round((silentMs + (agent?.waitMs ?? 0)) / 1000);
 
 /** Worker processes a run still has. */
 export function remainingWorkers(run: Pick<LoadTestRun, "placement">): number {

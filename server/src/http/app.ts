@@ -83,6 +83,9 @@ export function createApp(services: Services, adminToken: string): App {
       ...(socket !== undefined ? { connection: { subscriptions: 0 } } : {}),
       unsent: () =>
         socket !== undefined ? socket.bufferedAmount : res instanceof ServerResponse ? res.writableLength : 0,
+      ...(res instanceof ServerResponse
+        ? { callerGone: (listener) => res.once("close", () => !res.writableFinished && listener()) }
+        : {}),
     };
   };
   const { maxBatchSize } = services.config.server.limits;

@@ -59,7 +59,7 @@ async function replaceToken(ctx: AuthedContext, pool: AgentPoolRecord, revoke: b
   if (revoke) {
     // Every agent of the pool leaves now: none counts as connected, so nothing is placed on it.
     for (const agent of await ctx.store.listAgents([pool.id])) {
-      await ctx.store.saveAgent({ ...agent, lastSeenAt: 0, runs: [] });
+      await ctx.store.saveAgent({ ...agent, lastSeenAt: 0, waitMs: 0, runs: [] });
     }
     const actor = ctx.principal.name;
     for (const run of (await ctx.store.listActiveRuns()).filter((r) => r.agentPool === pool.id)) {
@@ -231,7 +231,7 @@ export const agentPoolsRouter = router({
       const pool = await poolInScope(ctx, input.id);
       const agent = await ctx.store.getAgent(input.agentId);
       if (agent?.poolId !== pool.id) throw notFound("AGENT", input.agentId, "agentId");
-      if (agentConnected(agent, ctx.now() - agent.lastSeenAt, agentSilenceMs(ctx.config))) {
+      if (agentConnected(agent, ctx.now(), agentSilenceMs(ctx.config))) {
         throw new AppError(
           "AGENT_CONNECTED",
           `agent ${agent.name} is connected: stop it first (it would only be recorded again at its next call)`,
@@ -270,5 +270,5 @@ export const agentPoolsRouter = router({
     })
     .input(agentSyncInputSchema)
     .output(agentSyncOutputSchema)
-    .mutation(({ ctx, input }) => ctx.agents.sync(ctx.bearerToken, input)),
+    .mutation(({ ctx, input }) => ctx.agents.sync(ctx.bearerToken, input, ctx.callerGone)),
 });

@@ -883,6 +883,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         inbound: false,
         connectedAt: 10,
         lastSeenAt: 10,
+        waitMs: 25_000,
         runs: [],
       };
       await store.saveAgent(agent);

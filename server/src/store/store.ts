@@ -75,7 +75,12 @@ export type AgentPoolRecord = Omit<AgentPool, "agents" | "tokenState"> & {
 };
 
 /** An agent as stored: what it last reported; whether it is connected is judged by who reads it. */
-export type AgentRecord = Omit<Agent, "connected" | "running"> & { instanceId: string; runs: AgentRunReport[] };
+export type AgentRecord = Omit<Agent, "connected" | "running"> & {
+  instanceId: string;
+  runs: AgentRunReport[];
+  /** How long the server may hold its last call (the call's waitMs; 0 once its connection went). Absent in older records. */
+  waitMs?: number;
+};
 
 export interface ScopeFilter {
   accountId?: string | undefined;

@@ -354,6 +354,7 @@ export const agents = sqliteTable(
     inbound: integer("inbound", { mode: "boolean" }).notNull().default(true),
     connectedAt: integer("connected_at").notNull(),
     lastSeenAt: integer("last_seen_at").notNull(),
+    waitMs: integer("wait_ms").notNull().default(0),
     runs: text("runs", { mode: "json" }).$type<AgentRunReport[]>().notNull(),
   },
   (t) => [uniqueIndex("agents_pool_name_idx").on(t.poolId, t.name)],

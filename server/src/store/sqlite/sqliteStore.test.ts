@@ -57,7 +57,7 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
       DROP INDEX runs_outcome_idx; ALTER TABLE load_test_runs DROP COLUMN outcome;
       ALTER TABLE load_test_runs DROP COLUMN load_changes; DROP TABLE run_files;
       ALTER TABLE load_test_runs DROP COLUMN regions;
-      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 15);`);
+      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 16);`);
     const oldVerdict = { passed: true, checkedAt: 5, checks: [{ threshold: "p95<300", measured: 12, passed: true }] };
     old.prepare("UPDATE load_test_runs SET verdict = ? WHERE id = ?").run(JSON.stringify(oldVerdict), runs[1]?.id);
     old.prepare("UPDATE load_tests SET recent_runs = ?").run(JSON.stringify(entries.reverse()));

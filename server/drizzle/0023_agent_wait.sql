@@ -1,0 +1,1 @@
+ALTER TABLE `agents` ADD `wait_ms` integer DEFAULT 0 NOT NULL;
