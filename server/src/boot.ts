@@ -7,7 +7,7 @@ import type { Services } from "./context.js";
 import { createApp, type App } from "./http/app.js";
 import { BullMqQueue } from "./jobs/bullmqQueue.js";
 import { InProcessQueue } from "./jobs/inProcessQueue.js";
-import type { JobQueue } from "./jobs/queue.js";
+import { jobRouter, type JobQueue } from "./jobs/queue.js";
 import { InProcessBus } from "./live/inProcessBus.js";
 import type { LiveBus } from "./live/liveBus.js";
 import { RedisBus } from "./live/redisBus.js";
@@ -192,12 +192,12 @@ export async function boot(
     });
     localAgent.start();
     await queue.work(
-      metrics.timedProcessor((job) =>
-        job.name === "webhook.deliver"
-          ? webhooks.deliver(job.data)
-          : job.name === "schedule.tick"
-            ? schedules.tick(job)
-            : lifecycle.process(job),
+      metrics.timedProcessor(
+        jobRouter({
+          ...lifecycle.handlers,
+          "webhook.deliver": (job) => webhooks.deliver(job),
+          "schedule.tick": (job) => schedules.tick(job),
+        }),
       ),
     );
     await queue.every("runs.sweep", SWEEP_EVERY_MS);

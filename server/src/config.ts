@@ -14,7 +14,6 @@ const scopedTokenSchema = z.strictObject({
   orgId: scopeIdSchema.optional(),
   projectId: scopeIdSchema.optional(),
 });
-export type ScopedTokenConfig = z.infer<typeof scopedTokenSchema>;
 
 const targetAllowListSchema = z.strictObject({
   accountId: scopeIdSchema,
@@ -22,7 +21,6 @@ const targetAllowListSchema = z.strictObject({
   projectId: scopeIdSchema,
   hosts: z.array(z.string().min(1)).min(1).describe("host names; '*.example.com' matches subdomains"),
 });
-export type TargetAllowList = z.infer<typeof targetAllowListSchema>;
 
 export const configSchema = z.strictObject({
   server: z

@@ -3,8 +3,6 @@ import { errorCountSchema, graphPointSchema, requestStatsRowSchema } from "./ana
 import { entityIdSchema, scopeIdSchema } from "./fields.js";
 import type { RequestSample } from "./ingest.js";
 
-/** Successes per second per run that the plugin samples for the live request log (every failure is sent). */
-export const DEFAULT_SUCCESS_SAMPLES_PER_SEC = 20;
 /** Request samples kept per run for a request log opened late. */
 export const REQUEST_LOG_WINDOW = 500;
 

@@ -8,7 +8,7 @@ import { createLogger } from "../logger.js";
 import { BullMqQueue } from "./bullmqQueue.js";
 import { eventually } from "../../../test/helpers/wait.js";
 import { queueContract } from "./queue.contract.js";
-import type { Job } from "./queue.js";
+import { runIdOf, type Job } from "./queue.js";
 
 queueContract("BullMQ", async () => {
   const redis = await startRedis();
@@ -42,7 +42,7 @@ describe("BullMQ stalled jobs", () => {
     const rescuer = new BullMqQueue(settings, createLogger("silent"));
     await rescuer.work(async (job) => void seen.push(job));
     await eventually(() => seen.length === 1, 15_000, "redelivery to a live worker");
-    assert.equal(seen[0]?.data.runId, "crash-me");
+    assert.equal(runIdOf(seen[0]?.data), "crash-me");
     await rescuer.close();
     await producer.close();
   });

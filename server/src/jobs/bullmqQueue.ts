@@ -5,12 +5,15 @@ import { onReconnect } from "../redisReconnect.js";
 import {
   QUEUE_DEFAULTS,
   type AddOptions,
-  type JobData,
+  type AnyJobData,
+  type Job,
+  type JobDataByName,
   type JobName,
   type JobQueue,
   type Processor,
   type QueueCounts,
   type QueueOptions,
+  runIdOf,
 } from "./queue.js";
 
 export interface BullMqOptions extends QueueOptions {
@@ -32,7 +35,7 @@ export class BullMqQueue implements JobQueue {
   /** The repeating jobs this process registered, registered again whenever Redis comes back. */
   private readonly schedules = new Map<JobName, number>();
   /** The cron schedulers this process registered (and did not remove), registered again likewise. */
-  private readonly crons = new Map<string, { cron: string; tz: string; name: JobName; data: JobData }>();
+  private readonly crons = new Map<string, { cron: string; tz: string; name: JobName; data: AnyJobData }>();
 
   constructor(
     private readonly settings: BullMqOptions,
@@ -63,7 +66,7 @@ export class BullMqQueue implements JobQueue {
     });
   }
 
-  async add(name: JobName, data: JobData, options: AddOptions = {}): Promise<void> {
+  async add<N extends JobName>(name: N, data: JobDataByName[N], options: AddOptions = {}): Promise<void> {
     await this.queue.add(name, data, {
       ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
       ...(options.delayMs !== undefined ? { delay: options.delayMs } : {}),
@@ -96,12 +99,12 @@ export class BullMqQueue implements JobQueue {
     );
   }
 
-  async cron(id: string, cron: string, tz: string, name: JobName, data: JobData): Promise<void> {
+  async cron<N extends JobName>(id: string, cron: string, tz: string, name: N, data: JobDataByName[N]): Promise<void> {
     this.crons.set(id, { cron, tz, name, data });
     await this.upsertCron(id, cron, tz, name, data);
   }
 
-  private async upsertCron(id: string, cron: string, tz: string, name: JobName, data: JobData): Promise<void> {
+  private async upsertCron(id: string, cron: string, tz: string, name: JobName, data: AnyJobData): Promise<void> {
     // One scheduler per id in Redis: BullMQ makes each tick one job, whichever process asks.
     await this.queue.upsertJobScheduler(
       `cron-${id}`,
@@ -128,10 +131,10 @@ export class BullMqQueue implements JobQueue {
         const due = (job.opts as { prevMillis?: number }).prevMillis;
         return processor({
           name: job.name as JobName,
-          data: job.data as JobData,
+          data: job.data as AnyJobData,
           attempt: job.attemptsMade + 1,
           ...(job.repeatJobKey !== undefined && due !== undefined ? { dueAt: due } : {}),
-        });
+        } as Job);
       },
       {
         connection: this.connect(),
@@ -143,7 +146,10 @@ export class BullMqQueue implements JobQueue {
     );
     this.worker.on("error", (error) => this.logger.error({ err: error }, "job worker error"));
     this.worker.on("failed", (job, error) =>
-      this.logger.warn({ err: error, job: job?.name, runId: (job?.data as JobData | undefined)?.runId }, "job failed"),
+      this.logger.warn(
+        { err: error, job: job?.name, runId: runIdOf(job?.data as AnyJobData | undefined) },
+        "job failed",
+      ),
     );
     await this.worker.waitUntilReady();
   }

@@ -4,12 +4,13 @@ import {
   QUEUE_DEFAULTS,
   type AddOptions,
   type Job,
-  type JobData,
+  type JobDataByName,
   type JobName,
   type JobQueue,
   type Processor,
   type QueueCounts,
   type QueueOptions,
+  runIdOf,
 } from "./queue.js";
 
 interface Entry {
@@ -39,13 +40,13 @@ export class InProcessQueue implements JobQueue {
     this.options = { ...QUEUE_DEFAULTS, ...options };
   }
 
-  add(name: JobName, data: JobData, options: AddOptions = {}): Promise<void> {
+  add<N extends JobName>(name: N, data: JobDataByName[N], options: AddOptions = {}): Promise<void> {
     if (this.closed) return Promise.resolve();
     if (options.jobId !== undefined) {
       if (this.known.has(options.jobId)) return Promise.resolve();
       this.known.add(options.jobId);
     }
-    this.schedule({ job: { name, data, attempt: 1 }, id: options.jobId }, options.delayMs ?? 0);
+    this.schedule({ job: { name, data, attempt: 1 } as Job, id: options.jobId }, options.delayMs ?? 0);
     return Promise.resolve();
   }
 
@@ -61,7 +62,7 @@ export class InProcessQueue implements JobQueue {
     return Promise.resolve();
   }
 
-  cron(id: string, cron: string, tz: string, name: JobName, data: JobData): Promise<void> {
+  cron<N extends JobName>(id: string, cron: string, tz: string, name: N, data: JobDataByName[N]): Promise<void> {
     this.clearCron(id);
     const entry = { timer: undefined as NodeJS.Timeout | undefined };
     this.crons.set(id, entry);
@@ -73,7 +74,7 @@ export class InProcessQueue implements JobQueue {
         () => {
           if (this.closed || this.crons.get(id) !== entry) return;
           if (Date.now() < due) return arm();
-          this.schedule({ job: { name, data, attempt: 1, dueAt: due }, id: undefined }, 0);
+          this.schedule({ job: { name, data, attempt: 1, dueAt: due } as Job, id: undefined }, 0);
           entry.timer = setTimeout(arm, 1); // past the tick, so the next one is the one after
           entry.timer.unref();
         },
@@ -150,7 +151,10 @@ export class InProcessQueue implements JobQueue {
     } catch (error) {
       const { job } = entry;
       retry = job.attempt < this.options.attempts && !this.closed;
-      this.logger.warn({ err: error, job: job.name, runId: job.data.runId, attempt: job.attempt, retry }, "job failed");
+      this.logger.warn(
+        { err: error, job: job.name, runId: runIdOf(job.data), attempt: job.attempt, retry },
+        "job failed",
+      );
       if (retry) {
         const delay = this.options.backoffMs * 2 ** (job.attempt - 1);
         this.schedule({ ...entry, job: { ...job, attempt: job.attempt + 1 } }, delay);

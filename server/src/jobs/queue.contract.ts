@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { eventually } from "../../../test/helpers/wait.js";
-import type { Job, JobQueue } from "./queue.js";
+import { runIdOf, type Job, type JobQueue } from "./queue.js";
 
 /** The behaviour every JobQueue promises; run against each backend by its own test file. */
 export function queueContract(
@@ -53,7 +53,7 @@ export function queueContract(
       const seen: string[] = [];
       await q.add("run.start", { runId: "r3" }, { jobId: "start-r3", delayMs: 300 });
       await q.add("run.start", { runId: "r3" }, { jobId: "start-r3", delayMs: 300 });
-      await q.work(async (job) => void seen.push(job.data.runId ?? ""));
+      await q.work(async (job) => void seen.push(runIdOf(job.data) ?? ""));
       await eventually(() => seen.length >= 1, 10_000, "delivery");
       await sleep(700);
       assert.deepEqual(seen, ["r3"]);

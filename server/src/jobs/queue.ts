@@ -1,25 +1,60 @@
-/** The jobs of a run's life. Every processor is idempotent: delivery is at least once. */
-export type JobName = "run.start" | "run.stop" | "run.guard" | "runs.sweep" | "webhook.deliver" | "schedule.tick";
+import type { WebhookEvent } from "@loadmgr/shared";
 
-export interface JobData {
-  runId?: string;
-  /** webhook.deliver's (webhooks/webhookNotifier.ts DeliveryJob). */
-  deliveryId?: string;
-  webhookId?: string;
-  event?: string;
-  body?: string;
-  attempt?: number;
-  /** schedule.tick's. */
-  scheduleId?: string;
+/**
+ * Every job, by name, with the data it carries. Every processor is idempotent: delivery is at least
+ * once. (Data comes back from Redis as it was stored, possibly by an older version: handlers check
+ * what they read.)
+ */
+export interface JobDataByName {
+  /** Place and launch a run (lifecycle). */
+  "run.start": { runId: string };
+  /** A stop was asked (the Stopping status, already stored, is what the master's agent acts on). */
+  "run.stop": { runId: string };
+  /** Check a run against its limits once its time is up. */
+  "run.guard": { runId: string };
+  /** Look over every active run (every SWEEP_EVERY_MS, once across processes). */
+  "runs.sweep": Record<string, never>;
+  /** One attempt at one webhook delivery (webhooks/webhookNotifier.ts). */
+  "webhook.deliver": {
+    deliveryId: string;
+    webhookId: string;
+    event: WebhookEvent;
+    runId: string;
+    body: string;
+    attempt: number;
+  };
+  /** A schedule's cron tick (schedules/scheduler.ts). */
+  "schedule.tick": { scheduleId: string };
 }
 
-export interface Job {
-  name: JobName;
-  data: JobData;
+export type JobName = keyof JobDataByName;
+
+/** Any job's data (what a queue stores). */
+export type AnyJobData = JobDataByName[JobName];
+
+/** The run a job is about, if any (for logs). */
+export const runIdOf = (data: AnyJobData | undefined): string | undefined =>
+  data !== undefined && "runId" in data && typeof data.runId === "string" ? data.runId : undefined;
+
+/** A job of one name as a processor gets it. */
+export interface JobOf<N extends JobName> {
+  name: N;
+  data: JobDataByName[N];
   /** 1 on the first delivery, 2 on the first retry… */
   attempt: number;
   /** For a cron job's tick: when the tick was due (it may run later: a busy queue, a server that was down). */
   dueAt?: number;
+}
+
+/** Any job: narrowed by its name. */
+export type Job = { [N in JobName]: JobOf<N> }[JobName];
+
+/** What handles each job name: one handler per name (jobRouter turns them into the queue's processor). */
+export type JobHandlers = { [N in JobName]: (job: JobOf<N>) => Promise<void> };
+
+/** The queue's processor: each job to its name's handler. */
+export function jobRouter(handlers: JobHandlers): Processor {
+  return (job) => (handlers[job.name] as (job: Job) => Promise<void>)(job);
 }
 
 export interface AddOptions {
@@ -37,7 +72,7 @@ export type Processor = (job: Job) => Promise<void>;
  */
 export interface JobQueue {
   readonly kind: "in-process" | "bullmq";
-  add(name: JobName, data: JobData, options?: AddOptions): Promise<void>;
+  add<N extends JobName>(name: N, data: JobDataByName[N], options?: AddOptions): Promise<void>;
   /** Adds `name` every `everyMs`, once across every process sharing the queue. */
   every(name: JobName, everyMs: number): Promise<void>;
   /**
@@ -50,7 +85,7 @@ export interface JobQueue {
    * `tz`, once per tick across every process sharing the queue (BullMQ's job schedulers); the same
    * `id` again replaces it. The queue does not replay ticks it missed while no process ran.
    */
-  cron(id: string, cron: string, tz: string, name: JobName, data: JobData): Promise<void>;
+  cron<N extends JobName>(id: string, cron: string, tz: string, name: N, data: JobDataByName[N]): Promise<void>;
   /** Stops the cron job `id` (nothing when there is none). */
   uncron(id: string): Promise<void>;
   /** How many jobs wait, are delayed or run now (across every process sharing the queue, for BullMQ). */

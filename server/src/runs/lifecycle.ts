@@ -1,7 +1,7 @@
 import { isTerminal, type LoadTestRun } from "@loadmgr/shared";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { jobId, type Job, type JobQueue } from "../jobs/queue.js";
+import { jobId, type JobHandlers, type JobQueue } from "../jobs/queue.js";
 import { remainingWorkers, type PoolRunner } from "../agents/poolRunner.js";
 import { failureText, type RunnerState } from "../runners/runner.js";
 import type { Store } from "../store/store.js";
@@ -51,23 +51,17 @@ export class RunLifecycle {
     this.storeBackAt = deps.now();
   }
 
-  /** The queue's processor. */
-  readonly process = async (job: Job): Promise<void> => {
-    const runId = job.data.runId;
-    switch (job.name) {
-      case "run.start":
-        if (runId !== undefined) await this.start(runId);
-        return;
-      case "run.stop":
-        // The Stopping status, already stored, is what the master's agent acts on.
-        return;
-      case "run.guard":
-        if (runId !== undefined) await this.check(runId);
-        return;
-      case "runs.sweep":
-        await this.sweep();
-        return;
-    }
+  /** The run jobs' handlers (boot.ts routes each job name to its own). */
+  readonly handlers: Pick<JobHandlers, "run.start" | "run.stop" | "run.guard" | "runs.sweep"> = {
+    "run.start": async ({ data }) => {
+      if (typeof data.runId === "string") await this.start(data.runId);
+    },
+    // The Stopping status, already stored, is what the master's agent acts on.
+    "run.stop": () => Promise.resolve(),
+    "run.guard": async ({ data }) => {
+      if (typeof data.runId === "string") await this.check(data.runId);
+    },
+    "runs.sweep": () => this.sweep(),
   };
 
   /** Stops reacting to exits (the server is shutting down; the next start reconciles). */

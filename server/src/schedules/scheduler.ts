@@ -2,7 +2,7 @@ import { isTerminal, type Schedule, type ScheduleTick } from "@loadmgr/shared";
 import type { Services } from "../context.js";
 import { startNewRun } from "../domain/newRun.js";
 import { AppError } from "../errors.js";
-import type { Job, JobQueue } from "../jobs/queue.js";
+import type { JobOf, JobQueue } from "../jobs/queue.js";
 import { nextTick } from "./cron.js";
 
 type SchedulerDeps = Pick<Services, "config" | "store" | "runs" | "secrets" | "now" | "logger" | "sandbox"> & {
@@ -47,9 +47,9 @@ export class Scheduler {
   }
 
   /** The queue's processor for schedule.tick. */
-  async tick(job: Job): Promise<void> {
+  async tick(job: JobOf<"schedule.tick">): Promise<void> {
     const id = job.data.scheduleId;
-    if (id === undefined) return;
+    if (typeof id !== "string") return;
     const { store, logger, config } = this.deps;
     const schedule = await store.getSchedule(id);
     if (schedule === undefined) {

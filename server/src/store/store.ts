@@ -89,7 +89,8 @@ export interface ScopeFilter {
 }
 
 /**
- * The entity store: tests, revisions and runs (the metrics time series is the metrics store's,
+ * The entity store: tests and their revisions and files, runs, agent pools and agents, secrets,
+ * webhooks and their deliveries, schedules (the metrics time series is the metrics store's,
  * metrics/metricsStore.ts). SqliteStore and MongoStore both implement it and pass one contract
  * suite (store.contract.ts). Every method is safe under concurrent callers.
  */

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { MAX_WEBHOOK_ATTEMPTS, type LoadTestRun, type WebhookEvent } from "@loadmgr/shared";
 import type { Config } from "../config.js";
 import { newId } from "../ids.js";
-import { jobId, type JobData, type JobQueue } from "../jobs/queue.js";
+import { jobId, type JobDataByName, type JobOf, type JobQueue } from "../jobs/queue.js";
 import type { Logger } from "../logger.js";
 import type { SecretBox } from "../secrets/secretBox.js";
 import type { Store, WebhookRecord } from "../store/store.js";
@@ -23,16 +23,6 @@ export interface WebhookNotifierDeps {
   box: SecretBox;
   config: Config;
   now: () => number;
-}
-
-/** One delivery's job: what to send where, which attempt this is. */
-export interface DeliveryJob {
-  deliveryId: string;
-  webhookId: string;
-  event: WebhookEvent;
-  runId: string;
-  body: string;
-  attempt: number;
 }
 
 /**
@@ -59,7 +49,14 @@ export class WebhookNotifier {
       for (const event of events.filter((e) => hook.events.includes(e))) {
         const deliveryId = newId(this.deps.now());
         const body = webhookBody(hook.format, { event, run, testName, deliveryId, sentAt: this.deps.now(), runUrl });
-        const job: DeliveryJob = { deliveryId, webhookId: hook.id, event, runId: run.id, body, attempt: 1 };
+        const job: JobDataByName["webhook.deliver"] = {
+          deliveryId,
+          webhookId: hook.id,
+          event,
+          runId: run.id,
+          body,
+          attempt: 1,
+        };
         // Once per webhook, event and run, whichever process saw the move.
         await this.deps.queue.add("webhook.deliver", job, { jobId: jobId("webhook", hook.id, event, run.id) });
         this.deps.logger.info({ runId: run.id, webhookId: hook.id, event, deliveryId }, "webhook delivery queued");
@@ -68,10 +65,9 @@ export class WebhookNotifier {
   }
 
   /** The queue's processor for webhook.deliver: one attempt, logged; the next one queued if it failed. */
-  async deliver(data: JobData): Promise<void> {
-    const job = data as Partial<DeliveryJob>;
-    if (job.webhookId === undefined || job.body === undefined || job.deliveryId === undefined) return;
-    const { webhookId, body, deliveryId, event, runId } = job as DeliveryJob;
+  async deliver({ data: job }: JobOf<"webhook.deliver">): Promise<void> {
+    if (typeof job.webhookId !== "string" || typeof job.body !== "string" || typeof job.deliveryId !== "string") return;
+    const { webhookId, body, deliveryId, runId, event } = job;
     const attempt = job.attempt ?? 1;
     const hook = await this.deps.store.getWebhook(webhookId);
     if (hook === undefined || !hook.enabled) {

@@ -3,7 +3,7 @@ import { Binary, MongoClient, type Collection, type Db, type Filter } from "mong
 import type { MetricSnapshot, RunFile, RunFileName, WindowStatsRecord } from "@loadmgr/shared";
 import { defined, ensureIndexes, isDuplicateKey } from "../../store/mongo/mongoShared.js";
 import type { MetricsStore, RunFileRecord } from "../metricsStore.js";
-import { groupBySeq } from "../pointGroups.js";
+import { BLOCK_SEQS, groupBySeq } from "../pointGroups.js";
 import {
   isWholeRun,
   snapshotFromRecord,
@@ -24,9 +24,8 @@ interface Level {
   perChunk: number;
   key: (runId: string, chunk: number) => string;
 }
-const FINE: Level = { seqs: 16, perChunk: 128, key: (runId, chunk) => `${runId}~${chunk}` };
+const FINE: Level = { seqs: BLOCK_SEQS, perChunk: 128, key: (runId, chunk) => `${runId}~${chunk}` };
 const COARSE: Level = { seqs: 128, perChunk: 512, key: (runId, chunk) => `${runId}~c${chunk}` };
-const BLOCK_SEQS = FINE.seqs;
 /** A run's new snapshots are merged into its stats and blocks when the seq reaches a multiple of this (and at the final one). */
 const MERGE_BATCH = 128;
 

@@ -3,7 +3,7 @@ import type Database from "better-sqlite3";
 import type { MetricSnapshot, RunFile, RunFileName, WindowStatsRecord } from "@loadmgr/shared";
 import { lazy, migrateSqliteFile, openSqliteFile } from "../../store/sqlite/sqliteFile.js";
 import type { MetricsStore, RunFileRecord } from "../metricsStore.js";
-import { groupBySeq, mergePoints } from "../pointGroups.js";
+import { BLOCK_SEQS, groupBySeq, mergePoints } from "../pointGroups.js";
 import {
   isWholeRun,
   snapshotFromRecord,
@@ -16,7 +16,6 @@ import {
 import { inlineMerger, workerMerger, type Merger } from "./merger.js";
 
 /** Chart figures are kept pre-merged per this many consecutive seqs (metrics_blocks; block b: b·16+1 … (b+1)·16). */
-export const BLOCK_SEQS = 16;
 /** A run's new snapshots are merged into its run_stats row once this many wait (and at its final snapshot). */
 const MERGE_BATCH = 128;
 
