@@ -5,18 +5,26 @@ import { AppError, notFound } from "../errors.js";
 
 export type AuthedContext = Context & { principal: Principal };
 
-/** The test, if it exists and the caller's scope contains it; otherwise 404 (never "exists but not yours"). */
-export async function loadTestInScope(ctx: AuthedContext, id: string): Promise<LoadTest> {
-  const test = await ctx.store.getLoadTest(id);
-  if (test === undefined || !inScope(ctx.principal, test)) throw notFound("LOAD_TEST", id);
-  return test;
+/**
+ * What `get` finds, if it exists and the caller's scope contains it; otherwise 404 as `what` (never
+ * "exists but not yours"). The one lookup every procedure by id goes through.
+ */
+export async function findInScope<T extends Scoped>(
+  ctx: AuthedContext,
+  what: Parameters<typeof notFound>[0],
+  id: string,
+  get: (id: string) => Promise<T | undefined>,
+): Promise<T> {
+  const found = await get(id);
+  if (found === undefined || !inScope(ctx.principal, found)) throw notFound(what, id);
+  return found;
 }
 
-export async function runInScope(ctx: AuthedContext, id: string): Promise<LoadTestRun> {
-  const run = await ctx.store.getRun(id);
-  if (run === undefined || !inScope(ctx.principal, run)) throw notFound("RUN", id);
-  return run;
-}
+export const loadTestInScope = (ctx: AuthedContext, id: string): Promise<LoadTest> =>
+  findInScope(ctx, "LOAD_TEST", id, (i) => ctx.store.getLoadTest(i));
+
+export const runInScope = (ctx: AuthedContext, id: string): Promise<LoadTestRun> =>
+  findInScope(ctx, "RUN", id, (i) => ctx.store.getRun(i));
 
 /** Creating something in a scope the token does not cover is refused with 403, naming the field. */
 export function checkWritableScope(principal: Principal, target: Scoped): void {

@@ -14,9 +14,9 @@ import {
 import { agentWheel } from "../agents/agentPackage.js";
 import { agentConnected, agentPoolChannel, agentSilenceMs, agentView, poolView } from "../agents/agentHub.js";
 import { newPoolToken } from "../agents/poolTokens.js";
-import { inScope, scopeFilter } from "../auth.js";
+import { scopeFilter } from "../auth.js";
 import type { Context } from "../context.js";
-import { actorOf, checkWritableScope, type AuthedContext } from "../domain/access.js";
+import { actorOf, checkWritableScope, findInScope, type AuthedContext } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { AgentPoolRecord } from "../store/store.js";
@@ -40,11 +40,9 @@ async function withAgents(ctx: Context, pools: AgentPoolRecord[]): Promise<Agent
   );
 }
 
-async function poolInScope(ctx: AuthedContext, id: string): Promise<AgentPoolRecord> {
-  const pool = id === LOCAL_POOL_ID ? undefined : await ctx.store.getAgentPool(id);
-  if (pool === undefined || !inScope(ctx.principal, pool)) throw notFound("AGENT_POOL", id);
-  return pool;
-}
+/** (The servers' own pool is no one's to see or change.) */
+const poolInScope = (ctx: AuthedContext, id: string): Promise<AgentPoolRecord> =>
+  findInScope(ctx, "AGENT_POOL", id, async (i) => (i === LOCAL_POOL_ID ? undefined : ctx.store.getAgentPool(i)));
 
 /**
  * A new token, or none. On a rotation the old one is retired: its agents finish the runs they hold and

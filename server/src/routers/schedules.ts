@@ -8,8 +8,7 @@ import {
   type Schedule,
   type ScheduleOverrides,
 } from "@loadmgr/shared";
-import { inScope } from "../auth.js";
-import { actorOf, loadTestInScope, type AuthedContext } from "../domain/access.js";
+import { actorOf, findInScope, loadTestInScope, type AuthedContext } from "../domain/access.js";
 import { runLoad } from "../domain/runLoad.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
@@ -18,11 +17,8 @@ import { authedProcedure, editorProcedure, router } from "../trpc.js";
 
 const TAGS = ["schedules"];
 
-async function scheduleInScope(ctx: AuthedContext, id: string): Promise<Schedule> {
-  const schedule = await ctx.store.getSchedule(id);
-  if (schedule === undefined || !inScope(ctx.principal, schedule)) throw notFound("SCHEDULE", id);
-  return schedule;
-}
+const scheduleInScope = (ctx: AuthedContext, id: string): Promise<Schedule> =>
+  findInScope(ctx, "SCHEDULE", id, (i) => ctx.store.getSchedule(i));
 
 /** The overrides as a run would take them today: refused now, at `overrides.…`, rather than at every tick. */
 function checkOverrides(test: LoadTest, overrides: ScheduleOverrides): void {

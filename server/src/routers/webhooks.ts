@@ -11,8 +11,8 @@ import {
   webhookSchema,
   type Webhook,
 } from "@loadmgr/shared";
-import { inScope, scopeFilter } from "../auth.js";
-import { actorOf, checkWritableScope, type AuthedContext } from "../domain/access.js";
+import { scopeFilter } from "../auth.js";
+import { actorOf, checkWritableScope, findInScope, type AuthedContext } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { WebhookRecord } from "../store/store.js";
@@ -35,11 +35,8 @@ async function checkTarget(ctx: AuthedContext, url: string): Promise<void> {
   }
 }
 
-async function webhookInScope(ctx: AuthedContext, id: string): Promise<WebhookRecord> {
-  const hook = await ctx.store.getWebhook(id);
-  if (hook === undefined || !inScope(ctx.principal, hook)) throw notFound("WEBHOOK", id);
-  return hook;
-}
+const webhookInScope = (ctx: AuthedContext, id: string): Promise<WebhookRecord> =>
+  findInScope(ctx, "WEBHOOK", id, (i) => ctx.store.getWebhook(i));
 
 /** Webhooks hold URLs that are often secrets themselves (Slack's): only editors see or change them. */
 export const webhooksRouter = router({
