@@ -45,6 +45,9 @@ describe("Prometheus /metrics, scraped after a real run", () => {
     const done = await waitForRun(api, run.id, ended);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
     const snapshots = (await server.metricsStore.listMetricSnapshots(run.id)).length;
+    // A push its body's check refuses is timed too: from the request's arrival, not from its handler.
+    const locust = restClient(server.url, server.running.services.runTokens.issue(run.id));
+    assert.equal((await locust.post("/v1/internal/locust/metrics", { runId: run.id, seq: "one" })).status, 400);
 
     const res = await scrape(METRICS_TOKEN);
     assert.equal(res.status, 200);
@@ -53,11 +56,12 @@ describe("Prometheus /metrics, scraped after a real run", () => {
     assert.equal(sample(text, "loadmgr_runs", 'status="Finished"'), 1);
     assert.equal(sample(text, "loadmgr_runs", 'status="Running"'), 0);
     assert.equal(sample(text, "loadmgr_ingest_pushes_total", 'outcome="added"'), snapshots);
-    // Every push is timed, whatever became of it (a resend after a slow answer is a duplicate).
+    // Every push is timed, whatever became of it (a resend after a slow answer is a duplicate; the
+    // refused body above never reached the handler that counts outcomes).
     const pushes = ["added", "duplicate", "refused"]
       .map((outcome) => sample(text, "loadmgr_ingest_pushes_total", `outcome="${outcome}"`) ?? 0)
       .reduce((a, b) => a + b, 0);
-    assert.equal(sample(text, "loadmgr_ingest_push_duration_seconds_count"), pushes);
+    assert.equal(sample(text, "loadmgr_ingest_push_duration_seconds_count"), pushes + 1);
     assert.ok((sample(text, "loadmgr_job_duration_seconds_count", 'job="run.start",outcome="ok"') ?? 0) >= 1);
     assert.ok((sample(text, "loadmgr_job_duration_seconds_count", 'job="runs.sweep",outcome="ok"') ?? 0) >= 1);
     assert.ok(

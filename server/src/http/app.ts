@@ -54,6 +54,9 @@ function sandboxState({ sandbox }: Services): string {
   return sandbox.available ? "on" : `unavailable: ${sandbox.reason}; only the admin token may start runs`;
 }
 
+/** Where the Locust plugin pushes its snapshots (the hot path, timed from a request's arrival). */
+const INGEST_METRICS_PATH = "/v1/internal/locust/metrics";
+
 /** One HTTP server for everything: /trpc (with WebSocket upgrade and SSE), /v1 (REST), /openapi.*, /docs, /healthz, /readyz. */
 export function createApp(services: Services, adminToken: string): App {
   const authenticate = createAuthenticator(services.config, adminToken);
@@ -117,6 +120,8 @@ export function createApp(services: Services, adminToken: string): App {
     setSecurityHeaders(res);
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
+    // A snapshot push is timed from here: reading, parsing and checking its body count too.
+    if (path === INGEST_METRICS_PATH) services.metrics.timeIngestRequest((end) => res.once("close", end));
     const api = path.startsWith("/trpc/") || path === "/trpc" ? "trpc" : path.startsWith("/v1/") ? "rest" : undefined;
     const route = api === "rest" ? routeOf(path) : undefined;
     const method = req.method ?? "";

@@ -38,7 +38,7 @@ export class ServerMetrics {
     });
     this.ingestSeconds = new Histogram({
       name: "loadmgr_ingest_push_duration_seconds",
-      help: "Time to take one snapshot push, from its arrival to its answer",
+      help: "Time to take one snapshot push, from its request's arrival (before its body is read, parsed and checked) to its answer's last byte",
       buckets: FAST_BUCKETS,
       registers,
     });
@@ -130,9 +130,8 @@ export class ServerMetrics {
     this.relayBytes.inc(bytes);
   }
 
-  /** Times one ingest push; `outcome` once it is known. */
-  async timeIngest<T extends "added" | "duplicate">(push: () => Promise<T>): Promise<T> {
-    const end = this.ingestSeconds.startTimer();
+  /** Counts one ingest push by its outcome (added, duplicate, or refused when it throws). */
+  async countIngest<T extends "added" | "duplicate">(push: () => Promise<T>): Promise<T> {
     try {
       const outcome = await push();
       this.ingestPushes.inc({ outcome });
@@ -140,9 +139,16 @@ export class ServerMetrics {
     } catch (error) {
       this.ingestPushes.inc({ outcome: "refused" });
       throw error;
-    } finally {
-      end();
     }
+  }
+
+  /**
+   * Times a snapshot push as its client sees it: from the request's arrival (the HTTP layer calls this
+   * before it reads the body) until its answer is sent or its connection goes.
+   */
+  timeIngestRequest(done: (listener: () => void) => void): void {
+    const end = this.ingestSeconds.startTimer();
+    done(() => end());
   }
 
   /** The queue's processor, timed per job. */

@@ -114,7 +114,7 @@ export const ingestRouter = router({
     .mutation(async ({ ctx, input }): Promise<IngestAck> => {
       let status: IngestAck["status"] = "Pending";
       let load: IngestAck["load"] = null;
-      const outcome = await ctx.metrics.timeIngest(async () => {
+      const outcome = await ctx.metrics.countIngest(async () => {
         const run = await openRun(ctx, input.runId);
         // The answer tells the master the load asked of it now, when it was changed while it ran.
         const change = run.loadChanges.at(-1);
