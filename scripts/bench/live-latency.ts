@@ -59,7 +59,9 @@ async function measure(name: string, ingestUrl: string, watchUrl: string): Promi
   const received = clients.map((client) => collect<LiveMetrics>(client.runs.onMetrics, { runId: run.id }));
   await sleep(500); // every subscription in place
   const random = seededRandom(5);
-  const shape = { ...DEFAULT_SHAPE, samples: false };
+  // Each snapshot spans the time between pushes and is stamped when it is sent, as the plugin's are
+  // (the server takes none stamped more than a minute ahead of its clock).
+  const shape = { ...DEFAULT_SHAPE, samples: false, intervalMs: Math.max(1, Math.round(1000 / perSecond)) };
   const bodies = Array.from({ length: pushes }, (_, i) => syntheticSnapshot(run.id, i + 1, random, shape));
   const started = performance.now();
   for (const [i, body] of bodies.entries()) {
@@ -86,20 +88,32 @@ console.log(
   `${pushes} snapshots at ${perSecond}/s to one run, ${subscribers} WebSocket subscribers (ms from push sent)`,
 );
 console.log("setup                                          delivered      p50      p99      max");
+// Whatever happens, what a setup started is ended (a failed measurement leaves no server behind).
 {
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-live-"));
   const server = await startServer({ LOADMGR_DATA_DIR: dir });
-  await measure("one process (in-process fan-out)", server.url, server.url);
-  await stopServerProcess(server.child);
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    await measure("one process (in-process fan-out)", server.url, server.url);
+  } finally {
+    await stopServerProcess(server.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 {
   const dir = mkdtempSync(join(tmpdir(), "loadmgr-bench-live-"));
   const redis = await startRedis();
   const env = { LOADMGR_DATA_DIR: dir, REDIS_URL: redis.url };
-  const [a, b] = await Promise.all([startServer(env), startServer(env)]);
-  await measure("two processes via Redis (push A, watch B)", a.url, b.url);
-  await Promise.all([stopServerProcess(a.child), stopServerProcess(b.child)]);
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
+  const servers = await Promise.allSettled([startServer(env), startServer(env)]);
+  try {
+    const [a, b] = servers.map((s) => {
+      if (s.status === "rejected") throw s.reason;
+      return s.value;
+    });
+    if (a === undefined || b === undefined) throw new Error("two servers did not start");
+    await measure("two processes via Redis (push A, watch B)", a.url, b.url);
+  } finally {
+    for (const s of servers) if (s.status === "fulfilled") await stopServerProcess(s.value.child);
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
