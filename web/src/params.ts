@@ -20,16 +20,17 @@ export function parseParams(text: string): Record<string, string> {
   return out;
 }
 
-/** Stages as forms show them: "SECONDS USERS SPAWN_RATE" per line. */
+/** Stages as forms show them, one per line as the CLI's --stage takes them: SECONDS:USERS:SPAWN_RATE. */
 export const stagesLines = (stages: Stage[] | null): string =>
-  (stages ?? []).map((s) => `${s.durationSec} ${s.users} ${s.spawnRate}`).join("\n");
+  (stages ?? []).map((s) => `${s.durationSec}:${s.users}:${s.spawnRate}`).join("\n");
 
 /** Lines back into stages; what is not a number goes as NaN, so the API names the stage and field. */
 export function parseStages(text: string): Stage[] | null {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   if (lines.length === 0) return null;
   return lines.map((line) => {
-    const [seconds, users, rate] = line.trim().split(/[\s,]+/);
+    // (Spaces or commas between the numbers are taken too: the form's earlier way.)
+    const [seconds, users, rate] = line.trim().split(/[\s,:]+/);
     const n = (v: string | undefined) => (v === undefined || v === "" ? Number.NaN : Number(v));
     return { durationSec: n(seconds), users: n(users), spawnRate: n(rate) };
   });

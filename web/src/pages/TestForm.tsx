@@ -41,7 +41,7 @@ interface Draft {
   env: string;
   /** Comma-separated names. */
   secrets: string;
-  /** "SECONDS USERS SPAWN_RATE" per line; empty: constant users. */
+  /** SECONDS:USERS:SPAWN_RATE per line (as the CLI's --stage); empty: constant users. */
   defaultStages: string;
 }
 
@@ -322,7 +322,7 @@ export function TestForm({
           label="Stages"
           name="defaultStages"
           problem={problem}
-          hint="one per line: SECONDS USERS SPAWN_RATE (ramp up, hold, spike, ramp down); empty: the users above, constant"
+          hint="one per line: SECONDS:USERS:SPAWN_RATE, as loadmgr's --stage (ramp up, hold, spike, ramp down); empty: the users above, constant"
         >
           <textarea name="defaultStages" rows={3} value={draft.defaultStages} onInput={set("defaultStages")} />
         </Field>
