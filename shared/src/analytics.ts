@@ -292,7 +292,7 @@ export type Trend = z.infer<typeof trendSchema>;
 
 export const PERCENTS = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 } as const;
 
-const perSecond = (count: number, seconds: number): number => (seconds > 0 ? count / seconds : 0);
+const rateOf = (count: number, seconds: number): number => (seconds > 0 ? count / seconds : 0);
 
 /**
  * The figures of one interval (a snapshot, a chart point, adjacent intervals merged): its counts per
@@ -304,8 +304,8 @@ export function intervalFigures(
   intervalMs: number,
 ): { requestsPerSec: number; failuresPerSec: number; avgResponseMs: number | null } {
   return {
-    requestsPerSec: perSecond(counts.requests, intervalMs / 1000),
-    failuresPerSec: perSecond(counts.failures, intervalMs / 1000),
+    requestsPerSec: rateOf(counts.requests, intervalMs / 1000),
+    failuresPerSec: rateOf(counts.failures, intervalMs / 1000),
     avgResponseMs: counts.requests > 0 ? counts.sumResponseMs / counts.requests : null,
   };
 }
