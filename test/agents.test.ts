@@ -525,7 +525,9 @@ class Visitor(FastHttpUser):
   it("goes on without an agent that held workers and dies, with a warning; fails below minWorkers", async () => {
     const test = await createTest(api, target.url, locustScript("/lose-worker"), { agentPool: pool.id });
     // Master and a worker on one agent, the other workers elsewhere: kill a host that holds workers only.
-    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 45 });
+    // (Both runs here are ended by what the test does, a stop and a loss: their duration is only a bound,
+    // long enough that neither ends by it first on a slow machine.)
+    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 180 });
     const running = await waitForRun(api, run.id, reporting, 60_000);
     const masterAgent = agentHolding(running, "master").name;
     const victimEntry = running.placement.find((e) => e.role === "worker" && e.agentName !== masterAgent);
@@ -566,7 +568,7 @@ class Visitor(FastHttpUser):
     // The host comes back; now a run that needs at least 4 workers loses 2 of them and fails.
     startAgent(victim.host, victim.name, pool.token);
     await waitForAgents([victim.name]);
-    const strict = await startRun(api, test.id, { workers: 4, minWorkers: 4, durationSeconds: 45 });
+    const strict = await startRun(api, test.id, { workers: 4, minWorkers: 4, durationSeconds: 180 });
     const strictRunning = await waitForRun(api, strict.id, reporting, 60_000);
     const strictMaster = agentHolding(strictRunning, "master").name;
     const strictVictim = strictRunning.placement.find((e) => e.role === "worker" && e.agentName !== strictMaster);

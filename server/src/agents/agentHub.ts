@@ -167,11 +167,22 @@ export class AgentHub {
   /** An agent on a retired token that holds nothing of an active run: it is told to start again with the new one. */
   private async refuseIdleOnRetiredToken(pool: AgentPoolRecord, input: AgentSyncInput): Promise<void> {
     const { store } = this.deps;
-    const active = new Set((await store.listActiveRuns()).map((r) => r.id));
+    const activeRuns = await store.listActiveRuns();
+    const active = new Set(activeRuns.map((r) => r.id));
     if (input.runs.some((r) => r.state === "running" && active.has(r.runId))) return;
-    // It leaves now: no run may be placed on it meanwhile (it would count as connected for its silence window).
+    // It leaves now: no run may be placed on it meanwhile (it would count as connected for its silence
+    // window). While a run it took part in is still ending (its processes are done, their master's
+    // final report may not be in yet), it must not look silent either, or those parts count as lost:
+    // then it only takes no new work (no capacity), and goes silent by itself once it has left.
     const agent = await store.findAgent(pool.id, input.name);
-    if (agent?.instanceId === input.instanceId) await store.saveAgent({ ...agent, lastSeenAt: 0, waitMs: 0, runs: [] });
+    if (agent?.instanceId === input.instanceId) {
+      const ending = activeRuns.some((run) => run.placement.some((e) => e.agentId === agent.id && e.lostAt === null));
+      await store.saveAgent(
+        ending
+          ? { ...agent, capacity: 0, runs: input.runs.map(({ endedWithAgent: _claimed, ...report }) => report) }
+          : { ...agent, lastSeenAt: 0, waitMs: 0, runs: [] },
+      );
+    }
     throw new AppError(
       "UNAUTHORIZED",
       `the enrollment token of agent pool ${pool.name} was rotated: this agent has finished what it held; start it with the new token`,
