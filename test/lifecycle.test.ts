@@ -76,7 +76,13 @@ describe("run lifecycle on real Locust (local runner)", () => {
     assert.equal(intervalSum, printed.requests);
     assert.ok(printed.failures > 0, "the /fail task was counted as failures");
 
-    const after = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body;
+    // The test's list of recent runs follows the run's own status: on MongoDB they are two writes (no
+    // transaction spans two documents), so the list may show the run's end a moment after the run does.
+    let after = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body;
+    for (const deadline = Date.now() + 5000; after.recentRuns[0]?.status !== "Finished" && Date.now() < deadline;) {
+      await sleep(50);
+      after = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body;
+    }
     assert.deepEqual(
       after.recentRuns.map((r) => [r.id, r.status]),
       [[run.id, "Finished"]],
