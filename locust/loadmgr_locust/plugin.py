@@ -24,7 +24,6 @@ import gevent.event
 import locust
 from locust import events
 from locust.runners import STATE_MISSING, STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRunner
-from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from . import stages
 from .delivery import Delivery
@@ -287,8 +286,6 @@ class Reporter:
                 greenlet.kill(block=True)
         if self.started_at is None:
             self._announce_start()
-        # Every request is in now (Locust stopped; a master has its workers' last reports).
-        complete_at = time.time()
         self._snapshot(final=True)
         reason = self.stop_reason or "stopped"
         body: Dict[str, Any] = {"runId": self.run_id, "timestamp": _now_ms(), "reason": reason, "lastSeq": self.seq}
@@ -298,10 +295,6 @@ class Reporter:
         delivered = self.delivery.deliver_all(self.final_timeout)
         logger.info("loadmgr: final snapshot %s (seq %d, reason %s)", "delivered" if delivered else "NOT delivered", self.seq, reason)
         self.delivery.close()
-        # Locust writes its CSVs from a greenlet every CSV_STATS_INTERVAL_SEC and not again at exit: let
-        # it turn once with every request in, so locust_stats.csv holds the run's last requests too.
-        if getattr(self.environment.parsed_options, "csv_prefix", None):
-            gevent.sleep(max(0.0, complete_at + CSV_STATS_INTERVAL_SEC + 0.1 - time.time()))
 
     def _classify_stop(self) -> tuple:
         """Why Locust stopped when neither the run time nor a signal ended it: from the facts, never from elapsed time."""
