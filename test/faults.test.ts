@@ -286,7 +286,7 @@ describe("a server short of file handles", () => {
     }
     const starvedAt = Date.now();
     await sleep(20_000);
-    const during = await server.store.getRun(run.id);
+    const during = await server.store.runs.get(run.id);
     for (const fd of held) closeSync(fd);
     execFileSync("prlimit", ["--pid", String(process.pid), `--nofile=${soft}:${hard}`]);
     assert.ok(held.length > 0 && Date.now() - starvedAt >= 20_000);

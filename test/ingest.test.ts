@@ -57,7 +57,7 @@ describe("ingest: /v1/internal/locust/*", () => {
 
   /** Asserts the run and its snapshots are as they were. */
   async function unchanged(before: LoadTestRun, snapshots = 0): Promise<void> {
-    assert.deepEqual(await server.store.getRun(before.id), before);
+    assert.deepEqual(await server.store.runs.get(before.id), before);
     assert.equal((await server.metricsStore.listMetricSnapshots(before.id)).length, snapshots);
   }
 
@@ -70,7 +70,7 @@ describe("ingest: /v1/internal/locust/*", () => {
     assert.equal(push.status, 200);
     // (load: null: nobody changed the run's load while it ran; see lifecycle's steering test.)
     assert.deepEqual(push.body, { ok: true, status: "Running", duplicate: false, load: null });
-    const stored = await server.store.getRun(run.id);
+    const stored = await server.store.runs.get(run.id);
     assert.equal(stored?.lastMetrics?.requestsPerSec, 5);
     assert.equal(stored?.lastMetrics?.avgResponseMs, 25);
     assert.equal(stored?.lastMetrics?.totalRequests, 10);
@@ -80,7 +80,7 @@ describe("ingest: /v1/internal/locust/*", () => {
     const locust = as(tokenFor(run.id));
     await locust.post("/v1/internal/locust/metrics", snapshot(run.id, 1));
     await locust.post("/v1/internal/locust/metrics", snapshot(run.id, 2));
-    const before = (await server.store.getRun(run.id)) as LoadTestRun;
+    const before = (await server.store.runs.get(run.id)) as LoadTestRun;
     const again = await locust.post("/v1/internal/locust/metrics", snapshot(run.id, 1, { totalRequests: 999 }));
     assert.equal(again.status, 200);
     assert.equal(again.body.duplicate, true);
@@ -103,7 +103,7 @@ describe("ingest: /v1/internal/locust/*", () => {
         message: "workers lost",
       });
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      const stored = await server.store.getRun(r.id);
+      const stored = await server.store.runs.get(r.id);
       assert.equal(stored?.status, status);
       assert.equal(stored?.failureReason, status === "Failed" ? "workers lost" : null);
     }
@@ -143,7 +143,7 @@ describe("ingest: /v1/internal/locust/*", () => {
   it("answers 409 RUN_FINISHED for a run that has ended, storing nothing", async () => {
     const locust = as(tokenFor(run.id));
     await locust.post("/v1/internal/locust/test-stop", { runId: run.id, timestamp: Date.now(), reason: "duration" });
-    const ended = (await server.store.getRun(run.id)) as LoadTestRun;
+    const ended = (await server.store.runs.get(run.id)) as LoadTestRun;
     for (const [path, body] of [
       ["metrics", snapshot(run.id, 1)],
       ["test-start", { runId: run.id, timestamp: Date.now() }],

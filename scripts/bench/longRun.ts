@@ -56,9 +56,9 @@ export async function storeLongRun(
   await store.init();
   await metrics.init();
   const { test, revision } = makeLoadTest();
-  await store.createLoadTest(test, revision, []);
+  await store.tests.create(test, revision, []);
   const run = makeRun(test, { status: "Finished", startedAt: t0, finishedAt: t0 + hours * 3_600_000 });
-  await store.createRun(run);
+  await store.runs.create(run);
   const random = seededRandom(7);
   const started = Date.now();
   let next = 1;
@@ -68,7 +68,7 @@ export async function storeLongRun(
         syntheticSnapshot(run.id, seq, random, { ...DEFAULT_SHAPE, samples: false }, t0),
       );
       await metrics.addMetricSnapshot(storedSnapshot(snapshot, test, seq === snapshots));
-      await store.setLastMetrics(run.id, {
+      await store.runs.setLastMetrics(run.id, {
         timestamp: snapshot.timestamp,
         seq,
         users: snapshot.users,

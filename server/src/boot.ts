@@ -33,7 +33,8 @@ import { SecretBox } from "./secrets/secretBox.js";
 import { SecretValues } from "./secrets/secretValues.js";
 import { WebhookNotifier } from "./webhooks/webhookNotifier.js";
 import { Scheduler } from "./schedules/scheduler.js";
-import { createMetricsStore, createStore } from "./store/index.js";
+import { createMetricsStore } from "./metrics/index.js";
+import { createStore } from "./store/index.js";
 
 /** api: HTTP only; worker: jobs only; all (the default): both in one process. */
 export type Role = "all" | "api" | "worker";
@@ -83,7 +84,7 @@ export async function boot(
   const clientLimits = new ClientLimits(config.server.limits);
   let relay: WorkerRelay | undefined;
   const metrics = new ServerMetrics({
-    runsByStatus: () => records.countRunsByStatus(),
+    runsByStatus: () => records.runs.countByStatus(),
     queueCounts: () => queue.counts(),
     liveSubscribers: () => clientLimits.openSubscriptions(),
     relayStreams: () => relay?.openStreams() ?? 0,

@@ -128,7 +128,7 @@ export class AgentHub {
    */
   async authenticate(token: string | undefined): Promise<{ pool: AgentPoolRecord; retired: boolean }> {
     const parsed = token === undefined ? undefined : poolIdOf(token);
-    const pool = parsed === undefined ? undefined : await this.deps.store.getAgentPool(parsed.poolId);
+    const pool = parsed === undefined ? undefined : await this.deps.store.pools.get(parsed.poolId);
     if (parsed !== undefined && pool !== undefined) {
       if (secretMatches(parsed.secret, pool.tokenHash)) return { pool, retired: false };
       // (Older records have no retired token.)
@@ -167,17 +167,17 @@ export class AgentHub {
   /** An agent on a retired token that holds nothing of an active run: it is told to start again with the new one. */
   private async refuseIdleOnRetiredToken(pool: AgentPoolRecord, input: AgentSyncInput): Promise<void> {
     const { store } = this.deps;
-    const activeRuns = await store.listActiveRuns();
+    const activeRuns = await store.runs.listActive();
     const active = new Set(activeRuns.map((r) => r.id));
     if (input.runs.some((r) => r.state === "running" && active.has(r.runId))) return;
     // It leaves now: no run may be placed on it meanwhile (it would count as connected for its silence
     // window). While a run it took part in is still ending (its processes are done, their master's
     // final report may not be in yet), it must not look silent either, or those parts count as lost:
     // then it only takes no new work (no capacity), and goes silent by itself once it has left.
-    const agent = await store.findAgent(pool.id, input.name);
+    const agent = await store.pools.findAgent(pool.id, input.name);
     if (agent?.instanceId === input.instanceId) {
       const ending = activeRuns.some((run) => run.placement.some((e) => e.agentId === agent.id && e.lostAt === null));
-      await store.saveAgent(
+      await store.pools.saveAgent(
         ending
           ? { ...agent, capacity: 0, runs: input.runs.map(({ endedWithAgent: _claimed, ...report }) => report) }
           : { ...agent, lastSeenAt: 0, waitMs: 0, runs: [] },
@@ -199,7 +199,7 @@ export class AgentHub {
     this.checkClock(input);
     if (retired) await this.refuseIdleOnRetiredToken(pool, input);
     const silenceMs = agentSilenceMs(this.deps.config);
-    const existing = await store.findAgent(pool.id, input.name);
+    const existing = await store.pools.findAgent(pool.id, input.name);
     const sameProcess = existing?.instanceId === input.instanceId;
     // The next process on the same directory (it holds the lock the previous one held): that one has ended.
     const follows = existing !== undefined && !sameProcess && input.previousInstanceId === existing.instanceId;
@@ -230,7 +230,7 @@ export class AgentHub {
         ...(await this.endedWithEarlierProcesses(existing, input)),
       ],
     };
-    await store.saveAgent(agent);
+    await store.pools.saveAgent(agent);
     if (!connected) {
       this.deps.logger.info(
         { agentId: agent.id, pool: pool.name, name: agent.name, capacity: agent.capacity, address: agent.address },
@@ -286,7 +286,7 @@ export class AgentHub {
       (r) => !reported.has(key(r)) && (r.endedWithAgent !== undefined || (replaced && r.state === "running")),
     );
     if (ended.length === 0) return [];
-    const active = new Set((await this.deps.store.listActiveRuns()).map((r) => r.id));
+    const active = new Set((await this.deps.store.runs.listActive()).map((r) => r.id));
     return ended
       .filter((r) => active.has(r.runId))
       .map((r) => ({
@@ -306,7 +306,7 @@ export class AgentHub {
   private async recordMasterPorts(agent: AgentRecord, reports: AgentRunReport[]): Promise<void> {
     for (const report of reports) {
       if (report.role !== "master" || report.masterPort === undefined || report.state !== "running") continue;
-      const run = await this.deps.store.getRun(report.runId);
+      const run = await this.deps.store.runs.get(report.runId);
       if (run === undefined || run.masterEndpoint !== null || isTerminal(run.status)) continue;
       const master = run.placement.find((e) => e.role === "master");
       if (master?.agentId !== agent.id) continue;
@@ -318,7 +318,7 @@ export class AgentHub {
 
   /** Every run the agent should hold processes of, as it should hold them (on a retired token: only what it holds). */
   private async assignmentsFor(agent: AgentRecord, retired = false): Promise<AgentAssignment[]> {
-    const active = await this.deps.store.listActiveRuns();
+    const active = await this.deps.store.runs.listActive();
     const held = new Set(agent.runs.map((r) => `${r.runId}/${r.role}`));
     const assignments: AgentAssignment[] = [];
     for (const run of active) {
@@ -388,7 +388,7 @@ export class AgentHub {
     };
     // A master on a host that takes no inbound connection gets its remote workers through the relay.
     const masterAgentId = run.placement.find((e) => e.role === "master")?.agentId;
-    const masterAgent = masterAgentId === agent.id ? agent : await store.getAgent(masterAgentId ?? "");
+    const masterAgent = masterAgentId === agent.id ? agent : await store.pools.getAgent(masterAgentId ?? "");
     const relayed = masterAgent?.inbound === false;
     const relay = relayed
       ? { relayWorkers: true, ...(config.agents.relayUrl ? { relayUrl: config.agents.relayUrl } : {}) }
@@ -431,10 +431,10 @@ export class AgentHub {
   /** An agent whose held call's connection went: heard until now, no longer. */
   private async callerLeft(agent: AgentRecord): Promise<void> {
     const { store, now, logger } = this.deps;
-    const current = await store.getAgent(agent.id);
+    const current = await store.pools.getAgent(agent.id);
     // Unless a newer call (or another process of its name) has been recorded meanwhile.
     if (current?.instanceId !== agent.instanceId || current.lastSeenAt !== agent.lastSeenAt) return;
-    await store.saveAgent({ ...current, lastSeenAt: now(), waitMs: 0 });
+    await store.pools.saveAgent({ ...current, lastSeenAt: now(), waitMs: 0 });
     logger.info({ agentId: agent.id, name: agent.name }, "agent's held call closed before its answer");
   }
 

@@ -29,10 +29,10 @@ export function localPoolToken(tokens: RunTokens): { token: string; hash: string
 
 /** The local pool in the store, with this token's hash (made by the first server process that starts). */
 export async function ensureLocalPool(store: Store, tokenHash: string, now: number): Promise<void> {
-  const existing = await store.getAgentPool(LOCAL_POOL_ID);
+  const existing = await store.pools.get(LOCAL_POOL_ID);
   if (existing === undefined) {
     try {
-      await store.createAgentPool({
+      await store.pools.create({
         id: LOCAL_POOL_ID,
         name: "the server's host",
         accountId: "*",
@@ -48,11 +48,11 @@ export async function ensureLocalPool(store: Store, tokenHash: string, now: numb
       return;
     } catch (error) {
       // Another server process made it meanwhile.
-      if ((await store.getAgentPool(LOCAL_POOL_ID)) === undefined) throw error;
+      if ((await store.pools.get(LOCAL_POOL_ID)) === undefined) throw error;
     }
   }
   if (existing !== undefined && existing.tokenHash !== tokenHash)
-    await store.setAgentPoolToken(LOCAL_POOL_ID, tokenHash, now);
+    await store.pools.setToken(LOCAL_POOL_ID, tokenHash, now);
 }
 
 export interface LocalAgentOptions {

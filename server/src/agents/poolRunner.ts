@@ -56,10 +56,10 @@ export class PoolRunner {
    */
   async inspect(runId: string, notBefore = 0): Promise<RunnerState> {
     const { store, now } = this.deps;
-    const run = await store.getRun(runId);
+    const run = await store.runs.get(runId);
     const master = run?.placement.find((e) => e.role === "master");
     if (run === undefined || master === undefined) return { state: "unknown" };
-    const agent = await store.getAgent(master.agentId);
+    const agent = await store.pools.getAgent(master.agentId);
     if (agent === undefined) return { state: "unknown" };
     // (Its call is held up to its wait, and counts as heard until then; the run's placement answers it at once.)
     const silent = this.silentFor(Math.max(heardUntil(agent), notBefore, run.launchedAt ?? 0));
@@ -88,7 +88,7 @@ export class PoolRunner {
   /**
    * Where the run goes now, or why it waits: connected agents of its pool with its labels, by free
    * slots; runs of a pool start in the order they were created. `place` writes the placement, one
-   * placement of the pool at a time (Store.placePoolRun), so two server processes never count the
+   * placement of the pool at a time (Store.runs.placePoolRun), so two server processes never count the
    * same free slot twice. Answers what was decided, and the placed run when it was written.
    */
   async place(
@@ -99,14 +99,16 @@ export class PoolRunner {
     ) => Promise<LoadTestRun | undefined>,
   ): Promise<{ outcome: PlaceOutcome; placed: LoadTestRun | undefined }> {
     const { store, config, now } = this.deps;
-    const pool = await store.getAgentPool(poolOf(run));
+    const pool = await store.pools.get(poolOf(run));
     if (pool === undefined) {
       return {
         outcome: { placed: false, failure: `agent pool ${run.agentPool ?? ""} no longer exists` },
         placed: undefined,
       };
     }
-    const agents = (await store.listAgents([pool.id])).filter((a) => this.silentFor(heardUntil(a)) < this.silenceMs);
+    const agents = (await store.pools.listAgents([pool.id])).filter(
+      (a) => this.silentFor(heardUntil(a)) < this.silenceMs,
+    );
     let outcome: PlaceOutcome = { placed: false, waitingReason: `waiting for pool ${pool.name}` };
     const local = pool.id === LOCAL_POOL_ID;
     // On the servers' own hosts a run keeps to one host, with the workers runner.local.workers says.
@@ -134,7 +136,7 @@ export class PoolRunner {
     if (entries.length === 0) return [];
     const agents = new Map<string, AgentRecord>();
     for (const entry of entries) {
-      const agent = await this.deps.store.getAgent(entry.agentId);
+      const agent = await this.deps.store.pools.getAgent(entry.agentId);
       if (agent !== undefined) agents.set(agent.id, agent);
     }
     const lost: LostWorkers[] = [];

@@ -119,7 +119,7 @@ export class WorkerRelay {
         ? token !== undefined && tokensEqual(token, tokens.relayToken(runId))
         : tokens.allows(runId, token);
     if (!allowed || runId === "") return refuse(socket, "UNAUTHORIZED", "missing or wrong run token");
-    const run = await store.getRun(runId);
+    const run = await store.runs.get(runId);
     if (run === undefined || isTerminal(run.status)) {
       return refuse(socket, "RUN_NOT_RUNNING", `run ${runId} is not active`);
     }

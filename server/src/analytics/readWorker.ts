@@ -3,7 +3,7 @@ import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
-import { createMetricsStore } from "../store/index.js";
+import { createMetricsStore } from "../metrics/index.js";
 import type { ReadReply, ReadRequest } from "./windowReader.js";
 import { WINDOW_QUERIES } from "./windowQueries.js";
 

@@ -21,10 +21,10 @@ export async function findInScope<T extends Scoped>(
 }
 
 export const loadTestInScope = (ctx: AuthedContext, id: string): Promise<LoadTest> =>
-  findInScope(ctx, "LOAD_TEST", id, (i) => ctx.store.getLoadTest(i));
+  findInScope(ctx, "LOAD_TEST", id, (i) => ctx.store.tests.get(i));
 
 export const runInScope = (ctx: AuthedContext, id: string): Promise<LoadTestRun> =>
-  findInScope(ctx, "RUN", id, (i) => ctx.store.getRun(i));
+  findInScope(ctx, "RUN", id, (i) => ctx.store.runs.get(i));
 
 /** Creating something in a scope the token does not cover is refused with 403, naming the field. */
 export function checkWritableScope(principal: Principal, target: Scoped): void {

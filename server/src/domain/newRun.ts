@@ -66,7 +66,7 @@ export async function startNewRun(
   checkTarget(services.config, target);
   const load = runLoad(test, input);
   await checkSecretsExist(services, { ...target, secrets: test.secrets });
-  const revision = await services.store.getScriptRevision(test.id, test.latestRevisionId);
+  const revision = await services.store.tests.getRevision(test.id, test.latestRevisionId);
   if (revision === undefined) throw notFound("REVISION", test.latestRevisionId);
   const onPool = poolRequest(test, input);
   const now = services.now();

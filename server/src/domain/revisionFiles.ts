@@ -30,7 +30,7 @@ export async function filesForRun(
   revision: { id: string; files: ScriptFileInfo[] },
 ): Promise<{ path: string; contentBase64: string; split: boolean }[]> {
   if (revision.files.length === 0) return [];
-  const contents = new Map((await store.getScriptFiles(revision.id)).map((f) => [f.path, f.content]));
+  const contents = new Map((await store.tests.getFiles(revision.id)).map((f) => [f.path, f.content]));
   return revision.files.map((info) => {
     const content = contents.get(info.path);
     if (content === undefined) throw new Error(`file ${info.path} of revision ${revision.id} is missing`);

@@ -8,7 +8,7 @@ type TestPlacement = Pick<LoadTest, "accountId" | "orgId" | "projectId" | "envId
 /** A test may name an agent pool of its own account/org/project (and env, when the pool has one), and not a cluster too. */
 export async function checkAgentPool(store: Store, test: TestPlacement & Pick<LoadTest, "agentPool">): Promise<void> {
   if (test.agentPool === null) return;
-  const pool = await store.getAgentPool(test.agentPool);
+  const pool = await store.pools.get(test.agentPool);
   const sameScope =
     pool !== undefined &&
     pool.accountId === test.accountId &&

@@ -86,7 +86,7 @@ export async function shapeNote(
   const helpers = revision.files.filter((f) => f.path.endsWith(".py")).map((f) => f.path);
   const sources = [Buffer.from(revision.scriptContent, "base64").toString("utf-8")];
   if (helpers.length > 0) {
-    for (const file of await store.getScriptFiles(revision.id, helpers)) sources.push(file.content.toString("utf-8"));
+    for (const file of await store.tests.getFiles(revision.id, helpers)) sources.push(file.content.toString("utf-8"));
   }
   const names = [...new Set(sources.flatMap(shapeClasses))];
   if (names.length === 0) return null;

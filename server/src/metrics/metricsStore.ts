@@ -5,7 +5,7 @@ export type { SnapshotPoint, SnapshotWindow } from "./snapshotRecord.js";
 
 /**
  * The metrics time series of runs: their snapshots, chart figures and whole-run stats. Apart from the
- * entity store (store/store.ts), which holds the entities (tests, runs, pools…); snapshots carry their run's
+ * entity store (store/store.ts, a repository per entity), which holds the entities (tests, runs, pools…); snapshots carry their run's
  * and test's ids, and nothing here reads an entity. SqliteMetricsStore and MongoMetricsStore both
  * implement it and pass one contract suite (metricsStore.contract.ts); how each keeps its reads cheap
  * (pre-merged chart blocks, whole-run stats merged in batches off the push path) is its own affair.

@@ -34,6 +34,6 @@ export const accountRouter = router({
     .output(scopesSchema)
     .query(async ({ ctx }) => {
       const { accountId, orgId, projectId } = ctx.principal;
-      return { items: await ctx.store.countByScope({ accountId, orgId, projectId }) };
+      return { items: await ctx.store.tests.countByScope({ accountId, orgId, projectId }) };
     }),
 });

@@ -27,8 +27,8 @@ const TAGS = ["agent pools"];
 /** The pools with their agents, as the API shows them. */
 async function withAgents(ctx: Context, pools: AgentPoolRecord[]): Promise<AgentPool[]> {
   const [agents, active] = await Promise.all([
-    ctx.store.listAgents(pools.map((p) => p.id)),
-    ctx.store.listActiveRuns(),
+    ctx.store.pools.listAgents(pools.map((p) => p.id)),
+    ctx.store.runs.listActive(),
   ]);
   const now = ctx.now();
   const silenceMs = agentSilenceMs(ctx.config);
@@ -42,7 +42,7 @@ async function withAgents(ctx: Context, pools: AgentPoolRecord[]): Promise<Agent
 
 /** (The servers' own pool is no one's to see or change.) */
 const poolInScope = (ctx: AuthedContext, id: string): Promise<AgentPoolRecord> =>
-  findInScope(ctx, "AGENT_POOL", id, async (i) => (i === LOCAL_POOL_ID ? undefined : ctx.store.getAgentPool(i)));
+  findInScope(ctx, "AGENT_POOL", id, async (i) => (i === LOCAL_POOL_ID ? undefined : ctx.store.pools.get(i)));
 
 /**
  * A new token, or none. On a rotation the old one is retired: its agents finish the runs they hold and
@@ -52,15 +52,15 @@ const poolInScope = (ctx: AuthedContext, id: string): Promise<AgentPoolRecord> =
 async function replaceToken(ctx: AuthedContext, pool: AgentPoolRecord, revoke: boolean) {
   const fresh = revoke ? undefined : newPoolToken(pool.id);
   const retired = revoke ? null : pool.tokenHash;
-  const updated = await ctx.store.setAgentPoolToken(pool.id, fresh?.hash ?? null, ctx.now(), retired);
+  const updated = await ctx.store.pools.setToken(pool.id, fresh?.hash ?? null, ctx.now(), retired);
   if (updated === undefined) throw notFound("AGENT_POOL", pool.id);
   if (revoke) {
     // Every agent of the pool leaves now: none counts as connected, so nothing is placed on it.
-    for (const agent of await ctx.store.listAgents([pool.id])) {
-      await ctx.store.saveAgent({ ...agent, lastSeenAt: 0, waitMs: 0, runs: [] });
+    for (const agent of await ctx.store.pools.listAgents([pool.id])) {
+      await ctx.store.pools.saveAgent({ ...agent, lastSeenAt: 0, waitMs: 0, runs: [] });
     }
     const actor = ctx.principal.name;
-    for (const run of (await ctx.store.listActiveRuns()).filter((r) => r.agentPool === pool.id)) {
+    for (const run of (await ctx.store.runs.listActive()).filter((r) => r.agentPool === pool.id)) {
       await ctx.runs.end(
         run,
         "Failed",
@@ -108,7 +108,7 @@ export const agentPoolsRouter = router({
         createdBy: actorOf(ctx, input.createdBy, "createdBy"),
       };
       checkWritableScope(ctx.principal, pool);
-      await ctx.store.createAgentPool(pool);
+      await ctx.store.pools.create(pool);
       ctx.logger.info({ poolId: id, pool: pool.name }, "agent pool created");
       return { ...poolView(pool, []), token };
     }),
@@ -131,7 +131,7 @@ export const agentPoolsRouter = router({
       const filter = scopeFilter(ctx.principal, input ?? {});
       if (filter === undefined) return { items: [] };
       // The local pool (the servers' own hosts) is the server's, not a project's.
-      const pools = (await ctx.store.listAgentPools(filter)).filter((p) => p.id !== LOCAL_POOL_ID);
+      const pools = (await ctx.store.pools.list(filter)).filter((p) => p.id !== LOCAL_POOL_ID);
       return { items: await withAgents(ctx, pools) };
     }),
 
@@ -199,7 +199,7 @@ export const agentPoolsRouter = router({
     .output(z.object({ deleted: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
       const pool = await poolInScope(ctx, input.id);
-      const active = (await ctx.store.listActiveRuns()).filter((r) => r.agentPool === pool.id);
+      const active = (await ctx.store.runs.listActive()).filter((r) => r.agentPool === pool.id);
       if (active.length > 0) {
         throw new AppError(
           "AGENT_POOL_IN_USE",
@@ -207,7 +207,7 @@ export const agentPoolsRouter = router({
           "id",
         );
       }
-      const deleted = await ctx.store.deleteAgentPool(pool.id);
+      const deleted = await ctx.store.pools.delete(pool.id);
       // Its agents' held calls answer now: their token names no pool any more (401, they exit).
       await ctx.live.publish(agentPoolChannel, { poolId: pool.id });
       ctx.logger.info({ poolId: pool.id, pool: pool.name, actor: ctx.principal.name }, "agent pool deleted");
@@ -227,7 +227,7 @@ export const agentPoolsRouter = router({
     .output(z.object({ deleted: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
       const pool = await poolInScope(ctx, input.id);
-      const agent = await ctx.store.getAgent(input.agentId);
+      const agent = await ctx.store.pools.getAgent(input.agentId);
       if (agent?.poolId !== pool.id) throw notFound("AGENT", input.agentId, "agentId");
       if (agentConnected(agent, ctx.now(), agentSilenceMs(ctx.config))) {
         throw new AppError(
@@ -236,7 +236,7 @@ export const agentPoolsRouter = router({
           "agentId",
         );
       }
-      const deleted = await ctx.store.deleteAgent(agent.id);
+      const deleted = await ctx.store.pools.deleteAgent(agent.id);
       ctx.logger.info({ poolId: pool.id, agent: agent.name, actor: ctx.principal.name }, "agent forgotten");
       return { deleted };
     }),

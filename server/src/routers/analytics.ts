@@ -41,7 +41,7 @@ function heavyRead<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
 }
 
 async function revisionNumber(ctx: Context, run: LoadTestRun): Promise<number | null> {
-  return (await ctx.store.getScriptRevision(run.loadTestId, run.scriptRevisionId))?.revisionNumber ?? null;
+  return (await ctx.store.tests.getRevision(run.loadTestId, run.scriptRevisionId))?.revisionNumber ?? null;
 }
 
 /** Only the endpoints (and their errors) named `name`. */
@@ -256,7 +256,7 @@ export const analyticsRouter = router({
     .output(trendSchema)
     .query(async ({ ctx, input }): Promise<Trend> => {
       const test = await loadTestInScope(ctx, input.id);
-      const { items } = await ctx.store.listRuns({ loadTestId: test.id }, { limit: input.limit });
+      const { items } = await ctx.store.runs.list({ loadTestId: test.id }, { limit: input.limit });
       const numbers = new Map<string, number | null>();
       const runs = [];
       for (const run of items.reverse()) {

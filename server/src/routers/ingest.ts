@@ -23,7 +23,7 @@ const TAGS = ["internal: Locust ingest"];
 
 /** The run, if it may still take reports; a run that has ended answers RUN_FINISHED (the plugin then stops sending). */
 async function openRun(ctx: Context, runId: string): Promise<LoadTestRun> {
-  const run = await ctx.store.getRun(runId);
+  const run = await ctx.store.runs.get(runId);
   if (run === undefined) throw notFound("RUN", runId, "runId");
   if (isTerminal(run.status))
     throw new AppError("RUN_FINISHED", `run ${runId} has already ended (${run.status})`, "runId");
@@ -156,7 +156,7 @@ export const ingestRouter = router({
     .input(runFileInputSchema)
     .output(runFileSchema)
     .mutation(async ({ ctx, input }): Promise<RunFile> => {
-      const run = await ctx.store.getRun(input.runId);
+      const run = await ctx.store.runs.get(input.runId);
       if (run === undefined) throw notFound("RUN", input.runId, "runId");
       if (run.finishedAt !== null && ctx.now() - run.finishedAt > FILES_AFTER_END_MS) {
         throw new AppError(

@@ -92,7 +92,7 @@ async function followRun<T>(
       if (changed.id === run.id && isTerminal(changed.status)) buffer.push({ kind: "ended" });
     }),
   ];
-  const current = await ctx.store.getRun(run.id);
+  const current = await ctx.store.runs.get(run.id);
   if (current === undefined || isTerminal(current.status)) buffer.push({ kind: "ended" });
   return { buffer, stop: async () => void (await Promise.all(stops.map((stop) => stop()))) };
 }
@@ -145,7 +145,7 @@ export const liveProcedures = {
           if (item.kind === "gap") {
             // What the fan-out dropped is in the store; so is the run's end, if that was dropped too.
             yield* replay();
-            const current = await ctx.store.getRun(run.id);
+            const current = await ctx.store.runs.get(run.id);
             if (current === undefined || isTerminal(current.status)) {
               yield* replay();
               return;
@@ -191,7 +191,7 @@ export const liveProcedures = {
           const runs =
             item.kind === "event"
               ? [item.event]
-              : (await ctx.store.listRuns({ ...input }, { limit: STATUS_REFILL })).items
+              : (await ctx.store.runs.list({ ...input }, { limit: STATUS_REFILL })).items
                   .filter((run) => matches(run) && run.updatedAt >= since)
                   .reverse();
           for (const run of runs) {
@@ -224,7 +224,7 @@ export const liveProcedures = {
           if (item.kind === "ended") return;
           // Samples are not stored: a dropped batch is gone, but a dropped end is not.
           if (item.kind === "gap") {
-            const current = await ctx.store.getRun(run.id);
+            const current = await ctx.store.runs.get(run.id);
             if (current === undefined || isTerminal(current.status)) return;
             continue;
           }

@@ -68,7 +68,7 @@ export const loadTestsRouter = router({
       if (test.defaultStages !== null) checkStagesDuration(test.defaultStages, test.maxDurationSec, "defaultStages");
       await checkScriptSyntax(ctx, scriptContent);
       await checkSecretsExist(ctx, test);
-      await ctx.store.createLoadTest(test, revision, prepared.contents);
+      await ctx.store.tests.create(test, revision, prepared.contents);
       ctx.logger.info({ loadTestId: test.id, actor }, "load test created");
       return test;
     }),
@@ -89,7 +89,7 @@ export const loadTestsRouter = router({
       const { limit, cursor, offset, ...filter } = input;
       const scoped = scopeFilter(ctx.principal, filter);
       if (scoped === undefined) return { items: [] };
-      return ctx.store.listLoadTests(scoped, { limit, cursor, offset });
+      return ctx.store.tests.list(scoped, { limit, cursor, offset });
     }),
 
   update: editorProcedure
@@ -114,7 +114,7 @@ export const loadTestsRouter = router({
       if (merged.defaultStages !== null)
         checkStagesDuration(merged.defaultStages, merged.maxDurationSec, "defaultStages");
       if (changes.secrets !== undefined || changes.envId !== undefined) await checkSecretsExist(ctx, merged);
-      const updated = await ctx.store.updateLoadTest(id, {
+      const updated = await ctx.store.tests.update(id, {
         ...changes,
         updatedAt: ctx.now(),
         updatedBy: actorOf(ctx, updatedBy, "updatedBy"),
@@ -136,7 +136,7 @@ export const loadTestsRouter = router({
     .output(z.object({ id: entityIdSchema, deleted: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
       await loadTestInScope(ctx, input.id);
-      const active = await ctx.store.countActiveRuns(input.id);
+      const active = await ctx.store.runs.countActive(input.id);
       if (active > 0) {
         throw new AppError(
           "LOAD_TEST_HAS_ACTIVE_RUNS",
@@ -144,8 +144,8 @@ export const loadTestsRouter = router({
           "id",
         );
       }
-      const schedules = await ctx.store.listSchedules(input.id);
-      if (!(await ctx.store.deleteLoadTest(input.id))) throw notFound("LOAD_TEST", input.id);
+      const schedules = await ctx.store.schedules.list(input.id);
+      if (!(await ctx.store.tests.delete(input.id))) throw notFound("LOAD_TEST", input.id);
       for (const schedule of schedules) await ctx.schedules.unregister(schedule.id);
       // After the entities: a failure here leaves only metrics no run points to, never a run without them.
       await ctx.metricsStore.deleteLoadTestMetrics(input.id);

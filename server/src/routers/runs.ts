@@ -88,7 +88,7 @@ export const runsRouter = router({
     .query(async ({ ctx, input }) => {
       const { id, limit, cursor, offset, status } = input;
       await loadTestInScope(ctx, id);
-      return ctx.store.listRuns({ loadTestId: id, status }, { limit, cursor, offset });
+      return ctx.store.runs.list({ loadTestId: id, status }, { limit, cursor, offset });
     }),
 
   list: authedProcedure
@@ -101,7 +101,7 @@ export const runsRouter = router({
       const { limit, cursor, offset, ...filter } = input;
       const scoped = scopeFilter(ctx.principal, filter);
       if (scoped === undefined) return { items: [] };
-      return ctx.store.listRuns(scoped, { limit, cursor, offset });
+      return ctx.store.runs.list(scoped, { limit, cursor, offset });
     }),
 
   stop: editorProcedure
@@ -113,7 +113,7 @@ export const runsRouter = router({
       if (run.status === "Stopping") return run;
       const stopped = await ctx.runs.requestStop(run, actorOf(ctx, input.updatedBy, "updatedBy"));
       if (stopped !== undefined) return stopped;
-      const current = (await ctx.store.getRun(run.id)) ?? run;
+      const current = (await ctx.store.runs.get(run.id)) ?? run;
       throw new AppError(
         "INVALID_TRANSITION",
         isTerminal(current.status)
@@ -151,7 +151,7 @@ export const runsRouter = router({
       };
       const changed = await ctx.runs.changeLoad(run, change);
       if (changed !== undefined) return changed;
-      const current = (await ctx.store.getRun(run.id)) ?? run;
+      const current = (await ctx.store.runs.get(run.id)) ?? run;
       throw new AppError(
         "RUN_NOT_RUNNING",
         `run ${run.id} is ${current.status}: only a Running run's load can change`,
@@ -181,7 +181,7 @@ export const runsRouter = router({
         );
       }
       const actor = actorOf(ctx, input.updatedBy, "updatedBy");
-      const marked = await ctx.store.setRunBaseline(run.id, true, { updatedAt: ctx.now(), updatedBy: actor });
+      const marked = await ctx.store.runs.setBaseline(run.id, true, { updatedAt: ctx.now(), updatedBy: actor });
       if (marked === undefined) throw notFound("RUN", run.id);
       ctx.logger.info({ runId: run.id, loadTestId: run.loadTestId, envId: run.envId, actor }, "baseline set");
       return marked;
@@ -202,7 +202,7 @@ export const runsRouter = router({
       const run = await runInScope(ctx, input.id);
       if (!run.baseline) return run;
       const actor = actorOf(ctx, input.updatedBy, "updatedBy");
-      const cleared = await ctx.store.setRunBaseline(run.id, false, { updatedAt: ctx.now(), updatedBy: actor });
+      const cleared = await ctx.store.runs.setBaseline(run.id, false, { updatedAt: ctx.now(), updatedBy: actor });
       if (cleared === undefined) throw notFound("RUN", run.id);
       ctx.logger.info({ runId: run.id, loadTestId: run.loadTestId, actor }, "baseline cleared");
       return cleared;

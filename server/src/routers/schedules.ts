@@ -18,7 +18,7 @@ import { authedProcedure, editorProcedure, router } from "../trpc.js";
 const TAGS = ["schedules"];
 
 const scheduleInScope = (ctx: AuthedContext, id: string): Promise<Schedule> =>
-  findInScope(ctx, "SCHEDULE", id, (i) => ctx.store.getSchedule(i));
+  findInScope(ctx, "SCHEDULE", id, (i) => ctx.store.schedules.get(i));
 
 /** The overrides as a run would take them today: refused now, at `overrides.…`, rather than at every tick. */
 function checkOverrides(test: LoadTest, overrides: ScheduleOverrides): void {
@@ -73,7 +73,7 @@ export const schedulesRouter = router({
         updatedBy: actor,
       };
       schedule.nextRunAt = ctx.schedules.nextRunAt(schedule, now);
-      await ctx.store.createSchedule(schedule);
+      await ctx.store.schedules.create(schedule);
       await ctx.schedules.register(schedule);
       ctx.logger.info(
         { scheduleId: schedule.id, loadTestId: test.id, cron: input.cron, timezone: input.timezone, actor },
@@ -95,7 +95,7 @@ export const schedulesRouter = router({
     .output(z.object({ items: z.array(scheduleSchema) }))
     .query(async ({ ctx, input }) => {
       const test = await loadTestInScope(ctx, input.id);
-      return { items: await ctx.store.listSchedules(test.id) };
+      return { items: await ctx.store.schedules.list(test.id) };
     }),
 
   get: authedProcedure
@@ -128,7 +128,7 @@ export const schedulesRouter = router({
         checkOverrides(test, input.overrides);
       }
       const actor = actorOf(ctx, updatedBy, "updatedBy");
-      const updated = await ctx.store.updateSchedule(id, {
+      const updated = await ctx.store.schedules.update(id, {
         ...changes,
         nextRunAt: ctx.schedules.nextRunAt(merged, now),
         updatedAt: now,
@@ -146,7 +146,7 @@ export const schedulesRouter = router({
     .output(z.object({ deleted: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
       const schedule = await scheduleInScope(ctx, input.id);
-      const deleted = await ctx.store.deleteSchedule(schedule.id);
+      const deleted = await ctx.store.schedules.delete(schedule.id);
       await ctx.schedules.unregister(schedule.id);
       ctx.logger.info({ scheduleId: schedule.id, actor: ctx.principal.name }, "schedule deleted");
       return { deleted };

@@ -41,11 +41,11 @@ export const scriptsRouter = router({
       if (input.files !== undefined) {
         files = revisionFiles(input.files);
       } else {
-        const latest = await ctx.store.getScriptRevision(test.id, test.latestRevisionId);
+        const latest = await ctx.store.tests.getRevision(test.id, test.latestRevisionId);
         const infos = latest?.files ?? [];
-        files = { infos, contents: latest === undefined ? [] : await ctx.store.getScriptFiles(latest.id) };
+        files = { infos, contents: latest === undefined ? [] : await ctx.store.tests.getFiles(latest.id) };
       }
-      const revision = await ctx.store.addScriptRevision(
+      const revision = await ctx.store.tests.addRevision(
         {
           id: newId(now),
           loadTestId: input.id,
@@ -73,7 +73,7 @@ export const scriptsRouter = router({
     .output(scriptRevisionSchema)
     .query(async ({ ctx, input }) => {
       const test = await loadTestInScope(ctx, input.id);
-      const revision = await ctx.store.getScriptRevision(test.id, test.latestRevisionId);
+      const revision = await ctx.store.tests.getRevision(test.id, test.latestRevisionId);
       if (revision === undefined) throw notFound("REVISION", test.latestRevisionId);
       return revision;
     }),
@@ -91,7 +91,7 @@ export const scriptsRouter = router({
     .output(pageSchema(scriptRevisionSchema))
     .query(async ({ ctx, input }) => {
       await loadTestInScope(ctx, input.id);
-      return ctx.store.listScriptRevisions(input.id, input);
+      return ctx.store.tests.listRevisions(input.id, input);
     }),
 
   revision: authedProcedure
@@ -107,7 +107,7 @@ export const scriptsRouter = router({
     .output(scriptRevisionSchema)
     .query(async ({ ctx, input }) => {
       await loadTestInScope(ctx, input.id);
-      const revision = await ctx.store.getScriptRevision(input.id, input.revisionId);
+      const revision = await ctx.store.tests.getRevision(input.id, input.revisionId);
       if (revision === undefined) throw notFound("REVISION", input.revisionId, "revisionId");
       return revision;
     }),
@@ -125,7 +125,7 @@ export const scriptsRouter = router({
     .output(scriptFileSchema)
     .query(async ({ ctx, input }) => {
       await loadTestInScope(ctx, input.id);
-      const revision = await ctx.store.getScriptRevision(input.id, input.revisionId);
+      const revision = await ctx.store.tests.getRevision(input.id, input.revisionId);
       if (revision === undefined) throw notFound("REVISION", input.revisionId, "revisionId");
       if (input.path === LOCUSTFILE_PATH) {
         const content = Buffer.from(revision.scriptContent, "base64");
@@ -138,7 +138,7 @@ export const scriptsRouter = router({
         };
       }
       const info = revision.files.find((f) => f.path === input.path);
-      const [file] = info === undefined ? [] : await ctx.store.getScriptFiles(revision.id, [info.path]);
+      const [file] = info === undefined ? [] : await ctx.store.tests.getFiles(revision.id, [info.path]);
       if (info === undefined || file === undefined) throw notFound("FILE", input.path, "path");
       return { ...info, contentBase64: file.content.toString("base64") };
     }),

@@ -49,8 +49,8 @@ export const secretsRouter = router({
         updatedAt: now,
         updatedBy: actor,
       };
-      const created = await ctx.store.putSecret(record);
-      const stored = (await ctx.store.listSecrets(scoped, scoped.envId)).find(
+      const created = await ctx.store.secrets.put(record);
+      const stored = (await ctx.store.secrets.list(scoped, scoped.envId)).find(
         (s) => s.name === scoped.name && s.envId === scoped.envId,
       );
       ctx.logger.info(
@@ -73,7 +73,7 @@ export const secretsRouter = router({
     .output(z.object({ items: z.array(secretSchema) }))
     .query(async ({ ctx, input }) => {
       checkWritableScope(ctx.principal, input);
-      const records = await ctx.store.listSecrets(input, input.envId);
+      const records = await ctx.store.secrets.list(input, input.envId);
       return { items: records.map(view) };
     }),
 
@@ -90,7 +90,7 @@ export const secretsRouter = router({
     .output(z.object({ name: envNameSchema, deleted: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
       checkWritableScope(ctx.principal, input);
-      const deleted = await ctx.store.deleteSecret(input, input.envId ?? null, input.name);
+      const deleted = await ctx.store.secrets.delete(input, input.envId ?? null, input.name);
       if (!deleted) {
         throw new AppError(
           "NOT_FOUND",

@@ -36,7 +36,7 @@ async function checkTarget(ctx: AuthedContext, url: string): Promise<void> {
 }
 
 const webhookInScope = (ctx: AuthedContext, id: string): Promise<WebhookRecord> =>
-  findInScope(ctx, "WEBHOOK", id, (i) => ctx.store.getWebhook(i));
+  findInScope(ctx, "WEBHOOK", id, (i) => ctx.store.webhooks.get(i));
 
 /** Webhooks hold URLs that are often secrets themselves (Slack's): only editors see or change them. */
 export const webhooksRouter = router({
@@ -74,7 +74,7 @@ export const webhooksRouter = router({
         updatedAt: now,
         updatedBy: actor,
       };
-      await ctx.store.createWebhook(record);
+      await ctx.store.webhooks.create(record);
       ctx.logger.info({ webhookId: id, projectId: input.projectId, events: input.events, actor }, "webhook created");
       return { ...view(record), secret: made };
     }),
@@ -86,7 +86,7 @@ export const webhooksRouter = router({
     .query(async ({ ctx, input }) => {
       const scoped = scopeFilter(ctx.principal, input);
       if (scoped === undefined) return { items: [] };
-      return { items: (await ctx.store.listWebhooks(scoped)).map(view) };
+      return { items: (await ctx.store.webhooks.list(scoped)).map(view) };
     }),
 
   get: editorProcedure
@@ -111,7 +111,7 @@ export const webhooksRouter = router({
       if (input.url !== undefined) await checkTarget(ctx, input.url);
       const actor = actorOf(ctx, input.updatedBy, "updatedBy");
       const { id, secret, updatedBy: _by, ...changes } = input;
-      const updated = await ctx.store.updateWebhook(hook.id, {
+      const updated = await ctx.store.webhooks.update(hook.id, {
         ...changes,
         ...(secret !== undefined ? { secretCiphertext: ctx.secrets.box.seal(secret, webhookSecretBinding(id)) } : {}),
         updatedAt: ctx.now(),
@@ -133,7 +133,7 @@ export const webhooksRouter = router({
     .output(z.object({ deleted: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
       const hook = await webhookInScope(ctx, input.id);
-      const deleted = await ctx.store.deleteWebhook(hook.id);
+      const deleted = await ctx.store.webhooks.delete(hook.id);
       ctx.logger.info({ webhookId: hook.id, actor: ctx.principal.name }, "webhook deleted");
       return { deleted };
     }),
@@ -151,6 +151,6 @@ export const webhooksRouter = router({
     .output(z.object({ items: z.array(webhookDeliverySchema) }))
     .query(async ({ ctx, input }) => {
       const hook = await webhookInScope(ctx, input.id);
-      return { items: await ctx.store.listWebhookDeliveries(hook.id, input.limit) };
+      return { items: await ctx.store.webhooks.listDeliveries(hook.id, input.limit) };
     }),
 });

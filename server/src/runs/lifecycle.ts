@@ -77,7 +77,7 @@ export class RunLifecycle {
    */
   async start(runId: string): Promise<void> {
     const { store, runs, logger, config } = this.deps;
-    const run = await store.getRun(runId);
+    const run = await store.runs.get(runId);
     if (run === undefined || run.status !== "Pending" || run.launchedAt !== null) return;
     const waited = this.deps.now() - run.createdAt;
     if (waited > config.agents.queueTimeoutSec * 1000) {
@@ -167,7 +167,7 @@ export class RunLifecycle {
     try {
       let active: LoadTestRun[];
       try {
-        active = await this.deps.store.listActiveRuns();
+        active = await this.deps.store.runs.listActive();
       } catch (error) {
         if (!this.storeDown) this.deps.logger.error({ err: error }, "sweep: the store cannot be read");
         this.storeDown = true;
@@ -217,7 +217,7 @@ export class RunLifecycle {
 
   /** On start: runs left Pending get their start job again (the in-process queue forgets), then a sweep. */
   async reconcile(): Promise<void> {
-    const active = await this.deps.store.listActiveRuns();
+    const active = await this.deps.store.runs.listActive();
     for (const run of active) {
       if (run.status === "Pending" && run.launchedAt === null)
         await this.deps.queue.add("run.start", { runId: run.id }, { jobId: jobId("start", run.id) });
@@ -227,7 +227,7 @@ export class RunLifecycle {
   }
 
   async check(runId: string): Promise<void> {
-    const run = await this.deps.store.getRun(runId);
+    const run = await this.deps.store.runs.get(runId);
     if (run !== undefined && !isTerminal(run.status)) await this.checkRun(run);
   }
 

@@ -39,7 +39,7 @@ export async function outcomeOf(
 ): Promise<{ results: RunResults; verdict: RunVerdict | null }> {
   const rows = requestRows(await runStats(deps.metricsStore, run.id));
   const results = runResultsOf(rows.total);
-  const baseline = await deps.store.findBaselineRun(run.loadTestId, run.envId);
+  const baseline = await deps.store.runs.findBaseline(run.loadTestId, run.envId);
   const compared = baseline !== undefined && baseline.id !== run.id ? baseline : undefined;
   if (run.thresholds.length === 0 && compared === undefined) return { results, verdict: null };
   const verdict = judge(run.thresholds, rows, now);
@@ -49,7 +49,7 @@ export async function outcomeOf(
     verdict.passed = false;
   }
   if (compared !== undefined) {
-    const test = await deps.store.getLoadTest(run.loadTestId);
+    const test = await deps.store.tests.get(run.loadTestId);
     const before = requestRows(await runStats(deps.metricsStore, compared.id));
     verdict.baselineRunId = compared.id;
     verdict.regressions =

@@ -21,8 +21,8 @@ export async function runContent(
   run: LoadTestRun,
 ): Promise<{ ok: true; content: RunContent; test: LoadTest } | { ok: false; reason: string }> {
   const [revision, test] = await Promise.all([
-    store.getScriptRevision(run.loadTestId, run.scriptRevisionId),
-    store.getLoadTest(run.loadTestId),
+    store.tests.getRevision(run.loadTestId, run.scriptRevisionId),
+    store.tests.get(run.loadTestId),
   ]);
   if (revision === undefined || test === undefined) {
     return { ok: false, reason: `script revision ${run.scriptRevisionId} is gone` };

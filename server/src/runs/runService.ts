@@ -59,7 +59,7 @@ export class RunService {
 
   /** Stores a Pending run (numbered, and named if it came without a name) and queues its start. Undefined when its test is gone. */
   async create(run: LoadTestRun): Promise<LoadTestRun | undefined> {
-    const stored = await this.deps.store.createRun(run);
+    const stored = await this.deps.store.runs.create(run);
     if (stored === undefined) return undefined;
     this.deps.logger.info(
       { runId: run.id, loadTestId: run.loadTestId, revisionId: run.scriptRevisionId, number: stored.number },
@@ -76,7 +76,7 @@ export class RunService {
    */
   async launched(runId: string): Promise<LoadTestRun | undefined> {
     const now = this.deps.now();
-    const run = await this.deps.store.markRunLaunched(runId, {
+    const run = await this.deps.store.runs.markLaunched(runId, {
       launchedAt: now,
       updatedAt: now,
       updatedBy: SERVER_ACTOR,
@@ -95,7 +95,7 @@ export class RunService {
     changes: Omit<PoolRunChanges, "updatedAt" | "updatedBy">,
     unlaunched = false,
   ): Promise<LoadTestRun | undefined> {
-    const run = await this.deps.store.updatePoolRun(
+    const run = await this.deps.store.runs.updatePoolRun(
       runId,
       { ...changes, updatedAt: this.deps.now(), updatedBy: SERVER_ACTOR },
       unlaunched,
@@ -104,13 +104,13 @@ export class RunService {
     return run;
   }
 
-  /** Places a pool run (Store.placePoolRun), and publishes it: its agents hear of it through the status channel. */
+  /** Places a pool run (Store.runs.placePoolRun), and publishes it: its agents hear of it through the status channel. */
   async place(
     runId: string,
     poolId: string,
     decide: (poolRuns: LoadTestRun[]) => PoolRunChanges | undefined,
   ): Promise<LoadTestRun | undefined> {
-    const run = await this.deps.store.placePoolRun(runId, poolId, decide);
+    const run = await this.deps.store.runs.placePoolRun(runId, poolId, decide);
     if (run !== undefined) this.publishStatus(run);
     return run;
   }
@@ -126,7 +126,7 @@ export class RunService {
       this.deps.logger.info({ runId: run.id }, "run is running: Locust reported its test start");
       return moved.status;
     }
-    return (await this.deps.store.getRun(run.id))?.status ?? run.status;
+    return (await this.deps.store.runs.get(run.id))?.status ?? run.status;
   }
 
   /**
@@ -187,7 +187,7 @@ export class RunService {
 
   /** A Running run's new load, stored as an event of it; its master takes it with its next snapshot's answer. */
   async changeLoad(run: LoadTestRun, change: LoadChange): Promise<LoadTestRun | undefined> {
-    const changed = await this.deps.store.addLoadChange(run.id, change);
+    const changed = await this.deps.store.runs.addLoadChange(run.id, change);
     if (changed === undefined) return undefined;
     this.deps.logger.info(
       { runId: run.id, users: change.targetUsers, spawnRate: change.spawnRate, by: change.by },
@@ -214,7 +214,7 @@ export class RunService {
     const outcome = await this.deps.metricsStore.addMetricSnapshot(snapshot);
     // A resent snapshot sets it too (the store keeps the latest): the first call may still be on its way
     // when the resend is answered and the generator goes on to its test-stop, which must find it set.
-    await this.deps.store.setLastMetrics(snapshot.runId, summary);
+    await this.deps.store.runs.setLastMetrics(snapshot.runId, summary);
     if (outcome === "added") {
       if (run.status === "Running") {
         const totals = { at: snapshot.timestamp, requests: snapshot.totalRequests, failures: snapshot.totalFailures };
@@ -281,9 +281,9 @@ export class RunService {
   private async move(
     run: LoadTestRun,
     to: RunStatus,
-    changes: Parameters<Store["transitionRun"]>[2],
+    changes: Parameters<Store["runs"]["transition"]>[2],
   ): Promise<LoadTestRun | undefined> {
-    const moved = await this.deps.store.transitionRun(run.id, to, changes);
+    const moved = await this.deps.store.runs.transition(run.id, to, changes);
     if (moved !== undefined) {
       this.publishStatus(moved);
       const { onMoved } = this.deps;

@@ -38,7 +38,7 @@ export class Scheduler {
 
   /** Registers every schedule again (a worker's start: the in-process queue forgot them; BullMQ's upsert is idempotent). */
   async registerAll(): Promise<void> {
-    for (const schedule of await this.deps.store.listSchedules()) await this.register(schedule);
+    for (const schedule of await this.deps.store.schedules.list()) await this.register(schedule);
   }
 
   /** The next run time of a schedule as it stands; null while disabled. */
@@ -51,7 +51,7 @@ export class Scheduler {
     const id = job.data.scheduleId;
     if (typeof id !== "string") return;
     const { store, logger, config } = this.deps;
-    const schedule = await store.getSchedule(id);
+    const schedule = await store.schedules.get(id);
     if (schedule === undefined) {
       await this.unregister(id); // deleted, with its test or by itself, in another process
       return;
@@ -60,7 +60,7 @@ export class Scheduler {
     const now = this.deps.now();
     const due = job.dueAt ?? now;
     const record = async (tick: Omit<ScheduleTick, "at">): Promise<void> => {
-      await store.recordScheduleTick(id, { at: due, ...tick }, this.nextRunAt(schedule, Math.max(now, due)));
+      await store.schedules.recordTick(id, { at: due, ...tick }, this.nextRunAt(schedule, Math.max(now, due)));
       const fields = { scheduleId: id, loadTestId: schedule.loadTestId, due, runId: tick.runId };
       if (tick.outcome === "started") logger.info(fields, "scheduled run started");
       else logger.warn({ ...fields, reason: tick.reason }, "scheduled tick skipped");
@@ -73,7 +73,7 @@ export class Scheduler {
       });
       return;
     }
-    const active = (await store.listActiveRuns()).find((r) => r.trigger.scheduleId === id && !isTerminal(r.status));
+    const active = (await store.runs.listActive()).find((r) => r.trigger.scheduleId === id && !isTerminal(r.status));
     if (active !== undefined) {
       await record({
         outcome: "skipped",
@@ -82,7 +82,7 @@ export class Scheduler {
       });
       return;
     }
-    const test = await store.getLoadTest(schedule.loadTestId);
+    const test = await store.tests.get(schedule.loadTestId);
     if (test === undefined) {
       await record({ outcome: "skipped", runId: null, reason: "its test is gone" });
       return;

@@ -26,14 +26,14 @@ export class SecretValues {
   /** The names among `names` that no secret of the scope (its env's or its project's) answers to. */
   async missing(scope: Scoped, names: string[]): Promise<string[]> {
     if (names.length === 0) return [];
-    const known = new Set((await this.store.listSecrets(scope, scope.envId)).map((s) => s.name));
+    const known = new Set((await this.store.secrets.list(scope, scope.envId)).map((s) => s.name));
     return names.filter((n) => !known.has(n));
   }
 
   /** Name → value for the scope; an env's own secret wins over the project's. Throws on a name it lacks. */
   async values(scope: Scoped, names: string[]): Promise<Record<string, string>> {
     if (names.length === 0) return {};
-    const records = await this.store.listSecrets(scope, scope.envId);
+    const records = await this.store.secrets.list(scope, scope.envId);
     const out: Record<string, string> = {};
     for (const name of names) {
       const record = records.find((r) => r.name === name && r.envId !== null) ?? records.find((r) => r.name === name);
@@ -52,7 +52,7 @@ export class SecretValues {
     if (cached !== undefined && cached.until > this.now()) return cached.redactor;
     let values: string[];
     try {
-      const records = await this.store.listSecrets(run, run.envId);
+      const records = await this.store.secrets.list(run, run.envId);
       // Every value a name of the run could have meant (the env's and the project's): hide them all.
       values = records
         .filter((r) => run.secrets.includes(r.name))

@@ -39,10 +39,10 @@ export class WebhookNotifier {
     const events = eventsOf(run);
     if (events.length === 0) return;
     const hooks = (
-      await this.deps.store.listWebhooks({ accountId: run.accountId, orgId: run.orgId, projectId: run.projectId })
+      await this.deps.store.webhooks.list({ accountId: run.accountId, orgId: run.orgId, projectId: run.projectId })
     ).filter((h) => h.enabled && (h.envId === null || h.envId === run.envId));
     if (hooks.length === 0) return;
-    const testName = (await this.deps.store.getLoadTest(run.loadTestId))?.name ?? run.loadTestId;
+    const testName = (await this.deps.store.tests.get(run.loadTestId))?.name ?? run.loadTestId;
     const { publicUrl } = this.deps.config.server;
     const runUrl = publicUrl !== undefined ? `${publicUrl.replace(/\/+$/, "")}/#/runs/${run.id}` : null;
     for (const hook of hooks) {
@@ -69,7 +69,7 @@ export class WebhookNotifier {
     if (typeof job.webhookId !== "string" || typeof job.body !== "string" || typeof job.deliveryId !== "string") return;
     const { webhookId, body, deliveryId, runId, event } = job;
     const attempt = job.attempt ?? 1;
-    const hook = await this.deps.store.getWebhook(webhookId);
+    const hook = await this.deps.store.webhooks.get(webhookId);
     if (hook === undefined || !hook.enabled) {
       this.deps.logger.info({ runId, webhookId, deliveryId }, "webhook gone or disabled: delivery dropped");
       return;
@@ -82,7 +82,7 @@ export class WebhookNotifier {
     const now = this.deps.now();
     const waitMs = config.webhooks.retryBaseSec * 1000 * 4 ** (attempt - 1);
     const retry = result.error !== null && attempt < MAX_WEBHOOK_ATTEMPTS;
-    await this.deps.store.addWebhookDelivery({
+    await this.deps.store.webhooks.addDelivery({
       id: newId(now),
       deliveryId,
       webhookId,

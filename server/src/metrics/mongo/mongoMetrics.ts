@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import { Binary, MongoClient, type Collection, type Db, type Filter } from "mongodb";
 import type { MetricSnapshot, RunFile, RunFileName, WindowStatsRecord } from "@loadmgr/shared";
-import { defined, ensureIndexes, isDuplicateKey } from "../../store/mongo/mongoShared.js";
+import { defined, ensureIndexes, isDuplicateKey } from "../../db/mongoShared.js";
 import type { MetricsStore, RunFileRecord } from "../metricsStore.js";
 import { BLOCK_SEQS, groupBySeq } from "../pointGroups.js";
 import {

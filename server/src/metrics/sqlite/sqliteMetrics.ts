@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import type Database from "better-sqlite3";
 import type { MetricSnapshot, RunFile, RunFileName, WindowStatsRecord } from "@loadmgr/shared";
-import { lazy, migrateSqliteFile, openSqliteFile } from "../../store/sqlite/sqliteFile.js";
+import { lazy, migrateSqliteFile, openSqliteFile } from "../../db/sqliteFile.js";
 import type { MetricsStore, RunFileRecord } from "../metricsStore.js";
 import { BLOCK_SEQS, groupBySeq, mergePoints } from "../pointGroups.js";
 import {

@@ -37,8 +37,8 @@ describe("MongoDB store upgrade", () => {
         .insertOne({ _id: legacy.id as never, ...legacy });
       const store = new MongoStore(server.uri, database);
       await store.init();
-      await store.createLoadTest(test, revision, []);
-      assert.deepEqual(await store.getRun(legacy.id), { ...legacy, thresholds: [], verdict: null });
+      await store.tests.create(test, revision, []);
+      assert.deepEqual(await store.runs.get(legacy.id), { ...legacy, thresholds: [], verdict: null });
       await store.close();
     } finally {
       await raw.close();
@@ -66,7 +66,7 @@ describe("MongoDB store upgrade", () => {
       }
       const store = new MongoStore(server.uri, database);
       await store.init();
-      assert.deepEqual(await Promise.all(runs.map(async (r) => (await store.getRun(r.id))?.outcome)), [
+      assert.deepEqual(await Promise.all(runs.map(async (r) => (await store.runs.get(r.id))?.outcome)), [
         "passed",
         "no-success",
         null,
@@ -137,7 +137,7 @@ describe("MongoDB store upgrade", () => {
       }
       const store = new MongoStore(server.uri, database);
       await store.init();
-      const stored = await store.getLoadTest(test.id);
+      const stored = await store.tests.get(test.id);
       assert.equal(stored?.runCount, 3);
       assert.deepEqual(stored?.thresholds, []);
       assert.deepEqual(stored?.autoStop, { errorRatePercent: 90, windowSeconds: 60 });
@@ -150,7 +150,7 @@ describe("MongoDB store upgrade", () => {
           ["run 0", 1, null, null],
         ],
       );
-      const upgraded = await store.getRun(runs[0]?.id ?? "");
+      const upgraded = await store.runs.get(runs[0]?.id ?? "");
       assert.deepEqual([upgraded?.number, upgraded?.results, upgraded?.autoStop], [1, null, null]);
       assert.deepEqual(
         [upgraded?.agentPool, upgraded?.labels, upgraded?.placement, upgraded?.warnings, upgraded?.workers],
@@ -162,12 +162,12 @@ describe("MongoDB store upgrade", () => {
         ["http://127.0.0.1:9123", ["nightly"], {}, [], null, null],
       );
       assert.deepEqual([stored?.env, stored?.secrets, stored?.defaultStages], [{}, [], null]);
-      assert.deepEqual((await store.getScriptRevision(test.id, revision.id))?.files, []);
+      assert.deepEqual((await store.tests.getRevision(test.id, revision.id))?.files, []);
       assert.deepEqual(
         [upgraded?.baseline, upgraded?.trigger, upgraded?.verdict],
         [false, { type: "api", scheduleId: null }, null],
       );
-      assert.deepEqual((await store.getRun(runs[1]?.id ?? ""))?.verdict, {
+      assert.deepEqual((await store.runs.get(runs[1]?.id ?? ""))?.verdict, {
         ...oldVerdict,
         aborted: false,
         abortedBy: null,
@@ -175,7 +175,7 @@ describe("MongoDB store upgrade", () => {
         regressions: [],
       });
       assert.deepEqual([stored?.failOnRegression, stored?.regressionRule], [false, DEFAULT_REGRESSION_RULE]);
-      assert.equal((await store.createRun(makeRun(test)))?.number, 4);
+      assert.equal((await store.runs.create(makeRun(test)))?.number, 4);
       await store.close();
     } finally {
       await raw.close();

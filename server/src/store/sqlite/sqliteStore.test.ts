@@ -28,9 +28,9 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
     const store = new SqliteStore(path);
     await store.init();
     const { test, revision } = makeLoadTest({ tags: ["nightly"], targetUrl: "http://127.0.0.1:9123" });
-    await store.createLoadTest(test, revision, []);
+    await store.tests.create(test, revision, []);
     const runs = [0, 1, 2].map((i) => makeRun(test, { createdAt: test.createdAt + i, name: `run ${i}` }));
-    for (const run of runs) await store.createRun(run);
+    for (const run of runs) await store.runs.create(run);
     await store.close();
 
     // The file as 0007 left it: without 0008-0011's columns and tables, its recent runs without their fields.
@@ -65,7 +65,7 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
 
     const upgraded = new SqliteStore(path);
     await upgraded.init();
-    const stored = await upgraded.getLoadTest(test.id);
+    const stored = await upgraded.tests.get(test.id);
     assert.equal(stored?.runCount, 3);
     assert.deepEqual(stored?.thresholds, []);
     assert.deepEqual(stored?.autoStop, { errorRatePercent: 90, windowSeconds: 60 });
@@ -77,9 +77,9 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
         ["run 0", 1, null, null],
       ],
     );
-    assert.deepEqual(await Promise.all(runs.map(async (r) => (await upgraded.getRun(r.id))?.number)), [1, 2, 3]);
+    assert.deepEqual(await Promise.all(runs.map(async (r) => (await upgraded.runs.get(r.id))?.number)), [1, 2, 3]);
     assert.equal(stored?.agentPool, null);
-    const old0 = await upgraded.getRun(runs[0]?.id ?? "");
+    const old0 = await upgraded.runs.get(runs[0]?.id ?? "");
     assert.deepEqual(
       [old0?.agentPool, old0?.labels, old0?.placement, old0?.warnings, old0?.waitingReason],
       [null, {}, [], [], null],
@@ -90,10 +90,10 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
       ["http://127.0.0.1:9123", ["nightly"], {}, [], null, null],
     );
     assert.deepEqual([stored?.env, stored?.secrets, stored?.defaultStages, stored?.allowedHosts], [{}, [], null, []]);
-    assert.deepEqual((await upgraded.getScriptRevision(test.id, revision.id))?.files, []);
+    assert.deepEqual((await upgraded.tests.getRevision(test.id, revision.id))?.files, []);
     // Baselines, triggers and the verdict's new fields.
     assert.deepEqual([old0?.baseline, old0?.trigger, old0?.verdict], [false, { type: "api", scheduleId: null }, null]);
-    assert.deepEqual((await upgraded.getRun(runs[1]?.id ?? ""))?.verdict, {
+    assert.deepEqual((await upgraded.runs.get(runs[1]?.id ?? ""))?.verdict, {
       ...oldVerdict,
       aborted: false,
       abortedBy: null,
@@ -103,7 +103,7 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
     assert.deepEqual([stored?.failOnRegression, stored?.regressionRule], [false, DEFAULT_REGRESSION_RULE]);
     assert.deepEqual([old0?.outcome, old0?.loadChanges], [null, []]);
     // The next run goes on from there.
-    assert.equal((await upgraded.createRun(makeRun(test)))?.number, 4);
+    assert.equal((await upgraded.runs.create(makeRun(test)))?.number, 4);
     await upgraded.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -117,18 +117,18 @@ it("decides the outcome of runs that ended before runs had one, when it opens th
     const store = new SqliteStore(path);
     await store.init();
     const { test, revision } = makeLoadTest();
-    await store.createLoadTest(test, revision, []);
+    await store.tests.create(test, revision, []);
     const runs = [
       makeRun(test, { status: "Finished", results: makeResults(100, 0) }),
       makeRun(test, { status: "Finished", results: makeResults(100, 100) }),
       makeRun(test, { status: "Finished", results: null }),
       makeRun(test, { status: "Running" }),
     ];
-    for (const run of runs) await store.createRun(run);
+    for (const run of runs) await store.runs.create(run);
     await store.close();
     const upgraded = new SqliteStore(path);
     await upgraded.init();
-    assert.deepEqual(await Promise.all(runs.map(async (r) => (await upgraded.getRun(r.id))?.outcome)), [
+    assert.deepEqual(await Promise.all(runs.map(async (r) => (await upgraded.runs.get(r.id))?.outcome)), [
       "passed",
       "no-success",
       null,

@@ -1,12 +1,12 @@
 import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import * as schema from "./schema.js";
+import type { Config } from "../config.js";
 
-const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../drizzle");
+const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../drizzle");
 
 /**
  * A connection to the SQLite file that the entity store and the metrics store share (each opens its
@@ -42,7 +42,7 @@ const MIGRATE_TRIES = 5;
 export function migrateSqliteFile(sqlite: Database.Database): void {
   for (let attempt = 1; ; attempt++) {
     try {
-      migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS });
+      migrate(drizzle(sqlite), { migrationsFolder: MIGRATIONS });
       return;
     } catch (error) {
       const text = `${String(error)} ${String((error as { cause?: unknown }).cause)}`;
@@ -58,3 +58,7 @@ export function lazy<T>(build: () => T): () => T {
   let value: T | undefined;
   return () => (value ??= build());
 }
+
+/** The SQLite file of the configuration: `storage.sqlitePath`, or loadmgr.sqlite in the data directory. */
+export const sqliteFilePath = (config: Config): string =>
+  config.storage.sqlitePath ?? join(config.storage.dataDir, "loadmgr.sqlite");
