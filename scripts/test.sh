@@ -7,6 +7,8 @@ bash scripts/setup-test.sh
 log "lint (eslint) and format (prettier)…"
 npx eslint --max-warnings=0 .
 npx prettier --check --log-level=warn .
+log "structure (dependency-cruiser: no import cycle, no upward arrow in server/src)…"
+npx depcruise server/src shared/src client/src web/src --config .dependency-cruiser.js --output-type err
 log "type check (tsc)…"
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p web/tsconfig.json --noEmit

@@ -24,7 +24,7 @@ import {
 } from "./agents/localAgent.js";
 import { PoolRunner } from "./agents/poolRunner.js";
 import { probeSandbox, type SandboxStatus } from "./runners/sandbox.js";
-import { RunLifecycle } from "./runs/lifecycle.js";
+import { RunLifecycle } from "./lifecycle/lifecycle.js";
 import { LoopStalls } from "./runs/loopStalls.js";
 import { ServerMetrics } from "./ops/serverMetrics.js";
 import { RunService } from "./runs/runService.js";

@@ -1,6 +1,7 @@
 import { initTRPC } from "@trpc/server";
 import superjson from "superjson";
 import type { OpenApiMeta } from "trpc-to-openapi";
+import type { Principal } from "./auth.js";
 import type { Context } from "./context.js";
 import { AppError, describeError } from "./errors.js";
 import { isStoreUnavailable } from "./store/unavailable.js";
@@ -40,6 +41,9 @@ const base = t.procedure.use(async ({ next }) => {
 
 /** No token needed (health checks, ingest has its own). */
 export const publicProcedure = base;
+
+/** A procedure's context once its token is valid. */
+export type AuthedContext = Context & { principal: Principal };
 
 /** Any valid token; `ctx.principal` is set. */
 export const authedProcedure = base.use(({ ctx, next }) => {

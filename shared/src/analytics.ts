@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { entityIdSchema, timestampSchema } from "./fields.js";
 import { runStatusSchema } from "./fields.js";
-import { runResultsSchema } from "./run.js";
+import { runResultsSchema } from "./results.js";
 import { regionNameSchema } from "./agents.js";
 import type { EndpointTotals } from "./windowStats.js";
 import { percentilesOf, type HistogramPairs } from "./histogram.js";

@@ -3,7 +3,7 @@
  * the dashboard's bundle can use it without zod.
  */
 import type { RequestStatsRow } from "./analytics.js";
-import type { RunResults } from "./run.js";
+import type { RunResults } from "./results.js";
 
 export const THRESHOLD_METRICS = ["p50", "p90", "p95", "p99", "avg", "max", "rps", "error_rate"] as const;
 export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];

@@ -4,6 +4,7 @@ export * from "./loadTest.js";
 export * from "./paging.js";
 export * from "./account.js";
 export * from "./run.js";
+export * from "./results.js";
 export * from "./runStatus.js";
 export * from "./runOutcome.js";
 export * from "./scopeId.js";

@@ -1,4 +1,5 @@
 import { RUN_OUTCOMES } from "./runOutcome.js";
+import { runResultsSchema } from "./results.js";
 import { z } from "zod";
 import {
   actorSchema,
@@ -84,19 +85,6 @@ export const setRunLoadInputSchema = z.strictObject({
     .describe("users started (or stopped) per second to get there; default: the run's"),
   updatedBy: actorSchema.optional(),
 });
-
-export const runResultsSchema = z.object({
-  totalRequests: z.number().int(),
-  totalFailures: z.number().int(),
-  requestsPerSec: z.number(),
-  errorRatePercent: z.number(),
-  avgResponseMs: z.number(),
-  p50ResponseMs: z.number(),
-  p95ResponseMs: z.number(),
-  p99ResponseMs: z.number(),
-  maxResponseMs: z.number(),
-});
-export type RunResults = z.infer<typeof runResultsSchema>;
 
 export const loadTestRunSchema = z.object({
   id: entityIdSchema,

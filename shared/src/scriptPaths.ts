@@ -2,7 +2,6 @@
  * The paths of a revision's files and how two revisions' files differ: no schema here, so that the
  * dashboard can use them without bundling zod.
  */
-import type { ScriptFileInfo } from "./scriptFiles.js";
 
 export const MAX_FILE_PATH_CHARS = 255;
 /** The test's main script: the one path no other file may take. */
@@ -31,10 +30,13 @@ export function pathProblem(path: string): string | null {
   return null;
 }
 
+/** What comparing two revisions' files looks at (a ScriptFileInfo is one). */
+type ComparedFile = { path: string; sha256: string; split: boolean };
+
 export type FileChange = { path: string; change: "added" | "removed" | "changed" | "unchanged" };
 
 /** How the files of revision `to` differ from those of `from`, by path then content hash (sorted by path). */
-export function fileChanges(from: ScriptFileInfo[], to: ScriptFileInfo[]): FileChange[] {
+export function fileChanges(from: ComparedFile[], to: ComparedFile[]): FileChange[] {
   const before = new Map(from.map((f) => [f.path, f]));
   const after = new Map(to.map((f) => [f.path, f]));
   const paths = [...new Set([...before.keys(), ...after.keys()])].sort();

@@ -1,16 +1,22 @@
 import type { LoadTest, LoadTestRun } from "@loadmgr/shared";
 import { inScope, type Principal, type Scoped } from "../auth.js";
-import type { Context } from "../context.js";
+import type { Logger } from "../logger.js";
+import type { Store } from "../store/store.js";
 import { AppError, notFound } from "../errors.js";
 
-export type AuthedContext = Context & { principal: Principal };
+/** A caller with a valid token, and what looking things up in its scope needs (a procedure's context is one). */
+export interface ScopedCaller {
+  principal: Principal;
+  store: Store;
+  logger: Logger;
+}
 
 /**
  * What `get` finds, if it exists and the caller's scope contains it; otherwise 404 as `what` (never
  * "exists but not yours"). The one lookup every procedure by id goes through.
  */
 export async function findInScope<T extends Scoped>(
-  ctx: AuthedContext,
+  ctx: ScopedCaller,
   what: Parameters<typeof notFound>[0],
   id: string,
   get: (id: string) => Promise<T | undefined>,
@@ -20,10 +26,10 @@ export async function findInScope<T extends Scoped>(
   return found;
 }
 
-export const loadTestInScope = (ctx: AuthedContext, id: string): Promise<LoadTest> =>
+export const loadTestInScope = (ctx: ScopedCaller, id: string): Promise<LoadTest> =>
   findInScope(ctx, "LOAD_TEST", id, (i) => ctx.store.tests.get(i));
 
-export const runInScope = (ctx: AuthedContext, id: string): Promise<LoadTestRun> =>
+export const runInScope = (ctx: ScopedCaller, id: string): Promise<LoadTestRun> =>
   findInScope(ctx, "RUN", id, (i) => ctx.store.runs.get(i));
 
 /** Creating something in a scope the token does not cover is refused with 403, naming the field. */
@@ -40,7 +46,7 @@ export function checkWritableScope(principal: Principal, target: Scoped): void {
  * Who a write is recorded as: the token's own name. Only the admin token may name someone else (a
  * tool acting for a person); the log keeps who really wrote it.
  */
-export function actorOf(ctx: AuthedContext, claimed: string | undefined, field: string): string {
+export function actorOf(ctx: ScopedCaller, claimed: string | undefined, field: string): string {
   if (claimed === undefined || claimed === ctx.principal.name) return ctx.principal.name;
   if (ctx.principal.role !== "admin") {
     throw new AppError(

@@ -16,11 +16,11 @@ import { agentConnected, agentPoolChannel, agentSilenceMs, agentView, poolView }
 import { newPoolToken } from "../agents/poolTokens.js";
 import { scopeFilter } from "../auth.js";
 import type { Context } from "../context.js";
-import { actorOf, checkWritableScope, findInScope, type AuthedContext } from "../domain/access.js";
+import { actorOf, checkWritableScope, findInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { AgentPoolRecord } from "../store/store.js";
-import { authedProcedure, editorProcedure, publicProcedure, router } from "../trpc.js";
+import { authedProcedure, editorProcedure, publicProcedure, router, type AuthedContext } from "../trpc.js";
 
 const TAGS = ["agent pools"];
 

@@ -16,7 +16,7 @@ import { actorOf, loadTestInScope, runInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { authedProcedure, editorProcedure, router } from "../trpc.js";
 import { liveProcedures } from "./live.js";
-import { startNewRun } from "../domain/newRun.js";
+import { startNewRun } from "../runs/newRun.js";
 
 const TAGS = ["runs"];
 

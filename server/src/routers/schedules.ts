@@ -8,12 +8,12 @@ import {
   type Schedule,
   type ScheduleOverrides,
 } from "@loadmgr/shared";
-import { actorOf, findInScope, loadTestInScope, type AuthedContext } from "../domain/access.js";
+import { actorOf, findInScope, loadTestInScope } from "../domain/access.js";
 import { runLoad } from "../domain/runLoad.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import { checkCron } from "../schedules/cron.js";
-import { authedProcedure, editorProcedure, router } from "../trpc.js";
+import { authedProcedure, editorProcedure, router, type AuthedContext } from "../trpc.js";
 
 const TAGS = ["schedules"];
 

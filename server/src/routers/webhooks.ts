@@ -12,11 +12,11 @@ import {
   type Webhook,
 } from "@loadmgr/shared";
 import { scopeFilter } from "../auth.js";
-import { actorOf, checkWritableScope, findInScope, type AuthedContext } from "../domain/access.js";
+import { actorOf, checkWritableScope, findInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { WebhookRecord } from "../store/store.js";
-import { editorProcedure, router } from "../trpc.js";
+import { editorProcedure, router, type AuthedContext } from "../trpc.js";
 import { webhookSecretBinding } from "../webhooks/webhookNotifier.js";
 import { resolveTarget, WebhookTargetError } from "../webhooks/webhookTarget.js";
 

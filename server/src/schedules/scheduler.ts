@@ -1,13 +1,12 @@
 import { isTerminal, type Schedule, type ScheduleTick } from "@loadmgr/shared";
-import type { Services } from "../context.js";
-import { startNewRun } from "../domain/newRun.js";
+import type { Logger } from "../logger.js";
+import type { SandboxStatus } from "../runners/sandbox.js";
+import { startNewRun, type NewRunDeps } from "../runs/newRun.js";
 import { AppError } from "../errors.js";
 import type { JobOf, JobQueue } from "../jobs/queue.js";
 import { nextTick } from "./cron.js";
 
-type SchedulerDeps = Pick<Services, "config" | "store" | "runs" | "secrets" | "now" | "logger" | "sandbox"> & {
-  queue: JobQueue;
-};
+type SchedulerDeps = NewRunDeps & { logger: Logger; sandbox: SandboxStatus; queue: JobQueue };
 
 /**
  * Starts the runs of schedules. Each enabled schedule is a cron job on the queue (BullMQ job

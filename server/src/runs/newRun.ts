@@ -1,10 +1,21 @@
 import { REGION_LABEL, type CreateRunInput, type LoadTest, type LoadTestRun, type RunTrigger } from "@loadmgr/shared";
-import type { Services } from "../context.js";
+import type { Config } from "../config.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
-import { checkSecretsExist } from "../secrets/secretValues.js";
-import { checkAgentPool, checkCluster, checkTarget } from "./rules.js";
-import { runLoad, shapeNote } from "./runLoad.js";
+import { checkSecretsExist, type SecretValues } from "../secrets/secretValues.js";
+import type { Store } from "../store/store.js";
+import { checkAgentPool, checkCluster, checkTarget } from "../domain/rules.js";
+import { runLoad, shapeNote } from "../domain/runLoad.js";
+import type { RunService } from "./runService.js";
+
+/** What starting a run needs of the server. */
+export interface NewRunDeps {
+  config: Config;
+  store: Store;
+  runs: RunService;
+  secrets: SecretValues;
+  now: () => number;
+}
 
 /**
  * A pool run's worker request; workers, minWorkers, labels and regions mean nothing off a pool (the
@@ -52,7 +63,7 @@ function poolRequest(
  * `POST /v1/load-tests/{id}/runs` and a schedule's tick both do. Throws AppError on what is refused.
  */
 export async function startNewRun(
-  services: Pick<Services, "config" | "store" | "runs" | "secrets" | "now">,
+  services: NewRunDeps,
   test: LoadTest,
   input: CreateRunInput,
   actor: string,

@@ -5,8 +5,8 @@ import { jobId, type JobHandlers, type JobQueue } from "../jobs/queue.js";
 import { remainingWorkers, type PoolRunner } from "../agents/poolRunner.js";
 import { failureText, type RunnerState } from "../runners/runner.js";
 import type { Store } from "../store/store.js";
-import type { LoopStalls } from "./loopStalls.js";
-import { SERVER_ACTOR, type RunService } from "./runService.js";
+import type { LoopStalls } from "../runs/loopStalls.js";
+import { SERVER_ACTOR, type RunService } from "../runs/runService.js";
 import { within } from "../within.js";
 
 /** With no sweep for this long (the queue's scheduler is gone: Redis lost it, or is down), this process sweeps itself. */
