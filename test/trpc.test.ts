@@ -39,6 +39,30 @@ describe("typed tRPC procedures (the same ones REST serves)", () => {
     assert.deepEqual(rest, run);
   });
 
+  it("keeps the internal procedures (ingest, agents' sync) out of AppRouter and off tRPC; REST serves them", async () => {
+    const trpc = client(ADMIN_TOKEN);
+    // @ts-expect-error -- the client's type has no ingest: the internal procedures are not in AppRouter.
+    assert.equal(typeof trpc.ingest, "function"); // (a proxy answers anything; the type is what tells)
+    for (const path of ["ingest.metrics", "agents.sync", "agentPools.sync"]) {
+      const res = await fetch(`${server.url}/trpc/${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ json: {} }),
+      });
+      assert.equal(res.status, 404, path);
+    }
+    // The same procedures over REST answer (here refusing a missing token), not 404.
+    for (const path of ["/v1/internal/locust/metrics", "/v1/internal/agents/sync"]) {
+      const res = await fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      assert.notEqual(res.status, 404, path);
+      assert.ok(res.status >= 400 && res.status < 500, `${path}: ${res.status}`);
+    }
+  });
+
   it("gives tRPC callers the same stable error code and field", async () => {
     const trpc = client(ADMIN_TOKEN);
     await assert.rejects(

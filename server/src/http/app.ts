@@ -6,7 +6,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import { bearerToken, createAuthenticator, tokensEqual } from "../auth.js";
 import type { Context, Services } from "../context.js";
-import { appRouter } from "../routers/index.js";
+import { appRouter, serverRouter } from "../routers/index.js";
 import { DOCS_HTML, docsAsset } from "./docsPage.js";
 import { serveCsvExport } from "./csvExport.js";
 import { serveRunFile } from "./runFilesRoute.js";
@@ -97,9 +97,9 @@ export function createApp(services: Services, adminToken: string): App {
     if (error.code === "INTERNAL_SERVER_ERROR") services.logger.error({ err: error, path }, "procedure failed");
   };
 
-  pinInputCoercion(appRouter);
+  pinInputCoercion(serverRouter);
   const rest = createOpenApiNodeHttpHandler({
-    router: appRouter,
+    router: serverRouter,
     createContext,
     maxBodySize,
     onError,

@@ -1,7 +1,7 @@
 import { ERROR_CODES, RUN_FILE_NAMES } from "@loadmgr/shared";
 import { generateOpenApiDocument, type OpenApiRouter } from "trpc-to-openapi";
 import { stringify } from "yaml";
-import { appRouter } from "../routers/index.js";
+import { serverRouter } from "../routers/index.js";
 
 export type OpenApiDocument = ReturnType<typeof generateOpenApiDocument>;
 
@@ -55,7 +55,7 @@ const STARTS_RUNS = new Set(["post /v1/load-tests/{id}/runs"]);
  */
 export function buildOpenApiDocument(options: { baseUrl: string; internal?: boolean }): OpenApiDocument {
   const internal = options.internal ?? false;
-  const document = generateOpenApiDocument(appRouter as OpenApiRouter, {
+  const document = generateOpenApiDocument(serverRouter as OpenApiRouter, {
     title: internal ? "Load Manager internal ingest API" : "Load Manager API",
     description: internal
       ? "Endpoints that the Locust plugin and the agents call. Ingest: a per-run ingest token; agents: their pool's enrollment token."

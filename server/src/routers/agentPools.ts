@@ -3,8 +3,6 @@ import {
   agentPackageSchema,
   agentPoolSchema,
   agentPoolWithTokenSchema,
-  agentSyncInputSchema,
-  agentSyncOutputSchema,
   createAgentPoolInputSchema,
   entityIdSchema,
   LOCAL_POOL_ID,
@@ -20,7 +18,7 @@ import { actorOf, checkWritableScope, findInScope } from "../domain/access.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { AgentPoolRecord } from "../store/store.js";
-import { authedProcedure, editorProcedure, publicProcedure, router, type AuthedContext } from "../trpc.js";
+import { authedProcedure, editorProcedure, router, type AuthedContext } from "../trpc.js";
 
 const TAGS = ["agent pools"];
 
@@ -254,19 +252,4 @@ export const agentPoolsRouter = router({
     .input(z.strictObject({ id: entityIdSchema }))
     .output(agentPoolSchema)
     .mutation(async ({ ctx, input }) => (await replaceToken(ctx, await poolInScope(ctx, input.id), true)).view),
-
-  sync: publicProcedure
-    .meta({
-      openapi: {
-        method: "POST",
-        path: "/v1/internal/agents/sync",
-        tags: ["internal: agents"],
-        protect: false,
-        summary:
-          "An agent reports what it runs and receives what it should run (held until something changes; its heartbeat)",
-      },
-    })
-    .input(agentSyncInputSchema)
-    .output(agentSyncOutputSchema)
-    .mutation(({ ctx, input }) => ctx.agents.sync(ctx.bearerToken, input, ctx.callerGone)),
 });

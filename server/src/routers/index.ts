@@ -1,6 +1,7 @@
 import { router } from "../trpc.js";
 import { accountRouter } from "./account.js";
 import { agentPoolsRouter } from "./agentPools.js";
+import { agentSyncRouter } from "./agentSync.js";
 import { analyticsRouter } from "./analytics.js";
 import { ingestRouter } from "./ingest.js";
 import { loadTestsRouter } from "./loadTests.js";
@@ -10,18 +11,31 @@ import { secretsRouter } from "./secrets.js";
 import { webhooksRouter } from "./webhooks.js";
 import { schedulesRouter } from "./schedules.js";
 
-export const appRouter = router({
+const publicProcedures = {
   account: accountRouter,
   loadTests: loadTestsRouter,
   scripts: scriptsRouter,
   runs: runsRouter,
   analytics: analyticsRouter,
-  ingest: ingestRouter,
   agentPools: agentPoolsRouter,
   secrets: secretsRouter,
   webhooks: webhooksRouter,
   schedules: schedulesRouter,
-});
+};
 
-/** The whole API's type; the client package imports only this. */
+/** The public API: what the typed client, the CLI and the dashboard call (over tRPC and REST). */
+export const appRouter = router(publicProcedures);
+
+/** The whole public API's type; the client package imports only this (no internal procedure in it). */
 export type AppRouter = typeof appRouter;
+
+/**
+ * What the server serves over REST: the public API and the internal procedures, the Locust plugin's
+ * ingest (`/v1/internal/locust/*`) and the agents' calls (`/v1/internal/agents/sync`), which are not
+ * on tRPC and not in AppRouter.
+ */
+export const serverRouter = router({
+  ...publicProcedures,
+  ingest: ingestRouter,
+  agents: agentSyncRouter,
+});
