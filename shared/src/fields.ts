@@ -19,6 +19,10 @@ export const entityIdSchema = z
   .max(64)
   .regex(/^[A-Za-z0-9._-]+$/, "an id has letters, digits and . _ - only");
 
+/** The input of a procedure on one thing by its id (`/v1/…/{id}`). */
+export const byIdInputSchema = z.strictObject({ id: entityIdSchema });
+export type ByIdInput = z.infer<typeof byIdInputSchema>;
+
 export const metadataSchema = z.record(z.string(), z.unknown());
 
 export const METADATA_MAX_DEPTH = 8;

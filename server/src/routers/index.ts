@@ -1,15 +1,15 @@
 import { router } from "../trpc.js";
-import { accountRouter } from "./account.js";
-import { agentPoolsRouter } from "./agentPools.js";
-import { agentSyncRouter } from "./agentSync.js";
-import { analyticsRouter } from "./analytics.js";
-import { ingestRouter } from "./ingest.js";
-import { loadTestsRouter } from "./loadTests.js";
-import { runsRouter } from "./runs.js";
-import { scriptsRouter } from "./scripts.js";
-import { secretsRouter } from "./secrets.js";
-import { webhooksRouter } from "./webhooks.js";
-import { schedulesRouter } from "./schedules.js";
+import { accountRouter } from "./account/_router.js";
+import { agentPoolsRouter } from "./agentPools/_router.js";
+import { agentSyncRouter } from "./agentSync/_router.js";
+import { analyticsRouter } from "./analytics/_router.js";
+import { ingestRouter } from "./ingest/_router.js";
+import { loadTestsRouter } from "./loadTests/_router.js";
+import { runsRouter } from "./runs/_router.js";
+import { scriptsRouter } from "./scripts/_router.js";
+import { secretsRouter } from "./secrets/_router.js";
+import { webhooksRouter } from "./webhooks/_router.js";
+import { schedulesRouter } from "./schedules/_router.js";
 
 const publicProcedures = {
   account: accountRouter,

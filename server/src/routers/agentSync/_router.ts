@@ -1,7 +1,6 @@
 import { agentSyncInputSchema, agentSyncOutputSchema } from "@loadmgr/shared";
-import { publicProcedure, router } from "../trpc.js";
+import { publicProcedure, router } from "../../trpc.js";
 
-/** Where agents call in (internal: their pool's enrollment token, checked by the hub). */
 export const agentSyncRouter = router({
   sync: publicProcedure
     .meta({
