@@ -46,16 +46,16 @@ describe("comparing two runs", () => {
         ["Aggregated", true],
       ],
     );
-    assert.deepEqual(rows[1]?.errorRate, { before: 0, after: 1 });
+    assert.deepEqual(rows[1]?.error_rate, { before: 0, after: 1 });
     // Which cells regressed: /a's p95, /b's error rate (its p95 is exactly 10 % slower), the total's p99.
     assert.deepEqual(
       rows.map((r) => r.regressed),
       [
-        { p95: true, p99: false, errorRate: false },
-        { p95: false, p99: false, errorRate: true },
-        { p95: false, p99: false, errorRate: false },
-        { p95: false, p99: false, errorRate: false },
-        { p95: false, p99: true, errorRate: false },
+        { p95: true, p99: false, error_rate: false },
+        { p95: false, p99: false, error_rate: true },
+        { p95: false, p99: false, error_rate: false },
+        { p95: false, p99: false, error_rate: false },
+        { p95: false, p99: true, error_rate: false },
       ],
     );
     assert.deepEqual(rows[2]?.p95, { before: null, after: 100 });

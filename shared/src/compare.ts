@@ -19,13 +19,16 @@ export interface Change {
   after: number | null;
 }
 
-/** Per endpoint (and in total), B against A: requests/s, error rate and percentiles, regressions marked. */
 /** A run's request rows: each endpoint's and all together. */
 export interface StatsRows {
   total: RequestStatsRow;
   endpoints: RequestStatsRow[];
 }
 
+/**
+ * Per endpoint (and in total), B against A: requests/s, error rate and percentiles, each under its
+ * threshold metric's name (figures.ts), regressions marked.
+ */
 export function compareRuns(a: StatsRows, b: StatsRows, rule: RegressionRule = DEFAULT_REGRESSION_RULE) {
   const key = (row: { method: string; name: string }) => `${row.method} ${row.name}`.trim();
   const before = new Map([...a.endpoints, a.total].map((row) => [key(row), figuresOf(row)]));
@@ -47,18 +50,18 @@ export function compareRuns(a: StatsRows, b: StatsRows, rule: RegressionRule = D
     const regressed = {
       p95: worse("p95"),
       p99: worse("p99"),
-      errorRate: x !== undefined && y !== undefined && y.error_rate - x.error_rate >= rule.errorRatePoints,
+      error_rate: x !== undefined && y !== undefined && y.error_rate - x.error_rate >= rule.errorRatePoints,
     };
     return {
       endpoint,
       rps: change("rps"),
-      errorRate: change("error_rate"),
+      error_rate: change("error_rate"),
       p50: change("p50"),
       p95: change("p95"),
       p99: change("p99"),
       /** Which figures regressed: the cells to mark. */
       regressed,
-      regression: regressed.p95 || regressed.p99 || regressed.errorRate,
+      regression: regressed.p95 || regressed.p99 || regressed.error_rate,
     };
   });
 }
@@ -123,7 +126,7 @@ export function regressionsOf(baseline: StatsRows, run: StatsRows, rule: Regress
     };
     if (row.regressed.p95) add("p95", row.p95, false);
     if (row.regressed.p99) add("p99", row.p99, false);
-    if (row.regressed.errorRate) add("error_rate", row.errorRate, true);
+    if (row.regressed.error_rate) add("error_rate", row.error_rate, true);
   }
   return out;
 }

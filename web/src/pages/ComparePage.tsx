@@ -169,7 +169,7 @@ export function ComparePage({ client, a, b }: { client: LoadManagerClient; a: st
               <tr key={row.endpoint} class={row.regression ? "row-failed" : undefined}>
                 <td class="mono">{row.endpoint}</td>
                 <Delta value={row.rps} show={perSecond} />
-                <Delta value={row.errorRate} show={percent} regressed={row.regressed.errorRate} />
+                <Delta value={row.error_rate} show={percent} regressed={row.regressed.error_rate} />
                 <Delta value={row.p50} show={ms} />
                 <Delta value={row.p95} show={ms} regressed={row.regressed.p95} />
                 <Delta value={row.p99} show={ms} regressed={row.regressed.p99} />
