@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds what the tests need beyond npm: the FerretDB helper (a real MongoDB wire-protocol server).
+# Builds what the tests need beyond npm: the FerretDB helper (a real MongoDB wire-protocol server), and installs
+# the Debian packages they use (redis-server, PostgreSQL, iptables).
 # Idempotent: rebuilds only when its sources changed.
 source "$(dirname "$0")/lib.sh"
 
@@ -19,6 +20,16 @@ if ! command -v redis-server >/dev/null; then
   apt-get update -qq >/dev/null && apt-get install -y -qq redis-server >/dev/null
   # The package starts a system instance on 6379; the tests do not use it.
   (service redis-server stop || true) >/dev/null 2>&1
+fi
+
+# PostgreSQL for FerretDB's PostgreSQL backend (the store contracts run on it too; the benchmarks'
+# mongodb-postgresql target): Debian's postgresql, its clusters made and thrown away by the tests
+# (test/helpers/postgres.ts); the package's own cluster is not used.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  log "installing postgresql (Debian package)…"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq postgresql >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq postgresql >/dev/null; }
+  (service postgresql stop || true) >/dev/null 2>&1
 fi
 
 # iptables for the agent tests: each agent's host is a network namespace whose firewall refuses

@@ -30,4 +30,9 @@ run_tests "${files[@]}" || status=$?
 production=(test/lifecycle.test.ts test/live.test.ts test/cli.test.ts test/restart.test.ts test/agents.test.ts test/projects.test.ts test/gates.test.ts test/webhooks.test.ts test/schedules.test.ts)
 log "the production stack (FerretDB + Redis): ${production[*]}…"
 LOADMGR_TEST_STACK=production run_tests "${production[@]}" || status=$?
+
+# The MongoDB store's and metrics store's contracts once more, on FerretDB's PostgreSQL backend (the
+# backend FerretDB is built for; the stack above uses its SQLite one).
+log "the MongoDB stores on FerretDB's PostgreSQL backend…"
+LOADMGR_TEST_FERRETDB_BACKEND=postgresql run_tests server/src/store/mongo/mongoStore.test.ts server/src/metrics/mongo/mongoMetrics.test.ts || status=$?
 exit "$status"

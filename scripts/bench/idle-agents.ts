@@ -8,12 +8,13 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { AGENT_WAIT_MS } from "@loadmgr/shared";
 import { printCalibration } from "./calibration.js";
+import { cpuSeconds } from "./procCpu.js";
 import { api, median, startServerAt, type BenchServer } from "./serverProcess.js";
 
 const { values, positionals } = parseArgs({ options: { old: { type: "string" } }, allowPositionals: true });
@@ -48,13 +49,6 @@ for (const [name, root, waitMs, sentAt] of roots) {
 
 function gitHead(dir: string): string {
   return execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], { encoding: "utf-8" }).trim();
-}
-
-/** The process's user + system CPU so far, in seconds (/proc/<pid>/stat, clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf-8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** N agents calling in for `seconds` once all are connected: the server's CPU (share of a core) and calls/s. */

@@ -4,6 +4,7 @@
 // level for: the server on the embedded store, on the MongoDB wire server (FerretDB), and a bare
 // Node HTTP server that only parses the same JSON. Every loop is bounded by time; loopback only.
 //   node --import tsx scripts/bench/ingest.ts [seconds=10] [levels=1,2,4,8,16] [targets=sqlite,mongodb,bare]
+// (mongodb-postgresql: the MongoDB wire server on FerretDB's PostgreSQL backend)
 // (sqlite-secrets: as sqlite, for runs whose test uses three secrets, so that every push is redacted)
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
@@ -14,7 +15,7 @@ import { ADMIN_TOKEN } from "../../test/helpers/server.js";
 import { stopServerProcess, type ServerProcess } from "../../test/helpers/serverProcess.js";
 import { startBenchProcess } from "./benchProcess.js";
 import { createBenchRuns, postJson } from "./http.js";
-import { DEFAULT_SHAPE, seededRandom, syntheticSnapshot } from "./syntheticSnapshots.js";
+import { DEFAULT_SHAPE, snapshotBodies } from "./syntheticSnapshots.js";
 import { printCalibration } from "./calibration.js";
 
 // This machine's pace now, before anything else runs (docs/performance.md reads figures against it).
@@ -26,15 +27,8 @@ const targets = (process.argv[4] ?? "sqlite,mongodb,bare").split(",");
 const CALLBACK = "bench-callback-token-0123456789";
 const P99_LIMIT_MS = 50;
 
-/** A pool of distinct snapshot bodies; each push patches in its run id and seq. */
-const random = seededRandom(3);
-const templates = Array.from({ length: 20 }, (_, i) =>
-  JSON.stringify(syntheticSnapshot("RUN_ID", i + 1, random, DEFAULT_SHAPE, Date.now())),
-);
-const body = (runId: string, seq: number): string =>
-  (templates[seq % templates.length] ?? "")
-    .replace('"RUN_ID"', JSON.stringify(runId))
-    .replace(/"seq":\d+/, `"seq":${seq}`);
+/** Distinct snapshot bodies; each push patches in its run id and seq. */
+const body = snapshotBodies();
 
 const createRuns = (baseUrl: string, count: number, secrets: string[] = []): Promise<string[]> =>
   createBenchRuns(baseUrl, ADMIN_TOKEN, "ingest bench", count, secrets);
@@ -134,8 +128,9 @@ for (const target of targets) {
           await createRuns(server.url, maxRuns, ["BENCH_KEY_A", "BENCH_KEY_B", "BENCH_KEY_C"]),
         ),
       );
-    } else if (target === "mongodb") {
-      const mongo = await startMongoWireServer();
+    } else if (target === "mongodb" || target === "mongodb-postgresql") {
+      const backend = target === "mongodb" ? "sqlite" : "postgresql";
+      const mongo = await startMongoWireServer({ backend });
       try {
         const server = await startBenchProcess("apiOnlyServer.ts", {
           ...env,
@@ -145,7 +140,7 @@ for (const target of targets) {
         results.set(
           target,
           await bench(
-            "Load Manager, MongoDB wire server (FerretDB 1.24, SQLite backend)",
+            `Load Manager, MongoDB wire server (FerretDB 1.24, ${backend === "sqlite" ? "SQLite" : "PostgreSQL"} backend)`,
             server,
             await createRuns(server.url, maxRuns),
           ),

@@ -105,3 +105,19 @@ export function syntheticSnapshot(
     requestSamples: samples,
   };
 }
+
+/**
+ * Push bodies as the plugin sends them: `count` distinct snapshots (seeded), each push's patched
+ * with its run id and seq, and stamped now (a run's snapshot ends at the moment it is pushed).
+ */
+export function snapshotBodies(count = 20, seed = 3): (runId: string, seq: number) => string {
+  const random = seededRandom(seed);
+  const templates = Array.from({ length: count }, (_, i) =>
+    JSON.stringify(syntheticSnapshot("RUN_ID", i + 1, random, DEFAULT_SHAPE, Date.now())),
+  );
+  return (runId, seq) =>
+    (templates[seq % templates.length] ?? "")
+      .replace('"RUN_ID"', JSON.stringify(runId))
+      .replace(/"seq":\d+/, `"seq":${seq}`)
+      .replace(/"timestamp":\d+/, `"timestamp":${Date.now()}`);
+}

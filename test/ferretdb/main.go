@@ -1,5 +1,6 @@
-// Command ferretdb-helper runs an embedded FerretDB 1.x (SQLite backend) on a loopback port, so the
-// MongoDB store's tests talk to a real MongoDB wire-protocol server without a MongoDB package.
+// Command ferretdb-helper runs an embedded FerretDB 1.x on a loopback port, so the MongoDB store's
+// tests talk to a real MongoDB wire-protocol server without a MongoDB package: on its SQLite backend
+// (--dir), or on PostgreSQL (--postgresql URL), the backend FerretDB is built for.
 //
 // It prints the MongoDB URI on stdout once the listener accepts connections and stops on SIGTERM/SIGINT.
 package main
@@ -20,16 +21,19 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "TCP address to listen on (port 0 picks a free one)")
-	dir := flag.String("dir", "", "directory for the SQLite databases (required)")
+	dir := flag.String("dir", "", "directory for the SQLite databases (required without --postgresql)")
+	postgresql := flag.String("postgresql", "", "PostgreSQL URL: the PostgreSQL backend instead of SQLite")
 	flag.Parse()
 
-	if *dir == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb-helper: --dir is required")
+	if *dir == "" && *postgresql == "" {
+		fmt.Fprintln(os.Stderr, "ferretdb-helper: --dir or --postgresql is required")
 		os.Exit(2)
 	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "ferretdb-helper:", err)
-		os.Exit(1)
+	if *dir != "" {
+		if err := os.MkdirAll(*dir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "ferretdb-helper:", err)
+			os.Exit(1)
+		}
 	}
 
 	addr := *listen
@@ -45,12 +49,18 @@ func main() {
 	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	f, err := ferretdb.New(&ferretdb.Config{
+	config := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + *dir + "/",
-	})
+	}
+	if *postgresql != "" {
+		config.Handler = "postgresql"
+		config.SQLiteURL = ""
+		config.PostgreSQLURL = *postgresql
+	}
+	f, err := ferretdb.New(config)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb-helper:", err)
 		os.Exit(1)
