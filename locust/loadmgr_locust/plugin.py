@@ -24,6 +24,7 @@ import gevent.event
 import locust
 from locust import events
 from locust.runners import STATE_MISSING, STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRunner
+from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from . import stages
 from .delivery import Delivery
@@ -286,6 +287,12 @@ class Reporter:
                 greenlet.kill(block=True)
         if self.started_at is None:
             self._announce_start()
+        # Every request is in now (Locust stopped; a master has its workers' last reports). Locust
+        # writes its CSVs from a greenlet every CSV_STATS_INTERVAL_SEC and not again at exit: let it
+        # turn once more, so that locust_stats.csv holds the run's last requests too. Before the final
+        # report, not after: once the server knows the run is over, its agent may end Locust.
+        if getattr(self.environment.parsed_options, "csv_prefix", None):
+            gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.1)
         self._snapshot(final=True)
         reason = self.stop_reason or "stopped"
         body: Dict[str, Any] = {"runId": self.run_id, "timestamp": _now_ms(), "reason": reason, "lastSeq": self.seq}
