@@ -141,7 +141,12 @@ describe("live subscriptions over WebSocket", () => {
     // Over the window (500), only the newest are kept.
     await push.metrics(2, { requestSamples: Array.from({ length: 600 }, (_, i) => sample(100 + i)) });
     const late = collect<RequestLogBatch>(ws.runs.onRequestLog, { runId: run.id });
-    await eventually(() => late.events.length === 1, 30_000, "the recent window");
+    // (A subscription the server ends with an error says so here, rather than as a time-out.)
+    await eventually(() => late.events.length === 1 || late.errors.length > 0, 30_000, "the recent window");
+    assert.deepEqual(
+      late.errors.map((error) => error.message),
+      [],
+    );
     const window = late.events[0]?.data.samples ?? [];
     assert.equal(window.length, 500);
     assert.equal(window[0]?.responseMs, 200);
