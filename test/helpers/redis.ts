@@ -3,7 +3,14 @@ import { freePort } from "./ports.js";
 
 export interface RedisServer {
   url: string;
+  /** Stops it: connections are refused from then on. */
   stop: () => Promise<void>;
+  /**
+   * Holds it still (SIGSTOP): its connections stay open and nothing answers, so a client that waits on
+   * it waits for ever rather than until its retries give up. `thaw` or `stop` ends it.
+   */
+  freeze: () => void;
+  thaw: () => void;
 }
 
 /** A real redis-server (Debian's package, installed by scripts/setup-test.sh) on a free loopback port. */
@@ -38,6 +45,9 @@ export async function startRedis(options: { databases?: number; port?: number } 
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
+        child.kill("SIGCONT");
       }),
+    freeze: () => child.kill("SIGSTOP"),
+    thaw: () => child.kill("SIGCONT"),
   };
 }
