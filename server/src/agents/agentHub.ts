@@ -94,7 +94,7 @@ export function poolView(pool: AgentPoolRecord, agents: Agent[]): AgentPool {
  */
 export class AgentHub {
   private readonly waiting = new Map<string, { poolId: string; wake: () => void }>();
-  /** Each agent's newest call in this process (calls are numbered as they come). */
+  /** Each agent's newest call in flight in this process (calls are numbered as they come). */
   private readonly latestCall = new Map<string, number>();
   private calls = 0;
   private unsubscribe: Unsubscribe[] = [];
@@ -251,20 +251,26 @@ export class AgentHub {
     // An agent's newer call (it had something to say) supersedes this one: answered at once, never held again.
     const call = ++this.calls;
     this.latestCall.set(agent.id, call);
-    for (;;) {
-      if (gone) {
-        await this.callerLeft(agent);
-        return { agentId: agent.id, assignments: [] };
+    try {
+      for (;;) {
+        if (gone) {
+          await this.callerLeft(agent);
+          return { agentId: agent.id, assignments: [] };
+        }
+        const assignments = await this.assignmentsFor(agent, retired);
+        const superseded = this.latestCall.get(agent.id) !== call;
+        if (this.closed || superseded || now() >= deadline || !inStep(assignments, input.runs)) {
+          return { agentId: agent.id, assignments };
+        }
+        await this.waitForChange(agent, deadline - now(), (wake) => (wakeThis = wake));
+        // A revoked token ends the call (and the agent's connection) at once; a rotated one ends it so
+        // that the agent calls again on it (and is refused once it holds nothing).
+        if ((await this.authenticate(token)).retired !== retired) return { agentId: agent.id, assignments };
       }
-      const assignments = await this.assignmentsFor(agent, retired);
-      const superseded = this.latestCall.get(agent.id) !== call;
-      if (this.closed || superseded || now() >= deadline || !inStep(assignments, input.runs)) {
-        return { agentId: agent.id, assignments };
-      }
-      await this.waitForChange(agent, deadline - now(), (wake) => (wakeThis = wake));
-      // A revoked token ends the call (and the agent's connection) at once; a rotated one ends it so
-      // that the agent calls again on it (and is refused once it holds nothing).
-      if ((await this.authenticate(token)).retired !== retired) return { agentId: agent.id, assignments };
+    } finally {
+      // Only calls in flight are kept: agents that come and go leave nothing behind. (A call that
+      // finds no entry was superseded by one that has already been answered.)
+      if (this.latestCall.get(agent.id) === call) this.latestCall.delete(agent.id);
     }
   }
 
@@ -417,7 +423,8 @@ export class AgentHub {
       stages,
       users: run.targetUsers,
       spawnRate: run.spawnRate,
-      durationSeconds: run.durationSeconds,
+      // The supervisor's own spec (agents of an earlier version read it too): its name stays.
+      durationSeconds: run.durationSec,
       intervalSec: config.runner.metricsIntervalSec,
       // Workers on this agent run beside the master; the others come through its relay.
       workers: index >= 0 ? (workers[index]?.processes ?? 0) : 0,
