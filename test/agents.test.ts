@@ -230,7 +230,7 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
     assert.deepEqual([connected.status, connected.body.code], [409, "AGENT_CONNECTED"]);
     // A run of the pool (waiting: its one agent is too small) keeps it.
     const test = await createTest(api, target.url, locustScript("/short-lived"), { agentPool: made.body.id });
-    const waiting = await startRun(api, test.id, { workers: 4, durationSeconds: 5 });
+    const waiting = await startRun(api, test.id, { workers: 4, durationSec: 5 });
     const busy = await api.del<{ code: string; message: string }>(`/v1/agent-pools/${made.body.id}`);
     assert.deepEqual([busy.status, busy.body.code], [409, "AGENT_POOL_IN_USE"]);
     assert.match(busy.body.message, /short-lived has 1 active run: stop it first/);
@@ -337,7 +337,7 @@ describe("agent pools: generators that dial out, one run across many hosts", () 
 
   it("spreads one run's master and workers over the agents; counts and percentiles are Locust's own", async () => {
     const test = await createTest(api, target.url, locustScript("/spread"), { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 5, targetUsers: 8, spawnRate: 8 });
+    const run = await startRun(api, test.id, { workers: 4, durationSec: 5, targetUsers: 8, spawnRate: 8 });
     assert.equal(run.agentPool, pool.id);
     const done = await waitForRun(api, run.id, ended, 60_000);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
@@ -392,7 +392,7 @@ class Visitor(FastHttpUser):
       ],
       secrets: ["POOL_KEY"],
     });
-    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 5, targetUsers: 8, spawnRate: 8 });
+    const run = await startRun(api, test.id, { workers: 4, durationSec: 5, targetUsers: 8, spawnRate: 8 });
     const done = await waitForRun(api, run.id, ended, 60_000);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
     const workerAgents = done.placement.filter((e) => e.role === "worker");
@@ -421,7 +421,7 @@ class Visitor(FastHttpUser):
     }
     const test = await createTest(api, target.url, locustScript("/reach"), { agentPool: pool.id });
     // Long enough that it ends by the stop below, however slow this machine is: that stop is the point.
-    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 600 });
+    const run = await startRun(api, test.id, { workers: 2, durationSec: 600 });
     const running = await waitForRun(api, run.id, reporting, 60_000);
     assert.ok(running.masterEndpoint, "the master's endpoint is recorded");
     // The workers on other hosts reached the master there (the run reports load)…
@@ -484,7 +484,7 @@ class Visitor(FastHttpUser):
         self.client.get("/sealed")
 `;
     const test = await createTest(api, target.url, script, { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 4 });
+    const run = await startRun(api, test.id, { workers: 4, durationSec: 4 });
     const done = await waitForRun(api, run.id, ended, 90_000);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
     assert.ok(new Set(done.placement.map((e) => e.agentName)).size >= 2, "the run spread over agents");
@@ -500,15 +500,15 @@ class Visitor(FastHttpUser):
 
   it("waits, visibly, when the pool is too small, and starts in order as capacity frees", async () => {
     const test = await createTest(api, target.url, locustScript("/queue"), { agentPool: pool.id });
-    const big = await startRun(api, test.id, { workers: 4, durationSeconds: 6 });
+    const big = await startRun(api, test.id, { workers: 4, durationSec: 6 });
     await waitForRun(api, big.id, (r) => r.launchedAt !== null, 20_000);
     // 6 slots, 5 taken: a run needing 4 waits, and says for what.
-    const next = await startRun(api, test.id, { workers: 3, durationSeconds: 2 });
+    const next = await startRun(api, test.id, { workers: 3, durationSec: 2 });
     const waiting = await waitForRun(api, next.id, (r) => r.waitingReason !== null, 10_000);
     assert.equal(waiting.status, "Pending");
     assert.match(waiting.waitingReason ?? "", /^waiting for 4 slots in pool eu \(3 workers \+ the master; 1 free\)$/);
     // One that can never fit waits too, then fails after agents.queueTimeoutSec (30 s here) with the reason.
-    const never = await startRun(api, test.id, { workers: 50, durationSeconds: 2 });
+    const never = await startRun(api, test.id, { workers: 50, durationSec: 2 });
     const bigDone = await waitForRun(api, big.id, ended, 60_000);
     assert.equal(bigDone.status, "Finished", bigDone.failureReason ?? "");
     const nextDone = await waitForRun(api, next.id, ended, 60_000);
@@ -527,7 +527,7 @@ class Visitor(FastHttpUser):
     // Master and a worker on one agent, the other workers elsewhere: kill a host that holds workers only.
     // (Both runs here are ended by what the test does, a stop and a loss: their duration is only a bound,
     // long enough that neither ends by it first on a slow machine.)
-    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 180 });
+    const run = await startRun(api, test.id, { workers: 4, durationSec: 180 });
     const running = await waitForRun(api, run.id, reporting, 60_000);
     const masterAgent = agentHolding(running, "master").name;
     const victimEntry = running.placement.find((e) => e.role === "worker" && e.agentName !== masterAgent);
@@ -568,7 +568,7 @@ class Visitor(FastHttpUser):
     // The host comes back; now a run that needs at least 4 workers loses 2 of them and fails.
     startAgent(victim.host, victim.name, pool.token);
     await waitForAgents([victim.name]);
-    const strict = await startRun(api, test.id, { workers: 4, minWorkers: 4, durationSeconds: 180 });
+    const strict = await startRun(api, test.id, { workers: 4, minWorkers: 4, durationSec: 180 });
     const strictRunning = await waitForRun(api, strict.id, reporting, 60_000);
     const strictMaster = agentHolding(strictRunning, "master").name;
     const strictVictim = strictRunning.placement.find((e) => e.role === "worker" && e.agentName !== strictMaster);
@@ -584,7 +584,7 @@ class Visitor(FastHttpUser):
 
   it("takes an agent's run parts with it when it is killed outright; its next process holds none of them", async () => {
     const test = await createTest(api, target.url, locustScript("/agent-killed"), { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 75 });
+    const run = await startRun(api, test.id, { workers: 4, durationSec: 75 });
     const running = await waitForRun(api, run.id, reporting, 60_000);
     const master = agentHolding(running, "master");
     const others = running.placement.filter((e) => e.role === "worker" && e.agentName !== master.name);
@@ -649,7 +649,7 @@ class Visitor(FastHttpUser):
 
   it("fails within 3 intervals + 10 s when the master's host dies, and stops the run everywhere else", async () => {
     const test = await createTest(api, target.url, locustScript("/lose-master"), { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 60 });
+    const run = await startRun(api, test.id, { workers: 4, durationSec: 60 });
     const running = await waitForRun(api, run.id, reporting, 60_000);
     const master = agentHolding(running, "master");
     const killedAt = Date.now();
@@ -694,7 +694,7 @@ def hang_master(environment, **_kwargs):
         gevent.spawn(hang)
 `;
     const test = await createTest(api, target.url, hangsMaster, { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 120, targetUsers: 2, spawnRate: 2 });
+    const run = await startRun(api, test.id, { workers: 2, durationSec: 120, targetUsers: 2, spawnRate: 2 });
     await waitForRun(api, run.id, reporting, 60_000);
     const failed = await waitForRun(api, run.id, ended, SILENCE_MS + 20_000);
     assert.equal(failed.status, "Failed");
@@ -720,7 +720,7 @@ def hang_master(environment, **_kwargs):
     // master waits for workers that never come.
     hosts.setLink(victim.host, false);
     try {
-      const run = await startRun(api, test.id, { workers: 5, durationSeconds: 30 });
+      const run = await startRun(api, test.id, { workers: 5, durationSec: 30 });
       const failed = await waitForRun(api, run.id, ended, SILENCE_MS + 20_000);
       assert.equal(failed.status, "Failed");
       assert.match(
@@ -740,7 +740,7 @@ def hang_master(environment, **_kwargs):
       return;
     }
     const test = await createTest(api, target.url, locustScript("/cut"), { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 4, durationSeconds: 14 });
+    const run = await startRun(api, test.id, { workers: 4, durationSec: 14 });
     const running = await waitForRun(api, run.id, reporting, 60_000);
     const master = agentHolding(running, "master");
     // The master's own host: its reports to the server wait out the cut, its workers elsewhere too.
@@ -758,7 +758,7 @@ def hang_master(environment, **_kwargs):
 
   it("adopts a pool run after the server was down longer than the silence window: the agents dial in again", async () => {
     const test = await createTest(api, target.url, locustScript("/restart"), { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 35 });
+    const run = await startRun(api, test.id, { workers: 2, durationSec: 35 });
     const running = await waitForRun(api, run.id, reporting, 60_000);
     const master = agentHolding(running, "master");
     const port = Number(new URL(server.url).port);
@@ -781,7 +781,7 @@ def hang_master(environment, **_kwargs):
 
   it("lets agents on a rotated token finish their runs, then enroll anew; a revoke ends the pool's runs, saying so", async () => {
     const test = await createTest(api, target.url, locustScript("/rotated"), { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 2, durationSeconds: 12 });
+    const run = await startRun(api, test.id, { workers: 2, durationSec: 12 });
     await waitForRun(api, run.id, reporting, 60_000);
     const onOld = agents.filter((a) => alive(a));
     const rotated = await api.post<PoolWithToken>(`/v1/agent-pools/${pool.id}/token`);
@@ -805,7 +805,7 @@ def hang_master(environment, **_kwargs):
     await waitForAgents(["gen-a2"]);
 
     // A revoke: the pool's running run ends at once, saying why, and every agent is disconnected.
-    const last = await startRun(api, test.id, { workers: 1, durationSeconds: 60 });
+    const last = await startRun(api, test.id, { workers: 1, durationSec: 60 });
     await waitForRun(api, last.id, reporting, 60_000);
     const live = agents.filter((a) => alive(a));
     const revoked = await api.del<AgentPool>(`/v1/agent-pools/${pool.id}/token`);

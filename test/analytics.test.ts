@@ -148,7 +148,7 @@ describe("run analytics over REST", () => {
     assert.equal(s.maxResponseMs, Math.max(...all.map((x) => x.ms)));
     assert.equal(s.revisionNumber, 1);
     assert.equal(s.users, 10);
-    assert.equal(s.elapsedSeconds, 20);
+    assert.equal(s.elapsedSec, 20);
     assert.equal(s.status, "Running");
   });
 
@@ -307,7 +307,7 @@ describe("run analytics over REST", () => {
     assert.equal(res.body.snapshots, 5);
     assert.equal(res.body.total.numRequests, window.length);
     assert.equal(res.body.total.p99ResponseMs, percentile(window, 0.99));
-    assert.equal(res.body.measuredSeconds, 10);
+    assert.equal(res.body.measuredSec, 10);
 
     const named = await api().get<Aggregate>(`/v1/runs/${run.id}/metrics/aggregate?from=${from}&name=/items`);
     const items = window.filter((x) => x.name === "/items");

@@ -205,7 +205,7 @@ describe("REST: load tests, scripts and runs", () => {
     assert.equal(defaults.body.status, "Pending");
     assert.equal(defaults.body.targetUsers, 20);
     assert.equal(defaults.body.spawnRate, 4);
-    assert.equal(defaults.body.durationSeconds, 30);
+    assert.equal(defaults.body.durationSec, 30);
     assert.equal(defaults.body.scriptRevisionId, test.latestRevisionId);
     assert.deepEqual(
       [defaults.body.accountId, defaults.body.orgId, defaults.body.projectId, defaults.body.envId],
@@ -221,7 +221,7 @@ describe("REST: load tests, scripts and runs", () => {
       name: "peak",
       targetUsers: 100,
       spawnRate: 10,
-      durationSeconds: 120,
+      durationSec: 120,
       metadata: { build: "1.2.3" },
       thresholds: [" p95<300", "GET /api/products:p99<500"],
     });
@@ -231,7 +231,7 @@ describe("REST: load tests, scripts and runs", () => {
     assert.deepEqual(defaults.body.thresholds, []);
     assert.equal(custom.body.name, "peak");
     assert.equal(custom.body.targetUsers, 100);
-    assert.equal(custom.body.durationSeconds, 120);
+    assert.equal(custom.body.durationSec, 120);
     assert.equal(custom.body.scriptRevisionId, rev2.id);
     assert.deepEqual(custom.body.metadata, { build: "1.2.3" });
 
@@ -253,6 +253,73 @@ describe("REST: load tests, scripts and runs", () => {
     const across = await api.get<Page<LoadTestRun>>("/v1/runs?accountId=acme&envId=qa&status=Pending");
     assert.ok(across.body.items.some((r) => r.id === custom.body.id));
     assert.ok(across.body.items.every((r) => r.envId === "qa" && r.status === "Pending"));
+  });
+
+  it("still takes the deprecated names (durationSeconds, windowSeconds) and answers with both names", async () => {
+    const made = await api.post<LoadTest>("/v1/load-tests", {
+      ...BASE,
+      name: "Old names",
+      maxDurationSec: 120,
+      autoStop: { errorRatePercent: 50, windowSeconds: 30 },
+      scriptContent: SAMPLE_SCRIPT_B64,
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual(made.body.autoStop, { errorRatePercent: 50, windowSec: 30, windowSeconds: 30 });
+    const test = made.body;
+    const changed = await api.put<LoadTest>(`/v1/load-tests/${test.id}`, {
+      autoStop: { errorRatePercent: 50, windowSec: 40 },
+    });
+    assert.deepEqual(changed.body.autoStop, { errorRatePercent: 50, windowSec: 40, windowSeconds: 40 });
+
+    const old = await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {
+      durationSeconds: 45,
+      autoStop: { errorRatePercent: 20, windowSeconds: 15 },
+    });
+    assert.equal(old.status, 201, JSON.stringify(old.body));
+    assert.equal(old.body.durationSec, 45);
+    assert.equal(old.body.durationSeconds, 45);
+    assert.deepEqual(old.body.autoStop, { errorRatePercent: 20, windowSec: 15, windowSeconds: 15 });
+    const both = await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, {
+      durationSec: 50,
+      durationSeconds: 50,
+    });
+    assert.equal(both.body.durationSeconds, 50);
+    const listed = (await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body.recentRuns;
+    assert.deepEqual(
+      listed.map((r) => [r.durationSec, r.durationSeconds]),
+      [
+        [50, 50],
+        [45, 45],
+      ],
+    );
+
+    // Both names, disagreeing: refused, naming the current one, and nothing stored.
+    const disagree = await api.post<{ code: string; field: string; message: string }>(
+      `/v1/load-tests/${test.id}/runs`,
+      { durationSec: 50, durationSeconds: 60 },
+    );
+    assert.equal(disagree.status, 400);
+    assert.deepEqual([disagree.body.code, disagree.body.field], ["INVALID_INPUT", "durationSec"]);
+    assert.match(disagree.body.message, /deprecated name of durationSec/);
+    const windows = await api.put<{ code: string; field: string }>(`/v1/load-tests/${test.id}`, {
+      autoStop: { errorRatePercent: 50, windowSec: 30, windowSeconds: 60 },
+    });
+    assert.equal(windows.status, 400);
+    assert.deepEqual([windows.body.code, windows.body.field], ["INVALID_INPUT", "autoStop.windowSec"]);
+    const none = await api.put<{ code: string; field: string }>(`/v1/load-tests/${test.id}`, {
+      autoStop: { errorRatePercent: 50 },
+    });
+    assert.equal(none.status, 400);
+    assert.deepEqual([none.body.code, none.body.field], ["INVALID_INPUT", "autoStop.windowSec"]);
+    const aboveMax = await api.post<{ code: string; field: string }>(`/v1/load-tests/${test.id}/runs`, {
+      durationSeconds: 121,
+    });
+    assert.deepEqual(
+      [aboveMax.status, aboveMax.body.code, aboveMax.body.field],
+      [400, "DURATION_ABOVE_MAX", "durationSeconds"],
+    );
+    assert.equal((await api.get<Page<LoadTestRun>>(`/v1/load-tests/${test.id}/runs`)).body.items.length, 2);
+    assert.equal((await api.get<LoadTest>(`/v1/load-tests/${test.id}`)).body.autoStop?.windowSec, 40);
   });
 
   it("keeps default thresholds on the test: a run without its own is judged against them, one with its own (or []) overrides", async () => {

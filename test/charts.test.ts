@@ -109,7 +109,7 @@ describe("every point of a chart is true: a steady load shows steady, with 2 and
     await Promise.all(
       sides.map(async (side) => {
         const test = await createTest(side.api, target.url, steadyScript(`/steady-${side.workers}`));
-        const run = await startRun(side.api, test.id, { targetUsers: 4, spawnRate: 4, durationSeconds: 40 });
+        const run = await startRun(side.api, test.id, { targetUsers: 4, spawnRate: 4, durationSec: 40 });
         side.run = await waitForRun(side.api, run.id, ended, 120_000);
       }),
     );

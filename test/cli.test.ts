@@ -253,7 +253,7 @@ describe("the loadmgr CLI against a real server and real Locust", () => {
     const res = await cli(["run", test.id, "--duration", "2"], env);
     assert.equal(res.code, 0, res.stderr);
     const show = await cli(["runs", "show", res.stdout.trim(), "--json"], env);
-    assert.equal((JSON.parse(show.stdout) as LoadTestRun).durationSeconds, 2);
+    assert.equal((JSON.parse(show.stdout) as LoadTestRun).durationSec, 2);
   });
 
   it("edits the script, lists revisions and diffs two of them", async () => {

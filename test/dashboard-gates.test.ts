@@ -48,7 +48,7 @@ describe("the dashboard: baselines, an aborted run and its regressions", { timeo
 
     // A run started from the test page with an aborting threshold; the target turns slow under it.
     await page.goto(`${server.url}/#/tests/${test.id}`);
-    await page.fill('input[name="durationSeconds"]', "120");
+    await page.fill('input[name="durationSec"]', "120");
     await page.fill('textarea[name="thresholds"]', "p95<150 abort window=2s delay=1s");
     await page.getByRole("button", { name: "Start run" }).click();
     await page.waitForURL(/#\/runs\//);
@@ -203,11 +203,11 @@ describe("the dashboard: baselines, an aborted run and its regressions", { timeo
     // The runs' options, as the Run form takes them: a duration above the test's maximum is refused at its field.
     const form = page.locator(".schedules form");
     await form.locator("summary", { hasText: "Run options" }).click();
-    await form.locator('input[name="durationSeconds"]').fill(String(test.maxDurationSec + 1));
+    await form.locator('input[name="durationSec"]').fill(String(test.maxDurationSec + 1));
     await page.getByRole("button", { name: "Add schedule" }).click();
-    await form.locator('[data-field="durationSeconds"] .field-error').waitFor();
+    await form.locator('[data-field="durationSec"] .field-error').waitFor();
     assert.deepEqual((await api().get<{ items: Schedule[] }>(`/v1/load-tests/${test.id}/schedules`)).body.items, []);
-    await form.locator('input[name="durationSeconds"]').fill(String(test.defaultDurationSec));
+    await form.locator('input[name="durationSec"]').fill(String(test.defaultDurationSec));
     await form.locator('input[name="targetUsers"]').fill("7");
     await form.locator('textarea[name="thresholds"]').fill("p95<900");
     await page.getByRole("button", { name: "Add schedule" }).click();

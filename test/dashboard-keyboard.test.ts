@@ -123,7 +123,7 @@ describe("the dashboard by keyboard alone, at tablet width", { timeout: 180_000 
     assert.equal(test.targetUrl, target.url);
     assert.equal(test.defaultUsers, 2);
 
-    await tabTo(page, "durationSeconds");
+    await tabTo(page, "durationSec");
     await retype(page, "45");
     await tabTo(page, "Start run");
     await page.keyboard.press("Enter");
@@ -138,9 +138,8 @@ describe("the dashboard by keyboard alone, at tablet width", { timeout: 180_000 
     await page.keyboard.press("Enter");
     await page.locator('.run-page[data-status="Stopped"]').waitFor({ timeout: 30_000 });
     const runId = decodeURIComponent(page.url().split("#/runs/")[1] ?? "");
-    const run = (await restClient(server.url).get<{ status: string; durationSeconds: number }>(`/v1/runs/${runId}`))
-      .body;
-    assert.deepEqual([run.status, run.durationSeconds], ["Stopped", 45]);
+    const run = (await restClient(server.url).get<{ status: string; durationSec: number }>(`/v1/runs/${runId}`)).body;
+    assert.deepEqual([run.status, run.durationSec], ["Stopped", 45]);
 
     // A toggle answers Space as well as Enter.
     await tabTo(page, "Pause");

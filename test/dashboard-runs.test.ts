@@ -187,7 +187,7 @@ describe("a run against a target that is down, on real Locust", { timeout: 120_0
         down,
         "from locust import HttpUser, task, constant\n\nclass U(HttpUser):\n    wait_time = constant(0.2)\n\n    @task\n    def home(self):\n        self.client.get('/')\n",
       );
-      const run = await startRun(api, test.id, { durationSeconds: 3 });
+      const run = await startRun(api, test.id, { durationSec: 3 });
       const done = await waitForRun(api, run.id, ended, 90_000);
       assert.equal(done.status, "Finished", JSON.stringify(done));
       assert.ok((done.results?.totalRequests ?? 0) > 0, JSON.stringify(done.results));
@@ -198,11 +198,11 @@ describe("a run against a target that is down, on real Locust", { timeout: 120_0
 
       // With an auto-stop rule of 90 % over 10 s, a 60 s run against it is stopped early, as Failed.
       const strict = await api.put<LoadTest>(`/v1/load-tests/${test.id}`, {
-        autoStop: { errorRatePercent: 90, windowSeconds: 10 },
+        autoStop: { errorRatePercent: 90, windowSec: 10 },
       });
       assert.equal(strict.status, 200, JSON.stringify(strict.body));
-      const long = await startRun(api, test.id, { durationSeconds: 60 });
-      assert.deepEqual(long.autoStop, { errorRatePercent: 90, windowSeconds: 10 });
+      const long = await startRun(api, test.id, { durationSec: 60 });
+      assert.deepEqual(long.autoStop, { errorRatePercent: 90, windowSec: 10, windowSeconds: 10 });
       const began = Date.now();
       const stopped = await waitForRun(api, long.id, ended, 90_000);
       assert.equal(stopped.status, "Failed", JSON.stringify(stopped));

@@ -184,7 +184,7 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
 
   it("sets a test's auto-stop rule in its form: refused out of range at its field, off, or another limit", async () => {
     const test = await createTest(api(), "http://127.0.0.1:9", SCRIPT, { name: "Auto" });
-    assert.deepEqual(test.autoStop, { errorRatePercent: 90, windowSeconds: 60 });
+    assert.deepEqual(test.autoStop, { errorRatePercent: 90, windowSec: 60, windowSeconds: 60 });
     await page.goto(`${server.url}/#/tests/${test.id}`);
     assert.equal(await page.locator('[data-fact="autoStop"]').textContent(), "above 90 % errors over 60 s");
     await page.getByRole("link", { name: "Edit definition" }).click();

@@ -137,7 +137,7 @@ describe("the dashboard in a real browser, against a real server and real Locust
   });
 
   it("starts a run from the form, shows it move live, stops it, and ends on the API's own figures", async () => {
-    await page.locator('form.run-form input[name="durationSeconds"]').fill("60");
+    await page.locator('form.run-form input[name="durationSec"]').fill("60");
     // A threshold that does not parse is refused next to the box (the API names its line), and no run starts.
     await page.locator('form.run-form textarea[name="thresholds"]').fill("p95<5000\np97<300");
     await page.getByRole("button", { name: "Start run" }).click();
@@ -305,7 +305,7 @@ describe("the dashboard in a real browser, against a real server and real Locust
   it("compares two runs, and lists the test with its last run and trend", async () => {
     const [test] = (await api().get<ListPage<LoadTest>>("/v1/load-tests")).body.items;
     assert.ok(test !== undefined);
-    const second = await startRun(api(), test.id, { durationSeconds: 4, name: "short run" });
+    const second = await startRun(api(), test.id, { durationSec: 4, name: "short run" });
     await waitForRun(api(), second.id, ended, 60_000);
     await page.goto(`${server.url}/#/tests/${test.id}`);
     const boxes = page.locator("table.runs tbody input[type=checkbox]");

@@ -71,15 +71,15 @@ describe("faults on the production stack: Redis restarted without persistence, a
   it("still fails a hung run and still stops a healthy one after Redis lost every job", async () => {
     const hungTest = await createTest(api, target.url, hangingScript("/hang"));
     const healthyTest = await createTest(api, target.url, locustScript("/healthy"));
-    const hung = await startRun(api, hungTest.id, { durationSeconds: 120 });
-    const healthy = await startRun(api, healthyTest.id, { durationSeconds: 120 });
+    const hung = await startRun(api, hungTest.id, { durationSec: 120 });
+    const healthy = await startRun(api, healthyTest.id, { durationSec: 120 });
     await waitForRun(api, hung.id, (r) => r.status === "Running");
     await waitForRun(api, healthy.id, reporting);
     // A cron schedule ticking every 2 s (its first run lasts; the ticks after it are skipped, and recorded).
     const scheduledTest = await createTest(api, target.url, locustScript("/scheduled"));
     const made = await api.post<Schedule>(`/v1/load-tests/${scheduledTest.id}/schedules`, {
       cron: "*/2 * * * * *",
-      overrides: { durationSeconds: 120 },
+      overrides: { durationSec: 120 },
     });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const schedule = made.body;
@@ -117,7 +117,7 @@ describe("faults on the production stack: Redis restarted without persistence, a
       EventSource,
       retryDelayMs: () => 200,
     });
-    const running = await startRun(api, test.id, { durationSeconds: 26 });
+    const running = await startRun(api, test.id, { durationSec: 26 });
     await waitForRun(api, running.id, reporting);
     const watched = collect<LiveMetrics>(client.runs.onMetrics, { runId: running.id, lastEventId: "0" });
     const statuses = collect<LoadTestRun>(client.runs.onStatus, { loadTestId: test.id });
@@ -136,13 +136,13 @@ describe("faults on the production stack: Redis restarted without persistence, a
     assert.match(figures, /^loadmgr_runs\{status="Running"\} [1-9]\d*$/m);
     // The run is stored, and its start job is queued when Redis answers (or by the sweep).
     const created = await answered(
-      api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { durationSeconds: 3 }),
+      api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { durationSec: 3 }),
       "POST …/runs",
     );
     assert.equal(created.status, 201, JSON.stringify(created.body));
     await redis.stop();
     // A run created and stopped while the fan-out is down: neither change can be published.
-    const unseen = await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { durationSeconds: 3 });
+    const unseen = await api.post<LoadTestRun>(`/v1/load-tests/${test.id}/runs`, { durationSec: 3 });
     assert.equal(unseen.status, 201, JSON.stringify(unseen.body));
     const stopped = await api.post<LoadTestRun>(`/v1/runs/${unseen.body.id}/stop`);
     assert.equal(stopped.body.status, "Stopped");
@@ -213,7 +213,7 @@ describe("faults on the production stack: the store away longer than the silence
 
   it("keeps a healthy run, answers 503 meanwhile, and stores every snapshot Locust buffered", async () => {
     const test = await createTest(api, target.url, locustScript("/store-outage"));
-    const run = await startRun(api, test.id, { durationSeconds: 40 });
+    const run = await startRun(api, test.id, { durationSec: 40 });
     await waitForRun(api, run.id, reporting);
 
     await mongo.stop();
@@ -288,7 +288,7 @@ describe("a server short of file handles", () => {
 
   it("fails no healthy run while it can open nothing (EMFILE) for longer than the silence windows; the run finishes with every snapshot", async () => {
     const test = await createTest(api, target.url, locustScript("/starved"));
-    const run = await startRun(api, test.id, { durationSeconds: 40 });
+    const run = await startRun(api, test.id, { durationSec: 40 });
     await waitForRun(api, run.id, (r) => reporting(r) && (r.lastMetrics?.totalRequests ?? 0) > 0);
     // The server is this process: give it few handles, then take every one left (as 21,000 connections to
     // its port would), for 20 s: past the agents' silence window (3 intervals + 10 s = 13 s) and the runs'.

@@ -52,7 +52,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
       description: "second revision",
     });
     assert.equal(edit.status, 201);
-    const created = await startRun(api, test.id, { durationSeconds: 4 });
+    const created = await startRun(api, test.id, { durationSec: 4 });
     assert.equal(created.status, "Pending");
     assert.equal(created.scriptRevisionId, edit.body.id);
 
@@ -91,7 +91,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
 
   it("stops on request: Stopping at once, then Stopped with a final snapshot", async () => {
     const test = await createTest(api, target.url, locustScript("/stop-me"));
-    const run = await startRun(api, test.id, { durationSeconds: 120 });
+    const run = await startRun(api, test.id, { durationSec: 120 });
     await waitForRun(api, run.id, reporting);
     const stop = await api.post<LoadTestRun>(`/v1/runs/${run.id}/stop`);
     assert.equal(stop.status, 200);
@@ -106,7 +106,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
 
   it("changes a running run's users when asked, stored as an event; refuses it with stages, when ended, or out of range", async () => {
     const test = await createTest(api, target.url, locustScript("/steer", 0.2));
-    const run = await startRun(api, test.id, { durationSeconds: 120, targetUsers: 2, spawnRate: 10 });
+    const run = await startRun(api, test.id, { durationSec: 120, targetUsers: 2, spawnRate: 10 });
     await waitForRun(api, run.id, (r) => reporting(r) && r.lastMetrics?.users === 2);
     const bad = await api.post<{ code: string; field: string }>(`/v1/runs/${run.id}/load`, { targetUsers: 0 });
     assert.deepEqual([bad.status, bad.body.code, bad.body.field], [400, "INVALID_INPUT", "targetUsers"]);
@@ -141,7 +141,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
     // guard killed it 30 s later. The supervisor now holds a stop until the sandbox says it can take it.
     const test = await createTest(api, target.url, locustScript("/stop-at-launch"));
     for (const delayMs of [0, 40, 80, 120, 160, 200]) {
-      const run = await startRun(api, test.id, { durationSeconds: 120 });
+      const run = await startRun(api, test.id, { durationSec: 120 });
       await waitForRun(api, run.id, (r) => r.launchedAt !== null || ended(r));
       await sleep(delayMs);
       await api.post(`/v1/runs/${run.id}/stop`);
@@ -170,7 +170,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
       const client = restClient(apiOnly.url);
       const { lifecycle } = apiOnly.running;
       const test = await createTest(client, target.url, locustScript("/twice"));
-      const run = await startRun(client, test.id, { durationSeconds: 120 });
+      const run = await startRun(client, test.id, { durationSec: 120 });
       // Until the agent has connected the run waits for room; then the three deliveries race to place it.
       for (let placed = false; !placed;) {
         await Promise.all([lifecycle.start(run.id), lifecycle.start(run.id), lifecycle.start(run.id)]);
@@ -194,7 +194,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
 
   it("does not fail a healthy run as silent while the server itself stood still longer than the silence window", async () => {
     const test = await createTest(api, target.url, locustScript("/stall"));
-    const run = await startRun(api, test.id, { durationSeconds: 20 });
+    const run = await startRun(api, test.id, { durationSec: 20 });
     await waitForRun(api, run.id, reporting);
     // The whole server process stands still for 15 s: longer than 3 intervals + 10 s.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 15_000);
@@ -207,7 +207,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
 
   it("ends as Stopped when the Locust master gets SIGTERM", async () => {
     const test = await createTest(api, target.url, locustScript("/sigterm"));
-    const run = await startRun(api, test.id, { durationSeconds: 120 });
+    const run = await startRun(api, test.id, { durationSec: 120 });
     await waitForRun(api, run.id, reporting);
     process.kill(masterPid(dirOf(run.id)), "SIGTERM");
     const stopped = await waitForRun(api, run.id, ended, 20_000);
@@ -220,7 +220,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
     try {
       const client = restClient(distributed.url);
       const test = await createTest(client, target.url, locustScript("/sigkill"));
-      const run = await startRun(client, test.id, { durationSeconds: 120, thresholds: ["rps>0", "p95<0"] });
+      const run = await startRun(client, test.id, { durationSec: 120, thresholds: ["rps>0", "p95<0"] });
       await waitForRun(client, run.id, reporting);
       // Locust's running count leads what its snapshots carry (they hold whole seconds every worker has
       // reported): wait until the server has stored rows of requests, which the kill cannot take back.
@@ -250,9 +250,9 @@ describe("run lifecycle on real Locust (local runner)", () => {
 
   it("fails within seconds, with Locust's error text, when the script imports a missing module", async () => {
     const test = await createTest(api, target.url, "import no_such_module_here\n" + locustScript("/x"));
-    const run = await startRun(api, test.id, { durationSeconds: 60 });
+    const run = await startRun(api, test.id, { durationSec: 60 });
     const started = Date.now();
-    const failed = await waitForRun(api, run.id, ended, 20_000);
+    const failed = await waitForRun(api, run.id, ended, 50_000);
     assert.equal(failed.status, "Failed");
     // Its cause first, in one line; then the log's end, without this host's paths.
     const [first, ...rest] = (failed.failureReason ?? "").split("\n");
@@ -262,7 +262,8 @@ describe("run lifecycle on real Locust (local runner)", () => {
     );
     assert.ok(rest.length > 0);
     assert.doesNotMatch(failed.failureReason ?? "", /File "\//);
-    assert.ok(Date.now() - started < 15_000);
+    // At its import, not at the end of its 60 s (however busy the machine).
+    assert.ok(Date.now() - started < 45_000, `failed ${Date.now() - started} ms after it started`);
   });
 
   it("fails a run whose script dies at import after longer than its duration (it never started)", async () => {
@@ -270,7 +271,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
     // the sweep tried Pending → Finished, which is no move, and the run sat Pending.
     const script = "import time\ntime.sleep(3)\nraise RuntimeError('gave up at import')\n" + locustScript("/x");
     const test = await createTest(api, target.url, script);
-    const run = await startRun(api, test.id, { durationSeconds: 1 });
+    const run = await startRun(api, test.id, { durationSec: 1 });
     const failed = await waitForRun(api, run.id, ended, 30_000);
     assert.equal(failed.status, "Failed");
     assert.equal(failed.startedAt, null);
@@ -285,7 +286,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
     // Half run out their duration; half are stopped once load flows (their duration is far away).
     const plans = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? "finish" : "stop"));
     const runs = await Promise.all(
-      plans.map((plan) => startRun(api, test.id, { durationSeconds: plan === "finish" ? 4 : 120 })),
+      plans.map((plan) => startRun(api, test.id, { durationSec: plan === "finish" ? 4 : 120 })),
     );
     const outcomes = await Promise.all(
       runs.map(async (run, i) => {
@@ -319,7 +320,7 @@ describe("run lifecycle on real Locust (local runner)", () => {
 
   it("fails a run whose Locust hangs after its test start, once it sends nothing for 3 intervals + 10 s", async () => {
     const test = await createTest(api, target.url, hangingScript("/hang"));
-    const run = await startRun(api, test.id, { durationSeconds: 120 });
+    const run = await startRun(api, test.id, { durationSec: 120 });
     await waitForRun(api, run.id, (r) => r.status === "Running");
     const failed = await waitForRun(api, run.id, ended, 45_000);
     assert.equal(failed.status, "Failed");
@@ -359,7 +360,7 @@ describe("the server's own guards (Locust cannot reach the server)", () => {
 
   it("fails a run that passes its duration plus grace, and kills its processes", async () => {
     const test = await createTest(api, target.url, silentScript("/guard"));
-    const run = await startRun(api, test.id, { durationSeconds: 2 });
+    const run = await startRun(api, test.id, { durationSec: 2 });
     const failed = await waitForRun(api, run.id, ended, 20_000);
     assert.equal(failed.status, "Failed");
     assert.match(failed.failureReason ?? "", /guard/);
@@ -368,7 +369,7 @@ describe("the server's own guards (Locust cannot reach the server)", () => {
 
   it("fails a run whose Locust never reports its test start within startTimeoutSec, and kills it", async () => {
     const test = await createTest(api, target.url, silentScript("/silent"));
-    const run = await startRun(api, test.id, { durationSeconds: 120 });
+    const run = await startRun(api, test.id, { durationSec: 120 });
     const launched = await waitForRun(api, run.id, (r) => r.launchedAt !== null || ended(r), 20_000);
     // Launched, not Running: no load reported yet.
     assert.equal(launched.status, "Pending");

@@ -52,7 +52,7 @@ const test: LoadTest = await client.loadTests.create.mutate({
   scriptContent: script,
 });
 const listed = await client.loadTests.list.query({ accountId: "acme" });
-const run: LoadTestRun = await client.runs.create.mutate({ id: test.id, durationSeconds: 5 });
+const run: LoadTestRun = await client.runs.create.mutate({ id: test.id, durationSec: 5 });
 const stopped = await client.runs.stop.mutate({ id: run.id });
 const revision: number = test.latestRevisionNumber;
 console.log(JSON.stringify({ id: test.id, listed: listed.items.map((t) => t.id), revision, stopped: stopped.status }));
@@ -227,7 +227,7 @@ describe("the Python plugin and agent as a wheel, in a clean venv outside the re
       agentPool: pool.body.id,
       defaultWorkers: 1,
     });
-    const started = await startRun(api, test.id, { durationSeconds: 3 });
+    const started = await startRun(api, test.id, { durationSec: 3 });
     const done = await waitForRun(api, started.id, ended, 60_000);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
     assert.ok((target.hits.get("/from-wheel") ?? 0) > 0);

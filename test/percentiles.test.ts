@@ -44,7 +44,7 @@ describe("percentiles equal Locust's own, for a real distributed run", () => {
   it("matches locust_stats.csv per endpoint and in total, to the bucket", async () => {
     const api = restClient(server.url);
     const test = await createTest(api, target.url, SCRIPT, { defaultUsers: 12, defaultSpawnRate: 12 });
-    const created = await startRun(api, test.id, { durationSeconds: 6 });
+    const created = await startRun(api, test.id, { durationSec: 6 });
     const run = await waitForRun(api, created.id, ended, 60_000);
     assert.equal(run.status, "Finished", run.failureReason ?? "");
     const dir = runDir(server, run.id);

@@ -138,7 +138,7 @@ describe("a test as a project: files, a split CSV, a secret, parameters and stag
     const run = await startRun(api, test.id, { targetUrl: other.url, env: { GREETING: "bye" }, tags: ["e2e"] });
     const requestLog = collect<RequestLogBatch>(live.runs.onRequestLog, { runId: run.id });
     assert.deepEqual(run.stages, STAGES);
-    assert.deepEqual([run.targetUsers, run.durationSeconds], [9, 21]);
+    assert.deepEqual([run.targetUsers, run.durationSec], [9, 21]);
     assert.deepEqual(
       [run.targetUrl, run.env, run.secrets, run.tags],
       [other.url, { GREETING: "bye" }, ["SHOP_API_KEY"], ["e2e"]],
@@ -256,7 +256,7 @@ describe("a test as a project: files, a split CSV, a secret, parameters and stag
       secrets: ["SHOP_API_KEY"],
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const run = await startRun(api, created.body.id, { durationSeconds: 5 });
+    const run = await startRun(api, created.body.id, { durationSec: 5 });
     const done = await waitForRun(api, run.id, ended, 60_000);
     assert.equal(done.status, "Failed");
     assert.match(done.failureReason ?? "", /RuntimeError: cannot reach the shop with key \*\*\*/);

@@ -276,7 +276,7 @@ describe("projects through the API: files, secrets, parameters and stages (valid
       { durationSec: 5, users: 2, spawnRate: 1 },
       { durationSec: 5, users: 6, spawnRate: 2 },
     ];
-    const conflict = await run({ stages, durationSeconds: 10 });
+    const conflict = await run({ stages, durationSec: 10 });
     assert.deepEqual([conflict.status, conflict.body.code, conflict.body.field], [400, "STAGES_CONFLICT", "stages"]);
     const notAllowed = await run({ targetUrl: "http://example.com" });
     assert.deepEqual(
@@ -305,13 +305,13 @@ describe("projects through the API: files, secrets, parameters and stages (valid
         ok.body.tags,
         ok.body.env,
         ok.body.stages,
-        ok.body.durationSeconds,
+        ok.body.durationSec,
         ok.body.targetUsers,
       ],
       ["http://127.0.0.1:8", "qa", ["override"], { GREETING: "hi", MODE: "b" }, stages, 10, 6],
     );
     assert.match(ok.body.shapeNote ?? "", /the run's stages drive the load; the script's shape class Ramp is not used/);
-    const plain = await run({ durationSeconds: 5 });
+    const plain = await run({ durationSec: 5 });
     assert.deepEqual([plain.body.targetUrl, plain.body.tags, plain.body.stages], ["http://127.0.0.1:9", ["t1"], null]);
     assert.match(plain.body.shapeNote ?? "", /shape class Ramp drives the load/);
   });

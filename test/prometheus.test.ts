@@ -41,7 +41,7 @@ describe("Prometheus /metrics, scraped after a real run", () => {
   it("counts runs by status, ingest pushes with their latency, jobs, store operations and the event loop", async () => {
     const api = restClient(server.url);
     const test = await createTest(api, target.url, locustScript("/scraped"));
-    const run = await startRun(api, test.id, { durationSeconds: 3 });
+    const run = await startRun(api, test.id, { durationSec: 3 });
     const done = await waitForRun(api, run.id, ended);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
     const snapshots = (await server.metricsStore.listMetricSnapshots(run.id)).length;

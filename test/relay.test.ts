@@ -102,7 +102,7 @@ except OSError as e:
   it("finishes a run whose master is on one such host and workers on both; its totals and percentiles are Locust's own", async () => {
     const test = await createTest(api, target.url, locustScript("/relayed"), { agentPool: pool.id });
     // 1 master + 3 workers on 2 hosts of capacity 2: the master's host holds one worker, the other two.
-    const run = await startRun(api, test.id, { workers: 3, durationSeconds: 6, targetUsers: 6, spawnRate: 6 });
+    const run = await startRun(api, test.id, { workers: 3, durationSec: 6, targetUsers: 6, spawnRate: 6 });
     const done = await waitForRun(api, run.id, ended, 90_000);
     assert.equal(done.status, "Finished", done.failureReason ?? "");
     assert.deepEqual(done.warnings, []);
@@ -152,7 +152,7 @@ except OSError as e:
     ];
     // 3 workers at 60/40: eu 2 (gen-a, full), us 1 (gen-b), the master where room is left (gen-b).
     // Locust gives each worker 2 of the 6 users: eu runs 4, us 2.
-    const run = await startRun(api, test.id, { workers: 3, durationSeconds: 6, targetUsers: 6, spawnRate: 6, regions });
+    const run = await startRun(api, test.id, { workers: 3, durationSec: 6, targetUsers: 6, spawnRate: 6, regions });
     assert.deepEqual(run.regions, regions);
     const done = await waitForRun(api, run.id, ended, 90_000);
     assert.equal(done.status, "Finished", done.failureReason ?? "");

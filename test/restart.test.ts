@@ -17,7 +17,7 @@ describe("a server restart in the middle of a run", () => {
     const first = await startTestServer({ runner: RUNNER }, { role: "all", keepData: true });
     const port = Number(new URL(first.url).port);
     const test = await createTest(restClient(first.url), target.url, locustScript("/restart"));
-    const run = await startRun(restClient(first.url), test.id, { durationSeconds: 8 });
+    const run = await startRun(restClient(first.url), test.id, { durationSec: 8 });
     await waitForRun(restClient(first.url), run.id, reporting);
     await first.close();
     await sleep(2500); // Locust keeps running; its pushes fail and are kept

@@ -167,7 +167,7 @@ async function hostileBesideAnother(
   const alpha = restClient(server.url, TOKENS.alpha);
   const beta = restClient(server.url, TOKENS.beta);
   const betaTest = await createTest(beta, target.url, plainScript, { ...SCOPE, projectId: "beta" });
-  const betaRun = await startRun(beta, betaTest.id, { durationSeconds: 14 });
+  const betaRun = await startRun(beta, betaTest.id, { durationSec: 14 });
   await waitForRun(beta, betaRun.id, reporting);
   const betaDir = runDir(server, betaRun.id);
   const betaMaster = readFileSync(`/proc/${masterPid(betaDir)}/cmdline`, "utf-8").split("\0");
@@ -209,7 +209,7 @@ async function hostileBesideAnother(
     projectId: "alpha",
     allowedHosts: [`127.0.0.1:${portOf(services.allowed)}`],
   });
-  const hostileRun = await startRun(alpha, hostile.id, { durationSeconds: 4 });
+  const hostileRun = await startRun(alpha, hostile.id, { durationSec: 4 });
   const hostileEnd = await waitForRun(alpha, hostileRun.id, ended, 90_000);
 
   // Master and two workers each probed and reported (a probe that did not run cannot pass).
@@ -358,7 +358,7 @@ describe("run sandbox: a hostile locustfile gets nothing, and harms only its own
     const alpha = restClient(server.url, TOKENS.alpha);
     const beta = restClient(server.url, TOKENS.beta);
     const betaTest = await createTest(beta, target.url, plainScript, { ...SCOPE, projectId: "beta" });
-    const betaRun = await startRun(beta, betaTest.id, { durationSeconds: 12 });
+    const betaRun = await startRun(beta, betaTest.id, { durationSec: 12 });
     const cases: [string, string, RegExp][] = [
       ["fork bomb", FORK_10000, /limit of 64 processes/],
       ["memory hog", ALLOCATE, /memory limit of 400 MB/],
@@ -367,7 +367,7 @@ describe("run sandbox: a hostile locustfile gets nothing, and harms only its own
     const runs: LoadTestRun[] = [];
     for (const [name, body] of cases) {
       const test = await createTest(alpha, target.url, abuse(body), { ...SCOPE, projectId: "alpha", name });
-      runs.push(await startRun(alpha, test.id, { durationSeconds: 60 }));
+      runs.push(await startRun(alpha, test.id, { durationSec: 60 }));
     }
     for (const [i, run] of runs.entries()) {
       const [name, , reason] = cases[i] as (typeof cases)[number];
@@ -476,7 +476,7 @@ describe("run sandbox: a master's port takes garbage without the run noticing", 
   it("drops random bytes, truncated msgpack, a bad byte and a frame of 2**62 bytes, and finishes with both workers", async () => {
     const alpha = restClient(server.url, TOKENS.alpha);
     const test = await createTest(alpha, target.url, GARBAGE, { ...SCOPE, projectId: "alpha" });
-    const run = await startRun(alpha, test.id, { durationSeconds: 8 });
+    const run = await startRun(alpha, test.id, { durationSec: 8 });
     const end = await waitForRun(alpha, run.id, ended, 60_000);
     assert.equal((target.reports as unknown as { sent: number }[])[0]?.sent, 14, "every garbage message was sent");
     assert.equal(end.status, "Finished", end.failureReason ?? "");
@@ -500,7 +500,7 @@ describe("run sandbox: a master's port takes garbage without the run noticing", 
       const alpha = restClient(limited.url, TOKENS.alpha);
       target.reports.length = 0;
       const test = await createTest(alpha, target.url, abuse(FILL_SHM_AND_SPIN), { ...SCOPE, projectId: "alpha" });
-      const run = await startRun(alpha, test.id, { durationSeconds: 12 });
+      const run = await startRun(alpha, test.id, { durationSec: 12 });
       const end = await waitForRun(alpha, run.id, ended, 60_000);
       assert.equal(end.status, "Finished", end.failureReason ?? "");
       const report = target.reports[0] as unknown as { wrote: Record<string, number>; wall: number; cpu: number };

@@ -50,7 +50,7 @@ describe("schedules: cron ticks start runs, skip while one is active, and stop w
         "overrides",
         "STAGES_CONFLICT",
       ],
-      [{ cron: "0 2 * * *", overrides: { durationSeconds: 999_999 } }, "overrides.durationSeconds", "INVALID_INPUT"],
+      [{ cron: "0 2 * * *", overrides: { durationSec: 999_999 } }, "overrides.durationSec", "INVALID_INPUT"],
       [{ cron: "0 2 * * *", overrides: { id: "x" } }, "overrides", "INVALID_INPUT"],
       [{ cron: "0 2 * * *", thresholds: ["p97<3"] }, "thresholds.0", "INVALID_INPUT"],
     ];
@@ -77,7 +77,7 @@ describe("schedules: cron ticks start runs, skip while one is active, and stop w
     const created = await api.post<Schedule>(`/v1/load-tests/${test.id}/schedules`, {
       cron: "*/3 * * * * *",
       timezone: "Europe/Berlin",
-      overrides: { targetUsers: 2, spawnRate: 2, durationSeconds: 4, tags: ["nightly"], env: { REGION: "eu" } },
+      overrides: { targetUsers: 2, spawnRate: 2, durationSec: 4, tags: ["nightly"], env: { REGION: "eu" } },
       thresholds: ["p95<5000"],
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -94,7 +94,7 @@ describe("schedules: cron ticks start runs, skip while one is active, and stop w
     assert.ok(first !== undefined, "a tick started a run");
     assert.deepEqual(first.trigger, { type: "schedule", scheduleId: schedule.id });
     assert.deepEqual(
-      [first.targetUsers, first.durationSeconds, first.tags, first.env, first.thresholds, first.createdBy],
+      [first.targetUsers, first.durationSec, first.tags, first.env, first.thresholds, first.createdBy],
       [2, 4, ["nightly"], { REGION: "eu" }, ["p95<5000"], "admin"],
     );
     // It lasts past the next tick (4 s against 3 s): that tick is skipped, and recorded so.

@@ -246,10 +246,10 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
       "spawnRate",
     );
     await expectRejected(
-      () => api.post(`/v1/load-tests/${existing.id}/runs`, { durationSeconds: -5 }),
+      () => api.post(`/v1/load-tests/${existing.id}/runs`, { durationSec: -5 }),
       400,
       "INVALID_INPUT",
-      "durationSeconds",
+      "durationSec",
     );
   });
   it("rejects a run with a threshold that does not parse, naming which one and why", async () => {
@@ -266,10 +266,10 @@ describe("bad input: a clear 4xx with code, message and field, and nothing chang
   });
   it("rejects a run longer than the test's max duration", () =>
     expectRejected(
-      () => api.post(`/v1/load-tests/${existing.id}/runs`, { durationSeconds: 301 }),
+      () => api.post(`/v1/load-tests/${existing.id}/runs`, { durationSec: 301 }),
       400,
       "DURATION_ABOVE_MAX",
-      "durationSeconds",
+      "durationSec",
     ));
 
   it("answers unknown ids with 404", async () => {

@@ -291,7 +291,7 @@ describe("webhooks: signed deliveries to a real receiver, retries with backoff, 
     assert.match(line ?? "", /^webhook (\S+) created: run\.stopped, run\.failed → http:\/\/127\.0\.0\.1:\d+\/ends$/);
     assert.match(note ?? "", /shown this once/);
     const hookId = /^webhook (\S+)/.exec(line ?? "")?.[1] ?? "";
-    const started = await startRun(api, test.id, { durationSeconds: 60 });
+    const started = await startRun(api, test.id, { durationSec: 60 });
     await waitForRun(api, started.id, (r) => r.status === "Running" || ended(r));
     await api.post(`/v1/runs/${started.id}/stop`);
     const stopped = await waitForRun(api, started.id, ended);

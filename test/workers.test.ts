@@ -67,7 +67,7 @@ describe("separate API and worker processes on BullMQ", () => {
     const firstWorker = await start("worker");
     const client = restClient(api.url);
     const test = await createTest(client, target.url, locustScript("/workers"));
-    const run = await startRun(client, test.id, { durationSeconds: 8 });
+    const run = await startRun(client, test.id, { durationSec: 8 });
     await waitForRun(client, run.id, reporting);
 
     firstWorker.child.kill("SIGKILL");

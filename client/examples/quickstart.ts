@@ -20,7 +20,7 @@ export async function quickstart(opts: { url: string; token: string; target: str
   });
 
   // 2. a run of it, with overrides
-  const run = await client.runs.create.mutate({ id: test.id, targetUsers: 4, durationSeconds: 60 });
+  const run = await client.runs.create.mutate({ id: test.id, targetUsers: 4, durationSec: 60 });
 
   // 3. watch it live, and 4. stop it after three snapshots; the subscription ends when the run has ended
   const seen: number[] = [];

@@ -58,7 +58,7 @@ describe("typed client", () => {
       targetUrl: "http://127.0.0.1:9",
       scriptContent: Buffer.from("print('not run')\n").toString("base64"),
     });
-    const run: LoadTestRun = await client.runs.create.mutate({ id: test.id, durationSeconds: 60 });
+    const run: LoadTestRun = await client.runs.create.mutate({ id: test.id, durationSec: 60 });
     const events: LiveMetrics[] = [];
     const subscription = client.runs.onMetrics.subscribe(
       { runId: run.id, lastEventId: "0" },

@@ -79,7 +79,7 @@ const finish = (runId: string, timestamp: number) =>
 /** A run that sent `snapshots` snapshots (of 2 s intervals) and then ended. */
 async function finishedRun(testId: string, snapshots: number): Promise<string> {
   const run = await post<LoadTestRun>(`/v1/load-tests/${testId}/runs`, {
-    durationSeconds: Math.max(1, (snapshots * DEFAULT_SHAPE.intervalMs) / 1000),
+    durationSec: Math.max(1, (snapshots * DEFAULT_SHAPE.intervalMs) / 1000),
   });
   const spacingMs = Math.min(DEFAULT_SHAPE.intervalMs, Math.floor(SPAN_MS / snapshots));
   const startedAt = Date.now() - snapshots * spacingMs;
@@ -116,7 +116,7 @@ const longRun = await finishedRun(first.id, snapshots);
 const shortRuns = testCount * 5 + 1;
 const others = tests.filter((_, i) => i !== 1);
 for (let i = shortRuns; i < runTotal; i++) {
-  await post<LoadTestRun>(`/v1/load-tests/${others[i % others.length]?.id ?? ""}/runs`, { durationSeconds: 60 });
+  await post<LoadTestRun>(`/v1/load-tests/${others[i % others.length]?.id ?? ""}/runs`, { durationSec: 60 });
 }
 console.log(
   `${process.stdout.isTTY ? "\n" : ""}seeded in ${((Date.now() - seeding) / 1000).toFixed(0)} s: ${testCount} tests, ${testCount * 5} short runs, ` +
@@ -220,7 +220,7 @@ for (const [name, hash, ready] of pages) {
 
 /** A running run with the page open: the time from a push's acknowledgement to its seq on the chart. */
 async function liveLatency(page: Page): Promise<number[]> {
-  const run = await post<LoadTestRun>(`/v1/load-tests/${first?.id ?? ""}/runs`, { durationSeconds: 3600 });
+  const run = await post<LoadTestRun>(`/v1/load-tests/${first?.id ?? ""}/runs`, { durationSec: 3600 });
   const startedAt = Date.now();
   await push(run.id, 1, startedAt, DEFAULT_SHAPE.intervalMs);
   await page.goto(`${server.url}/#/runs/${run.id}`);

@@ -105,7 +105,7 @@ async function supervised(sandbox: boolean): Promise<number> {
     targetUrl: target.url,
     users,
     spawnRate: users,
-    durationSeconds: seconds,
+    durationSec: seconds,
     ingestUrl,
     intervalSec: 2,
     workers: 2,

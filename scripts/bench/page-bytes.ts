@@ -78,7 +78,7 @@ async function seed(base: string): Promise<string> {
     scriptContent: encodeScript("from locust import HttpUser, task\n"),
     defaultDurationSec: 600,
   });
-  const run = await post<LoadTestRun>(base, `/v1/load-tests/${test.id}/runs`, { durationSeconds: 600 });
+  const run = await post<LoadTestRun>(base, `/v1/load-tests/${test.id}/runs`, { durationSec: 600 });
   const random = seededRandom(7);
   // The server takes reports timed from 5 minutes before a run's creation: the snapshots are timed
   // closer together than their 2 s intervals say (the page draws as many points either way).

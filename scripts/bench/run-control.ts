@@ -190,7 +190,7 @@ async function measure(side: Side, round: number): Promise<Result> {
     workers,
     targetUsers: workers,
     spawnRate: 100,
-    durationSeconds: 600,
+    durationSec: 600,
   });
   const ingest = (path: string, body: unknown): Promise<Response> =>
     fetch(`${server.url}/v1/internal/locust/${path}`, {

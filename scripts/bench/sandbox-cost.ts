@@ -57,7 +57,7 @@ async function measure(sandbox: boolean): Promise<{ rps: number; startMs: number
     targetUrl,
     users,
     spawnRate: users,
-    durationSeconds: seconds,
+    durationSec: seconds,
     ingestUrl,
     intervalSec: 2,
     workers: 0,

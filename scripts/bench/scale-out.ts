@@ -124,7 +124,7 @@ async function measure(count: number, link: Link, round: number): Promise<Figure
       workers: count,
       targetUsers: users,
       spawnRate: users,
-      durationSeconds: seconds,
+      durationSec: seconds,
     })
   ).body;
   let current = run;

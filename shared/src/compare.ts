@@ -73,7 +73,7 @@ export interface RunSetup {
   targetUsers: number;
   spawnRate: number;
   stages: readonly { durationSec: number; users: number; spawnRate: number }[] | null;
-  durationSeconds: number;
+  durationSec: number;
   /** Worker processes on a pool; null: the host's default. */
   workers: number | null;
   scriptRevisionId: string;
@@ -97,8 +97,8 @@ export function runDifferences(a: RunSetup, b: RunSetup): string[] {
     if (a.spawnRate !== b.spawnRate)
       out.push(`they spawned users at different rates (${a.spawnRate}/s, ${b.spawnRate}/s)`);
   }
-  if (a.durationSeconds !== b.durationSeconds)
-    out.push(`they ran for different durations (${a.durationSeconds} s, ${b.durationSeconds} s)`);
+  if (a.durationSec !== b.durationSec)
+    out.push(`they ran for different durations (${a.durationSec} s, ${b.durationSec} s)`);
   if (a.workers !== b.workers)
     out.push(`they ran on different workers (${a.workers ?? "the default"}, ${b.workers ?? "the default"})`);
   if (a.scriptRevisionId !== b.scriptRevisionId) out.push("they ran different script revisions");

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageInputShape } from "./paging.js";
-import { autoStopSchema, DEFAULT_AUTO_STOP, recentRunSchema } from "./run.js";
+import { autoStopInputSchema, autoStopSchema, DEFAULT_AUTO_STOP, recentRunSchema } from "./run.js";
 import { MAX_THRESHOLDS } from "./judge.js";
 import { MAX_RUN_WORKERS } from "./agents.js";
 import { scriptContentSchema } from "./script.js";
@@ -95,7 +95,7 @@ const editableShape = {
   thresholds: z.array(thresholdItemSchema).max(MAX_THRESHOLDS),
   failOnRegression: z.boolean(),
   regressionRule: regressionRuleSchema,
-  autoStop: autoStopSchema.nullable(),
+  autoStop: autoStopInputSchema.nullable(),
   defaultStages: stagesSchema.nullable(),
   env: envVarsSchema,
   secrets: secretNamesSchema,

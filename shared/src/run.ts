@@ -40,15 +40,53 @@ export const runMetricsSummarySchema = z.object({
 });
 export type RunMetricsSummary = z.infer<typeof runMetricsSummarySchema>;
 
+const autoStopRate = z.number().gt(0).max(100).describe("stop when more than this share of requests fail…");
+const autoStopWindow = z.number().int().min(10).max(3600);
+
 /** When a run is stopped early as Failed: its error rate over a window above a limit (Azure's default: 90 % over 60 s). */
 export const autoStopSchema = z
   .strictObject({
-    errorRatePercent: z.number().gt(0).max(100).describe("stop when more than this share of requests fail…"),
-    windowSeconds: z.number().int().min(10).max(3600).describe("…over this many seconds"),
+    errorRatePercent: autoStopRate,
+    windowSec: autoStopWindow.describe("…over this many seconds"),
+    windowSeconds: autoStopWindow.meta({ deprecated: true }).describe("deprecated: windowSec, the same value"),
   })
   .describe("null: never stopped early");
 export type AutoStop = z.infer<typeof autoStopSchema>;
-export const DEFAULT_AUTO_STOP: AutoStop = { errorRatePercent: 90, windowSeconds: 60 };
+
+export const autoStopOf = (errorRatePercent: number, windowSec: number): AutoStop => ({
+  errorRatePercent,
+  windowSec,
+  windowSeconds: windowSec,
+});
+export const DEFAULT_AUTO_STOP: AutoStop = autoStopOf(90, 60);
+
+/** An autoStop as given: `windowSec`, or `windowSeconds` (its deprecated name, still accepted). */
+export const autoStopInputSchema = z
+  .strictObject({
+    errorRatePercent: autoStopRate,
+    windowSec: autoStopWindow.optional().describe("…over this many seconds"),
+    windowSeconds: autoStopWindow
+      .optional()
+      .meta({ deprecated: true })
+      .describe("deprecated: windowSec (accepted; give one)"),
+  })
+  .transform((given, ctx): AutoStop => {
+    const { windowSec, windowSeconds } = given;
+    if (windowSec !== undefined && windowSeconds !== undefined && windowSec !== windowSeconds) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["windowSec"],
+        message: "windowSeconds is the deprecated name of windowSec; give one, or both the same",
+      });
+    }
+    const window = windowSec ?? windowSeconds;
+    if (window === undefined) {
+      ctx.addIssue({ code: "custom", path: ["windowSec"], message: "is required" });
+      return z.NEVER;
+    }
+    return autoStopOf(given.errorRatePercent, window);
+  })
+  .describe("null: never stopped early");
 
 export const RUN_TRIGGERS = ["api", "cli", "dashboard", "ci", "webhook", "schedule"] as const;
 export type RunTriggerType = (typeof RUN_TRIGGERS)[number];
@@ -131,8 +169,9 @@ export const loadTestRunSchema = z.object({
   secrets: z.array(z.string()).describe("names of the secrets it got as environment variables (never their values)"),
   targetUsers: z.number().int().describe("with stages: the most users any stage asks for"),
   spawnRate: z.number(),
-  durationSeconds: z.number().int(),
-  stages: z.array(stageSchema).nullable().describe("the load shape it ran; null: targetUsers for durationSeconds"),
+  durationSec: z.number().int().describe("how long it runs: its own, the test's default, or its stages' total"),
+  durationSeconds: z.number().int().meta({ deprecated: true }).describe("deprecated: durationSec, the same value"),
+  stages: z.array(stageSchema).nullable().describe("the load shape it ran; null: targetUsers for durationSec"),
   shapeNote: z
     .string()
     .nullable()
@@ -186,6 +225,7 @@ export const recentRunSchema = loadTestRunSchema
     scriptRevisionId: true,
     targetUsers: true,
     spawnRate: true,
+    durationSec: true,
     durationSeconds: true,
     startedAt: true,
     finishedAt: true,
@@ -206,9 +246,11 @@ export const createRunInputSchema = z.strictObject({
   name: z.string().trim().min(1, "must not be empty").max(200).optional(),
   targetUsers: usersSchema.optional().describe("defaults to the test's defaultUsers"),
   spawnRate: spawnRateSchema.optional().describe("defaults to the test's defaultSpawnRate"),
+  durationSec: durationSchema.optional().describe("defaults to the test's defaultDurationSec; at most maxDurationSec"),
   durationSeconds: durationSchema
     .optional()
-    .describe("defaults to the test's defaultDurationSec; at most maxDurationSec"),
+    .meta({ deprecated: true })
+    .describe("deprecated: durationSec (accepted; give one, or both the same)"),
   thresholds: z
     .array(thresholdItemSchema)
     .max(MAX_THRESHOLDS)
@@ -216,7 +258,10 @@ export const createRunInputSchema = z.strictObject({
     .describe(
       "judged against the run's results when it ends; defaults to the test's thresholds ([] runs without). An item {threshold, abortOnFail: true, windowSec, delayAbortEvalSec} also stops the run as soon as a snapshot breaks it",
     ),
-  autoStop: autoStopSchema.nullable().optional().describe("defaults to the test's autoStop; null: never stop early"),
+  autoStop: autoStopInputSchema
+    .nullable()
+    .optional()
+    .describe("defaults to the test's autoStop; null: never stop early"),
   workers: z
     .number()
     .int()
@@ -242,7 +287,7 @@ export const createRunInputSchema = z.strictObject({
   stages: stagesSchema
     .optional()
     .describe(
-      "ramp, hold, spike, ramp down: instead of targetUsers/spawnRate/durationSeconds; defaults to the test's defaultStages when none of those is given",
+      "ramp, hold, spike, ramp down: instead of targetUsers/spawnRate/durationSec; defaults to the test's defaultStages when none of those is given",
     ),
   targetUrl: targetUrlSchema.optional().describe("defaults to the test's; must pass the project's target allow-list"),
   envId: scopeIdSchema.optional().describe("defaults to the test's env"),

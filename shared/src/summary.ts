@@ -61,7 +61,7 @@ export function markdownSummary({ run, testName, requests, reportUrl }: SummaryI
     [
       `**${run.status}**`,
       run.stages === null
-        ? `${count(run.targetUsers)} users for ${duration(run.durationSeconds)}`
+        ? `${count(run.targetUsers)} users for ${duration(run.durationSec)}`
         : `${run.stages.length} stages up to ${count(run.targetUsers)} users`,
       `target ${markdownText(run.targetUrl)}`,
       `run \`${run.id}\``,

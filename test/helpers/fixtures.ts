@@ -101,6 +101,7 @@ export function makeRun(test: LoadTest, overrides: Partial<LoadTestRun> = {}): L
     secrets: test.secrets,
     targetUsers: test.defaultUsers,
     spawnRate: test.defaultSpawnRate,
+    durationSec: test.defaultDurationSec,
     durationSeconds: test.defaultDurationSec,
     stages: null,
     shapeNote: null,

@@ -55,12 +55,12 @@ export function RunOptionFields({
           </Field>
           <Field
             label="Duration (s)"
-            name="durationSeconds"
+            name="durationSec"
             problem={problem}
             hint={`at most ${duration(test.maxDurationSec)}`}
           >
             <input
-              name="durationSeconds"
+              name="durationSec"
               type="number"
               value={options.durationSec}
               onInput={(e) => set("durationSec")(e.currentTarget.value)}

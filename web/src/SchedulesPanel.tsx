@@ -152,7 +152,7 @@ function runsWith(schedule: Schedule): string {
     o.stages != null ? `${o.stages.length} stages` : null,
     o.targetUsers !== undefined ? `${o.targetUsers} users` : null,
     o.spawnRate !== undefined ? `${o.spawnRate}/s` : null,
-    o.durationSeconds !== undefined ? `${o.durationSeconds} s` : null,
+    o.durationSec !== undefined ? `${o.durationSec} s` : null,
     o.targetUrl !== undefined ? `against ${o.targetUrl}` : null,
     o.env !== undefined ? `${Object.keys(o.env).length} parameters` : null,
     o.workers !== undefined ? `${o.workers} workers` : null,

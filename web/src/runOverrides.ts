@@ -19,7 +19,7 @@ export interface RunOptions {
 export const RUN_OPTION_FIELDS = [
   "targetUsers",
   "spawnRate",
-  "durationSeconds",
+  "durationSec",
   "thresholds",
   "workers",
   "regions",
@@ -42,7 +42,7 @@ export const defaultRunOptions = (test: LoadTest): RunOptions => ({
 /** A run's overrides: only what differs from the test's defaults (a schedule then follows later changes to them). */
 export type RunOverrides = Pick<
   ScheduleOverrides,
-  "targetUsers" | "spawnRate" | "durationSeconds" | "targetUrl" | "env" | "workers" | "regions"
+  "targetUsers" | "spawnRate" | "durationSec" | "targetUrl" | "env" | "workers" | "regions"
 >;
 
 /**
@@ -58,11 +58,11 @@ export function runOverrides(
   if (!options.useStages) {
     const users = Number(options.users);
     const spawnRate = Number(options.spawnRate);
-    const durationSeconds = Number(options.durationSec);
+    const durationSec = Number(options.durationSec);
     if (leavesStages || options.users.trim() !== String(test.defaultUsers)) overrides.targetUsers = users;
     if (leavesStages || options.spawnRate.trim() !== String(test.defaultSpawnRate)) overrides.spawnRate = spawnRate;
     if (leavesStages || options.durationSec.trim() !== String(test.defaultDurationSec)) {
-      overrides.durationSeconds = durationSeconds;
+      overrides.durationSec = durationSec;
     }
   }
   if (options.targetUrl.trim() !== test.targetUrl) overrides.targetUrl = options.targetUrl.trim();

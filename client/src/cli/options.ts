@@ -172,7 +172,7 @@ export function runOverrides(values: Values): ScheduleOverrides {
     ...(values["min-workers"] !== undefined ? { minWorkers: number(values, "min-workers") } : {}),
     ...(values.region !== undefined ? { regions: values.region.map(parseRegion) } : {}),
     ...(values["spawn-rate"] !== undefined ? { spawnRate: number(values, "spawn-rate") } : {}),
-    ...(values.duration !== undefined ? { durationSeconds: number(values, "duration") } : {}),
+    ...(values.duration !== undefined ? { durationSec: number(values, "duration") } : {}),
     ...(values.stage !== undefined ? { stages: values.stage.map(parseStage) } : {}),
     ...(values.target !== undefined ? { targetUrl: values.target } : {}),
     ...(values.env !== undefined ? { envId: values.env } : {}),

@@ -23,6 +23,7 @@ export function aggregateOf(runId: string, name: string | undefined, stats: Wind
     from: stats.from,
     to: stats.to,
     snapshots: stats.snapshots,
+    measuredSec: stats.activeMs / 1000,
     measuredSeconds: stats.activeMs / 1000,
     users: stats.users,
     maxUsers: stats.maxUsers,

@@ -25,13 +25,24 @@ it("takes the run's stages, or its own figures, or the test's stages when it nam
   const { test } = makeLoadTest({ defaultStages: stages, maxDurationSec: 600 });
   const id = test.id;
   const base = { id, metadata: {} };
-  assert.deepEqual(runLoad(test, base), { targetUsers: 40, spawnRate: 5, durationSeconds: 90, stages });
-  assert.deepEqual(runLoad(test, { ...base, durationSeconds: 5 }), {
+  const load = { targetUsers: 40, spawnRate: 5, durationSec: 90, durationSeconds: 90, stages };
+  assert.deepEqual(runLoad(test, base), load);
+  const own = {
     targetUsers: test.defaultUsers,
     spawnRate: test.defaultSpawnRate,
+    durationSec: 5,
     durationSeconds: 5,
     stages: null,
-  });
+  };
+  assert.deepEqual(runLoad(test, { ...base, durationSec: 5 }), own);
+  // Its deprecated name is still accepted; both, only when they agree.
+  assert.deepEqual(runLoad(test, { ...base, durationSeconds: 5 }), own);
+  assert.deepEqual(runLoad(test, { ...base, durationSec: 5, durationSeconds: 5 }), own);
+  assert.throws(
+    () => runLoad(test, { ...base, durationSec: 5, durationSeconds: 6 }),
+    /durationSeconds \(6\) is the deprecated name of durationSec \(5\)/,
+  );
+  assert.throws(() => runLoad(test, { ...base, stages, durationSeconds: 3 }), /STAGES_CONFLICT|not both/);
   assert.throws(() => runLoad(test, { ...base, stages, targetUsers: 3 }), /STAGES_CONFLICT|not both/);
   const short = makeLoadTest({ maxDurationSec: 60 }).test;
   assert.throws(() => runLoad(short, { ...base, stages }), /above the test's maxDurationSec/);

@@ -12,8 +12,23 @@ import type { Store } from "../store/store.js";
 export interface RunLoad {
   targetUsers: number;
   spawnRate: number;
+  durationSec: number;
+  /** Deprecated: durationSec again, under the name runs once had (the API still says it). */
   durationSeconds: number;
   stages: Stage[] | null;
+}
+
+/** The run's own duration: `durationSec`, or `durationSeconds`, its deprecated name (still accepted). */
+function durationOf(input: CreateRunInput): number | undefined {
+  const { durationSec, durationSeconds } = input;
+  if (durationSec !== undefined && durationSeconds !== undefined && durationSec !== durationSeconds) {
+    throw new AppError(
+      "INVALID_INPUT",
+      `durationSeconds (${durationSeconds}) is the deprecated name of durationSec (${durationSec}); give one, or both the same`,
+      "durationSec",
+    );
+  }
+  return durationSec ?? durationSeconds;
 }
 
 /**
@@ -21,28 +36,30 @@ export interface RunLoad {
  * defaults), or, when it names none of these, the test's default stages if it has them.
  */
 export function runLoad(test: LoadTest, input: CreateRunInput): RunLoad {
-  const plain = input.targetUsers !== undefined || input.spawnRate !== undefined || input.durationSeconds !== undefined;
+  const ownDuration = durationOf(input);
+  const plain = input.targetUsers !== undefined || input.spawnRate !== undefined || ownDuration !== undefined;
   if (input.stages !== undefined && plain) {
     throw new AppError(
       "STAGES_CONFLICT",
-      "a run has stages or targetUsers/spawnRate/durationSeconds, not both (the stages set all three)",
+      "a run has stages or targetUsers/spawnRate/durationSec, not both (the stages set all three)",
       "stages",
     );
   }
   const stages = input.stages ?? (plain ? null : test.defaultStages);
   if (stages === null) {
-    const durationSeconds = input.durationSeconds ?? test.defaultDurationSec;
-    if (durationSeconds > test.maxDurationSec) {
+    const durationSec = ownDuration ?? test.defaultDurationSec;
+    if (durationSec > test.maxDurationSec) {
       throw new AppError(
         "DURATION_ABOVE_MAX",
-        `durationSeconds (${durationSeconds}) is above the test's maxDurationSec (${test.maxDurationSec})`,
-        "durationSeconds",
+        `durationSec (${durationSec}) is above the test's maxDurationSec (${test.maxDurationSec})`,
+        input.durationSec === undefined && input.durationSeconds !== undefined ? "durationSeconds" : "durationSec",
       );
     }
     return {
       targetUsers: input.targetUsers ?? test.defaultUsers,
       spawnRate: input.spawnRate ?? test.defaultSpawnRate,
-      durationSeconds,
+      durationSec,
+      durationSeconds: durationSec,
       stages: null,
     };
   }
@@ -50,6 +67,7 @@ export function runLoad(test: LoadTest, input: CreateRunInput): RunLoad {
   return {
     targetUsers: stagesPeakUsers(stages),
     spawnRate: Math.max(...stages.map((s) => s.spawnRate)),
+    durationSec: stagesDuration(stages),
     durationSeconds: stagesDuration(stages),
     stages,
   };

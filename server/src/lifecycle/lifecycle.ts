@@ -258,7 +258,7 @@ export class RunLifecycle {
       await this.finish(
         run,
         "Failed",
-        `the server's guard stopped the run: it ran past its ${run.durationSeconds} s limit plus grace`,
+        `the server's guard stopped the run: it ran past its ${run.durationSec} s limit plus grace`,
       );
       return;
     }
@@ -329,7 +329,7 @@ export class RunLifecycle {
         : state.exitCode !== null
           ? `exited with code ${state.exitCode}`
           : "ended without recording an exit status";
-    if (run.status === "Running" && state.signal === null && ranFor >= run.durationSeconds * 1000 - 1000) {
+    if (run.status === "Running" && state.signal === null && ranFor >= run.durationSec * 1000 - 1000) {
       // It ran its full duration and exited on its own (code 1 when requests failed); only its report
       // was missing. A run that never started did not: it fails, however long it took to die.
       await this.finish(run, "Finished", null);
@@ -357,7 +357,7 @@ export class RunLifecycle {
   private deadline(run: LoadTestRun): number {
     return (
       (run.startedAt ?? run.launchedAt ?? run.createdAt) +
-      (run.durationSeconds + this.deps.config.runner.guardGraceSec) * 1000
+      (run.durationSec + this.deps.config.runner.guardGraceSec) * 1000
     );
   }
 

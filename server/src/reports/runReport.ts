@@ -105,7 +105,7 @@ function ranWith(run: LoadTestRun, revisionNumber: number | null): string {
     [
       "Load",
       run.stages === null
-        ? `${count(run.targetUsers)} users at ${run.spawnRate}/s for ${duration(run.durationSeconds)}`
+        ? `${count(run.targetUsers)} users at ${run.spawnRate}/s for ${duration(run.durationSec)}`
         : run.stages.map((s) => `${count(s.users)} users for ${duration(s.durationSec)}`).join(" → "),
     ],
     [

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import { autoStopOf } from "@loadmgr/shared";
 import { AutoStopWatch } from "./autoStop.js";
 
-const RULE = { errorRatePercent: 90, windowSeconds: 60 };
+const RULE = autoStopOf(90, 60);
 /** A run sending 10 requests a second, `failing` of them failing, reported every 2 s from t=0. */
 const totals = (second: number, failingPerSec: number, before = { requests: 0, failures: 0, at: 0 }) => ({
   at: second * 1000,

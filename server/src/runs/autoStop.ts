@@ -37,7 +37,7 @@ export class AutoStopWatch {
     totals.splice(i, 0, snapshot);
     const newest = totals.at(-1);
     if (newest === undefined) return null;
-    const cutoff = newest.at - rule.windowSeconds * 1000;
+    const cutoff = newest.at - rule.windowSec * 1000;
     // The base is the newest snapshot at least a window old; anything older is no longer needed.
     let base = -1;
     for (let j = 0; j < totals.length && (totals[j]?.at ?? Infinity) <= cutoff; j++) base = j;
@@ -53,7 +53,7 @@ export class AutoStopWatch {
     const seconds = Math.round((newest.at - from.at) / 1000);
     return (
       `auto-stopped: ${percent.toFixed(1)} % of requests failed over the last ${seconds} s ` +
-      `(the test stops a run above ${rule.errorRatePercent} % over ${rule.windowSeconds} s)`
+      `(the test stops a run above ${rule.errorRatePercent} % over ${rule.windowSec} s)`
     );
   }
 

@@ -92,9 +92,7 @@ export function slackPayload(input: PayloadInput) {
       `${count(results.totalRequests)} requests · ${perSecond(results.requestsPerSec)} · errors ${percent(results.errorRatePercent)} · p95 ${ms(results.p95ResponseMs)} · p99 ${ms(results.p99ResponseMs)}`,
     );
   } else {
-    lines.push(
-      `${count(run.targetUsers)} users for ${duration(run.durationSeconds)} against ${slackText(run.targetUrl)}`,
-    );
+    lines.push(`${count(run.targetUsers)} users for ${duration(run.durationSec)} against ${slackText(run.targetUrl)}`);
   }
   if (run.failureReason !== null) lines.push(`> ${slackText(run.failureReason)}`);
   const verdict = run.verdict;

@@ -128,7 +128,7 @@ export function ComparePage({ client, a, b }: { client: LoadManagerClient; a: st
               <a href={`#/runs/${run.id}`}>{run.name}</a>
             </h2>
             <p class="muted">
-              <RunBadge run={run} /> {run.targetUsers} users · {run.durationSeconds} s · {when(run.startedAt)}
+              <RunBadge run={run} /> {run.targetUsers} users · {run.durationSec} s · {when(run.startedAt)}
             </p>
           </div>
         ))}

@@ -796,7 +796,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
   const failures = stats.endpoints.flatMap((e) =>
     e.failureMessages.map((f) => ({ endpoint: `${e.method} ${e.name}`.trim(), ...f })),
   );
-  const progress = Math.min(1, summary.elapsedSeconds / run.durationSeconds);
+  const progress = Math.min(1, summary.elapsedSec / run.durationSec);
   // What the API accepts as a baseline: a run that ended Finished or Stopped, with requests that succeeded.
   const canBeBaseline =
     run.baseline ||
@@ -894,8 +894,8 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
             <RunBadge run={run} /> <BaselineBadge run={run} /> revision {summary.revisionNumber ?? "?"} · started by{" "}
             {run.createdBy} ·{" "}
             {run.stages === null
-              ? `${count(run.targetUsers)} users at ${run.spawnRate}/s for ${duration(run.durationSeconds)}`
-              : `${run.stages.length} stages up to ${count(run.targetUsers)} users over ${duration(run.durationSeconds)}`}{" "}
+              ? `${count(run.targetUsers)} users at ${run.spawnRate}/s for ${duration(run.durationSec)}`
+              : `${run.stages.length} stages up to ${count(run.targetUsers)} users over ${duration(run.durationSec)}`}{" "}
             · started {when(run.startedAt)}
             {run.finishedAt !== null && ` · ended ${when(run.finishedAt)}`}
           </p>
@@ -1011,7 +1011,7 @@ export function RunPage({ client, runId }: { client: LoadManagerClient; runId: s
         >
           <div class="progress-bar" style={{ width: `${(progress * 100).toFixed(1)}%` }} />
           <span>
-            {duration(summary.elapsedSeconds)} of {duration(run.durationSeconds)}
+            {duration(summary.elapsedSec)} of {duration(run.durationSec)}
           </span>
         </div>
       )}

@@ -449,7 +449,7 @@ export function TestDetail({ client, testId }: { client: LoadManagerClient; test
               <dd data-fact="autoStop">
                 {test.autoStop === null
                   ? "off"
-                  : `above ${test.autoStop.errorRatePercent} % errors over ${test.autoStop.windowSeconds} s`}
+                  : `above ${test.autoStop.errorRatePercent} % errors over ${test.autoStop.windowSec} s`}
               </dd>
               <dt>Thresholds</dt>
               <dd data-fact="thresholds">

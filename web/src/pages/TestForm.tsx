@@ -64,7 +64,7 @@ const draftOf = (t: LoadTest): Draft => ({
   thresholds: thresholdsText(t.thresholds),
   autoStop: t.autoStop !== null ? "on" : "",
   autoStopPercent: String(t.autoStop?.errorRatePercent ?? 90),
-  autoStopSeconds: String(t.autoStop?.windowSeconds ?? 60),
+  autoStopSeconds: String(t.autoStop?.windowSec ?? 60),
   failOnRegression: t.failOnRegression ? "on" : "",
   latencyPercent: String(t.regressionRule.latencyPercent),
   latencyMinMs: String(t.regressionRule.latencyMinMs),
@@ -210,7 +210,7 @@ export function TestForm({
       thresholds: parseThresholds(draft.thresholds),
       autoStop:
         draft.autoStop === "on"
-          ? { errorRatePercent: num(draft.autoStopPercent), windowSeconds: num(draft.autoStopSeconds) }
+          ? { errorRatePercent: num(draft.autoStopPercent), windowSec: num(draft.autoStopSeconds) }
           : null,
       failOnRegression: draft.failOnRegression === "on",
       regressionRule: {

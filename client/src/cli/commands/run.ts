@@ -52,7 +52,7 @@ async function confirm(question: string): Promise<boolean> {
 async function follow(
   client: LoadManagerClient,
   runId: string,
-  durationSeconds: number,
+  durationSec: number,
   io: Io,
 ): Promise<"ended" | "detached"> {
   let firstData: number | undefined;
@@ -60,7 +60,7 @@ async function follow(
   let asking = false;
   const draw = (): void => {
     if (asking) return;
-    const done = firstData === undefined ? 0 : Math.min(1, (Date.now() - firstData) / 1000 / durationSeconds);
+    const done = firstData === undefined ? 0 : Math.min(1, (Date.now() - firstData) / 1000 / durationSec);
     const bar = "#".repeat(Math.round(done * 24)).padEnd(24, ".");
     process.stdout.write(`\r\x1b[2K[${bar}] ${String(Math.round(done * 100)).padStart(3)}%  ${figures}`);
   };
@@ -142,8 +142,8 @@ async function runTest(client: LoadManagerClient, testId: string, values: Values
     io.out(values.json ? JSON.stringify(created) : created.id);
     return EXIT.ok;
   }
-  if (!values.json) io.out(`run ${created.id} started (${created.durationSeconds} s)`);
-  const how = await follow(client, created.id, created.durationSeconds, { ...io, isTTY: io.isTTY && values.watch });
+  if (!values.json) io.out(`run ${created.id} started (${created.durationSec} s)`);
+  const how = await follow(client, created.id, created.durationSec, { ...io, isTTY: io.isTTY && values.watch });
   if (how === "detached") {
     io.out(
       `run ${created.id} goes on; see it with \`loadmgr runs show ${created.id}\` or stop it with \`loadmgr runs stop ${created.id}\``,

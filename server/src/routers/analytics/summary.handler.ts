@@ -10,6 +10,7 @@ export async function summaryHandler(ctx: AuthedContext, input: z.infer<typeof r
   const stats = await runStats(ctx.metricsStore, run.id);
   const seconds = stats.rateSeconds();
   const total = requestStatsRow(stats.total(), seconds);
+  const elapsed = stats.from !== null && stats.to !== null ? (stats.to - stats.from) / 1000 : 0;
   return {
     runId: run.id,
     loadTestId: run.loadTestId,
@@ -20,10 +21,12 @@ export async function summaryHandler(ctx: AuthedContext, input: z.infer<typeof r
     revisionNumber: await revisionNumber(ctx, run),
     targetUsers: run.targetUsers,
     spawnRate: run.spawnRate,
-    durationSeconds: run.durationSeconds,
+    durationSec: run.durationSec,
+    durationSeconds: run.durationSec,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
-    elapsedSeconds: stats.from !== null && stats.to !== null ? (stats.to - stats.from) / 1000 : 0,
+    elapsedSec: elapsed,
+    elapsedSeconds: elapsed,
     users: stats.users,
     maxUsers: stats.maxUsers,
     totalRequests: total.numRequests,

@@ -20,6 +20,27 @@ export function cursorFilter(cursor: string | undefined): Document {
   return { $or: [{ createdAt: { $lt: key.k } }, { createdAt: key.k, _id: { $lt: key.id } }] };
 }
 
+/**
+ * Gives the autoStop at `path` of each document stored before windowSec its windowSec: the value of
+ * windowSeconds, the name it had (kept beside it, deprecated).
+ */
+export async function addWindowSec<T extends { _id: string }>(stored: Collection<T>, path: string): Promise<void> {
+  // (The path is named at run time: the driver's typed filters cannot check it.)
+  const collection = stored as unknown as Collection<Document>;
+  const older = await collection
+    .find(
+      { [`${path}.windowSeconds`]: { $exists: true }, [`${path}.windowSec`]: { $exists: false } },
+      { projection: { _id: 1, [`${path}.windowSeconds`]: 1 } },
+    )
+    .toArray();
+  for (const doc of older) {
+    const autoStop = path.split(".").reduce<unknown>((at, key) => (at as Record<string, unknown>)[key], doc) as {
+      windowSeconds: number;
+    };
+    await collection.updateOne({ _id: doc._id }, { $set: { [`${path}.windowSec`]: autoStop.windowSeconds } });
+  }
+}
+
 interface LockDoc {
   _id: string;
   owner: string;

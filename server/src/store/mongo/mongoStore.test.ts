@@ -128,6 +128,7 @@ describe("MongoDB store upgrade", () => {
           secrets: _se,
           stages: _st,
           shapeNote: _sn,
+          durationSec: _dsec,
           baseline: _b,
           trigger: _t,
           ...old
@@ -140,7 +141,13 @@ describe("MongoDB store upgrade", () => {
       const stored = await store.tests.get(test.id);
       assert.equal(stored?.runCount, 3);
       assert.deepEqual(stored?.thresholds, []);
-      assert.deepEqual(stored?.autoStop, { errorRatePercent: 90, windowSeconds: 60 });
+      assert.deepEqual(stored?.autoStop, { errorRatePercent: 90, windowSec: 60, windowSeconds: 60 });
+      const upgradedRuns = await Promise.all(runs.map((r) => store.runs.get(r.id)));
+      assert.deepEqual(
+        upgradedRuns.map((r) => [r?.durationSec, r?.durationSeconds]),
+        runs.map((r) => [r.durationSeconds, r.durationSeconds]),
+      );
+      assert.ok(stored?.recentRuns.every((r) => r.durationSec === r.durationSeconds && r.durationSec > 0));
       assert.deepEqual(stored?.allowedHosts, []);
       assert.deepEqual(
         stored?.recentRuns.map((r) => [r.name, r.number, r.results, r.passed]),

@@ -12,7 +12,7 @@ import {
 } from "@loadmgr/shared";
 import { defined, ensureIndexes } from "../../db/mongoShared.js";
 import { checkPaging, toPage } from "../cursor.js";
-import { HIDDEN, withoutId, cursorFilter, type MongoLocks } from "../mongo/mongoDocs.js";
+import { addWindowSec, HIDDEN, withoutId, cursorFilter, type MongoLocks } from "../mongo/mongoDocs.js";
 import type { PageRequest } from "../paging.js";
 import { mergeRecentRun, numberedRun, toRecentRun } from "./recentRuns.js";
 import { loadTestsCollection } from "../tests/mongoCollections.js";
@@ -45,6 +45,15 @@ export class MongoRuns implements RunRepository {
     await this.runs.updateMany({ results: { $exists: false } }, { $set: { results: null } });
     await this.runs.updateMany({ autoStop: { $exists: false } }, { $set: { autoStop: null } });
     await this.runs.updateMany({ regions: { $exists: false } }, { $set: { regions: [] } });
+    // Runs stored before a run's duration was durationSec and an autoStop's window windowSec (the old
+    // names are kept beside them, deprecated).
+    const unrenamed = await this.runs
+      .find({ durationSec: { $exists: false } }, { projection: { _id: 1, durationSeconds: 1 } })
+      .toArray();
+    for (const { _id, durationSeconds } of unrenamed) {
+      await this.runs.updateOne({ _id }, { $set: { durationSec: durationSeconds } });
+    }
+    await addWindowSec(this.runs, "autoStop");
     // Runs stored before agent pools.
     await this.runs.updateMany(
       { placement: { $exists: false } },

@@ -11,6 +11,7 @@ const entry = (id: string, createdAt: number, status: RecentRun["status"] = "Pen
   scriptRevisionId: "rev",
   targetUsers: 1,
   spawnRate: 1,
+  durationSec: 1,
   durationSeconds: 1,
   startedAt: null,
   finishedAt: null,

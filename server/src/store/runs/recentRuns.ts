@@ -8,7 +8,7 @@ export const numberedRun = (run: LoadTestRun, number: number): LoadTestRun => ({
 });
 
 export function toRecentRun(run: LoadTestRun): RecentRun {
-  const { id, number, name, status, scriptRevisionId, targetUsers, spawnRate, durationSeconds } = run;
+  const { id, number, name, status, scriptRevisionId, targetUsers, spawnRate, durationSec, durationSeconds } = run;
   const { startedAt, finishedAt, createdAt, createdBy, results, verdict } = run;
   return {
     id,
@@ -18,6 +18,7 @@ export function toRecentRun(run: LoadTestRun): RecentRun {
     scriptRevisionId,
     targetUsers,
     spawnRate,
+    durationSec,
     durationSeconds,
     startedAt,
     finishedAt,

@@ -70,6 +70,8 @@ export const loadTestRuns = sqliteTable(
       .default(sql`'[]'`),
     targetUsers: integer("target_users").notNull(),
     spawnRate: real("spawn_rate").notNull(),
+    durationSec: integer("duration_sec").notNull(),
+    /** Deprecated: durationSec again, under the name the API once had (it still says it). */
     durationSeconds: integer("duration_seconds").notNull(),
     stages: text("stages", { mode: "json" }).$type<Stage[]>(),
     shapeNote: text("shape_note"),

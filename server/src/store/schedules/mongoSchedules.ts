@@ -1,7 +1,7 @@
 import type { Collection, Db } from "mongodb";
 import { ensureIndexes } from "../../db/mongoShared.js";
 import { MAX_SCHEDULE_TICKS, type Schedule, type ScheduleTick } from "@loadmgr/shared";
-import { HIDDEN, withoutId, type MongoLocks } from "../mongo/mongoDocs.js";
+import { addWindowSec, HIDDEN, withoutId, type MongoLocks } from "../mongo/mongoDocs.js";
 import { type ScheduleChanges, type ScheduleRepository } from "./scheduleRepository.js";
 import { schedulesCollection, type ScheduleDoc } from "./mongoCollections.js";
 
@@ -17,6 +17,8 @@ export class MongoSchedules implements ScheduleRepository {
 
   async init(): Promise<void> {
     await ensureIndexes(this.schedules, [{ key: { loadTestId: 1, createdAt: 1 }, name: "test_idx" }]);
+    // Overrides stored before an autoStop's window was windowSec.
+    await addWindowSec(this.schedules, "overrides.autoStop");
   }
 
   async create(schedule: Schedule): Promise<void> {

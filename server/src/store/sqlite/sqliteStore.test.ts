@@ -57,7 +57,8 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
       DROP INDEX runs_outcome_idx; ALTER TABLE load_test_runs DROP COLUMN outcome;
       ALTER TABLE load_test_runs DROP COLUMN load_changes; DROP TABLE run_files;
       ALTER TABLE load_test_runs DROP COLUMN regions;
-      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 16);`);
+      ALTER TABLE load_test_runs DROP COLUMN duration_sec;
+      DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 17);`);
     const oldVerdict = { passed: true, checkedAt: 5, checks: [{ threshold: "p95<300", measured: 12, passed: true }] };
     old.prepare("UPDATE load_test_runs SET verdict = ? WHERE id = ?").run(JSON.stringify(oldVerdict), runs[1]?.id);
     old.prepare("UPDATE load_tests SET recent_runs = ?").run(JSON.stringify(entries.reverse()));
@@ -68,7 +69,14 @@ it("brings a file from before run numbers, results, test thresholds, auto-stop, 
     const stored = await upgraded.tests.get(test.id);
     assert.equal(stored?.runCount, 3);
     assert.deepEqual(stored?.thresholds, []);
-    assert.deepEqual(stored?.autoStop, { errorRatePercent: 90, windowSeconds: 60 });
+    // Under its one name and, deprecated, the old one (0024).
+    assert.deepEqual(stored?.autoStop, { errorRatePercent: 90, windowSec: 60, windowSeconds: 60 });
+    const upgradedRuns = await Promise.all(runs.map((r) => upgraded.runs.get(r.id)));
+    assert.deepEqual(
+      upgradedRuns.map((r) => [r?.durationSec, r?.durationSeconds]),
+      runs.map((r) => [r.durationSeconds, r.durationSeconds]),
+    );
+    assert.ok(stored?.recentRuns.every((r) => r.durationSec === r.durationSeconds && r.durationSec > 0));
     assert.deepEqual(
       stored?.recentRuns.map((r) => [r.name, r.number, r.results, r.passed]),
       [

@@ -12,7 +12,7 @@ import {
 import { defined, ensureIndexes } from "../../db/mongoShared.js";
 import { toRecentRun } from "../runs/recentRuns.js";
 import { checkPaging, decodeCursor, toPage } from "../cursor.js";
-import { HIDDEN, cursorFilter, type MongoLocks } from "../mongo/mongoDocs.js";
+import { addWindowSec, HIDDEN, cursorFilter, type MongoLocks } from "../mongo/mongoDocs.js";
 import type { PageRequest } from "../paging.js";
 import { joinScopeCounts } from "../scopeCounts.js";
 import { runsCollection } from "../runs/mongoCollections.js";
@@ -77,6 +77,22 @@ export class MongoTests implements TestRepository {
       { failOnRegression: { $exists: false } },
       { $set: { failOnRegression: false, regressionRule: DEFAULT_REGRESSION_RULE } },
     );
+    await addWindowSec(this.loadTests, "autoStop");
+    // Recent runs listed before a run's duration was durationSec: listed again from the runs (whose
+    // upgrade ran first).
+    const unrenamed = await this.loadTests
+      .find(
+        { "recentRuns.0": { $exists: true }, "recentRuns.0.durationSec": { $exists: false } },
+        { projection: { _id: 1 } },
+      )
+      .toArray();
+    for (const { _id } of unrenamed) {
+      const runs = await this.runs.find({ loadTestId: _id }, HIDDEN).sort({ createdAt: -1, _id: -1 }).toArray();
+      await this.loadTests.updateOne(
+        { _id },
+        { $set: { recentRuns: runs.slice(0, MAX_RECENT_RUNS).map(toRecentRun) } },
+      );
+    }
     // Tests stored before runs had numbers: their runs are numbered by creation, and their recent
     // runs listed again with the fields entries have now.
     const unnumbered = await this.loadTests

@@ -30,12 +30,13 @@ export class SqliteTests implements TestRepository {
 
   /** Brings tests stored by earlier versions up to date (after the migrations and the runs' upgrade). */
   upgrade(): void {
-    // Recent runs listed before their entries had numbers and results (0008 numbered the runs).
+    // Recent runs listed before their entries had numbers and results (0008 numbered the runs), or
+    // before a run's duration was durationSec (0024).
     const stale = this.db
       .select({ id: loadTests.id })
       .from(loadTests)
       .where(
-        sql`json_array_length(${loadTests.recentRuns}) > 0 and json_extract(${loadTests.recentRuns}, '$[0].number') is null`,
+        sql`json_array_length(${loadTests.recentRuns}) > 0 and (json_extract(${loadTests.recentRuns}, '$[0].number') is null or json_extract(${loadTests.recentRuns}, '$[0].durationSec') is null)`,
       )
       .all();
     for (const { id } of stale) {
