@@ -584,7 +584,8 @@ class Visitor(FastHttpUser):
 
   it("takes an agent's run parts with it when it is killed outright; its next process holds none of them", async () => {
     const test = await createTest(api, target.url, locustScript("/agent-killed"), { agentPool: pool.id });
-    const run = await startRun(api, test.id, { workers: 4, durationSec: 75 });
+    // Longer than both kills can take on a busy machine: the run is stopped once they are done.
+    const run = await startRun(api, test.id, { workers: 4, durationSec: 300 });
     const running = await waitForRun(api, run.id, reporting, 60_000);
     const master = agentHolding(running, "master");
     const others = running.placement.filter((e) => e.role === "worker" && e.agentName !== master.name);
@@ -638,8 +639,10 @@ class Visitor(FastHttpUser):
       assert.equal(started(next), 0, next.output());
       assert.equal(partsOn(next).length, 0);
     }
+    assert.equal((await api.get<LoadTestRun>(`/v1/runs/${run.id}`)).body.status, "Running");
+    assert.equal((await api.post<LoadTestRun>(`/v1/runs/${run.id}/stop`)).status, 200);
     const done = await waitForRun(api, run.id, ended, 90_000);
-    assert.equal(done.status, "Finished", done.failureReason ?? "");
+    assert.equal(done.status, "Stopped", done.failureReason ?? "");
     // Every request the run's Locust counted, and no more: the master's CSV is the whole run's.
     const requests = (await api.get<RequestStats>(`/v1/runs/${run.id}/requests`)).body;
     // Locust writes its CSV as it goes and last as it exits: read once its supervisor has ended.

@@ -24,6 +24,7 @@ export const byIdInputSchema = z.strictObject({ id: entityIdSchema });
 export type ByIdInput = z.infer<typeof byIdInputSchema>;
 
 export const metadataSchema = z.record(z.string(), z.unknown());
+export type Metadata = z.infer<typeof metadataSchema>;
 
 export const METADATA_MAX_DEPTH = 8;
 export const METADATA_MAX_BYTES = 16_384;

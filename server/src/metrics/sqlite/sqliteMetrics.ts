@@ -15,7 +15,6 @@ import {
 } from "../snapshotRecord.js";
 import { inlineMerger, workerMerger, type Merger } from "./merger.js";
 
-/** Chart figures are kept pre-merged per this many consecutive seqs (metrics_blocks; block b: b·16+1 … (b+1)·16). */
 /** A run's new snapshots are merged into its run_stats row once this many wait (and at its final snapshot). */
 const MERGE_BATCH = 128;
 

@@ -5,11 +5,13 @@ import {
   listRunsInputSchema,
   listTestRunsInputSchema,
   loadTestRunSchema,
+  onMetricsInputSchema,
+  onRequestLogInputSchema,
+  onStatusInputSchema,
   pageSchema,
   setRunLoadInputSchema,
   stopRunInputSchema,
 } from "@loadmgr/shared";
-import { liveProcedures } from "../live.js";
 import { z } from "zod";
 import { runInScope } from "../../domain/access.js";
 import { authedProcedure, editorProcedure, router } from "../../trpc.js";
@@ -21,6 +23,10 @@ import { stopHandler } from "./stop.handler.js";
 import { setLoadHandler } from "./setLoad.handler.js";
 import { setBaselineHandler } from "./setBaseline.handler.js";
 import { clearBaselineHandler } from "./clearBaseline.handler.js";
+import { limited } from "./runs.helpers.js";
+import { onMetricsHandler } from "./onMetrics.handler.js";
+import { onRequestLogHandler } from "./onRequestLog.handler.js";
+import { onStatusHandler } from "./onStatus.handler.js";
 
 const TAGS = ["runs"];
 
@@ -123,5 +129,21 @@ export const runsRouter = router({
     .input(stopRunInputSchema)
     .output(loadTestRunSchema)
     .mutation(({ ctx, input }) => clearBaselineHandler(ctx, input)),
-  ...liveProcedures,
+  liveTicket: authedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/v1/live-tickets",
+        tags: ["runs"],
+        summary:
+          "A single-use ticket, good for 30 s, that opens one live subscription over SSE (connectionParams {ticket}) in place of the token",
+      },
+    })
+    .input(z.object({}).strict())
+    .output(z.object({ ticket: z.string(), expiresAt: z.number().int() }))
+    .mutation(({ ctx }) => ctx.liveTickets.issue(ctx.principal)),
+
+  onMetrics: authedProcedure.input(onMetricsInputSchema).subscription(limited(onMetricsHandler)),
+  onStatus: authedProcedure.input(onStatusInputSchema).subscription(limited(onStatusHandler)),
+  onRequestLog: authedProcedure.input(onRequestLogInputSchema).subscription(limited(onRequestLogHandler)),
 });

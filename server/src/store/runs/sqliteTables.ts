@@ -3,6 +3,7 @@ import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core
 import type {
   AutoStop,
   Labels,
+  Metadata,
   RegionShare,
   PlacementEntry,
   RunWarning,
@@ -18,8 +19,6 @@ import type {
 } from "@loadmgr/shared";
 
 /* The table of runs. */
-
-type Json = Record<string, unknown>;
 
 export const loadTestRuns = sqliteTable(
   "load_test_runs",
@@ -98,7 +97,7 @@ export const loadTestRuns = sqliteTable(
       .$type<RunTrigger>()
       .notNull()
       .default(sql`'{"type":"api","scheduleId":null}'`),
-    metadata: text("metadata", { mode: "json" }).$type<Json>().notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Metadata>().notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),
     updatedAt: integer("updated_at").notNull(),

@@ -1,10 +1,16 @@
 import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { AutoStop, RecentRun, ScriptFileInfo, Stage, RegressionRule, ThresholdItem } from "@loadmgr/shared";
+import type {
+  AutoStop,
+  Metadata,
+  RecentRun,
+  ScriptFileInfo,
+  Stage,
+  RegressionRule,
+  ThresholdItem,
+} from "@loadmgr/shared";
 
 /* The tables of tests, their revisions and the revisions' files. */
-
-type Json = Record<string, unknown>;
 
 export const loadTests = sqliteTable(
   "load_tests",
@@ -54,7 +60,7 @@ export const loadTests = sqliteTable(
     recentRuns: text("recent_runs", { mode: "json" }).$type<RecentRun[]>().notNull(),
     /** How many runs it has had: the number of its newest run. */
     runCount: integer("run_count").notNull().default(0),
-    metadata: text("metadata", { mode: "json" }).$type<Json>().notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Metadata>().notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),
     updatedAt: integer("updated_at").notNull(),
