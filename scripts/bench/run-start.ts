@@ -4,7 +4,7 @@
 // start: `locust --headless` with the same script, from its spawn to its first request. With --old DIR
 // it measures an older checkout side by side (a worktree of a commit before the run path went through
 // the host's agent), alternating, so every side sees the same machine.
-//   node --import tsx scripts/bench/run-start.ts [rounds=10] [--old DIR]
+//   node --import tsx scripts/bench/run-start.ts [rounds=10] [--workers N=2] [--old DIR]
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -16,11 +16,16 @@ import type { LoadTest, LoadTestRun } from "@loadmgr/shared";
 import { printCalibration } from "./calibration.js";
 import { api, median, startServerAt, type BenchServer } from "./serverProcess.js";
 
-const { values, positionals } = parseArgs({ options: { old: { type: "string" } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { old: { type: "string" }, workers: { type: "string", default: "2" } },
+  allowPositionals: true,
+});
+/** Locust worker processes beside the run's master (0: one Locust process, as plain Locust runs here). */
+const workers = Number(values.workers);
 const rounds = Number(positionals[0] ?? 10);
 await printCalibration();
 
-const CONFIG = "runner:\n  metricsIntervalSec: 1\n  local:\n    workers: 2\n";
+const CONFIG = `runner:\n  metricsIntervalSec: 1\n  local:\n    workers: ${workers}\n`;
 // Each run (and each plain Locust) asks for a path of its own: the target notes when it first came.
 const SOURCE =
   "import os\n\nfrom locust import FastHttpUser, constant, task\n\n\nclass Visitor(FastHttpUser):\n    wait_time = constant(0.1)\n\n    @task\n    def page(self):\n        self.client.get(os.environ['START_PATH'])\n";
@@ -128,7 +133,7 @@ async function measure(side: (typeof sides)[number]): Promise<Start> {
 const results = new Map(sides.map((s) => [s.name, [] as Start[]]));
 const plain: number[] = [];
 console.log(
-  `run start: ${rounds} rounds, a run of 2 users with 2 workers on the server's own host, stopped once Running`,
+  `run start: ${rounds} rounds, a run of 2 users with ${workers} workers on the server's own host, stopped once Running`,
 );
 for (let round = 1; round <= rounds; round++) {
   const order = round % 2 === 1 ? sides : [...sides].reverse();
