@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import __version__
-from .sandbox import PARENT_ENV, claim_v2_parent, kill_recorded_cgroup
+from .sandbox import PARENT_ENV, claim_v2_parent, kill_recorded_cgroup, kill_run_processes
 
 logger = logging.getLogger("loadmgr.agent")
 
@@ -456,6 +456,7 @@ class DialOutAgent:
         held.removed = True
         try:
             kill_recorded_cgroup(held.run_dir)
+            kill_run_processes(held.run_dir)
             shutil.rmtree(held.run_dir)
             logger.info("run %s: removed its %s directory (the server has what it keeps)", held.run_id, held.role)
         except OSError as error:
@@ -479,6 +480,7 @@ class DialOutAgent:
                 if entry.stat(follow_symlinks=False).st_mtime >= (collected_cutoff if kept else uncollected_cutoff):
                     continue
                 kill_recorded_cgroup(entry.path)
+                kill_run_processes(entry.path)
                 shutil.rmtree(entry.path)
                 removed.append(entry.name)
             except OSError as error:
@@ -490,8 +492,12 @@ class DialOutAgent:
     def kill(self, held: HeldRun, wait: bool = True) -> None:
         held.killed = True
         _signal_group(held.process.pid, signal.SIGKILL)
-        # A sandbox killed while it was being set up can leave a process outside the group: its cgroup has it.
+        # A sandbox killed while it was being set up can leave a process outside the group: its cgroup has
+        # it, and its command line names the run's directory (where there is no cgroup, as on gVisor). Its
+        # bubblewrap may be cloning the sandbox's first process as the group dies: looked for again after.
         kill_recorded_cgroup(held.run_dir)
+        kill_run_processes(held.run_dir)
+        threading.Thread(target=_sweep_after_kill, args=(held.run_dir,), daemon=True).start()
         if not wait:
             return
         try:
@@ -503,6 +509,13 @@ class DialOutAgent:
         for held in self.runs.values():
             if held.process.poll() is None:
                 self.kill(held)
+
+
+def _sweep_after_kill(run_dir: str) -> None:
+    """Kills what of a killed run part shows up in the two seconds after (see DialOutAgent.kill)."""
+    for delay in (0.1, 0.2, 0.7, 1.0):
+        time.sleep(delay)
+        kill_run_processes(run_dir)
 
 
 def _key(run_id: str, role: str) -> str:

@@ -465,6 +465,31 @@ def claim_v2_parent(root: Optional[str] = None) -> Optional[str]:
         return None
 
 
+def kill_run_processes(run_dir: str) -> List[int]:
+    """Kills every process whose command line names the run's directory (its supervisor, its bubblewrap,
+    the sandbox's first process) and says which. A kill of the supervisor's process group can miss the
+    sandbox's first process: bubblewrap clones it into its pid namespace, and one cloned as the group is
+    killed, whose parent died before it asked to die with it, lives on (seen on gVisor, while the
+    sandbox was being set up). Matching the run's own directory never reaches another run's process."""
+    needle = os.fsencode(os.path.realpath(run_dir))
+    killed: List[int] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                args = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if any(arg == needle or arg.startswith(needle + b"/") or (b"=" + needle) in arg for arg in args):
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                killed.append(int(entry))
+            except OSError:
+                pass
+    return killed
+
+
 def kill_recorded_cgroup(run_dir: str) -> None:
     """Kills every process left in the run's cgroup (as its supervisor recorded it), if it had one."""
     try:

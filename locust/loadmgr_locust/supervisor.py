@@ -135,6 +135,12 @@ def _seccomp_pipe() -> Optional[int]:
 
 def supervise(run_dir: str) -> int:
     os.umask(0o077)
+    # A stop that comes before the sandbox can take one is held and passed on once it can (see forward
+    # below), from the first moment: its default action would end this process while bubblewrap sets the
+    # sandbox up, and a sandbox's first process cloned just then could outlive them both.
+    stop_requests: List[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stop_requests.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, _frame: stop_requests.append(signum))
     run_dir = os.path.abspath(run_dir)
     with open(os.path.join(run_dir, "spec.json"), encoding="utf-8") as handle:
         spec = json.load(handle)
@@ -262,7 +268,6 @@ def supervise(run_dir: str) -> int:
     # Locust's output reaches the run's log with the run's secrets hidden (never on disk in the clear).
     copier = threading.Thread(target=redact.copy_redacted, args=(os.fdopen(output_read, "rb"), sys.stdout.buffer, redactor), daemon=True)
     copier.start()
-    stop_requests: List[int] = []
     delivered: List[int] = []
     target: List[int] = []
     ready = threading.Event()

@@ -131,3 +131,33 @@ def test_cgroup_v2_without_the_controllers_falls_back_and_says_so(tmp_path, monk
     # A quota needs the cpu controller, which this cgroup cannot hand out.
     assert sandbox.Cgroup.create("loadmgr-run", sandbox.Limits(cpu=1), root=str(root), log=log) is None
     assert "cgroup v2 controllers cpu are not enabled in" in log.getvalue() and "rlimits" in log.getvalue()
+
+
+def test_a_runs_processes_are_found_by_its_directory_and_killed_a_pid_namespaces_first_one_included(tmp_path):
+    import shutil
+    import subprocess
+    import time
+
+    run_dir = tmp_path / "01a2-run"
+    other_dir = tmp_path / "01a2-run-other"
+    run_dir.mkdir()
+    other_dir.mkdir()
+    # Named by the directory as bubblewrap's arguments name it (a path under it), and as a path of its own.
+    ours = [subprocess.Popen(["sh", "-c", "sleep 60", f"{run_dir}/work"]), subprocess.Popen(["sh", "-c", "sleep 60", str(run_dir)])]
+    if shutil.which("bwrap") is not None:
+        # A pid namespace's first process, as the sandbox's is (killed by its pid from outside).
+        ours.append(subprocess.Popen(["bwrap", "--dev-bind", "/", "/", "--unshare-pid", "--as-pid-1", "--chdir", str(run_dir), "sleep", "60"]))
+    # Another run's directory, whose name starts with this one's: left alone.
+    theirs = subprocess.Popen(["sh", "-c", "sleep 60", f"{other_dir}/work"])
+    try:
+        time.sleep(0.3)
+        killed = sandbox.kill_run_processes(str(run_dir))
+        assert sorted(killed) == sorted(p.pid for p in ours)
+        for process in ours:
+            assert process.wait(timeout=10) == -9
+        assert theirs.poll() is None
+    finally:
+        for process in [*ours, theirs]:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
