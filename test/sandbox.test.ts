@@ -372,8 +372,8 @@ describe("run sandbox: a hostile locustfile gets nothing, and harms only its own
     for (const [i, run] of runs.entries()) {
       const [name, , reason] = cases[i] as (typeof cases)[number];
       const end = await waitForRun(alpha, run.id, ended, 60_000);
-      assert.equal(end.status, "Failed", `${name}: ${end.status}`);
-      assert.match(end.failureReason ?? "", reason, name);
+      assert.equal(end.status, "Failed", `${name}: ${end.status} (${end.failureReason})`);
+      assert.match(end.failureReason ?? "", reason, `${name}: ${end.failureReason}`);
     }
     const health = await fetch(`${server.url}/healthz`);
     assert.equal(health.status, 200);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -22,6 +23,11 @@ class Delivery:
 
     A call the server refuses for good (a 4xx other than 408/425/429) is dropped and logged; when the
     server answers that the run has already ended, everything pending is dropped and `run_over` is set.
+
+    Only the process that made it delivers: a copy of it in a child forked by the script (whose gevent
+    runs the parent's greenlets, the reporter's among them) sends nothing, on a connection it shares
+    with its parent, and cannot speak for the run (say, that its workers went missing: the child hears
+    none of them).
     """
 
     def __init__(
@@ -47,13 +53,14 @@ class Delivery:
         self.on_answer: Optional[Callable[[Dict[str, Any]], None]] = None
         # One caller at a time on the connection (the push loop, and the test start sent at once).
         self._sending = threading.Lock()
+        self._pid = os.getpid()
 
     @property
     def pending(self) -> int:
         return len(self._pending)
 
     def enqueue(self, path: str, payload: Dict[str, Any]) -> None:
-        if self.run_over:
+        if self.run_over or os.getpid() != self._pid:
             return
         if len(self._pending) >= self.max_pending:
             # Drop the oldest interval snapshot, never a start or stop call.
@@ -71,6 +78,9 @@ class Delivery:
             return self._flush()
 
     def _flush(self) -> bool:
+        if os.getpid() != self._pid:
+            self._pending.clear()
+            return True
         while self._pending and not self.run_over:
             path, payload = self._pending[0]
             outcome = self._send(path, payload)

@@ -45,6 +45,13 @@ DISTRIBUTED_LAG_SECONDS = WORKER_REPORT_SECONDS + 1.0
 #: behind (another host without NTP) or whose reports lag must not hold every snapshot back until the
 #: server judges the run silent; what it reports later counts in a later snapshot, never lost.
 MAX_TRAIL_SECONDS = 5.0
+#: How long a master waits for a worker's heartbeat before it counts the worker missing (Locust's own is
+#: 3 s; once every worker is missing, it ends the run). A pool run's workers reach their master over a
+#: network, or through the server's relay: a server or a host that pauses for a few seconds (busy, in a
+#: collection) delays every heartbeat at once, and the workers are still there when it goes on. A worker
+#: that quits says so at once; one that died without a word is counted missing 10 s after its last
+#: heartbeat instead of 3.
+WORKER_HEARTBEAT_LIVENESS_S = 10
 
 
 @events.init_command_line_parser.add_listener
@@ -582,6 +589,8 @@ def _on_init(environment: Any, runner: Any = None, **_kwargs: Any) -> None:
     if options is None:
         return
     if isinstance(environment.runner, MasterRunner):
+        # Read by Locust's master at each heartbeat (locust.runners' global, in 2.20 as in 2.47).
+        locust.runners.HEARTBEAT_LIVENESS = max(locust.runners.HEARTBEAT_LIVENESS, WORKER_HEARTBEAT_LIVENESS_S)
         _accept_own_workers_only(environment.runner)
         _start_once_workers_are_ready(environment)
     if isinstance(environment.runner, WorkerRunner):

@@ -481,13 +481,18 @@ def kill_run_processes(run_dir: str) -> List[int]:
                 args = handle.read().split(b"\0")
         except OSError:
             continue
-        if any(arg == needle or arg.startswith(needle + b"/") or (b"=" + needle) in arg for arg in args):
+        if any(_names(arg, needle) or _names(arg.partition(b"=")[2], needle) for arg in args):
             try:
                 os.kill(int(entry), signal.SIGKILL)
                 killed.append(int(entry))
             except OSError:
                 pass
     return killed
+
+
+def _names(arg: bytes, path: bytes) -> bool:
+    """The argument is the path or a path under it (`<dir>.workers`, another part's, is not)."""
+    return arg == path or arg.startswith(path + b"/")
 
 
 def kill_recorded_cgroup(run_dir: str) -> None:

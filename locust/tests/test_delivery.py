@@ -1,3 +1,5 @@
+import os
+
 from loadmgr_locust.delivery import Delivery
 
 
@@ -42,3 +44,24 @@ def test_a_finished_run_drops_everything(ingest):
     assert delivery.run_over and delivery.pending == 0
     delivery.enqueue("/v1/internal/locust/metrics", {"seq": 3})
     assert delivery.pending == 0
+
+
+def test_a_forked_copy_delivers_nothing(ingest):
+    """A script that forks copies the reporter: only the process that made the delivery speaks for the run."""
+    delivery = Delivery(ingest.url, "t" * 20, sleep=lambda s: None)
+    delivery.enqueue("/v1/internal/locust/metrics", {"seq": 1})
+    assert delivery.flush()
+    delivery.enqueue("/v1/internal/locust/metrics", {"seq": 2})
+    pid = os.fork()
+    if pid == 0:
+        try:
+            delivery.enqueue("/v1/internal/locust/test-stop", {"reason": "error"})
+            delivered = delivery.deliver_all(2)
+            os._exit(0 if delivered and delivery.pending == 0 else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert ingest.paths() == ["/v1/internal/locust/metrics"]
+    assert delivery.deliver_all(5)
+    assert ingest.bodies("/metrics") == [{"seq": 1}, {"seq": 2}]

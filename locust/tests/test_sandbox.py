@@ -143,21 +143,29 @@ def test_a_runs_processes_are_found_by_its_directory_and_killed_a_pid_namespaces
     run_dir.mkdir()
     other_dir.mkdir()
     # Named by the directory as bubblewrap's arguments name it (a path under it), and as a path of its own.
-    ours = [subprocess.Popen(["sh", "-c", "sleep 60", f"{run_dir}/work"]), subprocess.Popen(["sh", "-c", "sleep 60", str(run_dir)])]
+    ours = [
+        subprocess.Popen(["sh", "-c", "sleep 60", f"{run_dir}/work"]),
+        subprocess.Popen(["sh", "-c", "sleep 60", str(run_dir)]),
+        subprocess.Popen(["sh", "-c", "sleep 60", f"--log={run_dir}/locust.log"]),
+    ]
     if shutil.which("bwrap") is not None:
         # A pid namespace's first process, as the sandbox's is (killed by its pid from outside).
         ours.append(subprocess.Popen(["bwrap", "--dev-bind", "/", "/", "--unshare-pid", "--as-pid-1", "--chdir", str(run_dir), "sleep", "60"]))
     # Another run's directory, whose name starts with this one's: left alone.
-    theirs = subprocess.Popen(["sh", "-c", "sleep 60", f"{other_dir}/work"])
+    theirs = [
+        subprocess.Popen(["sh", "-c", "sleep 60", f"{other_dir}/work"]),
+        # The same run's other part on this host (<dir>.workers), named as an option's value: left alone.
+        subprocess.Popen(["sh", "-c", "sleep 60", f"--log={run_dir}.workers/locust.log"]),
+    ]
     try:
         time.sleep(0.3)
         killed = sandbox.kill_run_processes(str(run_dir))
         assert sorted(killed) == sorted(p.pid for p in ours)
         for process in ours:
             assert process.wait(timeout=10) == -9
-        assert theirs.poll() is None
+        assert all(process.poll() is None for process in theirs)
     finally:
-        for process in [*ours, theirs]:
+        for process in [*ours, *theirs]:
             if process.poll() is None:
                 process.kill()
                 process.wait()
