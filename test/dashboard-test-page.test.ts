@@ -331,7 +331,9 @@ describe("a test's page: clone, delete, and nothing lost on leaving", { timeout:
       });
     }
     const rows = page.locator('table[data-testid="regions"] tbody tr');
-    await rows.nth(1).waitFor();
+    // The page follows the run live: wait for it to show all three seconds (the whole run's 30 GETs),
+    // not only the first of them (a busy CI once read eu's 14 of 21).
+    await page.locator('table[data-testid="regions"] tfoot td', { hasText: /^30$/ }).waitFor();
     const cells = async (i: number) => (await rows.nth(i).locator("td").allTextContents()).slice(0, 5);
     assert.deepEqual(await cells(0), ["eu", "60 %", "0", "3", "21"]);
     assert.deepEqual(await cells(1), ["us", "40 %", "0", "2", "9"]);

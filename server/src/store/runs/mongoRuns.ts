@@ -243,10 +243,16 @@ export class MongoRuns implements RunRepository {
   }
 
   async setLastMetrics(runId: string, summary: RunMetricsSummary): Promise<void> {
-    // One conditional update, no lock: a late, older snapshot (or one resent) never moves lastMetrics.
-    await this.runs.updateOne(
-      { _id: runId, $or: [{ lastMetrics: null }, { "lastMetrics.seq": { $lt: summary.seq } }] },
-      { $set: { lastMetrics: summary } },
+    // A conditional update (a late, older snapshot, or one resent, never moves lastMetrics), under the
+    // run's lock as every write of a run is: FerretDB applies an update by reading the document and
+    // writing it whole, not atomically (FerretDB issue #3040), so an unlocked one written beside a
+    // transition could put back the status it had just left. (Likely what undid three stops of four in
+    // one production-stack run of the lifecycle test: those runs then Finished at their duration.)
+    await this.locks.withLock(`run:${runId}`, () =>
+      this.runs.updateOne(
+        { _id: runId, $or: [{ lastMetrics: null }, { "lastMetrics.seq": { $lt: summary.seq } }] },
+        { $set: { lastMetrics: summary } },
+      ),
     );
   }
 

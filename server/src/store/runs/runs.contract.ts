@@ -324,6 +324,31 @@ export function runsContract(get: () => Store): void {
       await store.runs.setLastMetrics("no-such-run", summaryOf(4, 4000)); // nothing to move, no error
     });
 
+    it("keeps a run's transition written beside its lastMetrics (a stop during pushes stays a stop)", async () => {
+      const test = await newTest();
+      const summaryOf = (seq: number): RunMetricsSummary => ({
+        timestamp: 1000 * seq,
+        seq,
+        users: 10,
+        requestsPerSec: 15,
+        failuresPerSec: 0,
+        totalRequests: 30 * seq,
+        totalFailures: 0,
+        avgResponseMs: 126,
+      });
+      // (FerretDB without the run's lock on lastMetrics lost the transition in about half of these.)
+      for (let i = 0; i < 10; i++) {
+        const run = { ...makeRun(test), status: "Running" as const };
+        await store.runs.create(run);
+        await Promise.all([
+          store.runs.transition(run.id, "Stopping", { updatedAt: Date.now(), updatedBy: "someone" }),
+          ...[1, 2, 3].map((seq) => store.runs.setLastMetrics(run.id, summaryOf(seq))),
+        ]);
+        const stored = await store.runs.get(run.id);
+        assert.deepEqual([stored?.status, stored?.lastMetrics?.seq], ["Stopping", 3], `run ${i}`);
+      }
+    });
+
     it("places a pool run once, then changes its placement only while it is active", async () => {
       const test = await newTest();
       const created = await store.runs.create(
