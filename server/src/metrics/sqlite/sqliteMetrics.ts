@@ -67,12 +67,6 @@ export class SqliteMetricsStore implements MetricsStore {
   private readonly sqlite: Database.Database;
   private readonly merger: Merger;
   private readonly readonly: boolean;
-  /** Pushes waiting for this turn of the event loop to end (see addMetricSnapshot). */
-  private readonly toStore: {
-    snapshot: MetricSnapshot;
-    resolve: (outcome: "added" | "duplicate") => void;
-    reject: (error: unknown) => void;
-  }[] = [];
 
   constructor(path: string, options: SqliteMetricsOptions = {}) {
     this.readonly = options.readonly === true;
@@ -90,7 +84,6 @@ export class SqliteMetricsStore implements MetricsStore {
   }
 
   async close(): Promise<void> {
-    if (this.sqlite.open) this.storeWaiting();
     await this.merger.close();
     if (this.sqlite.open) this.sqlite.close();
   }
@@ -195,50 +188,16 @@ export class SqliteMetricsStore implements MetricsStore {
     return true;
   }
 
-  /**
-   * Stored with the other pushes that came in during the same turn of the event loop, in one
-   * transaction (a commit per push cost more than its inserts): each push's insert is a savepoint of
-   * its own, so one that fails fails alone, and each is answered once the transaction is committed.
-   */
-  addMetricSnapshot(snapshot: MetricSnapshot): Promise<"added" | "duplicate"> {
-    return new Promise((resolve, reject) => {
-      this.toStore.push({ snapshot, resolve, reject });
-      if (this.toStore.length === 1) setImmediate(() => this.storeWaiting());
-    });
-  }
-
-  private storeWaiting(): void {
-    const waiting = this.toStore.splice(0);
-    if (waiting.length === 0) return;
-    const outcomes: ({ pending: number | undefined } | { error: unknown })[] = [];
-    const one = this.sqlite.transaction((snapshot: MetricSnapshot) =>
-      this.insertSnapshot(snapshot)
-        ? (this.hot().countUnmerged.get(snapshot.runId) as { pending: number }).pending
-        : undefined,
-    );
-    try {
-      this.sqlite
-        .transaction(() => {
-          for (const { snapshot } of waiting) {
-            try {
-              outcomes.push({ pending: one(snapshot) });
-            } catch (error) {
-              outcomes.push({ error });
-            }
-          }
-        })
-        .immediate();
-    } catch (error) {
-      for (const { reject } of waiting) reject(error);
-      return;
-    }
-    waiting.forEach(({ snapshot, resolve, reject }, i) => {
-      const outcome = outcomes[i];
-      if (outcome === undefined || "error" in outcome) return reject(outcome?.error);
-      if (outcome.pending === undefined) return resolve("duplicate");
-      if (outcome.pending >= MERGE_BATCH || snapshot.final) this.merger.request(snapshot.runId);
-      resolve("added");
-    });
+  async addMetricSnapshot(snapshot: MetricSnapshot): Promise<"added" | "duplicate"> {
+    const pending = this.sqlite
+      .transaction(() => {
+        if (!this.insertSnapshot(snapshot)) return undefined;
+        return (this.hot().countUnmerged.get(snapshot.runId) as { pending: number }).pending;
+      })
+      .immediate();
+    if (pending === undefined) return "duplicate";
+    if (pending >= MERGE_BATCH || snapshot.final) this.merger.request(snapshot.runId);
+    return "added";
   }
 
   /** The run's kept stats and its snapshots not merged into them yet, read in one transaction. */
